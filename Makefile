@@ -1,0 +1,55 @@
+# capscore front door. `make run` and `make test` work on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DATA_ROOT ?= data
+ENTERPRISES ?= 2000
+SEED ?= 42
+
+export GX_ANALYTICS_ENABLED := false
+export CAPSCORE_DATA_ROOT := $(abspath $(DATA_ROOT))
+export DAGSTER_HOME := $(abspath $(DATA_ROOT))/dagster_home
+
+.PHONY: setup run test lint typecheck unit ui bench clean browser-deps
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+browser-deps:
+	bash scripts/setup_browser.sh
+
+run: setup
+	@if [ ! -d "$(DATA_ROOT)/landing" ]; then \
+		$(BIN)/capscore generate --data-root "$(DATA_ROOT)" --enterprises $(ENTERPRISES) --seed $(SEED); \
+	fi
+	$(BIN)/capscore backfill --data-root "$(DATA_ROOT)"
+	@$(BIN)/capscore where --data-root "$(DATA_ROOT)"
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy .
+
+unit: setup
+	$(BIN)/pytest -q
+
+test: setup browser-deps lint typecheck unit
+
+ui: setup
+	@mkdir -p "$(DAGSTER_HOME)"
+	$(BIN)/dagster dev -w workspace.yaml
+
+bench: setup
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf "$(DATA_ROOT)" tests/artifacts .pytest_cache .mypy_cache .ruff_cache

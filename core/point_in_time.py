@@ -1,0 +1,28 @@
+"""The point-in-time visibility rule shared by every as-of table (scoring.md, architecture.md).
+
+As of day D a raw record is visible iff its drop landed on or before D *and* its
+own date (snapshot_date, publication_date, reported_date) is on or before D.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+LANDING_DATE = "landing_date"
+# Ties between versions of one record that landed the same day, dated the same
+# day, are broken by file then row: the later file/row in the drop wins.
+LINEAGE_ORDER = ("_file", "_row_number")
+
+
+def visible_as_of(raw: pl.DataFrame, as_of: date, own_date: str) -> pl.DataFrame:
+    """Rows of a raw lake frame (with its hive `landing_date`) knowable on `as_of`."""
+    return raw.filter((pl.col(LANDING_DATE) <= pl.lit(as_of)) & (pl.col(own_date) <= pl.lit(as_of)))
+
+
+def latest_per_key(frame: pl.DataFrame, key: list[str], order: list[str]) -> pl.DataFrame:
+    """One row per `key`: the last by `order` (ascending, nulls first, so a null date loses)."""
+    return frame.sort([*key, *order], nulls_last=False).unique(
+        subset=key, keep="last", maintain_order=True
+    )

@@ -1,0 +1,1 @@
+"""entity_resolution stage of capscore."""

@@ -1,0 +1,1 @@
+"""landing stage of capscore."""

@@ -1,0 +1,1 @@
+"""Dagster wiring for capscore: definitions, partitions, resources, jobs, schedules, sensors, CLI."""

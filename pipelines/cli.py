@@ -1,0 +1,179 @@
+"""`capscore` command line: generate, run, backfill, query, explain, eval-er, train-er."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from storage.paths import DataRoot
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {value!r}") from None
+
+
+def _root(args: argparse.Namespace) -> DataRoot:
+    return DataRoot.resolve(args.data_root)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from sample_data.generate import generate
+
+    root = _root(args)
+    started = time.perf_counter()
+    summary = generate(root.root, args.enterprises, args.seed, dirty=args.dirty, progress=say)
+    say(f"generated sample data in {time.perf_counter() - started:.1f}s under {root.landing}")
+    for key, value in summary.items():
+        say(f"  {key}: {value}")
+    return 0
+
+
+def _landing_dates(root: DataRoot) -> list[date]:
+    from pipelines.run_plan import landing_files
+
+    landed = landing_files(root)
+    if not landed:
+        raise SystemExit(
+            f"no landing data under {root.landing}: expected "
+            "landing/<registry|patents|rd_records>/<YYYY-MM-DD>/<files>; "
+            "`capscore generate` makes a sample"
+        )
+    return sorted(landed)
+
+
+def _bring_up_to_date(root: DataRoot, start: date, end: date) -> int:
+    from pipelines.run_plan import contiguous_ranges, plan_run
+    from pipelines.runner import RunFailed, execute, prepare_environment
+
+    prepare_environment(root)
+    plan = plan_run(root, start, end)
+    ingest_ranges = contiguous_ranges(plan.ingest_dates)
+    steps = len(ingest_ranges) + len(plan.as_of_ranges)
+    step = 0
+    started = time.perf_counter()
+    try:
+        for first, last in ingest_ranges:
+            step += 1
+            say(f"[{step}/{steps}] ingest landing dates {first} .. {last}")
+            execute("capscore_ingest", first, last, say)
+        for first, last in plan.as_of_ranges:
+            step += 1
+            say(f"[{step}/{steps}] build as-of dates {first} .. {last}")
+            execute("capscore_as_of", first, last, say)
+    except RunFailed as exc:
+        say(f"FAILED: {exc}")
+        say(f"See the run in the UI: DAGSTER_HOME={root.dagster_home} make ui")
+        return 1
+    say(f"done in {time.perf_counter() - started:.1f}s")
+    say(f'  warehouse: {root.warehouse}  (capscore query --data-root {root.root} "SQL")')
+    say(f"  lake:      {root.lake}")
+    say(f"  reports:   {root.reports}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    root = _root(args)
+    as_of = args.as_of or _landing_dates(root)[-1]
+    say(f"capscore run: data root {root.root}, as of {as_of}")
+    return _bring_up_to_date(root, as_of, as_of)
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    root = _root(args)
+    start = args.start or _landing_dates(root)[0]
+    end = args.end or _landing_dates(root)[-1]
+    if end < start:
+        raise SystemExit(f"--end {end} is before --start {start}")
+    say(f"capscore backfill: data root {root.root}, as-of dates {start} .. {end}")
+    return _bring_up_to_date(root, start, end)
+
+
+def cmd_where(args: argparse.Namespace) -> int:
+    root = _root(args)
+    reports = sorted(root.reports.glob("*.html")) if root.reports.exists() else []
+    say(f"""
+capscore outputs under {root.root}
+  warehouse (DuckDB, open read-only): {root.warehouse}
+      capscore query --data-root {root.root} "SELECT * FROM mart.pool_summary"
+  lake (Parquet, system of record):   {root.lake}
+  credit limits for the credit system: {root.table_dir("credit", "credit_limit")}
+  quarantine and load audit:           quality.quarantine, quality.load_audit
+  latest pool report:                  {reports[-1] if reports else "(none yet)"}
+  Dagster UI:  make ui DATA_ROOT={root.root}   then open http://127.0.0.1:3000
+""")
+    return 0
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from warehouse.query import format_result, run_query
+
+    root = _root(args)
+    frame = run_query(root, args.sql)
+    text = format_result(frame, args.format)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        say(f"{frame.height} rows written to {args.out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="capscore", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument(
+            "--data-root",
+            default=None,
+            help="data root (default: $CAPSCORE_DATA_ROOT, else ./data)",
+        )
+        return p
+
+    p = add("generate", "Write realistic sample landing drops and ground truth.")
+    p.add_argument("--enterprises", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument(
+        "--dirty", action="store_true", help="inject bad rows and files (recorded in truth/)"
+    )
+    p.set_defaults(func=cmd_generate)
+
+    p = add("run", "Load new drops and bring every output up to date as of a date.")
+    p.add_argument("--as-of", type=_date, default=None, help="default: the latest landing date")
+    p.set_defaults(func=cmd_run)
+
+    p = add("backfill", "Rebuild every as-of output for a range of dates, in one run.")
+    p.add_argument("--start", type=_date, default=None, help="default: the first landing date")
+    p.add_argument("--end", type=_date, default=None, help="default: the latest landing date")
+    p.set_defaults(func=cmd_backfill)
+
+    p = add("where", "Print where the outputs are and how to open them.")
+    p.set_defaults(func=cmd_where)
+
+    p = add("query", "Run read-only SQL against the published warehouse.")
+    p.add_argument("sql")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--out", default=None, help="write to this file instead of stdout")
+    p.set_defaults(func=cmd_query)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

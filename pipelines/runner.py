@@ -1,0 +1,82 @@
+"""Launch the Dagster jobs for a plan, in-process, recorded in the data root's instance.
+
+The CLI goes through the same Definitions, jobs and instance as the schedule
+and the UI (DAGSTER_HOME lives under the data root), so its runs show in the UI.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import date
+
+import dagster as dg
+
+from storage.paths import DATA_ROOT_ENV, DataRoot
+
+DAGSTER_YAML = """\
+# Written by capscore for a local data root. For production, point run, event
+# log and schedule storage at Postgres (see README, "Production").
+telemetry:
+  enabled: false
+"""
+
+
+class RunFailed(RuntimeError):
+    pass
+
+
+def prepare_environment(root: DataRoot) -> None:
+    """Point Dagster and the assets at this data root (before Definitions are imported)."""
+    root.root.mkdir(parents=True, exist_ok=True)
+    os.environ[DATA_ROOT_ENV] = str(root.root)
+    os.environ["DAGSTER_HOME"] = str(root.dagster_home)
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    root.dagster_home.mkdir(parents=True, exist_ok=True)
+    config = root.dagster_home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML, encoding="utf-8")
+
+
+def range_tags(start: date, end: date) -> dict[str, str]:
+    return {
+        "dagster/asset_partition_range_start": start.isoformat(),
+        "dagster/asset_partition_range_end": end.isoformat(),
+    }
+
+
+def execute(
+    job_name: str, start: date, end: date, say: Callable[[str], None]
+) -> dg.ExecuteInProcessResult:
+    from pipelines.definitions import defs
+
+    job = defs.resolve_job_def(job_name)
+    instance = dg.DagsterInstance.get()
+    result = job.execute_in_process(
+        instance=instance,
+        tags={**range_tags(start, end), "capscore/launched_by": "cli"},
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+    )
+    partitions: dict[str, int] = {}
+    rows: dict[str, object] = {}
+    for event in result.get_asset_materialization_events():
+        mat = event.step_materialization_data.materialization
+        key = mat.asset_key.to_user_string()
+        partitions[key] = partitions.get(key, 0) + 1
+        row_count = mat.metadata.get("dagster/row_count")
+        if row_count is not None:
+            rows[key] = row_count.value
+    for key, n in partitions.items():
+        shown = f"{rows[key]:,} rows" if isinstance(rows.get(key), int) else ""
+        say(f"    {key:<28} {n:>3} partition(s)  {shown}")
+    if not result.success:
+        failed = [
+            f"{e.step_key}: {e.event_specific_data.error.message.strip()}"  # type: ignore[union-attr]
+            for e in result.all_events
+            if e.is_step_failure
+        ]
+        raise RunFailed(
+            f"run {result.run_id} ({job_name} {start}..{end}) failed:\n  " + "\n  ".join(failed)
+        )
+    return result

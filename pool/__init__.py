@@ -1,0 +1,1 @@
+"""pool stage of capscore."""

@@ -1,0 +1,1 @@
+"""scoring_models stage of capscore."""

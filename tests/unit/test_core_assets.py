@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from assets.core import core_assets
+from core.raw_schemas import RAW_PATENTS, RAW_RD_RECORDS, RAW_REGISTRY, RD_LINKS
+from pipelines.resources import CapscoreResource
+from storage.lake import read_partition, write_table
+from storage.paths import DataRoot
+
+D = date.fromisoformat
+CODE = "91350100M000100Y43"
+
+
+def landed(
+    root: DataRoot,
+    source: str,
+    schema: dict[str, pl.DataType],
+    rows: list[dict[str, object]],
+    day: str,
+) -> None:
+    frame = pl.DataFrame(rows, schema=schema).with_columns(pl.lit(D(day)).alias("landing_date"))
+    write_table(frame, root, "raw", source, {"landing_date": day})
+
+
+def test_core_assets_backfill_a_range_in_one_run(tmp_path: Path) -> None:
+    root = DataRoot(tmp_path)
+    base = {
+        "credit_code": CODE,
+        "status": "存续",
+        "region_code": "350100",
+        "_file": "f",
+        "_row_number": 1,
+    }
+    landed(
+        root,
+        "registry",
+        RAW_REGISTRY,
+        [{**base, "name": "旧名有限公司", "snapshot_date": D("2024-01-01")}],
+        "2024-01-01",
+    )
+    landed(
+        root,
+        "registry",
+        RAW_REGISTRY,
+        [{**base, "name": "新名有限公司", "snapshot_date": D("2024-01-02"), "_file": "g"}],
+        "2024-01-02",
+    )
+    patent = {
+        "application_number": "CN202310123456.6",
+        "publication_date": D("2024-01-01"),
+        "_file": "p",
+        "_row_number": 1,
+    }
+    landed(root, "patents", RAW_PATENTS, [patent], "2024-01-01")
+    filing = {
+        "credit_code": CODE,
+        "fiscal_year": 2023,
+        "revenue": 10.0,
+        "reported_date": D("2024-01-02"),
+        "_file": "r",
+        "_row_number": 1,
+    }
+    landed(root, "rd_records", RAW_RD_RECORDS, [filing], "2024-01-02")
+    link = {
+        "file": "r",
+        "row_number": 1,
+        "credit_code": CODE,
+        "method": "credit_code",
+        "match_probability": 1.0,
+        "decision": "matched",
+    }
+    for day in ("2024-01-01", "2024-01-02"):
+        write_table(
+            pl.DataFrame([link], schema=RD_LINKS), root, "er", "rd_links", {"as_of_date": day}
+        )
+
+    result = dg.materialize(
+        core_assets,
+        resources={"capscore": CapscoreResource(data_root=str(tmp_path))},
+        tags={
+            "dagster/asset_partition_range_start": "2024-01-01",
+            "dagster/asset_partition_range_end": "2024-01-02",
+        },
+    )
+    assert result.success
+
+    def part(table: str, day: str) -> pl.DataFrame:
+        frame = read_partition(root, "core", table, {"as_of_date": day})
+        assert frame is not None
+        return frame
+
+    assert part("enterprise", "2024-01-01")["name"].to_list() == ["旧名有限公司"]
+    assert part("enterprise", "2024-01-02")["former_names"].to_list() == [["旧名有限公司"]]
+    assert part("enterprise_history", "2024-01-02").height == 2
+    assert part("patent", "2024-01-02").height == 1
+    assert part("rd_filing", "2024-01-01").is_empty()
+    assert part("rd_filing", "2024-01-02")["revenue"].to_list() == [10.0]

@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from core.rd_filing import rd_filing_state
+
+D = date.fromisoformat
+A = "91350100M000100Y43"
+B = "91110000600037341L"
+RAW_SCHEMA: dict[str, Any] = {
+    "credit_code": pl.String,
+    "enterprise_name": pl.String,
+    "fiscal_year": pl.Int64,
+    "revenue": pl.Float64,
+    "rd_expense": pl.Float64,
+    "net_profit": pl.Float64,
+    "total_assets": pl.Float64,
+    "total_liabilities": pl.Float64,
+    "rd_staff": pl.Int64,
+    "total_staff": pl.Int64,
+    "reported_date": pl.Date,
+    "credit_code_valid": pl.Boolean,
+    "_file": pl.String,
+    "_row_number": pl.Int64,
+    "_extra": pl.String,
+    "landing_date": pl.Date,
+}
+LINK_SCHEMA: dict[str, Any] = {
+    "file": pl.String,
+    "row_number": pl.Int64,
+    "credit_code": pl.String,
+    "method": pl.String,
+    "match_probability": pl.Float64,
+    "decision": pl.String,
+}
+
+
+def filing(
+    row: int, year: int, revenue: float, reported: str, landing: str, code: str | None = A
+) -> dict[str, Any]:
+    out: dict[str, Any] = {c: None for c in RAW_SCHEMA}
+    out.update(
+        credit_code=code,
+        enterprise_name="甲科技有限公司",
+        fiscal_year=year,
+        revenue=revenue,
+        rd_expense=revenue / 10,
+        reported_date=D(reported),
+        landing_date=D(landing),
+        _file=f"landing/rd_records/{landing}/a.csv",
+        _row_number=row,
+    )
+    return out
+
+
+def link(
+    f: dict[str, Any], code: str, decision: str = "matched", method: str = "credit_code"
+) -> dict[str, Any]:
+    return {
+        "file": f["_file"],
+        "row_number": f["_row_number"],
+        "credit_code": code,
+        "method": method,
+        "match_probability": 1.0,
+        "decision": decision,
+    }
+
+
+def test_refiling_supersedes_and_point_in_time() -> None:
+    first = filing(1, 2023, 100.0, "2024-04-01", "2024-04-02")
+    refiled = filing(1, 2023, 120.0, "2024-05-01", "2024-05-03")
+    late = filing(2, 2023, 999.0, "2024-05-02", "2024-07-01")  # landed after D
+    filings = pl.DataFrame([first, refiled, late], schema=RAW_SCHEMA)
+    links = pl.DataFrame([link(first, A), link(refiled, A), link(late, A)], schema=LINK_SCHEMA)
+    assert rd_filing_state(filings, links, D("2024-04-15"))["revenue"].to_list() == [100.0]
+    on_june = rd_filing_state(filings, links, D("2024-06-01"))
+    assert on_june["revenue"].to_list() == [120.0]
+    assert on_june["reported_date"].to_list() == [D("2024-05-01")]
+    assert rd_filing_state(filings, links, D("2024-07-01"))["revenue"].to_list() == [999.0]
+
+
+def test_only_matched_links_resolve_and_the_resolved_code_is_used() -> None:
+    mistyped = filing(1, 2022, 50.0, "2023-04-01", "2023-04-01", code="91350100M000100Y44")
+    review = filing(2, 2022, 70.0, "2023-04-01", "2023-04-01", code=None)
+    filings = pl.DataFrame([mistyped, review], schema=RAW_SCHEMA)
+    links = pl.DataFrame(
+        [link(mistyped, A, method="normalized_name"), link(review, B, decision="review")],
+        schema=LINK_SCHEMA,
+    )
+    out = rd_filing_state(filings, links, D("2024-01-01"))
+    assert out.select("credit_code", "credit_code_as_filed", "link_method").rows() == [
+        (A, "91350100M000100Y44", "normalized_name")
+    ]
+
+
+def test_filings_of_different_years_and_enterprises_are_kept_apart() -> None:
+    rows = [
+        filing(1, 2022, 10.0, "2023-04-01", "2023-04-01"),
+        filing(2, 2023, 20.0, "2024-04-01", "2024-04-01"),
+        filing(3, 2023, 30.0, "2024-04-01", "2024-04-01", code=B),
+    ]
+    filings = pl.DataFrame(rows, schema=RAW_SCHEMA)
+    links = pl.DataFrame([link(r, r["credit_code"]) for r in rows], schema=LINK_SCHEMA)
+    out = rd_filing_state(filings, links, D("2024-06-01"))
+    assert out.select("credit_code", "fiscal_year", "revenue").rows() == [
+        (B, 2023, 30.0),
+        (A, 2022, 10.0),
+        (A, 2023, 20.0),
+    ]
