@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import dagster as dg
 
-from storage.paths import DataRoot, resolve_data_root
+from storage.paths import DataRoot
 
 
 class CapscoreResource(dg.ConfigurableResource):
-    """Where this deployment's data lives; `CAPSCORE_DATA_ROOT` or `./data` by default."""
+    """Where this deployment's data lives.
 
-    data_root: str
+    Left unset, the root is read when a run starts (`$CAPSCORE_DATA_ROOT`, else
+    `./data`), so one process can run several data roots one after another.
+    """
+
+    data_root: str | None = None
 
     @property
     def root(self) -> DataRoot:
@@ -18,4 +22,4 @@ class CapscoreResource(dg.ConfigurableResource):
 
 
 def default_resources() -> dict[str, object]:
-    return {"capscore": CapscoreResource(data_root=str(resolve_data_root()))}
+    return {"capscore": CapscoreResource()}

@@ -7,7 +7,7 @@ and the UI (DAGSTER_HOME lives under the data root), so its runs show in the UI.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 
 import dagster as dg
@@ -46,14 +46,28 @@ def range_tags(start: date, end: date) -> dict[str, str]:
 
 
 def execute(
-    job_name: str, start: date, end: date, say: Callable[[str], None]
+    job_name: str,
+    start: date,
+    end: date,
+    say: Callable[[str], None],
+    groups: Sequence[str] | None = None,
 ) -> dg.ExecuteInProcessResult:
+    """Run `job_name` over `start..end` as one run (optionally only the assets of `groups`)."""
     from pipelines.definitions import defs
 
     job = defs.resolve_job_def(job_name)
+    selection = None
+    if groups is not None:
+        graph = defs.resolve_asset_graph()
+        selection = [
+            key
+            for key in job.asset_layer.executable_asset_keys
+            if graph.get(key).group_name in groups
+        ]
     instance = dg.DagsterInstance.get()
     result = job.execute_in_process(
         instance=instance,
+        asset_selection=selection,
         tags={**range_tags(start, end), "capscore/launched_by": "cli"},
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},

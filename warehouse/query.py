@@ -30,7 +30,13 @@ def run_query(root: DataRoot, sql: str) -> pl.DataFrame:
 
 def format_result(frame: pl.DataFrame, fmt: str) -> str:
     if fmt == "csv":
-        return frame.write_csv()
+        # CSV has no lists: join them the way the landing contract does.
+        flat = frame.with_columns(
+            pl.col(name).cast(pl.List(pl.Utf8)).list.join("; ")
+            for name, dtype in frame.schema.items()
+            if isinstance(dtype, pl.List)
+        )
+        return flat.write_csv()
     if fmt == "json":
         return frame.write_json() + "\n"
     with pl.Config(tbl_rows=200, tbl_cols=-1, fmt_str_lengths=80, tbl_width_chars=200):

@@ -1,0 +1,65 @@
+"""`make bench`: time and peak memory of every stage on the large generated sample.
+
+Each stage runs in its own process through the real Dagster jobs (the same
+code path as `capscore run`); wall time and peak RSS come from `os.wait4`.
+Results are printed as a markdown table and saved under benchmarks/results/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks.stage import STAGE_GROUPS
+from pipelines.run_plan import landing_files
+from storage.paths import DataRoot
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def run_stage(stage: str, extra: list[str]) -> tuple[float, float]:
+    """(wall seconds, peak RSS in GB) of one stage process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "benchmarks.stage", stage, *extra])
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"benchmark stage {stage} failed")
+    return elapsed, usage.ru_maxrss / 1024 / 1024
+
+
+def main() -> None:
+    enterprises = int(os.environ.get("BENCH_ENTERPRISES", "1000000"))
+    root = DataRoot.resolve(os.environ.get("BENCH_ROOT", f"bench_data/{enterprises}"))
+    base = ["--data-root", str(root.root)]
+    rows: list[dict[str, object]] = []
+    if not root.landing.exists():
+        wall, peak = run_stage("generate", [*base, "--enterprises", str(enterprises)])
+        rows.append({"stage": "generate", "seconds": wall, "peak_gb": peak})
+    days = sorted(landing_files(root))
+    spans = {"ingest": (days[0], days[-1])}
+    for stage in STAGE_GROUPS:
+        first, last = spans.get(stage, (days[-1], days[-1]))
+        print(f"== {stage} ({first} .. {last})", flush=True)
+        wall, peak = run_stage(stage, [*base, "--start", str(first), "--end", str(last)])
+        rows.append({"stage": stage, "seconds": wall, "peak_gb": peak})
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
+    print(f"\nenterprises: {enterprises:,}; measured {stamp} on {machine}\n")
+    print("| stage | wall time (s) | peak memory (GB) |\n|---|---:|---:|")
+    for row in rows:
+        print(f"| {row['stage']} | {row['seconds']:.1f} | {row['peak_gb']:.2f} |")
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"bench_{enterprises}_{stamp}.json"
+    out.write_text(json.dumps({"enterprises": enterprises, "machine": machine, "rows": rows}))
+    print(f"\nsaved {out}")
+
+
+if __name__ == "__main__":
+    main()

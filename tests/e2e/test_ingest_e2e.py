@@ -1,0 +1,68 @@
+"""Ingest on dirty generated data: reconciliation, and quarantine exactly = the injected bad rows."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+import pytest
+
+from storage.lake import scan_table
+from storage.paths import DataRoot
+
+pytestmark = pytest.mark.e2e
+
+
+def _truth_bad_rows(root: DataRoot) -> pl.DataFrame:
+    return pl.read_csv(
+        root.truth / "bad_rows.csv",
+        schema_overrides={"row_number": pl.Int64, "partition_date": pl.Utf8},
+    )
+
+
+def test_every_file_reconciles(dirty_root: DataRoot) -> None:
+    audit = scan_table(dirty_root, "quality", "load_audit").collect()
+    landed = {p.relative_to(dirty_root.root).as_posix() for p in dirty_root.landing.glob("*/*/*")}
+    assert set(audit["file"]) == landed
+    broken = audit.filter(pl.col("rows_read") != pl.col("rows_loaded") + pl.col("rows_quarantined"))
+    assert broken.is_empty(), broken
+    quarantine = scan_table(dirty_root, "quality", "quarantine").collect()
+    per_file = quarantine.filter(pl.col("row_number").is_not_null()).group_by("file").len()
+    joined = audit.join(per_file, on="file", how="left").with_columns(pl.col("len").fill_null(0))
+    mismatched = joined.filter(pl.col("len") != pl.col("rows_quarantined"))
+    assert mismatched.is_empty(), mismatched
+
+
+def test_every_injected_bad_row_is_quarantined_with_its_rule(dirty_root: DataRoot) -> None:
+    truth = _truth_bad_rows(dirty_root)
+    assert truth.height > 0
+    quarantine = scan_table(dirty_root, "quality", "quarantine").collect()
+    found = truth.join(
+        quarantine.select("file", "row_number", "rules", "reason"),
+        on=["file", "row_number"],
+        how="left",
+        nulls_equal=True,
+    )
+    missing = found.filter(pl.col("reason").is_null())
+    assert missing.is_empty(), f"injected bad rows not in quarantine:\n{missing}"
+    wrong_rule = found.filter(~pl.col("rules").list.contains(pl.col("rule")))
+    assert wrong_rule.is_empty(), f"quarantined for another reason:\n{wrong_rule}"
+
+
+def test_no_clean_row_is_quarantined(dirty_root: DataRoot) -> None:
+    truth = _truth_bad_rows(dirty_root).select("file", "row_number")
+    quarantine = scan_table(dirty_root, "quality", "quarantine").collect()
+    extra = quarantine.join(truth, on=["file", "row_number"], how="anti", nulls_equal=True)
+    assert extra.is_empty(), f"clean rows quarantined:\n{extra}"
+
+
+def test_warehouse_exposes_quality_with_masked_personal_data(dirty_root: DataRoot) -> None:
+    con = duckdb.connect(str(dirty_root.warehouse), read_only=True)
+    try:
+        audit_rows = con.sql("SELECT count(*) FROM quality.load_audit").fetchone()
+        assert audit_rows is not None and audit_rows[0] > 0
+        reps = con.sql(
+            "SELECT legal_representative FROM core.enterprise WHERE legal_representative IS NOT NULL"
+        ).fetchall()
+        assert reps and all(r[0][1:] == "*" * (len(r[0]) - 1) for r in reps)
+    finally:
+        con.close()

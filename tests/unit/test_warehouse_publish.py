@@ -1,0 +1,84 @@
+"""Publishing the warehouse: views over the lake, masking, atomic swap under open readers."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from storage.lake import write_table
+from storage.paths import DataRoot
+from warehouse.publish import publish_warehouse
+from warehouse.query import WarehouseMissing, format_result, run_query
+
+
+def _enterprise(root: DataRoot, day: str, names: list[str]) -> None:
+    frame = pl.DataFrame(
+        {
+            "credit_code": [f"C{i}" for i in range(len(names))],
+            "name": names,
+            "legal_representative": ["张三丰"] * len(names),
+        }
+    )
+    write_table(frame, root, "core", "enterprise", {"as_of_date": day})
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> DataRoot:
+    return DataRoot.resolve(tmp_path)
+
+
+def test_latest_only_tables_show_the_latest_date_and_keep_history(root: DataRoot) -> None:
+    _enterprise(root, "2026-11-01", ["甲", "乙"])
+    _enterprise(root, "2026-11-02", ["甲", "乙", "丙"])
+    summary = publish_warehouse(root)
+    assert "core.enterprise" in summary.views and "scoring.enterprise_score" in summary.missing
+    latest = run_query(root, "SELECT count(*) AS n, max(as_of_date) AS d FROM core.enterprise")
+    assert latest.row(0) == (3, date(2026, 11, 2))
+    every = run_query(root, "SELECT count(*) FROM core.enterprise_asof")
+    assert every.item() == 5
+
+
+def test_personal_data_is_masked(root: DataRoot) -> None:
+    _enterprise(root, "2026-11-01", ["甲"])
+    quarantine = pl.DataFrame(
+        {"raw_record": ['{"name": "x", "legal_representative": "李四光"}'], "row_number": [1]}
+    )
+    write_table(
+        quarantine, root, "quality", "quarantine", {"source": "registry", "partition_date": "d"}
+    )
+    publish_warehouse(root)
+    assert run_query(root, "SELECT legal_representative FROM core.enterprise").item() == "张**"
+    record = run_query(root, "SELECT raw_record FROM quality.quarantine").item()
+    assert "李四光" not in record and '"legal_representative": "李**"' in record
+
+
+def test_an_open_reader_keeps_its_view_and_a_new_one_sees_the_new_data(root: DataRoot) -> None:
+    _enterprise(root, "2026-11-01", ["甲"])
+    publish_warehouse(root)
+    reader = duckdb.connect(str(root.warehouse), read_only=True)
+    try:
+        before = reader.execute("SELECT count(*) FROM core.enterprise").fetchone()
+        _enterprise(root, "2026-11-02", ["甲", "乙"])
+        publish_warehouse(root)  # must not fail although `reader` holds the old file
+        assert reader.execute("SELECT count(*) FROM core.enterprise").fetchone() is not None
+    finally:
+        reader.close()
+    assert before == (1,)
+    assert run_query(root, "SELECT count(*) FROM core.enterprise").item() == 2
+    leftovers = [p.name for p in root.root.iterdir() if p.name.startswith(".warehouse")]
+    assert leftovers == []
+
+
+def test_query_without_a_warehouse_says_what_to_do(root: DataRoot) -> None:
+    with pytest.raises(WarehouseMissing, match="capscore run"):
+        run_query(root, "SELECT 1")
+
+
+def test_csv_and_json_formats_handle_lists() -> None:
+    frame = pl.DataFrame({"a": [1], "reasons": [["x", "y"]]})
+    assert format_result(frame, "csv").splitlines() == ["a,reasons", "1,x; y"]
+    assert '"reasons":["x","y"]' in format_result(frame, "json")
