@@ -1,6 +1,7 @@
 """core stage: point-in-time enterprise, patent and R&D filing state as of each day."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Dagster inspects the context annotation at
+# definition time.
 
 from datetime import date
 
@@ -34,6 +35,14 @@ def markdown_table(frame: pl.DataFrame) -> dg.MetadataValue:
 
 def as_of_partition(day: date) -> dict[str, str]:
     return {"as_of_date": day.isoformat()}
+
+
+def required_partition(root: DataRoot, schema: str, table: str, day: date) -> pl.DataFrame:
+    """An upstream as-of partition this asset cannot do without."""
+    frame = read_partition(root, schema, table, as_of_partition(day))
+    if frame is None:
+        raise dg.Failure(f"{schema}/{table} as of {day} is missing: materialize it first")
+    return frame
 
 
 def landed_by(
@@ -146,9 +155,7 @@ def core_rd_filing(
     raw = landed_by(root, "rd_records", RAW_RD_RECORDS, max(days))
     summary = []
     for day in days:
-        links = read_partition(root, "er", "rd_links", as_of_partition(day))
-        if links is None:
-            raise dg.Failure(f"er/rd_links as of {day} is missing: materialize it first")
+        links = required_partition(root, "er", "rd_links", day)
         filing = rd_filing_state(raw, links.select(list(RD_LINKS)).cast(pl.Schema(RD_LINKS)), day)
         write_table(filing, root, "core", "rd_filing", as_of_partition(day))
         summary.append(

@@ -61,7 +61,9 @@ def _former_names_at(snapshots: pl.DataFrame, targets: pl.DataFrame) -> pl.DataF
             .alias("_token"),
         )
         .explode("_token")
-        .with_columns(pl.int_range(pl.len()).over(KEY, _SEQ).alias("_pos"))
+        # Snapshots are sorted chronologically per enterprise, so the row
+        # index orders tokens by snapshot then by position in the list.
+        .with_row_index("_order")
         .drop_nulls("_token")
         .rename({_SEQ: "_token_seq"})
     )
@@ -69,7 +71,7 @@ def _former_names_at(snapshots: pl.DataFrame, targets: pl.DataFrame) -> pl.DataF
         targets.select(KEY, _SEQ, pl.col("name").alias("_current"))
         .join(tokens, on=KEY, how="inner")
         .filter((pl.col("_token_seq") <= pl.col(_SEQ)) & (pl.col("_token") != pl.col("_current")))
-        .sort([KEY, _SEQ, "_token_seq", "_pos"])
+        .sort([KEY, _SEQ, "_order"])
         .unique(subset=[KEY, _SEQ, "_token"], keep="first", maintain_order=True)
         .group_by([KEY, _SEQ], maintain_order=True)
         .agg(pl.col("_token").alias("former_names"))
@@ -82,18 +84,24 @@ def _former_names_at(snapshots: pl.DataFrame, targets: pl.DataFrame) -> pl.DataF
 
 
 def _history(snapshots: pl.DataFrame) -> pl.DataFrame:
+    # Snapshots are sorted by enterprise then date, so plain shifts compare
+    # neighbours; `_SEQ == 0` and the key test stop them crossing enterprises.
     changed = pl.col(_SEQ) == 0
     for column in TRACKED:
-        changed = changed | pl.col(column).ne_missing(pl.col(column).shift(1).over(KEY))
+        changed = changed | pl.col(column).ne_missing(pl.col(column).shift(1))
+    same_next = pl.col(KEY).shift(-1) == pl.col(KEY)
     versions = (
         snapshots.with_columns(pl.col(_SEQ).max().over(KEY).alias("_last_seq"))
         .filter(changed)
         .with_columns(
             pl.col("snapshot_date").alias("valid_from"),
-            pl.col("snapshot_date").shift(-1).over(KEY).alias("valid_to"),
+            pl.when(same_next).then(pl.col("snapshot_date").shift(-1)).alias("valid_to"),
             # Former names as known at the version's last snapshot, so that the
             # current version agrees with core/enterprise.
-            (pl.col(_SEQ).shift(-1).over(KEY) - 1).fill_null(pl.col("_last_seq")).alias("_end"),
+            pl.when(same_next)
+            .then(pl.col(_SEQ).shift(-1) - 1)
+            .otherwise(pl.col("_last_seq"))
+            .alias("_end"),
         )
     )
     # The name is tracked, so the end snapshot carries the version's name.

@@ -6,7 +6,12 @@
 
 from __future__ import annotations
 
+import operator
 import re
+from collections.abc import Sequence
+from functools import reduce
+
+import polars as pl
 
 CREDIT_CODE_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _CREDIT_VALUE = {ch: i for i, ch in enumerate(CREDIT_CODE_CHARSET)}
@@ -91,3 +96,58 @@ def application_type(number: str) -> str | None:
     if match is None or len(match.group(1)) != 12:
         return None
     return APPLICATION_TYPE_DIGIT.get(match.group(1)[4])
+
+
+# Vectorised forms for polars frames (the contracts check millions of rows).
+# Each one agrees with its scalar counterpart above (tests/property/test_contracts_check_digits.py).
+
+APPLICATION_PATTERN = APPLICATION_RE.pattern  # groups: digits, check character
+APPLICATION_FORMAT = r"^(?:CN)?(?:\d{12}|\d{8})\.[0-9X]$"  # the same, to match only
+CREDIT_CODE_PATTERN = CREDIT_CODE_RE.pattern
+
+
+def credit_code_check_char_expr(code: pl.Expr) -> pl.Expr:
+    """Expected 18th character of each code (null unless the first 17 are in the charset).
+
+    `code` is referenced 17 times: pass a column, not an expensive expression.
+    """
+    values = [
+        code.str.slice(i, 1).replace_strict(_CREDIT_VALUE, default=None, return_dtype=pl.Int64) * w
+        for i, w in enumerate(CREDIT_CODE_WEIGHTS)
+    ]
+    total = reduce(operator.add, values)
+    return ((31 - total % 31) % 31).replace_strict(
+        dict(enumerate(CREDIT_CODE_CHARSET)), return_dtype=pl.String
+    )
+
+
+def _digit_sum(number: pl.Expr, weights: Sequence[int]) -> pl.Expr:
+    # Digits by integer arithmetic: much cheaper than slicing strings.
+    width = len(weights)
+    return reduce(
+        operator.add, [(number // 10 ** (width - 1 - i)) % 10 * w for i, w in enumerate(weights)]
+    )
+
+
+def application_check_char_expr(digits: pl.Expr) -> pl.Expr:
+    """Expected check character of 12- or 8-digit application numbers (without CN and '.').
+
+    `digits` is referenced several times: pass a column, not an expensive expression.
+    """
+    number = digits.cast(pl.Int64, strict=False)
+    total = (
+        pl.when(digits.str.len_chars() == 12)
+        .then(_digit_sum(number, _APP_WEIGHTS_12))
+        .otherwise(_digit_sum(number, _APP_WEIGHTS_8))
+        % 11
+    )
+    return pl.when(total == 10).then(pl.lit("X")).otherwise(total.cast(pl.String))
+
+
+def application_type_expr(digits: pl.Expr) -> pl.Expr:
+    """Patent type of 12-digit numbers from digit 5; null for 8 digits or an unknown digit."""
+    return (
+        pl.when(digits.str.len_chars() == 12)
+        .then(digits.str.slice(4, 1))
+        .replace_strict(APPLICATION_TYPE_DIGIT, default=None, return_dtype=pl.String)
+    )

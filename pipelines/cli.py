@@ -129,6 +129,21 @@ def cmd_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    from pipelines.explain import explain_enterprise
+
+    sys.stdout.write(explain_enterprise(_root(args), args.credit_code, args.as_of) + "\n")
+    return 0
+
+
+def cmd_eval_er(args: argparse.Namespace) -> int:
+    from entity_resolution.cli_commands import eval_er
+
+    _, text = eval_er(_root(args), args.as_of)
+    sys.stdout.write(text + "\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="capscore", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -167,6 +182,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p.add_argument("--out", default=None, help="write to this file instead of stdout")
     p.set_defaults(func=cmd_query)
+
+    p = add("explain", "Explain an enterprise's scores, tier and credit limits (memo-ready text).")
+    p.add_argument("credit_code")
+    p.add_argument("--as-of", type=_date, default=None, help="default: the latest as-of date")
+    p.set_defaults(func=cmd_explain)
+
+    p = add("eval-er", "Evaluate entity resolution against <data root>/truth/.")
+    p.add_argument("--as-of", type=_date, default=None, help="default: the latest as-of date")
+    p.set_defaults(func=cmd_eval_er)
     return parser
 
 

@@ -1,1 +1,16 @@
-"""sample_data stage of capscore."""
+"""Deterministic generator of realistic landing drops and the ground truth behind them.
+
+`generate.generate` is the entry point (`capscore generate`). The model, in
+the order it is built:
+
+- `enterprises`: registry firms (names from `names`, places from `regions`,
+  industries from `industries`), renames, status changes, new firms.
+- `owners`: everyone who files patents, registry firms or not.
+- `patents`: filings, publication, examination, lapse, citations, applicants
+  (noisy names from `noise`).
+- `rd`: annual R&D filings, refilings, messy identifiers.
+- `plan`: which drop and file each record lands in; `writers` writes every
+  format; `dirty` injects bad rows and files for `--dirty`.
+
+`calendar` fixes the dates; `codes` makes identifiers with valid check characters.
+"""

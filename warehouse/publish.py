@@ -53,7 +53,7 @@ def _select_list(con: duckdb.DuckDBPyConnection, source: str) -> str:
         if name in PERSONAL_COLUMNS:
             masked.append(f"mask_name({quoted}) AS {quoted}")
         elif name in PERSONAL_LIST_COLUMNS:
-            masked.append(f"list_transform({quoted}, x -> mask_name(x)) AS {quoted}")
+            masked.append(f"list_transform({quoted}, lambda x: mask_name(x)) AS {quoted}")
         elif name == "raw_record":
             masked.append(f"mask_json({quoted}) AS {quoted}")
         else:

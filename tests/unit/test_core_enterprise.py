@@ -6,30 +6,10 @@ from typing import Any
 import polars as pl
 
 from core.enterprise import enterprise_state
+from core.raw_schemas import RAW_REGISTRY
 
 D = date.fromisoformat
-RAW_SCHEMA: dict[str, Any] = {
-    "credit_code": pl.String,
-    "name": pl.String,
-    "former_names": pl.List(pl.String),
-    "english_name": pl.String,
-    "legal_form": pl.String,
-    "established_date": pl.Date,
-    "status": pl.String,
-    "registered_capital": pl.Float64,
-    "industry_code": pl.String,
-    "region_code": pl.String,
-    "address": pl.String,
-    "legal_representative": pl.String,
-    "insured_staff": pl.Int64,
-    "hnte_valid_until": pl.Date,
-    "srdi_level": pl.String,
-    "snapshot_date": pl.Date,
-    "_file": pl.String,
-    "_row_number": pl.Int64,
-    "_extra": pl.String,
-    "landing_date": pl.Date,
-}
+RAW_SCHEMA = RAW_REGISTRY
 A = "91350100M000100Y43"
 B = "91110000600037341L"
 

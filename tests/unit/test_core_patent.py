@@ -6,29 +6,10 @@ from typing import Any
 import polars as pl
 
 from core.patent import patent_state
+from core.raw_schemas import RAW_PATENTS
 
 D = date.fromisoformat
-RAW_SCHEMA: dict[str, Any] = {
-    "application_number": pl.String,
-    "patent_type": pl.String,
-    "title": pl.String,
-    "application_date": pl.Date,
-    "publication_date": pl.Date,
-    "grant_date": pl.Date,
-    "applicants": pl.List(pl.String),
-    "applicant_address": pl.String,
-    "inventors": pl.List(pl.String),
-    "ipc_codes": pl.List(pl.String),
-    "claims_count": pl.Int64,
-    "cited_applications": pl.List(pl.String),
-    "legal_status": pl.String,
-    "pct": pl.Boolean,
-    "family_size": pl.Int64,
-    "_file": pl.String,
-    "_row_number": pl.Int64,
-    "_extra": pl.String,
-    "landing_date": pl.Date,
-}
+RAW_SCHEMA = RAW_PATENTS
 P1, P2, P3, P4 = "CN202310123456.6", "CN201710601862.3", "CN202320000001.X", "CN202330000002.1"
 
 

@@ -5,37 +5,14 @@ from typing import Any
 
 import polars as pl
 
+from core.raw_schemas import RAW_RD_RECORDS, RD_LINKS
 from core.rd_filing import rd_filing_state
 
 D = date.fromisoformat
 A = "91350100M000100Y43"
 B = "91110000600037341L"
-RAW_SCHEMA: dict[str, Any] = {
-    "credit_code": pl.String,
-    "enterprise_name": pl.String,
-    "fiscal_year": pl.Int64,
-    "revenue": pl.Float64,
-    "rd_expense": pl.Float64,
-    "net_profit": pl.Float64,
-    "total_assets": pl.Float64,
-    "total_liabilities": pl.Float64,
-    "rd_staff": pl.Int64,
-    "total_staff": pl.Int64,
-    "reported_date": pl.Date,
-    "credit_code_valid": pl.Boolean,
-    "_file": pl.String,
-    "_row_number": pl.Int64,
-    "_extra": pl.String,
-    "landing_date": pl.Date,
-}
-LINK_SCHEMA: dict[str, Any] = {
-    "file": pl.String,
-    "row_number": pl.Int64,
-    "credit_code": pl.String,
-    "method": pl.String,
-    "match_probability": pl.Float64,
-    "decision": pl.String,
-}
+RAW_SCHEMA = RAW_RD_RECORDS
+LINK_SCHEMA = RD_LINKS
 
 
 def filing(

@@ -1,0 +1,265 @@
+"""Ingest stage: each day's landing drop of a source, checked against its contract.
+
+Writes, per landing date D, `raw/<source>/landing_date=D/` (the accepted rows,
+typed), `quality/quarantine/source=S/partition_date=D/` and
+`quality/load_audit/source=S/partition_date=D/`. A day without a drop writes
+empty partitions, so the day is recorded as loaded.
+
+Checks per source, from its contract: the accepted rows meet the contract's
+Great Expectations suite (blocking), every file reconciles (blocking), and the
+quarantine rate stays under the contract's threshold (warning).
+"""
+
+# No `from __future__ import annotations`: Dagster inspects the context annotation at
+# definition time.
+
+import warnings
+from datetime import date
+from typing import Any
+
+import dagster as dg
+import polars as pl
+
+from data_contracts.contract import SOURCES, load_contract
+from data_contracts.gx_suite import LANDING_DATE, run_suite
+from data_contracts.ingest import IngestResult, ingest_partition
+from data_contracts.reconcile import reconcile
+from data_contracts.schemas import AUDIT_SCHEMA, QUARANTINE_SCHEMA, raw_schema
+from data_contracts.summary import files_table, gx_table, markdown_table, top_reasons
+from pipelines.partitions import daily_partitions, partition_dates, single_run_backfill
+from pipelines.resources import CapscoreResource
+from storage.lake import read_partition, write_table
+from storage.paths import DataRoot
+
+GROUP = "ingest"
+
+
+def _raw_partition(day: date) -> dict[str, str]:
+    return {"landing_date": day.isoformat()}
+
+
+def _quality_partition(source: str, day: date) -> dict[str, str]:
+    return {"source": source, "partition_date": day.isoformat()}
+
+
+def write_result(root: DataRoot, result: IngestResult) -> None:
+    source, day = result.source, result.partition_date
+    write_table(result.accepted, root, "raw", source, _raw_partition(day))
+    write_table(result.quarantine, root, "quality", "quarantine", _quality_partition(source, day))
+    write_table(result.audit, root, "quality", "load_audit", _quality_partition(source, day))
+
+
+def _metadata(
+    days: list[date], audits: list[pl.DataFrame], quarantines: list[pl.DataFrame]
+) -> dict[str, Any]:
+    audit = pl.concat(audits) if audits else pl.DataFrame(schema=AUDIT_SCHEMA)
+    quarantine = pl.concat(quarantines) if quarantines else pl.DataFrame(schema=QUARANTINE_SCHEMA)
+    read = int(audit["rows_read"].sum())
+    loaded = int(audit["rows_loaded"].sum())
+    held = int(audit["rows_quarantined"].sum())
+    return {
+        "dagster/row_count": loaded,
+        "landing_dates": [day.isoformat() for day in days],
+        "files": audit.height,
+        "files_rejected": audit.filter(pl.col("status") == "rejected").height,
+        "rows_read": read,
+        "rows_loaded": loaded,
+        "rows_quarantined": held,
+        "quarantine_rate": round(held / read, 4) if read else 0.0,
+        "rows_per_file": dg.MetadataValue.md(files_table(audit)),
+        "top_quarantine_reasons": dg.MetadataValue.md(top_reasons(quarantine)),
+    }
+
+
+def _ingest_asset(source: str) -> dg.AssetsDefinition:
+    contract = load_contract(source)
+
+    @dg.asset(
+        key=["raw", source],
+        group_name=GROUP,
+        partitions_def=daily_partitions,
+        backfill_policy=single_run_backfill,
+        kinds={"polars", "parquet"},
+        description=(
+            f"{contract.description} Loaded from landing/{source}/<landing date>/ and checked "
+            f"against data_contracts/{source}.yaml; rejected rows go to quality/quarantine, "
+            "one quality/load_audit row per file."
+        ),
+        metadata={"contract": f"data_contracts/{source}.yaml"},
+    )
+    def ingest(
+        context: dg.AssetExecutionContext, capscore: CapscoreResource
+    ) -> dg.MaterializeResult:
+        root = capscore.root
+        days = partition_dates(context)
+        audits, quarantines = [], []
+        for day in days:
+            result = ingest_partition(root, source, day)
+            write_result(root, result)
+            # Only the small tables are kept for the metadata: a backfill of many
+            # big drops must not hold every accepted frame.
+            audits.append(result.audit)
+            quarantines.append(result.quarantine)
+        return dg.MaterializeResult(metadata=_metadata(days, audits, quarantines))
+
+    return ingest
+
+
+def _stored(
+    root: DataRoot, source: str, day: date
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame] | None:
+    """(accepted, quarantine, audit) as written for one landing date, None if not written."""
+    accepted = read_partition(root, "raw", source, _raw_partition(day))
+    quarantine = read_partition(root, "quality", "quarantine", _quality_partition(source, day))
+    audit = read_partition(root, "quality", "load_audit", _quality_partition(source, day))
+    if accepted is None or quarantine is None or audit is None:
+        return None
+    return accepted, quarantine, audit
+
+
+def _check_dates(context: dg.AssetCheckExecutionContext) -> list[date]:
+    return [date.fromisoformat(key) for key in context.op_execution_context.partition_keys]
+
+
+def contract_gx_result(root: DataRoot, source: str, days: list[date]) -> dg.AssetCheckResult:
+    """The stored accepted rows of the days against the contract's GX suite, in one run."""
+    stored, missing = [], []
+    for day in days:
+        accepted = read_partition(root, "raw", source, _raw_partition(day))
+        if accepted is None:
+            missing.append(day.isoformat())
+        else:
+            stored.append(accepted.with_columns(pl.lit(day).alias(LANDING_DATE)))
+    frame = (
+        pl.concat(stored)
+        if stored
+        else pl.DataFrame(schema={**raw_schema(source), LANDING_DATE: pl.Date()})
+    )
+    summary = run_suite(frame, load_contract(source))
+    return dg.AssetCheckResult(
+        passed=not missing and summary.success,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "rows_validated": summary.rows,
+            "expectations": len(summary.outcomes),
+            "unexpected_values": summary.unexpected_total,
+            "partitions_not_written": missing,
+            "failed_expectations": dg.MetadataValue.md(gx_table(summary)),
+        },
+    )
+
+
+def reconcile_result(root: DataRoot, source: str, days: list[date]) -> dg.AssetCheckResult:
+    """Every stored file of each day reconciles (data_contracts.reconcile)."""
+    problems, missing, files = [], [], 0
+    for day in days:
+        stored = _stored(root, source, day)
+        if stored is None:
+            missing.append(day.isoformat())
+            continue
+        accepted, quarantine, audit = stored
+        checked = reconcile(audit, quarantine, accepted)
+        files += checked.height
+        problems.append(
+            checked.filter(pl.col("problem").is_not_null()).select(
+                pl.lit(day.isoformat()).alias("landing date"), "file", "problem"
+            )
+        )
+    failing = pl.concat(problems) if problems else pl.DataFrame()
+    return dg.AssetCheckResult(
+        passed=not missing and failing.is_empty(),
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "files": files,
+            "files_not_reconciled": failing.height,
+            "partitions_not_written": missing,
+            "problems": dg.MetadataValue.md(markdown_table(failing)),
+        },
+    )
+
+
+def quarantine_rate_result(root: DataRoot, source: str, days: list[date]) -> dg.AssetCheckResult:
+    """A warning when a day's quarantined share exceeds the contract's max_quarantine_rate."""
+    threshold = load_contract(source).max_quarantine_rate
+    rows = []
+    for day in days:
+        audit = read_partition(root, "quality", "load_audit", _quality_partition(source, day))
+        read = 0 if audit is None else int(audit["rows_read"].sum())
+        held = 0 if audit is None else int(audit["rows_quarantined"].sum())
+        rows.append((day.isoformat(), read, held, held / read if read else 0.0))
+    rates = pl.DataFrame(
+        rows, schema=["landing date", "rows_read", "rows_quarantined", "rate"], orient="row"
+    )
+    worst = max((rate for *_, rate in rows), default=0.0)
+    return dg.AssetCheckResult(
+        passed=worst <= threshold,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "max_rate": round(worst, 4),
+            "threshold": threshold,
+            "rates": dg.MetadataValue.md(markdown_table(rates)),
+        },
+    )
+
+
+def _checks(source: str, asset: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
+    contract = load_contract(source)
+    # Partitioned asset checks are a Dagster preview: used knowingly, so that each
+    # landing date's check result is recorded against that date.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+
+        @dg.asset_check(
+            asset=asset,
+            name="contract_gx",
+            blocking=True,
+            partitions_def=daily_partitions,
+            description=(
+                f"The accepted rows meet the Great Expectations suite built from "
+                f"data_contracts/{source}.yaml (100%); failing blocks downstream assets."
+            ),
+        )
+        def contract_gx(
+            context: dg.AssetCheckExecutionContext, capscore: CapscoreResource
+        ) -> dg.AssetCheckResult:
+            return contract_gx_result(capscore.root, source, _check_dates(context))
+
+        @dg.asset_check(
+            asset=asset,
+            name="files_reconcile",
+            blocking=True,
+            partitions_def=daily_partitions,
+            description=(
+                "Every landing file reconciles: rows read = rows loaded + rows quarantined, "
+                "and the stored raw and quarantine rows match the load audit."
+            ),
+        )
+        def files_reconcile(
+            context: dg.AssetCheckExecutionContext, capscore: CapscoreResource
+        ) -> dg.AssetCheckResult:
+            return reconcile_result(capscore.root, source, _check_dates(context))
+
+        @dg.asset_check(
+            asset=asset,
+            name="quarantine_rate",
+            blocking=False,
+            partitions_def=daily_partitions,
+            description=(
+                f"At most {contract.max_quarantine_rate:.0%} of a drop's rows are quarantined "
+                f"(max_quarantine_rate in data_contracts/{source}.yaml); a warning, not a stop."
+            ),
+        )
+        def quarantine_rate(
+            context: dg.AssetCheckExecutionContext, capscore: CapscoreResource
+        ) -> dg.AssetCheckResult:
+            return quarantine_rate_result(capscore.root, source, _check_dates(context))
+
+    return [contract_gx, files_reconcile, quarantine_rate]
+
+
+ingest_assets: list[dg.AssetsDefinition] = [_ingest_asset(source) for source in SOURCES]
+ingest_checks: list[dg.AssetChecksDefinition] = [
+    check
+    for source, asset in zip(SOURCES, ingest_assets, strict=True)
+    for check in _checks(source, asset)
+]

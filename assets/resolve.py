@@ -1,0 +1,204 @@
+"""er stage: link patent applicants and R&D filings to registry enterprises, as of D."""
+
+# No `from __future__ import annotations`: Dagster inspects the context annotation at
+# definition time.
+
+from datetime import date
+from typing import Any
+
+import dagster as dg
+import polars as pl
+
+from entity_resolution.evaluation import evaluate_links, summary_rows
+from entity_resolution.lake_io import (
+    ResolveInputs,
+    as_of_table,
+    raw_rd_landed_by,
+    read_decisions,
+    read_inputs,
+    read_truth,
+)
+from entity_resolution.model import MatchModel, load_model
+from entity_resolution.resolve import prepare_registry, resolve_applicants, resolve_rd, review_queue
+from pipelines.partitions import daily_partitions, partition_dates, single_run_backfill
+from pipelines.resources import CapscoreResource
+from storage.lake import write_table
+from storage.paths import DataRoot
+
+GROUP = "er"
+
+
+def _markdown(frame: pl.DataFrame) -> dg.MetadataValue:
+    with pl.Config(
+        tbl_formatting="MARKDOWN",
+        tbl_hide_column_data_types=True,
+        tbl_hide_dataframe_shape=True,
+        tbl_rows=-1,
+        tbl_cols=-1,
+        fmt_str_lengths=200,
+    ):
+        return dg.MetadataValue.md(str(frame))
+
+
+def _partition(day: date) -> dict[str, str]:
+    return {"as_of_date": day.isoformat()}
+
+
+def _decision_counts(links: pl.DataFrame, day: date) -> dict[str, Any]:
+    counts = dict(links.group_by("decision").len().iter_rows())
+    return {
+        "as_of_date": day,
+        "mentions": links.height,
+        "matched": counts.get("matched", 0),
+        "review": counts.get("review", 0),
+        "unmatched": counts.get("unmatched", 0),
+        "by_reviewer": links.filter(pl.col("decided_by") == "reviewer").height,
+    }
+
+
+def _quality_metadata(root: DataRoot, name: str, links: pl.DataFrame) -> dict[str, Any]:
+    """Precision/recall against truth/ when the data root has ground truth (generated data)."""
+    applicant_truth, rd_truth = read_truth(root)
+    report = evaluate_links(
+        links if name == "applicant" else None,
+        links if name == "rd" else None,
+        applicant_truth,
+        rd_truth,
+    )
+    if name not in report:
+        return {}
+    part = report[name]
+    metadata: dict[str, Any] = {
+        "eval_precision": dg.MetadataValue.float(float(part["precision"] or 0.0)),
+        "eval_recall": dg.MetadataValue.float(float(part["recall"] or 0.0)),
+        "eval_f1": dg.MetadataValue.float(float(part["f1"] or 0.0)),
+        "eval_vs_truth": _markdown(summary_rows({name: part})),
+        "eval_recall_by_noise": _markdown(pl.DataFrame(part["by_noise"])),
+    }
+    if part["non_registry_by_noise"]:
+        metadata["eval_non_registry"] = _markdown(pl.DataFrame(part["non_registry_by_noise"]))
+    return metadata
+
+
+def _model() -> MatchModel:
+    return load_model()
+
+
+@dg.asset(
+    key=["er", "applicant_links"],
+    deps=[dg.AssetKey(["core", "patent"]), dg.AssetKey(["core", "enterprise"])],
+    partitions_def=daily_partitions,
+    backfill_policy=single_run_backfill,
+    group_name=GROUP,
+    description="Every patent applicant as of D: its kind and the registry enterprise it is "
+    "(matched / review / unmatched, probability, method, explanation). Reviewer decisions in "
+    "<data root>/review/decisions.csv override the model.",
+)
+def er_applicant_links(
+    context: dg.AssetExecutionContext, capscore: CapscoreResource
+) -> dg.MaterializeResult:
+    root = capscore.root
+    model = _model()
+    decisions = read_decisions(root)
+    summary, links = [], pl.DataFrame()
+    for day in partition_dates(context):
+        enterprises = as_of_table(root, "core", "enterprise", day)
+        history = as_of_table(root, "core", "enterprise_history", day)
+        patents = as_of_table(root, "core", "patent", day)
+        links = resolve_applicants(patents, enterprises, history, decisions, model)
+        write_table(links, root, "er", "applicant_links", _partition(day))
+        summary.append(_decision_counts(links, day))
+    table = pl.DataFrame(summary)
+    by_kind = links.group_by("applicant_kind", "decision").len().sort("applicant_kind", "decision")
+    by_method = links.group_by("method", "decision").len().sort("method", "decision")
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": links.height,
+            "model_version": model.version,
+            "by_as_of_date": _markdown(table),
+            "by_kind": _markdown(by_kind),
+            "by_method": _markdown(by_method),
+            **_quality_metadata(root, "applicant", links),
+        }
+    )
+
+
+@dg.asset(
+    key=["er", "rd_links"],
+    deps=[dg.AssetKey(["raw", "rd_records"]), dg.AssetKey(["core", "enterprise"])],
+    partitions_def=daily_partitions,
+    backfill_policy=single_run_backfill,
+    group_name=GROUP,
+    description="Every R&D filing visible as of D linked to its enterprise: directly by a valid, "
+    "registered credit code, else by name (noting a credit code one character off).",
+)
+def er_rd_links(
+    context: dg.AssetExecutionContext, capscore: CapscoreResource
+) -> dg.MaterializeResult:
+    root = capscore.root
+    model = _model()
+    decisions = read_decisions(root)
+    days = partition_dates(context)
+    raw_rd = raw_rd_landed_by(root, max(days))
+    summary, links = [], pl.DataFrame()
+    for day in days:
+        inputs: ResolveInputs = read_inputs(root, day, raw_rd)
+        registry = prepare_registry(inputs.enterprises, inputs.history)
+        links = resolve_rd(
+            inputs.rd, inputs.enterprises, inputs.history, decisions, model, registry
+        )
+        write_table(links, root, "er", "rd_links", _partition(day))
+        summary.append(_decision_counts(links, day))
+    table = pl.DataFrame(summary)
+    by_method = links.group_by("method", "decision").len().sort("method", "decision")
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": links.height,
+            "model_version": model.version,
+            "by_as_of_date": _markdown(table),
+            "by_method": _markdown(by_method),
+            **_quality_metadata(root, "rd", links),
+        }
+    )
+
+
+@dg.asset(
+    key=["er", "review_queue"],
+    deps=[dg.AssetKey(["er", "applicant_links"]), dg.AssetKey(["er", "rd_links"])],
+    partitions_def=daily_partitions,
+    backfill_policy=single_run_backfill,
+    group_name=GROUP,
+    description="Links a person must decide (applicants and R&D filings) with their top "
+    "candidates; answer in <data root>/review/decisions.csv (mention_key, credit_code or "
+    "'no match').",
+)
+def er_review_queue(
+    context: dg.AssetExecutionContext, capscore: CapscoreResource
+) -> dg.MaterializeResult:
+    root = capscore.root
+    summary, queue = [], pl.DataFrame()
+    for day in partition_dates(context):
+        applicants = as_of_table(root, "er", "applicant_links", day)
+        rd = as_of_table(root, "er", "rd_links", day)
+        queue = review_queue(applicants, rd)
+        write_table(queue, root, "er", "review_queue", _partition(day))
+        counts = dict(queue.group_by("mention_type").len().iter_rows())
+        summary.append(
+            {
+                "as_of_date": day,
+                "applicant": counts.get("applicant", 0),
+                "rd": counts.get("rd", 0),
+                "applicant_share": round(counts.get("applicant", 0) / max(applicants.height, 1), 4),
+            }
+        )
+    preview = queue.head(10).select("mention_type", "mention_key", "mention", "match_probability")
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": queue.height,
+            "by_as_of_date": _markdown(pl.DataFrame(summary)),
+            "first_items": _markdown(preview),
+        }
+    )
+
+
+resolve_assets = [er_applicant_links, er_rd_links, er_review_queue]

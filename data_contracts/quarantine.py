@@ -1,0 +1,135 @@
+"""Quarantine rows: one per rejected source row (or per rejected file), with the
+row as read and every reason, first failing rule first."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import polars as pl
+
+from data_contracts.rules import REASON, RULE_COLUMNS, RULES
+from data_contracts.schemas import FILE, QUARANTINE_SCHEMA, ROW_NUMBER
+
+RAW_RECORD = "raw_record"
+
+
+def raw_records(rows: pl.DataFrame, numbers: pl.Series) -> pl.DataFrame:
+    """`_row_number`, `raw_record` (JSON of the row as read) for the given row numbers."""
+    columns = [c for c in rows.columns if c != ROW_NUMBER]
+    picked = rows.filter(pl.col(ROW_NUMBER).is_in(numbers.implode()))
+    record = pl.struct(columns).struct.json_encode() if columns else pl.lit("{}")
+    return picked.select(ROW_NUMBER, record.alias(RAW_RECORD))
+
+
+def _finish(frame: pl.DataFrame, source: str, partition_date: date, file: str) -> pl.DataFrame:
+    return frame.with_columns(
+        pl.lit(source).alias("source"),
+        pl.lit(partition_date).alias("partition_date"),
+        pl.lit(file).alias("file"),
+    ).select(list(QUARANTINE_SCHEMA))
+
+
+def file_problem(
+    source: str, partition_date: date, file: str, rule: str, reason: str, column: str | None = None
+) -> pl.DataFrame:
+    """The single quarantine row of a file rejected whole (row_number null)."""
+    row = {
+        "source": source,
+        "partition_date": partition_date,
+        "file": file,
+        "row_number": None,
+        "column": column,
+        "rule": rule,
+        "rules": [rule],
+        "reason": reason,
+        "raw_record": None,
+    }
+    return pl.DataFrame([row], schema=QUARANTINE_SCHEMA)
+
+
+def failed_rows(
+    failed: pl.DataFrame, rows: pl.DataFrame, source: str, partition_date: date, file: str
+) -> pl.DataFrame:
+    """`check_rows(...).failed` as quarantine rows, with the raw record from `rows`."""
+    raw = raw_records(rows, failed[ROW_NUMBER])
+    frame = failed.select(
+        pl.col(ROW_NUMBER).alias("row_number"),
+        pl.col(RULE_COLUMNS).list.first().alias("column"),
+        pl.col(RULES).list.first().alias("rule"),
+        pl.col(RULES).alias("rules"),
+        pl.col(REASON).alias("reason"),
+    ).join(
+        raw.rename({ROW_NUMBER: "row_number"}), on="row_number", how="left", maintain_order="left"
+    )
+    return _finish(frame, source, partition_date, file)
+
+
+def malformed_rows(
+    malformed: pl.DataFrame, source: str, partition_date: date, file: str
+) -> pl.DataFrame:
+    frame = malformed.select(
+        pl.col(ROW_NUMBER).alias("row_number"),
+        pl.lit(None, pl.String).alias("column"),
+        pl.lit("malformed_row").alias("rule"),
+        pl.concat_list(pl.lit("malformed_row")).alias("rules"),
+        pl.col("reason"),
+        pl.col(RAW_RECORD),
+    )
+    return _finish(frame, source, partition_date, file)
+
+
+def split_duplicates(
+    accepted: pl.DataFrame, key: Sequence[str]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(first occurrence of every key, the later ones with the reason) in row order.
+
+    `accepted` must be in file-name then row order: the first row of a key wins.
+    """
+    first = accepted.select(pl.struct(key).is_first_distinct()).to_series()
+    if first.all():
+        return accepted, accepted.clear().with_columns(pl.lit(None, pl.String).alias(REASON))
+    kept = accepted.filter(first)
+    described = pl.format(
+        "duplicate key " + ", ".join(f"{k}={{}}" for k in key) + ": first loaded from {} row {}",
+        *(pl.col(k).cast(pl.String).fill_null("null") for k in key),
+        pl.col("__first_file"),
+        pl.col("__first_row"),
+    )
+    later = (
+        accepted.filter(~first)
+        .join(
+            kept.select(
+                *key, pl.col(FILE).alias("__first_file"), pl.col(ROW_NUMBER).alias("__first_row")
+            ),
+            on=list(key),
+            how="left",
+            nulls_equal=True,
+            maintain_order="left",
+        )
+        .with_columns(described.alias(REASON))
+        .drop("__first_file", "__first_row")
+    )
+    return kept, later
+
+
+def duplicate_rows(
+    duplicates: pl.DataFrame,
+    rows: pl.DataFrame,
+    key: Sequence[str],
+    source: str,
+    partition_date: date,
+    file: str,
+) -> pl.DataFrame:
+    """Quarantine rows of one file's duplicates (from `split_duplicates`)."""
+    raw = raw_records(rows, duplicates[ROW_NUMBER])
+    frame = duplicates.select(
+        pl.col(ROW_NUMBER).alias("row_number"),
+        pl.lit(key[0]).alias("column"),
+        pl.lit("duplicate_key").alias("rule"),
+        pl.concat_list(pl.lit("duplicate_key")).alias("rules"),
+        pl.col(REASON).alias("reason"),
+    ).join(
+        raw.rename({ROW_NUMBER: "row_number"}), on="row_number", how="left", maintain_order="left"
+    )
+    return _finish(frame, source, partition_date, file)

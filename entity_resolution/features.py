@@ -1,0 +1,383 @@
+"""Pair features: how well a mention fits a candidate enterprise.
+
+Two steps, so that the costly string work runs once per distinct name pair:
+`name_features` per (mention name, candidate name) — similarities, legal
+form, branch, region in the name, competition between candidates — and
+`context_features` per (mention, candidate) — region of the applicant
+address, IPC–industry fit, whether the name was in use on the mention's
+date, whether the firm existed yet, a one-character credit-code slip.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+from rapidfuzz import distance, process
+
+from entity_resolution.places import leading_regions
+
+# Names whose best similarity is within this of a candidate's count as its rivals.
+RIVAL_BAND = 0.03
+RIVAL_TOP = 5
+# Smoothing of the IPC–industry lift, in pseudo-observations.
+LIFT_PRIOR = 10.0
+NEAR_DAYS = 365
+
+
+def _pairwise(scorer: Any, left: pl.Series, right: pl.Series, dtype: type) -> np.ndarray:
+    result = process.cpdist(
+        left.fill_null("").to_list(),
+        right.fill_null("").to_list(),
+        scorer=scorer,
+        workers=-1,
+        dtype=dtype,
+    )
+    return np.asarray(result)
+
+
+def _edits(frame: pl.DataFrame, left: str, right: str, rows: pl.Expr | None = None) -> pl.Series:
+    """Levenshtein distance between two string columns (null counts as "") on `rows`
+    (all by default; null elsewhere). Only differing strings reach rapidfuzz: most
+    candidates are exact and cost nothing."""
+    chosen = pl.lit(True) if rows is None else rows
+    work = frame.select(
+        pl.col(left).fill_null("").alias("l"),
+        pl.col(right).fill_null("").alias("r"),
+        chosen.alias("c"),
+    ).with_row_index("i")
+    out = work.select(pl.when(pl.col("c")).then(pl.lit(0, dtype=pl.Int32)).alias(left)).to_series()
+    differ = work.filter(pl.col("c") & (pl.col("l") != pl.col("r")))
+    if differ.height:
+        found = _pairwise(distance.Levenshtein.distance, differ["l"], differ["r"], np.int32).ravel()
+        out = out.scatter(differ["i"], pl.Series(found, dtype=pl.Int32))
+    return out
+
+
+def _similarity(edits: pl.Expr, left: str, right: str) -> pl.Expr:
+    """1 − distance / longer length: a substituted character costs one edit (Indel
+    ratio would count two, ranking a typo like a deletion elsewhere)."""
+    longer = pl.max_horizontal(
+        pl.col(left).fill_null("").str.len_chars(), pl.col(right).fill_null("").str.len_chars()
+    )
+    return pl.when(longer == 0).then(1.0).otherwise(1.0 - edits / longer).round(6)
+
+
+def region_agreement(codes: pl.Expr, enterprise_code: pl.Expr) -> pl.Expr:
+    """3 the enterprise lies in the place, 1 same province only, 0 elsewhere, null unknown."""
+
+    def digits(code: pl.Expr) -> pl.Expr:
+        return (
+            pl.when(code.str.ends_with("0000"))
+            .then(2)
+            .when(code.str.ends_with("00"))
+            .then(4)
+            .otherwise(6)
+        )
+
+    # Compare at the coarser of the two: a firm registered with its city's code
+    # (330300) lies in any county of that city the address names.
+    level_len = pl.min_horizontal(digits(codes), digits(enterprise_code))
+    inside = codes.str.slice(0, level_len) == enterprise_code.str.slice(0, level_len)
+    same_province = codes.str.slice(0, 2) == enterprise_code.str.slice(0, 2)
+    return (
+        pl.when(codes.is_null() | enterprise_code.is_null())
+        .then(None)
+        .when(inside)
+        .then(3)
+        .when(same_province)
+        .then(1)
+        .otherwise(0)
+    )
+
+
+def _agreement_label(score: pl.Expr) -> pl.Expr:
+    return (
+        pl.when(score.is_null())
+        .then(pl.lit("none"))
+        .when(score == 3)
+        .then(pl.lit("match"))
+        .when(score == 1)
+        .then(pl.lit("partial"))
+        .otherwise(pl.lit("conflict"))
+    )
+
+
+def name_features(
+    candidates: pl.DataFrame,
+    mentions: pl.DataFrame,
+    registry: pl.DataFrame,
+    enterprises: pl.DataFrame,
+) -> pl.DataFrame:
+    """Features of each candidate pair that depend on the names only.
+
+    `candidates`: mention_name, credit_code, registry_name, name_type, method.
+    `mentions`/`registry`: parse_names output keyed by name / registry_name
+    (registry also valid_from, valid_to per credit_code). `enterprises`:
+    credit_code, name, region_code, industry_code, established_date.
+    """
+    parsed_cols = [
+        "clean",
+        "form",
+        "branch",
+        "region",
+        "region_codes",
+        "zihao",
+        "industry",
+        "core",
+        "core_strict",
+    ]
+    m = mentions.select(pl.col("name").alias("mention_name"), *parsed_cols).rename(
+        {c: f"m_{c}" for c in parsed_cols}
+    )
+    r = registry.select(
+        "credit_code", "registry_name", "valid_from", "valid_to", *parsed_cols
+    ).rename({c: f"r_{c}" for c in parsed_cols})
+    ent = enterprises.select(
+        "credit_code",
+        pl.col("name").alias("enterprise_name"),
+        "region_code",
+        "industry_code",
+        "established_date",
+    )
+    pairs = (
+        candidates.join(m, on="mention_name", how="left")
+        .join(r, on=["credit_code", "registry_name"], how="left")
+        .join(ent, on="credit_code", how="left")
+    )
+    # Either parse of either name may be the right one (海宁华泰… vs 华泰…): the
+    # closest of the four pairings counts; the strict ones only where a parse differs.
+    two_parses = (pl.col("m_core") != pl.col("m_core_strict")) | (
+        pl.col("r_core") != pl.col("r_core_strict")
+    )
+    core = [_edits(pairs, "m_core", "r_core")] + [
+        _edits(pairs, m, r, two_parses)
+        for m, r in (
+            ("m_core", "r_core_strict"),
+            ("m_core_strict", "r_core"),
+            ("m_core_strict", "r_core_strict"),
+        )
+    ]
+    pairs = pairs.with_columns(
+        _edits(pairs, "m_clean", "r_clean").alias("full_edits"),
+        pairs.select(pl.min_horizontal(core)).to_series().alias("core_edits"),
+        _edits(pairs, "m_zihao", "r_zihao").alias("zihao_edits"),
+        _edits(pairs, "m_industry", "r_industry").alias("industry_edits"),
+    ).with_columns(
+        _similarity(pl.col("full_edits"), "m_clean", "r_clean").alias("sim_full"),
+        _similarity(pl.col("core_edits"), "m_core", "r_core").alias("sim_core"),
+        _similarity(pl.col("zihao_edits"), "m_zihao", "r_zihao").alias("sim_zihao"),
+    )
+    form = (
+        pl.when(pl.col("m_form").is_null() | pl.col("r_form").is_null())
+        .then(pl.lit("missing"))
+        .when(pl.col("m_form") == pl.col("r_form"))
+        .then(pl.lit("same"))
+        .when(
+            pl.col("m_form").is_in(["company", "limited"])
+            & pl.col("r_form").is_in(["company", "limited"])
+        )
+        .then(pl.lit("compatible"))
+        .otherwise(pl.lit("different"))
+    )
+    pairs = pairs.with_columns(
+        form.alias("form_agreement"),
+        (pl.col("m_branch").fill_null(False) == pl.col("r_branch").fill_null(False)).alias(
+            "branch_same"
+        ),
+    )
+    pairs = _with_name_region(pairs)
+    return _with_rivals(pairs).drop(
+        [f"m_{c}" for c in parsed_cols] + [f"r_{c}" for c in parsed_cols if c != "clean"]
+    )
+
+
+def _with_name_region(pairs: pl.DataFrame) -> pl.DataFrame:
+    """region_in_name: as_registered (the registered name carries the same region,
+    however written: 嘉兴 / 嘉兴市 / (嘉兴)),
+    match / partial / conflict against the registered region_code, or none."""
+    indexed = pairs.with_row_index("_row")
+    scored = (
+        indexed.select("_row", "m_region_codes", "region_code")
+        .explode("m_region_codes")
+        .drop_nulls("m_region_codes")
+        .group_by("_row")
+        .agg(
+            region_agreement(pl.col("m_region_codes"), pl.col("region_code")).max().alias("_agree")
+        )
+    )
+    has_region = pl.col("m_region").fill_null("") != ""
+    return (
+        indexed.join(scored, on="_row", how="left")
+        .with_columns(
+            pl.when(~has_region)
+            .then(pl.lit("none"))
+            .when(
+                (pl.col("m_region") == pl.col("r_region"))
+                | (pl.col("m_region_codes") == pl.col("r_region_codes")).fill_null(False)
+            )
+            .then(pl.lit("as_registered"))
+            .otherwise(_agreement_label(pl.col("_agree").fill_null(0)))
+            .alias("region_in_name")
+        )
+        .drop("_row", "_agree")
+    )
+
+
+def _with_rivals(pairs: pl.DataFrame) -> pl.DataFrame:
+    """rivals: other candidate enterprises of the same name whose best name similarity
+    (mean of full-name and core similarity: the region and form count, but less than
+    the 字号) is within RIVAL_BAND of this one's (counted among the top RIVAL_TOP, enough for
+    the levels the model uses); margin: this one's best minus the best other's."""
+    best = pairs.group_by("mention_name", "credit_code").agg(
+        ((pl.col("sim_full") + pl.col("sim_core")) / 2).max().alias("_best")
+    )
+    top = best.filter(
+        pl.col("_best").rank("ordinal", descending=True).over("mention_name") <= RIVAL_TOP
+    )
+    versus = (
+        top.join(top, on="mention_name", suffix="_o")
+        .filter(pl.col("credit_code") != pl.col("credit_code_o"))
+        .group_by("mention_name", "credit_code")
+        .agg(
+            (pl.col("_best_o") >= pl.col("_best") - RIVAL_BAND)
+            .sum()
+            .cast(pl.Int32)
+            .alias("rivals"),
+            (pl.col("_best").first() - pl.col("_best_o").max()).alias("margin"),
+        )
+    )
+    # Below the top RIVAL_TOP the margin is taken against the leader.
+    leader = best.group_by("mention_name").agg(pl.col("_best").max().alias("_lead"))
+    stats = (
+        best.join(versus, on=["mention_name", "credit_code"], how="left")
+        .join(leader, on="mention_name")
+        .with_columns(
+            pl.col("rivals").fill_null(
+                pl.when(pl.col("_best") < pl.col("_lead")).then(RIVAL_TOP).otherwise(0)
+            ),
+            pl.col("margin").fill_null(
+                pl.when(pl.col("_best") < pl.col("_lead")).then(pl.col("_best") - pl.col("_lead"))
+            ),
+        )
+        .select("mention_name", "credit_code", "rivals", "margin")
+    )
+    return pairs.join(stats, on=["mention_name", "credit_code"], how="left")
+
+
+def address_region_codes(addresses: pl.Series) -> pl.Series:
+    """The most specific GB/T 2260 code an address starts with (null if none)."""
+    parsed = leading_regions(addresses, min_rest=0)
+    return parsed["region_codes"].list.first().rename(addresses.name or "address_code")
+
+
+def industry_division(code: pl.Expr) -> pl.Expr:
+    """GB/T 4754 division (letter + 2 digits, e.g. C36): coarse enough to have counts."""
+    return code.str.slice(0, 3)
+
+
+def ipc_industry_lift(anchors: pl.DataFrame) -> pl.DataFrame:
+    """log2 lift of IPC subclass given industry division, from anchor links.
+
+    `anchors`: industry_code, ipc_subclass of mentions linked beyond doubt (an
+    exact current name with a single owner). The fit is learnt from this run's
+    own data rather than from a hand-made concordance; with few anchors the
+    prior pulls the lift to 0 (no evidence either way).
+    """
+    counts = (
+        anchors.drop_nulls(["industry_code", "ipc_subclass"])
+        .group_by(industry_division(pl.col("industry_code")).alias("division"), "ipc_subclass")
+        .agg(pl.len().alias("n"))
+    )
+    total = counts["n"].sum() if counts.height else 0
+    p_ipc = (pl.col("n").sum().over("ipc_subclass") / max(total, 1)).alias("_p")
+    n_div = pl.col("n").sum().over("division")
+    return counts.with_columns(p_ipc).select(
+        "division",
+        "ipc_subclass",
+        (
+            ((pl.col("n") + LIFT_PRIOR * pl.col("_p")) / (n_div + LIFT_PRIOR) / pl.col("_p")).log(2)
+        ).alias("ipc_lift"),
+    )
+
+
+def context_features(
+    pairs: pl.DataFrame, mentions: pl.DataFrame, lift: pl.DataFrame
+) -> pl.DataFrame:
+    """One row per (mention, candidate name): `pairs` (name_features) joined to
+    `mentions` (mention_key, mention_type, mention_name, mention_date,
+    address_code, ipc_subclass, filed_code) with the context features added."""
+    rows = mentions.join(pairs, on="mention_name", how="inner")
+    date = pl.col("mention_date")
+    days_before = (pl.col("valid_from") - date).dt.total_days()
+    days_after = (date - pl.col("valid_to")).dt.total_days() + 1
+    rows = rows.with_columns(
+        _agreement_label(region_agreement(pl.col("address_code"), pl.col("region_code"))).alias(
+            "region_in_address"
+        ),
+        industry_division(pl.col("industry_code")).alias("division"),
+        pl.max_horizontal(days_before.fill_null(0), days_after.fill_null(0), pl.lit(0))
+        .fill_null(0)
+        .alias("days_name_unused"),
+        (pl.col("established_date") - date).dt.total_days().alias("days_before_established"),
+    )
+    rows = rows.join(lift, on=["division", "ipc_subclass"], how="left").drop("division")
+    has_code = pl.col("filed_code").str.len_chars() == 18
+    return rows.with_columns(
+        _hamming(rows, has_code).alias("code_distance"),
+        name_closeness().alias("name_closeness"),
+        place().alias("place"),
+    )
+
+
+def _hamming(rows: pl.DataFrame, chosen: pl.Expr) -> pl.Series:
+    """Characters in which the filed credit code differs from the candidate's (null
+    where no 18-character code was filed)."""
+    work = rows.select(
+        pl.col("filed_code").alias("f"),
+        pl.col("credit_code").alias("c"),
+        chosen.fill_null(False).alias("t"),
+    ).with_row_index("i")
+    out = pl.Series("code_distance", [None] * rows.height, dtype=pl.Int32)
+    todo = work.filter(pl.col("t"))
+    if todo.height:
+        found = _pairwise(distance.Hamming.distance, todo["f"], todo["c"], np.int32).ravel()
+        out = out.scatter(todo["i"], pl.Series(found, dtype=pl.Int32))
+    return out
+
+
+def name_closeness() -> pl.Expr:
+    """exact (字号+industry identical), typo (one character off in either part),
+    other_business (same 字号, other industry words) or different."""
+    return (
+        pl.when(pl.col("core_edits") == 0)
+        .then(pl.lit("exact"))
+        .when(pl.col("core_edits") == 1)
+        .then(pl.lit("typo"))
+        .when(pl.col("zihao_edits") == 0)
+        .then(pl.lit("other_business"))
+        .otherwise(pl.lit("different"))
+    )
+
+
+def place() -> pl.Expr:
+    """Where the mention puts the firm, from its name and address together: agree,
+    disagree, mixed (one agrees, one not) or unknown.
+
+    Region evidence means different things for different names: the same place
+    backs a typo'd name but makes a same-字号 firm with other industry words a
+    sister firm, not the same one. The model crosses it with name_closeness.
+    """
+    name, address = pl.col("region_in_name"), pl.col("region_in_address")
+    agree = name.is_in(["as_registered", "match"]) | (address == "match")
+    disagree = name.is_in(["partial", "conflict"]) | address.is_in(["partial", "conflict"])
+    return (
+        pl.when(agree & disagree)
+        .then(pl.lit("mixed"))
+        .when(agree)
+        .then(pl.lit("agree"))
+        .when(disagree)
+        .then(pl.lit("disagree"))
+        .otherwise(pl.lit("unknown"))
+    )

@@ -1,0 +1,122 @@
+"""Entity resolution's reads from a data root (through `storage`), shared by the er
+assets and the eval-er / train-er commands. The matching itself never touches files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from core.enterprise import enterprise_state
+from core.patent import patent_state
+from core.point_in_time import visible_as_of
+from core.raw_schemas import RAW_PATENTS, RAW_RD_RECORDS, RAW_REGISTRY
+from entity_resolution.review import DECISIONS_FILE, normalize_decisions
+from storage.lake import list_partitions, read_partition, scan_table
+from storage.paths import DataRoot
+
+AS_OF = "as_of_date"
+
+
+class MissingInput(RuntimeError):
+    """An upstream table needed for entity resolution is not in the lake."""
+
+
+@dataclass(frozen=True)
+class ResolveInputs:
+    enterprises: pl.DataFrame
+    history: pl.DataFrame
+    patents: pl.DataFrame
+    rd: pl.DataFrame
+
+
+def as_of_table(root: DataRoot, schema: str, table: str, day: date) -> pl.DataFrame:
+    frame = read_partition(root, schema, table, {AS_OF: day.isoformat()})
+    if frame is None:
+        raise MissingInput(f"{schema}/{table} as of {day} is missing: materialize it first")
+    return frame
+
+
+def raw_rd_landed_by(root: DataRoot, last: date) -> pl.DataFrame:
+    """Every raw R&D row landed on or before `last` (filter per day with `rd_as_of`)."""
+    return (
+        scan_table(root, "raw", "rd_records", RAW_RD_RECORDS)
+        .filter(pl.col("landing_date") <= pl.lit(last))
+        .collect()
+    )
+
+
+def rd_as_of(raw_rd: pl.DataFrame, day: date) -> pl.DataFrame:
+    return visible_as_of(raw_rd, day, "reported_date")
+
+
+def read_inputs(root: DataRoot, day: date, raw_rd: pl.DataFrame | None = None) -> ResolveInputs:
+    raw = raw_rd if raw_rd is not None else raw_rd_landed_by(root, day)
+    return ResolveInputs(
+        enterprises=as_of_table(root, "core", "enterprise", day),
+        history=as_of_table(root, "core", "enterprise_history", day),
+        patents=as_of_table(root, "core", "patent", day),
+        rd=rd_as_of(raw, day),
+    )
+
+
+def core_from_raw(root: DataRoot, day: date) -> ResolveInputs:
+    """The er inputs as of `day` computed from raw/ with core's own functions: for
+    training and benchmarks on an ingested data root without the as-of pipeline."""
+
+    def raw(source: str, hint: dict[str, pl.DataType]) -> pl.DataFrame:
+        return (
+            scan_table(root, "raw", source, hint)
+            .filter(pl.col("landing_date") <= pl.lit(day))
+            .collect()
+        )
+
+    enterprises, history = enterprise_state(raw("registry", RAW_REGISTRY), day)
+    return ResolveInputs(
+        enterprises=enterprises,
+        history=history,
+        patents=patent_state(raw("patents", RAW_PATENTS), day),
+        rd=rd_as_of(raw("rd_records", RAW_RD_RECORDS), day),
+    )
+
+
+def last_landing_date(root: DataRoot) -> date | None:
+    """The latest landing date of raw patents (None before any ingest)."""
+    value = (
+        scan_table(root, "raw", "patents", RAW_PATENTS)
+        .select(pl.col("landing_date").max())
+        .collect()
+        .item()
+    )
+    return value if isinstance(value, date) else None
+
+
+def read_decisions(root: DataRoot) -> pl.DataFrame | None:
+    """Reviewer decisions (review/decisions.csv), or None when there are none."""
+    path = root.review / DECISIONS_FILE
+    if not path.exists():
+        return None
+    return normalize_decisions(pl.read_csv(path, infer_schema=False, encoding="utf8-lossy"))
+
+
+def read_truth(root: DataRoot) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
+    """truth/applicant_links.csv and truth/rd_links.csv when the data root has them."""
+    found = []
+    for name in ("applicant_links.csv", "rd_links.csv"):
+        path = root.truth / name
+        found.append(pl.read_csv(path, infer_schema=False) if path.exists() else None)
+    return found[0], found[1]
+
+
+def latest_as_of(root: DataRoot, table: str = "applicant_links") -> date | None:
+    days = list_partitions(root, "er", table, AS_OF)
+    return date.fromisoformat(days[-1]) if days else None
+
+
+def read_links(root: DataRoot, day: date) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
+    partition = {AS_OF: day.isoformat()}
+    return (
+        read_partition(root, "er", "applicant_links", partition),
+        read_partition(root, "er", "rd_links", partition),
+    )

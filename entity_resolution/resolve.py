@@ -1,0 +1,420 @@
+"""Link patent applicants and R&D filings to registry enterprises (er.* tables).
+
+Pure functions over polars frames: the lake tables of architecture.md in,
+er/applicant_links, er/rd_links and er/review_queue rows out. Work is done once
+per distinct name (most applicant strings repeat across patents) and per
+distinct name pair; only the cheap context features run per mention.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from entity_resolution.candidates import RegistryIndex, generate_candidates, index_registry
+from entity_resolution.decide import CANDIDATE_STRUCT, best_per_enterprise, decide, explanation
+from entity_resolution.features import (
+    address_region_codes,
+    context_features,
+    ipc_industry_lift,
+    name_features,
+)
+from entity_resolution.kinds import CANDIDATE_KINDS, classify_kinds
+from entity_resolution.model import MatchModel, with_levels
+from entity_resolution.normalize import parse_names
+from entity_resolution.registry_names import registry_names
+from entity_resolution.review import apply_decisions
+
+MENTION_SCHEMA = {
+    "mention_key": pl.String,
+    "mention_type": pl.String,
+    "mention_name": pl.String,
+    "mention_date": pl.Date,
+    "address": pl.String,
+    "ipc_subclass": pl.String,
+    "filed_code": pl.String,
+}
+RESULT_COLUMNS = {
+    "mention_key": pl.String,
+    "credit_code": pl.String,
+    "match_probability": pl.Float64,
+    "method": pl.String,
+    "decision": pl.String,
+    "explanation": pl.String,
+    "top_candidates": pl.List(CANDIDATE_STRUCT),
+    "decided_by": pl.String,
+}
+APPLICANT_LINK_COLUMNS = [
+    "application_number",
+    "applicant_position",
+    "applicant",
+    "applicant_kind",
+    "credit_code",
+    "match_probability",
+    "method",
+    "decision",
+    "explanation",
+    "model_version",
+    "decided_by",
+    "mention_key",
+    "top_candidates",
+]
+RD_LINK_COLUMNS = [
+    "file",
+    "row_number",
+    "enterprise_name",
+    "fiscal_year",
+    "credit_code_as_filed",
+    "credit_code",
+    "method",
+    "match_probability",
+    "decision",
+    "explanation",
+    "model_version",
+    "decided_by",
+    "mention_key",
+    "top_candidates",
+]
+
+
+@dataclass(frozen=True)
+class PreparedRegistry:
+    """The registry as of D, ready for matching: enterprises and every parsed name."""
+
+    enterprises: pl.DataFrame
+    names: pl.DataFrame
+    index: RegistryIndex
+
+
+def prepare_registry(enterprises: pl.DataFrame, history: pl.DataFrame) -> PreparedRegistry:
+    names = registry_names(enterprises, history)
+    distinct = names.select("registry_name").unique()
+    parsed = parse_names(distinct["registry_name"]).rename({"name": "registry_name"})
+    ent = enterprises.select(
+        "credit_code", "name", "region_code", "industry_code", "established_date"
+    )
+    named = names.join(parsed, on="registry_name", how="left")
+    return PreparedRegistry(ent, named, index_registry(named))
+
+
+def _lift_anchors(
+    mentions: pl.DataFrame, candidates: pl.DataFrame, registry: PreparedRegistry
+) -> pl.DataFrame:
+    """industry_code, ipc_subclass of mentions whose name is one firm's current name."""
+    sole_owner = (
+        candidates.filter((pl.col("method") == "exact_name") & (pl.col("name_type") == "current"))
+        .group_by("mention_name")
+        .agg(pl.col("credit_code").first(), pl.len().alias("_owners"))
+        .filter(pl.col("_owners") == 1)
+    )
+    return (
+        mentions.select("mention_name", "ipc_subclass")
+        .join(sole_owner, on="mention_name")
+        .join(registry.enterprises.select("credit_code", "industry_code"), on="credit_code")
+        .select("industry_code", "ipc_subclass")
+    )
+
+
+def pair_features(mentions: pl.DataFrame, registry: PreparedRegistry) -> pl.DataFrame:
+    """Every (mention, candidate name) pair with its features and comparison levels.
+
+    `mentions` has the MENTION_SCHEMA columns (others are ignored); pass only
+    mentions to be looked up (enterprise/unknown kinds)."""
+    mentions = mentions.select(list(MENTION_SCHEMA))
+    distinct = mentions.select("mention_name").unique().drop_nulls()
+    parsed = parse_names(distinct["mention_name"])
+    candidates = generate_candidates(parsed, registry.index)
+    pairs = name_features(candidates, parsed, registry.names, registry.enterprises)
+    addresses = mentions.select("address").unique().drop_nulls()
+    address_codes = addresses.with_columns(
+        address_region_codes(addresses["address"]).alias("address_code")
+    )
+    context = mentions.join(address_codes, on="address", how="left")
+    lift = ipc_industry_lift(_lift_anchors(mentions, candidates, registry))
+    return with_levels(context_features(pairs, context, lift))
+
+
+def score_mentions(
+    mentions: pl.DataFrame, registry: PreparedRegistry, model: MatchModel
+) -> pl.DataFrame:
+    """pair_features plus match_probability."""
+    return pair_features(mentions, registry).with_columns(
+        model.probability().alias("match_probability")
+    )
+
+
+def link_mentions(
+    mentions: pl.DataFrame,
+    registry: PreparedRegistry,
+    model: MatchModel,
+    decisions: pl.DataFrame | None,
+) -> pl.DataFrame:
+    """RESULT_COLUMNS per mention_key of `mentions` (all of them, unmatched when no candidate)."""
+    scored = score_mentions(mentions, registry, model)
+    best = best_per_enterprise(scored)
+    decided = decide(best, model)
+    decided = decided.with_columns(explanation(decided, model))
+    linked = decided.select(
+        "mention_key",
+        pl.when(pl.col("decision") != "unmatched").then(pl.col("credit_code")).alias("credit_code"),
+        "match_probability",
+        pl.when(pl.col("decision") != "unmatched")
+        .then(pl.col("method"))
+        .otherwise(pl.lit("none"))
+        .alias("method"),
+        "decision",
+        "explanation",
+        "top_candidates",
+        pl.lit("model").alias("decided_by"),
+    )
+    no_candidate = (
+        mentions.select("mention_key")
+        .join(linked, on="mention_key", how="anti")
+        .select(
+            "mention_key",
+            pl.lit(None, dtype=pl.String).alias("credit_code"),
+            pl.lit(0.0).alias("match_probability"),
+            pl.lit("none").alias("method"),
+            pl.lit("unmatched").alias("decision"),
+            pl.lit("no match: no registry enterprise has a similar name").alias("explanation"),
+            pl.lit(None, dtype=pl.List(CANDIDATE_STRUCT)).alias("top_candidates"),
+            pl.lit("model").alias("decided_by"),
+        )
+    )
+    result = pl.concat([linked.cast(RESULT_COLUMNS), no_candidate.cast(RESULT_COLUMNS)])  # type: ignore[arg-type]
+    return apply_decisions(result, best, registry.enterprises, decisions)
+
+
+def applicant_mentions(patents: pl.DataFrame) -> pl.DataFrame:
+    """One row per (application_number, applicant_position) with the mention columns."""
+    exploded = (
+        patents.select(
+            "application_number",
+            "applicants",
+            "applicant_address",
+            "ipc_codes",
+            "application_date",
+        )
+        .with_columns(pl.int_ranges(pl.col("applicants").list.len()).alias("applicant_position"))
+        .explode(["applicants", "applicant_position"])
+        .drop_nulls("applicant_position")
+        .rename({"applicants": "applicant"})
+    )
+    return exploded.with_columns(
+        (pl.col("application_number") + "#" + pl.col("applicant_position").cast(pl.String)).alias(
+            "mention_key"
+        ),
+        pl.lit("applicant").alias("mention_type"),
+        pl.col("applicant").str.strip_chars().alias("mention_name"),
+        pl.col("application_date").alias("mention_date"),
+        # The address is the first applicant's (sources.md).
+        pl.when(pl.col("applicant_position") == 0)
+        .then(pl.col("applicant_address"))
+        .alias("address"),
+        pl.col("ipc_codes").list.first().str.slice(0, 4).alias("ipc_subclass"),
+        pl.lit(None, dtype=pl.String).alias("filed_code"),
+    ).with_columns(pl.col("applicant_position").cast(pl.Int64))
+
+
+def resolve_applicants(
+    patents: pl.DataFrame,
+    enterprises: pl.DataFrame,
+    history: pl.DataFrame,
+    decisions: pl.DataFrame | None,
+    model: MatchModel,
+    registry: PreparedRegistry | None = None,
+) -> pl.DataFrame:
+    """er.applicant_links rows for core/patent as of D (APPLICANT_LINK_COLUMNS)."""
+    registry = registry or prepare_registry(enterprises, history)
+    mentions = applicant_mentions(patents)
+    names = mentions.select("mention_name").unique()
+    kinds = names.with_columns(classify_kinds(names["mention_name"]).alias("applicant_kind"))
+    mentions = mentions.join(kinds, on="mention_name", how="left")
+    lookup = mentions.filter(pl.col("applicant_kind").is_in(CANDIDATE_KINDS))
+    linked = link_mentions(lookup.select(list(MENTION_SCHEMA)), registry, model, decisions)
+    not_looked_up = mentions.join(lookup, on="mention_key", how="anti").select(
+        "mention_key",
+        pl.lit(None, dtype=pl.String).alias("credit_code"),
+        pl.lit(0.0).alias("match_probability"),
+        pl.lit("none").alias("method"),
+        pl.lit("unmatched").alias("decision"),
+        (pl.col("applicant_kind") + ": not a registry enterprise, not looked up").alias(
+            "explanation"
+        ),
+        pl.lit(None, dtype=pl.List(CANDIDATE_STRUCT)).alias("top_candidates"),
+        pl.lit("model").alias("decided_by"),
+    )
+    outside = apply_decisions(
+        not_looked_up.cast(RESULT_COLUMNS),  # type: ignore[arg-type]
+        None,
+        registry.enterprises,
+        decisions,
+    )
+    links = pl.concat([linked, outside])
+    return (
+        mentions.select(
+            "mention_key", "application_number", "applicant_position", "applicant", "applicant_kind"
+        )
+        .join(links, on="mention_key", how="left")
+        .with_columns(pl.lit(model.version).alias("model_version"))
+        .select(APPLICANT_LINK_COLUMNS)
+        .sort("application_number", "applicant_position")
+    )
+
+
+def _rd_mentions(rd: pl.DataFrame) -> pl.DataFrame:
+    return rd.select(
+        pl.col("_file").alias("file"),
+        pl.col("_row_number").cast(pl.Int64).alias("row_number"),
+        "enterprise_name",
+        "fiscal_year",
+        pl.col("credit_code").alias("credit_code_as_filed"),
+        pl.col("credit_code_valid").fill_null(False).alias("credit_code_valid"),
+        "reported_date",
+    ).with_columns(
+        (pl.col("file") + "#" + pl.col("row_number").cast(pl.String)).alias("mention_key")
+    )
+
+
+def _direct_links(rows: pl.DataFrame, registry: PreparedRegistry) -> pl.DataFrame:
+    """Filings whose code is valid and registered, with the registered name as `_registered`."""
+    known = registry.enterprises.select("credit_code", pl.col("name").alias("_registered"))
+    return rows.filter(pl.col("credit_code_valid")).join(
+        known, left_on="credit_code_as_filed", right_on="credit_code", how="inner"
+    )
+
+
+def _as_name_mentions(rows: pl.DataFrame) -> pl.DataFrame:
+    return rows.select(
+        "mention_key",
+        pl.lit("rd").alias("mention_type"),
+        pl.col("enterprise_name").str.strip_chars().alias("mention_name"),
+        pl.col("reported_date").alias("mention_date"),
+        pl.lit(None, dtype=pl.String).alias("address"),
+        pl.lit(None, dtype=pl.String).alias("ipc_subclass"),
+        pl.col("credit_code_as_filed").alias("filed_code"),
+    ).cast(MENTION_SCHEMA)  # type: ignore[arg-type]
+
+
+def rd_name_mentions(rd: pl.DataFrame, registry: PreparedRegistry) -> pl.DataFrame:
+    """The R&D filings that must be resolved by name, as mentions (MENTION_SCHEMA)."""
+    rows = _rd_mentions(rd)
+    return _as_name_mentions(rows.join(_direct_links(rows, registry), on="mention_key", how="anti"))
+
+
+def resolve_rd(
+    rd: pl.DataFrame,
+    enterprises: pl.DataFrame,
+    history: pl.DataFrame,
+    decisions: pl.DataFrame | None,
+    model: MatchModel,
+    registry: PreparedRegistry | None = None,
+) -> pl.DataFrame:
+    """er.rd_links rows for the R&D filings visible as of D (RD_LINK_COLUMNS).
+
+    A valid credit code the registry knows links directly (method credit_code);
+    a missing, check-failing or unknown code falls back to the name, the code as
+    filed feeding the `credit_code` comparison (a one-character slip).
+    """
+    registry = registry or prepare_registry(enterprises, history)
+    rows = _rd_mentions(rd)
+    direct = _direct_links(rows, registry)
+    by_name = rows.join(direct, on="mention_key", how="anti")
+    direct_links = direct.select(
+        "mention_key",
+        pl.col("credit_code_as_filed").alias("credit_code"),
+        pl.lit(1.0).alias("match_probability"),
+        pl.lit("credit_code").alias("method"),
+        pl.lit("matched").alias("decision"),
+        (
+            pl.lit("matched to ")
+            + pl.col("_registered")
+            + " ("
+            + pl.col("credit_code_as_filed")
+            + "): the filed credit code is valid and registered"
+        ).alias("explanation"),
+        pl.lit(None, dtype=pl.List(CANDIDATE_STRUCT)).alias("top_candidates"),
+        pl.lit("model").alias("decided_by"),
+    ).cast(RESULT_COLUMNS)  # type: ignore[arg-type]
+    mentions = _as_name_mentions(by_name)
+    code_note = (
+        pl.when(pl.col("credit_code_as_filed").is_null())
+        .then(pl.lit("no credit code filed; "))
+        .when(~pl.col("credit_code_valid"))
+        .then(
+            pl.lit("filed credit code ")
+            + pl.col("credit_code_as_filed")
+            + " fails the check digit; "
+        )
+        .otherwise(
+            pl.lit("filed credit code ") + pl.col("credit_code_as_filed") + " is not registered; "
+        )
+    )
+    named = link_mentions(mentions, registry, model, decisions)
+    named = (
+        named.join(
+            by_name.select("mention_key", "credit_code_as_filed", "credit_code_valid"),
+            on="mention_key",
+        )
+        .with_columns((code_note + pl.col("explanation") + _one_off_note()).alias("explanation"))
+        .select(list(RESULT_COLUMNS))
+    )
+    links = pl.concat([apply_decisions(direct_links, None, registry.enterprises, decisions), named])
+    return (
+        rows.join(links, on="mention_key", how="left")
+        .with_columns(pl.lit(model.version).alias("model_version"))
+        .select(RD_LINK_COLUMNS)
+        .sort("file", "row_number")
+    )
+
+
+def _one_off_note() -> pl.Expr:
+    """'; the filed code differs from the linked firm's only at position k' when it does."""
+    filed, linked = pl.col("credit_code_as_filed"), pl.col("credit_code")
+    diffs = [
+        (filed.str.slice(i, 1) != linked.str.slice(i, 1)).fill_null(False).cast(pl.Int32)
+        for i in range(18)
+    ]
+    first_diff = pl.concat_list(diffs).list.arg_max()
+    same_length = (filed.str.len_chars() == 18) & (linked.str.len_chars() == 18)
+    return (
+        pl.when(same_length & (pl.sum_horizontal(diffs) == 1))
+        .then(
+            pl.lit("; the filed credit code is one character away from this firm's (position ")
+            + (first_diff + 1).cast(pl.String)
+            + ": filed '"
+            + filed.str.slice(first_diff, 1)
+            + "', registered '"
+            + linked.str.slice(first_diff, 1)
+            + "')"
+        )
+        .otherwise(pl.lit(""))
+    )
+
+
+def review_queue(applicant_links: pl.DataFrame, rd_links: pl.DataFrame) -> pl.DataFrame:
+    """er.review_queue: every `review` decision of both link tables with its top candidates."""
+    applicants = applicant_links.filter(pl.col("decision") == "review").select(
+        pl.lit("applicant").alias("mention_type"),
+        "mention_key",
+        pl.col("applicant").alias("mention"),
+        "credit_code",
+        "match_probability",
+        "top_candidates",
+        "explanation",
+        "model_version",
+    )
+    rd = rd_links.filter(pl.col("decision") == "review").select(
+        pl.lit("rd").alias("mention_type"),
+        "mention_key",
+        pl.col("enterprise_name").alias("mention"),
+        "credit_code",
+        "match_probability",
+        "top_candidates",
+        "explanation",
+        "model_version",
+    )
+    return pl.concat([applicants, rd]).sort(
+        "mention_type", "match_probability", "mention_key", descending=[False, True, False]
+    )

@@ -1,0 +1,28 @@
+"""Row-order-independent sums of floats.
+
+Float addition is not associative, and polars joins and group-bys do not fix
+the order in which a group's rows arrive, so a plain float `sum`/`mean` can
+differ in the last bit between two runs on the same data. Summing in fixed
+point (integers) makes a group's result independent of row order, so a rerun
+or backfill of D reproduces the nightly rows exactly.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+# Fixed-point units: 1e-12 for shares and indices in [0, 1]; 1e-9 for 0-100
+# scores times weights; 1e-4 万元 (1 yuan) for money.
+UNIT_SCALE = 1e12
+SCORE_SCALE = 1e9
+MONEY_SCALE = 1e4
+
+
+def exact_sum(expr: pl.Expr, scale: float) -> pl.Expr:
+    """Σ expr rounded to 1/scale units, independent of row order (nulls ignored)."""
+    return (expr * scale).round(0).cast(pl.Int64).sum() / scale
+
+
+def exact_mean(expr: pl.Expr, scale: float) -> pl.Expr:
+    """Mean of the non-null values of expr in 1/scale units; null when there are none."""
+    return pl.when(expr.count() > 0).then(exact_sum(expr, scale) / expr.count())

@@ -1,0 +1,155 @@
+"""Patents as a scorer sees them on day D: visible rows, integer ids, status facts.
+
+Both the patent-quality and the enterprise indicators start here, so "granted",
+"valid" and "pending" mean the same everywhere (definitions in the scoring
+YAML, `patents:`).
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+
+import polars as pl
+
+from scoring_models.config import PatentRules
+
+KEY = "application_number"
+_TEXT_LIST = pl.List(pl.String())
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day `months` months earlier, clipped to the month's end (31 May - 3 -> 28/29 Feb)."""
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def subclass_list(codes: pl.Expr, pattern: str) -> pl.Expr:
+    """Distinct 4-character IPC subclasses of a list of IPC codes, in first-seen order."""
+    return (
+        codes.fill_null(pl.lit([], dtype=_TEXT_LIST))
+        .list.eval(pl.element().str.to_uppercase().str.replace_all(r"\s+", "").str.slice(0, 4))
+        .list.eval(pl.element().filter(pl.element().str.contains(pattern)))
+        .list.unique(maintain_order=True)
+    )
+
+
+def visible_patents(patents: pl.DataFrame, as_of: date, rules: PatentRules) -> pl.DataFrame:
+    """Patents visible on `as_of`, one row each, sorted, with a UInt32 `pid` and status facts.
+
+    Visible = publication_date <= D (and first landing <= D when the column is
+    there). A grant dated after D is not known on D: such a patent is pending.
+    """
+    rows = patents.filter(pl.col("publication_date") <= as_of)
+    if "first_landing_date" in rows.columns:
+        rows = rows.filter(
+            pl.col("first_landing_date").is_null() | (pl.col("first_landing_date") <= as_of)
+        )
+    # core/patent has one row per application already; a stray duplicate keeps
+    # the later publication so the result does not depend on row order.
+    rows = rows.sort(KEY, "publication_date", nulls_last=False).unique(KEY, keep="last")
+    status = pl.col("legal_status")
+    granted = (pl.col("grant_date") <= as_of) | (
+        pl.col("grant_date").is_null() & status.is_in(list(rules.granted_statuses_without_date))
+    )
+    subclasses = subclass_list(pl.col("ipc_codes"), rules.ipc_subclass_pattern)
+    return (
+        rows.sort(KEY)
+        .with_row_index("pid")
+        .select(
+            "pid",
+            KEY,
+            "patent_type",
+            "application_date",
+            "publication_date",
+            pl.when(pl.col("grant_date") <= as_of).then(pl.col("grant_date")).alias("grant_date"),
+            "legal_status",
+            subclasses.alias("subclasses"),
+            subclasses.list.first().str.slice(0, 3).alias("main_class"),
+            "claims_count",
+            "family_size",
+            "pct",
+            pl.col("cited_applications").fill_null(pl.lit([], dtype=_TEXT_LIST)),
+            granted.fill_null(False).alias("granted"),
+            (granted & ~status.is_in(list(rules.invalid_statuses))).fill_null(False).alias("valid"),
+            (granted | status.is_in(list(rules.refused_statuses)))
+            .fill_null(False)
+            .alias("decided"),
+            pl.col("patent_type")
+            .is_in(list(rules.type_invention))
+            .fill_null(False)
+            .alias("is_invention"),
+            pl.col("patent_type").is_in(list(rules.type_ii)).fill_null(False).alias("is_type_ii"),
+        )
+        .with_columns((~pl.col("decided")).alias("pending"))
+    )
+
+
+def patent_owners(visible: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
+    """(pid, credit_code): the enterprises a visible patent is resolved to (`matched` links only)."""
+    return (
+        links.filter((pl.col("decision") == "matched") & pl.col("credit_code").is_not_null())
+        .select(KEY, "credit_code")
+        .join(visible.select(KEY, "pid"), on=KEY, how="inner")
+        .select("pid", "credit_code")
+        .unique()
+    )
+
+
+def patent_subclasses(visible: pl.DataFrame) -> pl.DataFrame:
+    """(pid, subclass): one row per distinct IPC subclass of each visible patent."""
+    return (
+        visible.select("pid", pl.col("subclasses").alias("subclass"))
+        .explode("subclass")
+        .drop_nulls()
+    )
+
+
+def citation_edges(visible: pl.DataFrame) -> pl.DataFrame:
+    """(citing_pid, cited_pid, citing_pub, cited_pub): distinct citations between visible patents.
+
+    A citation is known on D only if the citing patent is visible on D; the
+    cited application must be a visible patent too to have anything to count.
+    """
+    targets = visible.select(
+        pl.col(KEY).alias("_cited_number"),
+        pl.col("pid").alias("cited_pid"),
+        pl.col("publication_date").alias("cited_pub"),
+    )
+    return (
+        visible.select(
+            pl.col("pid").alias("citing_pid"),
+            pl.col("publication_date").alias("citing_pub"),
+            pl.col("cited_applications").alias("_cited_number"),
+        )
+        .explode("_cited_number")
+        .with_columns(pl.col("_cited_number").str.strip_chars())
+        .join(targets, on="_cited_number", how="inner")
+        .filter(pl.col("citing_pid") != pl.col("cited_pid"))
+        .select("citing_pid", "cited_pid", "citing_pub", "cited_pub")
+        .unique(["citing_pid", "cited_pid"])
+    )
+
+
+def self_citation_flags(edges: pl.DataFrame, owners: pl.DataFrame) -> pl.Series:
+    """Per edge: do citing and cited patent share a resolved applicant (credit_code)?"""
+    # Codes as small ints keep the 10M-row join cheap.
+    codes = owners.select("credit_code").unique().with_row_index("_eid")
+    own = owners.join(codes, on="credit_code").select("pid", "_eid")
+    shared = (
+        edges.select("citing_pid", "cited_pid")
+        .join(own.rename({"pid": "citing_pid"}), on="citing_pid", how="inner")
+        .join(own.rename({"pid": "cited_pid"}), on=["cited_pid", "_eid"], how="semi")
+        .select("citing_pid", "cited_pid")
+        .unique()
+        .with_columns(pl.lit(True).alias("_self"))
+    )
+    return (
+        edges.select("citing_pid", "cited_pid")
+        .join(shared, on=["citing_pid", "cited_pid"], how="left", maintain_order="left")
+        .get_column("_self")
+        .fill_null(False)
+        .alias("self_citation")
+    )

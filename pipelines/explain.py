@@ -1,0 +1,58 @@
+"""`capscore explain`: everything behind one enterprise's numbers, read from the warehouse."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import polars as pl
+
+from pool.explain import explain_pool_and_credit
+from scoring_models.explain import ExplainError, explain_scores
+from storage.paths import DataRoot
+from warehouse.query import connect_read_only
+
+
+def _rows(
+    con: duckdb.DuckDBPyConnection, relation: str, credit_code: str, day: date
+) -> pl.DataFrame:
+    return con.sql(
+        f"SELECT * FROM {relation} WHERE credit_code = ? AND as_of_date = ?",
+        params=[credit_code, day],
+    ).pl()
+
+
+def explain_enterprise(root: DataRoot, credit_code: str, as_of: date | None) -> str:
+    con = connect_read_only(root)
+    try:
+        (day,) = con.execute(
+            "SELECT max(as_of_date) FROM scoring.enterprise_score WHERE credit_code = ?"
+            + (" AND as_of_date <= ?" if as_of else ""),
+            [credit_code, as_of] if as_of else [credit_code],
+        ).fetchall()[0]
+        if day is None:
+            raise SystemExit(
+                f"no scores for {credit_code}"
+                + (f" on or before {as_of}" if as_of else "")
+                + ": check the credit code (core.enterprise) or run `capscore run` for that date"
+            )
+        if as_of and day != as_of:
+            raise SystemExit(f"no scores for {credit_code} as of {as_of} (latest before: {day})")
+        scores = _rows(con, "scoring.enterprise_score", credit_code, day)
+        values = _rows(con, "scoring.indicator_value", credit_code, day)
+        profile = _rows(con, "scoring.enterprise_profile", credit_code, day)
+        pool = _rows(con, "pool.cultivation_pool", credit_code, day)
+        transitions = con.sql(
+            "SELECT * FROM pool.tier_transitions WHERE credit_code = ? AND as_of_date <= ? "
+            "ORDER BY as_of_date",
+            params=[credit_code, day],
+        ).pl()
+        limits = _rows(con, "credit.credit_limit", credit_code, day)
+    finally:
+        con.close()
+    try:
+        memo = explain_scores(credit_code, scores, values, profile, as_of=day)
+    except ExplainError as exc:
+        raise SystemExit(str(exc)) from None
+    pool_row = pool.row(0, named=True) if pool.height else None
+    return memo + "\n\n" + explain_pool_and_credit(pool_row, transitions, limits)

@@ -1,0 +1,53 @@
+-- mart.credit_exposure
+-- Credit limits summed by as-of date, product, life stage, grade and region:
+-- the program's exposure if every limit were drawn, and how many enterprises
+-- carry it. Enterprises evaluated with a zero limit are counted apart.
+--
+-- columns:
+--   as_of_date: the as-of date
+--   product: tech_credit (科技信用贷), ip_pledge (知识产权质押) or warrant_linked (认股选择权贷款)
+--   life_stage: seed, startup, growth or mature (null when not scored)
+--   grade: A-D (null when not in the pool)
+--   region_code: GB/T 2260 county-level code
+--   prefecture_code: prefecture-level division of region_code (4 digits + 00)
+--   province_code: province-level division of region_code (2 digits + 0000)
+--   enterprises_evaluated: enterprises with a row for this product
+--   enterprises_with_limit: enterprises whose limit is above zero
+--   total_limit_wan: sum of limits, 万元
+--   avg_limit_wan: mean limit over enterprises with a limit, 万元
+--   max_limit_wan: largest single limit, 万元
+--   top_binding_constraint: the cap that most often set a positive limit
+WITH limits AS (
+    SELECT
+        c.as_of_date,
+        c.product,
+        c.credit_code,
+        c.limit_wan,
+        c.binding_constraint,
+        coalesce(p.life_stage, s.life_stage) AS life_stage,
+        CASE WHEN p.in_pool THEN p.grade END AS grade,
+        e.region_code
+    FROM credit.credit_limit AS c
+    LEFT JOIN pool.cultivation_pool AS p
+        ON p.credit_code = c.credit_code AND p.as_of_date = c.as_of_date
+    LEFT JOIN scoring.enterprise_score AS s
+        ON s.credit_code = c.credit_code AND s.as_of_date = c.as_of_date
+    LEFT JOIN core.enterprise_asof AS e
+        ON e.credit_code = c.credit_code AND e.as_of_date = c.as_of_date
+)
+SELECT
+    as_of_date,
+    product,
+    life_stage,
+    grade,
+    region_code,
+    left(region_code, 4) || '00' AS prefecture_code,
+    left(region_code, 2) || '0000' AS province_code,
+    count(*) AS enterprises_evaluated,
+    count(*) FILTER (WHERE limit_wan > 0) AS enterprises_with_limit,
+    coalesce(sum(limit_wan), 0) AS total_limit_wan,
+    avg(limit_wan) FILTER (WHERE limit_wan > 0) AS avg_limit_wan,
+    max(limit_wan) AS max_limit_wan,
+    mode(binding_constraint) FILTER (WHERE limit_wan > 0) AS top_binding_constraint
+FROM limits
+GROUP BY as_of_date, product, life_stage, grade, region_code

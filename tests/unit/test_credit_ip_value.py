@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+import yaml
+
+from credit.ip_value import enterprise_ip_values, patent_values
+from scoring_models.policy_config import CREDIT_POLICY_V1, credit_policy_from_dict
+
+D = date(2026, 11, 20)
+POLICY = credit_policy_from_dict(yaml.safe_load(CREDIT_POLICY_V1.read_text(encoding="utf-8")))
+
+
+def patents(*rows: tuple[str, str, date, str, date | None]) -> pl.DataFrame:
+    return pl.DataFrame(
+        rows,
+        schema={
+            "application_number": pl.String,
+            "patent_type": pl.String,
+            "application_date": pl.Date,
+            "legal_status": pl.String,
+            "grant_date": pl.Date,
+        },
+        orient="row",
+    )
+
+
+def links(*rows: tuple[str, int, str | None, str]) -> pl.DataFrame:
+    return pl.DataFrame(
+        rows,
+        schema={
+            "application_number": pl.String,
+            "applicant_position": pl.Int64,
+            "credit_code": pl.String,
+            "decision": pl.String,
+        },
+        orient="row",
+    )
+
+
+def test_value_proxy_share_term_and_validity() -> None:
+    granted = date(2022, 6, 1)
+    patent = patents(
+        ("inv", "invention", date(2021, 11, 20), "granted", granted),
+        ("um", "utility_model", date(2016, 11, 1), "granted", granted),  # term over
+        ("pending", "invention", date(2024, 1, 1), "pending", None),
+        ("future_grant", "invention", date(2024, 1, 1), "granted", date(2026, 12, 1)),
+        ("design", "design", date(2020, 1, 1), "granted", None),
+    )
+    link = links(
+        ("inv", 0, "X", "matched"),
+        ("inv", 1, None, "unmatched"),  # a university co-applicant
+        ("um", 0, "X", "matched"),
+        ("pending", 0, "X", "matched"),
+        ("future_grant", 0, "X", "matched"),
+        ("design", 0, "X", "matched"),
+        ("design", 1, "Y", "review"),  # not matched: Y owns nothing yet
+    )
+    quality = pl.DataFrame({"application_number": ["inv"], "quality_index": [0.5]})
+    values = patent_values(patent, link, quality, POLICY, D)
+    assert values["application_number"].to_list() == ["design", "inv"]
+    inv = values.filter(pl.col("application_number") == "inv").row(0, named=True)
+    remaining = 20 - (D - date(2021, 11, 20)).days / 365.25
+    assert inv["share"] == 0.5
+    assert inv["remaining_years"] == pytest.approx(remaining)
+    # 100 × (0.5 + 1.0 × 0.5) × remaining / 20 × share 0.5; pledge at invention LTV 0.3
+    assert inv["value_wan"] == pytest.approx(100 * 1.0 * remaining / 20 * 0.5)
+    assert inv["pledge_value_wan"] == pytest.approx(inv["value_wan"] * 0.3)
+    design = values.filter(pl.col("application_number") == "design").row(0, named=True)
+    # no quality index → the floor; half the design is X's (two applicant positions)
+    design_remaining = 15 - (D - date(2020, 1, 1)).days / 365.25
+    assert design["value_wan"] == pytest.approx(10 * 0.5 * design_remaining / 15 * 0.5)
+
+    totals = enterprise_ip_values(values).row(0, named=True)
+    assert totals["credit_code"] == "X"
+    assert totals["valid_patents"] == 2
+    assert totals["ip_value_wan"] == pytest.approx(inv["value_wan"] + design["value_wan"])
+    assert totals["pledge_value_wan"] == pytest.approx(
+        inv["pledge_value_wan"] + design["value_wan"] * 0.1
+    )
+
+
+def test_an_enterprise_listed_twice_on_one_patent_owns_both_shares() -> None:
+    patent = patents(("inv", "invention", date(2020, 1, 1), "granted", None))
+    link = links(("inv", 0, "X", "matched"), ("inv", 1, "X", "matched"), ("inv", 2, "Z", "matched"))
+    values = patent_values(
+        patent,
+        link,
+        pl.DataFrame(schema={"application_number": pl.String, "quality_index": pl.Float64}),
+        POLICY,
+        D,
+    )
+    assert dict(values.select("credit_code", "share").iter_rows()) == pytest.approx(
+        {"X": 2 / 3, "Z": 1 / 3}
+    )

@@ -1,0 +1,434 @@
+"""Enterprise indicators, fiscal facts, life stage and profile on hand-computed examples (§2, §4)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import polars as pl
+import pytest
+
+from indicators.enterprise import PROFILE_SCHEMA, enterprise_indicators
+from indicators.fiscal import fiscal_facts
+from indicators.inputs import APPLICANT_LINK, ENTERPRISE, PATENT, RD_FILING, from_records
+from indicators.life_stage import life_stage_expr
+from indicators.patent_quality import SCHEMA as QUALITY_SCHEMA
+from scoring_models.config import ScoringModel, load_scoring_model
+
+D = date(2024, 12, 31)
+
+
+@pytest.fixture(scope="module")
+def model() -> ScoringModel:
+    return load_scoring_model()
+
+
+def patent(
+    number: str,
+    kind: str,
+    filed: date,
+    published: date,
+    status: str,
+    ipc: list[str],
+    granted: date | None = None,
+    cites: list[str] | None = None,
+    pct: bool = False,
+    family: int | None = None,
+) -> dict[str, Any]:
+    return dict(
+        application_number=number,
+        patent_type=kind,
+        application_date=filed,
+        publication_date=published,
+        grant_date=granted,
+        legal_status=status,
+        ipc_codes=ipc,
+        cited_applications=cites or [],
+        pct=pct,
+        family_size=family,
+    )
+
+
+PATENTS: list[dict[str, Any]] = [
+    patent(
+        "Pa",
+        "invention",
+        date(2022, 3, 1),
+        date(2023, 9, 1),
+        "granted",
+        ["G06F3/00"],
+        granted=date(2024, 5, 1),
+        pct=True,
+    ),
+    patent("Pb", "invention", date(2020, 1, 1), date(2021, 7, 1), "rejected", ["G06F9/00"]),
+    patent(
+        "Pc",
+        "utility_model",
+        date(2023, 5, 1),
+        date(2023, 11, 1),
+        "granted",
+        ["G06F1/00", "H04L9/00"],
+        granted=date(2023, 11, 1),
+        cites=["Pa"],
+    ),
+    patent("Pd", "invention", date(2023, 2, 1), date(2024, 8, 1), "pending", ["H04W4/00"]),
+    patent(
+        "Pe",
+        "invention",
+        date(2019, 1, 1),
+        date(2020, 7, 1),
+        "lapsed",
+        ["G06F5/00"],
+        granted=date(2021, 1, 1),
+        family=3,
+    ),
+    patent("Pf", "invention", date(2022, 6, 1), date(2025, 1, 15), "pending", ["B01D1/00"]),
+    patent(
+        "Pg",
+        "invention",
+        date(2021, 1, 1),
+        date(2022, 7, 1),
+        "granted",
+        ["A61K8/00"],
+        granted=date(2025, 2, 1),
+    ),
+    patent(
+        "Ph",
+        "utility_model",
+        date(2024, 3, 1),
+        date(2024, 10, 1),
+        "pending",
+        ["G06F3/00"],
+        cites=["Pa", "Pb"],
+    ),
+]
+
+# Hand-set patent quality so the enterprise aggregation is checked on its own.
+QUALITY: dict[str, dict[str, Any]] = {
+    "Pa": dict(
+        quality_index=0.8,
+        originality=0.5,
+        generality=0.6,
+        forward_citations_5y=1,
+        breakthrough=True,
+    ),
+    "Pb": dict(
+        quality_index=0.2,
+        originality=0.2,
+        generality=None,
+        forward_citations_5y=0,
+        breakthrough=False,
+    ),
+    "Pc": dict(
+        quality_index=0.5,
+        originality=None,
+        generality=None,
+        forward_citations_5y=0,
+        breakthrough=False,
+    ),
+    "Pd": dict(
+        quality_index=0.1,
+        originality=0.2,
+        generality=None,
+        forward_citations_5y=0,
+        breakthrough=False,
+    ),
+    "Pe": dict(
+        quality_index=0.9,
+        originality=0.2,
+        generality=0.2,
+        forward_citations_5y=2,
+        breakthrough=False,
+    ),
+    "Pg": dict(
+        quality_index=0.3,
+        originality=0.2,
+        generality=None,
+        forward_citations_5y=0,
+        breakthrough=False,
+    ),
+    "Ph": dict(
+        quality_index=0.4,
+        originality=0.0,
+        generality=None,
+        forward_citations_5y=0,
+        breakthrough=False,
+    ),
+}
+
+
+def link(
+    number: str,
+    position: int,
+    code: str | None,
+    kind: str = "enterprise",
+    decision: str = "matched",
+) -> dict[str, Any]:
+    return dict(
+        application_number=number,
+        applicant_position=position,
+        applicant_kind=kind,
+        credit_code=code,
+        decision=decision,
+    )
+
+
+LINKS: list[dict[str, Any]] = [
+    *[link(n, 0, "E1") for n in ("Pa", "Pb", "Pc", "Pd", "Pe", "Pf", "Pg")],
+    link("Pg", 1, None, kind="university", decision="unmatched"),
+    link("Ph", 0, "E2"),
+    link("Ph", 1, "E3", decision="review"),
+]
+
+ENTERPRISES: list[dict[str, Any]] = [
+    dict(
+        credit_code="E1",
+        name="一号科技有限公司",
+        status="存续",
+        industry_code="I6510",
+        established_date=date(2015, 6, 30),
+        hnte_valid_until=date(2025, 6, 30),
+        srdi_level="provincial",
+        snapshot_date=date(2024, 6, 1),
+    ),
+    dict(
+        credit_code="E2",
+        name="二号",
+        status="注销",
+        industry_code="c3670",
+        established_date=date(2023, 1, 1),
+        hnte_valid_until=date(2024, 12, 30),
+        srdi_level="national",
+        snapshot_date=date(2024, 6, 1),
+    ),
+    dict(
+        credit_code="E3",
+        name="三号",
+        status="在业",
+        industry_code=None,
+        established_date=date(2000, 1, 1),
+        srdi_level=None,
+        snapshot_date=date(2024, 6, 1),
+    ),
+]
+
+FILINGS: list[dict[str, Any]] = [
+    dict(
+        credit_code="E1",
+        fiscal_year=2020,
+        revenue=10.0,
+        rd_expense=9.0,
+        reported_date=date(2021, 5, 1),
+    ),
+    dict(
+        credit_code="E1",
+        fiscal_year=2021,
+        revenue=1000.0,
+        rd_expense=50.0,
+        reported_date=date(2022, 5, 1),
+    ),
+    dict(
+        credit_code="E1",
+        fiscal_year=2022,
+        revenue=1200.0,
+        rd_expense=60.0,
+        reported_date=date(2023, 5, 1),
+    ),
+    dict(
+        credit_code="E1",
+        fiscal_year=2023,
+        revenue=900.0,
+        rd_expense=90.0,
+        reported_date=date(2024, 4, 1),
+    ),
+    # A refiling of 2023 supersedes the first one.
+    dict(
+        credit_code="E1",
+        fiscal_year=2023,
+        revenue=1500.0,
+        rd_expense=90.0,
+        total_assets=1000.0,
+        total_liabilities=400.0,
+        rd_staff=10,
+        total_staff=50,
+        reported_date=date(2024, 6, 1),
+    ),
+    # Stale: latest fiscal year 2019 < 2024 - 3.
+    dict(
+        credit_code="E3",
+        fiscal_year=2019,
+        revenue=15000.0,
+        rd_expense=100.0,
+        reported_date=date(2020, 5, 1),
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def result(
+    model: ScoringModel,
+) -> tuple[dict[str, dict[str, object]], dict[str, dict[str, object]]]:
+    quality = pl.DataFrame(
+        [{"application_number": k, **v} for k, v in QUALITY.items()],
+        schema={
+            k: QUALITY_SCHEMA[k]
+            for k in (
+                "application_number",
+                "quality_index",
+                "originality",
+                "generality",
+                "forward_citations_5y",
+                "breakthrough",
+            )
+        },
+    )
+    wide, profile = enterprise_indicators(
+        from_records(ENTERPRISES, ENTERPRISE),
+        from_records(PATENTS, PATENT),
+        from_records(LINKS, APPLICANT_LINK),
+        from_records(FILINGS, RD_FILING),
+        quality,
+        D,
+        model,
+    )
+    assert profile.schema == pl.Schema(PROFILE_SCHEMA)
+    assert wide.columns == ["credit_code", *model.indicator_names]
+    return (
+        {r["credit_code"]: r for r in wide.iter_rows(named=True)},
+        {r["credit_code"]: r for r in profile.iter_rows(named=True)},
+    )
+
+
+def test_patent_counts_and_shares(result: tuple[dict, dict]) -> None:
+    e1 = result[0]["E1"]
+    # Visible: Pa Pb Pc Pd Pe Pg (Pf is published after D); Pg's grant is after D.
+    assert e1["invention_filings_3y"] == 2  # Pa, Pd filed after 2021-12-31
+    assert e1["valid_invention_stock"] == 1  # Pa (Pe lapsed)
+    assert e1["valid_patent_share"] == pytest.approx(2 / 3)  # Pa, Pc of granted Pa, Pc, Pe
+    assert e1["invention_grant_rate"] == pytest.approx(2 / 3)  # Pa, Pe of decided Pa, Pb, Pe
+    assert e1["international_reach"] == pytest.approx(2 / 6)  # Pa pct, Pe family 3
+    assert e1["technology_breadth"] == 2  # G06F, H04L among valid Pa, Pc
+    assert e1["new_fields_3y"] == 2  # H04L, H04W first seen after 2021-12-31
+    assert e1["pending_share"] == pytest.approx(1 / 3)  # Pd of Pa, Pc, Pd
+    assert e1["collaboration"] == 1  # Pg with a university
+
+
+def test_filing_growth_is_smoothed_cagr(result: tuple[dict, dict]) -> None:
+    # 0 filings in 2024, 1 (Pg, 2021-01-01) in the 12 months before 2021-12-31.
+    assert result[0]["E1"]["filing_growth"] == pytest.approx((1 / 2) ** (1 / 3) - 1)
+    # E3 has no patent (its link is only `review`): growth is missing, counts are 0.
+    assert result[0]["E3"]["filing_growth"] is None
+    assert result[0]["E3"]["valid_invention_stock"] == 0
+
+
+def test_quality_and_influence_aggregates(result: tuple[dict, dict]) -> None:
+    e1 = result[0]["E1"]
+    assert e1["portfolio_quality"] == pytest.approx((0.8 + 0.2 + 0.5 + 0.1 + 0.3) / 5)  # not Pe
+    assert e1["originality_mean"] == pytest.approx((0.5 + 0.2 + 0.2 + 0.2 + 0.2) / 5)
+    assert e1["generality_mean"] == pytest.approx(0.4)
+    assert e1["forward_citations"] == 3
+    assert e1["breakthrough_patents"] == 1
+    # Ph (E2) cites Pa and Pb; Pc (E1 itself) citing Pa does not count.
+    assert e1["citing_applicants"] == 1
+    assert result[0]["E2"]["citing_applicants"] == 0
+
+
+def test_fiscal_indicators(result: tuple[dict, dict]) -> None:
+    e1 = result[0]["E1"]
+    assert e1["rd_intensity"] == pytest.approx((50 + 60 + 90) / (1000 + 1200 + 1500))
+    assert e1["revenue_growth"] == pytest.approx(0.5 * (1200 / 1000 + 1500 / 1200) - 1)
+    assert e1["rd_growth"] == pytest.approx(0.5 * (60 / 50 + 90 / 60) - 1)
+    assert e1["rd_staff_share"] == pytest.approx(0.2)
+    assert e1["debt_ratio"] == pytest.approx(0.4)
+    assert e1["revenue_scale"] == pytest.approx(1500)
+    # No filing / stale filing: missing, not zero.
+    for code in ("E2", "E3"):
+        assert result[0][code]["rd_intensity"] is None
+        assert result[0][code]["revenue_scale"] is None
+
+
+def test_certification_points(result: tuple[dict, dict]) -> None:
+    assert result[0]["E1"]["certification"] == 2  # HNTE valid + provincial
+    assert result[0]["E2"]["certification"] == 2  # HNTE expired on 2024-12-30 + national
+    assert result[0]["E3"]["certification"] == 0
+
+
+def test_profile(result: tuple[dict, dict]) -> None:
+    p1, p2, p3 = (result[1][c] for c in ("E1", "E2", "E3"))
+    assert p1["active"] is True and p2["active"] is False and p3["active"] is True
+    assert p1["industry_section"] == "I" and p2["industry_section"] == "C"
+    assert p3["industry_section"] is None
+    assert p1["age_years"] == pytest.approx((D - date(2015, 6, 30)).days / 365.25)
+    assert (p1["life_stage"], p2["life_stage"], p3["life_stage"]) == ("startup", "seed", "startup")
+    assert p1["revenue_latest"] == 1500 and p1["fiscal_year_latest"] == 2023
+    assert (p1["valid_invention_count"], p1["valid_type2_count"], p1["patent_count"]) == (1, 1, 6)
+    assert p1["hnte_valid"] is True and p2["hnte_valid"] is False
+    assert p1["model_version"] == "scoring_v1"
+
+
+@pytest.mark.parametrize(
+    ("age", "revenue", "stage"),
+    [
+        (2.0, None, "seed"),
+        (3.0, 499.0, "seed"),
+        (3.0, 500.0, "startup"),
+        (4.0, None, "startup"),
+        (10.0, 1999.0, "startup"),
+        (10.0, 2000.0, "growth"),
+        (10.0, 15000.0, "growth"),
+        (16.0, 15000.0, "mature"),
+        (16.0, 9999.0, "growth"),
+        (16.0, 1500.0, "startup"),
+        (5.0, 40000.0, "mature"),
+        (None, 300.0, "startup"),
+        (None, 50000.0, "mature"),
+    ],
+)
+def test_life_stage_bands(
+    model: ScoringModel, age: float | None, revenue: float | None, stage: str
+) -> None:
+    frame = pl.DataFrame(
+        {"age": [age], "revenue": [revenue]}, schema={"age": pl.Float64, "revenue": pl.Float64}
+    )
+    assert frame.select(life_stage_expr(model, pl.col("age"), pl.col("revenue"))).item() == stage
+
+
+def test_two_year_growth_and_zero_base(model: ScoringModel) -> None:
+    filings = from_records(
+        [
+            dict(
+                credit_code="X",
+                fiscal_year=2022,
+                revenue=100.0,
+                rd_expense=0.0,
+                reported_date=date(2023, 5, 1),
+            ),
+            dict(
+                credit_code="X",
+                fiscal_year=2023,
+                revenue=150.0,
+                rd_expense=10.0,
+                reported_date=date(2024, 5, 1),
+            ),
+            dict(
+                credit_code="Y",
+                fiscal_year=2021,
+                revenue=100.0,
+                rd_expense=5.0,
+                reported_date=date(2022, 5, 1),
+            ),
+            dict(
+                credit_code="Y",
+                fiscal_year=2023,
+                revenue=300.0,
+                rd_expense=5.0,
+                reported_date=date(2024, 5, 1),
+            ),
+        ],
+        RD_FILING,
+    )
+    facts = {r["credit_code"]: r for r in fiscal_facts(filings, D, model).iter_rows(named=True)}
+    assert facts["X"]["revenue_growth"] == pytest.approx(0.5)
+    assert facts["X"]["rd_growth"] is None  # zero base
+    assert facts["Y"]["revenue_growth"] is None  # 2021 and 2023 are not consecutive
+    assert facts["Y"]["rd_intensity"] == pytest.approx(10 / 400)

@@ -1,0 +1,328 @@
+"""OECD patent quality indicators on hand-computed examples (scoring.md §1)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+import polars as pl
+import pytest
+
+from indicators.inputs import APPLICANT_LINK, PATENT, from_records
+from indicators.patent_facts import months_before, subclass_list, visible_patents
+from indicators.patent_quality import capped_share, patent_quality
+from scoring_models.config import ScoringModel, load_scoring_model
+
+D = date(2024, 12, 31)
+
+
+def with_cohort_min(model: ScoringModel, size: int) -> ScoringModel:
+    return dataclasses.replace(
+        model, patents=dataclasses.replace(model.patents, cohort_min_size=size)
+    )
+
+
+@pytest.fixture(scope="module")
+def model() -> ScoringModel:
+    return load_scoring_model()
+
+
+def citation_example() -> tuple[pl.DataFrame, pl.DataFrame]:
+    """P1 is cited by P2 (same applicant A), P3, P6 (unresolved) in 5y, P4 too late, P5 after D."""
+    patents = from_records(
+        [
+            dict(
+                application_number="P1",
+                patent_type="invention",
+                application_date=date(2015, 1, 10),
+                publication_date=date(2016, 7, 1),
+                grant_date=date(2017, 1, 10),
+                legal_status="granted",
+                ipc_codes=["B60G17/015", "B60G 3/00", "F16F9/00", "bad"],
+                claims_count=10,
+                cited_applications=[],
+                pct=False,
+            ),
+            dict(
+                application_number="P2",
+                patent_type="invention",
+                application_date=date(2016, 3, 1),
+                publication_date=date(2017, 9, 1),
+                legal_status="pending",
+                ipc_codes=["B60G1/00"],
+                claims_count=5,
+                cited_applications=["P1", "P1"],
+            ),
+            dict(
+                application_number="P3",
+                patent_type="invention",
+                application_date=date(2017, 1, 1),
+                publication_date=date(2018, 6, 1),
+                legal_status="pending",
+                ipc_codes=["H01M10/00", "B60L50/00"],
+                claims_count=20,
+                cited_applications=["P1", "P2", "CN-UNKNOWN"],
+            ),
+            dict(
+                application_number="P4",
+                patent_type="invention",
+                application_date=date(2019, 1, 1),
+                publication_date=date(2021, 8, 1),
+                legal_status="pending",
+                ipc_codes=["H02J7/00"],
+                cited_applications=["P1"],
+            ),
+            dict(
+                application_number="P5",
+                patent_type="invention",
+                application_date=date(2023, 1, 1),
+                publication_date=date(2025, 3, 1),
+                legal_status="pending",
+                ipc_codes=["H02J7/00"],
+                cited_applications=["P1", "P3"],
+            ),
+            dict(
+                application_number="P6",
+                patent_type="utility_model",
+                application_date=date(2018, 1, 1),
+                publication_date=date(2019, 1, 1),
+                legal_status="pending",
+                ipc_codes=None,
+                claims_count=1,
+                cited_applications=["P1"],
+            ),
+        ],
+        PATENT,
+    )
+    links = from_records(
+        [
+            dict(
+                application_number="P1",
+                applicant_position=0,
+                applicant_kind="enterprise",
+                credit_code="A",
+                decision="matched",
+            ),
+            dict(
+                application_number="P2",
+                applicant_position=0,
+                applicant_kind="enterprise",
+                credit_code="A",
+                decision="matched",
+            ),
+            dict(
+                application_number="P3",
+                applicant_position=0,
+                applicant_kind="enterprise",
+                credit_code="B",
+                decision="matched",
+            ),
+            dict(
+                application_number="P3",
+                applicant_position=1,
+                applicant_kind="enterprise",
+                credit_code="A",
+                decision="review",
+            ),
+            dict(
+                application_number="P4",
+                applicant_position=0,
+                applicant_kind="enterprise",
+                credit_code="C",
+                decision="matched",
+            ),
+            dict(
+                application_number="P6",
+                applicant_position=0,
+                applicant_kind="individual",
+                credit_code=None,
+                decision="unmatched",
+            ),
+        ],
+        APPLICANT_LINK,
+    )
+    return patents, links
+
+
+@pytest.fixture(scope="module")
+def quality(model: ScoringModel) -> dict[str, dict[str, object]]:
+    patents, links = citation_example()
+    frame = patent_quality(patents, links, D, model)
+    return {row["application_number"]: row for row in frame.iter_rows(named=True)}
+
+
+def test_only_patents_published_by_d_are_scored(quality: dict[str, dict[str, object]]) -> None:
+    assert sorted(quality) == ["P1", "P2", "P3", "P4", "P6"]
+
+
+def test_scope_claims_family_grant_lag(quality: dict[str, dict[str, object]]) -> None:
+    p1 = quality["P1"]
+    assert p1["scope"] == 2  # B60G twice, F16F; "bad" is no IPC subclass
+    assert p1["claims"] == 10
+    assert p1["family_size"] == 1  # missing and not PCT
+    assert p1["grant_lag_days"] == 731  # 2015-01-10 .. 2017-01-10 spans 29 Feb 2016
+    assert quality["P2"]["grant_lag_days"] is None
+    assert quality["P6"]["scope"] is None
+
+
+def test_backward_citations_count_distinct_cited_applications(
+    quality: dict[str, dict[str, object]],
+) -> None:
+    assert quality["P2"]["backward_citations"] == 1  # P1 listed twice
+    assert quality["P3"]["backward_citations"] == 3  # unknown applications count too
+    assert quality["P1"]["backward_citations"] == 0
+
+
+def test_forward_citations_window_self_and_visibility(
+    quality: dict[str, dict[str, object]],
+) -> None:
+    # P2 shares matched applicant A (self), P4 is published > 5y after P1, P5 after D;
+    # P3's second applicant A is only `review`, so P3 -> P2 is no self-citation.
+    assert quality["P1"]["forward_citations_5y"] == 2
+    assert quality["P2"]["forward_citations_5y"] == 1
+    assert quality["P3"]["forward_citations_5y"] == 0
+
+
+def test_generality_originality_radicalness(quality: dict[str, dict[str, object]]) -> None:
+    # P1's counted citing patents: P3 {H01M, B60L}, P6 (no IPC) -> shares 1/2, 1/2.
+    assert quality["P1"]["generality"] == pytest.approx(0.5)
+    assert quality["P4"]["generality"] is None
+    # P3 cites P1 {B60G, F16F} and P2 {B60G}: shares 2/3, 1/3.
+    assert quality["P3"]["originality"] == pytest.approx(1 - (4 / 9 + 1 / 9))
+    assert quality["P3"]["radicalness"] == pytest.approx(1.0)
+    # P2 {B60G} cites P1 {B60G, F16F}: F16F is new to it.
+    assert quality["P2"]["originality"] == pytest.approx(0.5)
+    assert quality["P2"]["radicalness"] == pytest.approx(0.5)
+    # P6 has no IPC code: radicalness undefined, originality still defined.
+    assert quality["P6"]["radicalness"] is None
+    assert quality["P6"]["originality"] == pytest.approx(0.5)
+
+
+def test_quality_index_and_breakthrough_in_one_cohort(
+    quality: dict[str, dict[str, object]],
+) -> None:
+    # Five visible patents, all below min_size: every one is normalized in "all".
+    assert {row["cohort"] for row in quality.values()} == {"all"}
+    # fc [2,1,0,0,0]: P99 = 1 + 0.96 = 1.96; claims [10,5,20,1]: P99 = 10 + 0.97*10 = 19.7;
+    # family all 1; generality (0 when uncited) [0.5, 0.5, 0, 0, 0]: P99 = 0.5.
+    assert quality["P1"]["quality_index"] == pytest.approx((1 + 1 + 10 / 19.7 + 1) / 4)
+    assert quality["P2"]["quality_index"] == pytest.approx((1 / 1.96 + 1 + 5 / 19.7 + 1) / 4)
+    assert quality["P4"]["quality_index"] == pytest.approx((0 + 1 + 0) / 3)  # no claims
+    assert quality["P1"]["breakthrough"] is True
+    assert quality["P2"]["breakthrough"] is False
+    assert quality["P4"]["breakthrough"] is False
+
+
+def test_validity_flags_and_links_carried(quality: dict[str, dict[str, object]]) -> None:
+    assert quality["P1"]["valid"] is True
+    assert quality["P2"]["granted"] is False
+    assert quality["P3"]["applicant_credit_codes"] == ["B"]
+    assert all(row["model_version"] == "scoring_v1" for row in quality.values())
+
+
+def test_cohort_falls_back_from_class_to_section_to_year_to_all(model: ScoringModel) -> None:
+    def patent(number: str, day: date, ipc: str) -> dict[str, object]:
+        return dict(
+            application_number=number,
+            patent_type="invention",
+            application_date=day,
+            publication_date=date(2022, 6, 1),
+            legal_status="pending",
+            ipc_codes=[ipc],
+        )
+
+    patents = from_records(
+        [
+            patent("A1", date(2020, 1, 1), "B60G1/00"),
+            patent("A2", date(2020, 2, 1), "B60K1/00"),
+            patent("A3", date(2020, 3, 1), "B60L1/00"),
+            patent("B1", date(2020, 4, 1), "B62D1/00"),
+            patent("C1", date(2021, 1, 1), "H01M1/00"),
+        ],
+        PATENT,
+    )
+    frame = patent_quality(patents, from_records([], APPLICANT_LINK), D, with_cohort_min(model, 2))
+    cohorts = dict(zip(frame["application_number"], frame["cohort"], strict=True))
+    sizes = dict(zip(frame["application_number"], frame["cohort_size"], strict=True))
+    assert cohorts == {
+        "A1": "2020-B60",
+        "A2": "2020-B60",
+        "A3": "2020-B60",
+        "B1": "2020-B",
+        "C1": "all",
+    }
+    assert sizes == {"A1": 3, "A2": 3, "A3": 3, "B1": 4, "C1": 5}
+
+
+def test_capped_share_with_zero_and_missing_caps() -> None:
+    frame = pl.DataFrame(
+        {"x": [0.0, 3.0, 5.0, 2.0, 0.0, None, 1.0], "cap": [4.0, 4.0, 4.0, 0.0, 0.0, 4.0, None]}
+    )
+    out = frame.select(capped_share(pl.col("x"), pl.col("cap"))).to_series().to_list()
+    assert out == [0.0, 0.75, 1.0, 1.0, 0.0, None, None]
+
+
+def test_grant_after_d_is_not_known(model: ScoringModel) -> None:
+    patents = from_records(
+        [
+            dict(
+                application_number="G1",
+                patent_type="invention",
+                application_date=date(2020, 1, 1),
+                publication_date=date(2021, 7, 1),
+                grant_date=date(2025, 2, 1),
+                legal_status="granted",
+            ),
+            dict(
+                application_number="G2",
+                patent_type="invention",
+                application_date=date(2010, 1, 1),
+                publication_date=date(2011, 7, 1),
+                legal_status="lapsed",
+            ),
+            dict(
+                application_number="G3",
+                patent_type="design",
+                application_date=date(2020, 1, 1),
+                publication_date=date(2020, 7, 1),
+                grant_date=date(2020, 7, 1),
+                legal_status="withdrawn",
+            ),
+        ],
+        PATENT,
+    )
+    facts = visible_patents(patents, D, model.patents)
+    flags = {r["application_number"]: r for r in facts.iter_rows(named=True)}
+    assert (flags["G1"]["granted"], flags["G1"]["pending"], flags["G1"]["grant_date"]) == (
+        False,
+        True,
+        None,
+    )
+    assert (flags["G2"]["granted"], flags["G2"]["valid"], flags["G2"]["decided"]) == (
+        True,
+        False,
+        True,
+    )
+    assert (flags["G3"]["granted"], flags["G3"]["valid"], flags["G3"]["decided"]) == (
+        True,
+        False,
+        True,
+    )
+
+
+def test_subclass_list_normalizes_and_dedupes() -> None:
+    frame = pl.DataFrame({"ipc": [["b60g 17/015", "B60G3/00", "H01M", "1234", "B6"], None]})
+    out = frame.select(subclass_list(pl.col("ipc"), "^[A-H][0-9]{2}[A-Z]$")).to_series().to_list()
+    assert out == [["B60G", "H01M"], []]
+
+
+@pytest.mark.parametrize(
+    ("day", "months", "expected"),
+    [
+        (date(2024, 12, 31), 36, date(2021, 12, 31)),
+        (date(2024, 5, 31), 3, date(2024, 2, 29)),
+        (date(2024, 1, 15), 12, date(2023, 1, 15)),
+    ],
+)
+def test_months_before_clips_to_month_end(day: date, months: int, expected: date) -> None:
+    assert months_before(day, months) == expected

@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from landing.columns import conform_columns
+from landing.discover import file_format, partition_files
+from landing.read import parse_bytes, read_landing_file
+from landing.rows import ColumnHints
+
+HINTS = ColumnHints(
+    list_columns=frozenset({"applicants", "ipc_codes"}),
+    text_columns=frozenset({"application_number", "title", "application_date"}),
+)
+
+
+def rows_of(data: bytes, fmt: str) -> list[dict[str, object]]:
+    landing = parse_bytes(data, fmt, HINTS)
+    assert landing.problem is None, landing.problem
+    return landing.parsed.rows.to_dicts()
+
+
+def test_csv_rfc4180_quoting_empty_cells_and_lists() -> None:
+    data = (
+        "application_number,title,applicants,claims_count\n"
+        'CN202310123456.6,"一种悬架, 及其""控制""\n方法", 浙江科亿 ;浙江大学 ;,10\n'
+        "CN201710601862.3,,,\n"
+    ).encode()
+    first, second = rows_of(data, "csv")
+    assert first["title"] == '一种悬架, 及其"控制"\n方法'
+    assert first["applicants"] == ["浙江科亿", "浙江大学"]
+    assert first["claims_count"] == "10"
+    assert first["_row_number"] == 1
+    assert second == {
+        "application_number": "CN201710601862.3",
+        "title": None,
+        "applicants": None,
+        "claims_count": None,
+        "_row_number": 2,
+    }
+
+
+def test_csv_row_with_wrong_field_count_is_malformed_with_its_row_number() -> None:
+    data = b'a,b,c\n1,2,3\n4,5\n6,7,8\n9,10,11,12\n13,"cut in a quote\n'
+    landing = parse_bytes(data, "csv", HINTS)
+    assert landing.parsed.rows["_row_number"].to_list() == [1, 3]
+    malformed = landing.parsed.malformed
+    assert malformed["_row_number"].to_list() == [2, 4, 5]
+    assert malformed["reason"][0] == "row has 2 fields, the header has 3"
+    assert json.loads(malformed["raw_record"][0]) == {"_line": "4,5"}
+    assert landing.parsed.rows_read == 5
+
+
+def test_csv_header_is_stripped_and_a_repeated_name_rejects_the_file() -> None:
+    assert rows_of(b" a , b\n1,2\n", "csv") == [{"a": "1", "b": "2", "_row_number": 1}]
+    landing = parse_bytes(b"a,a\n1,2\n", "csv", HINTS)
+    assert landing.problem is not None and landing.problem.rule == "unreadable_file"
+    assert "repeats column" in landing.problem.reason
+
+
+def test_header_only_csv_loads_no_rows() -> None:
+    landing = parse_bytes(b"a,b\n", "csv", HINTS)
+    assert landing.problem is None and landing.parsed.rows_read == 0
+
+
+def test_jsonl_arrays_numbers_and_malformed_lines() -> None:
+    lines = [
+        '{"application_number": "CN202310123456.6", "applicants": ["甲", " 乙 "], "claims_count": 10}',
+        "{not json",
+        "",
+        '{"application_number": "CN201710601862.3", "applicants": [], "pct": true}',
+        "[1, 2]",
+    ]
+    landing = parse_bytes("\n".join(lines).encode(), "jsonl", HINTS)
+    rows = landing.parsed.rows
+    assert rows["_row_number"].to_list() == [1, 4]
+    assert rows["applicants"].to_list() == [["甲", "乙"], None]
+    assert rows["claims_count"].to_list() == ["10", None]
+    assert rows["pct"].to_list() == [None, "true"]
+    assert landing.parsed.malformed["_row_number"].to_list() == [2, 5]
+    assert landing.parsed.rows_read == 4
+
+
+def test_jsonl_fast_and_fallback_paths_read_the_same_values() -> None:
+    lines = [
+        '{"application_number": "CN202310123456.6", "application_date": "2023-01-05", '
+        '"applicants": ["甲"], "claims_count": 10, "pct": false, "extra": "x"}',
+        '{"application_number": "CN201710601862.3", "application_date": "2017-09-01", '
+        '"applicants": ["乙", "丙"], "claims_count": 3, "pct": true}',
+    ]
+    fast = rows_of("\n".join(lines).encode(), "jsonl")
+    # A blank line in between takes the line-by-line path (line numbers shift by one).
+    slow = rows_of("\n\n".join(lines).encode(), "jsonl")
+    assert [r.pop("_row_number") for r in fast] == [1, 2]
+    assert [r.pop("_row_number") for r in slow] == [1, 3]
+    assert fast == slow
+    assert fast[0]["application_date"] == "2023-01-05"
+    assert fast[0]["claims_count"] == "10" and fast[0]["pct"] == "false"
+
+
+def test_jsonl_value_of_an_unexpected_type_is_kept_as_text() -> None:
+    data = b'{"title": {"zh": "\xe6\x82\xac"}, "applicants": "one"}\n'
+    (row,) = rows_of(data, "jsonl")
+    assert row["title"] == '{"zh": "悬"}'
+    assert row["applicants"] == ["one"]
+
+
+def _parquet(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    return buffer.getvalue()
+
+
+def test_parquet_lists_dates_and_numbers_come_back_as_text() -> None:
+    frame = pl.DataFrame(
+        {
+            "application_date": [date(2023, 1, 5), None],
+            "publication_date": ["2023-07-05", "2023-08-01"],
+            "applicants": [["甲", "乙"], []],
+            "claims_count": [10, None],
+            "pct": [True, False],
+        }
+    )
+    rows = rows_of(_parquet(frame), "parquet")
+    assert rows[0] == {
+        "application_date": "2023-01-05",
+        "publication_date": "2023-07-05",
+        "applicants": ["甲", "乙"],
+        "claims_count": "10",
+        "pct": "true",
+        "_row_number": 1,
+    }
+    assert rows[1]["applicants"] is None and rows[1]["pct"] == "false"
+
+
+def test_truncated_parquet_and_gzip_are_unreadable_files() -> None:
+    parquet = _parquet(pl.DataFrame({"a": list(range(1000))}))
+    gz = gzip.compress(b"a,b\n" + b"1,2\n" * 1000)
+    for data, fmt in ((parquet[: len(parquet) // 2], "parquet"), (gz[: len(gz) // 2], "csv.gz")):
+        landing = parse_bytes(data, fmt, HINTS)
+        assert landing.problem is not None and landing.problem.rule == "unreadable_file", fmt
+        assert landing.parsed.rows_read == 0
+
+
+def test_gzip_csv_and_jsonl_are_read() -> None:
+    assert rows_of(gzip.compress(b"a\n1\n"), "csv.gz") == [{"a": "1", "_row_number": 1}]
+    assert rows_of(gzip.compress(b'{"a": "1"}\n'), "jsonl.gz") == [{"a": "1", "_row_number": 1}]
+
+
+@pytest.mark.parametrize("data", [b"", b"\n\n  \n", b"\xef\xbb\xbf"])
+def test_empty_files(data: bytes) -> None:
+    landing = parse_bytes(data, "csv", HINTS)
+    assert landing.problem is not None and landing.problem.rule == "empty_file"
+
+
+def test_undecodable_text_is_an_encoding_problem_with_the_offset() -> None:
+    landing = parse_bytes(b"a,b\n1,\xff\xff\n", "csv", HINTS)
+    assert landing.problem is not None and landing.problem.rule == "encoding"
+    assert "offset 6" in landing.problem.reason
+
+
+def test_gb18030_csv_reads_exactly() -> None:
+    data = "application_number,title\nCN202310123456.6,一种智能悬架\n".encode("gb18030")
+    landing = parse_bytes(data, "csv", HINTS)
+    assert landing.encoding == "gb18030"
+    assert landing.parsed.rows["title"].to_list() == ["一种智能悬架"]
+
+
+def test_file_formats_and_discovery(tmp_path: Path) -> None:
+    assert [file_format(n) for n in ("a.CSV", "b.csv.gz", "c.jsonl.gz", "d.parquet", "e.txt")] == [
+        "csv",
+        "csv.gz",
+        "jsonl.gz",
+        "parquet",
+        None,
+    ]
+    for name in ("b.csv", "a.jsonl", "notes.txt"):
+        (tmp_path / name).write_text("x")
+    (tmp_path / "sub").mkdir()
+    assert [p.name for p in partition_files(tmp_path)] == ["a.jsonl", "b.csv", "notes.txt"]
+    assert partition_files(tmp_path / "missing") == []
+
+
+def test_unsupported_file_is_rejected_not_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "readme.txt"
+    path.write_text("hello")
+    landing = read_landing_file(path, "landing/x/readme.txt", HINTS)
+    assert landing.problem is not None and landing.problem.rule == "unreadable_file"
+    assert "readme.txt" in landing.problem.reason
+
+
+def test_conform_keeps_unknown_columns_as_json_and_lists_missing_ones() -> None:
+    rows = pl.DataFrame(
+        {"a": ["1", "2"], "zz": ["x", None], "yy": ["悬", None], "_row_number": [1, 2]}
+    )
+    conformed = conform_columns(rows, ["a", "b", "c"], {"c"})
+    assert conformed.missing == ["b", "c"] and conformed.extra == ["zz", "yy"]
+    assert conformed.frame.columns == ["a", "b", "c", "_row_number", "_extra"]
+    assert conformed.frame.schema["c"] == pl.List(pl.String)
+    extra = conformed.frame["_extra"].to_list()
+    assert json.loads(extra[0]) == {"zz": "x", "yy": "悬"} and extra[1] is None

@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from assets.credit import credit_assets
+from assets.pool import POOL_KEY, pool_assets
+from credit.manifest import verify_partition
+from pipelines.resources import CapscoreResource
+from storage.lake import read_partition, write_table
+from storage.paths import DataRoot
+from tests.unit.test_pool_cultivation import enterprise, frames
+
+DAYS = [date(2026, 3, 1) + timedelta(days=i) for i in range(4)]
+# composites per day: "a" jitters around B's cut-off, "b" climbs, "c" leaves the pool on day 3
+COMPOSITES = {
+    "a": [61.0, 59.0, 58.5, 61.5],
+    "b": [45.0, 55.0, 63.0, 90.0],
+    "c": [70.0, 70.0, 70.0, 70.0],
+}
+
+
+def seed_upstream(root: DataRoot) -> None:
+    for i, day in enumerate(DAYS):
+        rows = [
+            enterprise(code, values[i], status="注销" if code == "c" and i >= 2 else "存续")
+            for code, values in COMPOSITES.items()
+        ]
+        score, profile = frames(*rows)
+        part = {"as_of_date": day.isoformat()}
+        write_table(score, root, "scoring", "enterprise_score", part)
+        write_table(profile, root, "scoring", "enterprise_profile", part)
+        write_table(
+            pl.DataFrame(
+                {
+                    "application_number": ["CN1"],
+                    "patent_type": ["invention"],
+                    "application_date": [date(2020, 1, 1)],
+                    "legal_status": ["granted"],
+                    "grant_date": [date(2021, 1, 1)],
+                }
+            ),
+            root,
+            "core",
+            "patent",
+            part,
+        )
+        write_table(
+            pl.DataFrame(
+                {
+                    "application_number": ["CN1"],
+                    "applicant_position": [0],
+                    "credit_code": ["b"],
+                    "decision": ["matched"],
+                }
+            ),
+            root,
+            "er",
+            "applicant_links",
+            part,
+        )
+        write_table(
+            pl.DataFrame({"application_number": ["CN1"], "quality_index": [0.8]}),
+            root,
+            "scoring",
+            "patent_quality",
+            part,
+        )
+
+
+def materialize(root: Path, start: date, end: date) -> None:
+    result = dg.materialize(
+        [*pool_assets, *credit_assets],
+        resources={"capscore": CapscoreResource(data_root=str(root))},
+        tags={
+            "dagster/asset_partition_range_start": start.isoformat(),
+            "dagster/asset_partition_range_end": end.isoformat(),
+        },
+    )
+    assert result.success
+
+
+def partitions(root: Path, schema: str, table: str) -> dict[date, pl.DataFrame]:
+    out = {}
+    for day in DAYS:
+        frame = read_partition(DataRoot(root), schema, table, {"as_of_date": day.isoformat()})
+        assert frame is not None
+        out[day] = frame
+    return out
+
+
+def test_pool_self_dependency_is_declared_on_the_previous_day() -> None:
+    (pool,) = pool_assets
+    mapping = pool.get_partition_mapping(POOL_KEY)
+    assert isinstance(mapping, dg.TimeWindowPartitionMapping)
+    assert (mapping.start_offset, mapping.end_offset) == (-1, -1)
+
+
+def test_one_backfill_run_equals_nightly_runs_and_hysteresis_carries_over(tmp_path: Path) -> None:
+    backfill, nightly = tmp_path / "backfill", tmp_path / "nightly"
+    for root in (backfill, nightly):
+        seed_upstream(DataRoot(root))
+    materialize(backfill, DAYS[0], DAYS[-1])
+    for day in DAYS:
+        materialize(nightly, day, day)
+    ignore = ["written_at"]
+    for schema, table in [
+        ("pool", "cultivation_pool"),
+        ("pool", "tier_transitions"),
+        ("credit", "credit_limit"),
+    ]:
+        ran_once, ran_daily = (
+            partitions(backfill, schema, table),
+            partitions(nightly, schema, table),
+        )
+        for day in DAYS:
+            assert (
+                ran_once[day]
+                .drop(ignore, strict=False)
+                .equals(ran_daily[day].drop(ignore, strict=False))
+            )
+
+    pools = partitions(backfill, "pool", "cultivation_pool")
+    grades = {day: dict(pools[day].select("credit_code", "grade").iter_rows()) for day in DAYS}
+    # a: B on day 0, held at B through 59 and 58.5 (margin 2), still B at 61.5
+    assert [grades[d]["a"] for d in DAYS] == ["B", "B", "B", "B"]
+    # b climbs: 63 reaches B's cut-off plus the margin (62), 90 reaches A's
+    assert [grades[d]["b"] for d in DAYS] == ["C", "C", "B", "A"]
+    assert set(pools[DAYS[0]]["grade_basis"]) == {"cutoff_no_previous_partition"}
+    assert set(pools[DAYS[1]]["grade_basis"]) == {"hysteresis"}
+
+    moves = pl.concat(
+        [
+            f.with_columns(pl.lit(d).alias("day"))
+            for d, f in partitions(backfill, "pool", "tier_transitions").items()
+        ]
+    )
+    assert moves.select("day", "credit_code", "change").sort("day", "credit_code").rows() == [
+        (DAYS[0], "a", "entered"),
+        (DAYS[0], "b", "entered"),
+        (DAYS[0], "c", "entered"),
+        (DAYS[2], "b", "promoted"),
+        (DAYS[2], "c", "exited"),
+        (DAYS[3], "b", "promoted"),
+    ]
+    for day in DAYS:
+        verify_partition(
+            backfill / "lake" / "credit" / "credit_limit" / f"as_of_date={day.isoformat()}"
+        )
+
+
+def test_a_later_range_reads_the_day_before_from_the_lake(tmp_path: Path) -> None:
+    seed_upstream(DataRoot(tmp_path))
+    materialize(tmp_path, DAYS[0], DAYS[1])
+    materialize(tmp_path, DAYS[2], DAYS[3])
+    pools = partitions(tmp_path, "pool", "cultivation_pool")
+    assert set(pools[DAYS[2]]["grade_basis"]) == {"hysteresis"}
+    assert dict(pools[DAYS[2]].select("credit_code", "grade").iter_rows())["a"] == "B"
+
+
+def test_missing_upstream_partition_fails_clearly(tmp_path: Path) -> None:
+    with pytest.raises(dg.Failure, match="scoring/enterprise_score as of 2026-03-01 is missing"):
+        dg.materialize(
+            pool_assets,
+            resources={"capscore": CapscoreResource(data_root=str(tmp_path))},
+            partition_key="2026-03-01",
+        )

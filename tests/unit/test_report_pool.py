@@ -1,0 +1,189 @@
+"""The pool report page, rendered from small hand-made mart frames."""
+
+import re
+from datetime import date
+
+import polars as pl
+import pytest
+
+from reports import svg
+from reports.pool_report import (
+    PoolReportInputs,
+    movers,
+    render_pool_report,
+    score_histogram,
+    summarize,
+    tier_counts,
+    tier_moves,
+)
+
+D, D0 = date(2026, 7, 15), date(2026, 6, 15)
+
+
+def scorecard(rows: list[tuple]) -> pl.DataFrame:
+    """rows: (credit_code, name, composite, in_pool, life_stage, grade, total_limit_wan)."""
+    frame = pl.DataFrame(
+        rows,
+        schema=[
+            "credit_code",
+            "name",
+            "composite",
+            "in_pool",
+            "life_stage",
+            "grade",
+            "total_limit_wan",
+        ],
+        orient="row",
+    )
+    return frame.with_columns(
+        pl.when(pl.col("in_pool")).then(pl.format("{}-{}", "life_stage", "grade")).alias("tier"),
+        *(
+            pl.col("composite").alias(d)
+            for d in ("innovation", "competitiveness", "evolution", "influence")
+        ),
+        pl.lit("scoring_v1").alias("model_version"),
+    )
+
+
+CURRENT = scorecard(
+    [
+        ("A", "甲科技有限公司", 85.0, True, "growth", "A", 500.0),
+        ("B", "乙<script>公司", 62.0, True, "growth", "B", 0.0),
+        ("C", "丙公司", 45.0, True, "seed", "C", 50.0),
+        ("E", "戊公司", 100.0, True, "mature", "A", 900.0),
+        ("X", "外公司", 20.0, False, "startup", "D", None),
+    ]
+)
+PREVIOUS = scorecard(
+    [
+        ("A", "甲科技有限公司", 70.0, True, "growth", "B", 300.0),
+        ("B", "乙<script>公司", 66.0, True, "growth", "B", 0.0),
+        ("D", "丁公司", 50.0, True, "startup", "C", 10.0),
+        ("E", "戊公司", 99.0, True, "growth", "A", 900.0),
+        ("X", "外公司", 25.0, False, "startup", "D", None),
+    ]
+)
+CREDIT = pl.DataFrame(
+    {
+        "product": ["tech_credit", "tech_credit", "ip_pledge"],
+        "prefecture_code": ["330400", "110100", "330400"],
+        "total_limit_wan": [1200.0, 200.0, 50.0],
+        "enterprises_with_limit": [2, 1, 1],
+    }
+)
+QUALITY = pl.DataFrame(
+    {
+        "source": ["patents", "patents", "registry"],
+        "partition_date": [date(2026, 7, 1), date(2026, 7, 15), date(2026, 7, 1)],
+        "files": [2, 1, 1],
+        "files_rejected": [1, 0, 0],
+        "rows_read": [100, 50, 200],
+        "rows_loaded": [95, 50, 199],
+        "rows_quarantined": [5, 0, 1],
+    }
+)
+RULES = pl.DataFrame({"rule": ["check_digit", "malformed_date", "check_digit"], "rows": [3, 2, 1]})
+
+
+def inputs(previous: pl.DataFrame | None = PREVIOUS) -> PoolReportInputs:
+    return PoolReportInputs(
+        as_of=D,
+        scorecard=CURRENT,
+        previous=previous,
+        previous_as_of=D0 if previous is not None else None,
+        credit=CREDIT,
+        quality=QUALITY,
+        rules=RULES,
+        region_names={"330400": "嘉兴市", "110100": "北京市"},
+    )
+
+
+def test_tier_counts_cover_every_stage_and_grade_of_pool_members():
+    counts = tier_counts(CURRENT)
+    assert counts.height == 16
+    as_dict = {(s, g): n for s, g, n in counts.iter_rows()}
+    assert as_dict[("growth", "A")] == 1 and as_dict[("mature", "A")] == 1
+    assert as_dict[("startup", "D")] == 0  # X is not in the pool
+    assert sum(as_dict.values()) == 4
+    assert counts["life_stage"].to_list()[:4] == ["seed"] * 4
+
+
+def test_histogram_bins_scores_and_puts_100_in_the_last_bin():
+    assert score_histogram(pl.Series([0.0, 9.99, 10.0, 55.0, 100.0, None])) == [
+        2,
+        1,
+        0,
+        0,
+        0,
+        1,
+        0,
+        0,
+        0,
+        1,
+    ]
+
+
+def test_movers_and_tier_moves_between_two_dates():
+    moved = movers(CURRENT, PREVIOUS)
+    assert moved["credit_code"].to_list() == ["X", "B", "E", "A"]
+    assert moved["composite_change"].to_list() == [-5.0, -4.0, 1.0, 15.0]
+    assert tier_moves(CURRENT, PREVIOUS) == {
+        "entered": 1,  # C
+        "exited": 1,  # D
+        "promoted": 1,  # A: growth-B -> growth-A
+        "demoted": 0,
+        "stage_changed": 1,  # E: growth-A -> mature-A
+    }
+
+
+def test_summary_figures():
+    summary = summarize(inputs())
+    assert (summary.scored, summary.in_pool, summary.enterprises_with_credit) == (5, 4, 3)
+    assert summary.total_limit_wan == 1450.0
+    assert (summary.rows_read, summary.rows_quarantined) == (350, 6)
+    assert summary.tier_counts == {"seed-C": 1, "growth-A": 1, "growth-B": 1, "mature-A": 1}
+    assert "| in the pool | 4 |" in summary.markdown()
+
+
+def test_page_is_self_contained_and_escaped():
+    page = render_pool_report(inputs())
+    assert page.startswith("<!doctype html>")
+    assert "As of 2026-07-15" in page
+    for section in (
+        "Tier distribution by stage",
+        "Score distributions",
+        "Biggest movers",
+        "Credit by product and region",
+        "Data quality",
+    ):
+        assert f"<h2>{section}</h2>" in page
+    assert page.count("<svg ") == 1 + 5 + 1 + 1  # tiers, 5 histograms, products, rules
+    # Nothing the browser could fetch, no script: names are escaped, not executed.
+    assert "<script" not in page.lower()
+    assert "乙&lt;script&gt;公司" in page
+    assert not re.search(r"(?i)(https?:|//[a-z]|src=|href=|url\(|@import)", page)
+    assert "default-src 'none'" in page
+    assert "嘉兴市 (330400)" in page
+    assert page == render_pool_report(inputs())
+
+
+def test_page_without_history_or_data_still_renders():
+    empty = PoolReportInputs(
+        as_of=D,
+        scorecard=CURRENT.clear(),
+        previous=None,
+        previous_as_of=None,
+        credit=CREDIT.clear(),
+        quality=QUALITY.clear(),
+        rules=RULES.clear(),
+        region_names={},
+    )
+    page = render_pool_report(empty)
+    assert "No earlier as-of date to compare with yet." in page
+    assert "No credit limits for this date." in page
+    assert "No drops have landed yet." in page
+
+
+def test_histogram_needs_matching_edges():
+    with pytest.raises(ValueError):
+        svg.histogram([1, 2], [0.0, 1.0], "t", "#000")

@@ -1,0 +1,92 @@
+"""The scoring assets read as-of partitions, write the lake tables and report metadata."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from assets.score import score_assets
+from indicators.benchmark import synthetic_inputs
+from pipelines.resources import CapscoreResource
+from scoring_models.scores import INDICATOR_VALUE_SCHEMA
+from storage.lake import read_partition, write_table
+from storage.paths import DataRoot
+
+D = date(2026, 6, 30)
+PARTITION = {"as_of_date": D.isoformat()}
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> DataRoot:
+    data_root = DataRoot(tmp_path)
+    world = synthetic_inputs(300, 1200, seed=2, as_of=D)
+    write_table(world.enterprises, data_root, "core", "enterprise", PARTITION)
+    write_table(world.patents, data_root, "core", "patent", PARTITION)
+    write_table(world.links, data_root, "er", "applicant_links", PARTITION)
+    write_table(world.rd_filings, data_root, "core", "rd_filing", PARTITION)
+    return data_root
+
+
+def materialize(root: DataRoot) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        score_assets,
+        partition_key=D.isoformat(),
+        resources={"capscore": CapscoreResource(data_root=str(root.root))},
+    )
+
+
+def test_assets_write_scoring_tables(root: DataRoot) -> None:
+    result = materialize(root)
+    assert result.success
+    quality = read_partition(root, "scoring", "patent_quality", PARTITION)
+    values = read_partition(root, "scoring", "indicator_value", PARTITION)
+    profile = read_partition(root, "scoring", "enterprise_profile", PARTITION)
+    scores = read_partition(root, "scoring", "enterprise_score", PARTITION)
+    assert quality is not None and values is not None and profile is not None and scores is not None
+    assert profile.height == scores.height == 300
+    assert values.schema == pl.Schema(INDICATOR_VALUE_SCHEMA)
+    assert values.height == 300 * 23
+    for frame in (quality, values, profile, scores):
+        assert set(frame["model_version"]) == {"scoring_v1"}
+    assert {
+        "innovation",
+        "composite",
+        "peer_group",
+        "life_stage",
+        "coverage",
+        "top_reasons",
+    } <= set(scores.columns)
+    metadata = {
+        event.asset_key.to_user_string(): event.materialization.metadata
+        for event in result.get_asset_materialization_events()
+        if event.asset_key is not None
+    }
+    scored = metadata["scoring/enterprise_score"]
+    assert scored["dagster/row_count"].value == 300
+    assert "| life_stage" in str(scored["score_distribution_by_stage_and_dimension"].value)
+    weights = metadata["scoring/indicator_value"]["weights_configured_vs_data_driven"]
+    assert "| entropy" in str(weights.value)
+
+
+def test_rerun_rewrites_identical_rows(root: DataRoot) -> None:
+    assert materialize(root).success
+    first = read_partition(root, "scoring", "enterprise_score", PARTITION)
+    assert materialize(root).success
+    second = read_partition(root, "scoring", "enterprise_score", PARTITION)
+    assert first is not None and second is not None and first.equals(second)
+
+
+def test_missing_upstream_partition_fails_clearly(tmp_path: Path) -> None:
+    result = dg.materialize(
+        score_assets[:1],
+        partition_key=D.isoformat(),
+        resources={"capscore": CapscoreResource(data_root=str(tmp_path))},
+        raise_on_error=False,
+    )
+    assert not result.success
+    failure = result.get_step_failure_events()[0].step_failure_data.error
+    assert failure is not None and "core/patent as of 2026-06-30 is missing" in failure.message
