@@ -41,8 +41,9 @@ def write_text_atomically(path: Path, text: str) -> Path:
 
 
 def region_names() -> dict[str, str]:
-    csv = Path(next(iter(reference_data.__path__))) / "gbt2260.csv"
-    frame = pl.read_csv(csv, infer_schema=False, columns=["region_code", "name"])
+    frame = pl.read_csv(
+        reference_data.GBT2260_CSV, infer_schema=False, columns=["region_code", "name"]
+    )
     return dict(zip(frame["region_code"].to_list(), frame["name"].to_list(), strict=True))
 
 

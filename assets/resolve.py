@@ -18,7 +18,7 @@ from entity_resolution.lake_io import (
     read_inputs,
     read_truth,
 )
-from entity_resolution.model import MatchModel, load_model
+from entity_resolution.model import load_model
 from entity_resolution.resolve import prepare_registry, resolve_applicants, resolve_rd, review_queue
 from pipelines.partitions import daily_partitions, partition_dates, single_run_backfill
 from pipelines.resources import CapscoreResource
@@ -80,10 +80,6 @@ def _quality_metadata(root: DataRoot, name: str, links: pl.DataFrame) -> dict[st
     return metadata
 
 
-def _model() -> MatchModel:
-    return load_model()
-
-
 @dg.asset(
     key=["er", "applicant_links"],
     deps=[dg.AssetKey(["core", "patent"]), dg.AssetKey(["core", "enterprise"])],
@@ -98,7 +94,7 @@ def er_applicant_links(
     context: dg.AssetExecutionContext, capscore: CapscoreResource
 ) -> dg.MaterializeResult:
     root = capscore.root
-    model = _model()
+    model = load_model()
     decisions = read_decisions(root)
     summary, links = [], pl.DataFrame()
     for day in partition_dates(context):
@@ -136,7 +132,7 @@ def er_rd_links(
     context: dg.AssetExecutionContext, capscore: CapscoreResource
 ) -> dg.MaterializeResult:
     root = capscore.root
-    model = _model()
+    model = load_model()
     decisions = read_decisions(root)
     days = partition_dates(context)
     raw_rd = raw_rd_landed_by(root, max(days))

@@ -38,7 +38,7 @@ UPSTREAM = [
     description="Builds warehouse.duckdb anew (views over the lake + sql/ library) and swaps it "
     "into place atomically, so open analyst sessions are never disturbed.",
 )
-def warehouse_duckdb(capscore: CapscoreResource) -> dg.MaterializeResult:  # type: ignore[type-arg]
+def warehouse_duckdb(capscore: CapscoreResource) -> dg.MaterializeResult:
     summary = publish_warehouse(capscore.root)
     if summary.failed and not summary.missing:
         # Every lake table exists, so a view that does not build is a bug in sql/.

@@ -238,7 +238,9 @@ def credit_limits(
         "ip_pledge": _ip_pledge(policy),
         "warrant_linked": _warrant_linked(policy),
     }.items():
-        rounded = ((amount.clip(lower_bound=0.0) + _EPSILON) / step).floor() * step
+        floored = ((amount.clip(lower_bound=0.0) + _EPSILON) / step).floor() * step
+        # The epsilon may lift a hair over the amount; a cap is never exceeded.
+        rounded = pl.min_horizontal(floored, amount.clip(lower_bound=0.0))
         products.append(
             frame.with_columns(
                 pl.lit(product).alias("product"),

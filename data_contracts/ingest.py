@@ -2,8 +2,8 @@
 contract, one quarantine row per rejected row or file, one audit row per file.
 
 For every file rows_read = rows_loaded + rows_quarantined, also for a file
-rejected whole (all of its rows count as quarantined; its single quarantine row
-has a null row_number).
+rejected whole: it has one quarantine row with a null row_number for the file's
+problem, plus one per row it was still possible to read (its raw record kept).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from data_contracts.quarantine import (
     failed_rows,
     file_problem,
     malformed_rows,
+    rows_of_rejected_file,
     split_duplicates,
 )
 from data_contracts.rules import check_rows, typed_rows
@@ -68,8 +69,13 @@ def _check_file(landing: LandingFile, contract: Contract, partition_date: date) 
     missing = [name for name in conformed.missing if name in contract.required]
     if missing and knows_columns:
         reason = f"{file} lacks required column(s) {', '.join(missing)}"
-        quarantine = file_problem(
-            source, partition_date, file, "missing_column", reason, missing[0]
+        quarantine = pl.concat(
+            [
+                file_problem(source, partition_date, file, "missing_column", reason, missing[0]),
+                rows_of_rejected_file(
+                    rows, source, partition_date, file, "missing_column", reason, missing[0]
+                ),
+            ]
         )
         return _Loaded(landing, empty, quarantine, reason)
     checked = check_rows(conformed.frame, contract, partition_date)

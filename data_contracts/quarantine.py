@@ -48,6 +48,27 @@ def file_problem(
     return pl.DataFrame([row], schema=QUARANTINE_SCHEMA)
 
 
+def rows_of_rejected_file(
+    rows: pl.DataFrame,
+    source: str,
+    partition_date: date,
+    file: str,
+    rule: str,
+    reason: str,
+    column: str | None,
+) -> pl.DataFrame:
+    """Every row of a file rejected whole, as read, so that none of them is lost."""
+    frame = raw_records(rows, rows[ROW_NUMBER]).select(
+        pl.col(ROW_NUMBER).alias("row_number"),
+        pl.lit(column, pl.String).alias("column"),
+        pl.lit(rule).alias("rule"),
+        pl.concat_list(pl.lit(rule)).alias("rules"),
+        pl.lit(reason).alias("reason"),
+        pl.col(RAW_RECORD),
+    )
+    return _finish(frame, source, partition_date, file)
+
+
 def failed_rows(
     failed: pl.DataFrame, rows: pl.DataFrame, source: str, partition_date: date, file: str
 ) -> pl.DataFrame:

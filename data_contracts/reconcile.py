@@ -17,12 +17,12 @@ def reconcile(
     """One row per audited file with the stored counts and `problem` (null when it reconciles).
 
     A file reconciles when rows_read = rows_loaded + rows_quarantined, its raw rows
-    number rows_loaded and, if it loaded, its quarantine rows number
-    rows_quarantined; a rejected file has exactly one whole-file quarantine row.
+    number rows_loaded, its row-level quarantine rows number rows_quarantined, and
+    a rejected file has exactly one whole-file quarantine row (row_number null).
     """
     raw_rows = accepted.group_by(FILE).agg(pl.len().alias("raw_rows")).rename({FILE: "file"})
     quarantined = quarantine.group_by("file").agg(
-        pl.len().alias("quarantine_rows"),
+        pl.col("row_number").is_not_null().sum().alias("quarantine_rows"),
         pl.col("row_number").is_null().sum().alias("file_level_rows"),
     )
     counts = (
@@ -38,11 +38,14 @@ def reconcile(
         .then(pl.format("rows_read {} != rows_loaded {} + rows_quarantined {}", read, loaded, held))
         .when(pl.col("raw_rows") != loaded)
         .then(pl.format("{} raw rows stored, audit says {} loaded", pl.col("raw_rows"), loaded))
-        .when(rejected & (pl.col("quarantine_rows") != 1))
+        .when(rejected & (pl.col("file_level_rows") != 1))
         .then(
-            pl.format("rejected file has {} quarantine rows, expected 1", pl.col("quarantine_rows"))
+            pl.format(
+                "rejected file has {} whole-file quarantine rows, expected 1",
+                pl.col("file_level_rows"),
+            )
         )
-        .when(~rejected & (pl.col("quarantine_rows") != held))
+        .when(pl.col("quarantine_rows") != held)
         .then(
             pl.format("{} quarantine rows stored, audit says {}", pl.col("quarantine_rows"), held)
         )

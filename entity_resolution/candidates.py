@@ -7,9 +7,9 @@ hit: the 1-deletion neighbourhood of the cores (two cores within one
 substitution, insertion or deletion share a key: the typo case), the core
 without its first 2-5 characters (a typo in the region hides it from the
 parser: 佳兴华泰… for 嘉兴华泰…) and the 字号 key itself (a changed industry
-word). Blocks holding more than `max_block` enterprises are skipped (such a key
-is a common word, not evidence), and of the fuzzy candidates only the
-`max_fuzzy` with the closest core per name are kept. Joins run on integer ids;
+word). A block holding more than `max_block` enterprises is only used split by
+prefecture (the registered one, the one named in the mention), and of the fuzzy
+candidates only the `max_fuzzy` closest per name are kept. Joins run on integer ids;
 names come back only for the pairs kept.
 """
 
@@ -66,63 +66,115 @@ def deletion_keys(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _capped(keys: pl.DataFrame, key: str, max_block: int) -> pl.DataFrame:
-    """Rows of blocks (`key` values) holding at most `max_block` enterprises."""
+def _capped(keys: pl.DataFrame, key: str, max_block: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rows of blocks holding at most `max_block` enterprises, rows of the bigger blocks
+    split by place (prefecture) where each part holds at most `max_block`)."""
     sizes = keys.group_by(key).agg(pl.col("_code").n_unique().alias("_n"))
-    small = sizes.filter(pl.col("_n") <= max_block).select(key)
-    return keys.join(small, on=key, how="semi").drop("_code")
+    small = keys.join(sizes.filter(pl.col("_n") <= max_block).select(key), on=key, how="semi")
+    big = keys.join(sizes.filter(pl.col("_n") > max_block).select(key), on=key, how="semi")
+    local_sizes = big.group_by(key, "_place").agg(pl.col("_code").n_unique().alias("_n"))
+    local = big.join(
+        local_sizes.filter(pl.col("_n") <= max_block).select(key, "_place"),
+        on=[key, "_place"],
+        how="semi",
+    )
+    return small.drop("_code", "_place"), local.drop("_code")
+
+
+@dataclass(frozen=True)
+class Blocks:
+    """A blocking key's table: rid per key value, and for key values too common to
+    be evidence on their own, rid per (key value, prefecture)."""
+
+    all: pl.DataFrame
+    local: pl.DataFrame
+
+    def join(self, mentions: pl.DataFrame, key: str) -> pl.DataFrame:
+        """(mid, rid) of `mentions` (mid, key, _place) sharing a block."""
+        everywhere = mentions.select("mid", key).unique().join(self.all, on=key)
+        placed = mentions.filter(pl.col("_place").is_not_null()).select("mid", key, "_place")
+        nearby = placed.unique().join(self.local, on=[key, "_place"])
+        return pl.concat([everywhere.select("mid", "rid"), nearby.select("mid", "rid")])
 
 
 @dataclass(frozen=True)
 class RegistryIndex:
     """The registry's lookup tables, built once per as-of date. `rid` is the row of
-    `names`; the key tables map a key to the rids that carry it."""
+    `names`."""
 
     names: pl.DataFrame  # rid, credit_code, registry_name, name_type, script, core, ...
     keys: pl.DataFrame  # rid, _key: each normalized key of each name
-    small_keys: pl.DataFrame  # rid, _key: keys of blocks within max_block
-    deletions: pl.DataFrame  # rid, _key: 1-deletion keys (Han names), blocks within max_block
-    zihao: pl.DataFrame  # rid, zihao: blocks within max_block
+    garbled: Blocks  # normalized keys, for cores behind an unrecognized region
+    deletions: Blocks  # 1-deletion keys of Han names
+    zihao: Blocks  # 字号 keys
 
 
-def index_registry(registry: pl.DataFrame, max_block: int = MAX_BLOCK) -> RegistryIndex:
+def place_of(region_codes: pl.Expr) -> pl.Expr:
+    """The prefecture (first 4 digits) of the first region code, if it names one."""
+    code = region_codes.list.first()
+    return pl.when(~code.str.ends_with("0000")).then(code.str.slice(0, 4))
+
+
+def index_registry(
+    registry: pl.DataFrame, region_codes: pl.DataFrame, max_block: int = MAX_BLOCK
+) -> RegistryIndex:
     """`registry`: registry names parsed (credit_code, registry_name, name_type, script,
-    core, core_strict, zihao)."""
-    names = registry.select(
-        "credit_code", "registry_name", "name_type", "script", "core", "core_strict", "zihao"
-    ).with_row_index("rid")
+    core, core_strict, zihao); `region_codes`: credit_code, region_code (registered)."""
+    names = (
+        registry.select(
+            "credit_code", "registry_name", "name_type", "script", "core", "core_strict", "zihao"
+        )
+        .with_row_index("rid")
+        .join(
+            region_codes.select(
+                "credit_code", pl.col("region_code").str.slice(0, 4).alias("_place")
+            ),
+            on="credit_code",
+            how="left",
+            maintain_order="left",
+        )
+    )
     code = pl.col("credit_code").alias("_code")
-    keys = name_keys(names).select("rid", code, "script", "_key")
-    deletions = deletion_keys(keys.filter(pl.col("script") == "cjk")).select("rid", "_code", "_key")
-    zihao = names.filter(pl.col("zihao").str.len_chars() >= 2).select("rid", code, "zihao")
+    keys = name_keys(names).select("rid", code, "_place", "script", "_key")
+    deletions = deletion_keys(keys.filter(pl.col("script") == "cjk")).select(
+        "rid", "_code", "_place", "_key"
+    )
+    zihao = names.filter(pl.col("zihao").str.len_chars() >= 2).select(
+        "rid", code, "_place", "zihao"
+    )
     return RegistryIndex(
-        names=names,
+        names=names.drop("_place"),
         keys=keys.select("rid", "_key"),
-        small_keys=_capped(keys.select("rid", "_code", "_key"), "_key", max_block),
-        deletions=_capped(deletions.unique(), "_key", max_block),
-        zihao=_capped(zihao, "zihao", max_block),
+        garbled=Blocks(*_capped(keys.drop("script"), "_key", max_block)),
+        deletions=Blocks(*_capped(deletions.unique(), "_key", max_block)),
+        zihao=Blocks(*_capped(zihao, "zihao", max_block)),
     )
 
 
 def _closest(
     found: pl.DataFrame, men: pl.DataFrame, names: pl.DataFrame, keep: int
 ) -> pl.DataFrame:
-    """The `keep` (mid, rid) pairs per mention with the closest core, ties by rid: a
-    popular 字号 block brings dozens of firms, of which only the nearest can be it or
-    tell a reviewer what it competes with."""
+    """The `keep` (mid, rid) pairs per mention closest in core, then in full name (which
+    carries the region), ties by rid: a popular 字号 block brings dozens of firms, of
+    which only the nearest can be it or tell a reviewer what it competes with."""
     if found.height == 0:
         return found
     mid, rid = found["mid"].to_numpy(), found["rid"].to_numpy()
-    left = men["core"].fill_null("").gather(mid).to_list()
-    right = names["core"].fill_null("").gather(rid).to_list()
-    similarity = np.asarray(
-        process.cpdist(left, right, scorer=distance.Levenshtein.normalized_similarity, workers=-1)
-    ).ravel()
+
+    def similarity(column: str, other: str) -> np.ndarray:
+        left = men[column].fill_null("").gather(mid).to_list()
+        right = names[other].fill_null("").gather(rid).to_list()
+        scorer = distance.Levenshtein.normalized_similarity
+        return np.asarray(process.cpdist(left, right, scorer=scorer, workers=-1)).ravel()
+
     return (
-        found.with_columns(pl.Series("_s", similarity))
-        .sort(["mid", "_s", "rid"], descending=[False, True, False])
+        found.with_columns(
+            pl.Series("_c", similarity("core", "core")),
+            pl.Series("_f", similarity("mention_name", "registry_name")),
+        )
+        .sort(["mid", "_c", "_f", "rid"], descending=[False, True, True, False])
         .filter(pl.int_range(pl.len()).over("mid") < keep)
-        .drop("_s")
+        .drop("_c", "_f")
     )
 
 
@@ -131,18 +183,23 @@ def generate_candidates(
 ) -> pl.DataFrame:
     """Candidate pairs: mention_name, credit_code, registry_name, name_type, method.
 
-    `mentions`: distinct mention names parsed (name, script, core, core_strict,
-    zihao). One row per (mention_name, credit_code, registry_name), with the
+    `mentions`: distinct mention names parsed (name, script, region_codes, core,
+    core_strict, zihao). One row per (mention_name, credit_code, registry_name), with the
     strongest method that found it (an exact or normalized hit on a former
     name is `former_name`).
     """
     men = mentions.select(
-        pl.col("name").alias("mention_name"), "script", "core", "core_strict", "zihao"
+        pl.col("name").alias("mention_name"),
+        "script",
+        "core",
+        "core_strict",
+        "zihao",
+        place_of(pl.col("region_codes")).alias("_place"),
     ).with_row_index("mid")
     exact = men.join(
         index.names.select("rid", "registry_name"), left_on="mention_name", right_on="registry_name"
     ).select("mid", "rid", pl.lit(METHOD_RANK["exact_name"], dtype=pl.Int8).alias("method"))
-    men_keys = name_keys(men).select("mid", "script", "_key")
+    men_keys = name_keys(men).select("mid", "script", "_place", "_key")
     normalized = men_keys.join(index.keys, on="_key").select(
         "mid", "rid", pl.lit(METHOD_RANK["normalized_name"], dtype=pl.Int8).alias("method")
     )
@@ -150,21 +207,17 @@ def generate_candidates(
     open_keys = men_keys.filter(pl.col("script") == "cjk").join(
         unresolved.select("mid"), on="mid", how="semi"
     )
-    by_deletion = (
-        deletion_keys(open_keys).select("mid", "_key").unique().join(index.deletions, on="_key")
-    )
+    by_deletion = index.deletions.join(deletion_keys(open_keys), "_key")
     # A typo inside the leading region (佳兴 for 嘉兴) hides the region from the
     # parser: the mention's core then starts with two to five extra characters.
-    by_garbled_region = (
+    cut = (
         open_keys.with_columns(pl.int_ranges(MIN_GARBLED, MAX_GARBLED + 1).alias("_cut"))
         .explode("_cut")
         .with_columns(pl.col("_key").str.slice(pl.col("_cut")).alias("_key"))
         .filter(pl.col("_key").str.len_chars() >= MIN_GARBLED_REST)
-        .select("mid", "_key")
-        .unique()
-        .join(index.small_keys, on="_key")
     )
-    by_zihao = unresolved.select("mid", "zihao").join(index.zihao, on="zihao")
+    by_garbled_region = index.garbled.join(cut, "_key")
+    by_zihao = index.zihao.join(unresolved, "zihao")
     blocked = pl.concat(
         [
             frame.select(pl.col("mid").cast(_ID), pl.col("rid").cast(_ID))

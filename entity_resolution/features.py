@@ -23,7 +23,6 @@ RIVAL_BAND = 0.03
 RIVAL_TOP = 5
 # Smoothing of the IPC–industry lift, in pseudo-observations.
 LIFT_PRIOR = 10.0
-NEAR_DAYS = 365
 
 
 def _pairwise(scorer: Any, left: pl.Series, right: pl.Series, dtype: type) -> np.ndarray:

@@ -61,10 +61,6 @@ def simplify(names: pl.Series) -> pl.Series:
     return pl.Series(names.name, converted, dtype=pl.String).zip_with(nfkc.is_not_null(), nfkc)
 
 
-def has_han(expr: pl.Expr) -> pl.Expr:
-    return expr.str.contains(_HAN)
-
-
 def _form_lookup(forms: tuple[LegalForm, ...]) -> tuple[dict[str, str], dict[str, bool]]:
     return {f.surface: f.form for f in forms}, {f.surface: f.group for f in forms}
 
@@ -161,10 +157,16 @@ def _parse_cjk(text: pl.Series) -> pl.DataFrame:
         ).select(pl.col("_z").alias("zihao"), pl.col("_cut").alias("industry"))
 
     lead = leading_regions(frame["_body"], min_rest=MIN_ZIHAO)
-    strict = leading_regions(frame["_body"], min_rest=MIN_ZIHAO, bare_short_forms=False)
     paren = leading_regions(frame["paren_region"], min_rest=0)
     named = without_industry(lead["rest"])
-    named_strict = without_industry(strict["rest"])
+    core = named["zihao"] + named["industry"]
+    # The strict parse can differ only where a region was peeled: parse those again.
+    peeled = (lead["region"] != "").arg_true()
+    strict = leading_regions(
+        frame["_body"].gather(peeled), min_rest=MIN_ZIHAO, bare_short_forms=False
+    )
+    strict_named = without_industry(strict["rest"])
+    core_strict = core.clone().scatter(peeled, strict_named["zihao"] + strict_named["industry"])
     return frame.select(
         "clean",
         pl.lit("cjk").alias("script"),
@@ -181,8 +183,8 @@ def _parse_cjk(text: pl.Series) -> pl.DataFrame:
         .alias("region_codes"),
         named["zihao"],
         named["industry"],
-        (named["zihao"] + named["industry"]).alias("core"),
-        (named_strict["zihao"] + named_strict["industry"]).alias("core_strict"),
+        core.alias("core"),
+        core_strict.alias("core_strict"),
     )
 
 

@@ -91,7 +91,7 @@ MIN_SHORT_FORM = 2
 
 
 def gbt2260_path() -> Path:
-    return Path(next(iter(reference_data.__path__))) / "gbt2260.csv"
+    return reference_data.GBT2260_CSV
 
 
 def short_form(name: str) -> str | None:

@@ -95,7 +95,7 @@ def prepare_registry(enterprises: pl.DataFrame, history: pl.DataFrame) -> Prepar
         "credit_code", "name", "region_code", "industry_code", "established_date"
     )
     named = names.join(parsed, on="registry_name", how="left")
-    return PreparedRegistry(ent, named, index_registry(named))
+    return PreparedRegistry(ent, named, index_registry(named, ent))
 
 
 def _lift_anchors(

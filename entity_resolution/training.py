@@ -105,7 +105,7 @@ def read_pairs(path: Path) -> pl.DataFrame:
 def write_pairs(pairs: pl.DataFrame, path: Path) -> None:
     """Rows and columns in a stable order, floats rounded: the same pairs give the same bytes.
 
-    Parquet (zstd) rather than CSV: 50k pairs with their names are 0.9 MB instead of 15.
+    Parquet (zstd) rather than CSV: ~15x smaller with the names kept for inspection.
     """
     floats = [c for c, t in pairs.schema.items() if t == pl.Float64]
     types: dict[Any, Any] = {

@@ -74,7 +74,9 @@ def current_enterprises(enterprises: pl.DataFrame, as_of: date) -> pl.DataFrame:
     """The latest snapshot per credit_code with snapshot_date <= D (core/enterprise has one already)."""
     rows = enterprises
     if "snapshot_date" in rows.columns:
-        rows = rows.filter(pl.col("snapshot_date") <= as_of)
+        # core/enterprise is already as of D; a missing snapshot date (column
+        # absent) leaves the row visible.
+        rows = rows.filter(pl.col("snapshot_date").is_null() | (pl.col("snapshot_date") <= as_of))
         rows = rows.sort("credit_code", "snapshot_date", nulls_last=False)
     return rows.unique("credit_code", keep="last").sort("credit_code")
 
@@ -100,9 +102,22 @@ def _patent_aggregates(
         .join(pats.select(KEY, "pid"), on=KEY)
         .select("pid", pl.lit(True).alias("_partner"))
     )
+    facts = pats.select(
+        "pid",
+        "application_date",
+        "pct",
+        "family_size",
+        "granted",
+        "valid",
+        "decided",
+        "pending",
+        "is_invention",
+        "is_type_ii",
+    )
+    quality_by_pid = quality.join(pats.select(KEY, "pid"), on=KEY).drop(KEY)
     rows = (
-        owners.join(pats, on="pid", how="inner")
-        .join(quality, on=KEY, how="left")
+        owners.join(facts, on="pid", how="inner")
+        .join(quality_by_pid, on="pid", how="left")
         .join(partners, on="pid", how="left")
     )
     filed = pl.col("application_date")
@@ -121,9 +136,10 @@ def _patent_aggregates(
             "portfolio_quality"
         ),
         exact_mean(pl.col("originality"), UNIT_SCALE).alias("originality_mean"),
-        (pl.col("pct").fill_null(False) | (pl.col("family_size").fill_null(1) > 1))
-        .mean()
-        .alias("international_reach"),
+        (
+            (pl.col("pct").fill_null(False) | (pl.col("family_size").fill_null(1) > 1)).sum()
+            / pl.len()
+        ).alias("international_reach"),
         in_recent.sum().alias("_recent"),
         (in_recent & pl.col("pending")).sum().alias("_recent_pending"),
         (filed > now_start).sum().alias("_filed_now"),

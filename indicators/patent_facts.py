@@ -49,15 +49,18 @@ def visible_patents(patents: pl.DataFrame, as_of: date, rules: PatentRules) -> p
         )
     # core/patent has one row per application already; a stray duplicate keeps
     # the later publication so the result does not depend on row order.
-    rows = rows.sort(KEY, "publication_date", nulls_last=False).unique(KEY, keep="last")
+    rows = rows.sort(KEY, "publication_date", nulls_last=False).filter(
+        pl.col(KEY).ne_missing(pl.col(KEY).shift(-1))
+    )
     status = pl.col("legal_status")
     granted = (pl.col("grant_date") <= as_of) | (
         pl.col("grant_date").is_null() & status.is_in(list(rules.granted_statuses_without_date))
     )
-    subclasses = subclass_list(pl.col("ipc_codes"), rules.ipc_subclass_pattern)
     return (
-        rows.sort(KEY)
-        .with_row_index("pid")
+        rows.with_row_index("pid")
+        .with_columns(
+            subclass_list(pl.col("ipc_codes"), rules.ipc_subclass_pattern).alias("subclasses")
+        )
         .select(
             "pid",
             KEY,
@@ -66,8 +69,8 @@ def visible_patents(patents: pl.DataFrame, as_of: date, rules: PatentRules) -> p
             "publication_date",
             pl.when(pl.col("grant_date") <= as_of).then(pl.col("grant_date")).alias("grant_date"),
             "legal_status",
-            subclasses.alias("subclasses"),
-            subclasses.list.first().str.slice(0, 3).alias("main_class"),
+            "subclasses",
+            pl.col("subclasses").list.first().str.slice(0, 3).alias("main_class"),
             "claims_count",
             "family_size",
             "pct",
@@ -98,20 +101,31 @@ def patent_owners(visible: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def pair_key(high: pl.Expr, low: pl.Expr) -> pl.Expr:
+    """Two UInt32 ids as one UInt64 (single-key joins and group-bys are much cheaper)."""
+    return high.cast(pl.UInt64) * (1 << 32) + low.cast(pl.UInt64)
+
+
 def patent_subclasses(visible: pl.DataFrame) -> pl.DataFrame:
-    """(pid, subclass): one row per distinct IPC subclass of each visible patent."""
+    """(pid, subclass): one row per distinct IPC subclass of each visible patent.
+
+    `subclass` is a UInt32 code: the indicators only test subclasses for
+    equality, and integer keys are much cheaper than text.
+    """
     return (
         visible.select("pid", pl.col("subclasses").alias("subclass"))
         .explode("subclass")
         .drop_nulls()
+        .with_columns(pl.col("subclass").cast(pl.Categorical).to_physical().cast(pl.UInt32))
     )
 
 
 def citation_edges(visible: pl.DataFrame) -> pl.DataFrame:
-    """(citing_pid, cited_pid, citing_pub, cited_pub): distinct citations between visible patents.
+    """(edge, citing_pid, cited_pid, citing_pub, cited_pub): distinct citations among visible patents.
 
     A citation is known on D only if the citing patent is visible on D; the
     cited application must be a visible patent too to have anything to count.
+    `edge` is the (citing, cited) pair as one UInt64.
     """
     targets = visible.select(
         pl.col(KEY).alias("_cited_number"),
@@ -128,28 +142,23 @@ def citation_edges(visible: pl.DataFrame) -> pl.DataFrame:
         .with_columns(pl.col("_cited_number").str.strip_chars())
         .join(targets, on="_cited_number", how="inner")
         .filter(pl.col("citing_pid") != pl.col("cited_pid"))
-        .select("citing_pid", "cited_pid", "citing_pub", "cited_pub")
-        .unique(["citing_pid", "cited_pid"])
+        .with_columns(pair_key(pl.col("citing_pid"), pl.col("cited_pid")).alias("edge"))
+        .unique("edge")
+        .select("edge", "citing_pid", "cited_pid", "citing_pub", "cited_pub")
     )
 
 
 def self_citation_flags(edges: pl.DataFrame, owners: pl.DataFrame) -> pl.Series:
     """Per edge: do citing and cited patent share a resolved applicant (credit_code)?"""
-    # Codes as small ints keep the 10M-row join cheap.
     codes = owners.select("credit_code").unique().with_row_index("_eid")
     own = owners.join(codes, on="credit_code").select("pid", "_eid")
+    owned = own.select(pair_key(pl.col("pid"), pl.col("_eid")).alias("_key"))
     shared = (
-        edges.select("citing_pid", "cited_pid")
+        edges.select("edge", "citing_pid", "cited_pid")
         .join(own.rename({"pid": "citing_pid"}), on="citing_pid", how="inner")
-        .join(own.rename({"pid": "cited_pid"}), on=["cited_pid", "_eid"], how="semi")
-        .select("citing_pid", "cited_pid")
+        .select("edge", pair_key(pl.col("cited_pid"), pl.col("_eid")).alias("_key"))
+        .join(owned, on="_key", how="semi")
+        .get_column("edge")
         .unique()
-        .with_columns(pl.lit(True).alias("_self"))
     )
-    return (
-        edges.select("citing_pid", "cited_pid")
-        .join(shared, on=["citing_pid", "cited_pid"], how="left", maintain_order="left")
-        .get_column("_self")
-        .fill_null(False)
-        .alias("self_citation")
-    )
+    return edges.get_column("edge").is_in(shared).alias("self_citation")

@@ -14,6 +14,7 @@ import polars as pl
 from indicators.patent_facts import (
     KEY,
     citation_edges,
+    pair_key,
     patent_owners,
     patent_subclasses,
     self_citation_flags,
@@ -60,9 +61,10 @@ def herfindahl_diversity(pairs: pl.DataFrame, key: str, name: str) -> pl.DataFra
     """
     n = pl.col("n").cast(pl.Int64)
     return (
-        pairs.group_by(key, "subclass")
+        pairs.select(pair_key(pl.col(key), pl.col("subclass")).alias("_pair"))
+        .group_by("_pair")
         .len("n")
-        .group_by(key)
+        .group_by((pl.col("_pair") // (1 << 32)).cast(pl.UInt32).alias(key))
         .agg((n * n).sum().alias("_squares"), n.sum().alias("_total"))
         .select(key, (1.0 - pl.col("_squares") / (pl.col("_total") ** 2)).alias(name))
     )
@@ -106,15 +108,13 @@ def _citation_measures(
     # Radicalness: share of the cited patents' subclasses (with repetition over
     # cited patents) that the focal patent does not have; undefined without
     # focal IPC codes.
-    focal = subs.rename({"pid": "citing_pid"}).with_columns(pl.lit(True).alias("_own"))
-    has_ipc = pats.filter(pl.col("subclasses").list.len() > 0).select(
-        pl.col("pid").alias("citing_pid")
-    )
+    focal = subs.select(pair_key(pl.col("pid"), pl.col("subclass"))).to_series()
+    has_ipc = pats.filter(pl.col("subclasses").list.len() > 0).get_column("pid")
     radicalness = (
-        cited_subs.join(has_ipc, on="citing_pid", how="semi")
-        .join(focal, on=["citing_pid", "subclass"], how="left")
+        cited_subs.filter(pl.col("citing_pid").is_in(has_ipc))
+        .with_columns(pair_key(pl.col("citing_pid"), pl.col("subclass")).is_in(focal).alias("_own"))
         .group_by("citing_pid")
-        .agg((1.0 - pl.col("_own").fill_null(False).cast(pl.Float64).mean()).alias("radicalness"))
+        .agg((1.0 - pl.col("_own").sum() / pl.len()).alias("radicalness"))
     )
     per_cited = forward.join(generality, on="cited_pid", how="full", coalesce=True).rename(
         {"cited_pid": "pid"}

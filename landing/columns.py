@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from landing.rows import ROW_NUMBER
+from landing.rows import ROW_NUMBER, as_json
 
 EXTRA = "_extra"
 
@@ -34,5 +34,14 @@ def conform_columns(
         # Null when the row has no value in any unknown column.
         has_value = pl.any_horizontal(pl.col(name).is_not_null() for name in extra)
         extra_json = pl.when(has_value).then(pl.struct(extra).struct.json_encode())
-    frame = rows.with_columns(fill).select(*expected, ROW_NUMBER, extra_json.alias(EXTRA))
+    # A list where the contract expects one value (an array in JSON, a list in
+    # Parquet) is kept as its JSON text, for the contract to judge.
+    flattened = [
+        as_json(pl.col(name)).alias(name)
+        for name in expected
+        if name in present and name not in list_columns and isinstance(rows.schema[name], pl.List)
+    ]
+    frame = rows.with_columns(*fill, *flattened).select(
+        *expected, ROW_NUMBER, extra_json.alias(EXTRA)
+    )
     return Conformed(frame=frame, missing=missing, extra=extra)

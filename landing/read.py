@@ -62,10 +62,10 @@ def parse_bytes(data: bytes, fmt: str, hints: ColumnHints, file: str = "<bytes>"
             return _rejected(file, fmt, None, "empty_file", "gzip file holds no data")
     if fmt == "parquet":
         try:
-            parsed = read_parquet(data)
+            parsed = _with_lists(read_parquet(data), hints)
         except Exception as error:  # any reader failure means the same: the file is unreadable
             return _rejected(file, fmt, None, "unreadable_file", f"cannot read Parquet: {error}")
-        return LandingFile(file, fmt, None, _with_lists(parsed, hints))
+        return LandingFile(file, fmt, None, parsed)
     try:
         decoded = decode_text(data)
     except UndecodableError as error:
@@ -78,11 +78,12 @@ def parse_bytes(data: bytes, fmt: str, hints: ColumnHints, file: str = "<bytes>"
             parsed = read_csv(decoded.text, decoded.utf8)
         else:
             parsed = read_jsonl(decoded.text, decoded.utf8, hints)
+        parsed = _with_lists(parsed, hints)
     except CsvHeaderError as error:
         return _rejected(file, fmt, decoded.encoding, "unreadable_file", f"bad CSV header: {error}")
     except Exception as error:  # a parser failure on the file as a whole
         return _rejected(file, fmt, decoded.encoding, "unreadable_file", f"cannot parse: {error}")
-    return LandingFile(file, fmt, decoded.encoding, _with_lists(parsed, hints))
+    return LandingFile(file, fmt, decoded.encoding, parsed)
 
 
 def _with_lists(parsed: ParsedRows, hints: ColumnHints) -> ParsedRows:

@@ -84,6 +84,11 @@ def split_list_cells(frame: pl.DataFrame, list_columns: frozenset[str]) -> pl.Da
     return frame.with_columns(exprs) if exprs else frame
 
 
+def as_json(expr: pl.Expr) -> pl.Expr:
+    """A nested value (list, struct) as JSON text."""
+    return pl.struct(expr.alias("v")).struct.json_encode().str.slice(5).str.head(-1)
+
+
 def as_text(frame: pl.DataFrame) -> pl.DataFrame:
     """Every column as text (dates ISO, booleans true/false), lists as lists of text,
     so that typed formats go through the same contract checks as CSV."""
@@ -109,7 +114,7 @@ def _expr_as_text(expr: pl.Expr, dtype: PolarsDataType) -> pl.Expr:
     if dtype == pl.Date:
         return expr.dt.strftime("%Y-%m-%d")
     if isinstance(dtype, pl.Struct | pl.List | pl.Array):
-        return pl.struct(expr.alias("v")).struct.json_encode().str.slice(5).str.head(-1)
+        return as_json(expr)
     if dtype == pl.Boolean:
         return pl.when(expr).then(pl.lit("true")).when(~expr).then(pl.lit("false"))
     return expr.cast(pl.String)

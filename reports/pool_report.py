@@ -471,7 +471,7 @@ def _quality_section(inputs: PoolReportInputs) -> str:
     chart = (
         svg.bars(
             [(r, float(n)) for r, n in rules.select("rule", "rows").iter_rows()],
-            "Quarantined rows by rule",
+            "Quarantine entries by rule (a rejected file counts once)",
             "#c8553d",
         )
         if rules.height

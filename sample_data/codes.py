@@ -22,6 +22,7 @@ _VALUE36[np.arange(ord("A"), ord("Z") + 1)] = np.arange(10, 36)
 # Old (pre-2015) organization codes are 8 digits; new ones are "MA" + 6 charset characters.
 _OLD_SPACE = 10**8
 _NEW_SPACE = _BASE**6
+INDEX_LIMIT = min(_OLD_SPACE, _NEW_SPACE)
 # Multipliers coprime to the spaces make index -> body a bijection.
 _OLD_MULT, _OLD_ADD = 48_271_307, 13_579_111
 _NEW_MULT, _NEW_ADD = 16_807_003, 271_828_182
@@ -71,7 +72,12 @@ def credit_check_chars(first17: np.ndarray) -> np.ndarray:
 
 
 def credit_codes(index: np.ndarray, region_codes: np.ndarray, new_style: np.ndarray) -> np.ndarray:
-    """统一社会信用代码 for enterprises: 9 (market regulation) 1 (enterprise) + region + org code."""
+    """统一社会信用代码 for enterprises: 9 (market regulation) 1 (enterprise) + region + org code.
+
+    Distinct indices below 10**8 give distinct codes.
+    """
+    if index.size and int(index.max()) >= INDEX_LIMIT:
+        raise ValueError(f"credit code index must be below {INDEX_LIMIT}, got {int(index.max())}")
     n = index.size
     chars = np.empty((n, 18), dtype=np.uint8)
     chars[:, 0], chars[:, 1] = ord("9"), ord("1")

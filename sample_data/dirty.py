@@ -46,6 +46,17 @@ class BadRow:
     detail: str
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """A bad row before its position is known: it goes somewhere after clean row `after` - 1."""
+
+    injection: Injection
+    rule: str
+    column: str | None
+    detail: str
+    after: int = 0
+
+
 @dataclass
 class Injected:
     """What `inject` adds: rows per planned file, whole bad files, and the record of both."""
@@ -174,10 +185,11 @@ def _apply(
     return Injection(-1, record={**record, column: value}), column, detail
 
 
+# The key columns of data_contracts/<source>.yaml: unique within one drop.
 _KEY = {
-    "registry": ("credit_code",),
+    "registry": ("credit_code", "snapshot_date"),
     "patents": ("application_number",),
-    "rd_records": ("credit_code", "fiscal_year"),
+    "rd_records": ("credit_code", "enterprise_name", "fiscal_year", "reported_date"),
 }
 
 
@@ -270,7 +282,7 @@ def inject(rng: np.random.Generator, files: list[PlannedFile], firms: Firms) -> 
         templates = _templates(rng, planned, source)
         clean_rows = sum(pf.frame.height for pf in planned)
         per_rule = max(1, round(BAD_ROW_RATE * clean_rows))
-        placements: dict[str, list[tuple[Injection, str, str | None, str]]] = {}
+        placements: dict[str, list[_Pending]] = {}
         for corruption in CORRUPTIONS[source]:
             candidates = [t for t in templates if corruption.template(t)]
             targets = [pf for pf in planned if pf.spec.is_text or corruption.representable]
@@ -281,9 +293,9 @@ def inject(rng: np.random.Generator, files: list[PlannedFile], firms: Firms) -> 
                 visible = {c: record.get(c) for c in pf.frame.columns if not c.startswith("_")}
                 injection, column, detail = _apply(corruption, visible, rng, pf)
                 placements.setdefault(pf.relative, []).append(
-                    (injection, corruption.rule, column, detail)
+                    _Pending(injection, corruption.rule, column, detail)
                 )
-        _duplicates(rng, source, planned, templates, fresh, per_rule, placements)
+        _duplicates(rng, source, planned, per_rule, placements)
         for pf in planned:
             _place(rng, pf, placements.get(pf.relative, []), out)
         out.files += _bad_files(rng, source, planned, templates, fresh, out)
@@ -301,60 +313,62 @@ def _duplicates(
     rng: np.random.Generator,
     source: str,
     planned: list[PlannedFile],
-    templates: list[dict[str, Any]],
-    fresh: _Fresh,
     count: int,
-    placements: dict[str, list[tuple[Injection, str, str | None, str]]],
+    placements: dict[str, list[_Pending]],
 ) -> None:
-    """Pairs of rows with the same key inside one drop (both are bad: which one is right is unknown)."""
+    """Second copies of clean rows later in the same drop (file name, then row order).
+
+    The first copy loads; the later one breaks the key and is the bad row. The
+    copy differs in a non-key value, as a conflicting re-send would.
+    """
+    key = _KEY[source]
+    changed = {"registry": "registered_capital", "patents": "claims_count", "rd_records": "revenue"}
     for _ in range(count):
-        first = planned[int(rng.integers(0, len(planned)))]
-        same_drop = [pf for pf in planned if pf.partition == first.partition]
-        second = same_drop[int(rng.integers(0, len(same_drop)))]
-        template = templates[int(rng.integers(0, len(templates)))]
-        record = _for_drop(source, _with_fresh_key(source, template, fresh), first.partition)
-        other = dict(record)
-        changed = {
-            "registry": "registered_capital",
-            "patents": "claims_count",
-            "rd_records": "revenue",
-        }[source]
-        if isinstance(other.get(changed), int | float):
-            other[changed] = other[changed] + 1
-        key = "/".join(str(record[k]) for k in _KEY[source])
-        for pf, rec in ((first, record), (second, other)):
-            row = {c: rec.get(c) for c in pf.frame.columns if not c.startswith("_")}
-            detail = f"key {key} appears twice in the {pf.partition} drop"
-            placements.setdefault(pf.relative, []).append(
-                (Injection(-1, row, None), "duplicate_key", _KEY[source][0], detail)
-            )
+        original = planned[int(rng.integers(0, len(planned)))]
+        row = int(rng.integers(0, original.frame.height))
+        record = original.frame.row(row, named=True)
+        if isinstance(record.get(changed[source]), int | float):
+            record[changed[source]] += 1
+        later = [
+            pf
+            for pf in planned
+            if pf.partition == original.partition and pf.relative > original.relative
+        ]
+        target, after = original, row + 1
+        if later and rng.random() < 0.5:
+            target, after = later[int(rng.integers(0, len(later)))], 0
+        values = {c: record.get(c) for c in target.frame.columns if not c.startswith("_")}
+        shown = "/".join(str(record[k]) for k in key)
+        detail = f"key {shown} repeats an earlier row of the {target.partition} drop"
+        placements.setdefault(target.relative, []).append(
+            _Pending(Injection(-1, record=values), "duplicate_key", key[0], detail, after)
+        )
 
 
 def _place(
-    rng: np.random.Generator,
-    pf: PlannedFile,
-    placed: list[tuple[Injection, str, str | None, str]],
-    out: Injected,
+    rng: np.random.Generator, pf: PlannedFile, pending: list[_Pending], out: Injected
 ) -> None:
-    """Random final positions for a file's injections, and their bad_rows records."""
-    if not placed:
+    """Final positions for a file's bad rows (each after its `after` clean rows), and their record."""
+    if not pending:
         return
-    total = pf.frame.height + len(placed)
-    positions = np.sort(rng.choice(total, size=len(placed), replace=False))
-    order = rng.permutation(len(placed))
+    height = pf.frame.height
+    # A bad row goes in front of clean row `anchor` (anchor = height: at the end).
+    anchors = np.array([int(rng.integers(p.after, height + 1)) for p in pending])
+    order = np.lexsort((rng.random(len(pending)), anchors))
     injections = []
-    for position, i in zip(positions.tolist(), order.tolist(), strict=True):
-        injection, rule, column, detail = placed[i]
-        injections.append(Injection(position, injection.record, injection.raw))
+    for placed, i in enumerate(order.tolist()):
+        p = pending[i]
+        position = int(anchors[i]) + placed
+        injections.append(Injection(position, p.injection.record, p.injection.raw))
         out.bad_rows.append(
             BadRow(
                 pf.source,
                 pf.partition.isoformat(),
                 pf.relative,
                 position + 1,
-                column,
-                rule,
-                detail,
+                p.column,
+                p.rule,
+                p.detail,
             )
         )
     out.rows[pf.relative] = injections

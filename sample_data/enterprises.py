@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -160,19 +161,185 @@ def _rename(
     return out, kind == 1
 
 
+def _in_window(rng: np.random.Generator, flag: np.ndarray, first: int, last: int) -> np.ndarray:
+    """A day in (first, last] where `flag`, NEVER elsewhere: when an in-window change happens."""
+    day = _between(rng, np.full(flag.size, first + 1), np.full(flag.size, last))
+    return np.where(flag, day, NEVER)
+
+
+def _rename_days(
+    rng: np.random.Generator,
+    is_new: np.ndarray,
+    age_years: np.ndarray,
+    established: np.ndarray,
+    first: int,
+    last: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(r1, r2): days of a first and second rename (NEVER if none); some during the window."""
+    n = is_new.size
+    renamed = (~is_new) & (age_years > 2.0) & (rng.random(n) < HISTORIC_RENAME_SHARE)
+    twice = renamed & (age_years > 5.0) & (rng.random(n) < SECOND_RENAME_SHARE)
+    in_window = (~is_new) & (rng.random(n) < WINDOW_RENAME_SHARE)
+    if n >= 50 and not in_window.any():
+        in_window[np.flatnonzero(~is_new)[0]] = True
+    in_window &= ~twice
+    hist_hi = np.full(n, first - 30)
+    mid = np.where(twice, established + (hist_hi - established) // 2, hist_hi)
+    r1 = np.where(renamed, _between(rng, established + 365, mid), NEVER)
+    r2 = np.where(twice, _between(rng, r1 + 365, hist_hi), NEVER)
+    window = _in_window(rng, in_window, first, last)
+    return np.where(in_window & ~renamed, window, r1), np.where(in_window & renamed, window, r2)
+
+
+def _name_versions(
+    rng: np.random.Generator, parts0: pl.DataFrame, places: pl.DataFrame, versions: np.ndarray
+) -> tuple[dict[str, Any], pl.DataFrame, pl.Series]:
+    """Name and legal form columns of every version, the current name parts, all names used."""
+    n = parts0.height
+    has1, has2 = np.flatnonzero(versions >= 2), np.flatnonzero(versions >= 3)
+    names0 = assemble(parts0)
+    parts1, reform1 = _rename(rng, parts0[has1], places[has1])
+    parts1 = unique_names(rng, parts1, names0)
+    names1 = assemble(parts1)
+    in1 = np.searchsorted(has1, has2)  # rows of parts1 that are renamed again
+    parts2, reform2 = _rename(rng, parts1[in1], places[has2])
+    parts2 = unique_names(rng, parts2, pl.concat([names0, names1]))
+    names2 = assemble(parts2)
+    latest = np.arange(n)
+    latest[has1] = n + np.arange(has1.size)
+    latest[has2] = n + has1.size + np.arange(has2.size)
+    current = pl.concat([parts0, parts1, parts2])[latest]
+
+    legal0 = legal_forms(rng, parts0["form_idx"].to_numpy())
+    legal1, legal2 = legal0.copy(), legal0.copy()
+    legal1[has1] = np.where(reform1, legal_forms(rng, parts1["form_idx"].to_numpy()), legal0[has1])
+    legal2[has1] = legal1[has1]
+    legal2[has2] = np.where(reform2, legal_forms(rng, parts2["form_idx"].to_numpy()), legal1[has2])
+    columns = {
+        "name0": names0,
+        "name1": _spread(names1, has1, n),
+        "name2": _spread(names2, has2, n),
+        "legal0": legal0,
+        "legal1": legal1,
+        "legal2": legal2,
+    }
+    return columns, current, pl.concat([names0, names1, names2])
+
+
+def _statuses(
+    rng: np.random.Generator,
+    is_new: np.ndarray,
+    age_years: np.ndarray,
+    established: np.ndarray,
+    first: int,
+    last: int,
+) -> dict[str, np.ndarray]:
+    """Status on the first snapshot, a few changes during the window, and when a firm closed."""
+    n = is_new.size
+    status0 = rng.choice(_INITIAL_STATUS, size=n, p=_INITIAL_STATUS_P)
+    status0 = np.where(is_new | (age_years < 1.0), "存续", status0)
+    closed0 = np.isin(status0, CLOSED)
+    closed_day = np.where(closed0, _between(rng, established + 200, np.full(n, first - 1)), NEVER)
+    closing = (~closed0) & (~is_new) & (rng.random(n) < WINDOW_CLOSE_SHARE)
+    flip = (~closing) & (~closed0) & (rng.random(n) < 0.002)
+    status_day = np.minimum(
+        _in_window(rng, closing, first, last), _in_window(rng, flip, first, last)
+    )
+    closed_to = rng.choice(np.array(["注销", "吊销", "迁出"]), n, p=[0.6, 0.2, 0.2])
+    flipped = np.where(status0 == "在业", "存续", "在业")
+    return {
+        "status0": status0,
+        "status1": np.where(closing, closed_to, np.where(flip, flipped, status0)),
+        "status_day": status_day,
+        "closed_day": np.where(closing, status_day, closed_day),
+    }
+
+
+def _economics(
+    rng: np.random.Generator,
+    industry: np.ndarray,
+    size: np.ndarray,
+    closed: np.ndarray,
+    is_new: np.ndarray,
+    first: int,
+    last: int,
+) -> dict[str, np.ndarray]:
+    """Latent revenue scale (万元) and the registered capital and insured staff that follow it."""
+    n = size.size
+    base_revenue = np.array([ind.revenue for ind in INDUSTRIES])[industry]
+    log_revenue = np.log(base_revenue) - 0.3 + 1.3 * size + 0.5 * rng.standard_normal(n)
+    capital0 = _two_significant(np.exp(log_revenue - 1.8 + 0.8 * rng.standard_normal(n)))
+    capital_null = rng.random(n) < 0.03
+    productivity = rng.lognormal(np.log(90.0), 0.5, n)  # revenue per employee, 万元
+    staff0 = np.maximum(np.round(np.exp(log_revenue) / productivity), 1)
+    staff0 = np.where(closed, 0, staff0).astype(np.int64)
+    return {
+        "log_revenue": log_revenue,
+        "capital0": np.where(capital_null, np.nan, capital0),
+        "capital1": np.where(
+            capital_null, np.nan, _two_significant(capital0 * rng.uniform(1.5, 4.0, n))
+        ),
+        "capital_day": _in_window(
+            rng, ~is_new & (rng.random(n) < WINDOW_CAPITAL_SHARE), first, last
+        ),
+        "staff0": staff0,
+        "staff1": np.maximum(np.round(staff0 * rng.uniform(0.8, 1.3, n)), 0).astype(np.int64),
+        "staff_day": _in_window(rng, ~is_new & (rng.random(n) < WINDOW_STAFF_SHARE), first, last),
+        "staff_null": rng.random(n) < 0.08,
+    }
+
+
+def _certificates(
+    rng: np.random.Generator,
+    innov: np.ndarray,
+    size: np.ndarray,
+    tech: np.ndarray,
+    active: np.ndarray,
+    first: int,
+    last: int,
+) -> dict[str, np.ndarray]:
+    """HNTE certificates (3 years, issued late in the year, some renewed now) and SRDI levels."""
+    n = innov.size
+    p_hnte = _sigmoid(-2.6 + 1.1 * innov + 0.4 * size) * np.where(tech, 1.0, 0.2)
+    hnte = active & (rng.random(n) < p_hnte)
+    issue_day = _year_day(rng.integers(2020, 2026, n), rng.integers(320, 355, n))
+    hnte0 = np.where(hnte, issue_day + 3 * 365, NEVER)
+    renew = hnte & (hnte0 < first + 60) & (rng.random(n) < HNTE_RENEW_SHARE)
+    hnte_day = _in_window(rng, renew, first, last)
+
+    p_national = _sigmoid(-6.0 + 1.2 * innov + 0.8 * size) * tech
+    p_provincial = _sigmoid(-3.3 + 1.0 * innov + 0.5 * size) * tech
+    u = rng.random(n)
+    srdi0 = np.where(
+        active & (u < p_national),
+        "national",
+        np.where(active & (u < p_national + p_provincial), "provincial", "none"),
+    )
+    upgrade = active & (srdi0 == "none") & (rng.random(n) < WINDOW_SRDI_SHARE)
+    return {
+        "hnte0": hnte0,
+        "hnte1": np.where(renew, hnte_day + 3 * 365, hnte0),
+        "hnte_day": hnte_day,
+        "srdi0": srdi0,
+        "srdi1": np.where(upgrade, "provincial", srdi0),
+        "srdi_day": _in_window(rng, upgrade, first, last),
+        "srdi_null": rng.random(n) < 0.04,
+    }
+
+
 def build_firms(rng: np.random.Generator, enterprises: int) -> Firms:
     """The registry universe: `enterprises` firms, a few of them founded during the window."""
     counties = county_table()
     snaps = snapshot_days()
-    first_snap, last_snap = int(snaps[0]), int(snaps[-1])
+    first, last = int(snaps[0]), int(snaps[-1])
     n = enterprises
     n_new = max(2, round(n * NEW_FIRM_SHARE)) if n >= 20 else 0
     is_new = np.zeros(n, dtype=bool)
     is_new[n - n_new :] = True
 
-    place_idx = rng.choice(counties.height, size=n, p=counties["weight"].to_numpy())
-    places = counties[place_idx]
+    places = counties[rng.choice(counties.height, size=n, p=counties["weight"].to_numpy())]
     has_prefecture = places["prefecture_name"].is_not_null().to_numpy()
+    # Most firms register with their county, some with the city (region code 330400).
     county_level = (rng.random(n) < 0.85) | ~has_prefecture | places["municipality"].to_numpy()
     region_code = np.where(
         county_level,
@@ -187,144 +354,31 @@ def build_firms(rng: np.random.Generator, enterprises: int) -> Firms:
     innov = 0.4 * size + 0.9 * rng.standard_normal(n) + np.where(tech, 0.3, -0.6)
 
     age_years = 0.2 + rng.gamma(1.3, 6.5, n).clip(max=44.0)
-    established = first_snap - (age_years * 365.25).astype(np.int64)
-    established = np.where(
-        is_new,
-        _between(
-            rng,
-            np.full(n, first_snap + 1),
-            snaps[np.minimum(1 + rng.integers(0, len(snaps) - 1, n), len(snaps) - 1)],
-        ),
-        established,
-    )
-    new_style = established >= NEW_STYLE_FROM
-    credit_code = credit_codes(np.arange(n), region_code, new_style)
+    established = first - (age_years * 365.25).astype(np.int64)
+    # Firms founded during the window first appear in one of the later snapshots.
+    new_day = _between(rng, np.full(n, first + 1), snaps[rng.integers(1, len(snaps), n)])
+    established = np.where(is_new, new_day, established)
 
-    # Names: original version, then up to two renames.
     parts0 = unique_names(rng, new_names(rng, places, county_level, industry, size))
-    renamed = (~is_new) & (age_years > 2.0) & (rng.random(n) < HISTORIC_RENAME_SHARE)
-    twice = renamed & (age_years > 5.0) & (rng.random(n) < SECOND_RENAME_SHARE)
-    in_window = (~is_new) & (rng.random(n) < WINDOW_RENAME_SHARE)
-    if n >= 50 and not in_window.any():
-        in_window[np.flatnonzero(~is_new)[0]] = True
-    in_window &= ~twice
-    r1 = np.full(n, NEVER, dtype=np.int64)
-    r2 = np.full(n, NEVER, dtype=np.int64)
-    hist_hi = np.full(n, first_snap - 30)
-    r1_hist = _between(
-        rng, established + 365, np.where(twice, established + (hist_hi - established) // 2, hist_hi)
-    )
-    r1 = np.where(renamed, r1_hist, r1)
-    r2 = np.where(twice, _between(rng, r1 + 365, hist_hi), r2)
-    window_day = _between(rng, np.full(n, first_snap + 1), np.full(n, last_snap))
-    r1 = np.where(in_window & ~renamed, window_day, r1)
-    r2 = np.where(in_window & renamed, window_day, r2)
+    r1, r2 = _rename_days(rng, is_new, age_years, established, first, last)
     versions = 1 + (r1 < NEVER).astype(np.int64) + (r2 < NEVER).astype(np.int64)
-
-    names0 = assemble(parts0)
-    parts1, reform1 = _rename(rng, parts0, places)
-    parts1 = unique_names(rng, parts1, set(names0.to_list()))
-    names1 = assemble(parts1)
-    parts2, reform2 = _rename(rng, parts1, places)
-    parts2 = unique_names(rng, parts2, set(names0.to_list()) | set(names1.to_list()))
-    names2 = assemble(parts2)
-    # Version 1 and 2 parts exist for every firm; only `versions` of them are real.
-    current = pl.concat([parts0, parts1, parts2]).with_row_index("_r")
-    pick = np.arange(n) + n * (versions - 1)
-    current_parts = current[pick].drop("_r")
-
-    form0 = parts0["form_idx"].to_numpy()
-    legal0 = legal_forms(rng, form0)
-    legal1 = np.where(reform1, legal_forms(rng, parts1["form_idx"].to_numpy()), legal0)
-    legal2 = np.where(reform2, legal_forms(rng, parts2["form_idx"].to_numpy()), legal1)
-
-    # Status on the first snapshot and changes during the window.
-    status0 = rng.choice(_INITIAL_STATUS, size=n, p=_INITIAL_STATUS_P)
-    status0 = np.where(is_new | (age_years < 1.0), "存续", status0)
-    closed0 = np.isin(status0, CLOSED)
-    closed_day = np.where(
-        closed0, _between(rng, established + 200, np.full(n, first_snap - 1)), NEVER
-    )
-    status_day = np.full(n, NEVER, dtype=np.int64)
-    closing = (~closed0) & (~is_new) & (rng.random(n) < WINDOW_CLOSE_SHARE)
-    status_day = np.where(
-        closing, _between(rng, np.full(n, first_snap + 1), np.full(n, last_snap)), status_day
-    )
-    status1 = np.where(
-        closing, rng.choice(np.array(["注销", "吊销", "迁出"]), n, p=[0.6, 0.2, 0.2]), status0
-    )
-    flip = (~closing) & (~closed0) & (rng.random(n) < 0.002)
-    status_day = np.where(
-        flip, _between(rng, np.full(n, first_snap + 1), np.full(n, last_snap)), status_day
-    )
-    status1 = np.where(flip, np.where(status0 == "在业", "存续", "在业"), status1)
-    closed_day = np.where(closing, status_day, closed_day)
-
-    # Latent revenue scale (万元) that capital, staff and the R&D filings all follow.
-    base_revenue = np.array([ind.revenue for ind in INDUSTRIES])[industry]
-    log_revenue = np.log(base_revenue) - 0.3 + 1.3 * size + 0.5 * rng.standard_normal(n)
-    capital0 = _two_significant(np.exp(log_revenue - 1.8 + 0.8 * rng.standard_normal(n)))
-    capital_day = np.where(
-        (~is_new) & (rng.random(n) < WINDOW_CAPITAL_SHARE),
-        _between(rng, np.full(n, first_snap + 1), np.full(n, last_snap)),
-        NEVER,
-    )
-    capital1 = _two_significant(capital0 * rng.uniform(1.5, 4.0, n))
-    capital_null = rng.random(n) < 0.03
-
-    productivity = rng.lognormal(np.log(90.0), 0.5, n)  # revenue per employee, 万元
-    staff0 = np.maximum(np.round(np.exp(log_revenue) / productivity), 1)
-    staff0 = np.where(np.isin(status0, CLOSED), 0, staff0).astype(np.int64)
-    staff_day = np.where(
-        (~is_new) & (rng.random(n) < WINDOW_STAFF_SHARE),
-        _between(rng, np.full(n, first_snap + 1), np.full(n, last_snap)),
-        NEVER,
-    )
-    staff1 = np.maximum(np.round(staff0 * rng.uniform(0.8, 1.3, n)), 0).astype(np.int64)
-    staff_null = rng.random(n) < 0.08
-
-    active_firm = ~np.isin(status0, CLOSED) & ~is_new & (age_years > 1.0)
-    p_hnte = _sigmoid(-2.6 + 1.1 * innov + 0.4 * size) * np.where(tech, 1.0, 0.2)
-    hnte = active_firm & (rng.random(n) < p_hnte)
-    issue_year = rng.integers(2020, 2026, n)
-    issue_day = _year_day(issue_year, rng.integers(320, 355, n))
-    hnte0 = np.where(hnte, issue_day + 3 * 365, NEVER)
-    expiring = hnte & (hnte0 < first_snap + 60)
-    renew = expiring & (rng.random(n) < HNTE_RENEW_SHARE)
-    hnte_day = np.where(
-        renew, _between(rng, np.full(n, first_snap + 1), np.full(n, last_snap)), NEVER
-    )
-    hnte1 = np.where(renew, hnte_day + 3 * 365, hnte0)
-
-    p_national = _sigmoid(-6.0 + 1.2 * innov + 0.8 * size) * tech
-    p_provincial = _sigmoid(-3.3 + 1.0 * innov + 0.5 * size) * tech
-    u = rng.random(n)
-    srdi0 = np.where(
-        active_firm & (u < p_national),
-        "national",
-        np.where(active_firm & (u < p_national + p_provincial), "provincial", "none"),
-    )
-    srdi_day = np.where(
-        active_firm & (srdi0 == "none") & (rng.random(n) < WINDOW_SRDI_SHARE),
-        _between(rng, np.full(n, first_snap + 1), np.full(n, last_snap)),
-        NEVER,
-    )
-    srdi1 = np.where(srdi_day < NEVER, "provincial", srdi0)
-    srdi_null = rng.random(n) < 0.04
-
+    name_columns, current, taken = _name_versions(rng, parts0, places, versions)
+    status = _statuses(rng, is_new, age_years, established, first, last)
+    closed = np.isin(status["status0"], CLOSED)
+    economics = _economics(rng, industry, size, closed, is_new, first, last)
+    active = ~closed & ~is_new & (age_years > 1.0)
+    certificates = _certificates(rng, innov, size, tech, active, first, last)
     english_p = 0.15 + 0.5 * (innov > 1.2) + 0.2 * (size > 1.5)
-    english = english_names(current_parts).zip_with(
+    english = english_names(current).zip_with(
         pl.Series(rng.random(n) < english_p), pl.Series([None] * n, dtype=pl.String)
     )
 
     frame = pl.DataFrame(
         {
             "ent": np.arange(n, dtype=np.int64),
-            "credit_code": credit_code,
+            "credit_code": credit_codes(np.arange(n), region_code, established >= NEW_STYLE_FROM),
             "region_code": region_code,
-            "county_code": places["county_code"].to_numpy(),
-            "prefecture_code": places["prefecture_code"].to_numpy(),
-            "province_code": places["province_code"].to_numpy(),
+            "prefecture_code": places["prefecture_code"],
             "province_short": places["province_short"],
             "prefecture_short": places["prefecture_short"],
             "industry": industry.astype(np.int64),
@@ -334,55 +388,31 @@ def build_firms(rng: np.random.Generator, enterprises: int) -> Firms:
                 rng.random(n) < 0.01,
                 pl.String(),
             ),
-            "tech": tech,
             "size": size,
-            "log_revenue": log_revenue,
             "innov": innov,
             "is_new": is_new,
             "established": established,
-            "name0": names0,
-            "name1": names1,
-            "name2": names2,
             "r1": r1,
             "r2": r2,
-            "versions": versions,
-            "legal0": legal0,
-            "legal1": legal1,
-            "legal2": legal2,
-            "status0": status0,
-            "status1": status1,
-            "status_day": status_day,
-            "closed_day": closed_day,
-            "capital0": np.where(capital_null, np.nan, capital0),
-            "capital1": np.where(capital_null, np.nan, capital1),
-            "capital_day": capital_day,
-            "staff0": staff0,
-            "staff1": staff1,
-            "staff_day": staff_day,
-            "staff_null": staff_null,
-            "hnte0": hnte0,
-            "hnte1": hnte1,
-            "hnte_day": hnte_day,
-            "srdi0": srdi0,
-            "srdi1": srdi1,
-            "srdi_day": srdi_day,
-            "srdi_null": srdi_null,
+            **name_columns,
+            **status,
+            **economics,
+            **certificates,
             "english_name": english,
             "address": addresses(rng, places),
             "legal_representative": person_names(rng, n),
         },
         strict=False,
-    ).with_columns(
-        pl.col("capital0").fill_nan(None),
-        pl.col("capital1").fill_nan(None),
-    )
+    ).with_columns(pl.col("capital0", "capital1").fill_nan(None))
     frame = pl.concat(
-        [frame, current_parts.select(pl.all().name.prefix("cur_"))], how="horizontal"
-    ).with_columns(assemble(current_parts).alias("name"))
-    taken = pl.concat(
-        [names0, names1.filter(pl.Series(versions >= 2)), names2.filter(pl.Series(versions >= 3))]
-    ).unique(maintain_order=True)
+        [frame, current.select(pl.all().name.prefix("cur_"))], how="horizontal"
+    ).with_columns(assemble(current).alias("name"))
     return Firms(frame=frame, snapshot_days=snaps, names_taken=taken)
+
+
+def _spread(values: pl.Series, rows: np.ndarray, n: int) -> pl.Series:
+    """A length-n column holding `values` at `rows`, null elsewhere."""
+    return pl.Series([None], dtype=pl.String).extend_constant(None, n - 1).scatter(rows, values)
 
 
 def _year_day(year: np.ndarray, day_of_year: np.ndarray) -> np.ndarray:
@@ -458,7 +488,7 @@ def registry_rows(firms: pl.DataFrame, snapshot_day: int) -> pl.DataFrame:
         "address",
         "legal_representative",
         pl.when(~pl.col("staff_null")).then(pl.col("insured_staff")).alias("insured_staff"),
-        pl.when(pl.col("hnte_until") < 10**5)
+        pl.when(pl.col("hnte_until") < NEVER)
         .then(pl.col("hnte_until"))
         .cast(pl.Int32)
         .cast(pl.Date)

@@ -224,15 +224,26 @@ def with_new_trade_names(
 
 
 def unique_names(
-    rng: np.random.Generator, parts: pl.DataFrame, taken: set[str] | None = None
+    rng: np.random.Generator, parts: pl.DataFrame, taken: pl.Series | None = None
 ) -> pl.DataFrame:
     """Re-draw the 字号 of rows whose name repeats an earlier row or a `taken` name."""
-    taken_series = pl.Series(sorted(taken or ()), dtype=pl.String)
+    names = assemble(parts)
+    clash = ~names.is_first_distinct()
+    if taken is not None:
+        clash = clash | names.is_in(taken)
+    rows = np.flatnonzero(clash.to_numpy())
+    used = set(names.filter(~clash).to_list())
+    if taken is not None:
+        used.update(taken.to_list())
     for _ in range(50):
-        names = assemble(parts)
-        clash = (~names.is_first_distinct()) | names.is_in(taken_series)
-        rows = np.flatnonzero(clash.to_numpy())
         if rows.size == 0:
             return parts
         parts = with_new_trade_names(rng, parts, rows)
+        still = []
+        for row, name in zip(rows.tolist(), assemble(parts[rows]).to_list(), strict=True):
+            if name in used:
+                still.append(row)
+            else:
+                used.add(name)
+        rows = np.array(still, dtype=np.int64)
     raise RuntimeError("could not make enterprise names unique")

@@ -46,7 +46,7 @@ class Owners:
     (fixed text of a non-registry applicant; null for registry firms, whose
     name depends on the filing date), industry (-1 = any), start, end (filing
     window, day numbers), rate (expected filings), innov, address,
-    credit_code (look-alikes only), prefecture_code.
+    credit_code (look-alikes only).
     """
 
     frame: pl.DataFrame
@@ -103,7 +103,6 @@ def _lookalikes(rng: np.random.Generator, firms: Firms, count: int) -> pl.DataFr
             "innov": rng.standard_normal(count) - 0.3,
             "address": addresses(rng, places),
             "credit_code": codes,
-            "prefecture_code": places["prefecture_code"].to_numpy(),
         }
     ).filter(pl.Series(keep))
 
@@ -131,7 +130,6 @@ def build_owners(rng: np.random.Generator, firms: Firms) -> Owners:
             "innov": frame["innov"],
             "address": frame["address"],
             "credit_code": pl.Series([None] * n, dtype=pl.String),
-            "prefecture_code": frame["prefecture_code"],
         }
     )
 
@@ -152,7 +150,6 @@ def build_owners(rng: np.random.Generator, firms: Firms) -> Owners:
                 "innov": np.full(k, innov),
                 "address": pl.Series([None] * k, dtype=pl.String),
                 "credit_code": pl.Series([None] * k, dtype=pl.String),
-                "prefecture_code": pl.Series([None] * k, dtype=pl.String),
             }
         )
 
@@ -180,7 +177,6 @@ def build_owners(rng: np.random.Generator, firms: Firms) -> Owners:
             "innov": np.full(n_people, -0.8),
             "address": addresses(rng, people_places),
             "credit_code": pl.Series([None] * n_people, dtype=pl.String),
-            "prefecture_code": people_places["prefecture_code"],
         }
     )
     look = _lookalikes(rng, firms, max(5, round(n * LOOKALIKE_SHARE)))

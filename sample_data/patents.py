@@ -41,6 +41,8 @@ DESIGN_15Y_FROM = day_number(date(2021, 6, 1))
 # (cited but never delivered), then numbers reserved for injected bad rows.
 EXTERNAL_SERIAL = 8_000_000
 RESERVED_SERIAL = 9_000_000
+# Sort keys (group, day) are group * _DAY_SPAN + day: every day number is below it.
+_DAY_SPAN = NEVER + 1
 # Citations go to art published in the years before the filing.
 PRIOR_ART_DAYS = 10 * 365
 
@@ -288,10 +290,10 @@ def _citations(
 
     # Same applicant's own earlier patents (self-citations).
     order_o = np.lexsort((pub, owner))
-    key_o = owner[order_o].astype(np.int64) * 10**6 + pub[order_o]
+    key_o = owner[order_o].astype(np.int64) * _DAY_SPAN + pub[order_o]
     want_self = (rng.random(m) < 0.12) & kind_is_registry[citing]
-    lo = np.searchsorted(key_o, owner[citing].astype(np.int64) * 10**6, side="left")
-    hi = np.searchsorted(key_o, owner[citing].astype(np.int64) * 10**6 + t, side="left")
+    lo = np.searchsorted(key_o, owner[citing].astype(np.int64) * _DAY_SPAN, side="left")
+    hi = np.searchsorted(key_o, owner[citing].astype(np.int64) * _DAY_SPAN + t, side="left")
     pick = _sample_prefix(rng, np.empty(0), lo, hi, weighted=False)
     self_hit = want_self & (pick >= 0)
     cited[self_hit] = order_o[pick[self_hit]]
@@ -300,11 +302,11 @@ def _citations(
     main_id = main + 1  # 0 = no IPC (designs)
     a = np.where(citable, attract, 0.0)
     order_g = np.lexsort((pub, main_id))
-    key_g = main_id[order_g].astype(np.int64) * 10**6 + pub[order_g]
+    key_g = main_id[order_g].astype(np.int64) * _DAY_SPAN + pub[order_g]
     cum_g = np.cumsum(a[order_g])
     g = main_id[citing].astype(np.int64)
-    lo = np.searchsorted(key_g, g * 10**6 + t - PRIOR_ART_DAYS, side="left")
-    hi = np.searchsorted(key_g, g * 10**6 + t, side="left")
+    lo = np.searchsorted(key_g, g * _DAY_SPAN + t - PRIOR_ART_DAYS, side="left")
+    hi = np.searchsorted(key_g, g * _DAY_SPAN + t, side="left")
     pick = _sample_prefix(rng, cum_g, lo, hi, weighted=True)
     use_group = (~self_hit) & (rng.random(m) < 0.8) & (pick >= 0) & (g > 0)
     cited[use_group] = order_g[pick[use_group]]
@@ -339,26 +341,24 @@ def _outside_numbers(rng: np.random.Generator, citing_app: np.ndarray) -> np.nda
     return number_for(years_of(filed), digit, serial, filed < TWELVE_DIGIT_FROM)
 
 
-def build_patents(rng: np.random.Generator, firms: Firms, owners: Owners) -> Patents:
-    o = owners.frame
-    count = rng.poisson(o["rate"].to_numpy())
-    owner = np.repeat(o["owner"].to_numpy(), count)
+def _filings(rng: np.random.Generator, owners: pl.DataFrame) -> pl.DataFrame:
+    """Applications published by the end date, in filing order (pid = row)."""
+    count = rng.poisson(owners["rate"].to_numpy())
+    owner = np.repeat(owners["owner"].to_numpy(), count)
     n = owner.size
-    kind = o["kind"].to_numpy()[owner]
-    registry_ent = o["ent"].to_numpy()[owner]
-    innov = o["innov"].to_numpy()[owner]
-    industry = o["industry"].to_numpy()[owner]
+    kind = owners["kind"].to_numpy()[owner]
+    innov = owners["innov"].to_numpy()[owner]
+    industry = owners["industry"].to_numpy()[owner]
     tech = np.flatnonzero([ind.tech for ind in INDUSTRIES])
     industry = np.where(industry < 0, rng.choice(tech, size=n), industry)
-
-    start, end = o["start"].to_numpy()[owner], o["end"].to_numpy()[owner]
+    start, end = owners["start"].to_numpy()[owner], owners["end"].to_numpy()[owner]
+    # Filings grow over time: more of them late in an applicant's filing window.
     app = start + ((end - start) * rng.random(n) ** (1 / 2.5)).astype(np.int64)
 
     mix = np.array([ind.type_mix for ind in INDUSTRIES])[industry]
     for k, shares in _KIND_TYPE_MIX.items():
         mix[kind == k] = shares
     ptype = pick_rows(rng, mix)
-
     pct_p = np.where(
         ptype == INVENTION,
         1.0 / (1.0 + np.exp(-(-3.0 + 0.8 * innov))),
@@ -366,8 +366,9 @@ def build_patents(rng: np.random.Generator, firms: Firms, owners: Owners) -> Pat
     )
     pct_p = np.where(kind == "foreign", np.where(ptype == DESIGN, 0.0, 0.9), pct_p)
     pct = rng.random(n) < pct_p
-    national_phase = (kind == "foreign") & pct & (rng.random(n) < 0.8)
 
+    # Inventions are published ~18 months after filing (earlier on request);
+    # utility models and designs are announced when granted, within a year.
     early = rng.random(n) < 0.12
     inv_delay = np.where(early, rng.integers(90, 300, n), np.clip(rng.normal(545, 20, n), 480, 600))
     delay = np.where(
@@ -375,30 +376,34 @@ def build_patents(rng: np.random.Generator, firms: Firms, owners: Owners) -> Pat
         inv_delay,
         np.where(ptype == UTILITY, rng.integers(120, 360, n), rng.integers(90, 270, n)),
     ).astype(np.int64)
-    pub = next_announcement_day(app + delay)
-
-    keep = pub <= END_DAY
-    (owner, kind, registry_ent, innov, industry, app, ptype, pct, national_phase, pub) = (
-        x[keep]
-        for x in (owner, kind, registry_ent, innov, industry, app, ptype, pct, national_phase, pub)
+    return (
+        pl.DataFrame(
+            {
+                "owner": owner,
+                "kind": kind,
+                "ent": owners["ent"].to_numpy()[owner],
+                "innov": innov,
+                "industry": industry,
+                "app": app,
+                "ptype": ptype,
+                "pct": pct,
+                "national_phase": (kind == "foreign") & pct & (rng.random(n) < 0.8),
+                "pub": next_announcement_day(app + delay),
+            }
+        )
+        .filter(pl.col("pub") <= END_DAY)
+        .sort("app", "owner", maintain_order=True)
     )
-    n = owner.size
-    # pid order = filing order, which is also serial order within a year.
-    order = np.lexsort((owner, app))
-    (owner, kind, registry_ent, innov, industry, app, ptype, pct, national_phase, pub) = (
-        x[order]
-        for x in (owner, kind, registry_ent, innov, industry, app, ptype, pct, national_phase, pub)
-    )
 
-    year = years_of(app)
-    digit = np.where(ptype == DESIGN, 3, np.where(ptype == INVENTION, 1, 2))
-    digit = np.where(national_phase, digit + 7, digit)
-    old = app < TWELVE_DIGIT_FROM
-    number = number_for(year, digit, _serials(rng, year, digit, app, EXTERNAL_SERIAL), old)
 
-    # Examination and afterlife.
-    grant_p = np.clip(0.52 + 0.08 * innov + np.where(kind == "foreign", 0.15, 0.0), 0.2, 0.9)
+def _life(rng: np.random.Generator, f: pl.DataFrame) -> dict[str, np.ndarray]:
+    """Examination outcome and the days of decision, grant, lapse and expiry."""
+    n = f.height
+    ptype, pub, app = f["ptype"].to_numpy(), f["pub"].to_numpy(), f["app"].to_numpy()
+    foreign = f["kind"].to_numpy() == "foreign"
+    grant_p = np.clip(0.52 + 0.08 * f["innov"].to_numpy() + np.where(foreign, 0.15, 0.0), 0.2, 0.9)
     u = rng.random(n)
+    # 0 granted, 1 rejected, 2 withdrawn (inventions only; the others are granted on announcement).
     outcome = np.where(u < grant_p, 0, np.where(u < grant_p + 0.4 * (1 - grant_p), 1, 2))
     decision = pub + 60 + rng.gamma(2.0, 230.0, n).astype(np.int64)
     decision = np.where(outcome == 0, next_announcement_day(decision), decision)
@@ -406,15 +411,31 @@ def build_patents(rng: np.random.Generator, firms: Firms, owners: Owners) -> Pat
     granted = (ptype != INVENTION) | (outcome == 0)
     grant = np.where(granted, decision, NEVER)
     lapse_mean = np.where(ptype == INVENTION, 9.0, np.where(ptype == UTILITY, 4.5, 4.0)) * 365.25
-    lapse = np.where(granted, grant + rng.exponential(lapse_mean).astype(np.int64), NEVER)
     term = np.where(
-        ptype == INVENTION,
-        20,
-        np.where((ptype == DESIGN) & (app >= DESIGN_15Y_FROM), 15, 10),
+        ptype == INVENTION, 20, np.where((ptype == DESIGN) & (app >= DESIGN_15Y_FROM), 15, 10)
     )
-    expiry = (app.astype("datetime64[D]") + (term * 365.25).astype("timedelta64[D]")).astype(
-        np.int64
-    )
+    expiry = app.astype("datetime64[D]") + (term * 365.25).astype("timedelta64[D]")
+    return {
+        "decision": decision,
+        "outcome": outcome,
+        "grant": grant,
+        "lapse": np.where(granted, grant + rng.exponential(lapse_mean).astype(np.int64), NEVER),
+        "expiry": expiry.astype(np.int64),
+    }
+
+
+def build_patents(rng: np.random.Generator, firms: Firms, owners: Owners) -> Patents:
+    o = owners.frame
+    f = _filings(rng, o)
+    n = f.height
+    owner, app, ptype = f["owner"].to_numpy(), f["app"].to_numpy(), f["ptype"].to_numpy()
+    pct = f["pct"].to_numpy()
+
+    year = years_of(app)
+    digit = np.where(ptype == DESIGN, 3, np.where(ptype == INVENTION, 1, 2))
+    digit = np.where(f["national_phase"].to_numpy(), digit + 7, digit)
+    serial = _serials(rng, year, digit, app, EXTERNAL_SERIAL)
+    number = number_for(year, digit, serial, app < TWELVE_DIGIT_FROM)
 
     claims = np.where(
         ptype == INVENTION,
@@ -423,17 +444,19 @@ def build_patents(rng: np.random.Generator, firms: Firms, owners: Owners) -> Pat
     )
     claims_null = (ptype == DESIGN) | (rng.random(n) < 0.03)
     family = np.where(pct, 2 + rng.geometric(0.35, n), np.where(rng.random(n) < 0.04, 2, 1))
-    family_null = rng.random(n) < 0.05
+    ipc, main = _ipc_codes(rng, f["industry"].to_numpy(), ptype)
 
-    ipc, main = _ipc_codes(rng, industry, ptype)
-    titles = _titles(rng, industry, ptype)
-    inventors = _inventors(rng, owner, ptype, o)
-
-    attract = (
-        rng.lognormal(0.0, 1.2, n) * np.where(ptype == INVENTION, 2.0, 1.0) * np.exp(0.3 * innov)
-    )
+    attract = rng.lognormal(0.0, 1.2, n) * np.where(ptype == INVENTION, 2.0, 1.0)
+    attract *= np.exp(0.3 * f["innov"].to_numpy())
     citing, cited_pid, examiner = _citations(
-        rng, owner, kind == "enterprise", ptype, app, pub, main, attract
+        rng,
+        owner,
+        f["kind"].to_numpy() == "enterprise",
+        ptype,
+        app,
+        f["pub"].to_numpy(),
+        main,
+        attract,
     )
     outside = np.flatnonzero(cited_pid < 0)
     cited_number = (
@@ -442,46 +465,26 @@ def build_patents(rng: np.random.Generator, firms: Firms, owners: Owners) -> Pat
         .scatter(outside, pl.Series(_outside_numbers(rng, app[citing[outside]])))
     )
     base = ~examiner
-    cited_base = _list_column("cited_base", _offsets(citing[base], n), cited_number.filter(base))
-    cited_full = _list_column("cited_full", _offsets(citing, n), cited_number)
 
     mentions = _mentions(rng, firms, owners, owner, app, pct)
     mentions = mentions.with_columns(
         pl.Series("application_number", number[mentions["pid"].to_numpy()])
     )
-    applicants = _list_column(
-        "applicants", _offsets(mentions["pid"].to_numpy(), n), mentions["applicant"]
+    info = f.select("app", "pub", "ptype", "pct", "owner", "kind", "ent").with_columns(
+        pl.int_range(n, dtype=pl.Int64).alias("pid"),
+        pl.Series("application_number", number),
+        pl.Series("patent_type", TYPE_NAMES[ptype]),
+        _titles(rng, f["industry"].to_numpy(), ptype),
+        masked("applicant_address", o["address"].gather(owner), rng.random(n) < 0.1, pl.String()),
+        _inventors(rng, owner, ptype, o),
+        ipc,
+        masked("claims_count", claims, claims_null, pl.Int64()),
+        masked("family_size", family, rng.random(n) < 0.05, pl.Int64()),
+        _list_column("cited_base", _offsets(citing[base], n), cited_number.filter(base)),
+        _list_column("cited_full", _offsets(citing, n), cited_number),
+        _list_column("applicants", _offsets(mentions["pid"].to_numpy(), n), mentions["applicant"]),
+        **{k: pl.Series(v) for k, v in _life(rng, f).items()},
     )
-    address = masked(
-        "applicant_address", o["address"].gather(owner), rng.random(n) < 0.1, pl.String()
-    )
-
-    info = pl.DataFrame(
-        {
-            "pid": np.arange(n, dtype=np.int64),
-            "application_number": number,
-            "patent_type": TYPE_NAMES[ptype],
-            "title": titles,
-            "app": app,
-            "pub": pub,
-            "decision": decision,
-            "outcome": outcome,
-            "grant": grant,
-            "lapse": lapse,
-            "expiry": expiry,
-            "ptype": ptype,
-            "applicant_address": address,
-            "inventors": inventors,
-            "ipc_codes": ipc,
-            "claims_count": masked("claims_count", claims, claims_null, pl.Int64()),
-            "pct": pct,
-            "family_size": masked("family_size", family, family_null, pl.Int64()),
-            "owner": owner,
-            "kind": kind,
-            "ent": registry_ent,
-        },
-        strict=False,
-    ).with_columns(cited_base, cited_full, applicants)
     return Patents(info=info, mentions=mentions.drop("pid"), drops=_drops(rng, info))
 
 

@@ -7,7 +7,7 @@ them, some files carry unknown extra columns or a different column order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -111,18 +111,6 @@ _STATUS_CYCLE = (
     FileSpec("", "csv", encoding="utf-8-sig"),
     FileSpec("", "parquet", iso_dates=True),
 )
-
-
-def _named(spec: FileSpec, name: str) -> FileSpec:
-    return FileSpec(
-        name,
-        spec.fmt,
-        encoding=spec.encoding,
-        iso_dates=spec.iso_dates,
-        list_sep=spec.list_sep,
-        extra_columns=spec.extra_columns,
-        shuffle_columns=spec.shuffle_columns,
-    )
 
 
 def _rd_specs(k: int, d: date) -> list[tuple[FileSpec, float]]:
@@ -236,8 +224,10 @@ def plan_patents(rng: np.random.Generator, patents: Patents) -> list[PlannedFile
             continue
         new = rows.filter(~pl.col("_update")).drop("_update")
         updates = rows.filter(pl.col("_update")).drop("_update")
-        pub_spec = _named(_PUB_CYCLE[(k - 1) % len(_PUB_CYCLE)], f"publications_{s}")
-        status_spec = _named(_STATUS_CYCLE[(k - 1) % len(_STATUS_CYCLE)], f"status_updates_{s}")
+        pub_spec = replace(_PUB_CYCLE[(k - 1) % len(_PUB_CYCLE)], name=f"publications_{s}")
+        status_spec = replace(
+            _STATUS_CYCLE[(k - 1) % len(_STATUS_CYCLE)], name=f"status_updates_{s}"
+        )
         out += _split(rng, "patents", d, new, [(pub_spec, 1.0)])
         out += _split(rng, "patents", d, updates, [(status_spec, 1.0)])
     return out

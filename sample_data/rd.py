@@ -21,7 +21,7 @@ from sample_data.calendar import (
     years_of,
 )
 from sample_data.codes import credit_codes, mistype_credit_codes
-from sample_data.enterprises import Firms
+from sample_data.enterprises import NEVER, Firms
 from sample_data.industries import INDUSTRIES
 from sample_data.noise import RD_NOISE, mention_names, names_on
 from sample_data.owners import Owners
@@ -137,7 +137,7 @@ def build_rd(
     n = f.height
     closed = f["closed_day"].to_numpy()
     established = f["established"].to_numpy()
-    hnte = f["hnte0"].to_numpy() < 10**5
+    hnte = f["hnte0"].to_numpy() < NEVER
     srdi = f["srdi0"].to_numpy() != "none"
     p_file = _sigmoid(
         -1.6
@@ -150,7 +150,7 @@ def build_rd(
     filer_firm = np.flatnonzero((rng.random(n) < p_file) & ~f["is_new"].to_numpy())
     est_year = years_of(established[filer_firm])
     last_year = np.where(
-        closed[filer_firm] < 10**6, years_of(closed[filer_firm]) - 1, FISCAL_YEARS[-1]
+        closed[filer_firm] < NEVER, years_of(closed[filer_firm]) - 1, FISCAL_YEARS[-1]
     )
     filer, year = _filer_years(rng, est_year, last_year)
     ent = filer_firm[filer]
@@ -184,7 +184,11 @@ def build_rd(
         .filter(pl.col("landing") < days.size)
         .with_columns(pl.col("reported").cast(pl.Int32).cast(pl.Date).alias("reported_date"))
         .pipe(_unique_names_per_drop)
-        .sort(["landing", "fiscal_year", "_true_code", "reported_date"], nulls_last=True)
+        .sort(
+            ["landing", "fiscal_year", "_true_code", "reported_date"],
+            nulls_last=True,
+            maintain_order=True,
+        )
         .select(*RD_COLUMNS, "landing", "_true_code", "_code_noise", "_name_noise", "_refiling")
     )
 

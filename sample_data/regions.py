@@ -7,8 +7,6 @@ official names in `reference_data/gbt2260.csv`.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import polars as pl
 
 import reference_data
@@ -42,9 +40,7 @@ _MAINLAND = set(PROVINCE_SHORT)
 
 
 def gbt2260() -> pl.DataFrame:
-    # __path__ works whether reference_data is a regular or a namespace package.
-    folder = Path(next(iter(reference_data.__path__)))
-    return pl.read_csv(folder / "gbt2260.csv", infer_schema=False)
+    return pl.read_csv(reference_data.GBT2260_CSV, infer_schema=False)
 
 
 def _short(name: pl.Expr) -> pl.Expr:

@@ -2,7 +2,7 @@
 # Headless Chromium for the UI browser test (Debian's package; Playwright drives it
 # with executable_path, so no browser download is needed).
 set -euo pipefail
-if [ -x /usr/bin/chromium ]; then
+if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi "noto sans cjk"; then
   exit 0
 fi
 if [ "$(id -u)" != "0" ] && ! command -v sudo >/dev/null; then
@@ -13,4 +13,4 @@ SUDO=""
 [ "$(id -u)" = "0" ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq chromium >/dev/null
+$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null

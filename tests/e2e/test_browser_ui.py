@@ -13,6 +13,7 @@ CI (CI=true), where a missing browser is a failure.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -126,14 +127,14 @@ def _wait_until_ready(server: Server) -> None:
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
     """Stop dagster dev and everything it started (its own process group)."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=30)
+    # Whatever is left of the group (a run worker, a code server) goes too.
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+    process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -39,7 +39,7 @@ def test_open_analyst_session_during_a_run(
         while not stop.is_set():
             for sql in QUERIES:
                 try:
-                    row = analyst.execute(sql).fetchone()
+                    row = analyst.execute(sql).fetchall()[0]
                 except BaseException as exc:  # the assertion below reports any error
                     errors.append(exc)
                     return
@@ -60,7 +60,7 @@ def test_open_analyst_session_during_a_run(
 
     fresh = duckdb.connect(str(root.warehouse), read_only=True)
     try:
-        dates = fresh.execute("SELECT max(as_of_date) FROM scoring.enterprise_score").fetchone()
+        dates = fresh.execute("SELECT max(as_of_date) FROM scoring.enterprise_score").fetchall()[0]
         assert dates is not None and dates[0] == second
     finally:
         fresh.close()

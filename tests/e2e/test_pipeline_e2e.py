@@ -149,7 +149,7 @@ def test_warehouse_has_every_contract_table(dirty_root: DataRoot) -> None:
         for relation, columns in CONTRACT_COLUMNS.items():
             have = {row[0] for row in con.sql(f"DESCRIBE {relation}").fetchall()}
             assert columns <= have, f"{relation} lacks {sorted(columns - have)}"
-        scored = con.sql("SELECT count(*) FROM scoring.enterprise_score").fetchone()
+        scored = con.execute("SELECT count(*) FROM scoring.enterprise_score").fetchall()[0]
         assert scored is not None and scored[0] > 0
     finally:
         con.close()

@@ -78,7 +78,8 @@ def test_one_substituted_character_is_always_a_candidate(
     registry = registry.with_columns(
         pl.lit("C1").alias("credit_code"), pl.lit("current").alias("name_type")
     )
-    found = generate_candidates(parse_names(pl.Series([typo])), index_registry(registry))
+    region = pl.DataFrame({"credit_code": ["C1"], "region_code": ["330402"]})
+    found = generate_candidates(parse_names(pl.Series([typo])), index_registry(registry, region))
     assert found["credit_code"].to_list() == ["C1"]
 
 

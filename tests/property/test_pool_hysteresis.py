@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import polars as pl
 import yaml
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from pool.grading import cutoff_rank, grade_rank, hysteresis_rank, rank_grade
@@ -94,6 +94,8 @@ def test_without_a_previous_grade_the_plain_cutoff_applies_and_is_then_stable(
 )
 def test_noise_around_a_cutoff_does_not_churn(cutoff: float, noise: list[float]) -> None:
     """A day-by-day series jittering within the margin around a cut-off keeps its first grade."""
+    # Float addition can land a jitter just under the margin exactly on it (80 + 1.99.. == 82.0).
+    assume(all(cutoff - MARGIN < cutoff + j < cutoff + MARGIN for j in noise))
     grade: str | None = None
     seen = set()
     for jitter in noise:

@@ -374,6 +374,8 @@ def test_whole_file_problems_and_the_other_files_still_load(tmp_path: Path) -> N
     problems = result.quarantine.select("file", "row_number", "column", "rule").rows()
     assert problems == [
         (base + "b_missing_column.csv", None, "status", "missing_column"),
+        # The file is rejected whole, yet its readable row is kept as read.
+        (base + "b_missing_column.csv", 1, "status", "missing_column"),
         (base + "c_empty.csv", None, None, "empty_file"),
         (base + "d_truncated.csv", 2, None, "malformed_row"),
         (base + "e_truncated.csv.gz", None, None, "unreadable_file"),
@@ -417,7 +419,7 @@ def test_every_file_reconciles_and_tampering_is_caught(tmp_path: Path) -> None:
     lost_rows = reconcile(audit, result.quarantine.head(0), result.accepted)["problem"].to_list()
     assert lost_rows == [
         "0 quarantine rows stored, audit says 2",
-        "rejected file has 0 quarantine rows, expected 1",
+        "rejected file has 0 whole-file quarantine rows, expected 1",
     ]
 
 

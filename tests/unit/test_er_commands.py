@@ -12,7 +12,13 @@ import pytest
 from assets.resolve import resolve_assets
 from entity_resolution.cli_commands import TrainingDataError, eval_er, training_pairs_from_root
 from entity_resolution.model import MODEL_JSON, TRAINING_PAIRS, MatchModel, load_model
-from entity_resolution.training import TrainingConfig, fit_model, label_pairs, read_pairs
+from entity_resolution.training import (
+    TrainingConfig,
+    feature_columns,
+    fit_model,
+    label_pairs,
+    read_pairs,
+)
 from pipelines.partitions import daily_partitions
 from storage.lake import write_table
 from storage.paths import DataRoot
@@ -41,8 +47,10 @@ def test_fitting_is_deterministic() -> None:
 
 
 def test_label_pairs_marks_the_true_enterprise() -> None:
+    features = {c: [None] * 4 for c in feature_columns()}
     scored = pl.DataFrame(
         {
+            **features,
             "mention_key": ["m1", "m1", "m1", "m2"],
             "mention_type": ["applicant"] * 4,
             "mention_name": ["甲", "甲", "甲", "乙"],

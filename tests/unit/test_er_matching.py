@@ -77,7 +77,7 @@ def _registry() -> pl.DataFrame:
 
 def _candidates(mention: str) -> pl.DataFrame:
     parsed = parse_names(pl.Series([mention]))
-    return generate_candidates(parsed, index_registry(_registry()))
+    return generate_candidates(parsed, index_registry(_registry(), ENTERPRISES))
 
 
 def test_registry_names_and_validity() -> None:
@@ -125,14 +125,20 @@ def test_candidates(mention: str, expected: dict[str, str]) -> None:
 
 def test_oversized_blocks_are_skipped() -> None:
     parsed = parse_names(pl.Series(["嘉兴化泰汽车零部件有限公司"]))
-    assert generate_candidates(parsed, index_registry(_registry(), max_block=1)).height == 1
-    assert generate_candidates(parsed, index_registry(_registry(), max_block=0)).height == 0
+    assert (
+        generate_candidates(parsed, index_registry(_registry(), ENTERPRISES, max_block=1)).height
+        == 1
+    )
+    assert (
+        generate_candidates(parsed, index_registry(_registry(), ENTERPRISES, max_block=0)).height
+        == 0
+    )
 
 
 def test_name_features() -> None:
     parsed = parse_names(pl.Series(["华泰汽车零部件有限公司", "宁波华泰汽车零部件有限公司"]))
     registry = _registry()
-    candidates = generate_candidates(parsed, index_registry(registry))
+    candidates = generate_candidates(parsed, index_registry(registry, ENTERPRISES))
     pairs = name_features(candidates, parsed, registry, ENTERPRISES)
     current = pairs.filter(pl.col("name_type") == "current").sort("mention_name", "credit_code")
     rows = {(r["mention_name"], r["credit_code"]): r for r in current.iter_rows(named=True)}

@@ -205,3 +205,9 @@ def test_conform_keeps_unknown_columns_as_json_and_lists_missing_ones() -> None:
     assert conformed.frame.schema["c"] == pl.List(pl.String)
     extra = conformed.frame["_extra"].to_list()
     assert json.loads(extra[0]) == {"zz": "x", "yy": "悬"} and extra[1] is None
+
+
+def test_a_list_where_one_value_belongs_is_kept_as_json_text() -> None:
+    rows = pl.DataFrame({"a": [["1", "2"]], "c": [["x"]], "_row_number": [1]})
+    frame = conform_columns(rows, ["a", "c"], {"c"}).frame
+    assert frame["a"].to_list() == ['["1","2"]'] and frame["c"].to_list() == [["x"]]

@@ -16,6 +16,7 @@ from data_contracts.check_digits import (
     org_code_check_char,
 )
 from sample_data.codes import (
+    INDEX_LIMIT,
     application_numbers,
     credit_codes,
     mistype_credit_codes,
@@ -158,7 +159,7 @@ def test_a_variant_that_is_another_registered_name_falls_back_to_exact(parts: pl
 
 
 @given(
-    index=st.lists(st.integers(0, 10**9), min_size=1, max_size=50, unique=True),
+    index=st.lists(st.integers(0, INDEX_LIMIT - 1), min_size=1, max_size=50, unique=True),
     region=st.sampled_from(["110101", "330402", "440305", "650102"]),
     new_style=st.booleans(),
 )

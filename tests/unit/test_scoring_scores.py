@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from datetime import date
 
 import polars as pl
 import pytest
 
+from indicators.enterprise import enterprise_indicators
+from indicators.inputs import APPLICANT_LINK, ENTERPRISE, PATENT, RD_FILING, from_records
+from indicators.patent_quality import patent_quality
 from scoring_models.config import ScoringModel, load_scoring_model
 from scoring_models.scores import (
     INDICATOR_VALUE_SCHEMA,
@@ -273,3 +277,29 @@ def test_score_end_to_end_ranges(model: ScoringModel) -> None:
     for column in [*model.dimensions, "composite"]:
         assert scores[column].is_between(0, 100).all()
     assert scores["coverage"].is_between(0, 1).all()
+
+
+def test_first_day_without_patents_or_filings(model: ScoringModel) -> None:
+    day = date(2026, 1, 1)
+    quality = patent_quality(from_records([], PATENT), from_records([], APPLICANT_LINK), day, model)
+    assert quality.is_empty()
+    enterprises = from_records(
+        [dict(credit_code="A", status="存续", established_date=date(2020, 1, 1))], ENTERPRISE
+    )
+    wide, profile = enterprise_indicators(
+        enterprises,
+        from_records([], PATENT),
+        from_records([], APPLICANT_LINK),
+        from_records([], RD_FILING),
+        quality,
+        day,
+        model,
+    )
+    values, scores = score(wide, profile, model)
+    row = scores.row(0, named=True)
+    # Counts are known (0) and rank alone; R&D indicators are missing.
+    assert (row["composite"], row["peer_group"], row["life_stage"]) == (50.0, "all", "startup")
+    assert row["innovation_coverage"] == pytest.approx(2 / 7, abs=1e-6)
+    assert values.filter(pl.col("indicator") == "rd_intensity")["score"].to_list() == [None]
+    empty_values, empty_scores = score(wide.clear(), profile.clear(), model)
+    assert empty_values.is_empty() and empty_scores.is_empty()
