@@ -48,8 +48,15 @@ ui: setup
 	@mkdir -p "$(DAGSTER_HOME)"
 	$(BIN)/dagster dev -w workspace.yaml
 
+SPLINK_ROOT := bench_data/er_vs_splink_20000
+
 bench: setup
 	$(BIN)/python -m benchmarks.run
+	@if [ ! -d "$(SPLINK_ROOT)/lake" ]; then \
+		$(BIN)/capscore generate --data-root "$(SPLINK_ROOT)" --enterprises 20000 --seed 42 && \
+		$(BIN)/capscore run --data-root "$(SPLINK_ROOT)"; \
+	fi
+	$(BIN)/python -m benchmarks.er_vs_splink --data-root "$(SPLINK_ROOT)"
 
 clean:
 	rm -rf "$(DATA_ROOT)" tests/artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -3,57 +3,19 @@
 # No `from __future__ import annotations`: Dagster inspects the context annotation at
 # definition time.
 
-from datetime import date
-
 import dagster as dg
 import polars as pl
 
+from assets.common import as_of_partition, landed_by, markdown_table, required_partition
 from core.enterprise import enterprise_state
 from core.patent import patent_state
 from core.raw_schemas import RAW_PATENTS, RAW_RD_RECORDS, RAW_REGISTRY, RD_LINKS
 from core.rd_filing import rd_filing_state
 from pipelines.partitions import daily_partitions, partition_dates, single_run_backfill
 from pipelines.resources import CapscoreResource
-from storage.lake import read_partition, scan_table, write_table
-from storage.paths import DataRoot
+from storage.lake import write_table
 
 GROUP = "core"
-
-
-def markdown_table(frame: pl.DataFrame) -> dg.MetadataValue:
-    """A small frame as a markdown table for the Dagster UI."""
-    with pl.Config(
-        tbl_formatting="MARKDOWN",
-        tbl_hide_column_data_types=True,
-        tbl_hide_dataframe_shape=True,
-        tbl_rows=-1,
-        tbl_cols=-1,
-        fmt_str_lengths=200,
-    ):
-        return dg.MetadataValue.md(str(frame))
-
-
-def as_of_partition(day: date) -> dict[str, str]:
-    return {"as_of_date": day.isoformat()}
-
-
-def required_partition(root: DataRoot, schema: str, table: str, day: date) -> pl.DataFrame:
-    """An upstream as-of partition this asset cannot do without."""
-    frame = read_partition(root, schema, table, as_of_partition(day))
-    if frame is None:
-        raise dg.Failure(f"{schema}/{table} as of {day} is missing: materialize it first")
-    return frame
-
-
-def landed_by(
-    root: DataRoot, source: str, hint: dict[str, pl.DataType], last: date
-) -> pl.DataFrame:
-    """Every raw row of `source` that landed on or before the run's last as-of date, read once."""
-    return (
-        scan_table(root, "raw", source, hint)
-        .filter(pl.col("landing_date") <= pl.lit(last))
-        .collect()
-    )
 
 
 @dg.asset(

@@ -5,7 +5,7 @@
 import dagster as dg
 import polars as pl
 
-from assets.core import as_of_partition, markdown_table, required_partition
+from assets.common import as_of_partition, markdown_table, required_partition
 from credit.ip_value import enterprise_ip_values, patent_values
 from credit.limits import credit_limits
 from credit.manifest import MANIFEST_NAME, verify_partition, write_manifest

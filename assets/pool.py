@@ -7,7 +7,7 @@ from datetime import timedelta
 import dagster as dg
 import polars as pl
 
-from assets.core import as_of_partition, markdown_table, required_partition
+from assets.common import as_of_partition, markdown_table, required_partition
 from pipelines.partitions import daily_partitions, partition_dates, single_run_backfill
 from pipelines.resources import CapscoreResource
 from pool.cultivation import cultivation_pool

@@ -9,6 +9,7 @@ from datetime import date
 import dagster as dg
 import polars as pl
 
+from assets.common import as_of_partition, markdown_table, required_partition
 from indicators.enterprise import enterprise_indicators
 from indicators.inputs import APPLICANT_LINK, ENTERPRISE, PATENT, RD_FILING, conform
 from indicators.patent_quality import patent_quality
@@ -18,7 +19,7 @@ from scoring_models.config import ScoringModel, load_scoring_model
 from scoring_models.scores import enterprise_scores, score_indicators
 from scoring_models.summary import indicator_summary, score_distribution, stage_counts
 from scoring_models.weights import weight_comparison
-from storage.lake import read_partition, write_table
+from storage.lake import write_table
 from storage.paths import DataRoot
 
 GROUP = "scoring"
@@ -30,23 +31,6 @@ PATENT_QUALITY = dg.AssetKey(["scoring", "patent_quality"])
 INDICATOR_VALUE = dg.AssetKey(["scoring", "indicator_value"])
 
 
-def markdown_table(frame: pl.DataFrame) -> dg.MetadataValue:
-    with pl.Config(
-        tbl_formatting="MARKDOWN",
-        tbl_hide_column_data_types=True,
-        tbl_hide_dataframe_shape=True,
-        tbl_rows=-1,
-        tbl_cols=-1,
-        fmt_str_lengths=200,
-        tbl_width_chars=10_000,
-    ):
-        return dg.MetadataValue.md(str(frame))
-
-
-def as_of_partition(day: date) -> dict[str, str]:
-    return {"as_of_date": day.isoformat()}
-
-
 def required(
     root: DataRoot,
     schema: str,
@@ -55,9 +39,7 @@ def required(
     columns: Mapping[str, pl.DataType] | None = None,
 ) -> pl.DataFrame:
     """The table's partition for `day` (conformed to `columns`); fails if it was never written."""
-    frame = read_partition(root, schema, table, as_of_partition(day))
-    if frame is None:
-        raise dg.Failure(f"{schema}/{table} as of {day} is missing: materialize it first")
+    frame = required_partition(root, schema, table, day)
     return frame if columns is None else conform(frame, columns)
 
 

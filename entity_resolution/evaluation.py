@@ -139,7 +139,8 @@ def evaluate_links(
             truth.rename({"credit_code": "_true"}), on="mention_key"
         )
         report["rd"]["by_code_noise"] = (
-            joined.group_by("code_noise")
+            joined.filter(pl.col("_true").is_not_null())
+            .group_by("code_noise")
             .agg(
                 pl.len().alias("filings"),
                 ((pl.col("decision") == "matched") & (pl.col("credit_code") == pl.col("_true")))

@@ -144,6 +144,16 @@ def cmd_eval_er(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_er(args: argparse.Namespace) -> int:
+    from entity_resolution.cli_commands import train_er
+
+    training = DataRoot.resolve(args.training_root) if args.training_root else None
+    reviews = tuple(DataRoot.resolve(r) for r in args.review_root)
+    _, text = train_er(training, args.as_of, reviews, say=say)
+    say(text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="capscore", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -191,6 +201,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("eval-er", "Evaluate entity resolution against <data root>/truth/.")
     p.add_argument("--as-of", type=_date, default=None, help="default: the latest as-of date")
     p.set_defaults(func=cmd_eval_er)
+
+    p = sub.add_parser(
+        "train-er",
+        help="Refit the match model from its versioned training pairs (entity_resolution/model/).",
+        description="Refit the match model. With --training-root, first rebuild the training "
+        "pairs from a generated, ingested data root (seed and size in "
+        "entity_resolution/model/config.yaml); with --review-root, add the reviewer "
+        "decisions of that data root.",
+    )
+    p.add_argument("--training-root", default=None)
+    p.add_argument("--review-root", action="append", default=[])
+    p.add_argument("--as-of", type=_date, default=None)
+    p.set_defaults(func=cmd_train_er)
     return parser
 
 
