@@ -40,7 +40,7 @@ typecheck: setup
 	$(BIN)/mypy .
 
 unit: setup
-	$(BIN)/pytest -q
+	bash scripts/pytest.sh -q
 
 test: setup browser-deps lint typecheck unit
 

@@ -3,6 +3,7 @@
 # No `from __future__ import annotations`: Dagster inspects the context annotation at
 # definition time.
 
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -11,12 +12,13 @@ import polars as pl
 
 from entity_resolution.evaluation import evaluate_links, summary_rows
 from entity_resolution.lake_io import (
-    ResolveInputs,
-    as_of_table,
+    patents_as_of,
     raw_rd_landed_by,
+    rd_as_of,
     read_decisions,
-    read_inputs,
     read_truth,
+    registry_as_of,
+    review_links,
 )
 from entity_resolution.model import load_model
 from entity_resolution.resolve import prepare_registry, resolve_applicants, resolve_rd, review_queue
@@ -80,82 +82,95 @@ def _quality_metadata(root: DataRoot, name: str, links: pl.DataFrame) -> dict[st
     return metadata
 
 
-@dg.asset(
-    key=["er", "applicant_links"],
-    deps=[dg.AssetKey(["core", "patent"]), dg.AssetKey(["core", "enterprise"])],
-    partitions_def=daily_partitions,
-    backfill_policy=single_run_backfill,
-    group_name=GROUP,
-    description="Every patent applicant as of D: its kind and the registry enterprise it is "
-    "(matched / review / unmatched, probability, method, explanation). Reviewer decisions in "
-    "<data root>/review/decisions.csv override the model.",
-)
-def er_applicant_links(
-    context: dg.AssetExecutionContext, capscore: CapscoreResource
-) -> dg.MaterializeResult:
-    root = capscore.root
-    model = load_model()
-    decisions = read_decisions(root)
-    summary, links = [], pl.DataFrame()
-    for day in partition_dates(context):
-        enterprises = as_of_table(root, "core", "enterprise", day)
-        history = as_of_table(root, "core", "enterprise_history", day)
-        patents = as_of_table(root, "core", "patent", day)
-        links = resolve_applicants(patents, enterprises, history, decisions, model)
-        write_table(links, root, "er", "applicant_links", _partition(day))
-        summary.append(_decision_counts(links, day))
-    table = pl.DataFrame(summary)
+APPLICANT_LINKS = dg.AssetKey(["er", "applicant_links"])
+RD_LINKS = dg.AssetKey(["er", "rd_links"])
+
+
+def _applicant_metadata(root: DataRoot, links: pl.DataFrame) -> dict[str, Any]:
     by_kind = links.group_by("applicant_kind", "decision").len().sort("applicant_kind", "decision")
     by_method = links.group_by("method", "decision").len().sort("method", "decision")
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": links.height,
-            "model_version": model.version,
-            "by_as_of_date": _markdown(table),
-            "by_kind": _markdown(by_kind),
-            "by_method": _markdown(by_method),
-            **_quality_metadata(root, "applicant", links),
-        }
-    )
+    return {
+        "dagster/row_count": links.height,
+        "by_kind": _markdown(by_kind),
+        "by_method": _markdown(by_method),
+        **_quality_metadata(root, "applicant", links),
+    }
 
 
-@dg.asset(
-    key=["er", "rd_links"],
-    deps=[dg.AssetKey(["raw", "rd_records"]), dg.AssetKey(["core", "enterprise"])],
+def _rd_metadata(root: DataRoot, links: pl.DataFrame) -> dict[str, Any]:
+    by_method = links.group_by("method", "decision").len().sort("method", "decision")
+    return {
+        "dagster/row_count": links.height,
+        "by_method": _markdown(by_method),
+        **_quality_metadata(root, "rd", links),
+    }
+
+
+@dg.multi_asset(
+    name="er_links",
+    specs=[
+        dg.AssetSpec(
+            APPLICANT_LINKS,
+            deps=[dg.AssetKey(["core", "patent"]), dg.AssetKey(["core", "enterprise"])],
+            group_name=GROUP,
+            description="Every patent applicant as of D: its kind and the registry enterprise "
+            "it is (matched / review / unmatched, probability, method, explanation). Reviewer "
+            "decisions in <data root>/review/decisions.csv override the model.",
+        ),
+        dg.AssetSpec(
+            RD_LINKS,
+            deps=[dg.AssetKey(["raw", "rd_records"]), dg.AssetKey(["core", "enterprise"])],
+            group_name=GROUP,
+            description="Every R&D filing visible as of D linked to its enterprise: directly by "
+            "a valid, registered credit code, else by name (noting a credit code one character "
+            "off).",
+        ),
+    ],
     partitions_def=daily_partitions,
     backfill_policy=single_run_backfill,
-    group_name=GROUP,
-    description="Every R&D filing visible as of D linked to its enterprise: directly by a valid, "
-    "registered credit code, else by name (noting a credit code one character off).",
+    can_subset=True,
 )
-def er_rd_links(
+def er_links(
     context: dg.AssetExecutionContext, capscore: CapscoreResource
-) -> dg.MaterializeResult:
+) -> Iterator[dg.MaterializeResult]:
+    """Both link tables in one step: the registry index, the costly part both need, is
+    built once per as-of date. Either table can be materialized on its own."""
     root = capscore.root
     model = load_model()
     decisions = read_decisions(root)
     days = partition_dates(context)
-    raw_rd = raw_rd_landed_by(root, max(days))
-    summary, links = [], pl.DataFrame()
+    wanted = context.selected_asset_keys
+    raw_rd = raw_rd_landed_by(root, max(days)) if RD_LINKS in wanted else None
+    summaries: dict[dg.AssetKey, list[dict[str, Any]]] = {key: [] for key in wanted}
+    metadata: dict[dg.AssetKey, dict[str, Any]] = {}
     for day in days:
-        inputs: ResolveInputs = read_inputs(root, day, raw_rd)
-        registry = prepare_registry(inputs.enterprises, inputs.history)
-        links = resolve_rd(
-            inputs.rd, inputs.enterprises, inputs.history, decisions, model, registry
-        )
-        write_table(links, root, "er", "rd_links", _partition(day))
-        summary.append(_decision_counts(links, day))
-    table = pl.DataFrame(summary)
-    by_method = links.group_by("method", "decision").len().sort("method", "decision")
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": links.height,
-            "model_version": model.version,
-            "by_as_of_date": _markdown(table),
-            "by_method": _markdown(by_method),
-            **_quality_metadata(root, "rd", links),
-        }
-    )
+        enterprises, history = registry_as_of(root, day)
+        registry = prepare_registry(enterprises, history)
+        if APPLICANT_LINKS in wanted:
+            patents = patents_as_of(root, day)
+            links = resolve_applicants(patents, enterprises, history, decisions, model, registry)
+            del patents
+            write_table(links, root, "er", "applicant_links", _partition(day))
+            summaries[APPLICANT_LINKS].append(_decision_counts(links, day))
+            metadata[APPLICANT_LINKS] = _applicant_metadata(root, links)
+            del links
+        if raw_rd is not None:
+            rd = rd_as_of(raw_rd, day)
+            links = resolve_rd(rd, enterprises, history, decisions, model, registry)
+            write_table(links, root, "er", "rd_links", _partition(day))
+            summaries[RD_LINKS].append(_decision_counts(links, day))
+            metadata[RD_LINKS] = _rd_metadata(root, links)
+            del links
+    for key in (APPLICANT_LINKS, RD_LINKS):
+        if key in wanted:
+            yield dg.MaterializeResult(
+                asset_key=key,
+                metadata={
+                    **metadata[key],
+                    "model_version": model.version,
+                    "by_as_of_date": _markdown(pl.DataFrame(summaries[key])),
+                },
+            )
 
 
 @dg.asset(
@@ -174,8 +189,8 @@ def er_review_queue(
     root = capscore.root
     summary, queue = [], pl.DataFrame()
     for day in partition_dates(context):
-        applicants = as_of_table(root, "er", "applicant_links", day)
-        rd = as_of_table(root, "er", "rd_links", day)
+        applicants, mentions = review_links(root, "applicant_links", day)
+        rd, _ = review_links(root, "rd_links", day)
         queue = review_queue(applicants, rd)
         write_table(queue, root, "er", "review_queue", _partition(day))
         counts = dict(queue.group_by("mention_type").len().iter_rows())
@@ -184,7 +199,7 @@ def er_review_queue(
                 "as_of_date": day,
                 "applicant": counts.get("applicant", 0),
                 "rd": counts.get("rd", 0),
-                "applicant_share": round(counts.get("applicant", 0) / max(applicants.height, 1), 4),
+                "applicant_share": round(counts.get("applicant", 0) / max(mentions, 1), 4),
             }
         )
     preview = queue.head(10).select("mention_type", "mention_key", "mention", "match_probability")
@@ -197,4 +212,4 @@ def er_review_queue(
     )
 
 
-resolve_assets = [er_applicant_links, er_rd_links, er_review_queue]
+resolve_assets = [er_links, er_review_queue]

@@ -124,6 +124,8 @@ def index_registry(
         registry.select(
             "credit_code", "registry_name", "name_type", "script", "core", "core_strict", "zihao"
         )
+        # rid breaks ties between equally close candidates: it must not depend on row order.
+        .sort("credit_code", "registry_name")
         .with_row_index("rid")
         .join(
             region_codes.select(

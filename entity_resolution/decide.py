@@ -36,12 +36,14 @@ def best_per_enterprise(scored: pl.DataFrame) -> pl.DataFrame:
     best = scored.sort(
         ["mention_key", "credit_code", "match_probability", "registry_name"],
         descending=[False, False, True, False],
-    ).unique(subset=["mention_key", "credit_code"], keep="first")
+    ).unique(subset=["mention_key", "credit_code"], keep="first", maintain_order=True)
     p = pl.col("match_probability").clip(0.0, MAX_PAIR_PROBABILITY)
     odds = p / (1.0 - p)
+    # Float addition is not associative: the odds are summed in ascending order so
+    # that the last bit never depends on the order the candidates arrived in.
     return best.with_columns(
         pl.col("match_probability").alias("pair_probability"),
-        (odds / (1.0 + odds.sum().over("mention_key"))).alias("match_probability"),
+        (odds / (1.0 + odds.sort().sum().over("mention_key"))).alias("match_probability"),
     )
 
 

@@ -232,9 +232,10 @@ def _with_rivals(pairs: pl.DataFrame) -> pl.DataFrame:
     best = pairs.group_by("mention_name", "credit_code").agg(
         ((pl.col("sim_full") + pl.col("sim_core")) / 2).max().alias("_best")
     )
-    top = best.filter(
-        pl.col("_best").rank("ordinal", descending=True).over("mention_name") <= RIVAL_TOP
-    )
+    # Ties at the cut are broken by credit code, never by the order rows arrived in.
+    top = best.sort(
+        ["mention_name", "_best", "credit_code"], descending=[False, True, False]
+    ).filter(pl.int_range(pl.len()).over("mention_name") < RIVAL_TOP)
     versus = (
         top.join(top, on="mention_name", suffix="_o")
         .filter(pl.col("credit_code") != pl.col("credit_code_o"))

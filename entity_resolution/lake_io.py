@@ -3,6 +3,7 @@ assets and the eval-er / train-er commands. The matching itself never touches fi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -10,10 +11,16 @@ import polars as pl
 
 from core.enterprise import enterprise_state
 from core.patent import patent_state
-from core.point_in_time import visible_as_of
+from core.point_in_time import LANDING_DATE, visible_as_of
 from core.raw_schemas import RAW_PATENTS, RAW_RD_RECORDS, RAW_REGISTRY
+from entity_resolution.resolve import (
+    ENTERPRISE_COLUMNS,
+    HISTORY_COLUMNS,
+    PATENT_COLUMNS,
+    RD_COLUMNS,
+)
 from entity_resolution.review import DECISIONS_FILE, normalize_decisions
-from storage.lake import list_partitions, read_partition, scan_table
+from storage.lake import PART_FILE, list_partitions, partition_dir, read_partition, scan_table
 from storage.paths import DataRoot
 
 AS_OF = "as_of_date"
@@ -31,34 +38,46 @@ class ResolveInputs:
     rd: pl.DataFrame
 
 
-def as_of_table(root: DataRoot, schema: str, table: str, day: date) -> pl.DataFrame:
-    frame = read_partition(root, schema, table, {AS_OF: day.isoformat()})
-    if frame is None:
+def as_of_table(
+    root: DataRoot,
+    schema: str,
+    table: str,
+    day: date,
+    columns: Sequence[str] | None = None,
+) -> pl.DataFrame:
+    """One as-of partition; with `columns`, only those (the rest is never read)."""
+    path = partition_dir(root, schema, table, {AS_OF: day.isoformat()}) / PART_FILE
+    if not path.exists():
         raise MissingInput(f"{schema}/{table} as of {day} is missing: materialize it first")
-    return frame
+    return pl.read_parquet(path, columns=list(columns) if columns is not None else None)
+
+
+def registry_as_of(root: DataRoot, day: date) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """core/enterprise and core/enterprise_history as of `day`, the columns matching reads."""
+    return (
+        as_of_table(root, "core", "enterprise", day, ENTERPRISE_COLUMNS),
+        as_of_table(root, "core", "enterprise_history", day, HISTORY_COLUMNS),
+    )
+
+
+def patents_as_of(root: DataRoot, day: date) -> pl.DataFrame:
+    """core/patent as of `day`, the columns applicant resolution reads."""
+    return as_of_table(root, "core", "patent", day, PATENT_COLUMNS)
 
 
 def raw_rd_landed_by(root: DataRoot, last: date) -> pl.DataFrame:
-    """Every raw R&D row landed on or before `last` (filter per day with `rd_as_of`)."""
+    """Every raw R&D row landed on or before `last` (filter per day with `rd_as_of`), the
+    columns resolution reads."""
     return (
         scan_table(root, "raw", "rd_records", RAW_RD_RECORDS)
-        .filter(pl.col("landing_date") <= pl.lit(last))
+        .filter(pl.col(LANDING_DATE) <= pl.lit(last))
+        .select(*RD_COLUMNS, LANDING_DATE)
         .collect()
     )
 
 
 def rd_as_of(raw_rd: pl.DataFrame, day: date) -> pl.DataFrame:
     return visible_as_of(raw_rd, day, "reported_date")
-
-
-def read_inputs(root: DataRoot, day: date, raw_rd: pl.DataFrame | None = None) -> ResolveInputs:
-    raw = raw_rd if raw_rd is not None else raw_rd_landed_by(root, day)
-    return ResolveInputs(
-        enterprises=as_of_table(root, "core", "enterprise", day),
-        history=as_of_table(root, "core", "enterprise_history", day),
-        patents=as_of_table(root, "core", "patent", day),
-        rd=rd_as_of(raw, day),
-    )
 
 
 def core_from_raw(root: DataRoot, day: date) -> ResolveInputs:
@@ -112,6 +131,16 @@ def read_truth(root: DataRoot) -> tuple[pl.DataFrame | None, pl.DataFrame | None
 def latest_as_of(root: DataRoot, table: str = "applicant_links") -> date | None:
     days = list_partitions(root, "er", table, AS_OF)
     return date.fromisoformat(days[-1]) if days else None
+
+
+def review_links(root: DataRoot, table: str, day: date) -> tuple[pl.DataFrame, int]:
+    """The `review` rows of er/<table> as of `day` (only those are read) and its row count."""
+    path = partition_dir(root, "er", table, {AS_OF: day.isoformat()}) / PART_FILE
+    if not path.exists():
+        raise MissingInput(f"er/{table} as of {day} is missing: materialize it first")
+    rows = pl.scan_parquet(path)
+    review = rows.filter(pl.col("decision") == "review").collect()
+    return review, int(rows.select(pl.len()).collect().item())
 
 
 def read_links(root: DataRoot, day: date) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:

@@ -110,16 +110,29 @@ def registry_names(enterprises: pl.DataFrame, history: pl.DataFrame) -> pl.DataF
         pl.lit(None, dtype=pl.Date).alias("valid_to"),
     )
     rank = {t: i for i, t in enumerate(NAME_TYPES)}
+    sources = (current, former_from_history, former_listed, english)
     return (
         pl.concat(
             [
-                frame.cast(REGISTRY_NAME_SCHEMA)  # type: ignore[arg-type]
-                for frame in (current, former_from_history, former_listed, english)
+                frame.cast(REGISTRY_NAME_SCHEMA).with_columns(  # type: ignore[arg-type]
+                    pl.lit(i, dtype=pl.Int8).alias("_source")
+                )
+                for i, frame in enumerate(sources)
             ]
         )
         .with_columns(pl.col("name_type").replace_strict(rank, return_dtype=pl.Int8).alias("_rank"))
         # History knows the dated span of a former name; the listed copy does not.
-        .sort("credit_code", "registry_name", "_rank", pl.col("valid_to").is_null())
+        # A total order, so that the copy kept never depends on the input row order.
+        .sort(
+            "credit_code",
+            "registry_name",
+            "_rank",
+            pl.col("valid_to").is_null(),
+            "_source",
+            "valid_from",
+            "valid_to",
+            nulls_last=True,
+        )
         .unique(subset=["credit_code", "registry_name"], keep="first", maintain_order=True)
-        .drop("_rank")
+        .drop("_rank", "_source")
     )

@@ -4,6 +4,16 @@ Pure functions over polars frames: the lake tables of architecture.md in,
 er/applicant_links, er/rd_links and er/review_queue rows out. Work is done once
 per distinct name (most applicant strings repeat across patents) and per
 distinct name pair; only the cheap context features run per mention.
+
+Memory is bounded by resolving the distinct mention names in chunks: every step
+after the registry index (candidates, features, rivals, decision) depends on one
+mention name and its mentions only, so chunks are independent and their results
+are the same as one pass over all names. The one run-wide input, the IPC–industry
+lift, is learnt from all mentions before the first chunk.
+
+Outputs never depend on the order of the input rows: inputs are put in a
+canonical order, ties are broken by keys, floats are summed in a fixed order and
+outputs are sorted by their keys (a backfill gives the nightly run's rows).
 """
 
 from __future__ import annotations
@@ -21,11 +31,41 @@ from entity_resolution.features import (
     name_features,
 )
 from entity_resolution.kinds import CANDIDATE_KINDS, classify_kinds
-from entity_resolution.model import MatchModel, with_levels
+from entity_resolution.model import MatchModel, comparisons, with_levels
 from entity_resolution.normalize import parse_names
 from entity_resolution.registry_names import registry_names
 from entity_resolution.review import apply_decisions
 
+# Distinct mention names resolved per chunk (see module doc): ~1 GB of working
+# memory per chunk, whatever the size of the run.
+CHUNK_NAMES = 60_000
+# The input columns resolution reads (lake_io reads only these).
+ENTERPRISE_COLUMNS = (
+    "credit_code",
+    "name",
+    "former_names",
+    "english_name",
+    "region_code",
+    "industry_code",
+    "established_date",
+)
+HISTORY_COLUMNS = ("credit_code", "name", "valid_from", "valid_to")
+PATENT_COLUMNS = (
+    "application_number",
+    "applicants",
+    "applicant_address",
+    "ipc_codes",
+    "application_date",
+)
+RD_COLUMNS = (
+    "_file",
+    "_row_number",
+    "enterprise_name",
+    "fiscal_year",
+    "credit_code",
+    "credit_code_valid",
+    "reported_date",
+)
 MENTION_SCHEMA = {
     "mention_key": pl.String,
     "mention_type": pl.String,
@@ -87,42 +127,49 @@ class PreparedRegistry:
     index: RegistryIndex
 
 
+def _present(frame: pl.DataFrame, columns: tuple[str, ...]) -> list[str]:
+    return [c for c in columns if c in frame.columns]
+
+
 def prepare_registry(enterprises: pl.DataFrame, history: pl.DataFrame) -> PreparedRegistry:
+    enterprises = enterprises.select(_present(enterprises, ENTERPRISE_COLUMNS)).sort("credit_code")
+    history = history.select(HISTORY_COLUMNS).sort("credit_code", "valid_from", "name")
     names = registry_names(enterprises, history)
-    distinct = names.select("registry_name").unique()
+    distinct = names.select("registry_name").unique().sort("registry_name")
     parsed = parse_names(distinct["registry_name"]).rename({"name": "registry_name"})
     ent = enterprises.select(
         "credit_code", "name", "region_code", "industry_code", "established_date"
     )
-    named = names.join(parsed, on="registry_name", how="left")
+    named = names.join(parsed, on="registry_name", how="left", maintain_order="left")
     return PreparedRegistry(ent, named, index_registry(named, ent))
 
 
-def _lift_anchors(
-    mentions: pl.DataFrame, candidates: pl.DataFrame, registry: PreparedRegistry
-) -> pl.DataFrame:
+def lift_anchors(mentions: pl.DataFrame, registry: PreparedRegistry) -> pl.DataFrame:
     """industry_code, ipc_subclass of mentions whose name is one firm's current name."""
     sole_owner = (
-        candidates.filter((pl.col("method") == "exact_name") & (pl.col("name_type") == "current"))
-        .group_by("mention_name")
-        .agg(pl.col("credit_code").first(), pl.len().alias("_owners"))
+        registry.names.filter(pl.col("name_type") == "current")
+        .group_by("registry_name")
+        .agg(pl.col("credit_code").min(), pl.len().alias("_owners"))
         .filter(pl.col("_owners") == 1)
     )
     return (
         mentions.select("mention_name", "ipc_subclass")
-        .join(sole_owner, on="mention_name")
+        .join(sole_owner, left_on="mention_name", right_on="registry_name")
         .join(registry.enterprises.select("credit_code", "industry_code"), on="credit_code")
         .select("industry_code", "ipc_subclass")
     )
 
 
-def pair_features(mentions: pl.DataFrame, registry: PreparedRegistry) -> pl.DataFrame:
+def pair_features(
+    mentions: pl.DataFrame, registry: PreparedRegistry, lift: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """Every (mention, candidate name) pair with its features and comparison levels.
 
     `mentions` has the MENTION_SCHEMA columns (others are ignored); pass only
-    mentions to be looked up (enterprise/unknown kinds)."""
+    mentions to be looked up (enterprise/unknown kinds). `lift` (ipc_industry_lift)
+    defaults to the one learnt from `mentions`."""
     mentions = mentions.select(list(MENTION_SCHEMA))
-    distinct = mentions.select("mention_name").unique().drop_nulls()
+    distinct = mentions.select("mention_name").unique().drop_nulls().sort("mention_name")
     parsed = parse_names(distinct["mention_name"])
     candidates = generate_candidates(parsed, registry.index)
     pairs = name_features(candidates, parsed, registry.names, registry.enterprises)
@@ -131,28 +178,36 @@ def pair_features(mentions: pl.DataFrame, registry: PreparedRegistry) -> pl.Data
         address_region_codes(addresses["address"]).alias("address_code")
     )
     context = mentions.join(address_codes, on="address", how="left")
-    lift = ipc_industry_lift(_lift_anchors(mentions, candidates, registry))
+    if lift is None:
+        lift = ipc_industry_lift(lift_anchors(mentions, registry))
     return with_levels(context_features(pairs, context, lift))
 
 
 def score_mentions(
-    mentions: pl.DataFrame, registry: PreparedRegistry, model: MatchModel
+    mentions: pl.DataFrame,
+    registry: PreparedRegistry,
+    model: MatchModel,
+    lift: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """pair_features plus match_probability."""
-    return pair_features(mentions, registry).with_columns(
+    return pair_features(mentions, registry, lift).with_columns(
         model.probability().alias("match_probability")
     )
 
 
-def link_mentions(
-    mentions: pl.DataFrame,
-    registry: PreparedRegistry,
-    model: MatchModel,
-    decisions: pl.DataFrame | None,
-) -> pl.DataFrame:
-    """RESULT_COLUMNS per mention_key of `mentions` (all of them, unmatched when no candidate)."""
-    scored = score_mentions(mentions, registry, model)
+def _link_chunk(
+    mentions: pl.DataFrame, registry: PreparedRegistry, model: MatchModel, lift: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(RESULT_COLUMNS of the mentions that have candidates, their best candidates)."""
+    levels = [c.column for c in comparisons()]
+    scored = (
+        pair_features(mentions, registry, lift)
+        # Only what the decision and its explanation read: the pair features are wide.
+        .select("mention_key", "credit_code", "registry_name", "enterprise_name", "method", *levels)
+        .with_columns(model.probability().alias("match_probability"))
+    )
     best = best_per_enterprise(scored)
+    del scored
     decided = decide(best, model)
     decided = decided.with_columns(explanation(decided, model))
     linked = decided.select(
@@ -167,10 +222,51 @@ def link_mentions(
         "explanation",
         "top_candidates",
         pl.lit("model").alias("decided_by"),
+    ).cast(RESULT_COLUMNS)  # type: ignore[arg-type]
+    return linked, best.select("mention_key", "credit_code", "method")
+
+
+def _name_chunks(mentions: pl.DataFrame, chunk_names: int) -> list[pl.DataFrame]:
+    """`mentions` with a name, split so that each part holds at most `chunk_names`
+    distinct names (all mentions of a name in the same part)."""
+    names = (
+        mentions.select("mention_name")
+        .drop_nulls()
+        .unique()
+        .sort("mention_name")
+        .with_columns((pl.int_range(pl.len()) // chunk_names).alias("_chunk"))
     )
+    parts = mentions.join(names, on="mention_name", how="inner").partition_by(
+        "_chunk", include_key=False, maintain_order=True
+    )
+    return parts
+
+
+def link_mentions(
+    mentions: pl.DataFrame,
+    registry: PreparedRegistry,
+    model: MatchModel,
+    decisions: pl.DataFrame | None,
+    chunk_names: int = CHUNK_NAMES,
+) -> pl.DataFrame:
+    """RESULT_COLUMNS per mention_key of `mentions` (all of them, unmatched when no candidate)."""
+    mentions = mentions.select(list(MENTION_SCHEMA)).sort("mention_key")
+    lift = ipc_industry_lift(lift_anchors(mentions, registry))
+    reviewed = (
+        decisions.select("mention_key")
+        if decisions is not None
+        else pl.DataFrame(schema={"mention_key": pl.String})
+    )
+    linked, found = [], []
+    for part in _name_chunks(mentions, chunk_names):
+        chunk_links, chunk_best = _link_chunk(part, registry, model, lift)
+        linked.append(chunk_links)
+        # Only reviewed mentions need their candidates (the method a reviewer's pick had).
+        found.append(chunk_best.join(reviewed, on="mention_key", how="semi"))
+    result = pl.concat(linked) if linked else pl.DataFrame(schema=RESULT_COLUMNS)  # type: ignore[arg-type]
     no_candidate = (
         mentions.select("mention_key")
-        .join(linked, on="mention_key", how="anti")
+        .join(result, on="mention_key", how="anti")
         .select(
             "mention_key",
             pl.lit(None, dtype=pl.String).alias("credit_code"),
@@ -182,20 +278,22 @@ def link_mentions(
             pl.lit("model").alias("decided_by"),
         )
     )
-    result = pl.concat([linked.cast(RESULT_COLUMNS), no_candidate.cast(RESULT_COLUMNS)])  # type: ignore[arg-type]
-    return apply_decisions(result, best, registry.enterprises, decisions)
+    result = pl.concat([result, no_candidate.cast(RESULT_COLUMNS)])  # type: ignore[arg-type]
+    candidates = (
+        pl.concat(found)
+        if found
+        else pl.DataFrame(
+            schema={"mention_key": pl.String, "credit_code": pl.String, "method": pl.String}
+        )
+    )
+    return apply_decisions(result, candidates, registry.enterprises, decisions).sort("mention_key")
 
 
 def applicant_mentions(patents: pl.DataFrame) -> pl.DataFrame:
     """One row per (application_number, applicant_position) with the mention columns."""
     exploded = (
-        patents.select(
-            "application_number",
-            "applicants",
-            "applicant_address",
-            "ipc_codes",
-            "application_date",
-        )
+        patents.select(PATENT_COLUMNS)
+        .sort("application_number")
         .with_columns(pl.int_ranges(pl.col("applicants").list.len()).alias("applicant_position"))
         .explode(["applicants", "applicant_position"])
         .drop_nulls("applicant_position")
@@ -224,15 +322,18 @@ def resolve_applicants(
     decisions: pl.DataFrame | None,
     model: MatchModel,
     registry: PreparedRegistry | None = None,
+    chunk_names: int = CHUNK_NAMES,
 ) -> pl.DataFrame:
     """er.applicant_links rows for core/patent as of D (APPLICANT_LINK_COLUMNS)."""
     registry = registry or prepare_registry(enterprises, history)
     mentions = applicant_mentions(patents)
-    names = mentions.select("mention_name").unique()
+    names = mentions.select("mention_name").unique().sort("mention_name")
     kinds = names.with_columns(classify_kinds(names["mention_name"]).alias("applicant_kind"))
-    mentions = mentions.join(kinds, on="mention_name", how="left")
+    mentions = mentions.join(kinds, on="mention_name", how="left", maintain_order="left")
     lookup = mentions.filter(pl.col("applicant_kind").is_in(CANDIDATE_KINDS))
-    linked = link_mentions(lookup.select(list(MENTION_SCHEMA)), registry, model, decisions)
+    linked = link_mentions(
+        lookup.select(list(MENTION_SCHEMA)), registry, model, decisions, chunk_names
+    )
     not_looked_up = mentions.join(lookup, on="mention_key", how="anti").select(
         "mention_key",
         pl.lit(None, dtype=pl.String).alias("credit_code"),
@@ -264,16 +365,20 @@ def resolve_applicants(
 
 
 def _rd_mentions(rd: pl.DataFrame) -> pl.DataFrame:
-    return rd.select(
-        pl.col("_file").alias("file"),
-        pl.col("_row_number").cast(pl.Int64).alias("row_number"),
-        "enterprise_name",
-        "fiscal_year",
-        pl.col("credit_code").alias("credit_code_as_filed"),
-        pl.col("credit_code_valid").fill_null(False).alias("credit_code_valid"),
-        "reported_date",
-    ).with_columns(
-        (pl.col("file") + "#" + pl.col("row_number").cast(pl.String)).alias("mention_key")
+    return (
+        rd.select(
+            pl.col("_file").alias("file"),
+            pl.col("_row_number").cast(pl.Int64).alias("row_number"),
+            "enterprise_name",
+            "fiscal_year",
+            pl.col("credit_code").alias("credit_code_as_filed"),
+            pl.col("credit_code_valid").fill_null(False).alias("credit_code_valid"),
+            "reported_date",
+        )
+        .sort("file", "row_number")
+        .with_columns(
+            (pl.col("file") + "#" + pl.col("row_number").cast(pl.String)).alias("mention_key")
+        )
     )
 
 
@@ -310,6 +415,7 @@ def resolve_rd(
     decisions: pl.DataFrame | None,
     model: MatchModel,
     registry: PreparedRegistry | None = None,
+    chunk_names: int = CHUNK_NAMES,
 ) -> pl.DataFrame:
     """er.rd_links rows for the R&D filings visible as of D (RD_LINK_COLUMNS).
 
@@ -351,7 +457,7 @@ def resolve_rd(
             pl.lit("filed credit code ") + pl.col("credit_code_as_filed") + " is not registered; "
         )
     )
-    named = link_mentions(mentions, registry, model, decisions)
+    named = link_mentions(mentions, registry, model, decisions, chunk_names)
     named = (
         named.join(
             by_name.select("mention_key", "credit_code_as_filed", "credit_code_valid"),

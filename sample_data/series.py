@@ -12,6 +12,4 @@ def masked(
     """`values` as a Series of `dtype`, null where `null` is true."""
     series = values if isinstance(values, pl.Series) else pl.Series(name, values)
     series = series.cast(dtype).alias(name)
-    return series.zip_with(
-        pl.Series(~null), pl.Series([None], dtype=dtype).extend_constant(None, null.size - 1)
-    )
+    return series.zip_with(pl.Series(~null), pl.repeat(None, null.size, dtype=dtype, eager=True))

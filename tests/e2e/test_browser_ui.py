@@ -265,7 +265,8 @@ def _drive_ui(server: Server, browser: Any, page: Any) -> None:
     # 3. A 3-day backfill, launched the way a person does it.
     page.goto(f"{server.base}/asset-groups")
     page.get_by_role("button", name="Materialize all…").click()
-    dialog = page.get_by_role("dialog")
+    # The newsletter dialog may open on top of this one: address the launch dialog only.
+    dialog = page.get_by_role("dialog").filter(has_text="Launch runs to materialize")
     show_all = dialog.get_by_role("button", name="Show all partitions")
     if show_all.count():
         show_all.click()
