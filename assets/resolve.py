@@ -10,13 +10,14 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
+from assets.common import as_of_partition, markdown_table
 from entity_resolution.evaluation import evaluate_links, summary_rows
 from entity_resolution.lake_io import (
     patents_as_of,
     raw_rd_landed_by,
     rd_as_of,
     read_decisions,
-    read_truth,
+    read_truth_of,
     registry_as_of,
     review_links,
 )
@@ -28,22 +29,6 @@ from storage.lake import write_table
 from storage.paths import DataRoot
 
 GROUP = "er"
-
-
-def _markdown(frame: pl.DataFrame) -> dg.MetadataValue:
-    with pl.Config(
-        tbl_formatting="MARKDOWN",
-        tbl_hide_column_data_types=True,
-        tbl_hide_dataframe_shape=True,
-        tbl_rows=-1,
-        tbl_cols=-1,
-        fmt_str_lengths=200,
-    ):
-        return dg.MetadataValue.md(str(frame))
-
-
-def _partition(day: date) -> dict[str, str]:
-    return {"as_of_date": day.isoformat()}
 
 
 def _decision_counts(links: pl.DataFrame, day: date) -> dict[str, Any]:
@@ -60,12 +45,12 @@ def _decision_counts(links: pl.DataFrame, day: date) -> dict[str, Any]:
 
 def _quality_metadata(root: DataRoot, name: str, links: pl.DataFrame) -> dict[str, Any]:
     """Precision/recall against truth/ when the data root has ground truth (generated data)."""
-    applicant_truth, rd_truth = read_truth(root)
+    truth = read_truth_of(root, name)
     report = evaluate_links(
         links if name == "applicant" else None,
         links if name == "rd" else None,
-        applicant_truth,
-        rd_truth,
+        truth if name == "applicant" else None,
+        truth if name == "rd" else None,
     )
     if name not in report:
         return {}
@@ -74,11 +59,11 @@ def _quality_metadata(root: DataRoot, name: str, links: pl.DataFrame) -> dict[st
         "eval_precision": dg.MetadataValue.float(float(part["precision"] or 0.0)),
         "eval_recall": dg.MetadataValue.float(float(part["recall"] or 0.0)),
         "eval_f1": dg.MetadataValue.float(float(part["f1"] or 0.0)),
-        "eval_vs_truth": _markdown(summary_rows({name: part})),
-        "eval_recall_by_noise": _markdown(pl.DataFrame(part["by_noise"])),
+        "eval_vs_truth": markdown_table(summary_rows({name: part})),
+        "eval_recall_by_noise": markdown_table(pl.DataFrame(part["by_noise"])),
     }
     if part["non_registry_by_noise"]:
-        metadata["eval_non_registry"] = _markdown(pl.DataFrame(part["non_registry_by_noise"]))
+        metadata["eval_non_registry"] = markdown_table(pl.DataFrame(part["non_registry_by_noise"]))
     return metadata
 
 
@@ -91,8 +76,8 @@ def _applicant_metadata(root: DataRoot, links: pl.DataFrame) -> dict[str, Any]:
     by_method = links.group_by("method", "decision").len().sort("method", "decision")
     return {
         "dagster/row_count": links.height,
-        "by_kind": _markdown(by_kind),
-        "by_method": _markdown(by_method),
+        "by_kind": markdown_table(by_kind),
+        "by_method": markdown_table(by_method),
         **_quality_metadata(root, "applicant", links),
     }
 
@@ -101,7 +86,7 @@ def _rd_metadata(root: DataRoot, links: pl.DataFrame) -> dict[str, Any]:
     by_method = links.group_by("method", "decision").len().sort("method", "decision")
     return {
         "dagster/row_count": links.height,
-        "by_method": _markdown(by_method),
+        "by_method": markdown_table(by_method),
         **_quality_metadata(root, "rd", links),
     }
 
@@ -143,23 +128,27 @@ def er_links(
     raw_rd = raw_rd_landed_by(root, max(days)) if RD_LINKS in wanted else None
     summaries: dict[dg.AssetKey, list[dict[str, Any]]] = {key: [] for key in wanted}
     metadata: dict[dg.AssetKey, dict[str, Any]] = {}
+    # The detailed figures (and the evaluation against truth/) are for the last day.
     for day in days:
         enterprises, history = registry_as_of(root, day)
         registry = prepare_registry(enterprises, history)
         if APPLICANT_LINKS in wanted:
-            patents = patents_as_of(root, day)
-            links = resolve_applicants(patents, enterprises, history, decisions, model, registry)
-            del patents
-            write_table(links, root, "er", "applicant_links", _partition(day))
+            links = resolve_applicants(
+                patents_as_of(root, day), enterprises, history, decisions, model, registry
+            )
+            write_table(links, root, "er", "applicant_links", as_of_partition(day))
             summaries[APPLICANT_LINKS].append(_decision_counts(links, day))
-            metadata[APPLICANT_LINKS] = _applicant_metadata(root, links)
+            if day == days[-1]:
+                metadata[APPLICANT_LINKS] = _applicant_metadata(root, links)
             del links
         if raw_rd is not None:
-            rd = rd_as_of(raw_rd, day)
-            links = resolve_rd(rd, enterprises, history, decisions, model, registry)
-            write_table(links, root, "er", "rd_links", _partition(day))
+            links = resolve_rd(
+                rd_as_of(raw_rd, day), enterprises, history, decisions, model, registry
+            )
+            write_table(links, root, "er", "rd_links", as_of_partition(day))
             summaries[RD_LINKS].append(_decision_counts(links, day))
-            metadata[RD_LINKS] = _rd_metadata(root, links)
+            if day == days[-1]:
+                metadata[RD_LINKS] = _rd_metadata(root, links)
             del links
     for key in (APPLICANT_LINKS, RD_LINKS):
         if key in wanted:
@@ -168,7 +157,7 @@ def er_links(
                 metadata={
                     **metadata[key],
                     "model_version": model.version,
-                    "by_as_of_date": _markdown(pl.DataFrame(summaries[key])),
+                    "by_as_of_date": markdown_table(pl.DataFrame(summaries[key])),
                 },
             )
 
@@ -192,7 +181,7 @@ def er_review_queue(
         applicants, mentions = review_links(root, "applicant_links", day)
         rd, _ = review_links(root, "rd_links", day)
         queue = review_queue(applicants, rd)
-        write_table(queue, root, "er", "review_queue", _partition(day))
+        write_table(queue, root, "er", "review_queue", as_of_partition(day))
         counts = dict(queue.group_by("mention_type").len().iter_rows())
         summary.append(
             {
@@ -206,8 +195,8 @@ def er_review_queue(
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": queue.height,
-            "by_as_of_date": _markdown(pl.DataFrame(summary)),
-            "first_items": _markdown(preview),
+            "by_as_of_date": markdown_table(pl.DataFrame(summary)),
+            "first_items": markdown_table(preview),
         }
     )
 

@@ -35,6 +35,7 @@ MIN_GARBLED, MAX_GARBLED, MIN_GARBLED_REST = 2, 5, 4
 MAX_BLOCK = 40
 MAX_FUZZY = 6
 _ID = pl.UInt32
+KEY_HASH_SEED = 2260
 
 
 def name_keys(frame: pl.DataFrame) -> pl.DataFrame:
@@ -47,7 +48,12 @@ def name_keys(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def deletion_keys(frame: pl.DataFrame) -> pl.DataFrame:
-    """`frame` (with `_key`) with one row per key: the key and each 1-character deletion of it."""
+    """`frame` (with `_key`) with one row per key: the key and each 1-character deletion of
+    it, as a 64-bit hash (`_key` UInt64).
+
+    The registry has ~10 of these per name: hashes keep the table and its joins small
+    and fast. Two keys colliding would only add a fuzzy pair, which `_closest` ranks by
+    the names themselves (and at 2^-64 per pair it does not happen)."""
     length = pl.col("_key").str.len_chars()
     return (
         frame.filter(length >= MIN_DELETION_CORE)
@@ -60,6 +66,7 @@ def deletion_keys(frame: pl.DataFrame) -> pl.DataFrame:
                 pl.col("_key").str.slice(0, pl.col("_pos"))
                 + pl.col("_key").str.slice(pl.col("_pos") + 1)
             )
+            .hash(KEY_HASH_SEED)
             .alias("_key")
         )
         .drop("_pos")
@@ -109,10 +116,16 @@ class RegistryIndex:
     zihao: Blocks  # 字号 keys
 
 
+def prefecture(region_code: pl.Expr) -> pl.Expr:
+    """The prefecture of a GB/T 2260 code (its first 4 digits) as a number: blocks are
+    split by it, and a number keeps those tables small."""
+    return region_code.str.slice(0, 4).cast(pl.UInt16, strict=False)
+
+
 def place_of(region_codes: pl.Expr) -> pl.Expr:
-    """The prefecture (first 4 digits) of the first region code, if it names one."""
+    """The prefecture of the first region code, if it names one."""
     code = region_codes.list.first()
-    return pl.when(~code.str.ends_with("0000")).then(code.str.slice(0, 4))
+    return pl.when(~code.str.ends_with("0000")).then(prefecture(code))
 
 
 def index_registry(
@@ -120,6 +133,7 @@ def index_registry(
 ) -> RegistryIndex:
     """`registry`: registry names parsed (credit_code, registry_name, name_type, script,
     core, core_strict, zihao); `region_codes`: credit_code, region_code (registered)."""
+    first_name = pl.col("credit_code") != pl.col("credit_code").shift()
     names = (
         registry.select(
             "credit_code", "registry_name", "name_type", "script", "core", "core_strict", "zihao"
@@ -127,30 +141,44 @@ def index_registry(
         # rid breaks ties between equally close candidates: it must not depend on row order.
         .sort("credit_code", "registry_name")
         .with_row_index("rid")
+        # The enterprise as an integer, to count the enterprises of a block.
+        .with_columns(first_name.fill_null(True).cum_sum().cast(_ID).alias("_code"))
         .join(
-            region_codes.select(
-                "credit_code", pl.col("region_code").str.slice(0, 4).alias("_place")
-            ),
+            region_codes.select("credit_code", prefecture(pl.col("region_code")).alias("_place")),
             on="credit_code",
             how="left",
             maintain_order="left",
         )
     )
-    code = pl.col("credit_code").alias("_code")
-    keys = name_keys(names).select("rid", code, "_place", "script", "_key")
-    deletions = deletion_keys(keys.filter(pl.col("script") == "cjk")).select(
-        "rid", "_code", "_place", "_key"
+    keys = name_keys(names).select("rid", "_code", "_place", "script", "_key")
+    # ~10 deletion keys per name: they carry only the name's row, the enterprise and its
+    # place come back by row. The rare repeated key of a name (a doubled character) is
+    # left in: block sizes count enterprises and the blocked pairs are deduplicated.
+    deletions = deletion_keys(keys.filter(pl.col("script") == "cjk").select("rid", "_key"))
+    deletions = deletions.with_columns(
+        names[column].gather(deletions["rid"]) for column in ("_code", "_place")
     )
     zihao = names.filter(pl.col("zihao").str.len_chars() >= 2).select(
-        "rid", code, "_place", "zihao"
+        "rid", "_code", "_place", "zihao"
     )
     return RegistryIndex(
-        names=names.drop("_place"),
+        names=names.drop("_code", "_place"),
         keys=keys.select("rid", "_key"),
         garbled=Blocks(*_capped(keys.drop("script"), "_key", max_block)),
-        deletions=Blocks(*_capped(deletions.unique(), "_key", max_block)),
+        deletions=Blocks(*_capped(deletions, "_key", max_block)),
         zihao=Blocks(*_capped(zihao, "zihao", max_block)),
     )
+
+
+def _similarity(
+    found: pl.DataFrame, men: pl.DataFrame, names: pl.DataFrame, column: str, other: str
+) -> pl.Series:
+    """Normalized Levenshtein similarity of men[column] at `mid` and names[other] at `rid`."""
+    left = men[column].fill_null("").gather(found["mid"]).to_list()
+    right = names[other].fill_null("").gather(found["rid"]).to_list()
+    scorer = distance.Levenshtein.normalized_similarity
+    found_sim = process.cpdist(left, right, scorer=scorer, workers=-1)
+    return pl.Series(np.asarray(found_sim).ravel(), dtype=pl.Float64)
 
 
 def _closest(
@@ -158,25 +186,26 @@ def _closest(
 ) -> pl.DataFrame:
     """The `keep` (mid, rid) pairs per mention closest in core, then in full name (which
     carries the region), ties by rid: a popular 字号 block brings dozens of firms, of
-    which only the nearest can be it or tell a reviewer what it competes with."""
+    which only the nearest can be it or tell a reviewer what it competes with.
+
+    The full-name similarity only decides between pairs tied with the `keep`-th
+    closest core, so it is computed for those pairs only."""
     if found.height == 0:
         return found
-    mid, rid = found["mid"].to_numpy(), found["rid"].to_numpy()
-
-    def similarity(column: str, other: str) -> np.ndarray:
-        left = men[column].fill_null("").gather(mid).to_list()
-        right = names[other].fill_null("").gather(rid).to_list()
-        scorer = distance.Levenshtein.normalized_similarity
-        return np.asarray(process.cpdist(left, right, scorer=scorer, workers=-1)).ravel()
-
+    by_core = found.with_columns(_similarity(found, men, names, "core", "core").alias("_c"))
+    cut = pl.col("_c").top_k(keep).min().over("mid")
+    # Pairs tied at the cut, in mentions that have more than `keep` pairs.
+    contested = (pl.col("_c") == cut) & (pl.len().over("mid") > keep)
+    by_core = by_core.filter(pl.col("_c") >= cut).with_columns(contested.alias("_tied"))
+    tied = by_core.filter(pl.col("_tied"))
+    by_full = tied.select(
+        "mid", "rid", _similarity(tied, men, names, "mention_name", "registry_name").alias("_f")
+    )
     return (
-        found.with_columns(
-            pl.Series("_c", similarity("core", "core")),
-            pl.Series("_f", similarity("mention_name", "registry_name")),
-        )
-        .sort(["mid", "_c", "_f", "rid"], descending=[False, True, True, False])
+        by_core.join(by_full, on=["mid", "rid"], how="left")
+        .sort(["mid", "_c", "_f", "rid"], descending=[False, True, True, False], nulls_last=True)
         .filter(pl.int_range(pl.len()).over("mid") < keep)
-        .drop("_c", "_f")
+        .select("mid", "rid")
     )
 
 

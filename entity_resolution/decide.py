@@ -116,7 +116,12 @@ def evidence_text(model: MatchModel, specs: tuple[Comparison, ...] | None = None
         .list.eval(
             pl.element().filter(pl.element().struct.field("w").abs() >= MIN_EXPLAINED_WEIGHT)
         )
-        .list.eval(pl.element().sort_by(pl.element().struct.field("w").abs(), descending=True))
+        # Stable: levels that move the score equally keep the comparisons' order.
+        .list.eval(
+            pl.element().sort_by(
+                pl.element().struct.field("w").abs(), descending=True, maintain_order=True
+            )
+        )
         .list.head(EXPLAIN_LEVELS)
         .list.eval(pl.element().struct.field("t"))
         .list.join("; ")

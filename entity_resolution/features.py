@@ -228,40 +228,51 @@ def _with_rivals(pairs: pl.DataFrame) -> pl.DataFrame:
     """rivals: other candidate enterprises of the same name whose best name similarity
     (mean of full-name and core similarity: the region and form count, but less than
     the 字号) is within RIVAL_BAND of this one's (counted among the top RIVAL_TOP, enough for
-    the levels the model uses); margin: this one's best minus the best other's."""
-    best = pairs.group_by("mention_name", "credit_code").agg(
-        ((pl.col("sim_full") + pl.col("sim_core")) / 2).max().alias("_best")
+    the levels the model uses); margin: this one's best minus the best other's.
+
+    Below the top RIVAL_TOP, an enterprise behind the leader counts RIVAL_TOP rivals and
+    its margin is taken against the leader. Ties at the cut are broken by credit code,
+    never by the order rows arrived in."""
+    best = (
+        pairs.group_by("mention_name", "credit_code")
+        .agg(((pl.col("sim_full") + pl.col("sim_core")) / 2).max().alias("_best"))
+        .sort(["mention_name", "_best", "credit_code"], descending=[False, True, False])
     )
-    # Ties at the cut are broken by credit code, never by the order rows arrived in.
-    top = best.sort(
-        ["mention_name", "_best", "credit_code"], descending=[False, True, False]
-    ).filter(pl.int_range(pl.len()).over("mention_name") < RIVAL_TOP)
-    versus = (
-        top.join(top, on="mention_name", suffix="_o")
-        .filter(pl.col("credit_code") != pl.col("credit_code_o"))
-        .group_by("mention_name", "credit_code")
-        .agg(
-            (pl.col("_best_o") >= pl.col("_best") - RIVAL_BAND)
-            .sum()
-            .cast(pl.Int32)
-            .alias("rivals"),
-            (pl.col("_best").first() - pl.col("_best_o").max()).alias("margin"),
-        )
+    # Sorted by name, best first: the other top candidates of a row are its neighbours,
+    # so plain shifts (no per-group windows) reach them.
+    name = pl.col("mention_name")
+    first = (name != name.shift()).fill_null(True)
+    row = pl.int_range(pl.len())
+    best = best.with_columns(
+        (row - pl.when(first).then(row).forward_fill()).alias("_rank"),
+        pl.when(first).then(pl.col("_best")).forward_fill().alias("_lead"),
     )
-    # Below the top RIVAL_TOP the margin is taken against the leader.
-    leader = best.group_by("mention_name").agg(pl.col("_best").max().alias("_lead"))
-    stats = (
-        best.join(versus, on=["mention_name", "credit_code"], how="left")
-        .join(leader, on="mention_name")
-        .with_columns(
-            pl.col("rivals").fill_null(
-                pl.when(pl.col("_best") < pl.col("_lead")).then(RIVAL_TOP).otherwise(0)
-            ),
-            pl.col("margin").fill_null(
-                pl.when(pl.col("_best") < pl.col("_lead")).then(pl.col("_best") - pl.col("_lead"))
-            ),
-        )
-        .select("mention_name", "credit_code", "rivals", "margin")
+    b, rank, lead = pl.col("_best"), pl.col("_rank"), pl.col("_lead")
+
+    def below(k: int) -> pl.Expr:
+        return pl.when(name.shift(-k) == name).then(b.shift(-k))
+
+    # Everyone ranked above is at least as close; of those below, the close enough ones.
+    close_below = [
+        ((rank + k < RIVAL_TOP) & (below(k) >= b - RIVAL_BAND)).fill_null(False).cast(pl.Int32)
+        for k in range(1, RIVAL_TOP)
+    ]
+    in_top = rank < RIVAL_TOP
+    stats = best.select(
+        "mention_name",
+        "credit_code",
+        pl.when(in_top)
+        .then(rank.cast(pl.Int32) + pl.sum_horizontal(close_below))
+        .when(b < lead)
+        .then(RIVAL_TOP)
+        .otherwise(0)
+        .cast(pl.Int32)
+        .alias("rivals"),
+        pl.when(in_top & (rank == 0))
+        .then(b - below(1))
+        .when(in_top | (b < lead))
+        .then(b - lead)
+        .alias("margin"),
     )
     return pairs.join(stats, on=["mention_name", "credit_code"], how="left")
 

@@ -119,13 +119,32 @@ def read_decisions(root: DataRoot) -> pl.DataFrame | None:
     return normalize_decisions(pl.read_csv(path, infer_schema=False, encoding="utf8-lossy"))
 
 
+TRUTH_FILES = {"applicant": "applicant_links.csv", "rd": "rd_links.csv"}
+# What evaluation and training read (not the applicant text: a third of the file).
+TRUTH_COLUMNS = {
+    "applicant": [
+        "application_number",
+        "applicant_position",
+        "credit_code",
+        "applicant_kind",
+        "noise",
+    ],
+    "rd": ["file", "row_number", "credit_code", "code_noise", "name_noise"],
+}
+
+
+def read_truth_of(root: DataRoot, links: str) -> pl.DataFrame | None:
+    """truth/<applicant|rd>_links.csv (the columns evaluation reads) when the data root
+    has it."""
+    path = root.truth / TRUTH_FILES[links]
+    if not path.exists():
+        return None
+    return pl.read_csv(path, columns=TRUTH_COLUMNS[links], infer_schema=False)
+
+
 def read_truth(root: DataRoot) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
     """truth/applicant_links.csv and truth/rd_links.csv when the data root has them."""
-    found = []
-    for name in ("applicant_links.csv", "rd_links.csv"):
-        path = root.truth / name
-        found.append(pl.read_csv(path, infer_schema=False) if path.exists() else None)
-    return found[0], found[1]
+    return read_truth_of(root, "applicant"), read_truth_of(root, "rd")
 
 
 def latest_as_of(root: DataRoot, table: str = "applicant_links") -> date | None:

@@ -18,7 +18,9 @@ outputs are sorted by their keys (a backfill gives the nightly run's rows).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 
 import polars as pl
 
@@ -226,20 +228,15 @@ def _link_chunk(
     return linked, best.select("mention_key", "credit_code", "method")
 
 
-def _name_chunks(mentions: pl.DataFrame, chunk_names: int) -> list[pl.DataFrame]:
-    """`mentions` with a name, split so that each part holds at most `chunk_names`
-    distinct names (all mentions of a name in the same part)."""
-    names = (
-        mentions.select("mention_name")
-        .drop_nulls()
-        .unique()
-        .sort("mention_name")
-        .with_columns((pl.int_range(pl.len()) // chunk_names).alias("_chunk"))
-    )
-    parts = mentions.join(names, on="mention_name", how="inner").partition_by(
-        "_chunk", include_key=False, maintain_order=True
-    )
-    return parts
+def _name_chunks(mentions: pl.DataFrame, chunk_names: int) -> Iterator[pl.DataFrame]:
+    """The mentions that have a name, in parts of at most `chunk_names` distinct names
+    (all mentions of a name in one part), cut by name range and made one at a time."""
+    names = mentions["mention_name"].drop_nulls().unique().sort()
+    bounds: list[str | None] = [*names.gather_every(chunk_names).to_list(), None]
+    name = pl.col("mention_name")
+    for low, high in pairwise(bounds):
+        in_part = name >= low if high is None else (name >= low) & (name < high)
+        yield mentions.filter(in_part)
 
 
 def link_mentions(
@@ -249,24 +246,26 @@ def link_mentions(
     decisions: pl.DataFrame | None,
     chunk_names: int = CHUNK_NAMES,
 ) -> pl.DataFrame:
-    """RESULT_COLUMNS per mention_key of `mentions` (all of them, unmatched when no candidate)."""
-    mentions = mentions.select(list(MENTION_SCHEMA)).sort("mention_key")
+    """RESULT_COLUMNS per mention_key of `mentions` (all of them, unmatched when no
+    candidate), in no particular order."""
+    mentions = mentions.select(list(MENTION_SCHEMA))
     lift = ipc_industry_lift(lift_anchors(mentions, registry))
     reviewed = (
         decisions.select("mention_key")
         if decisions is not None
         else pl.DataFrame(schema={"mention_key": pl.String})
     )
-    linked, found = [], []
+    linked = [pl.DataFrame(schema=RESULT_COLUMNS)]  # type: ignore[arg-type]
+    found = [pl.DataFrame(schema={k: pl.String for k in ("mention_key", "credit_code", "method")})]
     for part in _name_chunks(mentions, chunk_names):
         chunk_links, chunk_best = _link_chunk(part, registry, model, lift)
         linked.append(chunk_links)
         # Only reviewed mentions need their candidates (the method a reviewer's pick had).
         found.append(chunk_best.join(reviewed, on="mention_key", how="semi"))
-    result = pl.concat(linked) if linked else pl.DataFrame(schema=RESULT_COLUMNS)  # type: ignore[arg-type]
+    result = pl.concat(linked)
     no_candidate = (
         mentions.select("mention_key")
-        .join(result, on="mention_key", how="anti")
+        .join(result.select("mention_key"), on="mention_key", how="anti")
         .select(
             "mention_key",
             pl.lit(None, dtype=pl.String).alias("credit_code"),
@@ -279,18 +278,12 @@ def link_mentions(
         )
     )
     result = pl.concat([result, no_candidate.cast(RESULT_COLUMNS)])  # type: ignore[arg-type]
-    candidates = (
-        pl.concat(found)
-        if found
-        else pl.DataFrame(
-            schema={"mention_key": pl.String, "credit_code": pl.String, "method": pl.String}
-        )
-    )
-    return apply_decisions(result, candidates, registry.enterprises, decisions).sort("mention_key")
+    return apply_decisions(result, pl.concat(found), registry.enterprises, decisions)
 
 
 def applicant_mentions(patents: pl.DataFrame) -> pl.DataFrame:
-    """One row per (application_number, applicant_position) with the mention columns."""
+    """One row per (application_number, applicant_position), in that order: the applicant
+    as written and the mention columns (MENTION_SCHEMA)."""
     exploded = (
         patents.select(PATENT_COLUMNS)
         .sort("application_number")
@@ -299,7 +292,10 @@ def applicant_mentions(patents: pl.DataFrame) -> pl.DataFrame:
         .drop_nulls("applicant_position")
         .rename({"applicants": "applicant"})
     )
-    return exploded.with_columns(
+    return exploded.select(
+        "application_number",
+        pl.col("applicant_position").cast(pl.Int64),
+        "applicant",
         (pl.col("application_number") + "#" + pl.col("applicant_position").cast(pl.String)).alias(
             "mention_key"
         ),
@@ -312,7 +308,7 @@ def applicant_mentions(patents: pl.DataFrame) -> pl.DataFrame:
         .alias("address"),
         pl.col("ipc_codes").list.first().str.slice(0, 4).alias("ipc_subclass"),
         pl.lit(None, dtype=pl.String).alias("filed_code"),
-    ).with_columns(pl.col("applicant_position").cast(pl.Int64))
+    )
 
 
 def resolve_applicants(
@@ -324,17 +320,25 @@ def resolve_applicants(
     registry: PreparedRegistry | None = None,
     chunk_names: int = CHUNK_NAMES,
 ) -> pl.DataFrame:
-    """er.applicant_links rows for core/patent as of D (APPLICANT_LINK_COLUMNS)."""
+    """er.applicant_links rows for core/patent as of D (APPLICANT_LINK_COLUMNS), sorted by
+    application_number, applicant_position."""
     registry = registry or prepare_registry(enterprises, history)
     mentions = applicant_mentions(patents)
+    # Only the mentions are needed from here on; a caller that passed the frame inline
+    # gets its memory back for the matching.
+    del patents
     names = mentions.select("mention_name").unique().sort("mention_name")
     kinds = names.with_columns(classify_kinds(names["mention_name"]).alias("applicant_kind"))
     mentions = mentions.join(kinds, on="mention_name", how="left", maintain_order="left")
-    lookup = mentions.filter(pl.col("applicant_kind").is_in(CANDIDATE_KINDS))
-    linked = link_mentions(
-        lookup.select(list(MENTION_SCHEMA)), registry, model, decisions, chunk_names
+    looked_up = pl.col("applicant_kind").is_in(CANDIDATE_KINDS).fill_null(False)
+    lookup = mentions.filter(looked_up).select(list(MENTION_SCHEMA))
+    rows = mentions.select(
+        "mention_key", "application_number", "applicant_position", "applicant", "applicant_kind"
     )
-    not_looked_up = mentions.join(lookup, on="mention_key", how="anti").select(
+    del mentions
+    linked = link_mentions(lookup, registry, model, decisions, chunk_names)
+    del lookup
+    not_looked_up = rows.filter(~looked_up).select(
         "mention_key",
         pl.lit(None, dtype=pl.String).alias("credit_code"),
         pl.lit(0.0).alias("match_probability"),
@@ -353,14 +357,11 @@ def resolve_applicants(
         decisions,
     )
     links = pl.concat([linked, outside])
+    # `rows` is in key order and the join keeps it: no sort of the wide result.
     return (
-        mentions.select(
-            "mention_key", "application_number", "applicant_position", "applicant", "applicant_kind"
-        )
-        .join(links, on="mention_key", how="left")
+        rows.join(links, on="mention_key", how="left", maintain_order="left")
         .with_columns(pl.lit(model.version).alias("model_version"))
         .select(APPLICANT_LINK_COLUMNS)
-        .sort("application_number", "applicant_position")
     )
 
 
@@ -417,7 +418,8 @@ def resolve_rd(
     registry: PreparedRegistry | None = None,
     chunk_names: int = CHUNK_NAMES,
 ) -> pl.DataFrame:
-    """er.rd_links rows for the R&D filings visible as of D (RD_LINK_COLUMNS).
+    """er.rd_links rows for the R&D filings visible as of D (RD_LINK_COLUMNS), sorted by
+    file, row_number.
 
     A valid credit code the registry knows links directly (method credit_code);
     a missing, check-failing or unknown code falls back to the name, the code as
@@ -467,11 +469,11 @@ def resolve_rd(
         .select(list(RESULT_COLUMNS))
     )
     links = pl.concat([apply_decisions(direct_links, None, registry.enterprises, decisions), named])
+    # `rows` is in key order and the join keeps it.
     return (
-        rows.join(links, on="mention_key", how="left")
+        rows.join(links, on="mention_key", how="left", maintain_order="left")
         .with_columns(pl.lit(model.version).alias("model_version"))
         .select(RD_LINK_COLUMNS)
-        .sort("file", "row_number")
     )
 
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import random
+
 import opencc
 import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from entity_resolution.candidates import generate_candidates, index_registry
-from entity_resolution.decide import decide
-from entity_resolution.model import MatchModel, Thresholds, comparisons
+from entity_resolution.decide import best_per_enterprise, decide
+from entity_resolution.model import MatchModel, Thresholds, comparisons, load_model
 from entity_resolution.normalize import parse_names
 from entity_resolution.review import apply_decisions
+from tests.unit.test_er_determinism import APPLICANT_KEY, RD_KEY, resolve_all
 
 # 字号 characters, regions and industry words as names combine them.
 TRADE = (
@@ -155,3 +158,50 @@ def test_reviewed_mentions_are_decided_by_the_reviewer(keys: list[str], codes: l
             assert after["credit_code"] == (None if chosen == "no match" else chosen)
         else:
             assert after == before
+
+
+_REFERENCE: dict[str, tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]] = {}
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2**31 - 1), st.integers(1, 40))
+def test_input_row_order_and_chunking_never_change_the_rows(seed: int, chunk_names: int) -> None:
+    model = load_model()
+    if "ref" not in _REFERENCE:
+        _REFERENCE["ref"] = resolve_all(model, seed=None)
+    applicants, rd, queue = resolve_all(model, seed, chunk_names)
+    reference = _REFERENCE["ref"]
+    assert applicants.sort(APPLICANT_KEY).equals(reference[0].sort(APPLICANT_KEY))
+    assert rd.sort(RD_KEY).equals(reference[1].sort(RD_KEY))
+    assert queue.equals(reference[2])
+
+
+@FAST
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("ab"), st.sampled_from("UVWXYZ"), st.floats(0.0, 1.0)),
+        min_size=1,
+        max_size=12,
+        unique_by=lambda t: (t[0], t[1]),
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_renormalized_probabilities_do_not_depend_on_row_order(
+    rows: list[tuple[str, str, float]], rng: random.Random
+) -> None:
+    scored = pl.DataFrame(
+        rows, schema=["mention_key", "credit_code", "match_probability"], orient="row"
+    ).with_columns(pl.col("credit_code").alias("registry_name"))
+    shuffled = rows[:]
+    rng.shuffle(shuffled)
+    again = pl.DataFrame(
+        shuffled, schema=["mention_key", "credit_code", "match_probability"], orient="row"
+    ).with_columns(pl.col("credit_code").alias("registry_name"))
+    key = ["mention_key", "credit_code"]
+    first = best_per_enterprise(scored).sort(key)
+    assert best_per_enterprise(again).sort(key).equals(first)
+    # At most one enterprise: the shares of a mention never add up to more than 1.
+    assert (
+        first.group_by("mention_key").agg(pl.col("match_probability").sum())["match_probability"]
+        <= 1.0 + 1e-12
+    ).all()
