@@ -39,11 +39,12 @@ def best_per_enterprise(scored: pl.DataFrame) -> pl.DataFrame:
     ).unique(subset=["mention_key", "credit_code"], keep="first", maintain_order=True)
     p = pl.col("match_probability").clip(0.0, MAX_PAIR_PROBABILITY)
     odds = p / (1.0 - p)
-    # Float addition is not associative: the odds are summed in ascending order so
-    # that the last bit never depends on the order the candidates arrived in.
+    # Float addition is not associative: the odds are added one by one in ascending
+    # order, so that the last bit never depends on the order the candidates arrived in.
+    total = odds.sort().cum_sum().last().over("mention_key")
     return best.with_columns(
         pl.col("match_probability").alias("pair_probability"),
-        (odds / (1.0 + odds.sort().sum().over("mention_key"))).alias("match_probability"),
+        (odds / (1.0 + total)).alias("match_probability"),
     )
 
 

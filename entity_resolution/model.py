@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, reduce
@@ -122,14 +123,17 @@ class MatchModel:
         return self.weights[comparison.name][comparison.levels[index].label]
 
     def logit(self, specs: Iterable[Comparison] | None = None) -> pl.Expr:
-        """Sum of the level weights of the level-index columns made by `with_levels`."""
+        """Sum of the level weights of the level-index columns made by `with_levels`.
+
+        Added left to right, intercept first: `sum_horizontal` may associate the float
+        additions differently from run to run (the last bit of a probability changed)."""
         terms = [
             pl.col(c.column).replace_strict(
                 {i: self.weight_of(c, i) for i in range(len(c.levels))}, return_dtype=pl.Float64
             )
             for c in specs or comparisons()
         ]
-        return pl.sum_horizontal(terms) + self.intercept
+        return reduce(operator.add, terms, pl.lit(self.intercept, dtype=pl.Float64))
 
     def probability(self, specs: Iterable[Comparison] | None = None) -> pl.Expr:
         return 1.0 / (1.0 + (-self.logit(specs)).exp())
