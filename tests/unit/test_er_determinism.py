@@ -193,7 +193,7 @@ def test_shuffled_inputs_give_identical_rows(
 def test_chunks_do_not_change_the_result(
     model: MatchModel, reference: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]
 ) -> None:
-    applicants, rd, queue = resolve_all(model, seed=None, chunk_names=7)
+    applicants, rd, queue = resolve_all(model, seed=None, chunk_names=16)
     assert applicants.equals(reference[0])
     assert rd.equals(reference[1])
     assert queue.equals(reference[2])
