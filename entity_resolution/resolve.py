@@ -38,8 +38,9 @@ from entity_resolution.normalize import parse_names
 from entity_resolution.registry_names import registry_names
 from entity_resolution.review import apply_decisions
 
-# Distinct mention names resolved per chunk (see module doc): ~1 GB of working
-# memory per chunk, whatever the size of the run.
+# Distinct mention names resolved per chunk (see module doc): a few hundred MB of
+# working memory per chunk whatever the size of the run; smaller chunks cost time
+# (each probes the whole registry index).
 CHUNK_NAMES = 60_000
 # The input columns resolution reads (lake_io reads only these).
 ENTERPRISE_COLUMNS = (
