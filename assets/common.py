@@ -7,7 +7,7 @@ from datetime import date
 import dagster as dg
 import polars as pl
 
-from storage.lake import read_partition, scan_table
+from storage.lake import read_partition
 from storage.paths import DataRoot
 
 
@@ -35,14 +35,3 @@ def required_partition(root: DataRoot, schema: str, table: str, day: date) -> pl
     if frame is None:
         raise dg.Failure(f"{schema}/{table} as of {day} is missing: materialize it first")
     return frame
-
-
-def landed_by(
-    root: DataRoot, source: str, hint: dict[str, pl.DataType], last: date
-) -> pl.DataFrame:
-    """Every raw row of `source` that landed on or before the run's last as-of date, read once."""
-    return (
-        scan_table(root, "raw", source, hint)
-        .filter(pl.col("landing_date") <= pl.lit(last))
-        .collect()
-    )

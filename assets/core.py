@@ -6,14 +6,14 @@
 import dagster as dg
 import polars as pl
 
-from assets.common import as_of_partition, landed_by, markdown_table, required_partition
+from assets.common import as_of_partition, markdown_table, required_partition
 from core.enterprise import enterprise_state
 from core.patent import patent_state
 from core.raw_schemas import RAW_PATENTS, RAW_RD_RECORDS, RAW_REGISTRY, RD_LINKS
 from core.rd_filing import rd_filing_state
 from pipelines.partitions import daily_partitions, partition_dates, single_run_backfill
 from pipelines.resources import CapscoreResource
-from storage.lake import write_table
+from storage.lake import scan_landed_by, write_table
 
 GROUP = "core"
 
@@ -32,7 +32,7 @@ def core_enterprise(
 ) -> dg.MaterializeResult:
     root = capscore.root
     days = partition_dates(context)
-    raw = landed_by(root, "registry", RAW_REGISTRY, max(days))
+    raw = scan_landed_by(root, "registry", max(days), RAW_REGISTRY).collect()
     summary = []
     for day in days:
         enterprise, history = enterprise_state(raw, day)
@@ -74,7 +74,7 @@ def core_patent(
 ) -> dg.MaterializeResult:
     root = capscore.root
     days = partition_dates(context)
-    raw = landed_by(root, "patents", RAW_PATENTS, max(days))
+    raw = scan_landed_by(root, "patents", max(days), RAW_PATENTS).collect()
     summary = []
     for day in days:
         patent = patent_state(raw, day)
@@ -114,7 +114,7 @@ def core_rd_filing(
 ) -> dg.MaterializeResult:
     root = capscore.root
     days = partition_dates(context)
-    raw = landed_by(root, "rd_records", RAW_RD_RECORDS, max(days))
+    raw = scan_landed_by(root, "rd_records", max(days), RAW_RD_RECORDS).collect()
     summary = []
     for day in days:
         links = required_partition(root, "er", "rd_links", day)

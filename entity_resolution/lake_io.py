@@ -20,7 +20,14 @@ from entity_resolution.resolve import (
     RD_COLUMNS,
 )
 from entity_resolution.review import DECISIONS_FILE, normalize_decisions
-from storage.lake import PART_FILE, list_partitions, partition_dir, read_partition, scan_table
+from storage.lake import (
+    PART_FILE,
+    list_partitions,
+    partition_dir,
+    read_partition,
+    scan_landed_by,
+    scan_table,
+)
 from storage.paths import DataRoot
 
 AS_OF = "as_of_date"
@@ -69,8 +76,7 @@ def raw_rd_landed_by(root: DataRoot, last: date) -> pl.DataFrame:
     """Every raw R&D row landed on or before `last` (filter per day with `rd_as_of`), the
     columns resolution reads."""
     return (
-        scan_table(root, "raw", "rd_records", RAW_RD_RECORDS)
-        .filter(pl.col(LANDING_DATE) <= pl.lit(last))
+        scan_landed_by(root, "rd_records", last, RAW_RD_RECORDS)
         .select(*RD_COLUMNS, LANDING_DATE)
         .collect()
     )
@@ -85,11 +91,7 @@ def core_from_raw(root: DataRoot, day: date) -> ResolveInputs:
     training and benchmarks on an ingested data root without the as-of pipeline."""
 
     def raw(source: str, hint: dict[str, pl.DataType]) -> pl.DataFrame:
-        return (
-            scan_table(root, "raw", source, hint)
-            .filter(pl.col("landing_date") <= pl.lit(day))
-            .collect()
-        )
+        return scan_landed_by(root, source, day, hint).collect()
 
     enterprises, history = enterprise_state(raw("registry", RAW_REGISTRY), day)
     return ResolveInputs(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -123,4 +124,14 @@ def list_partitions(root: DataRoot, schema: str, table: str, key: str) -> list[s
         p.name[len(prefix) :]
         for p in folder.iterdir()
         if p.is_dir() and p.name.startswith(prefix) and any(p.rglob(PART_FILE))
+    )
+
+
+def scan_landed_by(
+    root: DataRoot, source: str, last: date, schema_hint: Mapping[str, Any] | None = None
+) -> pl.LazyFrame:
+    """Raw rows of `source` whose drop landed on or before `last` (point-in-time, first half:
+    each stage still filters on the record's own date per as-of day)."""
+    return scan_table(root, "raw", source, schema_hint).filter(
+        pl.col("landing_date") <= pl.lit(last)
     )
