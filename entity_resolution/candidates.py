@@ -8,9 +8,13 @@ substitution, insertion or deletion share a key: the typo case), the core
 without its first 2-5 characters (a typo in the region hides it from the
 parser: 佳兴华泰… for 嘉兴华泰…) and the 字号 key itself (a changed industry
 word). A block holding more than `max_block` enterprises is only used split by
-prefecture (the registered one, the one named in the mention), and of the fuzzy
-candidates only the `max_fuzzy` closest per name are kept. Joins run on integer ids;
-names come back only for the pairs kept.
+prefecture (the registered one, the one named in the mention). Names with no
+normalized hit either also look up each core with one character swapped for a
+same-sound or look-alike one (confusables.py): among a million firms the
+deletion block of 恒达电器 (恒电器) is too big to use, but 恒大电器 → 恒达电器 is one
+exact key. Of the fuzzy candidates only the `max_fuzzy` closest per name are
+kept, a confusable swap ahead of any other at the same distance. Joins run on
+integer ids; names come back only for the pairs kept.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 from rapidfuzz import distance, process
+
+from entity_resolution.confusables import variants
 
 METHODS = ("exact_name", "former_name", "normalized_name", "fuzzy")
 METHOD_RANK = {m: i for i, m in enumerate(METHODS)}
@@ -47,6 +53,10 @@ def name_keys(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _hashed(key: pl.Expr) -> pl.Expr:
+    return key.hash(KEY_HASH_SEED)
+
+
 def deletion_keys(frame: pl.DataFrame) -> pl.DataFrame:
     """`frame` (with `_key`) with one row per key: the key and each 1-character deletion of
     it, as a 64-bit hash (`_key` UInt64).
@@ -66,10 +76,36 @@ def deletion_keys(frame: pl.DataFrame) -> pl.DataFrame:
                 pl.col("_key").str.slice(0, pl.col("_pos"))
                 + pl.col("_key").str.slice(pl.col("_pos") + 1)
             )
-            .hash(KEY_HASH_SEED)
+            .pipe(_hashed)
             .alias("_key")
         )
         .drop("_pos")
+    )
+
+
+def confusable_keys(frame: pl.DataFrame, inventory: pl.Series) -> pl.DataFrame:
+    """`frame` (with `_key`) with one row per key that is `_key` with one character
+    swapped for a same-sound or look-alike character of `inventory`, hashed."""
+    length = pl.col("_key").str.len_chars()
+    spots = (
+        frame.filter(length >= MIN_DELETION_CORE)
+        .with_columns(pl.int_ranges(0, length).alias("_pos"))
+        .explode("_pos")
+        .with_columns(pl.col("_key").str.slice(pl.col("_pos"), 1).alias("char"))
+    )
+    swaps = variants(spots["char"].unique().to_list(), inventory.to_list())
+    return (
+        spots.join(swaps, on="char")
+        .with_columns(
+            (
+                pl.col("_key").str.slice(0, pl.col("_pos"))
+                + pl.col("variant")
+                + pl.col("_key").str.slice(pl.col("_pos") + 1)
+            )
+            .pipe(_hashed)
+            .alias("_key")
+        )
+        .drop("_pos", "char", "variant")
     )
 
 
@@ -110,7 +146,8 @@ class RegistryIndex:
     `names`."""
 
     names: pl.DataFrame  # rid, credit_code, registry_name, name_type, script, core, ...
-    keys: pl.DataFrame  # rid, _key: each normalized key of each name
+    keys: pl.DataFrame  # rid, _key: each normalized key of each name, hashed
+    characters: pl.Series  # every character of the Han keys
     garbled: Blocks  # normalized keys, for cores behind an unrecognized region
     deletions: Blocks  # 1-deletion keys of Han names
     zihao: Blocks  # 字号 keys
@@ -161,9 +198,11 @@ def index_registry(
     zihao = names.filter(pl.col("zihao").str.len_chars() >= 2).select(
         "rid", "_code", "_place", "zihao"
     )
+    han_keys = keys.filter(pl.col("script") == "cjk")["_key"].unique()
     return RegistryIndex(
         names=names.drop("_code", "_place"),
-        keys=keys.select("rid", "_key"),
+        keys=keys.select("rid", _hashed(pl.col("_key"))),
+        characters=han_keys.str.split("").explode().unique().sort(),
         garbled=Blocks(*_capped(keys.drop("script"), "_key", max_block)),
         deletions=Blocks(*_capped(deletions, "_key", max_block)),
         zihao=Blocks(*_capped(zihao, "zihao", max_block)),
@@ -184,9 +223,10 @@ def _similarity(
 def _closest(
     found: pl.DataFrame, men: pl.DataFrame, names: pl.DataFrame, keep: int
 ) -> pl.DataFrame:
-    """The `keep` (mid, rid) pairs per mention closest in core, then in full name (which
-    carries the region), ties by rid: a popular 字号 block brings dozens of firms, of
-    which only the nearest can be it or tell a reviewer what it competes with.
+    """The `keep` (mid, rid) pairs per mention closest in core, then a confusable swap
+    (`_swap`) first, then closest in full name (which carries the region), ties by rid:
+    a popular 字号 block brings dozens of firms, of which only the nearest can be it or
+    tell a reviewer what it competes with.
 
     The full-name similarity only decides between pairs tied with the `keep`-th
     closest core, so it is computed for those pairs only."""
@@ -203,7 +243,11 @@ def _closest(
     )
     return (
         by_core.join(by_full, on=["mid", "rid"], how="left")
-        .sort(["mid", "_c", "_f", "rid"], descending=[False, True, True, False], nulls_last=True)
+        .sort(
+            ["mid", "_c", "_swap", "_f", "rid"],
+            descending=[False, True, True, True, False],
+            nulls_last=True,
+        )
         .filter(pl.int_range(pl.len()).over("mid") < keep)
         .select("mid", "rid")
     )
@@ -231,8 +275,10 @@ def generate_candidates(
         index.names.select("rid", "registry_name"), left_on="mention_name", right_on="registry_name"
     ).select("mid", "rid", pl.lit(METHOD_RANK["exact_name"], dtype=pl.Int8).alias("method"))
     men_keys = name_keys(men).select("mid", "script", "_place", "_key")
-    normalized = men_keys.join(index.keys, on="_key").select(
-        "mid", "rid", pl.lit(METHOD_RANK["normalized_name"], dtype=pl.Int8).alias("method")
+    normalized = (
+        men_keys.select("mid", _hashed(pl.col("_key")))
+        .join(index.keys, on="_key")
+        .select("mid", "rid", pl.lit(METHOD_RANK["normalized_name"], dtype=pl.Int8).alias("method"))
     )
     unresolved = men.join(exact.select("mid").unique(), on="mid", how="anti")
     open_keys = men_keys.filter(pl.col("script") == "cjk").join(
@@ -249,12 +295,27 @@ def generate_candidates(
     )
     by_garbled_region = index.garbled.join(cut, "_key")
     by_zihao = index.zihao.join(unresolved, "zihao")
-    blocked = pl.concat(
-        [
-            frame.select(pl.col("mid").cast(_ID), pl.col("rid").cast(_ID))
-            for frame in (by_deletion, by_garbled_region, by_zihao)
-        ]
-    ).unique()
+    no_key_hit = open_keys.join(normalized.select("mid").unique(), on="mid", how="anti")
+    by_swap = confusable_keys(no_key_hit.select("mid", "_key"), index.characters).join(
+        index.keys, on="_key"
+    )
+    blocked = (
+        pl.concat(
+            [
+                frame.select(
+                    pl.col("mid").cast(_ID), pl.col("rid").cast(_ID), pl.lit(swap).alias("_swap")
+                )
+                for frame, swap in (
+                    (by_deletion, False),
+                    (by_garbled_region, False),
+                    (by_zihao, False),
+                    (by_swap, True),
+                )
+            ]
+        )
+        .group_by("mid", "rid")
+        .agg(pl.col("_swap").max())
+    )
     fuzzy = _closest(blocked, men, index.names, max_fuzzy).with_columns(
         pl.lit(METHOD_RANK["fuzzy"], dtype=pl.Int8).alias("method")
     )

@@ -154,7 +154,7 @@ def train_er(
         say(f"{pairs.height:,} training pairs from {training_root.root} as of {day}")
         if pairs_path.exists():
             reviews = read_pairs(pairs_path).filter(pl.col("source").str.starts_with("review"))
-            pairs = pl.concat([pairs, reviews.select(pairs.columns).cast(pairs.schema)])
+            pairs = pl.concat([pairs, _with_columns_of(reviews, pairs, say)])
         write_pairs(pairs, pairs_path)
     for review_root in review_roots:
         day = as_of or _last_landing(review_root)
@@ -184,6 +184,25 @@ def train_er(
         f" -> {model_path}\n  intercept {model.intercept:+.2f}\n{weights}"
     )
     return summary, text
+
+
+def _with_columns_of(
+    reviews: pl.DataFrame, pairs: pl.DataFrame, say: Callable[[str], None]
+) -> pl.DataFrame:
+    """Stored review pairs in the columns of the new `pairs`. A feature added since they
+    were stored is unknown for them (null: its catch-all level); re-add their data
+    root with --review-root to compute it."""
+    missing = [c for c in pairs.columns if c not in reviews.columns]
+    if missing and reviews.height:
+        say(
+            f"{reviews.height:,} stored review pairs predate {', '.join(missing)}: kept with"
+            " those unknown; re-add their data roots with --review-root to compute them"
+        )
+    return (
+        reviews.with_columns(pl.lit(None).alias(c) for c in missing)
+        .select(pairs.columns)
+        .cast(pairs.schema)
+    )
 
 
 def _last_landing(root: DataRoot) -> date:

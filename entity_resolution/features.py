@@ -16,13 +16,24 @@ import numpy as np
 import polars as pl
 from rapidfuzz import distance, process
 
+from entity_resolution.confusables import SUBSTITUTION_SCHEMA, substitution_kinds
 from entity_resolution.places import leading_regions
 
 # Names whose best similarity is within this of a candidate's count as its rivals.
 RIVAL_BAND = 0.03
 RIVAL_TOP = 5
+# How much closer the name exactly as written is than the same words in another order.
+EXACT_LEAD = 0.1
 # Smoothing of the IPC–industry lift, in pseudo-observations.
 LIFT_PRIOR = 10.0
+# Mention and registry parses compared for the 字号+industry key: either parse of
+# either name may be the right one (海宁华泰… vs 华泰…).
+CORE_PAIRINGS = (
+    ("m_core", "r_core"),
+    ("m_core", "r_core_strict"),
+    ("m_core_strict", "r_core"),
+    ("m_core_strict", "r_core_strict"),
+)
 
 
 def _pairwise(scorer: Any, left: pl.Series, right: pl.Series, dtype: type) -> np.ndarray:
@@ -118,6 +129,7 @@ def name_features(
     """
     parsed_cols = [
         "clean",
+        "ordered",
         "form",
         "branch",
         "region",
@@ -151,20 +163,25 @@ def name_features(
         pl.col("r_core") != pl.col("r_core_strict")
     )
     core = [_edits(pairs, "m_core", "r_core")] + [
-        _edits(pairs, m, r, two_parses)
-        for m, r in (
-            ("m_core", "r_core_strict"),
-            ("m_core_strict", "r_core"),
-            ("m_core_strict", "r_core_strict"),
-        )
+        _edits(pairs, m, r, two_parses) for m, r in CORE_PAIRINGS[1:]
     ]
+    # The region in brackets or in front: 恒信(浙江)泵业… and 浙江恒信泵业… are the same
+    # words; only names with a bracketed region can differ in order.
+    reordered = (pl.col("m_ordered") != pl.col("m_clean")) | (
+        pl.col("r_ordered") != pl.col("r_clean")
+    )
     pairs = pairs.with_columns(
         _edits(pairs, "m_clean", "r_clean").alias("full_edits"),
+        _edits(pairs, "m_ordered", "r_ordered", reordered).alias("_ordered_edits"),
         pairs.select(pl.min_horizontal(core)).to_series().alias("core_edits"),
         _edits(pairs, "m_zihao", "r_zihao").alias("zihao_edits"),
         _edits(pairs, "m_industry", "r_industry").alias("industry_edits"),
     ).with_columns(
-        _similarity(pl.col("full_edits"), "m_clean", "r_clean").alias("sim_full"),
+        pl.col("_ordered_edits").fill_null(pl.col("full_edits")).alias("ordered_edits"),
+        pl.max_horizontal(
+            _similarity(pl.col("full_edits"), "m_clean", "r_clean"),
+            _similarity(pl.col("_ordered_edits"), "m_ordered", "r_ordered"),
+        ).alias("sim_full"),
         _similarity(pl.col("core_edits"), "m_core", "r_core").alias("sim_core"),
         _similarity(pl.col("zihao_edits"), "m_zihao", "r_zihao").alias("sim_zihao"),
     )
@@ -186,10 +203,42 @@ def name_features(
             "branch_same"
         ),
     )
-    pairs = _with_name_region(pairs)
+    pairs = _with_name_region(_with_substitution(pairs.drop("_ordered_edits")))
     return _with_rivals(pairs).drop(
         [f"m_{c}" for c in parsed_cols] + [f"r_{c}" for c in parsed_cols if c != "clean"]
     )
+
+
+def _with_substitution(pairs: pl.DataFrame) -> pl.DataFrame:
+    """substitution: for cores one character apart by a swap (same length), whether the
+    swapped character sounds the same, looks alike or neither (confusables.py); null
+    for other pairs. The first parse pairing with a single swap counts."""
+    indexed = pairs.with_row_index("_row")
+    one_off = indexed.filter(pl.col("core_edits") == 1)
+    swaps = []
+    for rank, (left, right) in enumerate(CORE_PAIRINGS):
+        same_length = pl.col(left).str.len_chars() == pl.col(right).str.len_chars()
+        chars = (
+            one_off.filter(same_length & (pl.col(left) != pl.col(right)))
+            .select(
+                "_row",
+                pl.col(left).str.split("").alias("char"),
+                pl.col(right).str.split("").alias("variant"),
+            )
+            .explode("char", "variant")
+            .filter(pl.col("char") != pl.col("variant"))
+        )
+        single = chars.filter(pl.len().over("_row") == 1)
+        swaps.append(single.with_columns(pl.lit(rank).alias("_rank")))
+    first = (
+        pl.concat(swaps)
+        .sort("_row", "_rank")
+        .unique("_row", keep="first", maintain_order=True)
+        .cast({"char": pl.String, "variant": pl.String})
+    )
+    kinds = substitution_kinds(first) if first.height else pl.DataFrame(schema=SUBSTITUTION_SCHEMA)
+    swapped = first.join(kinds, on=["char", "variant"]).select("_row", "substitution")
+    return indexed.join(swapped, on="_row", how="left", maintain_order="left").drop("_row")
 
 
 def _with_name_region(pairs: pl.DataFrame) -> pl.DataFrame:
@@ -227,15 +276,24 @@ def _with_name_region(pairs: pl.DataFrame) -> pl.DataFrame:
 def _with_rivals(pairs: pl.DataFrame) -> pl.DataFrame:
     """rivals: other candidate enterprises of the same name whose best name similarity
     (mean of full-name and core similarity: the region and form count, but less than
-    the 字号) is within RIVAL_BAND of this one's (counted among the top RIVAL_TOP, enough for
-    the levels the model uses); margin: this one's best minus the best other's.
+    the 字号; the name exactly as written counts EXACT_LEAD more, so that 嘉兴利华生物…
+    is no rival of the firm named 利华(嘉兴)生物…) is within RIVAL_BAND of this one's
+    (counted among the top RIVAL_TOP, enough for the levels the model uses); margin:
+    this one's best minus the best other's.
 
     Below the top RIVAL_TOP, an enterprise behind the leader counts RIVAL_TOP rivals and
     its margin is taken against the leader. Ties at the cut are broken by credit code,
     never by the order rows arrived in."""
     best = (
         pairs.group_by("mention_name", "credit_code")
-        .agg(((pl.col("sim_full") + pl.col("sim_core")) / 2).max().alias("_best"))
+        .agg(
+            (
+                (pl.col("sim_full") + pl.col("sim_core")) / 2
+                + pl.when(pl.col("full_edits") == 0).then(EXACT_LEAD).otherwise(0.0)
+            )
+            .max()
+            .alias("_best")
+        )
         .sort(["mention_name", "_best", "credit_code"], descending=[False, True, False])
     )
     # Sorted by name, best first: the other top candidates of a row are its neighbours,

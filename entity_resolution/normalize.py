@@ -6,7 +6,9 @@ t2s), a branch suffix (…公司杭州分公司) marks a branch and is cut, a
 parenthesized region (科亿(浙江)智能…) is pulled out, the longest legal form is
 cut from the end, a leading region is peeled with the GB/T 2260 dictionary,
 and industry words are cut from the end. What remains is the 字号 key; 字号 +
-industry is the normalized name (`core`). A bare county short form opening a
+industry is the normalized name (`core`). `clean` is the whole name as
+written, `ordered` the same with a bracketed region moved to the front
+(科亿国际(浙江)智能… → 浙江科亿国际智能…). A bare county short form opening a
 name (海宁华泰…) is a region by the 2021 rules but also an everyday 字号
 (瑞安国际…, 兴安…): `core_strict` keeps any bare short form below province level,
 and candidates are looked up under both.
@@ -26,6 +28,7 @@ from entity_resolution.vocabulary import LegalForm, alternation, vocabulary
 PARSED_SCHEMA = {
     "name": pl.String,
     "clean": pl.String,
+    "ordered": pl.String,
     "script": pl.String,
     "branch": pl.Boolean,
     "form": pl.String,
@@ -131,6 +134,11 @@ def _parse_cjk(text: pl.Series) -> pl.DataFrame:
             .alias("paren_region"),
         ).drop("_before", "_inside", "_after", "_whole_place")
     frame = frame.with_columns(pl.col("_body").str.replace_all(r"[()]", ""))
+    # 恒信(浙江)泵业… written for 浙江恒信泵业… must not look closer to 恒信(宁波)泵业….
+    branch_tail = pl.col("clean").str.slice(pl.col("_parent").str.len_chars()).fill_null("")
+    frame = frame.with_columns(
+        (pl.col("paren_region") + pl.col("_body") + branch_tail).alias("_in_order")
+    )
     form_surface = pl.col("_body").str.extract("(" + alternation(list(form_of)) + ")$", 1)
     frame = frame.with_columns(form_surface.alias("_form")).with_columns(
         pl.col("_body")
@@ -167,8 +175,11 @@ def _parse_cjk(text: pl.Series) -> pl.DataFrame:
     )
     strict_named = without_industry(strict["rest"])
     core_strict = core.clone().scatter(peeled, strict_named["zihao"] + strict_named["industry"])
+    # One written order for the full name: 恒信(浙江)泵业… and 浙江恒信泵业… are the same
+    # name, and a bracketed region must not make the other firms of that 字号 look closer.
     return frame.select(
         "clean",
+        pl.coalesce("_in_order", "clean").alias("ordered"),
         pl.lit("cjk").alias("script"),
         "branch",
         "form",
@@ -220,6 +231,7 @@ def _parse_latin(text: pl.Series) -> pl.DataFrame:
     ).rename({"_cut": "industry"})
     return frame.select(
         "clean",
+        pl.col("clean").alias("ordered"),
         pl.lit("latin").alias("script"),
         pl.lit(False).alias("branch"),
         "form",

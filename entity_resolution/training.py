@@ -52,6 +52,7 @@ FEATURE_TYPES: dict[str, pl.DataType] = {
     "ipc_lift": pl.Float64(),
     "margin": pl.Float64(),
     "full_edits": pl.Int32(),
+    "ordered_edits": pl.Int32(),
     "core_edits": pl.Int32(),
     "zihao_edits": pl.Int32(),
     "industry_edits": pl.Int32(),

@@ -124,15 +124,60 @@ def test_candidates(mention: str, expected: dict[str, str]) -> None:
 
 
 def test_oversized_blocks_are_skipped() -> None:
-    parsed = parse_names(pl.Series(["嘉兴化泰汽车零部件有限公司"]))
-    assert (
-        generate_candidates(parsed, index_registry(_registry(), ENTERPRISES, max_block=1)).height
-        == 1
+    # 利 for 华: neither sounds nor looks alike, so only the deletion block finds it.
+    parsed = parse_names(pl.Series(["嘉兴利泰汽车零部件有限公司"]))
+
+    def found(max_block: int) -> set[str]:
+        index = index_registry(_registry(), ENTERPRISES, max_block=max_block)
+        return set(generate_candidates(parsed, index)["credit_code"])
+
+    assert found(2) == {"C1", "C2"}
+    # Both in one block of two: too big for 1, but C1 lies in the mention's prefecture.
+    assert found(1) == {"C1"}
+    assert found(0) == set()
+
+
+def test_confusable_swaps_find_what_oversized_blocks_lose() -> None:
+    """化 sounds like 华, 桓 looks like 恒: an exact key with that character swapped back
+    finds the firm even when every deletion block is too big to use."""
+    index = index_registry(_registry(), ENTERPRISES, max_block=0)
+    for mention, code in (("嘉兴化泰汽车零部件有限公司", "C1"), ("海宁桓信光电科技有限公司", "C3")):
+        found = generate_candidates(parse_names(pl.Series([mention])), index)
+        assert code in set(found["credit_code"]), mention
+        assert set(found["method"]) == {"fuzzy"}
+
+
+def test_substitution_feature() -> None:
+    parsed = parse_names(
+        pl.Series(
+            ["嘉兴化泰汽车零部件有限公司", "海宁桓信光电科技有限公司", "海宁利信光电科技有限公司"]
+        )
     )
-    assert (
-        generate_candidates(parsed, index_registry(_registry(), ENTERPRISES, max_block=0)).height
-        == 0
+    registry = _registry()
+    candidates = generate_candidates(parsed, index_registry(registry, ENTERPRISES))
+    pairs = name_features(candidates, parsed, registry, ENTERPRISES)
+    kind = {
+        (r["mention_name"], r["credit_code"]): r["substitution"]
+        for r in pairs.filter(pl.col("name_type") == "current").iter_rows(named=True)
+    }
+    assert kind[("嘉兴化泰汽车零部件有限公司", "C1")] == "sound"
+    assert kind[("海宁桓信光电科技有限公司", "C3")] == "shape"
+    assert kind[("海宁利信光电科技有限公司", "C3")] == "other"
+
+
+def test_bracketed_region_reads_as_the_same_name() -> None:
+    """华泰(嘉兴)… is C1's name with the region in brackets: `reordered`, the closest."""
+    parsed = parse_names(pl.Series(["华泰（嘉兴）汽车零部件有限公司"]))
+    registry = _registry()
+    candidates = generate_candidates(parsed, index_registry(registry, ENTERPRISES))
+    pairs = name_features(candidates, parsed, registry, ENTERPRISES).filter(
+        pl.col("name_type") == "current"
     )
+    by_code = {r["credit_code"]: r for r in pairs.iter_rows(named=True)}
+    assert by_code["C1"]["full_edits"] > 0
+    assert by_code["C1"]["ordered_edits"] == 0
+    assert by_code["C2"]["ordered_edits"] == 2
+    assert by_code["C1"]["margin"] > 0
 
 
 def test_name_features() -> None:
