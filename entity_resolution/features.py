@@ -330,6 +330,8 @@ def _with_rivals(pairs: pl.DataFrame) -> pl.DataFrame:
         .then(b - below(1))
         .when(in_top | (b < lead))
         .then(b - lead)
+        # 1 − 0.9 must read as 0.1, not 0.0999…: the margin levels cut at round numbers.
+        .round(6)
         .alias("margin"),
     )
     return pairs.join(stats, on=["mention_name", "credit_code"], how="left")
