@@ -154,7 +154,7 @@ def train_er(
         say(f"{pairs.height:,} training pairs from {training_root.root} as of {day}")
         if pairs_path.exists():
             reviews = read_pairs(pairs_path).filter(pl.col("source").str.starts_with("review"))
-            pairs = pl.concat([pairs, _with_columns_of(reviews, pairs, say)])
+            pairs = pl.concat([pairs, align_review_pairs(reviews, pairs, say)])
         write_pairs(pairs, pairs_path)
     for review_root in review_roots:
         day = as_of or _last_landing(review_root)
@@ -186,7 +186,7 @@ def train_er(
     return summary, text
 
 
-def _with_columns_of(
+def align_review_pairs(
     reviews: pl.DataFrame, pairs: pl.DataFrame, say: Callable[[str], None]
 ) -> pl.DataFrame:
     """Stored review pairs in the columns of the new `pairs`. A feature added since they

@@ -10,7 +10,12 @@ import polars as pl
 import pytest
 
 from assets.resolve import resolve_assets
-from entity_resolution.cli_commands import TrainingDataError, eval_er, training_pairs_from_root
+from entity_resolution.cli_commands import (
+    TrainingDataError,
+    align_review_pairs,
+    eval_er,
+    training_pairs_from_root,
+)
 from entity_resolution.model import MODEL_JSON, TRAINING_PAIRS, MatchModel, load_model
 from entity_resolution.training import (
     TrainingConfig,
@@ -153,3 +158,17 @@ def test_assets_are_wired_as_the_architecture_says() -> None:
 def test_model_file_round_trips() -> None:
     text = MODEL_JSON.read_text(encoding="utf-8")
     assert MatchModel.from_json(text).to_json() == text
+
+
+def test_stored_review_pairs_survive_a_new_feature() -> None:
+    """Reviewer pairs stored before a comparison was added stay, the new feature unknown."""
+    pairs = read_pairs(TRAINING_PAIRS).head(3)
+    stored = pairs.head(2).with_columns(pl.lit("review decisions x").alias("source"))
+    older = stored.drop("substitution")
+    said: list[str] = []
+    kept = align_review_pairs(older, pairs, said.append)
+    assert kept.columns == pairs.columns and kept.height == 2
+    assert kept["substitution"].null_count() == 2
+    assert kept.drop("substitution").equals(stored.drop("substitution"))
+    assert said and "substitution" in said[0] and "--review-root" in said[0]
+    assert align_review_pairs(stored.clear(), pairs, said.append).height == 0
