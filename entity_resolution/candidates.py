@@ -57,6 +57,12 @@ def _hashed(key: pl.Expr) -> pl.Expr:
     return key.hash(KEY_HASH_SEED)
 
 
+def _spliced(insert: pl.Expr) -> pl.Expr:
+    """`_key` with its character at `_pos` replaced by `insert` ("" deletes it)."""
+    key, pos = pl.col("_key"), pl.col("_pos")
+    return key.str.slice(0, pos) + insert + key.str.slice(pos + 1)
+
+
 def deletion_keys(frame: pl.DataFrame) -> pl.DataFrame:
     """`frame` (with `_key`) with one row per key: the key and each 1-character deletion of
     it, as a 64-bit hash (`_key` UInt64).
@@ -72,10 +78,7 @@ def deletion_keys(frame: pl.DataFrame) -> pl.DataFrame:
         .with_columns(
             pl.when(pl.col("_pos") < 0)
             .then(pl.col("_key"))
-            .otherwise(
-                pl.col("_key").str.slice(0, pl.col("_pos"))
-                + pl.col("_key").str.slice(pl.col("_pos") + 1)
-            )
+            .otherwise(_spliced(pl.lit("")))
             .pipe(_hashed)
             .alias("_key")
         )
@@ -96,15 +99,7 @@ def confusable_keys(frame: pl.DataFrame, inventory: pl.Series) -> pl.DataFrame:
     swaps = variants(spots["char"].unique().to_list(), inventory.to_list())
     return (
         spots.join(swaps, on="char")
-        .with_columns(
-            (
-                pl.col("_key").str.slice(0, pl.col("_pos"))
-                + pl.col("variant")
-                + pl.col("_key").str.slice(pl.col("_pos") + 1)
-            )
-            .pipe(_hashed)
-            .alias("_key")
-        )
+        .with_columns(_spliced(pl.col("variant")).pipe(_hashed).alias("_key"))
         .drop("_pos", "char", "variant")
     )
 

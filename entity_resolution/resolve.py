@@ -229,6 +229,20 @@ def _link_chunk(
     return linked, best.select("mention_key", "credit_code", "method")
 
 
+def _unmatched(mentions: pl.DataFrame, explanation: pl.Expr) -> pl.DataFrame:
+    """RESULT_COLUMNS rows of `mentions` the model left unmatched without a candidate."""
+    return mentions.select(
+        "mention_key",
+        pl.lit(None, dtype=pl.String).alias("credit_code"),
+        pl.lit(0.0).alias("match_probability"),
+        pl.lit("none").alias("method"),
+        pl.lit("unmatched").alias("decision"),
+        explanation.alias("explanation"),
+        pl.lit(None, dtype=pl.List(CANDIDATE_STRUCT)).alias("top_candidates"),
+        pl.lit("model").alias("decided_by"),
+    ).cast(RESULT_COLUMNS)  # type: ignore[arg-type]
+
+
 def _name_chunks(mentions: pl.DataFrame, chunk_names: int) -> Iterator[pl.DataFrame]:
     """The mentions that have a name, in parts of at most `chunk_names` distinct names
     (all mentions of a name in one part), cut by name range and made one at a time."""
@@ -264,21 +278,13 @@ def link_mentions(
         # Only reviewed mentions need their candidates (the method a reviewer's pick had).
         found.append(chunk_best.join(reviewed, on="mention_key", how="semi"))
     result = pl.concat(linked)
-    no_candidate = (
-        mentions.select("mention_key")
-        .join(result.select("mention_key"), on="mention_key", how="anti")
-        .select(
-            "mention_key",
-            pl.lit(None, dtype=pl.String).alias("credit_code"),
-            pl.lit(0.0).alias("match_probability"),
-            pl.lit("none").alias("method"),
-            pl.lit("unmatched").alias("decision"),
-            pl.lit("no match: no registry enterprise has a similar name").alias("explanation"),
-            pl.lit(None, dtype=pl.List(CANDIDATE_STRUCT)).alias("top_candidates"),
-            pl.lit("model").alias("decided_by"),
-        )
+    no_candidate = _unmatched(
+        mentions.select("mention_key").join(
+            result.select("mention_key"), on="mention_key", how="anti"
+        ),
+        pl.lit("no match: no registry enterprise has a similar name"),
     )
-    result = pl.concat([result, no_candidate.cast(RESULT_COLUMNS)])  # type: ignore[arg-type]
+    result = pl.concat([result, no_candidate])
     return apply_decisions(result, pl.concat(found), registry.enterprises, decisions)
 
 
@@ -339,24 +345,11 @@ def resolve_applicants(
     del mentions
     linked = link_mentions(lookup, registry, model, decisions, chunk_names)
     del lookup
-    not_looked_up = rows.filter(~looked_up).select(
-        "mention_key",
-        pl.lit(None, dtype=pl.String).alias("credit_code"),
-        pl.lit(0.0).alias("match_probability"),
-        pl.lit("none").alias("method"),
-        pl.lit("unmatched").alias("decision"),
-        (pl.col("applicant_kind") + ": not a registry enterprise, not looked up").alias(
-            "explanation"
-        ),
-        pl.lit(None, dtype=pl.List(CANDIDATE_STRUCT)).alias("top_candidates"),
-        pl.lit("model").alias("decided_by"),
+    not_looked_up = _unmatched(
+        rows.filter(~looked_up),
+        pl.col("applicant_kind") + ": not a registry enterprise, not looked up",
     )
-    outside = apply_decisions(
-        not_looked_up.cast(RESULT_COLUMNS),  # type: ignore[arg-type]
-        None,
-        registry.enterprises,
-        decisions,
-    )
+    outside = apply_decisions(not_looked_up, None, registry.enterprises, decisions)
     links = pl.concat([linked, outside])
     # `rows` is in key order and the join keeps it: no sort of the wide result.
     return (
