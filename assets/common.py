@@ -7,8 +7,8 @@ from datetime import date
 import dagster as dg
 import polars as pl
 
-from storage.lake import read_partition
-from storage.paths import DataRoot
+from capscore.storage.lake import read_partition
+from capscore.storage.paths import DataRoot
 
 
 def markdown_table(frame: pl.DataFrame) -> dg.MetadataValue:

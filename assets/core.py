@@ -7,13 +7,13 @@ import dagster as dg
 import polars as pl
 
 from assets.common import as_of_partition, markdown_table, required_partition
-from core.enterprise import enterprise_state
-from core.patent import patent_state
-from core.raw_schemas import RAW_PATENTS, RAW_RD_RECORDS, RAW_REGISTRY, RD_LINKS
-from core.rd_filing import rd_filing_state
-from pipelines.partitions import daily_partitions, partition_dates, single_run_backfill
-from pipelines.resources import CapscoreResource
-from storage.lake import scan_landed_by, write_table
+from assets.partitions import daily_partitions, partition_dates, single_run_backfill
+from assets.resources import CapscoreResource
+from capscore.core.enterprise import enterprise_state
+from capscore.core.patent import patent_state
+from capscore.core.raw_schemas import RAW_PATENTS, RAW_RD_RECORDS, RAW_REGISTRY, RD_LINKS
+from capscore.core.rd_filing import rd_filing_state
+from capscore.storage.lake import scan_landed_by, write_table
 
 GROUP = "core"
 

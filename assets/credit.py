@@ -6,13 +6,13 @@ import dagster as dg
 import polars as pl
 
 from assets.common import as_of_partition, markdown_table, required_partition
-from credit.ip_value import enterprise_ip_values, patent_values
-from credit.limits import credit_limits
-from credit.manifest import MANIFEST_NAME, verify_partition, write_manifest
-from pipelines.partitions import daily_partitions, partition_dates, single_run_backfill
-from pipelines.resources import CapscoreResource
+from assets.partitions import daily_partitions, partition_dates, single_run_backfill
+from assets.resources import CapscoreResource
+from capscore.credit.ip_value import enterprise_ip_values, patent_values
+from capscore.credit.limits import credit_limits
+from capscore.credit.manifest import MANIFEST_NAME, verify_partition, write_manifest
+from capscore.storage.lake import write_table
 from scoring_models.policy_config import PRODUCTS, load_credit_policy
-from storage.lake import write_table
 
 GROUP = "credit"
 

@@ -20,16 +20,16 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
+from assets.partitions import daily_partitions, partition_dates, single_run_backfill
+from assets.resources import CapscoreResource
+from capscore.storage.lake import read_partition, write_table
+from capscore.storage.paths import DataRoot
 from data_contracts.contract import SOURCES, load_contract
 from data_contracts.gx_suite import LANDING_DATE, run_suite
 from data_contracts.ingest import IngestResult, ingest_partition
 from data_contracts.reconcile import reconcile
 from data_contracts.schemas import AUDIT_SCHEMA, QUARANTINE_SCHEMA, raw_schema
 from data_contracts.summary import files_table, gx_table, markdown_table, top_reasons
-from pipelines.partitions import daily_partitions, partition_dates, single_run_backfill
-from pipelines.resources import CapscoreResource
-from storage.lake import read_partition, write_table
-from storage.paths import DataRoot
 
 GROUP = "ingest"
 

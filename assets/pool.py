@@ -8,12 +8,12 @@ import dagster as dg
 import polars as pl
 
 from assets.common import as_of_partition, markdown_table, required_partition
-from pipelines.partitions import daily_partitions, partition_dates, single_run_backfill
-from pipelines.resources import CapscoreResource
-from pool.cultivation import cultivation_pool
-from pool.transitions import CHANGES, tier_transitions
+from assets.partitions import daily_partitions, partition_dates, single_run_backfill
+from assets.resources import CapscoreResource
+from capscore.pool.cultivation import cultivation_pool
+from capscore.pool.transitions import CHANGES, tier_transitions
+from capscore.storage.lake import read_partition, write_table
 from scoring_models.policy_config import GRADES, STAGES, load_pool_policy
-from storage.lake import read_partition, write_table
 
 GROUP = "pool"
 POOL_KEY = dg.AssetKey(["pool", "cultivation_pool"])

@@ -13,11 +13,11 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-import reference_data
-from pipelines.partitions import daily_partitions, partition_dates, single_run_backfill
-from pipelines.resources import CapscoreResource
-from reports.pool_report import PoolReportInputs, render_pool_report, summarize
-from storage.paths import DataRoot
+from assets.partitions import daily_partitions, partition_dates, single_run_backfill
+from assets.resources import CapscoreResource
+from capscore import reference_data
+from capscore.reports.pool_report import PoolReportInputs, render_pool_report, summarize
+from capscore.storage.paths import DataRoot
 
 # Movers compare with the latest as-of date at least this far back (else the earliest one).
 MOVERS_LOOKBACK_DAYS = 30

@@ -11,8 +11,10 @@ import dagster as dg
 import polars as pl
 
 from assets.common import as_of_partition, markdown_table
-from entity_resolution.evaluation import evaluate_links, summary_rows
-from entity_resolution.lake_io import (
+from assets.partitions import daily_partitions, partition_dates, single_run_backfill
+from assets.resources import CapscoreResource
+from capscore.entity_resolution.evaluation import evaluate_links, summary_rows
+from capscore.entity_resolution.lake_io import (
     patents_as_of,
     raw_rd_landed_by,
     rd_as_of,
@@ -21,12 +23,15 @@ from entity_resolution.lake_io import (
     registry_as_of,
     review_links,
 )
-from entity_resolution.model import load_model
-from entity_resolution.resolve import prepare_registry, resolve_applicants, resolve_rd, review_queue
-from pipelines.partitions import daily_partitions, partition_dates, single_run_backfill
-from pipelines.resources import CapscoreResource
-from storage.lake import write_table
-from storage.paths import DataRoot
+from capscore.entity_resolution.model import load_model
+from capscore.entity_resolution.resolve import (
+    prepare_registry,
+    resolve_applicants,
+    resolve_rd,
+    review_queue,
+)
+from capscore.storage.lake import write_table
+from capscore.storage.paths import DataRoot
 
 GROUP = "er"
 

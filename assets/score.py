@@ -10,17 +10,17 @@ import dagster as dg
 import polars as pl
 
 from assets.common import as_of_partition, markdown_table, required_partition
-from indicators.enterprise import enterprise_indicators
-from indicators.inputs import APPLICANT_LINK, ENTERPRISE, PATENT, RD_FILING, conform
-from indicators.patent_quality import patent_quality
-from pipelines.partitions import daily_partitions, partition_dates, single_run_backfill
-from pipelines.resources import CapscoreResource
+from assets.partitions import daily_partitions, partition_dates, single_run_backfill
+from assets.resources import CapscoreResource
+from capscore.indicators.enterprise import enterprise_indicators
+from capscore.indicators.inputs import APPLICANT_LINK, ENTERPRISE, PATENT, RD_FILING, conform
+from capscore.indicators.patent_quality import patent_quality
+from capscore.scoring.scores import enterprise_scores, score_indicators
+from capscore.scoring.summary import indicator_summary, score_distribution, stage_counts
+from capscore.scoring.weights import weight_comparison
+from capscore.storage.lake import write_table
+from capscore.storage.paths import DataRoot
 from scoring_models.config import ScoringModel, load_scoring_model
-from scoring_models.scores import enterprise_scores, score_indicators
-from scoring_models.summary import indicator_summary, score_distribution, stage_counts
-from scoring_models.weights import weight_comparison
-from storage.lake import write_table
-from storage.paths import DataRoot
 
 GROUP = "scoring"
 CORE_PATENT = dg.AssetKey(["core", "patent"])

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.partitions import daily_partitions, single_run_backfill
-from pipelines.resources import CapscoreResource
-from warehouse.publish import publish_warehouse
+from assets.partitions import daily_partitions, single_run_backfill
+from assets.resources import CapscoreResource
+from capscore.warehouse.publish import publish_warehouse
 
 UPSTREAM = [
     dg.AssetKey(key)

@@ -29,14 +29,18 @@ from typing import Any
 
 import polars as pl
 
-from entity_resolution.evaluation import applicant_truth, pairwise
-from entity_resolution.features import address_region_codes
-from entity_resolution.kinds import CANDIDATE_KINDS, classify_kinds
-from entity_resolution.lake_io import core_from_raw, last_landing_date, read_truth
-from entity_resolution.model import load_model
-from entity_resolution.normalize import parse_names
-from entity_resolution.resolve import applicant_mentions, prepare_registry, resolve_applicants
-from storage.paths import DataRoot
+from capscore.entity_resolution.evaluation import applicant_truth, pairwise
+from capscore.entity_resolution.features import address_region_codes
+from capscore.entity_resolution.kinds import CANDIDATE_KINDS, classify_kinds
+from capscore.entity_resolution.lake_io import core_from_raw, last_landing_date, read_truth
+from capscore.entity_resolution.model import load_model
+from capscore.entity_resolution.normalize import parse_names
+from capscore.entity_resolution.resolve import (
+    applicant_mentions,
+    prepare_registry,
+    resolve_applicants,
+)
+from capscore.storage.paths import DataRoot
 
 SPLINK_SEED_PAIRS = 2_000_000
 

@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.stage import STAGE_GROUPS
+from capscore.storage.paths import DataRoot
 from pipelines.run_plan import landing_files
-from storage.paths import DataRoot
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -6,7 +6,7 @@ import argparse
 from datetime import date
 from pathlib import Path
 
-from storage.paths import DataRoot
+from capscore.storage.paths import DataRoot
 
 STAGE_GROUPS = {
     "ingest": ("capscore_ingest", None),
@@ -29,7 +29,7 @@ def main() -> None:
     args = parser.parse_args()
     root = DataRoot.resolve(args.data_root)
     if args.stage == "generate":
-        from sample_data.generate import generate
+        from capscore.sample_data.generate import generate
 
         generate(Path(root.root), args.enterprises, args.seed, dirty=False, progress=print)
         return

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from landing.rows import ColumnHints
+from capscore.landing.rows import ColumnHints
 
 CONTRACT_DIR = Path(__file__).parent
 SOURCES = ("registry", "patents", "rd_records")

@@ -14,6 +14,10 @@ from datetime import UTC, date, datetime
 
 import polars as pl
 
+from capscore.landing.columns import conform_columns
+from capscore.landing.discover import partition_files
+from capscore.landing.read import LandingFile, read_landing_file
+from capscore.storage.paths import DataRoot
 from data_contracts.contract import Contract, load_contract
 from data_contracts.quarantine import (
     duplicate_rows,
@@ -25,10 +29,6 @@ from data_contracts.quarantine import (
 )
 from data_contracts.rules import check_rows, typed_rows
 from data_contracts.schemas import AUDIT_SCHEMA, FILE, QUARANTINE_SCHEMA, raw_schema_of
-from landing.columns import conform_columns
-from landing.discover import partition_files
-from landing.read import LandingFile, read_landing_file
-from storage.paths import DataRoot
 
 
 @dataclass(frozen=True)

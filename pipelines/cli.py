@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from storage.paths import DataRoot
+from capscore.storage.paths import DataRoot
 
 
 def say(message: str) -> None:
@@ -28,7 +28,7 @@ def _root(args: argparse.Namespace) -> DataRoot:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from sample_data.generate import generate
+    from capscore.sample_data.generate import generate
 
     root = _root(args)
     started = time.perf_counter()
@@ -116,7 +116,7 @@ capscore outputs under {root.root}
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from warehouse.query import format_result, run_query
+    from capscore.warehouse.query import format_result, run_query
 
     root = _root(args)
     frame = run_query(root, args.sql)
@@ -137,7 +137,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_er(args: argparse.Namespace) -> int:
-    from entity_resolution.cli_commands import eval_er
+    from capscore.entity_resolution.cli_commands import eval_er
 
     _, text = eval_er(_root(args), args.as_of)
     sys.stdout.write(text + "\n")
@@ -145,7 +145,7 @@ def cmd_eval_er(args: argparse.Namespace) -> int:
 
 
 def cmd_train_er(args: argparse.Namespace) -> int:
-    from entity_resolution.cli_commands import train_er
+    from capscore.entity_resolution.cli_commands import train_er
 
     training = DataRoot.resolve(args.training_root) if args.training_root else None
     reviews = tuple(DataRoot.resolve(r) for r in args.review_root)

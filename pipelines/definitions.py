@@ -5,9 +5,9 @@ from __future__ import annotations
 import dagster as dg
 
 import assets
+from assets.resources import default_resources
 from pipelines.alerts import alert_sensors
 from pipelines.jobs import as_of_job, daily_job, ingest_job
-from pipelines.resources import default_resources
 from pipelines.schedules import nightly_schedule
 from pipelines.sensors import landing_sensor
 

@@ -7,10 +7,10 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from pool.explain import explain_pool_and_credit
-from scoring_models.explain import ExplainError, explain_scores
-from storage.paths import DataRoot
-from warehouse.query import connect_read_only
+from capscore.pool.explain import explain_pool_and_credit
+from capscore.scoring.score_memo import ExplainError, explain_scores
+from capscore.storage.paths import DataRoot
+from capscore.warehouse.query import connect_read_only
 
 
 def _rows(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.partitions import daily_partitions
+from assets.partitions import daily_partitions
 
 INGEST_GROUP = "ingest"
 

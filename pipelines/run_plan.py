@@ -16,8 +16,8 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from storage.lake import list_partitions, scan_table
-from storage.paths import SOURCES, DataRoot
+from capscore.storage.lake import list_partitions, scan_table
+from capscore.storage.paths import SOURCES, DataRoot
 
 DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # The last as-of stage before publishing: a written partition means the date was built.

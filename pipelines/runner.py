@@ -12,7 +12,7 @@ from datetime import date
 
 import dagster as dg
 
-from storage.paths import DATA_ROOT_ENV, DataRoot
+from capscore.storage.paths import DATA_ROOT_ENV, DataRoot
 
 DAGSTER_YAML = """\
 # Written by capscore for a local data root. For production, point run, event

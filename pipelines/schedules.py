@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from assets.partitions import TIMEZONE
 from pipelines.jobs import daily_job
-from pipelines.partitions import TIMEZONE
 
 CRON_ENV = "CAPSCORE_NIGHTLY_CRON"
 TIMEZONE_ENV = "CAPSCORE_TIMEZONE"

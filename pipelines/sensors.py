@@ -49,12 +49,12 @@ from datetime import UTC, date, datetime
 import dagster as dg
 import polars as pl
 
+from assets.partitions import daily_partitions
+from assets.resources import CapscoreResource
+from capscore.storage.lake import scan_table
+from capscore.storage.paths import SOURCES, DataRoot
 from pipelines.jobs import daily_job
-from pipelines.partitions import daily_partitions
-from pipelines.resources import CapscoreResource
 from pipelines.run_plan import built_as_of_dates
-from storage.lake import scan_table
-from storage.paths import SOURCES, DataRoot
 
 SENSOR_NAME = "capscore_landing_sensor"
 SETTLE_ENV = "CAPSCORE_LANDING_SETTLE_SECONDS"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from indicators.catalog import KNOWN_INDICATORS, TRANSFORMS, UNITS
+from scoring_models.catalog import KNOWN_INDICATORS, TRANSFORMS, UNITS
 from scoring_models.versioning import LOCK_FILE, load_versioned_yaml
 
 DEFAULT_MODEL = Path(__file__).with_name("scoring_v1.yaml")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from capscore.storage.paths import DataRoot
 from pipelines.cli import main as capscore
-from storage.paths import DataRoot
 
 ENTERPRISES = 300
 SEED = 11

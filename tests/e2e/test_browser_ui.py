@@ -32,9 +32,9 @@ from typing import Any
 
 import pytest
 
-from pipelines.partitions import daily_partitions
+from assets.partitions import daily_partitions
+from capscore.storage.paths import DataRoot
 from pipelines.runner import DAGSTER_YAML
-from storage.paths import DataRoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -140,7 +140,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     _require_chromium()
-    from sample_data.generate import generate
+    from capscore.sample_data.generate import generate
 
     root = DataRoot.resolve(tmp_path_factory.mktemp("browser_root"))
     generate(root.root, enterprises=ENTERPRISES, seed=SEED)

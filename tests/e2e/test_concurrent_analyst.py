@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from storage.paths import DataRoot
+from capscore.storage.paths import DataRoot
 from tests.e2e.conftest import copy_landing_up_to, landing_dates
 
 pytestmark = pytest.mark.e2e

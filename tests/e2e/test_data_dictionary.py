@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from storage.paths import DataRoot
-from warehouse.data_dictionary import DICTIONARY_PATH, generate
+from capscore.storage.paths import DataRoot
+from capscore.warehouse.data_dictionary import DICTIONARY_PATH, generate
 
 pytestmark = pytest.mark.e2e
 
@@ -24,5 +24,5 @@ def test_data_dictionary_is_up_to_date(dirty_root: DataRoot) -> None:
     committed = DICTIONARY_PATH.read_text(encoding="utf-8") if DICTIONARY_PATH.exists() else ""
     assert committed == text, (
         f"{DICTIONARY_PATH.name} is stale: rerun this test with CAPSCORE_UPDATE_DOCS=1 "
-        "(or `python -m warehouse.data_dictionary --data-root <a built data root>`)"
+        "(or `python -m capscore.warehouse.data_dictionary --data-root <a built data root>`)"
     )

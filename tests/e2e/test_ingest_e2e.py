@@ -6,8 +6,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from storage.lake import scan_table
-from storage.paths import DataRoot
+from capscore.storage.lake import scan_table
+from capscore.storage.paths import DataRoot
 
 pytestmark = pytest.mark.e2e
 

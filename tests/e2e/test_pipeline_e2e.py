@@ -10,8 +10,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from storage.lake import read_partition
-from storage.paths import DataRoot
+from capscore.storage.lake import read_partition
+from capscore.storage.paths import DataRoot
 from tests.e2e.conftest import copy_landing_up_to, landing_dates
 
 pytestmark = pytest.mark.e2e
@@ -158,7 +158,7 @@ def test_warehouse_has_every_contract_table(dirty_root: DataRoot) -> None:
 def test_credit_partition_is_readable_by_the_credit_system(dirty_root: DataRoot) -> None:
     import pyarrow.dataset as ds
 
-    from credit.manifest import verify_partition
+    from capscore.credit.manifest import verify_partition
 
     folder = dirty_root.table_dir("credit", "credit_limit")
     dataset = ds.dataset(folder, format="parquet", partitioning="hive")

@@ -13,10 +13,10 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from capscore.landing.read import parse_bytes
 from data_contracts.contract import load_contract
 from data_contracts.ingest import ingest_files
 from data_contracts.reconcile import reconcile
-from landing.read import parse_bytes
 
 DROP = date(2026, 11, 12)
 CONTRACT = load_contract("rd_records")

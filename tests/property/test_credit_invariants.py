@@ -8,8 +8,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from credit.limits import credit_limits
-from pool.cultivation import cultivation_pool
+from capscore.credit.limits import credit_limits
+from capscore.pool.cultivation import cultivation_pool
 from scoring_models.policy_config import (
     CREDIT_POLICY_V1,
     POOL_V1,

@@ -9,11 +9,11 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from entity_resolution.candidates import generate_candidates, index_registry
-from entity_resolution.decide import best_per_enterprise, decide
-from entity_resolution.model import MatchModel, Thresholds, comparisons, load_model
-from entity_resolution.normalize import parse_names
-from entity_resolution.review import apply_decisions
+from capscore.entity_resolution.candidates import generate_candidates, index_registry
+from capscore.entity_resolution.decide import best_per_enterprise, decide
+from capscore.entity_resolution.model import MatchModel, Thresholds, comparisons, load_model
+from capscore.entity_resolution.normalize import parse_names
+from capscore.entity_resolution.review import apply_decisions
 from tests.unit.test_er_determinism import APPLICANT_KEY, RD_KEY, resolve_all
 
 # 字号 characters, regions and industry words as names combine them.

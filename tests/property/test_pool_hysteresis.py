@@ -5,7 +5,7 @@ import yaml
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from pool.grading import cutoff_rank, grade_rank, hysteresis_rank, rank_grade
+from capscore.pool.grading import cutoff_rank, grade_rank, hysteresis_rank, rank_grade
 from scoring_models.policy_config import POOL_V1, pool_policy_from_dict
 
 POLICY = pool_policy_from_dict(yaml.safe_load(POOL_V1.read_text(encoding="utf-8")))

@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from indicators.benchmark import synthetic_inputs
-from indicators.enterprise import enterprise_indicators
-from indicators.patent_quality import patent_quality
+from benchmarks.scoring_chain import synthetic_inputs
+from capscore.indicators.enterprise import enterprise_indicators
+from capscore.indicators.patent_quality import patent_quality
+from capscore.scoring.scores import score
 from scoring_models.config import ScoringModel, load_scoring_model
-from scoring_models.scores import score
 
 BASE = load_scoring_model()
 NAMES = BASE.indicator_names

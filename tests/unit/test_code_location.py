@@ -28,8 +28,8 @@ def test_workspace_validates(tmp_path: Path) -> None:
 
 
 def test_every_stage_is_a_group_and_every_asset_is_daily_single_run() -> None:
+    from assets.partitions import daily_partitions
     from pipelines.definitions import defs
-    from pipelines.partitions import daily_partitions
 
     graph = defs.resolve_asset_graph()
     groups = {graph.get(key).group_name for key in graph.get_all_asset_keys()}

@@ -13,12 +13,12 @@ from typing import Any
 import polars as pl
 import pytest
 
-from core.raw_schemas import RAW_PATENTS, RAW_RD_RECORDS, RAW_REGISTRY
+from capscore.core.raw_schemas import RAW_PATENTS, RAW_RD_RECORDS, RAW_REGISTRY
+from capscore.storage.paths import DataRoot
 from data_contracts.contract import load_contract
 from data_contracts.ingest import IngestResult, ingest_partition
 from data_contracts.reconcile import reconcile
 from data_contracts.schemas import AUDIT_SCHEMA, QUARANTINE_SCHEMA, raw_schema
-from storage.paths import DataRoot
 
 DROP = date(2026, 11, 12)
 CODE_A = "91350100M000100Y43"

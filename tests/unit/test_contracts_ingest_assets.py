@@ -15,9 +15,9 @@ from assets.ingest import (
     ingest_checks,
     reconcile_result,
 )
-from pipelines.resources import CapscoreResource
-from storage.lake import read_partition, write_table
-from storage.paths import DataRoot
+from assets.resources import CapscoreResource
+from capscore.storage.lake import read_partition, write_table
+from capscore.storage.paths import DataRoot
 
 GOOD = (
     "credit_code,enterprise_name,fiscal_year,revenue,rd_expense,reported_date\n"

@@ -7,10 +7,10 @@ import dagster as dg
 import polars as pl
 
 from assets.core import core_assets
-from core.raw_schemas import RAW_PATENTS, RAW_RD_RECORDS, RAW_REGISTRY, RD_LINKS
-from pipelines.resources import CapscoreResource
-from storage.lake import read_partition, write_table
-from storage.paths import DataRoot
+from assets.resources import CapscoreResource
+from capscore.core.raw_schemas import RAW_PATENTS, RAW_RD_RECORDS, RAW_REGISTRY, RD_LINKS
+from capscore.storage.lake import read_partition, write_table
+from capscore.storage.paths import DataRoot
 
 D = date.fromisoformat
 CODE = "91350100M000100Y43"

@@ -5,8 +5,8 @@ from typing import Any
 
 import polars as pl
 
-from core.enterprise import enterprise_state
-from core.raw_schemas import RAW_REGISTRY
+from capscore.core.enterprise import enterprise_state
+from capscore.core.raw_schemas import RAW_REGISTRY
 
 D = date.fromisoformat
 RAW_SCHEMA = RAW_REGISTRY

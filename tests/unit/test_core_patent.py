@@ -5,8 +5,8 @@ from typing import Any
 
 import polars as pl
 
-from core.patent import patent_state
-from core.raw_schemas import RAW_PATENTS
+from capscore.core.patent import patent_state
+from capscore.core.raw_schemas import RAW_PATENTS
 
 D = date.fromisoformat
 RAW_SCHEMA = RAW_PATENTS

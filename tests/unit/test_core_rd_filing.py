@@ -5,8 +5,8 @@ from typing import Any
 
 import polars as pl
 
-from core.raw_schemas import RAW_RD_RECORDS, RD_LINKS
-from core.rd_filing import rd_filing_state
+from capscore.core.raw_schemas import RAW_RD_RECORDS, RD_LINKS
+from capscore.core.rd_filing import rd_filing_state
 
 D = date.fromisoformat
 A = "91350100M000100Y43"

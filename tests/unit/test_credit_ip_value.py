@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 import yaml
 
-from credit.ip_value import enterprise_ip_values, patent_values
+from capscore.credit.ip_value import enterprise_ip_values, patent_values
 from scoring_models.policy_config import CREDIT_POLICY_V1, credit_policy_from_dict
 
 D = date(2026, 11, 20)

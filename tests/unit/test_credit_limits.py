@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 import yaml
 
-from credit.limits import credit_limits
+from capscore.credit.limits import credit_limits
 from scoring_models.policy_config import (
     CREDIT_POLICY_V1,
     CreditPolicy,

@@ -7,9 +7,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from credit.manifest import MANIFEST_NAME, ManifestError, verify_partition, write_manifest
-from storage.lake import write_table
-from storage.paths import DataRoot
+from capscore.credit.manifest import MANIFEST_NAME, ManifestError, verify_partition, write_manifest
+from capscore.storage.lake import write_table
+from capscore.storage.paths import DataRoot
 
 D = date(2026, 11, 20)
 

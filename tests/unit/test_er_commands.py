@@ -9,24 +9,24 @@ import dagster as dg
 import polars as pl
 import pytest
 
+from assets.partitions import daily_partitions
 from assets.resolve import resolve_assets
-from entity_resolution.cli_commands import (
+from capscore.entity_resolution.cli_commands import (
     TrainingDataError,
     align_review_pairs,
     eval_er,
     training_pairs_from_root,
 )
-from entity_resolution.model import MODEL_JSON, TRAINING_PAIRS, MatchModel, load_model
-from entity_resolution.training import (
+from capscore.entity_resolution.model import MODEL_JSON, TRAINING_PAIRS, MatchModel, load_model
+from capscore.entity_resolution.training import (
     TrainingConfig,
     feature_columns,
     fit_model,
     label_pairs,
     read_pairs,
 )
-from pipelines.partitions import daily_partitions
-from storage.lake import write_table
-from storage.paths import DataRoot
+from capscore.storage.lake import write_table
+from capscore.storage.paths import DataRoot
 
 DAY = date(2026, 11, 20)
 

@@ -6,7 +6,7 @@ import polars as pl
 from hypothesis import given
 from hypothesis import strategies as st
 
-from entity_resolution.confusables import (
+from capscore.entity_resolution.confusables import (
     OTHER,
     SHAPE,
     SOUND,

@@ -8,9 +8,9 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 
-from entity_resolution.model import MatchModel, load_model
-from entity_resolution.registry_names import registry_names
-from entity_resolution.resolve import (
+from capscore.entity_resolution.model import MatchModel, load_model
+from capscore.entity_resolution.registry_names import registry_names
+from capscore.entity_resolution.resolve import (
     CHUNK_NAMES,
     resolve_applicants,
     resolve_rd,

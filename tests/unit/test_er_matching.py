@@ -9,10 +9,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from entity_resolution.candidates import METHOD_RANK, generate_candidates, index_registry
-from entity_resolution.decide import decide
-from entity_resolution.features import ipc_industry_lift, name_features, region_agreement
-from entity_resolution.model import (
+from capscore.entity_resolution.candidates import METHOD_RANK, generate_candidates, index_registry
+from capscore.entity_resolution.decide import decide
+from capscore.entity_resolution.features import ipc_industry_lift, name_features, region_agreement
+from capscore.entity_resolution.model import (
     Comparison,
     Level,
     MatchModel,
@@ -22,9 +22,9 @@ from entity_resolution.model import (
     load_model,
     with_levels,
 )
-from entity_resolution.normalize import parse_names
-from entity_resolution.registry_names import registry_names
-from entity_resolution.training import feature_columns
+from capscore.entity_resolution.normalize import parse_names
+from capscore.entity_resolution.registry_names import registry_names
+from capscore.entity_resolution.training import feature_columns
 
 ENTERPRISES = pl.DataFrame(
     {

@@ -5,9 +5,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from entity_resolution.kinds import classify_kinds
-from entity_resolution.normalize import parse_names, simplify
-from entity_resolution.places import leading_regions, short_form
+from capscore.entity_resolution.kinds import classify_kinds
+from capscore.entity_resolution.normalize import parse_names, simplify
+from capscore.entity_resolution.places import leading_regions, short_form
 
 # name, region, zihao, industry, form, group, branch
 HARD_CASES = [

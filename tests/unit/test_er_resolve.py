@@ -7,16 +7,16 @@ from datetime import date
 import polars as pl
 import pytest
 
-from entity_resolution.evaluation import evaluate_links, pairwise
-from entity_resolution.model import MatchModel, Thresholds, comparisons
-from entity_resolution.resolve import (
+from capscore.entity_resolution.evaluation import evaluate_links, pairwise
+from capscore.entity_resolution.model import MatchModel, Thresholds, comparisons
+from capscore.entity_resolution.resolve import (
     APPLICANT_LINK_COLUMNS,
     RD_LINK_COLUMNS,
     resolve_applicants,
     resolve_rd,
     review_queue,
 )
-from entity_resolution.review import DecisionsError, normalize_decisions
+from capscore.entity_resolution.review import DecisionsError, normalize_decisions
 
 ENTERPRISES = pl.DataFrame(
     {

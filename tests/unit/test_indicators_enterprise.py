@@ -8,11 +8,11 @@ from typing import Any
 import polars as pl
 import pytest
 
-from indicators.enterprise import PROFILE_SCHEMA, enterprise_indicators
-from indicators.fiscal import fiscal_facts
-from indicators.inputs import APPLICANT_LINK, ENTERPRISE, PATENT, RD_FILING, from_records
-from indicators.life_stage import life_stage_expr
-from indicators.patent_quality import SCHEMA as QUALITY_SCHEMA
+from capscore.indicators.enterprise import PROFILE_SCHEMA, enterprise_indicators
+from capscore.indicators.fiscal import fiscal_facts
+from capscore.indicators.inputs import APPLICANT_LINK, ENTERPRISE, PATENT, RD_FILING, from_records
+from capscore.indicators.life_stage import life_stage_expr
+from capscore.indicators.patent_quality import SCHEMA as QUALITY_SCHEMA
 from scoring_models.config import ScoringModel, load_scoring_model
 
 D = date(2024, 12, 31)

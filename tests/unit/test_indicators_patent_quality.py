@@ -8,9 +8,9 @@ from datetime import date
 import polars as pl
 import pytest
 
-from indicators.inputs import APPLICANT_LINK, PATENT, from_records
-from indicators.patent_facts import months_before, subclass_list, visible_patents
-from indicators.patent_quality import capped_share, patent_quality
+from capscore.indicators.inputs import APPLICANT_LINK, PATENT, from_records
+from capscore.indicators.patent_facts import months_before, subclass_list, visible_patents
+from capscore.indicators.patent_quality import capped_share, patent_quality
 from scoring_models.config import ScoringModel, load_scoring_model
 
 D = date(2024, 12, 31)

@@ -8,12 +8,12 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from indicators.benchmark import SyntheticInputs, synthetic_inputs
-from indicators.enterprise import enterprise_indicators
-from indicators.inputs import APPLICANT_LINK, ENTERPRISE, PATENT, RD_FILING, from_records
-from indicators.patent_quality import patent_quality
+from benchmarks.scoring_chain import SyntheticInputs, synthetic_inputs
+from capscore.indicators.enterprise import enterprise_indicators
+from capscore.indicators.inputs import APPLICANT_LINK, ENTERPRISE, PATENT, RD_FILING, from_records
+from capscore.indicators.patent_quality import patent_quality
+from capscore.scoring.scores import score
 from scoring_models.config import ScoringModel, load_scoring_model
-from scoring_models.scores import score
 
 D = date(2026, 6, 30)
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from landing.encoding import UndecodableError, decode_text
+from capscore.landing.encoding import UndecodableError, decode_text
 
 TEXT = (
     "credit_code,name,address\n"

@@ -9,10 +9,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from landing.columns import conform_columns
-from landing.discover import file_format, partition_files
-from landing.read import parse_bytes, read_landing_file
-from landing.rows import ColumnHints
+from capscore.landing.columns import conform_columns
+from capscore.landing.discover import file_format, partition_files
+from capscore.landing.read import parse_bytes, read_landing_file
+from capscore.landing.rows import ColumnHints
 
 HINTS = ColumnHints(
     list_columns=frozenset({"applicants", "ipc_codes"}),

@@ -9,10 +9,10 @@ import pytest
 
 from assets.credit import credit_assets
 from assets.pool import POOL_KEY, pool_assets
-from credit.manifest import verify_partition
-from pipelines.resources import CapscoreResource
-from storage.lake import read_partition, write_table
-from storage.paths import DataRoot
+from assets.resources import CapscoreResource
+from capscore.credit.manifest import verify_partition
+from capscore.storage.lake import read_partition, write_table
+from capscore.storage.paths import DataRoot
 from tests.unit.test_pool_cultivation import enterprise, frames
 
 DAYS = [date(2026, 3, 1) + timedelta(days=i) for i in range(4)]

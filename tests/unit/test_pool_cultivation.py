@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 import yaml
 
-from pool.cultivation import cultivation_pool
-from pool.transitions import tier_transitions
+from capscore.pool.cultivation import cultivation_pool
+from capscore.pool.transitions import tier_transitions
 from scoring_models.policy_config import (
     POOL_V1,
     PolicyError,

@@ -4,10 +4,10 @@ from datetime import date
 
 import polars as pl
 
-from credit.limits import credit_limits
-from pool.cultivation import cultivation_pool
-from pool.explain import explain_pool_and_credit
-from pool.transitions import tier_transitions
+from capscore.credit.limits import credit_limits
+from capscore.pool.cultivation import cultivation_pool
+from capscore.pool.explain import explain_pool_and_credit
+from capscore.pool.transitions import tier_transitions
 from scoring_models.policy_config import load_credit_policy
 from tests.unit.test_pool_cultivation import enterprise, frames, policy
 

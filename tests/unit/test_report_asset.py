@@ -8,8 +8,10 @@ import duckdb
 import pytest
 
 from assets.report import comparison_date, pool_report, report_path
-from pipelines.resources import CapscoreResource
-from storage.paths import DataRoot
+from assets.resources import CapscoreResource
+from capscore.sql_library import SQL_DIR
+from capscore.storage.paths import DataRoot
+from capscore.warehouse.publish import MASK_MACRO
 from tests.unit.test_report_mart_views import (
     TABLES,
     enterprise,
@@ -18,8 +20,6 @@ from tests.unit.test_report_mart_views import (
     pool,
     score,
 )
-from warehouse.publish import MASK_MACRO
-from warehouse.sql_library import SQL_DIR
 
 DAYS = [date(2026, 5, 1), date(2026, 6, 10), date(2026, 6, 11)]
 

@@ -5,9 +5,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from storage.paths import DataRoot
-from tests.unit.test_report_asset import build_warehouse
-from warehouse.data_dictionary import (
+from capscore.sql_library import SQL_DIR
+from capscore.storage.paths import DataRoot
+from capscore.warehouse.data_dictionary import (
     UNDOCUMENTED,
     describe_warehouse,
     main,
@@ -16,7 +16,7 @@ from warehouse.data_dictionary import (
     sql_view_docs,
     undocumented,
 )
-from warehouse.sql_library import SQL_DIR
+from tests.unit.test_report_asset import build_warehouse
 
 
 def test_header_parsing():

@@ -6,8 +6,8 @@ from datetime import date
 import duckdb
 import pytest
 
-from warehouse.publish import MASK_MACRO
-from warehouse.sql_library import SQL_DIR
+from capscore.sql_library import SQL_DIR
+from capscore.warehouse.publish import MASK_MACRO
 
 D0, D7, D30 = date(2026, 6, 1), date(2026, 6, 8), date(2026, 7, 1)
 

@@ -6,8 +6,8 @@ from datetime import date
 import polars as pl
 import pytest
 
-from reports import svg
-from reports.pool_report import (
+from capscore.reports import svg
+from capscore.reports.pool_report import (
     PoolReportInputs,
     movers,
     render_pool_report,

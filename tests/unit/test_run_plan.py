@@ -7,9 +7,9 @@ from pathlib import Path
 
 import polars as pl
 
+from capscore.storage.lake import write_table
+from capscore.storage.paths import DataRoot
 from pipelines.run_plan import contiguous_ranges, plan_run
-from storage.lake import write_table
-from storage.paths import DataRoot
 
 D = date.fromisoformat
 

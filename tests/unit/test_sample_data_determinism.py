@@ -6,7 +6,7 @@ from pathlib import Path
 
 import polars as pl
 
-from sample_data.generate import generate
+from capscore.sample_data.generate import generate
 
 
 def _files(root: Path) -> dict[str, bytes]:

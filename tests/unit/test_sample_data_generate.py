@@ -23,12 +23,12 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
+from capscore.sample_data.generate import generate
 from data_contracts.check_digits import (
     application_number_problem,
     application_type,
     credit_code_problem,
 )
-from sample_data.generate import generate
 
 REQUIRED = {
     "registry": (

@@ -9,13 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from data_contracts.check_digits import (
-    application_number_problem,
-    application_type,
-    credit_code_problem,
-    org_code_check_char,
-)
-from sample_data.codes import (
+from capscore.sample_data.codes import (
     INDEX_LIMIT,
     application_numbers,
     credit_codes,
@@ -24,9 +18,15 @@ from sample_data.codes import (
     with_wrong_application_check,
     with_wrong_check_char,
 )
-from sample_data.names import assemble, new_names, trade_names, unique_names
-from sample_data.noise import noisy_names
-from sample_data.regions import county_table
+from capscore.sample_data.names import assemble, new_names, trade_names, unique_names
+from capscore.sample_data.noise import noisy_names
+from capscore.sample_data.regions import county_table
+from data_contracts.check_digits import (
+    application_number_problem,
+    application_type,
+    credit_code_problem,
+    org_code_check_char,
+)
 
 
 def test_credit_codes_verify_are_unique_and_embed_region_and_org_code() -> None:

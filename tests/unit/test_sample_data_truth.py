@@ -9,9 +9,9 @@ import opencc
 import polars as pl
 import pytest
 
+from capscore.sample_data.generate import generate
+from capscore.sample_data.industries import INDUSTRIES
 from data_contracts.check_digits import credit_code_problem
-from sample_data.generate import generate
-from sample_data.industries import INDUSTRIES
 from tests.unit.test_sample_data_generate import LISTS, read_rows
 
 
@@ -181,7 +181,8 @@ def test_registry_names_codes_and_regions_agree(
     latest: pl.DataFrame, registry: pl.DataFrame
 ) -> None:
     ref = pl.read_csv(
-        Path(__file__).parents[2] / "reference_data" / "gbt2260.csv", infer_schema=False
+        Path(__file__).parents[2] / "capscore" / "reference_data" / "gbt2260.csv",
+        infer_schema=False,
     )
     by_code = {r["region_code"]: r for r in ref.iter_rows(named=True)}
     words = {ind.code: ind.words for ind in INDUSTRIES}

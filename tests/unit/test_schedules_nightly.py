@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pytest
 
-from pipelines.partitions import daily_partitions
+from assets.partitions import daily_partitions
 from pipelines.schedules import (
     CRON_ENV,
     TIMEZONE_ENV,

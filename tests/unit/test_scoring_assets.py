@@ -9,12 +9,12 @@ import dagster as dg
 import polars as pl
 import pytest
 
+from assets.resources import CapscoreResource
 from assets.score import score_assets
-from indicators.benchmark import synthetic_inputs
-from pipelines.resources import CapscoreResource
-from scoring_models.scores import INDICATOR_VALUE_SCHEMA
-from storage.lake import read_partition, write_table
-from storage.paths import DataRoot
+from benchmarks.scoring_chain import synthetic_inputs
+from capscore.scoring.scores import INDICATOR_VALUE_SCHEMA
+from capscore.storage.lake import read_partition, write_table
+from capscore.storage.paths import DataRoot
 
 D = date(2026, 6, 30)
 PARTITION = {"as_of_date": D.isoformat()}

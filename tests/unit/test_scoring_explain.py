@@ -8,9 +8,9 @@ from datetime import date
 import polars as pl
 import pytest
 
+from capscore.scoring.score_memo import ExplainError, display_width, explain_scores, pad
+from capscore.scoring.scores import score
 from scoring_models.config import ScoringModel, load_scoring_model
-from scoring_models.explain import ExplainError, display_width, explain_scores, pad
-from scoring_models.scores import score
 
 
 @pytest.fixture(scope="module")

@@ -9,18 +9,18 @@ from datetime import date
 import polars as pl
 import pytest
 
-from indicators.enterprise import enterprise_indicators
-from indicators.inputs import APPLICANT_LINK, ENTERPRISE, PATENT, RD_FILING, from_records
-from indicators.patent_quality import patent_quality
-from scoring_models.config import ScoringModel, load_scoring_model
-from scoring_models.scores import (
+from capscore.indicators.enterprise import enterprise_indicators
+from capscore.indicators.inputs import APPLICANT_LINK, ENTERPRISE, PATENT, RD_FILING, from_records
+from capscore.indicators.patent_quality import patent_quality
+from capscore.scoring.scores import (
     INDICATOR_VALUE_SCHEMA,
     enterprise_score_schema,
     enterprise_scores,
     score,
     score_indicators,
 )
-from scoring_models.wording import format_value, indicator_meta
+from capscore.scoring.wording import format_value, indicator_meta
+from scoring_models.config import ScoringModel, load_scoring_model
 
 
 @pytest.fixture(scope="module")

@@ -9,14 +9,14 @@ import numpy as np
 import polars as pl
 import pytest
 
-from scoring_models.config import ScoringModel, load_scoring_model
-from scoring_models.weights import (
+from capscore.scoring.weights import (
     critic_weights,
     entropy_weights,
     normalized_matrix,
     pairwise_correlation,
     weight_comparison,
 )
+from scoring_models.config import ScoringModel, load_scoring_model
 
 
 @pytest.fixture(scope="module")

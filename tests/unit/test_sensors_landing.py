@@ -7,8 +7,10 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from pipelines.partitions import daily_partitions
-from pipelines.resources import CapscoreResource
+from assets.partitions import daily_partitions
+from assets.resources import CapscoreResource
+from capscore.storage.lake import write_table
+from capscore.storage.paths import DataRoot
 from pipelines.sensors import (
     RANGE_END_TAG,
     RANGE_START_TAG,
@@ -23,8 +25,6 @@ from pipelines.sensors import (
     run_range,
     scan_landing,
 )
-from storage.lake import write_table
-from storage.paths import DataRoot
 
 NOW = datetime(2026, 7, 20, 12, 0, tzinfo=UTC).timestamp()
 OLD = NOW - 3600

@@ -8,8 +8,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from storage.lake import list_partitions, read_partition, scan_table, write_table
-from storage.paths import DataRoot, resolve_data_root
+from capscore.storage.lake import list_partitions, read_partition, scan_table, write_table
+from capscore.storage.paths import DataRoot, resolve_data_root
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from storage.lake import write_table
-from storage.paths import DataRoot
-from warehouse.publish import publish_warehouse
-from warehouse.query import WarehouseMissing, format_result, run_query
+from capscore.storage.lake import write_table
+from capscore.storage.paths import DataRoot
+from capscore.warehouse.publish import publish_warehouse
+from capscore.warehouse.query import WarehouseMissing, format_result, run_query
 
 
 def _enterprise(root: DataRoot, day: str, names: list[str]) -> None:

@@ -1,0 +1,49 @@
+"""Patents as of D: the latest visible version per application, with forward citations."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from capscore.core.point_in_time import LANDING_DATE, LINEAGE_ORDER, latest_per_key, visible_as_of
+
+KEY = "application_number"
+# A later drop repeats an application with new status/grant/citations: the
+# latest drop wins, then the later publication, then file/row order.
+VERSION_ORDER = [LANDING_DATE, "publication_date", *LINEAGE_ORDER]
+
+
+def forward_citation_counts(patent: pl.DataFrame) -> pl.DataFrame:
+    """(application_number, forward_citations): distinct patents in `patent` citing each one.
+
+    Self-citations and repeated entries in one citing patent count once at most
+    (a patent does not cite itself).
+    """
+    return (
+        patent.select(pl.col(KEY).alias("_citing"), pl.col("cited_applications").alias(KEY))
+        .explode(KEY)
+        .drop_nulls(KEY)
+        .filter(pl.col(KEY) != pl.col("_citing"))
+        .group_by(KEY)
+        .agg(pl.col("_citing").n_unique().cast(pl.Int64).alias("forward_citations"))
+    )
+
+
+def patent_state(raw_patents: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """core/patent as of `as_of` from all raw/patents rows.
+
+    Citations count only from visible patents (their publication_date <= D),
+    as of their latest visible version's cited list.
+    """
+    versions = visible_as_of(raw_patents, as_of, "publication_date")
+    first_landing = versions.group_by(KEY).agg(
+        pl.col(LANDING_DATE).min().alias("first_landing_date")
+    )
+    latest = latest_per_key(versions, [KEY], VERSION_ORDER)
+    return (
+        latest.join(forward_citation_counts(latest), on=KEY, how="left")
+        .with_columns(pl.col("forward_citations").fill_null(0))
+        .join(first_landing, on=KEY, how="left")
+        .sort(KEY)
+    )

@@ -1,0 +1,527 @@
+"""Link patent applicants and R&D filings to registry enterprises (er.* tables).
+
+Pure functions over polars frames: the lake tables of architecture.md in,
+er/applicant_links, er/rd_links and er/review_queue rows out. Work is done once
+per distinct name (most applicant strings repeat across patents) and per
+distinct name pair; only the cheap context features run per mention.
+
+Memory is bounded by resolving the distinct mention names in chunks: every step
+after the registry index (candidates, features, rivals, decision) depends on one
+mention name and its mentions only, so chunks are independent and their results
+are the same as one pass over all names. The one run-wide input, the IPC–industry
+lift, is learnt from all mentions before the first chunk.
+
+Outputs never depend on the order of the input rows: inputs are put in a
+canonical order, ties are broken by keys, floats are summed in a fixed order and
+outputs are sorted by their keys (a backfill gives the nightly run's rows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import pairwise
+
+import polars as pl
+
+from capscore.entity_resolution.candidates import RegistryIndex, generate_candidates, index_registry
+from capscore.entity_resolution.decide import (
+    CANDIDATE_STRUCT,
+    best_per_enterprise,
+    decide,
+    explanation,
+)
+from capscore.entity_resolution.features import (
+    address_region_codes,
+    context_features,
+    ipc_industry_lift,
+    name_features,
+)
+from capscore.entity_resolution.kinds import CANDIDATE_KINDS, classify_kinds
+from capscore.entity_resolution.model import MatchModel, comparisons, with_levels
+from capscore.entity_resolution.normalize import parse_names
+from capscore.entity_resolution.registry_names import registry_names
+from capscore.entity_resolution.review import apply_decisions
+
+# Distinct mention names resolved per chunk (see module doc): a few hundred MB of
+# working memory per chunk whatever the size of the run; smaller chunks cost time
+# (each probes the whole registry index).
+CHUNK_NAMES = 60_000
+# The input columns resolution reads (lake_io reads only these).
+ENTERPRISE_COLUMNS = (
+    "credit_code",
+    "name",
+    "former_names",
+    "english_name",
+    "region_code",
+    "industry_code",
+    "established_date",
+)
+HISTORY_COLUMNS = ("credit_code", "name", "valid_from", "valid_to")
+PATENT_COLUMNS = (
+    "application_number",
+    "applicants",
+    "applicant_address",
+    "ipc_codes",
+    "application_date",
+)
+RD_COLUMNS = (
+    "_file",
+    "_row_number",
+    "enterprise_name",
+    "fiscal_year",
+    "credit_code",
+    "credit_code_valid",
+    "reported_date",
+)
+MENTION_SCHEMA = {
+    "mention_key": pl.String,
+    "mention_type": pl.String,
+    "mention_name": pl.String,
+    "mention_date": pl.Date,
+    "address": pl.String,
+    "ipc_subclass": pl.String,
+    "filed_code": pl.String,
+}
+RESULT_COLUMNS = {
+    "mention_key": pl.String,
+    "credit_code": pl.String,
+    "match_probability": pl.Float64,
+    "method": pl.String,
+    "decision": pl.String,
+    "explanation": pl.String,
+    "top_candidates": pl.List(CANDIDATE_STRUCT),
+    "decided_by": pl.String,
+}
+APPLICANT_LINK_COLUMNS = [
+    "application_number",
+    "applicant_position",
+    "applicant",
+    "applicant_kind",
+    "credit_code",
+    "match_probability",
+    "method",
+    "decision",
+    "explanation",
+    "model_version",
+    "decided_by",
+    "mention_key",
+    "top_candidates",
+]
+RD_LINK_COLUMNS = [
+    "file",
+    "row_number",
+    "enterprise_name",
+    "fiscal_year",
+    "credit_code_as_filed",
+    "credit_code",
+    "method",
+    "match_probability",
+    "decision",
+    "explanation",
+    "model_version",
+    "decided_by",
+    "mention_key",
+    "top_candidates",
+]
+
+
+@dataclass(frozen=True)
+class PreparedRegistry:
+    """The registry as of D, ready for matching: enterprises and every parsed name."""
+
+    enterprises: pl.DataFrame
+    names: pl.DataFrame
+    index: RegistryIndex
+
+
+def _present(frame: pl.DataFrame, columns: tuple[str, ...]) -> list[str]:
+    return [c for c in columns if c in frame.columns]
+
+
+def prepare_registry(enterprises: pl.DataFrame, history: pl.DataFrame) -> PreparedRegistry:
+    enterprises = enterprises.select(_present(enterprises, ENTERPRISE_COLUMNS)).sort("credit_code")
+    history = history.select(HISTORY_COLUMNS).sort("credit_code", "valid_from", "name")
+    names = registry_names(enterprises, history)
+    distinct = names.select("registry_name").unique().sort("registry_name")
+    parsed = parse_names(distinct["registry_name"]).rename({"name": "registry_name"})
+    ent = enterprises.select(
+        "credit_code", "name", "region_code", "industry_code", "established_date"
+    )
+    named = names.join(parsed, on="registry_name", how="left", maintain_order="left")
+    return PreparedRegistry(ent, named, index_registry(named, ent))
+
+
+def lift_anchors(mentions: pl.DataFrame, registry: PreparedRegistry) -> pl.DataFrame:
+    """industry_code, ipc_subclass of mentions whose name is one firm's current name."""
+    sole_owner = (
+        registry.names.filter(pl.col("name_type") == "current")
+        .group_by("registry_name")
+        .agg(pl.col("credit_code").min(), pl.len().alias("_owners"))
+        .filter(pl.col("_owners") == 1)
+    )
+    return (
+        mentions.select("mention_name", "ipc_subclass")
+        .join(sole_owner, left_on="mention_name", right_on="registry_name")
+        .join(registry.enterprises.select("credit_code", "industry_code"), on="credit_code")
+        .select("industry_code", "ipc_subclass")
+    )
+
+
+def pair_features(
+    mentions: pl.DataFrame, registry: PreparedRegistry, lift: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Every (mention, candidate name) pair with its features and comparison levels.
+
+    `mentions` has the MENTION_SCHEMA columns (others are ignored); pass only
+    mentions to be looked up (enterprise/unknown kinds). `lift` (ipc_industry_lift)
+    defaults to the one learnt from `mentions`."""
+    mentions = mentions.select(list(MENTION_SCHEMA))
+    distinct = mentions.select("mention_name").unique().drop_nulls().sort("mention_name")
+    parsed = parse_names(distinct["mention_name"])
+    candidates = generate_candidates(parsed, registry.index)
+    pairs = name_features(candidates, parsed, registry.names, registry.enterprises)
+    addresses = mentions.select("address").unique().drop_nulls()
+    address_codes = addresses.with_columns(
+        address_region_codes(addresses["address"]).alias("address_code")
+    )
+    context = mentions.join(address_codes, on="address", how="left")
+    if lift is None:
+        lift = ipc_industry_lift(lift_anchors(mentions, registry))
+    return with_levels(context_features(pairs, context, lift))
+
+
+def score_mentions(
+    mentions: pl.DataFrame,
+    registry: PreparedRegistry,
+    model: MatchModel,
+    lift: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """pair_features plus match_probability."""
+    return pair_features(mentions, registry, lift).with_columns(
+        model.probability().alias("match_probability")
+    )
+
+
+def _link_chunk(
+    mentions: pl.DataFrame, registry: PreparedRegistry, model: MatchModel, lift: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(RESULT_COLUMNS of the mentions that have candidates, their best candidates)."""
+    levels = [c.column for c in comparisons()]
+    scored = (
+        pair_features(mentions, registry, lift)
+        # Only what the decision and its explanation read: the pair features are wide.
+        .select("mention_key", "credit_code", "registry_name", "enterprise_name", "method", *levels)
+        .with_columns(model.probability().alias("match_probability"))
+    )
+    best = best_per_enterprise(scored)
+    del scored
+    decided = decide(best, model)
+    decided = decided.with_columns(explanation(decided, model))
+    linked = decided.select(
+        "mention_key",
+        pl.when(pl.col("decision") != "unmatched").then(pl.col("credit_code")).alias("credit_code"),
+        "match_probability",
+        pl.when(pl.col("decision") != "unmatched")
+        .then(pl.col("method"))
+        .otherwise(pl.lit("none"))
+        .alias("method"),
+        "decision",
+        "explanation",
+        "top_candidates",
+        pl.lit("model").alias("decided_by"),
+    ).cast(RESULT_COLUMNS)  # type: ignore[arg-type]
+    return linked, best.select("mention_key", "credit_code", "method")
+
+
+def _unmatched(mentions: pl.DataFrame, explanation: pl.Expr) -> pl.DataFrame:
+    """RESULT_COLUMNS rows of `mentions` the model left unmatched without a candidate."""
+    return mentions.select(
+        "mention_key",
+        pl.lit(None, dtype=pl.String).alias("credit_code"),
+        pl.lit(0.0).alias("match_probability"),
+        pl.lit("none").alias("method"),
+        pl.lit("unmatched").alias("decision"),
+        explanation.alias("explanation"),
+        pl.lit(None, dtype=pl.List(CANDIDATE_STRUCT)).alias("top_candidates"),
+        pl.lit("model").alias("decided_by"),
+    ).cast(RESULT_COLUMNS)  # type: ignore[arg-type]
+
+
+def _name_chunks(mentions: pl.DataFrame, chunk_names: int) -> Iterator[pl.DataFrame]:
+    """The mentions that have a name, in parts of at most `chunk_names` distinct names
+    (all mentions of a name in one part), cut by name range and made one at a time."""
+    names = mentions["mention_name"].drop_nulls().unique().sort()
+    bounds: list[str | None] = [*names.gather_every(chunk_names).to_list(), None]
+    name = pl.col("mention_name")
+    for low, high in pairwise(bounds):
+        in_part = name >= low if high is None else (name >= low) & (name < high)
+        yield mentions.filter(in_part)
+
+
+def link_mentions(
+    mentions: pl.DataFrame,
+    registry: PreparedRegistry,
+    model: MatchModel,
+    decisions: pl.DataFrame | None,
+    chunk_names: int = CHUNK_NAMES,
+) -> pl.DataFrame:
+    """RESULT_COLUMNS per mention_key of `mentions` (all of them, unmatched when no
+    candidate), in no particular order."""
+    mentions = mentions.select(list(MENTION_SCHEMA))
+    lift = ipc_industry_lift(lift_anchors(mentions, registry))
+    reviewed = (
+        decisions.select("mention_key")
+        if decisions is not None
+        else pl.DataFrame(schema={"mention_key": pl.String})
+    )
+    linked = [pl.DataFrame(schema=RESULT_COLUMNS)]  # type: ignore[arg-type]
+    found = [pl.DataFrame(schema={k: pl.String for k in ("mention_key", "credit_code", "method")})]
+    for part in _name_chunks(mentions, chunk_names):
+        chunk_links, chunk_best = _link_chunk(part, registry, model, lift)
+        linked.append(chunk_links)
+        # Only reviewed mentions need their candidates (the method a reviewer's pick had).
+        found.append(chunk_best.join(reviewed, on="mention_key", how="semi"))
+    result = pl.concat(linked)
+    no_candidate = _unmatched(
+        mentions.select("mention_key").join(
+            result.select("mention_key"), on="mention_key", how="anti"
+        ),
+        pl.lit("no match: no registry enterprise has a similar name"),
+    )
+    result = pl.concat([result, no_candidate])
+    return apply_decisions(result, pl.concat(found), registry.enterprises, decisions)
+
+
+def applicant_mentions(patents: pl.DataFrame) -> pl.DataFrame:
+    """One row per (application_number, applicant_position), in that order: the applicant
+    as written and the mention columns (MENTION_SCHEMA)."""
+    exploded = (
+        patents.select(PATENT_COLUMNS)
+        .sort("application_number")
+        .with_columns(pl.int_ranges(pl.col("applicants").list.len()).alias("applicant_position"))
+        .explode(["applicants", "applicant_position"])
+        .drop_nulls("applicant_position")
+        .rename({"applicants": "applicant"})
+    )
+    return exploded.select(
+        "application_number",
+        pl.col("applicant_position").cast(pl.Int64),
+        "applicant",
+        (pl.col("application_number") + "#" + pl.col("applicant_position").cast(pl.String)).alias(
+            "mention_key"
+        ),
+        pl.lit("applicant").alias("mention_type"),
+        pl.col("applicant").str.strip_chars().alias("mention_name"),
+        pl.col("application_date").alias("mention_date"),
+        # The address is the first applicant's (sources.md).
+        pl.when(pl.col("applicant_position") == 0)
+        .then(pl.col("applicant_address"))
+        .alias("address"),
+        pl.col("ipc_codes").list.first().str.slice(0, 4).alias("ipc_subclass"),
+        pl.lit(None, dtype=pl.String).alias("filed_code"),
+    )
+
+
+def resolve_applicants(
+    patents: pl.DataFrame,
+    enterprises: pl.DataFrame,
+    history: pl.DataFrame,
+    decisions: pl.DataFrame | None,
+    model: MatchModel,
+    registry: PreparedRegistry | None = None,
+    chunk_names: int = CHUNK_NAMES,
+) -> pl.DataFrame:
+    """er.applicant_links rows for core/patent as of D (APPLICANT_LINK_COLUMNS), sorted by
+    application_number, applicant_position."""
+    registry = registry or prepare_registry(enterprises, history)
+    mentions = applicant_mentions(patents)
+    # Only the mentions are needed from here on; a caller that passed the frame inline
+    # gets its memory back for the matching.
+    del patents
+    names = mentions.select("mention_name").unique().sort("mention_name")
+    kinds = names.with_columns(classify_kinds(names["mention_name"]).alias("applicant_kind"))
+    mentions = mentions.join(kinds, on="mention_name", how="left", maintain_order="left")
+    looked_up = pl.col("applicant_kind").is_in(CANDIDATE_KINDS).fill_null(False)
+    lookup = mentions.filter(looked_up).select(list(MENTION_SCHEMA))
+    rows = mentions.select(
+        "mention_key", "application_number", "applicant_position", "applicant", "applicant_kind"
+    )
+    del mentions
+    linked = link_mentions(lookup, registry, model, decisions, chunk_names)
+    del lookup
+    not_looked_up = _unmatched(
+        rows.filter(~looked_up),
+        pl.col("applicant_kind") + ": not a registry enterprise, not looked up",
+    )
+    outside = apply_decisions(not_looked_up, None, registry.enterprises, decisions)
+    links = pl.concat([linked, outside])
+    # `rows` is in key order and the join keeps it: no sort of the wide result.
+    return (
+        rows.join(links, on="mention_key", how="left", maintain_order="left")
+        .with_columns(pl.lit(model.version).alias("model_version"))
+        .select(APPLICANT_LINK_COLUMNS)
+    )
+
+
+def _rd_mentions(rd: pl.DataFrame) -> pl.DataFrame:
+    return (
+        rd.select(
+            pl.col("_file").alias("file"),
+            pl.col("_row_number").cast(pl.Int64).alias("row_number"),
+            "enterprise_name",
+            "fiscal_year",
+            pl.col("credit_code").alias("credit_code_as_filed"),
+            pl.col("credit_code_valid").fill_null(False).alias("credit_code_valid"),
+            "reported_date",
+        )
+        .sort("file", "row_number")
+        .with_columns(
+            (pl.col("file") + "#" + pl.col("row_number").cast(pl.String)).alias("mention_key")
+        )
+    )
+
+
+def _direct_links(rows: pl.DataFrame, registry: PreparedRegistry) -> pl.DataFrame:
+    """Filings whose code is valid and registered, with the registered name as `_registered`."""
+    known = registry.enterprises.select("credit_code", pl.col("name").alias("_registered"))
+    return rows.filter(pl.col("credit_code_valid")).join(
+        known, left_on="credit_code_as_filed", right_on="credit_code", how="inner"
+    )
+
+
+def _as_name_mentions(rows: pl.DataFrame) -> pl.DataFrame:
+    return rows.select(
+        "mention_key",
+        pl.lit("rd").alias("mention_type"),
+        pl.col("enterprise_name").str.strip_chars().alias("mention_name"),
+        pl.col("reported_date").alias("mention_date"),
+        pl.lit(None, dtype=pl.String).alias("address"),
+        pl.lit(None, dtype=pl.String).alias("ipc_subclass"),
+        pl.col("credit_code_as_filed").alias("filed_code"),
+    ).cast(MENTION_SCHEMA)  # type: ignore[arg-type]
+
+
+def rd_name_mentions(rd: pl.DataFrame, registry: PreparedRegistry) -> pl.DataFrame:
+    """The R&D filings that must be resolved by name, as mentions (MENTION_SCHEMA)."""
+    rows = _rd_mentions(rd)
+    return _as_name_mentions(rows.join(_direct_links(rows, registry), on="mention_key", how="anti"))
+
+
+def resolve_rd(
+    rd: pl.DataFrame,
+    enterprises: pl.DataFrame,
+    history: pl.DataFrame,
+    decisions: pl.DataFrame | None,
+    model: MatchModel,
+    registry: PreparedRegistry | None = None,
+    chunk_names: int = CHUNK_NAMES,
+) -> pl.DataFrame:
+    """er.rd_links rows for the R&D filings visible as of D (RD_LINK_COLUMNS), sorted by
+    file, row_number.
+
+    A valid credit code the registry knows links directly (method credit_code);
+    a missing, check-failing or unknown code falls back to the name, the code as
+    filed feeding the `credit_code` comparison (a one-character slip).
+    """
+    registry = registry or prepare_registry(enterprises, history)
+    rows = _rd_mentions(rd)
+    direct = _direct_links(rows, registry)
+    by_name = rows.join(direct, on="mention_key", how="anti")
+    direct_links = direct.select(
+        "mention_key",
+        pl.col("credit_code_as_filed").alias("credit_code"),
+        pl.lit(1.0).alias("match_probability"),
+        pl.lit("credit_code").alias("method"),
+        pl.lit("matched").alias("decision"),
+        (
+            pl.lit("matched to ")
+            + pl.col("_registered")
+            + " ("
+            + pl.col("credit_code_as_filed")
+            + "): the filed credit code is valid and registered"
+        ).alias("explanation"),
+        pl.lit(None, dtype=pl.List(CANDIDATE_STRUCT)).alias("top_candidates"),
+        pl.lit("model").alias("decided_by"),
+    ).cast(RESULT_COLUMNS)  # type: ignore[arg-type]
+    mentions = _as_name_mentions(by_name)
+    code_note = (
+        pl.when(pl.col("credit_code_as_filed").is_null())
+        .then(pl.lit("no credit code filed; "))
+        .when(~pl.col("credit_code_valid"))
+        .then(
+            pl.lit("filed credit code ")
+            + pl.col("credit_code_as_filed")
+            + " fails the check digit; "
+        )
+        .otherwise(
+            pl.lit("filed credit code ") + pl.col("credit_code_as_filed") + " is not registered; "
+        )
+    )
+    named = link_mentions(mentions, registry, model, decisions, chunk_names)
+    named = (
+        named.join(
+            by_name.select("mention_key", "credit_code_as_filed", "credit_code_valid"),
+            on="mention_key",
+        )
+        .with_columns((code_note + pl.col("explanation") + _one_off_note()).alias("explanation"))
+        .select(list(RESULT_COLUMNS))
+    )
+    links = pl.concat([apply_decisions(direct_links, None, registry.enterprises, decisions), named])
+    # `rows` is in key order and the join keeps it.
+    return (
+        rows.join(links, on="mention_key", how="left", maintain_order="left")
+        .with_columns(pl.lit(model.version).alias("model_version"))
+        .select(RD_LINK_COLUMNS)
+    )
+
+
+def _one_off_note() -> pl.Expr:
+    """'; the filed code differs from the linked firm's only at position k' when it does."""
+    filed, linked = pl.col("credit_code_as_filed"), pl.col("credit_code")
+    diffs = [
+        (filed.str.slice(i, 1) != linked.str.slice(i, 1)).fill_null(False).cast(pl.Int32)
+        for i in range(18)
+    ]
+    first_diff = pl.concat_list(diffs).list.arg_max()
+    same_length = (filed.str.len_chars() == 18) & (linked.str.len_chars() == 18)
+    return (
+        pl.when(same_length & (pl.sum_horizontal(diffs) == 1))
+        .then(
+            pl.lit("; the filed credit code is one character away from this firm's (position ")
+            + (first_diff + 1).cast(pl.String)
+            + ": filed '"
+            + filed.str.slice(first_diff, 1)
+            + "', registered '"
+            + linked.str.slice(first_diff, 1)
+            + "')"
+        )
+        .otherwise(pl.lit(""))
+    )
+
+
+def review_queue(applicant_links: pl.DataFrame, rd_links: pl.DataFrame) -> pl.DataFrame:
+    """er.review_queue: every `review` decision of both link tables with its top candidates."""
+    applicants = applicant_links.filter(pl.col("decision") == "review").select(
+        pl.lit("applicant").alias("mention_type"),
+        "mention_key",
+        pl.col("applicant").alias("mention"),
+        "credit_code",
+        "match_probability",
+        "top_candidates",
+        "explanation",
+        "model_version",
+    )
+    rd = rd_links.filter(pl.col("decision") == "review").select(
+        pl.lit("rd").alias("mention_type"),
+        "mention_key",
+        pl.col("enterprise_name").alias("mention"),
+        "credit_code",
+        "match_probability",
+        "top_candidates",
+        "explanation",
+        "model_version",
+    )
+    return pl.concat([applicants, rd]).sort(
+        "mention_type", "match_probability", "mention_key", descending=[False, True, False]
+    )

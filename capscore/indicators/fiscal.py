@@ -1,0 +1,91 @@
+"""R&D and financial facts per enterprise from its fiscal-year filings, as of D."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from capscore.indicators.exact import MONEY_SCALE, exact_sum
+from scoring_models.config import ScoringModel
+
+SCHEMA: dict[str, pl.DataType] = {
+    "credit_code": pl.String(),
+    "fiscal_year_latest": pl.Int64(),
+    "revenue_latest": pl.Float64(),
+    "rd_expense_latest": pl.Float64(),
+    "total_assets_latest": pl.Float64(),
+    "total_liabilities_latest": pl.Float64(),
+    "rd_intensity": pl.Float64(),
+    "rd_staff_share": pl.Float64(),
+    "debt_ratio": pl.Float64(),
+    "revenue_growth": pl.Float64(),
+    "rd_growth": pl.Float64(),
+}
+
+
+def _ratio(num: pl.Expr, den: pl.Expr) -> pl.Expr:
+    return pl.when(den > 0).then(num / den)
+
+
+def year_on_year(value: str) -> pl.Expr:
+    """v_t / v_(t-1) where year t-1 was filed and v_(t-1) > 0 (rows sorted by year per enterprise).
+
+    Growth = mean of these ratios - 1: over three complete years the 高新技术企业
+    formula ½(Y2/Y1 + Y3/Y2) - 1, over two years Y/(Y-1) - 1.
+    """
+    previous = pl.col(value).shift(1).over("credit_code")
+    consecutive = pl.col("fiscal_year").shift(1).over("credit_code") == pl.col("fiscal_year") - 1
+    return pl.when(consecutive & (previous > 0)).then(pl.col(value) / previous)
+
+
+def latest_filings(rd_filings: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """One filing per (credit_code, fiscal_year) visible on D: the latest reported_date wins."""
+    rows = rd_filings.filter(
+        pl.col("credit_code").is_not_null() & (pl.col("reported_date") <= as_of)
+    )
+    # Same-day refilings: core/rd_filing already resolved them; the value sort
+    # only makes a stray tie independent of row order.
+    order = ["credit_code", "fiscal_year", "reported_date", "revenue", "rd_expense"]
+    return rows.sort(order, nulls_last=False).unique(["credit_code", "fiscal_year"], keep="last")
+
+
+def fiscal_facts(rd_filings: pl.DataFrame, as_of: date, model: ScoringModel) -> pl.DataFrame:
+    """Per enterprise with a usable filing: latest-year facts and 3-fiscal-year indicators."""
+    rows = latest_filings(rd_filings, as_of)
+    latest = pl.col("fiscal_year").max().over("credit_code")
+    window = (
+        rows.filter(latest >= as_of.year - model.fiscal_max_lag_years)
+        .filter(pl.col("fiscal_year") > latest - model.fiscal_years)
+        .sort("credit_code", "fiscal_year")
+        .with_columns(
+            year_on_year("revenue").alias("_revenue_yoy"),
+            year_on_year("rd_expense").alias("_rd_yoy"),
+        )
+    )
+    at_latest = pl.col("fiscal_year") == pl.col("fiscal_year").max()
+    both = pl.col("rd_expense").is_not_null() & pl.col("revenue").is_not_null()
+    return (
+        window.group_by("credit_code")
+        .agg(
+            pl.col("fiscal_year").max().alias("fiscal_year_latest"),
+            pl.col("revenue").filter(at_latest).first().alias("revenue_latest"),
+            pl.col("rd_expense").filter(at_latest).first().alias("rd_expense_latest"),
+            pl.col("total_assets").filter(at_latest).first().alias("total_assets_latest"),
+            pl.col("total_liabilities").filter(at_latest).first().alias("total_liabilities_latest"),
+            pl.col("rd_staff").filter(at_latest).first().cast(pl.Float64).alias("_rd_staff"),
+            pl.col("total_staff").filter(at_latest).first().cast(pl.Float64).alias("_staff"),
+            exact_sum(pl.col("rd_expense").filter(both), MONEY_SCALE).alias("_rd_sum"),
+            exact_sum(pl.col("revenue").filter(both), MONEY_SCALE).alias("_revenue_sum"),
+            (pl.col("_revenue_yoy").mean() - 1.0).alias("revenue_growth"),
+            (pl.col("_rd_yoy").mean() - 1.0).alias("rd_growth"),
+        )
+        .with_columns(
+            _ratio(pl.col("_rd_sum"), pl.col("_revenue_sum")).alias("rd_intensity"),
+            _ratio(pl.col("_rd_staff"), pl.col("_staff")).alias("rd_staff_share"),
+            _ratio(pl.col("total_liabilities_latest"), pl.col("total_assets_latest")).alias(
+                "debt_ratio"
+            ),
+        )
+        .select([pl.col(name).cast(dtype) for name, dtype in SCHEMA.items()])
+    )

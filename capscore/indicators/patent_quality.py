@@ -1,0 +1,244 @@
+"""OECD patent quality indicators per patent as of D (scoring.md §1).
+
+After Squicciarini, Dernis & Criscuolo (2013), *Measuring Patent Quality*,
+OECD STI Working Paper 2013/03. Choices the spec leaves open are documented
+next to their parameters in scoring_models/scoring_v1.yaml.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from capscore.indicators.patent_facts import (
+    KEY,
+    citation_edges,
+    pair_key,
+    patent_owners,
+    patent_subclasses,
+    self_citation_flags,
+    visible_patents,
+)
+from scoring_models.config import ScoringModel
+
+SCHEMA: dict[str, pl.DataType] = {
+    KEY: pl.String(),
+    "cohort": pl.String(),
+    "cohort_size": pl.Int64(),
+    "scope": pl.Int64(),
+    "claims": pl.Int64(),
+    "family_size": pl.Int64(),
+    "grant_lag_days": pl.Int64(),
+    "backward_citations": pl.Int64(),
+    "forward_citations_5y": pl.Int64(),
+    "generality": pl.Float64(),
+    "originality": pl.Float64(),
+    "radicalness": pl.Float64(),
+    "quality_index": pl.Float64(),
+    "breakthrough": pl.Boolean(),
+    "patent_type": pl.String(),
+    "application_date": pl.Date(),
+    "publication_date": pl.Date(),
+    "grant_date": pl.Date(),
+    "legal_status": pl.String(),
+    "granted": pl.Boolean(),
+    "valid": pl.Boolean(),
+    "pct": pl.Boolean(),
+    "applicant_credit_codes": pl.List(pl.String()),
+    "model_version": pl.String(),
+}
+
+# Components of the quality index that are normalized within the cohort.
+_NORMALIZED = ("forward_citations_5y", "family_size", "claims", "generality", "scope")
+
+
+def herfindahl_diversity(pairs: pl.DataFrame, key: str, name: str) -> pl.DataFrame:
+    """1 - Σ_j s_j² per `key` over (key, subclass) rows, s_j = share of rows in subclass j.
+
+    Computed as 1 - Σ n_j² / (Σ n_j)² from integer counts, after the group-by,
+    so the result does not depend on the order in which subclasses arrive.
+    """
+    n = pl.col("n").cast(pl.Int64)
+    return (
+        pairs.select(pair_key(pl.col(key), pl.col("subclass")).alias("_pair"))
+        .group_by("_pair")
+        .len("n")
+        .group_by((pl.col("_pair") // (1 << 32)).cast(pl.UInt32).alias(key))
+        .agg((n * n).sum().alias("_squares"), n.sum().alias("_total"))
+        .select(key, (1.0 - pl.col("_squares") / (pl.col("_total") ** 2)).alias(name))
+    )
+
+
+def capped_share(x: pl.Expr, cap: pl.Expr) -> pl.Expr:
+    """min(x, cap) / cap; with cap = 0 a positive x is at the cap (1) and 0 is 0."""
+    return (
+        pl.when(x.is_null() | cap.is_null())
+        .then(None)
+        .when(cap > 0)
+        .then(pl.min_horizontal(x, cap) / cap)
+        .otherwise((x > 0).cast(pl.Float64))
+    )
+
+
+def _citation_measures(
+    pats: pl.DataFrame, owners: pl.DataFrame, window_years: int
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Forward (per cited patent) and backward-side (per citing patent) citation measures."""
+    edges = citation_edges(pats)
+    edges = edges.with_columns(self_citation_flags(edges, owners)).with_columns(
+        (pl.col("citing_pub") <= pl.col("cited_pub").dt.offset_by(f"{window_years}y")).alias(
+            "in_window"
+        )
+    )
+    subs = patent_subclasses(pats)
+    counted = edges.filter(pl.col("in_window") & ~pl.col("self_citation"))
+    forward = counted.group_by("cited_pid").agg(
+        pl.len().cast(pl.Int64).alias("forward_citations_5y")
+    )
+    generality = herfindahl_diversity(
+        counted.join(subs, left_on="citing_pid", right_on="pid").select("cited_pid", "subclass"),
+        "cited_pid",
+        "generality",
+    )
+    cited_subs = edges.select("citing_pid", "cited_pid").join(
+        subs, left_on="cited_pid", right_on="pid"
+    )
+    originality = herfindahl_diversity(cited_subs, "citing_pid", "originality")
+    # Radicalness: share of the cited patents' subclasses (with repetition over
+    # cited patents) that the focal patent does not have; undefined without
+    # focal IPC codes.
+    focal = subs.select(pair_key(pl.col("pid"), pl.col("subclass"))).to_series()
+    has_ipc = pats.filter(pl.col("subclasses").list.len() > 0).get_column("pid")
+    radicalness = (
+        cited_subs.filter(pl.col("citing_pid").is_in(has_ipc))
+        .with_columns(pair_key(pl.col("citing_pid"), pl.col("subclass")).is_in(focal).alias("_own"))
+        .group_by("citing_pid")
+        .agg((1.0 - pl.col("_own").sum() / pl.len()).alias("radicalness"))
+    )
+    per_cited = forward.join(generality, on="cited_pid", how="full", coalesce=True).rename(
+        {"cited_pid": "pid"}
+    )
+    per_citing = originality.join(radicalness, on="citing_pid", how="full", coalesce=True).rename(
+        {"citing_pid": "pid"}
+    )
+    return per_cited, per_citing
+
+
+def _cohorts(pats: pl.DataFrame, min_size: int) -> pl.DataFrame:
+    """Per patent: the cohort keys at each fallback level and the one used (first with >= min_size)."""
+    year = pl.col("application_date").dt.year().cast(pl.String)
+    levels = [
+        pl.concat_str(year, pl.lit("-"), pl.col("main_class")),
+        pl.concat_str(year, pl.lit("-"), pl.col("main_class").str.slice(0, 1)),
+        year,
+        pl.lit("all"),
+    ]
+    names = [f"_cohort{i}" for i in range(len(levels))]
+    frame = pats.with_columns(e.alias(n) for n, e in zip(names, levels, strict=True))
+    frame = frame.with_columns(
+        pl.when(pl.col(n).is_null()).then(0).otherwise(pl.len().over(n)).alias(f"{n}_size")
+        for n in names
+    )
+    # The first level whose group is big enough; "all" always is.
+    big = [pl.col(f"{n}_size") >= min_size for n in names[:-1]]
+    chosen = pl.coalesce(
+        [*(pl.when(b).then(pl.col(n)) for b, n in zip(big, names, strict=False)), pl.col(names[-1])]
+    )
+    size = pl.coalesce(
+        [
+            *(pl.when(b).then(pl.col(f"{n}_size")) for b, n in zip(big, names, strict=False)),
+            pl.col(f"{names[-1]}_size"),
+        ]
+    )
+    return frame.with_columns(chosen.alias("cohort"), size.cast(pl.Int64).alias("cohort_size"))
+
+
+def _cohort_caps(frame: pl.DataFrame, model: ScoringModel) -> pl.DataFrame:
+    """Per cohort key of every level: the normalization and breakthrough quantiles."""
+    rules = model.patents
+    aggs = [
+        pl.col(c).quantile(rules.normalization_quantile, "linear").alias(f"_cap_{c}")
+        for c in _NORMALIZED
+    ] + [
+        pl.col("forward_citations_5y")
+        .quantile(rules.breakthrough_quantile, "linear")
+        .alias("_breakthrough_cut")
+    ]
+    levels = [c for c in frame.columns if c.startswith("_cohort") and not c.endswith("_size")]
+    stats = [
+        frame.select(pl.col(level).alias("cohort"), *_NORMALIZED)
+        .drop_nulls("cohort")
+        .group_by("cohort")
+        .agg(aggs)
+        for level in levels
+    ]
+    return pl.concat(stats).unique("cohort")
+
+
+def patent_quality(
+    patents: pl.DataFrame, links: pl.DataFrame, as_of: date, model: ScoringModel
+) -> pl.DataFrame:
+    """scoring/patent_quality rows: one per patent visible on `as_of` (schema `SCHEMA`).
+
+    `patents` is core/patent as of D, `links` er/applicant_links as of D
+    (only `matched` links resolve applicants, for self-citations).
+    """
+    rules = model.patents
+    pats = visible_patents(patents, as_of, rules)
+    owners = patent_owners(pats, links)
+    per_cited, per_citing = _citation_measures(pats, owners, rules.forward_window_years)
+    codes = owners.group_by("pid").agg(pl.col("credit_code").sort().alias("applicant_credit_codes"))
+    base = (
+        pats.join(per_cited, on="pid", how="left")
+        .join(per_citing, on="pid", how="left")
+        .join(codes, on="pid", how="left")
+        .with_columns(
+            pl.col("subclasses").list.len().cast(pl.Int64).replace(0, None).alias("scope"),
+            pl.col("claims_count").cast(pl.Int64).alias("claims"),
+            pl.when(pl.col("family_size").is_null() & ~pl.col("pct").fill_null(False))
+            .then(1)
+            .otherwise(pl.col("family_size"))
+            .cast(pl.Int64)
+            .alias("family_size"),
+            pl.when(pl.col("granted"))
+            .then((pl.col("grant_date") - pl.col("application_date")).dt.total_days())
+            .cast(pl.Int64)
+            .alias("grant_lag_days"),
+            pl.col("cited_applications")
+            .list.eval(pl.element().str.strip_chars().filter(pl.element() != ""))
+            .list.unique()
+            .list.len()
+            .cast(pl.Int64)
+            .alias("backward_citations"),
+            pl.col("forward_citations_5y").fill_null(0),
+            pl.col("applicant_credit_codes").fill_null(pl.lit([], dtype=pl.List(pl.String()))),
+        )
+    )
+    # Generality is undefined without IPC-classified forward citations; for
+    # normalization and the quality index it counts as 0 (see the YAML).
+    frame = _cohorts(
+        base.with_columns(pl.col("generality").alias("_generality_out")).with_columns(
+            pl.col("generality").fill_null(0.0)
+        ),
+        rules.cohort_min_size,
+    )
+    caps = _cohort_caps(frame, model)
+    components = [
+        capped_share(pl.col(c).cast(pl.Float64), pl.col(f"_cap_{c}"))
+        for c in rules.quality_index_components
+    ]
+    return (
+        frame.join(caps, on="cohort", how="left")
+        .with_columns(
+            pl.mean_horizontal(components).alias("quality_index"),
+            (
+                (pl.col("forward_citations_5y") > 0)
+                & (pl.col("forward_citations_5y") >= pl.col("_breakthrough_cut"))
+            ).alias("breakthrough"),
+            pl.col("_generality_out").alias("generality"),
+            pl.lit(model.version).alias("model_version"),
+        )
+        .select([pl.col(name).cast(dtype) for name, dtype in SCHEMA.items()])
+        .sort(KEY)
+    )

@@ -1,0 +1,96 @@
+"""Plain-text explanation of one enterprise's pool tier and credit limits (`capscore explain`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import polars as pl
+
+from capscore.pool.cultivation import (
+    BASIS_HYSTERESIS,
+    BASIS_NO_PREVIOUS_GRADE,
+    BASIS_NO_PREVIOUS_PARTITION,
+)
+
+_BASIS_TEXT = {
+    BASIS_NO_PREVIOUS_PARTITION: "plain cut-off grade: the pool of the previous day was not built",
+    BASIS_NO_PREVIOUS_GRADE: "plain cut-off grade: no grade on the previous day",
+}
+
+
+def _number(value: Any) -> str:
+    return "n/a" if value is None else f"{value:,.1f}"
+
+
+def _pool_lines(row: Mapping[str, Any]) -> list[str]:
+    lines = [f"Cultivation pool as of {row['as_of_date']} ({row['model_version']})"]
+    if row["in_pool"]:
+        lines.append(f"  in pool: yes, eligible by rule '{row['eligibility_reason']}'")
+        lines.append(
+            f"  tier {row['tier']}: life stage {row['life_stage']}, grade {row['grade']}, "
+            f"composite {_number(row['composite'])}"
+        )
+    else:
+        lines.append(f"  in pool: no ({row['exclusion_reason']})")
+        if row["grade"] is not None:
+            lines.append(
+                f"  would grade {row['grade']} (composite {_number(row['composite'])}, "
+                f"life stage {row['life_stage']})"
+            )
+    basis = row["grade_basis"]
+    if basis == BASIS_HYSTERESIS:
+        if row["grade"] == row["cutoff_grade"]:
+            lines.append(
+                f"  grade {row['grade']} by cut-off (previous day {row['previous_grade']})"
+            )
+        else:
+            lines.append(
+                f"  grade {row['grade']} kept by hysteresis: the cut-off grade would be "
+                f"{row['cutoff_grade']}, but the composite is within the margin of the cut-off "
+                f"(previous day {row['previous_grade']})"
+            )
+    elif basis in _BASIS_TEXT:
+        lines.append(f"  grade: {_BASIS_TEXT[basis]}")
+    return lines
+
+
+def _transition_lines(transitions: pl.DataFrame) -> list[str]:
+    if transitions.is_empty():
+        return ["Tier changes: none recorded"]
+    lines = ["Tier changes (latest first):"]
+    for t in transitions.sort("as_of_date", descending=True).iter_rows(named=True):
+        lines.append(
+            f"  {t['as_of_date']}  {t['change']:<13} {t['from_tier'] or '-'} -> "
+            f"{t['to_tier'] or '-'}"
+        )
+    return lines
+
+
+def _limit_lines(limits: pl.DataFrame) -> list[str]:
+    if limits.is_empty():
+        return ["Credit limits: none computed"]
+    versions = ", ".join(sorted(set(limits["policy_version"].to_list())))
+    lines = [f"Credit limits (万元, {versions}):"]
+    for row in limits.sort("product").iter_rows(named=True):
+        lines.append(
+            f"  {row['product']:<15} {row['limit_wan']:>10,.0f}  set by {row['binding_constraint']}"
+        )
+        lines.extend(f"      - {reason}" for reason in row["reasons"] or [])
+    return lines
+
+
+def explain_pool_and_credit(
+    pool_row: Mapping[str, Any] | None, transitions: pl.DataFrame, limits: pl.DataFrame
+) -> str:
+    """Why an enterprise has its tier and limits.
+
+    `pool_row` is its pool/cultivation_pool row as of D (None if it has none),
+    `transitions` its pool/tier_transitions rows (any dates), `limits` its
+    credit/credit_limit rows as of D.
+    """
+    if pool_row is None:
+        lines = ["Cultivation pool: no row for this enterprise on this date (not scored yet?)"]
+    else:
+        lines = _pool_lines(pool_row)
+    return "\n".join([*lines, *_transition_lines(transitions), *_limit_lines(limits)])

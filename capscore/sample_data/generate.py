@@ -1,0 +1,194 @@
+"""`capscore generate`: realistic landing drops and the ground truth behind them.
+
+The same (enterprises, seed, dirty) always gives byte-identical files: every
+random draw comes from a named stream derived from the seed, dates are fixed
+constants, and the writers add no timestamps. `--dirty` only adds rows and
+files (from its own stream), so the clean records and their truth are the
+same with or without it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from capscore.sample_data.calendar import LANDING_DAYS
+from capscore.sample_data.dirty import BAD_ROW_COLUMNS, Injected, inject
+from capscore.sample_data.enterprises import build_firms
+from capscore.sample_data.owners import build_owners
+from capscore.sample_data.patents import build_patents
+from capscore.sample_data.plan import PlannedFile, drop_dates, plan_patents, plan_rd, plan_registry
+from capscore.sample_data.rd import build_rd
+from capscore.sample_data.writers import write, write_file
+from capscore.storage.paths import SOURCES, DataRoot
+
+
+def _rng(seed: int, stream: str) -> np.random.Generator:
+    return np.random.default_rng([seed, zlib.crc32(stream.encode())])
+
+
+def _clean_positions(total: int, injected: list[int]) -> np.ndarray:
+    """0-based rows of a file that hold clean records, in order."""
+    return np.setdiff1d(np.arange(total), np.array(injected, dtype=np.int64), assume_unique=True)
+
+
+def generate(
+    root: Path,
+    enterprises: int,
+    seed: int,
+    dirty: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Write `root/landing/<source>/<YYYY-MM-DD>/*` and `root/truth/*`; return a summary.
+
+    Existing `landing/` and `truth/` folders under `root` are replaced.
+    """
+    if enterprises < 1:
+        raise ValueError(f"enterprises must be at least 1, got {enterprises}")
+    say = progress or (lambda _msg: None)
+    data_root = DataRoot(Path(root).expanduser().resolve())
+
+    firms = build_firms(_rng(seed, "registry"), enterprises)
+    say(f"registry: {firms.frame.height:,} enterprises, {len(firms.snapshot_days)} snapshots")
+    owners = build_owners(_rng(seed, "owners"), firms)
+    patents = build_patents(_rng(seed, "patents"), firms, owners)
+    say(f"patents: {patents.info.height:,} applications, {patents.drops.height:,} records")
+    ent = patents.info.filter(pl.col("ent") >= 0)["ent"].to_numpy()
+    rd = build_rd(_rng(seed, "rd"), firms, owners, np.bincount(ent, minlength=firms.frame.height))
+    say(f"rd_records: {rd.height:,} filings")
+
+    planned = (
+        plan_registry(_rng(seed, "plan-registry"), firms)
+        + plan_patents(_rng(seed, "plan-patents"), patents)
+        + plan_rd(_rng(seed, "plan-rd"), rd)
+    )
+    injected = inject(_rng(seed, "dirty"), planned, firms) if dirty else Injected()
+    if dirty:
+        say(f"dirty: {len(injected.bad_rows):,} bad rows and files injected")
+
+    for folder in (data_root.landing, data_root.truth):
+        if folder.exists():
+            shutil.rmtree(folder)
+    manifest_files = _write_landing(data_root, planned, injected)
+    say(f"wrote {len(manifest_files)} landing files under {data_root.landing}")
+
+    rd_links = _rd_links(planned, injected)
+    truth = data_root.truth
+    truth.mkdir(parents=True, exist_ok=True)
+    patents.mentions.select(
+        "application_number",
+        "applicant_position",
+        "applicant",
+        "credit_code",
+        "applicant_kind",
+        "noise",
+    ).sort(["application_number", "applicant_position"]).write_csv(truth / "applicant_links.csv")
+    rd_links.write_csv(truth / "rd_links.csv")
+    if dirty:
+        _bad_rows_frame(injected).write_csv(truth / "bad_rows.csv")
+
+    rows = {s: sum(f["rows"] for f in manifest_files if f["source"] == s) for s in SOURCES}
+    manifest = {
+        "seed": seed,
+        "enterprises": enterprises,
+        "dirty": dirty,
+        "landing_dates": {s: [d.isoformat() for d in drop_dates(s)] for s in SOURCES},
+        "rows": rows,
+        "records": {
+            "registry_enterprises": firms.frame.height,
+            "patent_applications": patents.info.height,
+            "applicant_mentions": patents.mentions.height,
+            "rd_filings": rd.height,
+            "bad_rows": len(injected.bad_rows),
+        },
+        "files": manifest_files,
+    }
+    (truth / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
+    return {
+        "landing_dates": f"{LANDING_DAYS[0]} .. {LANDING_DAYS[-1]} ({len(LANDING_DAYS)} days)",
+        "files": {s: sum(1 for f in manifest_files if f["source"] == s) for s in SOURCES},
+        "rows": rows,
+        "records": manifest["records"],
+        "truth": str(truth),
+    }
+
+
+def _write_landing(
+    data_root: DataRoot, planned: list[PlannedFile], injected: Injected
+) -> list[dict[str, Any]]:
+    files: list[dict[str, Any]] = []
+    for pf in planned:
+        visible = [c for c in pf.frame.columns if not c.startswith("_")]
+        injections = injected.rows.get(pf.relative, [])
+        write_file(data_root.root / pf.relative, pf.frame.select(visible), pf.spec, injections)
+        files.append(
+            {
+                "file": pf.relative,
+                "source": pf.source,
+                "partition_date": pf.partition.isoformat(),
+                "format": pf.spec.fmt,
+                "encoding": pf.spec.encoding if pf.spec.fmt.startswith("csv") else None,
+                "rows": pf.frame.height + len(injections),
+                "injected_rows": len(injections),
+            }
+        )
+    for source, relative, day, data in injected.files:
+        write(data_root.root / relative, data)
+        files.append(
+            {
+                "file": relative,
+                "source": source,
+                "partition_date": day.isoformat(),
+                "format": relative.split("/")[-1].split(".", 1)[1],
+                "encoding": None,
+                "rows": 0,
+                "injected_rows": 0,
+            }
+        )
+    return sorted(files, key=lambda f: (f["source"], f["partition_date"], f["file"]))
+
+
+def _rd_links(planned: list[PlannedFile], injected: Injected) -> pl.DataFrame:
+    """file, row_number of every clean R&D row with its true enterprise and the noise applied."""
+    parts = []
+    for pf in planned:
+        if pf.source != "rd_records":
+            continue
+        bad = [i.position for i in injected.rows.get(pf.relative, [])]
+        rows = _clean_positions(pf.frame.height + len(bad), bad) + 1
+        parts.append(
+            pf.frame.select(
+                pl.lit(pf.relative).alias("file"),
+                pl.Series("row_number", rows, dtype=pl.Int64),
+                pl.col("_true_code").alias("credit_code"),
+                pl.col("_code_noise").alias("code_noise"),
+                pl.col("_name_noise").alias("name_noise"),
+            )
+        )
+    return pl.concat(parts).sort(["file", "row_number"])
+
+
+def _bad_rows_frame(injected: Injected) -> pl.DataFrame:
+    rows = [
+        {
+            "source": b.source,
+            "partition_date": b.partition_date,
+            "file": b.file,
+            "row_number": b.row_number,
+            "column": b.column,
+            "rule": b.rule,
+            "detail": b.detail,
+        }
+        for b in injected.bad_rows
+    ]
+    schema = {c: pl.String() for c in BAD_ROW_COLUMNS} | {"row_number": pl.Int64()}
+    return pl.DataFrame(rows, schema=schema).sort(
+        ["source", "partition_date", "file", "row_number"], nulls_last=False
+    )

@@ -1,0 +1,1 @@
+"""scoring stage: indicator, dimension and composite scores from indicator values."""

@@ -1,0 +1,392 @@
+"""From indicator values to indicator, dimension and composite scores (scoring.md §3).
+
+- Peer group: industry section x life stage; a group where fewer than
+  `peer_groups.min_size` enterprises have a value falls back to the life
+  stage, then to all (per indicator; the enterprise's own peer_group uses
+  enterprise counts). A fallback ranks among everyone at that level.
+- Indicator score = 100 (r - 1) / (n - 1), r the average rank of the
+  direction-adjusted value among the n peers with a value (ties share a rank).
+- Missing indicators are left out of their dimension with weights renormalized;
+  coverage reports how much configured weight had data.
+- Composite = Σ stage weight x dimension score.
+
+scoring/indicator_value has one row per enterprise and indicator (23M rows
+for a million enterprises), so its repeated text columns are Categorical and
+the enterprise-level pass works on integer codes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from capscore.indicators.exact import SCORE_SCALE, UNIT_SCALE, exact_sum
+from capscore.scoring.wording import empty_dimension_text, indicator_meta, reason_text
+from scoring_models.config import ScoringModel
+
+INDICATOR_VALUE_SCHEMA: dict[str, pl.DataType] = {
+    "credit_code": pl.String(),
+    "indicator": pl.Categorical(),
+    "dimension": pl.Categorical(),
+    "raw_value": pl.Float64(),
+    "score": pl.Float64(),
+    "peer_group": pl.Categorical(),
+    "peer_size": pl.Int64(),
+    "peer_median": pl.Float64(),
+    "peer_median_score": pl.Float64(),
+    "direction": pl.Categorical(),
+    "weight": pl.Float64(),
+    "model_version": pl.Categorical(),
+}
+
+_DIGITS = 6
+
+# Peer-group levels, most specific first, as integer group ids of the wide frame.
+_LEVEL_KEYS: tuple[tuple[str, ...], ...] = (("_section_group",), ("_stage_group",), ())
+
+
+def enterprise_score_schema(model: ScoringModel) -> dict[str, pl.DataType]:
+    dims: dict[str, pl.DataType] = {d: pl.Float64() for d in model.dimensions}
+    coverage: dict[str, pl.DataType] = {f"{d}_coverage": pl.Float64() for d in model.dimensions}
+    return {
+        "credit_code": pl.String(),
+        **dims,
+        "composite": pl.Float64(),
+        "peer_group": pl.String(),
+        "life_stage": pl.String(),
+        "industry_section": pl.String(),
+        "coverage": pl.Float64(),
+        **coverage,
+        "top_reasons": pl.List(pl.String()),
+        "model_version": pl.String(),
+    }
+
+
+def peer_group_expr(
+    section: pl.Expr, stage: pl.Expr, n_section: pl.Expr, n_stage: pl.Expr, min_size: int
+) -> pl.Expr:
+    """ "C-growth" if that group is big enough, else "growth" if big enough, else "all"."""
+    return (
+        pl.when(section.is_not_null() & (n_section >= min_size))
+        .then(pl.concat_str(section, pl.lit("-"), stage))
+        .when(n_stage >= min_size)
+        .then(stage)
+        .otherwise(pl.lit("all"))
+    )
+
+
+def windowed(expr: pl.Expr, keys: Sequence[str]) -> pl.Expr:
+    """`expr` over the groups of `keys`, or over the whole frame when there are none."""
+    return expr.over(list(keys)) if keys else expr
+
+
+def percentile_score(value: pl.Expr, keys: Sequence[str], single_value_score: float) -> pl.Expr:
+    """100 (r - 1) / (n - 1) with r the average rank of `value` within `keys` (nulls stay null)."""
+    rank = windowed(value.rank("average"), keys)
+    n = windowed(value.count(), keys)
+    return (
+        pl.when(value.is_null())
+        .then(None)
+        .when(n <= 1)
+        .then(pl.lit(single_value_score))
+        .otherwise(100.0 * (rank - 1.0) / (n - 1.0))
+    )
+
+
+def _score_indicator(frame: pl.DataFrame, name: str, model: ScoringModel) -> pl.DataFrame:
+    """Adds <name>__score, __peer, __size, __median, __median_score to the wide frame."""
+    raw = pl.col(name)
+    oriented = -raw if model.indicator(name).direction == "lower" else raw
+    single = model.single_value_score
+    frame = frame.with_columns(
+        expr
+        for i, keys in enumerate(_LEVEL_KEYS)
+        for expr in (
+            percentile_score(oriented, keys, single).alias(f"_score{i}"),
+            windowed(raw.count(), keys).cast(pl.Int64).alias(f"_size{i}"),
+            windowed(raw.median(), keys).alias(f"_median{i}"),
+        )
+    ).with_columns(
+        windowed(pl.col(f"_score{i}").median(), keys).alias(f"_median_score{i}")
+        for i, keys in enumerate(_LEVEL_KEYS)
+    )
+    use_section = pl.col("industry_section").is_not_null() & (
+        pl.col("_size0") >= model.peer_min_size
+    )
+    use_stage = pl.col("_size1") >= model.peer_min_size
+
+    def pick(column: str) -> pl.Expr:
+        return (
+            pl.when(use_section)
+            .then(pl.col(f"{column}0"))
+            .when(use_stage)
+            .then(pl.col(f"{column}1"))
+            .otherwise(pl.col(f"{column}2"))
+        )
+
+    temporary = [
+        f"{c}{i}"
+        for c in ("_score", "_size", "_median", "_median_score")
+        for i in range(len(_LEVEL_KEYS))
+    ]
+    return frame.with_columns(
+        pick("_score").round(_DIGITS).alias(f"{name}__score"),
+        peer_group_expr(
+            pl.col("industry_section"),
+            pl.col("life_stage"),
+            pl.col("_size0"),
+            pl.col("_size1"),
+            model.peer_min_size,
+        )
+        .cast(pl.Categorical)
+        .alias(f"{name}__peer"),
+        pick("_size").alias(f"{name}__size"),
+        pick("_median").alias(f"{name}__median"),
+        pick("_median_score").alias(f"{name}__median_score"),
+    ).drop(temporary)
+
+
+def score_indicators(
+    wide: pl.DataFrame, profile: pl.DataFrame, model: ScoringModel
+) -> pl.DataFrame:
+    """scoring/indicator_value rows (`INDICATOR_VALUE_SCHEMA`), sorted by credit_code, indicator.
+
+    `wide`: credit_code + one column per configured indicator (null =
+    missing), as `indicators.enterprise.enterprise_indicators` returns it;
+    `profile`: credit_code, industry_section, life_stage. Enterprises without
+    a profile are not scored. Scores are computed column by column on the
+    wide frame (one row per enterprise); the long rows are built at the end.
+    """
+    names = sorted(model.indicator_names)
+    frame = (
+        wide.select("credit_code", *names)
+        .join(
+            profile.select("credit_code", "industry_section", "life_stage"),
+            on="credit_code",
+            how="inner",
+        )
+        .sort("credit_code")
+        .with_row_index("_row")
+        .with_columns(
+            pl.concat_str("industry_section", pl.lit("-"), "life_stage")
+            .rank("dense")
+            .alias("_section_group"),
+            pl.col("life_stage").rank("dense").alias("_stage_group"),
+        )
+    )
+    for name in names:
+        frame = _score_indicator(frame, name, model)
+    weights = dict(indicator_meta(model).select("indicator", "weight").iter_rows())
+
+    def rows_of(name: str) -> pl.DataFrame:
+        spec = model.indicator(name)
+        return frame.select(
+            "_row",
+            pl.lit(name, dtype=pl.Categorical).alias("indicator"),
+            pl.lit(spec.dimension, dtype=pl.Categorical).alias("dimension"),
+            pl.col(name).alias("raw_value"),
+            pl.col(f"{name}__score").alias("score"),
+            pl.col(f"{name}__peer").alias("peer_group"),
+            pl.col(f"{name}__size").alias("peer_size"),
+            pl.col(f"{name}__median").alias("peer_median"),
+            pl.col(f"{name}__median_score").alias("peer_median_score"),
+            pl.lit(spec.direction, dtype=pl.Categorical).alias("direction"),
+            pl.lit(weights[name], dtype=pl.Float64).alias("weight"),
+            pl.lit(model.version, dtype=pl.Categorical).alias("model_version"),
+        )
+
+    # Blocks per indicator (in name order); a stable sort on the row number
+    # interleaves them into (credit_code, indicator) order.
+    long = pl.concat([rows_of(name) for name in names]).sort("_row", maintain_order=True)
+    codes = frame.get_column("credit_code").gather(long.get_column("_row"))
+    return long.with_columns(codes.alias("credit_code")).select(
+        [pl.col(n).cast(t) for n, t in INDICATOR_VALUE_SCHEMA.items()]
+    )
+
+
+def _indicator_codes(model: ScoringModel) -> pl.DataFrame:
+    """Per configured indicator: integer code, dimension code, within-dimension weight, wording."""
+    dim_code = {d: i for i, d in enumerate(model.dimensions)}
+    return (
+        indicator_meta(model)
+        .with_row_index("_ind")
+        .with_columns(
+            pl.col("indicator").cast(pl.Categorical),
+            pl.col("dimension").replace_strict(dim_code, return_dtype=pl.UInt8).alias("_dim"),
+        )
+    )
+
+
+def _stage_weight(model: ScoringModel, dimension: str) -> pl.Expr:
+    mapping = {stage: weights[dimension] for stage, weights in model.stage_weights.items()}
+    return pl.col("life_stage").replace_strict(mapping, default=0.0, return_dtype=pl.Float64)
+
+
+def _top_reasons(scored: pl.DataFrame, codes: pl.DataFrame, model: ScoringModel) -> pl.DataFrame:
+    """_eid, top_reasons: k raising then k lowering indicators, as sentences."""
+    k = model.reason_count
+    moved = scored.filter(pl.col("contribution") != 0)
+    # Ties in contribution go to the alphabetically first indicator.
+    by = ["contribution", "_name_rank"]
+    picks = pl.concat(
+        [
+            moved.filter(pl.col("contribution") > 0)
+            .group_by("_eid")
+            .agg(pl.col("_ind").top_k_by(by, k, reverse=[False, True])),
+            moved.filter(pl.col("contribution") < 0)
+            .group_by("_eid")
+            .agg(pl.col("_ind").bottom_k_by(by, k)),
+        ]
+    ).explode("_ind")
+    chosen = (
+        moved.join(picks, on=["_eid", "_ind"], how="semi")
+        .join(codes.select("_ind", "label", "unit", "direction"), on="_ind")
+        .with_columns(reason_text(model).alias("_text"))
+        # Raising reasons first, strongest first; then lowering, strongest first.
+        .sort(
+            "_eid",
+            pl.col("contribution") < 0,
+            pl.col("contribution").abs(),
+            "_name_rank",
+            descending=[False, False, True, False],
+        )
+    )
+    return chosen.group_by("_eid", maintain_order=True).agg(pl.col("_text").alias("top_reasons"))
+
+
+def enterprise_scores(
+    indicator_value: pl.DataFrame, profile: pl.DataFrame, model: ScoringModel
+) -> pl.DataFrame:
+    """scoring/enterprise_score rows from scored indicators and the profile.
+
+    `indicator_value` as `score_indicators` returns it (credit_code,
+    indicator, raw_value, score, peer_median, peer_median_score are read;
+    dimensions and weights come from `model`); `profile`: credit_code,
+    industry_section, life_stage.
+    """
+    dims = model.dimensions
+    codes = _indicator_codes(model).with_columns(
+        pl.col("indicator").cast(pl.String).rank("ordinal").alias("_name_rank")
+    )
+    ents = (
+        profile.select("credit_code", "industry_section", "life_stage")
+        .sort("credit_code")
+        .with_row_index("_eid")
+        .with_columns(
+            peer_group_expr(
+                pl.col("industry_section"),
+                pl.col("life_stage"),
+                pl.len().over("industry_section", "life_stage"),
+                pl.len().over("life_stage"),
+                model.peer_min_size,
+            ).alias("peer_group"),
+            *[_stage_weight(model, d).alias(f"_stage_weight{i}") for i, d in enumerate(dims)],
+            pl.col("life_stage")
+            .replace_strict({s: i for i, s in enumerate(model.stages)}, default=None)
+            .cast(pl.UInt8)
+            .alias("_stage"),
+        )
+    )
+    # Only scored rows matter below; credit codes and names become integer codes.
+    iv = (
+        indicator_value.select(
+            "credit_code",
+            pl.col("indicator").cast(pl.Categorical),
+            "raw_value",
+            "score",
+            "peer_median",
+            "peer_median_score",
+        )
+        .filter(pl.col("score").is_not_null())
+        .join(ents.select("credit_code", "_eid", "_stage"), on="credit_code", how="inner")
+        .join(codes.select("indicator", "_ind", "_dim", "weight", "_name_rank"), on="indicator")
+        .drop("credit_code", "indicator")
+    )
+    dim = pl.col("_dim")
+    per_dim = iv.group_by("_eid").agg(
+        *[
+            exact_sum((pl.col("weight") * pl.col("score")).filter(dim == i), SCORE_SCALE).alias(
+                f"_weighted{i}"
+            )
+            for i in range(len(dims))
+        ],
+        *[
+            exact_sum(pl.col("weight").filter(dim == i), UNIT_SCALE).alias(f"_present{i}")
+            for i in range(len(dims))
+        ],
+    )
+    empty = model.empty_dimension_score
+    frame = (
+        ents.join(per_dim, on="_eid", how="left")
+        .with_columns(pl.col(f"_present{i}").fill_null(0.0) for i in range(len(dims)))
+        .with_columns(
+            pl.when(pl.col(f"_present{i}") > 0)
+            .then(pl.col(f"_weighted{i}") / pl.col(f"_present{i}"))
+            .otherwise(pl.lit(empty))
+            .round(_DIGITS)
+            .alias(d)
+            for i, d in enumerate(dims)
+        )
+        .with_columns(
+            pl.sum_horizontal(pl.col(f"_stage_weight{i}") * pl.col(d) for i, d in enumerate(dims))
+            .round(_DIGITS)
+            .alias("composite"),
+            pl.sum_horizontal(
+                pl.col(f"_stage_weight{i}") * pl.col(f"_present{i}") for i in range(len(dims))
+            )
+            .round(_DIGITS)
+            .alias("coverage"),
+            *[
+                pl.col(f"_present{i}").round(_DIGITS).alias(f"{d}_coverage")
+                for i, d in enumerate(dims)
+            ],
+        )
+    )
+    # An indicator's effective composite weight: stage weight of its dimension x
+    # its weight renormalized over the dimension's present indicators.
+    n_dims = len(dims)
+    stage_weight = {
+        stage_index * n_dims + i: weights[d]
+        for stage_index, weights in enumerate(model.stage_weights.values())
+        for i, d in enumerate(dims)
+    }
+    stage_dim = pl.col("_stage").cast(pl.Int64) * n_dims + pl.col("_dim").cast(pl.Int64)
+    scored = iv.with_columns(
+        (
+            stage_dim.replace_strict(stage_weight, default=0.0, return_dtype=pl.Float64)
+            * pl.col("weight")
+            / exact_sum(pl.col("weight"), UNIT_SCALE).over("_eid", "_dim")
+            * (pl.col("score") - pl.col("peer_median_score"))
+        )
+        .round(_DIGITS)
+        .alias("contribution")
+    )
+    reasons = _top_reasons(scored, codes, model)
+    empty_dims = pl.concat_list(
+        pl.when(pl.col(f"{d}_coverage") == 0).then(
+            pl.lit(empty_dimension_text(model.dimension_labels[d], empty))
+        )
+        for d in dims
+    ).list.drop_nulls()
+    schema = enterprise_score_schema(model)
+    return (
+        frame.join(reasons, on="_eid", how="left")
+        .with_columns(
+            pl.concat_list(
+                pl.col("top_reasons").fill_null(pl.lit([], dtype=pl.List(pl.String()))),
+                empty_dims,
+            ).alias("top_reasons"),
+            pl.lit(model.version).alias("model_version"),
+        )
+        .sort("_eid")
+        .select([pl.col(n).cast(t) for n, t in schema.items()])
+    )
+
+
+def score(
+    wide: pl.DataFrame, profile: pl.DataFrame, model: ScoringModel
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(scoring/indicator_value, scoring/enterprise_score) from wide indicator values and the profile."""
+    indicator_value = score_indicators(wide, profile, model)
+    return indicator_value, enterprise_scores(indicator_value, profile, model)

@@ -1,0 +1,131 @@
+"""Data-driven indicator weights for comparison with the configured ones (scoring.md §3).
+
+Both methods read the raw indicator values (not the percentile scores, which
+are near-uniform by construction and would make every weight equal): each
+indicator gets its configured transform (log1p for counts and money), is
+turned around when lower is better, and min-max normalized to [0, 1] over the
+enterprises that have a value. Missing values are left out per indicator
+(entropy) or per pair of indicators (CRITIC correlations).
+
+- Entropy weight method: p_ij = x_ij / Σ_i x_ij, e_j = -Σ_i p_ij ln p_ij / ln n_j,
+  w_j ∝ 1 - e_j. A constant indicator (or one with < 2 values) gets 0.
+- CRITIC (Diakoulaki et al. 1995): w_j ∝ σ_j Σ_k (1 - r_jk), σ the sample
+  standard deviation, r the pairwise-complete Pearson correlation; pairs
+  whose correlation is undefined (a constant or empty indicator, < 2 common
+  values) are left out of the sum.
+If every indicator is uninformative the weights are equal.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from capscore.scoring.wording import indicator_meta
+from scoring_models.config import ScoringModel
+
+
+def normalized_matrix(wide: pl.DataFrame, model: ScoringModel) -> np.ndarray:
+    """n x m matrix in [0, 1] (NaN = missing), columns in model.indicators order."""
+    columns = []
+    for spec in model.indicators:
+        col = pl.col(spec.name).cast(pl.Float64)
+        if spec.transform == "log1p":
+            col = col.clip(lower_bound=0.0).log1p()
+        if spec.direction == "lower":
+            col = -col
+        columns.append(col.alias(spec.name))
+    raw = wide.select(columns).to_numpy().astype(np.float64)
+    if raw.size == 0:
+        return raw.reshape(wide.height, len(model.indicators))
+    with np.errstate(invalid="ignore", divide="ignore", all="ignore"):
+        low = np.nanmin(np.where(np.isnan(raw), np.inf, raw), axis=0)
+        high = np.nanmax(np.where(np.isnan(raw), -np.inf, raw), axis=0)
+        span = high - low
+        scaled = np.where(span > 0, (raw - low) / np.where(span > 0, span, 1.0), 0.0)
+    return np.where(np.isnan(raw), np.nan, scaled)
+
+
+def _normalize(scores: np.ndarray) -> np.ndarray:
+    scores = np.where(np.isfinite(scores) & (scores > 0), scores, 0.0)
+    total = scores.sum()
+    if total <= 0:
+        return np.full(len(scores), 1.0 / len(scores)) if len(scores) else scores
+    return scores / total
+
+
+def _frame(model: ScoringModel, weights: np.ndarray, name: str) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "indicator": list(model.indicator_names),
+            "dimension": [s.dimension for s in model.indicators],
+            name: weights.astype(np.float64),
+        }
+    )
+
+
+def entropy_weights(wide: pl.DataFrame, model: ScoringModel) -> pl.DataFrame:
+    """indicator, dimension, entropy (weights over all indicators, summing to 1)."""
+    x = normalized_matrix(wide, model)
+    present = ~np.isnan(x)
+    n = present.sum(axis=0)
+    x0 = np.where(present, x, 0.0)
+    total = x0.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.where(total > 0, x0 / np.where(total > 0, total, 1.0), 0.0)
+        plogp = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0).sum(axis=0)
+        entropy = np.where(n > 1, -plogp / np.log(np.maximum(n, 2)), 1.0)
+    divergence = np.where(total > 0, 1.0 - entropy, 0.0)
+    return _frame(model, _normalize(divergence), "entropy")
+
+
+def pairwise_correlation(x: np.ndarray) -> np.ndarray:
+    """Pearson correlations over rows where both columns are present (NaN in = missing).
+
+    NaN out where undefined: fewer than 2 common rows or a constant column.
+    """
+    m = (~np.isnan(x)).astype(np.float64)
+    x0 = np.where(np.isnan(x), 0.0, x)
+    n = m.T @ m
+    sx = x0.T @ m  # sx[j, k]: Σ x_j over rows where j and k are present
+    sxx = (x0 * x0).T @ m
+    sxy = x0.T @ x0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = sxy / n - (sx / n) * (sx.T / n)
+        var_j = sxx / n - (sx / n) ** 2
+        r = cov / np.sqrt(var_j * var_j.T)
+    r = np.where(np.isfinite(r) & (n > 1), np.clip(r, -1.0, 1.0), np.nan)
+    np.fill_diagonal(r, 1.0)
+    return r
+
+
+def critic_weights(wide: pl.DataFrame, model: ScoringModel) -> pl.DataFrame:
+    """indicator, dimension, critic (weights over all indicators, summing to 1)."""
+    x = normalized_matrix(wide, model)
+    present = ~np.isnan(x)
+    n = present.sum(axis=0)
+    x0 = np.where(present, x, 0.0)
+    mean = x0.sum(axis=0) / np.maximum(n, 1)
+    squares = np.where(present, (x0 - mean) ** 2, 0.0).sum(axis=0)
+    sigma = np.where(n > 1, np.sqrt(squares / np.maximum(n - 1, 1)), 0.0)
+    r = pairwise_correlation(x)
+    information = sigma * np.nansum(1.0 - r, axis=1)
+    return _frame(model, _normalize(information), "critic")
+
+
+def weight_comparison(wide: pl.DataFrame, model: ScoringModel) -> pl.DataFrame:
+    """indicator, dimension, configured, entropy, critic: each as a share within its dimension.
+
+    Within-dimension shares are what the configured weights mean (the stage
+    weights then combine dimensions), so the three columns compare directly.
+    """
+    frame = (
+        indicator_meta(model)
+        .select("indicator", "dimension", pl.col("weight").alias("configured"))
+        .join(entropy_weights(wide, model).drop("dimension"), on="indicator")
+        .join(critic_weights(wide, model).drop("dimension"), on="indicator")
+    )
+    return frame.with_columns(
+        (pl.col(c) / pl.col(c).sum().over("dimension")).fill_nan(None).round(4).alias(c)
+        for c in ("configured", "entropy", "critic")
+    )

@@ -1,0 +1,128 @@
+"""Publish `warehouse.duckdb`: build a new file, then move it into place atomically.
+
+DuckDB allows one writer or many readers per file, never both, and analysts
+keep read-only sessions open while the nightly run works. So no run ever
+writes to the published file: each publish builds a fresh database next to it
+(views over the Parquet lake plus the SQL library in `sql/`) and `os.replace`s
+it over the old one. A session holding the old file keeps a consistent old
+view; the next connect sees the new one.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from capscore.sql_library import derived_views
+from capscore.storage.lake import has_data, table_glob
+from capscore.storage.paths import DataRoot
+from capscore.warehouse.catalog import LAKE_TABLES, PERSONAL_COLUMNS, PERSONAL_LIST_COLUMNS, SCHEMAS
+
+MASK_MACRO = (
+    "CREATE MACRO mask_name(s) AS CASE WHEN s IS NULL THEN NULL "
+    "ELSE left(s, 1) || repeat('*', greatest(length(s) - 1, 1)) END"
+)
+# raw_record keeps the row as read for data engineers, minus personal data.
+MASK_JSON_MACRO = (
+    "CREATE MACRO mask_json(j) AS regexp_replace(j, "
+    '\'("legal_representative"\\s*:\\s*")([^"])[^"]*"\', \'\\1\\2**"\', \'g\')'
+)
+
+
+@dataclass
+class PublishSummary:
+    path: Path
+    views: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def _quote_path(path: str) -> str:
+    return "'" + path.replace("'", "''") + "'"
+
+
+def _select_list(con: duckdb.DuckDBPyConnection, source: str) -> str:
+    columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+    masked = []
+    for name in columns:
+        quoted = f'"{name}"'
+        if name in PERSONAL_COLUMNS:
+            masked.append(f"mask_name({quoted}) AS {quoted}")
+        elif name in PERSONAL_LIST_COLUMNS:
+            masked.append(f"list_transform({quoted}, lambda x: mask_name(x)) AS {quoted}")
+        elif name == "raw_record":
+            masked.append(f"mask_json({quoted}) AS {quoted}")
+        else:
+            masked.append(quoted)
+    return ", ".join(masked)
+
+
+def _create_base_views(
+    con: duckdb.DuckDBPyConnection, root: DataRoot, summary: PublishSummary
+) -> None:
+    for t in LAKE_TABLES:
+        if not has_data(root, t.schema, t.table):
+            summary.missing.append(t.relation)
+            continue
+        glob = table_glob(root, t.schema, t.table, len(t.partition_keys))
+        source = (
+            f"read_parquet({_quote_path(glob)}, hive_partitioning = true, union_by_name = true)"
+        )
+        select = f"SELECT {_select_list(con, source)} FROM {source}"
+        if t.latest_only:
+            con.execute(f"CREATE VIEW {t.relation}_asof AS {select}")
+            con.execute(
+                f"CREATE VIEW {t.relation} AS SELECT * FROM {t.relation}_asof "
+                f"WHERE as_of_date = (SELECT max(as_of_date) FROM {t.relation}_asof)"
+            )
+            summary.views += [f"{t.relation}_asof", t.relation]
+        else:
+            con.execute(f"CREATE VIEW {t.relation} AS {select}")
+            summary.views.append(t.relation)
+
+
+def _create_derived_views(con: duckdb.DuckDBPyConnection, summary: PublishSummary) -> None:
+    """Views from `sql/`, created in dependency order by retrying until no progress."""
+    pending = dict(derived_views())
+    while pending:
+        errors: dict[str, str] = {}
+        for relation, sql in list(pending.items()):
+            try:
+                con.execute(f"CREATE VIEW {relation} AS {sql}")
+            except duckdb.Error as exc:
+                errors[relation] = str(exc).splitlines()[0]
+                continue
+            summary.views.append(relation)
+            del pending[relation]
+        if errors and len(errors) == len(pending):
+            summary.failed.update(errors)
+            return
+
+
+def publish_warehouse(root: DataRoot) -> PublishSummary:
+    target = root.warehouse
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    summary = PublishSummary(path=target)
+    try:
+        con = duckdb.connect(str(tmp))
+        try:
+            for schema in SCHEMAS:
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            con.execute(MASK_MACRO)
+            con.execute(MASK_JSON_MACRO)
+            _create_base_views(con, root, summary)
+            _create_derived_views(con, summary)
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        os.replace(tmp, target)
+    finally:
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            if leftover.exists():
+                leftover.unlink()
+    return summary
