@@ -1,37 +1,57 @@
-"""What every stage's assets share: as-of partitions, upstream reads, UI tables."""
+"""What every stage's assets share: table keys, the per-day summary, UI tables."""
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import dagster as dg
 import polars as pl
 
-from capscore.storage.lake import read_partition
-from capscore.storage.paths import DataRoot
+from capscore.storage.tables import Table
+
+# Small tables in the UI: escaped cells, at most this many rows.
+MAX_TABLE_ROWS = 50
 
 
-def markdown_table(frame: pl.DataFrame) -> dg.MetadataValue:
-    """A small frame as a markdown table for the Dagster UI."""
-    with pl.Config(
-        tbl_formatting="MARKDOWN",
-        tbl_hide_column_data_types=True,
-        tbl_hide_dataframe_shape=True,
-        tbl_rows=-1,
-        tbl_cols=-1,
-        fmt_str_lengths=200,
-        tbl_width_chars=10_000,
-    ):
-        return dg.MetadataValue.md(str(frame))
+def asset_key(table: Table) -> dg.AssetKey:
+    return dg.AssetKey(list(table.key))
 
 
-def as_of_partition(day: date) -> dict[str, str]:
-    return {"as_of_date": day.isoformat()}
+def asset_keys(tables: Sequence[Table]) -> list[dg.AssetKey]:
+    return [asset_key(t) for t in tables]
 
 
-def required_partition(root: DataRoot, schema: str, table: str, day: date) -> pl.DataFrame:
-    """An upstream as-of partition this asset cannot do without."""
-    frame = read_partition(root, schema, table, as_of_partition(day))
-    if frame is None:
-        raise dg.Failure(f"{schema}/{table} as of {day} is missing: materialize it first")
-    return frame
+def markdown_table(frame: pl.DataFrame, max_rows: int = MAX_TABLE_ROWS) -> dg.MetadataValue:
+    """A small frame as a markdown table for the Dagster UI (first `max_rows` rows)."""
+    if frame.is_empty():
+        return dg.MetadataValue.md("_none_")
+    shown = frame.head(max_rows)
+
+    def cell(value: object) -> str:
+        text = "" if value is None else str(value)
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    lines = [
+        "| " + " | ".join(shown.columns) + " |",
+        "|" + "---|" * shown.width,
+        *("| " + " | ".join(cell(v) for v in row) + " |" for row in shown.iter_rows()),
+    ]
+    if frame.height > max_rows:
+        lines.append(f"\n_{frame.height - max_rows:,} more rows not shown_")
+    return dg.MetadataValue.md("\n".join(lines))
+
+
+def by_day_result(
+    summary: Sequence[Mapping[str, Any]], row_count: str, **metadata: Any
+) -> dg.MaterializeResult:
+    """The result of an asset that looped over days: the last day's `row_count` column is
+    `dagster/row_count`, every day's figures are a table, plus `metadata`."""
+    table = pl.DataFrame(list(summary))
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": int(table[row_count][-1]),
+            "by_as_of_date": markdown_table(table),
+            **metadata,
+        }
+    )

@@ -3,140 +3,117 @@
 # No `from __future__ import annotations`: Dagster inspects the context annotation at
 # definition time.
 
+from datetime import date
+
 import dagster as dg
 import polars as pl
 
-from assets.common import as_of_partition, markdown_table, required_partition
+from assets.common import asset_key, asset_keys, by_day_result, markdown_table
 from assets.partitions import daily_partitions, partition_dates, single_run_backfill
 from assets.resources import CapscoreResource
 from capscore.core.enterprise import enterprise_state
 from capscore.core.patent import patent_state
-from capscore.core.raw_schemas import RAW_PATENTS, RAW_RD_RECORDS, RAW_REGISTRY, RD_LINKS
 from capscore.core.rd_filing import rd_filing_state
-from capscore.storage.lake import scan_landed_by, write_table
+from capscore.storage import tables
+from capscore.storage.lake import read_as_of, scan_landed_by, write_partition
+from data_contracts.schemas import landed_schema
 
 GROUP = "core"
 
 
+def _landed(
+    capscore: CapscoreResource, source: str, context: dg.AssetExecutionContext
+) -> tuple[pl.DataFrame, list[date]]:
+    """Every raw row of `source` that landed by the last day of the run, and the days."""
+    days = partition_dates(context)
+    raw = scan_landed_by(capscore.root, source, max(days), landed_schema(source)).collect()
+    return raw, days
+
+
 @dg.asset(
-    key=["core", "enterprise"],
-    deps=[dg.AssetKey(["raw", "registry"])],
+    key=asset_key(tables.ENTERPRISE),
+    deps=[asset_key(tables.RAW_REGISTRY)],
     partitions_def=daily_partitions,
     backfill_policy=single_run_backfill,
     group_name=GROUP,
     description="Latest visible registry snapshot per enterprise (former names rebuilt from "
     "earlier snapshots) and its SCD2 history (core/enterprise_history), as of D.",
 )
-def core_enterprise(
+def enterprise(
     context: dg.AssetExecutionContext, capscore: CapscoreResource
 ) -> dg.MaterializeResult:
-    root = capscore.root
-    days = partition_dates(context)
-    raw = scan_landed_by(root, "registry", max(days), RAW_REGISTRY).collect()
+    raw, days = _landed(capscore, "registry", context)
     summary = []
     for day in days:
-        enterprise, history = enterprise_state(raw, day)
-        write_table(enterprise, root, "core", "enterprise", as_of_partition(day))
-        write_table(history, root, "core", "enterprise_history", as_of_partition(day))
+        current, history = enterprise_state(raw, day)
+        write_partition(capscore.root, tables.ENTERPRISE, current, day)
+        write_partition(capscore.root, tables.ENTERPRISE_HISTORY, history, day)
         summary.append(
             {
                 "as_of_date": day,
-                "enterprises": enterprise.height,
-                "active": enterprise.filter(
-                    pl.col("status").is_in(["存续", "在业", "迁入"])
-                ).height,
-                "with_former_names": enterprise.filter(
-                    pl.col("former_names").list.len() > 0
-                ).height,
+                "enterprises": current.height,
+                "with_former_names": current.filter(pl.col("former_names").list.len() > 0).height,
                 "history_versions": history.height,
             }
         )
-    table = pl.DataFrame(summary)
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": int(table["enterprises"][-1]),
-            "history_versions": int(table["history_versions"][-1]),
-            "by_as_of_date": markdown_table(table),
-        }
-    )
+    statuses = current.group_by("status").len("enterprises").sort("status")
+    return by_day_result(summary, "enterprises", by_status=markdown_table(statuses))
 
 
 @dg.asset(
-    key=["core", "patent"],
-    deps=[dg.AssetKey(["raw", "patents"])],
+    key=asset_key(tables.PATENT),
+    deps=[asset_key(tables.RAW_PATENTS)],
     partitions_def=daily_partitions,
     backfill_policy=single_run_backfill,
     group_name=GROUP,
     description="Latest visible version per patent application with forward citations, as of D.",
 )
-def core_patent(
-    context: dg.AssetExecutionContext, capscore: CapscoreResource
-) -> dg.MaterializeResult:
-    root = capscore.root
-    days = partition_dates(context)
-    raw = scan_landed_by(root, "patents", max(days), RAW_PATENTS).collect()
+def patent(context: dg.AssetExecutionContext, capscore: CapscoreResource) -> dg.MaterializeResult:
+    raw, days = _landed(capscore, "patents", context)
     summary = []
     for day in days:
-        patent = patent_state(raw, day)
-        write_table(patent, root, "core", "patent", as_of_partition(day))
+        state = patent_state(raw, day)
+        write_partition(capscore.root, tables.PATENT, state, day)
         summary.append(
             {
                 "as_of_date": day,
-                "patents": patent.height,
-                "granted": patent.filter(pl.col("legal_status") == "granted").height,
-                "forward_citations": int(patent["forward_citations"].sum()),
+                "patents": state.height,
+                "granted": state.filter(pl.col("legal_status") == "granted").height,
+                "forward_citations": int(state["forward_citations"].sum()),
             }
         )
-    table = pl.DataFrame(summary)
     by_type = (
-        patent.group_by("patent_type", "legal_status").len().sort("patent_type", "legal_status")
+        state.group_by("patent_type", "legal_status").len().sort("patent_type", "legal_status")
     )
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": int(table["patents"][-1]),
-            "by_as_of_date": markdown_table(table),
-            "by_type_and_status": markdown_table(by_type),
-        }
-    )
+    return by_day_result(summary, "patents", by_type_and_status=markdown_table(by_type))
 
 
 @dg.asset(
-    key=["core", "rd_filing"],
-    deps=[dg.AssetKey(["raw", "rd_records"]), dg.AssetKey(["er", "rd_links"])],
+    key=asset_key(tables.RD_FILING),
+    deps=asset_keys([tables.RAW_RD_RECORDS, tables.RD_LINKS]),
     partitions_def=daily_partitions,
     backfill_policy=single_run_backfill,
     group_name=GROUP,
     description="R&D filings resolved to enterprises (matched links only), latest refiling per "
     "enterprise and fiscal year, as of D.",
 )
-def core_rd_filing(
+def rd_filing(
     context: dg.AssetExecutionContext, capscore: CapscoreResource
 ) -> dg.MaterializeResult:
-    root = capscore.root
-    days = partition_dates(context)
-    raw = scan_landed_by(root, "rd_records", max(days), RAW_RD_RECORDS).collect()
+    raw, days = _landed(capscore, "rd_records", context)
     summary = []
     for day in days:
-        links = required_partition(root, "er", "rd_links", day)
-        filing = rd_filing_state(raw, links.select(list(RD_LINKS)).cast(pl.Schema(RD_LINKS)), day)
-        write_table(filing, root, "core", "rd_filing", as_of_partition(day))
+        links = read_as_of(capscore.root, tables.RD_LINKS, day)
+        filing = rd_filing_state(raw, links, day)
+        write_partition(capscore.root, tables.RD_FILING, filing, day)
         summary.append(
             {
                 "as_of_date": day,
                 "filings": filing.height,
                 "enterprises": filing["credit_code"].n_unique(),
-                "visible_rows": raw.filter(
-                    (pl.col("landing_date") <= day) & (pl.col("reported_date") <= day)
-                ).height,
             }
         )
-    table = pl.DataFrame(summary)
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": int(table["filings"][-1]),
-            "by_as_of_date": markdown_table(table),
-        }
-    )
+    return by_day_result(summary, "filings")
 
 
-core_assets = [core_enterprise, core_patent, core_rd_filing]
+core_assets = [enterprise, patent, rd_filing]

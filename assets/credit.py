@@ -5,13 +5,14 @@
 import dagster as dg
 import polars as pl
 
-from assets.common import as_of_partition, markdown_table, required_partition
+from assets.common import asset_key, asset_keys, by_day_result, markdown_table
 from assets.partitions import daily_partitions, partition_dates, single_run_backfill
 from assets.resources import CapscoreResource
 from capscore.credit.ip_value import enterprise_ip_values, patent_values
 from capscore.credit.limits import credit_limits
-from capscore.credit.manifest import MANIFEST_NAME, verify_partition, write_manifest
-from capscore.storage.lake import write_table
+from capscore.storage import tables
+from capscore.storage.lake import read_as_of, write_partition
+from capscore.storage.manifest import MANIFEST_NAME, verify_partition, write_manifest
 from scoring_models.policy_config import PRODUCTS, load_credit_policy
 
 GROUP = "credit"
@@ -31,23 +32,25 @@ def totals_by_product(limits: pl.DataFrame) -> pl.DataFrame:
 
 
 @dg.asset(
-    key=["credit", "credit_limit"],
-    deps=[
-        dg.AssetKey(["pool", "cultivation_pool"]),
-        dg.AssetKey(["scoring", "enterprise_score"]),
-        # writes scoring/enterprise_profile (status, revenue, debt ratio)
-        dg.AssetKey(["scoring", "indicator_value"]),
-        dg.AssetKey(["scoring", "patent_quality"]),
-        dg.AssetKey(["core", "patent"]),
-        dg.AssetKey(["er", "applicant_links"]),
-    ],
+    key=asset_key(tables.CREDIT_LIMIT),
+    deps=asset_keys(
+        [
+            tables.CULTIVATION_POOL,
+            tables.ENTERPRISE_SCORE,
+            # scoring/indicator_value writes scoring/enterprise_profile (status, revenue, debt)
+            tables.INDICATOR_VALUE,
+            tables.PATENT_QUALITY,
+            tables.PATENT,
+            tables.APPLICANT_LINKS,
+        ]
+    ),
     partitions_def=daily_partitions,
     backfill_policy=single_run_backfill,
     group_name=GROUP,
     description="Credit limits (tech_credit, ip_pledge, warrant_linked) per enterprise as of D, "
     "written as Parquet for the credit system with a verified _manifest.json.",
 )
-def credit_credit_limit(
+def credit_limit(
     context: dg.AssetExecutionContext, capscore: CapscoreResource
 ) -> dg.MaterializeResult:
     root = capscore.root
@@ -55,21 +58,21 @@ def credit_credit_limit(
     summary = []
     for day in partition_dates(context):
         values = patent_values(
-            required_partition(root, "core", "patent", day),
-            required_partition(root, "er", "applicant_links", day),
-            required_partition(root, "scoring", "patent_quality", day),
+            read_as_of(root, tables.PATENT, day),
+            read_as_of(root, tables.APPLICANT_LINKS, day),
+            read_as_of(root, tables.PATENT_QUALITY, day),
             policy,
             day,
         )
         limits = credit_limits(
-            required_partition(root, "pool", "cultivation_pool", day),
-            required_partition(root, "scoring", "enterprise_score", day),
-            required_partition(root, "scoring", "enterprise_profile", day),
+            read_as_of(root, tables.CULTIVATION_POOL, day),
+            read_as_of(root, tables.ENTERPRISE_SCORE, day),
+            read_as_of(root, tables.ENTERPRISE_PROFILE, day),
             enterprise_ip_values(values),
             policy,
             day,
         )
-        path = write_table(limits, root, "credit", "credit_limit", as_of_partition(day))
+        path = write_partition(root, tables.CREDIT_LIMIT, limits, day)
         write_manifest(path, policy.version, day)
         verify_partition(path.parent)
         summary.append(
@@ -80,24 +83,21 @@ def credit_credit_limit(
                 "total_wan": limits["limit_wan"].sum(),
             }
         )
-    table = pl.DataFrame(summary)
     binding = (
         limits.group_by("product", "binding_constraint")
         .len()
         .sort("product", "len", descending=[False, True])
     )
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": int(table["rows"][-1]),
-            "policy_version": policy.version,
-            "enterprises_with_limit": int(table["with_limit"][-1]),
-            "total_limit_wan": float(table["total_wan"][-1]),
-            "totals_by_product": markdown_table(totals_by_product(limits)),
-            "binding_constraints": markdown_table(binding),
-            "manifest": dg.MetadataValue.path(str(path.parent / MANIFEST_NAME)),
-            "by_as_of_date": markdown_table(table),
-        }
+    return by_day_result(
+        summary,
+        "rows",
+        policy_version=policy.version,
+        enterprises_with_limit=summary[-1]["with_limit"],
+        total_limit_wan=float(limits["limit_wan"].sum()),
+        totals_by_product=markdown_table(totals_by_product(limits)),
+        binding_constraints=markdown_table(binding),
+        manifest=dg.MetadataValue.path(str(path.parent / MANIFEST_NAME)),
     )
 
 
-credit_assets = [credit_credit_limit]
+credit_assets = [credit_limit]

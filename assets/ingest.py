@@ -14,39 +14,34 @@ quarantine rate stays under the contract's threshold (warning).
 # definition time.
 
 import warnings
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import dagster as dg
 import polars as pl
 
+from assets.common import markdown_table
+from assets.ingest_summary import files_table, gx_table, top_reasons
 from assets.partitions import daily_partitions, partition_dates, single_run_backfill
 from assets.resources import CapscoreResource
-from capscore.storage.lake import read_partition, write_table
+from capscore.landing.read import read_drop
+from capscore.storage.lake import read_partition, write_partition
 from capscore.storage.paths import DataRoot
-from data_contracts.contract import SOURCES, load_contract
+from capscore.storage.tables import LOAD_AUDIT, QUARANTINE, RAW, SOURCES
+from data_contracts.contract import load_contract
 from data_contracts.gx_suite import LANDING_DATE, run_suite
-from data_contracts.ingest import IngestResult, ingest_partition
+from data_contracts.ingest import IngestResult, ingest_files
 from data_contracts.reconcile import reconcile
 from data_contracts.schemas import AUDIT_SCHEMA, QUARANTINE_SCHEMA, raw_schema
-from data_contracts.summary import files_table, gx_table, markdown_table, top_reasons
 
 GROUP = "ingest"
 
 
-def _raw_partition(day: date) -> dict[str, str]:
-    return {"landing_date": day.isoformat()}
-
-
-def _quality_partition(source: str, day: date) -> dict[str, str]:
-    return {"source": source, "partition_date": day.isoformat()}
-
-
 def write_result(root: DataRoot, result: IngestResult) -> None:
     source, day = result.source, result.partition_date
-    write_table(result.accepted, root, "raw", source, _raw_partition(day))
-    write_table(result.quarantine, root, "quality", "quarantine", _quality_partition(source, day))
-    write_table(result.audit, root, "quality", "load_audit", _quality_partition(source, day))
+    write_partition(root, RAW[source], result.accepted, day)
+    write_partition(root, QUARANTINE, result.quarantine, source, day)
+    write_partition(root, LOAD_AUDIT, result.audit, source, day)
 
 
 def _metadata(
@@ -66,8 +61,8 @@ def _metadata(
         "rows_loaded": loaded,
         "rows_quarantined": held,
         "quarantine_rate": round(held / read, 4) if read else 0.0,
-        "rows_per_file": dg.MetadataValue.md(files_table(audit)),
-        "top_quarantine_reasons": dg.MetadataValue.md(top_reasons(quarantine)),
+        "rows_per_file": files_table(audit),
+        "top_quarantine_reasons": top_reasons(quarantine),
     }
 
 
@@ -75,7 +70,7 @@ def _ingest_asset(source: str) -> dg.AssetsDefinition:
     contract = load_contract(source)
 
     @dg.asset(
-        key=["raw", source],
+        key=list(RAW[source].key),
         group_name=GROUP,
         partitions_def=daily_partitions,
         backfill_policy=single_run_backfill,
@@ -94,7 +89,8 @@ def _ingest_asset(source: str) -> dg.AssetsDefinition:
         days = partition_dates(context)
         audits, quarantines = [], []
         for day in days:
-            result = ingest_partition(root, source, day)
+            files = read_drop(root, source, day, contract.hints)
+            result = ingest_files(files, contract, day, datetime.now(UTC))
             write_result(root, result)
             # Only the small tables are kept for the metadata: a backfill of many
             # big drops must not hold every accepted frame.
@@ -109,9 +105,9 @@ def _stored(
     root: DataRoot, source: str, day: date
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame] | None:
     """(accepted, quarantine, audit) as written for one landing date, None if not written."""
-    accepted = read_partition(root, "raw", source, _raw_partition(day))
-    quarantine = read_partition(root, "quality", "quarantine", _quality_partition(source, day))
-    audit = read_partition(root, "quality", "load_audit", _quality_partition(source, day))
+    accepted = read_partition(root, RAW[source], day)
+    quarantine = read_partition(root, QUARANTINE, source, day)
+    audit = read_partition(root, LOAD_AUDIT, source, day)
     if accepted is None or quarantine is None or audit is None:
         return None
     return accepted, quarantine, audit
@@ -125,7 +121,7 @@ def contract_gx_result(root: DataRoot, source: str, days: list[date]) -> dg.Asse
     """The stored accepted rows of the days against the contract's GX suite, in one run."""
     stored, missing = [], []
     for day in days:
-        accepted = read_partition(root, "raw", source, _raw_partition(day))
+        accepted = read_partition(root, RAW[source], day)
         if accepted is None:
             missing.append(day.isoformat())
         else:
@@ -144,7 +140,7 @@ def contract_gx_result(root: DataRoot, source: str, days: list[date]) -> dg.Asse
             "expectations": len(summary.outcomes),
             "unexpected_values": summary.unexpected_total,
             "partitions_not_written": missing,
-            "failed_expectations": dg.MetadataValue.md(gx_table(summary)),
+            "failed_expectations": gx_table(summary),
         },
     )
 
@@ -173,7 +169,7 @@ def reconcile_result(root: DataRoot, source: str, days: list[date]) -> dg.AssetC
             "files": files,
             "files_not_reconciled": failing.height,
             "partitions_not_written": missing,
-            "problems": dg.MetadataValue.md(markdown_table(failing)),
+            "problems": markdown_table(failing),
         },
     )
 
@@ -183,7 +179,7 @@ def quarantine_rate_result(root: DataRoot, source: str, days: list[date]) -> dg.
     threshold = load_contract(source).max_quarantine_rate
     rows = []
     for day in days:
-        audit = read_partition(root, "quality", "load_audit", _quality_partition(source, day))
+        audit = read_partition(root, LOAD_AUDIT, source, day)
         read = 0 if audit is None else int(audit["rows_read"].sum())
         held = 0 if audit is None else int(audit["rows_quarantined"].sum())
         rows.append((day.isoformat(), read, held, held / read if read else 0.0))
@@ -197,7 +193,7 @@ def quarantine_rate_result(root: DataRoot, source: str, days: list[date]) -> dg.
         metadata={
             "max_rate": round(worst, 4),
             "threshold": threshold,
-            "rates": dg.MetadataValue.md(markdown_table(rates)),
+            "rates": markdown_table(rates),
         },
     )
 

@@ -32,3 +32,17 @@ single_run_backfill = dg.BackfillPolicy.single_run()
 def partition_dates(context: dg.AssetExecutionContext) -> list[date]:
     """The as-of (or landing) dates this run covers: one for a nightly run, many for a backfill."""
     return [date.fromisoformat(key) for key in context.partition_keys]
+
+
+# Dagster's run tags for a range of partitions run as one (single-run backfills).
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+
+def range_tags(start: date | str, end: date | str) -> dict[str, str]:
+    """Tags that make one run cover the partitions `start..end`."""
+
+    def text(day: date | str) -> str:
+        return day.isoformat() if isinstance(day, date) else day
+
+    return {RANGE_START_TAG: text(start), RANGE_END_TAG: text(end)}

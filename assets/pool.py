@@ -2,21 +2,22 @@
 
 # No `from __future__ import annotations`: Dagster inspects the context annotation at
 # definition time.
-from datetime import timedelta
+from datetime import date
 
 import dagster as dg
 import polars as pl
 
-from assets.common import as_of_partition, markdown_table, required_partition
+from assets.common import asset_key, asset_keys, by_day_result, markdown_table
 from assets.partitions import daily_partitions, partition_dates, single_run_backfill
 from assets.resources import CapscoreResource
-from capscore.pool.cultivation import cultivation_pool
-from capscore.pool.transitions import CHANGES, tier_transitions
-from capscore.storage.lake import read_partition, write_table
+from capscore.pool.cultivation import pool_days
+from capscore.pool.transitions import CHANGES
+from capscore.storage import tables
+from capscore.storage.lake import read_as_of, read_partition, write_partition
 from scoring_models.policy_config import GRADES, STAGES, load_pool_policy
 
 GROUP = "pool"
-POOL_KEY = dg.AssetKey(["pool", "cultivation_pool"])
+POOL_KEY = asset_key(tables.CULTIVATION_POOL)
 
 
 def tier_distribution(pool: pl.DataFrame) -> pl.DataFrame:
@@ -35,9 +36,8 @@ def tier_distribution(pool: pl.DataFrame) -> pl.DataFrame:
 @dg.asset(
     key=POOL_KEY,
     deps=[
-        dg.AssetKey(["scoring", "enterprise_score"]),
-        # writes scoring/enterprise_profile (eligibility facts)
-        dg.AssetKey(["scoring", "indicator_value"]),
+        # scoring/indicator_value writes scoring/enterprise_profile (eligibility facts)
+        *asset_keys([tables.ENTERPRISE_SCORE, tables.INDICATOR_VALUE]),
         # Grade hysteresis reads yesterday's grades.
         dg.AssetDep(
             POOL_KEY,
@@ -50,41 +50,38 @@ def tier_distribution(pool: pl.DataFrame) -> pl.DataFrame:
     description="Cultivation pool (eligibility, life stage, grade with hysteresis against D-1, "
     "tier) and pool/tier_transitions against D-1, as of D.",
 )
-def pool_cultivation_pool(
+def cultivation_pool(
     context: dg.AssetExecutionContext, capscore: CapscoreResource
 ) -> dg.MaterializeResult:
     root = capscore.root
     policy = load_pool_policy()
-    days = partition_dates(context)
-    previous = read_partition(
-        root, "pool", "cultivation_pool", as_of_partition(days[0] - timedelta(days=1))
-    )
+
+    def stored_pool(day: date) -> pl.DataFrame | None:
+        return read_partition(root, tables.CULTIVATION_POOL, day)
+
+    def scores_of(day: date) -> tuple[pl.DataFrame, pl.DataFrame]:
+        return (
+            read_as_of(root, tables.ENTERPRISE_SCORE, day),
+            read_as_of(root, tables.ENTERPRISE_PROFILE, day),
+        )
+
     summary = []
-    for index, day in enumerate(days):
-        if index > 0 and days[index - 1] != day - timedelta(days=1):
-            previous = read_partition(
-                root, "pool", "cultivation_pool", as_of_partition(day - timedelta(days=1))
-            )
-        score = required_partition(root, "scoring", "enterprise_score", day)
-        profile = required_partition(root, "scoring", "enterprise_profile", day)
-        pool = cultivation_pool(score, profile, previous, policy, day)
-        transitions = tier_transitions(previous, pool, policy, day)
-        write_table(pool, root, "pool", "cultivation_pool", as_of_partition(day))
-        write_table(transitions, root, "pool", "tier_transitions", as_of_partition(day))
-        counts = transitions["change"].value_counts()
+    for built in pool_days(partition_dates(context), stored_pool, scores_of, policy):
+        pool = built.pool
+        write_partition(root, tables.CULTIVATION_POOL, pool, built.as_of)
+        write_partition(root, tables.TIER_TRANSITIONS, built.transitions, built.as_of)
+        counts = built.transitions["change"].value_counts()
         by_change = dict(zip(counts["change"].to_list(), counts["count"].to_list(), strict=True))
         summary.append(
             {
-                "as_of_date": day,
+                "as_of_date": built.as_of,
                 "enterprises": pool.height,
                 "in_pool": pool["in_pool"].sum(),
-                "previous_day_built": previous is not None,
+                "previous_day_built": built.previous_built,
                 **{change: by_change.get(change, 0) for change in CHANGES},
             }
         )
-        previous = pool
-    table = pl.DataFrame(summary)
-    last = table.row(-1, named=True)
+    last = summary[-1]
     exclusions = (
         pool.filter(~pl.col("in_pool"))
         .group_by("exclusion_reason")
@@ -94,21 +91,19 @@ def pool_cultivation_pool(
     reasons = (
         pool.filter("in_pool").group_by("eligibility_reason").len().sort("len", descending=True)
     )
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": int(last["enterprises"]),
-            "in_pool": int(last["in_pool"]),
-            "model_version": policy.version,
-            "tier_distribution": markdown_table(tier_distribution(pool)),
-            "transitions_by_change": markdown_table(
-                pl.DataFrame({"change": list(CHANGES), "count": [last[c] for c in CHANGES]})
-            ),
-            "eligibility_reasons": markdown_table(reasons),
-            "exclusion_reasons": markdown_table(exclusions),
-            "grade_basis": markdown_table(pool.group_by("grade_basis").len().sort("grade_basis")),
-            "by_as_of_date": markdown_table(table),
-        }
+    return by_day_result(
+        summary,
+        "enterprises",
+        in_pool=int(last["in_pool"]),
+        model_version=policy.version,
+        tier_distribution=markdown_table(tier_distribution(pool)),
+        transitions_by_change=markdown_table(
+            pl.DataFrame({"change": list(CHANGES), "count": [last[c] for c in CHANGES]})
+        ),
+        eligibility_reasons=markdown_table(reasons),
+        exclusion_reasons=markdown_table(exclusions),
+        grade_basis=markdown_table(pool.group_by("grade_basis").len().sort("grade_basis")),
     )
 
 
-pool_assets = [pool_cultivation_pool]
+pool_assets = [cultivation_pool]

@@ -10,11 +10,8 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from assets.common import as_of_partition, markdown_table
-from assets.partitions import daily_partitions, partition_dates, single_run_backfill
-from assets.resources import CapscoreResource
-from capscore.entity_resolution.evaluation import evaluate_links, summary_rows
-from capscore.entity_resolution.lake_io import (
+from assets.common import asset_key, asset_keys, by_day_result, markdown_table
+from assets.er_inputs import (
     patents_as_of,
     raw_rd_landed_by,
     rd_as_of,
@@ -23,14 +20,14 @@ from capscore.entity_resolution.lake_io import (
     registry_as_of,
     review_links,
 )
+from assets.partitions import daily_partitions, partition_dates, single_run_backfill
+from assets.resources import CapscoreResource
+from capscore.entity_resolution import resolve
+from capscore.entity_resolution.evaluation import evaluate_links, summary_rows
 from capscore.entity_resolution.model import load_model
-from capscore.entity_resolution.resolve import (
-    prepare_registry,
-    resolve_applicants,
-    resolve_rd,
-    review_queue,
-)
-from capscore.storage.lake import write_table
+from capscore.entity_resolution.resolve import prepare_registry, resolve_applicants, resolve_rd
+from capscore.storage import tables
+from capscore.storage.lake import write_partition
 from capscore.storage.paths import DataRoot
 
 GROUP = "er"
@@ -72,8 +69,8 @@ def _quality_metadata(root: DataRoot, name: str, links: pl.DataFrame) -> dict[st
     return metadata
 
 
-APPLICANT_LINKS = dg.AssetKey(["er", "applicant_links"])
-RD_LINKS = dg.AssetKey(["er", "rd_links"])
+APPLICANT_LINKS = asset_key(tables.APPLICANT_LINKS)
+RD_LINKS = asset_key(tables.RD_LINKS)
 
 
 def _applicant_metadata(root: DataRoot, links: pl.DataFrame) -> dict[str, Any]:
@@ -101,7 +98,7 @@ def _rd_metadata(root: DataRoot, links: pl.DataFrame) -> dict[str, Any]:
     specs=[
         dg.AssetSpec(
             APPLICANT_LINKS,
-            deps=[dg.AssetKey(["core", "patent"]), dg.AssetKey(["core", "enterprise"])],
+            deps=asset_keys([tables.PATENT, tables.ENTERPRISE]),
             group_name=GROUP,
             description="Every patent applicant as of D: its kind and the registry enterprise "
             "it is (matched / review / unmatched, probability, method, explanation). Reviewer "
@@ -109,7 +106,7 @@ def _rd_metadata(root: DataRoot, links: pl.DataFrame) -> dict[str, Any]:
         ),
         dg.AssetSpec(
             RD_LINKS,
-            deps=[dg.AssetKey(["raw", "rd_records"]), dg.AssetKey(["core", "enterprise"])],
+            deps=asset_keys([tables.RAW_RD_RECORDS, tables.ENTERPRISE]),
             group_name=GROUP,
             description="Every R&D filing visible as of D linked to its enterprise: directly by "
             "a valid, registered credit code, else by name (noting a credit code one character "
@@ -141,7 +138,7 @@ def er_links(
             links = resolve_applicants(
                 patents_as_of(root, day), enterprises, history, decisions, model, registry
             )
-            write_table(links, root, "er", "applicant_links", as_of_partition(day))
+            write_partition(root, tables.APPLICANT_LINKS, links, day)
             summaries[APPLICANT_LINKS].append(_decision_counts(links, day))
             if day == days[-1]:
                 metadata[APPLICANT_LINKS] = _applicant_metadata(root, links)
@@ -150,7 +147,7 @@ def er_links(
             links = resolve_rd(
                 rd_as_of(raw_rd, day), enterprises, history, decisions, model, registry
             )
-            write_table(links, root, "er", "rd_links", as_of_partition(day))
+            write_partition(root, tables.RD_LINKS, links, day)
             summaries[RD_LINKS].append(_decision_counts(links, day))
             if day == days[-1]:
                 metadata[RD_LINKS] = _rd_metadata(root, links)
@@ -168,8 +165,8 @@ def er_links(
 
 
 @dg.asset(
-    key=["er", "review_queue"],
-    deps=[dg.AssetKey(["er", "applicant_links"]), dg.AssetKey(["er", "rd_links"])],
+    key=asset_key(tables.REVIEW_QUEUE),
+    deps=[APPLICANT_LINKS, RD_LINKS],
     partitions_def=daily_partitions,
     backfill_policy=single_run_backfill,
     group_name=GROUP,
@@ -177,33 +174,28 @@ def er_links(
     "candidates; answer in <data root>/review/decisions.csv (mention_key, credit_code or "
     "'no match').",
 )
-def er_review_queue(
+def review_queue(
     context: dg.AssetExecutionContext, capscore: CapscoreResource
 ) -> dg.MaterializeResult:
     root = capscore.root
     summary, queue = [], pl.DataFrame()
     for day in partition_dates(context):
-        applicants, mentions = review_links(root, "applicant_links", day)
-        rd, _ = review_links(root, "rd_links", day)
-        queue = review_queue(applicants, rd)
-        write_table(queue, root, "er", "review_queue", as_of_partition(day))
+        applicants, mentions = review_links(root, tables.APPLICANT_LINKS, day)
+        rd, _ = review_links(root, tables.RD_LINKS, day)
+        queue = resolve.review_queue(applicants, rd)
+        write_partition(root, tables.REVIEW_QUEUE, queue, day)
         counts = dict(queue.group_by("mention_type").len().iter_rows())
         summary.append(
             {
                 "as_of_date": day,
+                "queued": queue.height,
                 "applicant": counts.get("applicant", 0),
                 "rd": counts.get("rd", 0),
                 "applicant_share": round(counts.get("applicant", 0) / max(mentions, 1), 4),
             }
         )
-    preview = queue.head(10).select("mention_type", "mention_key", "mention", "match_probability")
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": queue.height,
-            "by_as_of_date": markdown_table(pl.DataFrame(summary)),
-            "first_items": markdown_table(preview),
-        }
-    )
+    preview = queue.select("mention_type", "mention_key", "mention", "match_probability")
+    return by_day_result(summary, "queued", first_items=markdown_table(preview, max_rows=10))
 
 
-resolve_assets = [er_links, er_review_queue]
+resolve_assets = [er_links, review_queue]

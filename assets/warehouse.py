@@ -4,33 +4,36 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.common import asset_keys
 from assets.partitions import daily_partitions, single_run_backfill
 from assets.resources import CapscoreResource
+from capscore.storage import tables
 from capscore.warehouse.publish import publish_warehouse
 
-UPSTREAM = [
-    dg.AssetKey(key)
-    for key in (
-        ["raw", "registry"],
-        ["raw", "patents"],
-        ["raw", "rd_records"],
-        ["core", "enterprise"],
-        ["core", "patent"],
-        ["core", "rd_filing"],
-        ["er", "applicant_links"],
-        ["er", "rd_links"],
-        ["er", "review_queue"],
-        ["scoring", "patent_quality"],
-        ["scoring", "indicator_value"],
-        ["scoring", "enterprise_score"],
-        ["pool", "cultivation_pool"],
-        ["credit", "credit_limit"],
-    )
-]
+# Every asset that writes a lake table (the others are written alongside these).
+UPSTREAM = asset_keys(
+    [
+        tables.RAW_REGISTRY,
+        tables.RAW_PATENTS,
+        tables.RAW_RD_RECORDS,
+        tables.ENTERPRISE,
+        tables.PATENT,
+        tables.RD_FILING,
+        tables.APPLICANT_LINKS,
+        tables.RD_LINKS,
+        tables.REVIEW_QUEUE,
+        tables.PATENT_QUALITY,
+        tables.INDICATOR_VALUE,
+        tables.ENTERPRISE_SCORE,
+        tables.CULTIVATION_POOL,
+        tables.CREDIT_LIMIT,
+    ]
+)
+WAREHOUSE_KEY = dg.AssetKey(["warehouse", "duckdb"])
 
 
 @dg.asset(
-    key=["warehouse", "duckdb"],
+    key=WAREHOUSE_KEY,
     group_name="warehouse",
     partitions_def=daily_partitions,
     backfill_policy=single_run_backfill,
@@ -38,7 +41,7 @@ UPSTREAM = [
     description="Builds warehouse.duckdb anew (views over the lake + sql/ library) and swaps it "
     "into place atomically, so open analyst sessions are never disturbed.",
 )
-def warehouse_duckdb(capscore: CapscoreResource) -> dg.MaterializeResult:
+def warehouse(capscore: CapscoreResource) -> dg.MaterializeResult:
     summary = publish_warehouse(capscore.root)
     if summary.failed and not summary.missing:
         # Every lake table exists, so a view that does not build is a bug in sql/.

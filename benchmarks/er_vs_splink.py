@@ -29,10 +29,10 @@ from typing import Any
 
 import polars as pl
 
+from assets.er_inputs import core_from_raw, last_landing_date, read_truth
 from capscore.entity_resolution.evaluation import applicant_truth, pairwise
 from capscore.entity_resolution.features import address_region_codes
 from capscore.entity_resolution.kinds import CANDIDATE_KINDS, classify_kinds
-from capscore.entity_resolution.lake_io import core_from_raw, last_landing_date, read_truth
 from capscore.entity_resolution.model import load_model
 from capscore.entity_resolution.normalize import parse_names
 from capscore.entity_resolution.resolve import (

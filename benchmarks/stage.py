@@ -37,7 +37,7 @@ def main() -> None:
 
     prepare_environment(root)
     job, groups = STAGE_GROUPS[args.stage]
-    execute(job, args.start, args.end, print, groups=groups)
+    execute(root, job, args.start, args.end, print, groups=groups)
 
 
 if __name__ == "__main__":

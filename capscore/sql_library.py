@@ -1,13 +1,17 @@
 """The SQL library in `sql/`: one statement per file, the file name is the relation name.
 
 `mart_<name>.sql` becomes the analyst view `mart.<name>`; `pool_tier_history.sql`
-becomes `pool.tier_history`. Files named `<schema>_<name>.sql` for other
-schemas are statements the stages run themselves, not warehouse views.
+becomes `pool.tier_history`. `macro_<name>.sql` holds one `CREATE MACRO`: a
+rule written once and called by the stages (which run it in their own DuckDB
+connection) and by the warehouse views alike. Files named `<prefix>_<name>.sql`
+for other prefixes are queries a stage runs itself, not warehouse views.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import duckdb
 
 # The repository's sql/ folder (the project is installed editable, see Makefile).
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
@@ -17,6 +21,18 @@ VIEW_SCHEMAS = ("mart", "pool")
 def read_sql(name: str) -> str:
     """The statement in `sql/<name>.sql`, without a trailing semicolon."""
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8").strip().rstrip(";")
+
+
+def macros() -> list[str]:
+    """Every `CREATE MACRO` statement of the library, in file-name order."""
+    return [read_sql(path.stem) for path in sorted(SQL_DIR.glob("macro_*.sql"))]
+
+
+def with_macros(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """`con` with the library's macros defined (idempotent)."""
+    for statement in macros():
+        con.execute(statement)
+    return con
 
 
 def derived_views() -> dict[str, str]:

@@ -16,9 +16,10 @@ from typing import Any
 import yaml
 
 from capscore.landing.rows import ColumnHints
+from capscore.storage.tables import SOURCES
 
 CONTRACT_DIR = Path(__file__).parent
-SOURCES = ("registry", "patents", "rd_records")
+
 TYPES = ("string", "list", "date", "decimal", "int", "bool")
 IDENTIFIERS = ("credit_code", "application_number")
 

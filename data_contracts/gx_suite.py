@@ -36,7 +36,8 @@ from data_contracts.schemas import FILE, ROW_NUMBER, raw_schema_of
 if TYPE_CHECKING:
     import great_expectations as gx
 
-LANDING_DATE = "landing_date"
+from capscore.storage.tables import LANDING_DATE
+
 _ID_PATTERNS = {"credit_code": CREDIT_CODE_PATTERN, "application_number": APPLICATION_FORMAT}
 
 

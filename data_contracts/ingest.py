@@ -10,15 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import polars as pl
 
 from capscore.landing.columns import conform_columns
-from capscore.landing.discover import partition_files
-from capscore.landing.read import LandingFile, read_landing_file
-from capscore.storage.paths import DataRoot
-from data_contracts.contract import Contract, load_contract
+from capscore.landing.read import LandingFile
+from data_contracts.contract import Contract
 from data_contracts.quarantine import (
     duplicate_rows,
     failed_rows,
@@ -151,21 +149,3 @@ def ingest_files(
         pl.concat(quarantine_parts) if quarantine_parts else pl.DataFrame(schema=QUARANTINE_SCHEMA)
     )
     return IngestResult(contract.source, partition_date, accepted, quarantine, audit)
-
-
-def read_drop(root: DataRoot, contract: Contract, partition_date: date) -> list[LandingFile]:
-    """Every file of `landing/<source>/<D>/`, read in file-name order (none for a day without a folder)."""
-    folder = root.landing_partition(contract.source, partition_date.isoformat())
-    return [
-        read_landing_file(path, root.relative(path), contract.hints)
-        for path in partition_files(folder)
-    ]
-
-
-def ingest_partition(
-    root: DataRoot, source: str, partition_date: date, loaded_at: datetime | None = None
-) -> IngestResult:
-    """Read and check the drop of `source` that landed on `partition_date`."""
-    contract = load_contract(source)
-    files = read_drop(root, contract, partition_date)
-    return ingest_files(files, contract, partition_date, loaded_at or datetime.now(UTC))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from capscore.storage.tables import LANDING_DATE
 from data_contracts.contract import Contract, load_contract
 
 FILE = "_file"
@@ -56,3 +57,11 @@ def raw_schema_of(contract: Contract) -> dict[str, pl.DataType]:
 
 def raw_schema(source: str) -> dict[str, pl.DataType]:
     return raw_schema_of(load_contract(source))
+
+
+def landed_schema(source: str) -> dict[str, pl.DataType]:
+    """raw/<source> as scanned from the lake: the raw schema plus its hive landing date.
+
+    Before the first drop lands there are no files to read a schema from;
+    scanning with this hint makes "nothing landed yet" an empty input."""
+    return {**raw_schema(source), LANDING_DATE: pl.Date()}

@@ -18,14 +18,14 @@ from typing import Any
 import dagster as dg
 from dagster_shared.error import SerializableErrorInfo
 
+from assets.partitions import RANGE_END_TAG, RANGE_START_TAG
+
 WEBHOOK_ENV = "CAPSCORE_ALERT_WEBHOOK"
 DAGSTER_URL_ENV = "CAPSCORE_DAGSTER_URL"
 SENSOR_NAME = "capscore_run_failure_alert"
 TIMEOUT_SECONDS = 10.0
 MAX_ERROR_CHARS = 4000
 
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 PARTITION_TAG = "dagster/partition"
 
 

@@ -9,7 +9,9 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+from capscore.storage.lake import table_dir
 from capscore.storage.paths import DataRoot
+from capscore.storage.tables import CREDIT_LIMIT
 
 
 def say(message: str) -> None:
@@ -66,11 +68,11 @@ def _bring_up_to_date(root: DataRoot, start: date, end: date) -> int:
         for first, last in ingest_ranges:
             step += 1
             say(f"[{step}/{steps}] ingest landing dates {first} .. {last}")
-            execute("capscore_ingest", first, last, say)
+            execute(root, "capscore_ingest", first, last, say)
         for first, last in plan.as_of_ranges:
             step += 1
             say(f"[{step}/{steps}] build as-of dates {first} .. {last}")
-            execute("capscore_as_of", first, last, say)
+            execute(root, "capscore_as_of", first, last, say)
     except RunFailed as exc:
         say(f"FAILED: {exc}")
         say(f"See the run in the UI: DAGSTER_HOME={root.dagster_home} make ui")
@@ -107,7 +109,7 @@ capscore outputs under {root.root}
   warehouse (DuckDB, open read-only): {root.warehouse}
       capscore query --data-root {root.root} "SELECT * FROM mart.pool_summary"
   lake (Parquet, system of record):   {root.lake}
-  credit limits for the credit system: {root.table_dir("credit", "credit_limit")}
+  credit limits for the credit system: {table_dir(root, CREDIT_LIMIT)}
   quarantine and load audit:           quality.quarantine, quality.load_audit
   latest pool report:                  {reports[-1] if reports else "(none yet)"}
   Dagster UI:  make ui DATA_ROOT={root.root}   then open http://127.0.0.1:3000
@@ -130,14 +132,14 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from pipelines.explain import explain_enterprise
+    from capscore.reports.enterprise_memo import explain_enterprise
 
     sys.stdout.write(explain_enterprise(_root(args), args.credit_code, args.as_of) + "\n")
     return 0
 
 
 def cmd_eval_er(args: argparse.Namespace) -> int:
-    from capscore.entity_resolution.cli_commands import eval_er
+    from pipelines.er_commands import eval_er
 
     _, text = eval_er(_root(args), args.as_of)
     sys.stdout.write(text + "\n")
@@ -145,7 +147,7 @@ def cmd_eval_er(args: argparse.Namespace) -> int:
 
 
 def cmd_train_er(args: argparse.Namespace) -> int:
-    from capscore.entity_resolution.cli_commands import train_er
+    from pipelines.er_commands import train_er
 
     training = DataRoot.resolve(args.training_root) if args.training_root else None
     reviews = tuple(DataRoot.resolve(r) for r in args.review_root)

@@ -16,12 +16,13 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from capscore.storage.lake import list_partitions, scan_table
-from capscore.storage.paths import SOURCES, DataRoot
+from capscore.storage.lake import partitions, scan
+from capscore.storage.paths import DataRoot
+from capscore.storage.tables import CREDIT_LIMIT, LOAD_AUDIT, SOURCES
 
 DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # The last as-of stage before publishing: a written partition means the date was built.
-BUILT_MARKER = ("credit", "credit_limit")
+BUILT_MARKER = CREDIT_LIMIT
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def landing_files(root: DataRoot) -> dict[date, set[str]]:
 def loaded_files(root: DataRoot) -> dict[date, set[str]]:
     """Files the load audit says were processed, per landing date."""
     audit = (
-        scan_table(root, "quality", "load_audit", {"partition_date": pl.Date, "file": pl.Utf8})
+        scan(root, LOAD_AUDIT, {"partition_date": pl.Date, "file": pl.Utf8})
         .select("partition_date", "file")
         .collect()
     )
@@ -64,7 +65,7 @@ def loaded_files(root: DataRoot) -> dict[date, set[str]]:
 
 
 def built_as_of_dates(root: DataRoot) -> list[date]:
-    return [date.fromisoformat(v) for v in list_partitions(root, *BUILT_MARKER, "as_of_date")]
+    return [date.fromisoformat(v) for v in partitions(root, BUILT_MARKER)]
 
 
 def contiguous_ranges(days: Iterable[date]) -> list[tuple[date, date]]:

@@ -12,7 +12,8 @@ from datetime import date
 
 import dagster as dg
 
-from capscore.storage.paths import DATA_ROOT_ENV, DataRoot
+from assets.partitions import range_tags
+from capscore.storage.paths import DataRoot
 
 DAGSTER_YAML = """\
 # Written by capscore for a local data root. For production, point run, event
@@ -27,9 +28,8 @@ class RunFailed(RuntimeError):
 
 
 def prepare_environment(root: DataRoot) -> None:
-    """Point Dagster and the assets at this data root (before Definitions are imported)."""
+    """Keep Dagster's instance (run history) under this data root, shared with the UI."""
     root.root.mkdir(parents=True, exist_ok=True)
-    os.environ[DATA_ROOT_ENV] = str(root.root)
     os.environ["DAGSTER_HOME"] = str(root.dagster_home)
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     root.dagster_home.mkdir(parents=True, exist_ok=True)
@@ -38,21 +38,16 @@ def prepare_environment(root: DataRoot) -> None:
         config.write_text(DAGSTER_YAML, encoding="utf-8")
 
 
-def range_tags(start: date, end: date) -> dict[str, str]:
-    return {
-        "dagster/asset_partition_range_start": start.isoformat(),
-        "dagster/asset_partition_range_end": end.isoformat(),
-    }
-
-
 def execute(
+    root: DataRoot,
     job_name: str,
     start: date,
     end: date,
     say: Callable[[str], None],
     groups: Sequence[str] | None = None,
 ) -> dg.ExecuteInProcessResult:
-    """Run `job_name` over `start..end` as one run (optionally only the assets of `groups`)."""
+    """Run `job_name` over `start..end` on `root` as one run (optionally only the assets of
+    `groups`). The data root reaches the assets as the `capscore` resource's config."""
     from pipelines.definitions import defs
 
     job = defs.resolve_job_def(job_name)
@@ -70,7 +65,10 @@ def execute(
         asset_selection=selection,
         tags={**range_tags(start, end), "capscore/launched_by": "cli"},
         raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        run_config={
+            "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+            "resources": {"capscore": {"config": {"data_root": str(root.root)}}},
+        },
     )
     partitions: dict[str, int] = {}
     rows: dict[str, object] = {}

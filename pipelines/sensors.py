@@ -49,10 +49,11 @@ from datetime import UTC, date, datetime
 import dagster as dg
 import polars as pl
 
-from assets.partitions import daily_partitions
+from assets.partitions import daily_partitions, range_tags
 from assets.resources import CapscoreResource
-from capscore.storage.lake import scan_table
-from capscore.storage.paths import SOURCES, DataRoot
+from capscore.storage import lake
+from capscore.storage.paths import DataRoot
+from capscore.storage.tables import LOAD_AUDIT, SOURCES
 from pipelines.jobs import daily_job
 from pipelines.run_plan import built_as_of_dates
 
@@ -62,8 +63,6 @@ DEFAULT_SETTLE_SECONDS = 60.0
 MINIMUM_INTERVAL_SECONDS = 60
 CURSOR_VERSION = 1
 
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Uploads in progress are conventionally hidden or suffixed; they are not part of a drop yet.
@@ -187,12 +186,7 @@ def plan_landing_run(
 def audited_baseline(root: DataRoot, scan: LandingScan) -> LandingState:
     """Dates whose current files were all loaded (per the load audit) after they were last written."""
     audit = (
-        scan_table(
-            root,
-            "quality",
-            "load_audit",
-            {"file": pl.Utf8, "loaded_at": pl.Datetime("us", "UTC")},
-        )
+        lake.scan(root, LOAD_AUDIT, {"file": pl.Utf8, "loaded_at": pl.Datetime("us", "UTC")})
         .group_by("file")
         .agg(pl.col("loaded_at").max().dt.epoch("ns").alias("loaded_ns"))
         .collect()
@@ -256,9 +250,7 @@ def run_request(plan: LandingPlan) -> dg.RunRequest:
     tags = {"capscore/trigger": "landing", "capscore/changed_landing_dates": shown}
     if plan.start == plan.end:
         return dg.RunRequest(run_key=plan.run_key, partition_key=plan.start, tags=tags)
-    return dg.RunRequest(
-        run_key=plan.run_key, tags={**tags, RANGE_START_TAG: plan.start, RANGE_END_TAG: plan.end}
-    )
+    return dg.RunRequest(run_key=plan.run_key, tags={**tags, **range_tags(plan.start, plan.end)})
 
 
 def _active_run_id(instance: dg.DagsterInstance, job_name: str) -> str | None:

@@ -17,7 +17,7 @@
 --   from_composite: composite score on base_date
 --   to_composite: composite score on as_of_date
 --   composite_change: to_composite - from_composite
---   change: entered, exited, promoted (better grade), demoted (worse grade) or stage_changed (same grade, other stage)
+--   change: entered, exited, promoted (better grade), demoted (worse grade) or stage_changed (same grade, other stage); sql/macro_tier_change.sql
 WITH pool AS (
     SELECT
         p.credit_code,
@@ -63,13 +63,7 @@ SELECT
     b.composite AS from_composite,
     c.composite AS to_composite,
     c.composite - b.composite AS composite_change,
-    CASE
-        WHEN b.tier IS NULL THEN 'entered'
-        WHEN c.tier IS NULL THEN 'exited'
-        WHEN c.grade < b.grade THEN 'promoted'
-        WHEN c.grade > b.grade THEN 'demoted'
-        ELSE 'stage_changed'
-    END AS change
+    tier_change(b.tier, c.tier, b.grade, c.grade) AS change
 FROM pairs AS k
 LEFT JOIN pool AS c ON c.credit_code = k.credit_code AND c.as_of_date = k.as_of_date
 LEFT JOIN pool AS b ON b.credit_code = k.credit_code AND b.as_of_date = k.base_date

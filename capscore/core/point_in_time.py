@@ -10,7 +10,8 @@ from datetime import date
 
 import polars as pl
 
-LANDING_DATE = "landing_date"
+from capscore.storage.tables import LANDING_DATE
+
 # Ties between versions of one record that landed the same day, dated the same
 # day, are broken by file then row: the later file/row in the drop wins.
 LINEAGE_ORDER = ("_file", "_row_number")

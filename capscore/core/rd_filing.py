@@ -9,6 +9,15 @@ import polars as pl
 from capscore.core.point_in_time import LANDING_DATE, LINEAGE_ORDER, latest_per_key, visible_as_of
 
 KEY = ["credit_code", "fiscal_year"]
+# The er/rd_links columns a filing is resolved with.
+LINK_SCHEMA: dict[str, pl.DataType] = {
+    "file": pl.String(),
+    "row_number": pl.Int64(),
+    "credit_code": pl.String(),
+    "method": pl.String(),
+    "match_probability": pl.Float64(),
+    "decision": pl.String(),
+}
 # A refiling supersedes by reported_date; same-day refilings by drop, then file/row.
 FILING_ORDER = ["reported_date", LANDING_DATE, *LINEAGE_ORDER]
 COLUMNS = [
@@ -39,7 +48,8 @@ def rd_filing_state(raw_rd: pl.DataFrame, rd_links: pl.DataFrame, as_of: date) -
     method, match_probability, decision); only `matched` links resolve a row,
     review and unmatched rows stay out of scoring until a reviewer decides.
     """
-    links = rd_links.filter(pl.col("decision") == "matched").select(
+    links = rd_links.select(list(LINK_SCHEMA)).cast(pl.Schema(LINK_SCHEMA))
+    links = links.filter(pl.col("decision") == "matched").select(
         pl.col("file").alias("_file"),
         pl.col("row_number").cast(pl.Int64).alias("_row_number"),
         pl.col("credit_code").alias("_resolved"),

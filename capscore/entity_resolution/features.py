@@ -17,7 +17,7 @@ import polars as pl
 from rapidfuzz import distance, process
 
 from capscore.entity_resolution.confusables import SUBSTITUTION_SCHEMA, substitution_kinds
-from capscore.entity_resolution.places import leading_regions
+from capscore.entity_resolution.places import code_level, leading_regions
 
 # Names whose best similarity is within this of a candidate's count as its rivals.
 RIVAL_BAND = 0.03
@@ -78,13 +78,8 @@ def region_agreement(codes: pl.Expr, enterprise_code: pl.Expr) -> pl.Expr:
     """3 the enterprise lies in the place, 1 same province only, 0 elsewhere, null unknown."""
 
     def digits(code: pl.Expr) -> pl.Expr:
-        return (
-            pl.when(code.str.ends_with("0000"))
-            .then(2)
-            .when(code.str.ends_with("00"))
-            .then(4)
-            .otherwise(6)
-        )
+        """The significant digits of a code: 2 province, 4 prefecture, 6 county."""
+        return 2 + 2 * code_level(code)
 
     # Compare at the coarser of the two: a firm registered with its city's code
     # (330300) lies in any county of that city the address names.

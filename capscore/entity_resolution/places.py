@@ -142,8 +142,8 @@ def level_rank() -> dict[str, int]:
     return {level: i for i, level in enumerate(LEVELS)}
 
 
-def _code_level(code: pl.Expr) -> pl.Expr:
-    """0 province (xx0000), 1 prefecture (xxxx00), 2 county."""
+def code_level(code: pl.Expr) -> pl.Expr:
+    """GB/T 2260 level of a 6-digit code: 0 province (xx0000), 1 prefecture (xxxx00), 2 county."""
     return (
         pl.when(code.str.ends_with("0000"))
         .then(0)
@@ -196,7 +196,7 @@ def leading_regions(
             .explode("region_codes", empty_as_null=True)
             .rename({"region_codes": "_parent"})
         )
-        parent_rank = _code_level(pl.col("_parent"))
+        parent_rank = code_level(pl.col("_parent"))
         under_parent = (pl.col("rank") > parent_rank) & (
             pl.when(parent_rank == 0)
             .then(pl.col("province_code") == pl.col("_parent"))

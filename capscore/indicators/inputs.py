@@ -12,20 +12,32 @@ from typing import Any
 
 import polars as pl
 
-_TEXT_LIST = pl.List(pl.String())
+from data_contracts.schemas import raw_schema
+
+
+def _columns(source: str, names: Sequence[str]) -> dict[str, pl.DataType]:
+    """`names` typed as the source contract types them (core tables keep raw types)."""
+    schema = raw_schema(source)
+    return {name: schema[name] for name in names}
+
 
 PATENT: dict[str, pl.DataType] = {
-    "application_number": pl.String(),
-    "patent_type": pl.String(),
-    "application_date": pl.Date(),
-    "publication_date": pl.Date(),
-    "grant_date": pl.Date(),
-    "ipc_codes": _TEXT_LIST,
-    "claims_count": pl.Int64(),
-    "cited_applications": _TEXT_LIST,
-    "legal_status": pl.String(),
-    "pct": pl.Boolean(),
-    "family_size": pl.Int64(),
+    **_columns(
+        "patents",
+        [
+            "application_number",
+            "patent_type",
+            "application_date",
+            "publication_date",
+            "grant_date",
+            "ipc_codes",
+            "claims_count",
+            "cited_applications",
+            "legal_status",
+            "pct",
+            "family_size",
+        ],
+    ),
     "first_landing_date": pl.Date(),
 }
 
@@ -37,29 +49,37 @@ APPLICANT_LINK: dict[str, pl.DataType] = {
     "decision": pl.String(),
 }
 
-ENTERPRISE: dict[str, pl.DataType] = {
-    "credit_code": pl.String(),
-    "name": pl.String(),
-    "status": pl.String(),
-    "region_code": pl.String(),
-    "industry_code": pl.String(),
-    "established_date": pl.Date(),
-    "hnte_valid_until": pl.Date(),
-    "srdi_level": pl.String(),
-    "snapshot_date": pl.Date(),
-}
+ENTERPRISE = _columns(
+    "registry",
+    [
+        "credit_code",
+        "name",
+        "status",
+        "region_code",
+        "industry_code",
+        "established_date",
+        "registered_capital",
+        "insured_staff",
+        "hnte_valid_until",
+        "srdi_level",
+        "snapshot_date",
+    ],
+)
 
-RD_FILING: dict[str, pl.DataType] = {
-    "credit_code": pl.String(),
-    "fiscal_year": pl.Int64(),
-    "revenue": pl.Float64(),
-    "rd_expense": pl.Float64(),
-    "total_assets": pl.Float64(),
-    "total_liabilities": pl.Float64(),
-    "rd_staff": pl.Int64(),
-    "total_staff": pl.Int64(),
-    "reported_date": pl.Date(),
-}
+RD_FILING = _columns(
+    "rd_records",
+    [
+        "credit_code",
+        "fiscal_year",
+        "revenue",
+        "rd_expense",
+        "total_assets",
+        "total_liabilities",
+        "rd_staff",
+        "total_staff",
+        "reported_date",
+    ],
+)
 
 
 def conform(frame: pl.DataFrame, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import gzip
 import zlib
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import polars as pl
 
 from capscore.landing.csv_reader import CsvHeaderError, read_csv
-from capscore.landing.discover import FORMATS, file_format
+from capscore.landing.discover import FORMATS, file_format, partition_files
 from capscore.landing.encoding import UndecodableError, decode_text
 from capscore.landing.jsonl_reader import read_jsonl
 from capscore.landing.parquet_reader import read_parquet
@@ -21,6 +22,7 @@ from capscore.landing.rows import (
     ParsedRows,
     split_list_cells,
 )
+from capscore.storage.paths import DataRoot
 
 
 @dataclass(frozen=True)
@@ -112,3 +114,9 @@ def read_landing_file(path: Path, file: str, hints: ColumnHints) -> LandingFile:
     except OSError as error:
         return _rejected(file, fmt, None, "unreadable_file", f"cannot open: {error}")
     return parse_bytes(data, fmt, hints, file)
+
+
+def read_drop(root: DataRoot, source: str, day: date, hints: ColumnHints) -> list[LandingFile]:
+    """Every file of `landing/<source>/<day>/`, read in file-name order (none without a folder)."""
+    folder = root.landing_partition(source, day.isoformat())
+    return [read_landing_file(path, root.relative(path), hints) for path in partition_files(folder)]

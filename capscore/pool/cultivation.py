@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 import polars as pl
 
 from capscore.pool.eligibility import active_expr, eligibility_reason_expr
 from capscore.pool.grading import cutoff_rank, grade_rank, hysteresis_rank, rank_grade
+from capscore.pool.transitions import tier_transitions
 from scoring_models.policy_config import PoolPolicy
 
 POOL_COLUMNS = [
@@ -106,3 +109,36 @@ def cultivation_pool(
         .select(POOL_COLUMNS)
         .sort("credit_code")
     )
+
+
+@dataclass(frozen=True)
+class PoolDay:
+    as_of: date
+    pool: pl.DataFrame
+    transitions: pl.DataFrame
+    previous_built: bool
+
+
+def pool_days(
+    days: Sequence[date],
+    stored_pool: Callable[[date], pl.DataFrame | None],
+    scores_of: Callable[[date], tuple[pl.DataFrame, pl.DataFrame]],
+    policy: PoolPolicy,
+) -> Iterator[PoolDay]:
+    """The pool of each day in `days` (ascending) with its transitions against D-1.
+
+    Grade hysteresis compares with D-1's grades: the pool this loop just built
+    when D-1 is in the run (a backfill walks its days in order), otherwise D-1
+    as stored (`stored_pool`, None when never built). `scores_of(day)` gives
+    (scoring/enterprise_score, scoring/enterprise_profile) as of the day.
+    """
+    built_day: date | None = None
+    previous: pl.DataFrame | None = None
+    for day in days:
+        yesterday = day - timedelta(days=1)
+        if built_day != yesterday:
+            previous = stored_pool(yesterday)
+        score, profile = scores_of(day)
+        pool = cultivation_pool(score, profile, previous, policy, day)
+        yield PoolDay(day, pool, tier_transitions(previous, pool, day), previous is not None)
+        built_day, previous = day, pool

@@ -1,13 +1,18 @@
-"""Tier changes between the pool of D-1 and the pool of D."""
+"""Tier changes between the pool of D-1 and the pool of D.
+
+Which change a move is (entered, exited, promoted, demoted, stage_changed) is
+decided by the `tier_change` macro in `sql/macro_tier_change.sql`, the rule the
+warehouse's `mart.tier_movers` and the pool report call too.
+"""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
+import duckdb
 import polars as pl
 
-from capscore.pool.grading import grade_rank
-from scoring_models.policy_config import PoolPolicy
+from capscore.sql_library import with_macros
 
 TRANSITION_COLUMNS = [
     "credit_code",
@@ -28,14 +33,26 @@ def _side(pool: pl.DataFrame, suffix: str) -> pl.DataFrame:
     return pool.select(
         "credit_code",
         pl.when(in_pool).then(pl.col("tier")).alias(f"tier{suffix}"),
-        pl.when(in_pool).then(pl.col("life_stage")).alias(f"stage{suffix}"),
         pl.when(in_pool).then(pl.col("grade")).alias(f"grade{suffix}"),
         pl.col("composite").alias(f"composite{suffix}"),
     )
 
 
+def classify_changes(moves: pl.DataFrame) -> pl.Series:
+    """`tier_change(from_tier, to_tier, from_grade, to_grade)` for each row of `moves`."""
+    con = with_macros(duckdb.connect())
+    try:
+        con.register("moves", moves.select("from_tier", "to_tier", "from_grade", "to_grade"))
+        changes = con.sql(
+            "SELECT tier_change(from_tier, to_tier, from_grade, to_grade) AS change FROM moves"
+        ).pl()
+    finally:
+        con.close()
+    return changes.get_column("change").cast(pl.String)
+
+
 def tier_transitions(
-    previous: pl.DataFrame | None, current: pl.DataFrame, policy: PoolPolicy, as_of: date
+    previous: pl.DataFrame | None, current: pl.DataFrame, as_of: date
 ) -> pl.DataFrame:
     """pool/tier_transitions for D: one row per enterprise whose tier differs from D-1.
 
@@ -48,33 +65,15 @@ def tier_transitions(
         compared_with = None
     else:
         compared_with = as_of - timedelta(days=1)
-    before, after = _side(previous, "_before"), _side(current, "_after")
-    joined = before.join(after, on="credit_code", how="full", coalesce=True)
-    rank_before = grade_rank(pl.col("grade_before"), policy)
-    rank_after = grade_rank(pl.col("grade_after"), policy)
-    change = (
-        pl.when(pl.col("tier_before").is_null() & pl.col("tier_after").is_not_null())
-        .then(pl.lit("entered"))
-        .when(pl.col("tier_before").is_not_null() & pl.col("tier_after").is_null())
-        .then(pl.lit("exited"))
-        .when(pl.col("tier_before") == pl.col("tier_after"))
-        .then(None)
-        .when(pl.col("stage_before") != pl.col("stage_after"))
-        .then(pl.lit("stage_changed"))
-        .when(rank_after > rank_before)
-        .then(pl.lit("promoted"))
-        .when(rank_after < rank_before)
-        .then(pl.lit("demoted"))
-    )
-    return (
-        joined.with_columns(change.alias("change"))
-        .filter(pl.col("change").is_not_null())
+    moves = (
+        _side(previous, "_before")
+        .join(_side(current, "_after"), on="credit_code", how="full", coalesce=True)
+        .filter(pl.col("tier_before").ne_missing(pl.col("tier_after")))
         .select(
             "credit_code",
             pl.lit(as_of).alias("as_of_date"),
             pl.col("tier_before").alias("from_tier"),
             pl.col("tier_after").alias("to_tier"),
-            "change",
             pl.col("grade_before").alias("from_grade"),
             pl.col("grade_after").alias("to_grade"),
             pl.coalesce("composite_after", "composite_before").alias("composite"),
@@ -82,3 +81,4 @@ def tier_transitions(
         )
         .sort("credit_code")
     )
+    return moves.with_columns(classify_changes(moves).alias("change")).select(TRANSITION_COLUMNS)

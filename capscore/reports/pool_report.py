@@ -15,10 +15,10 @@ from html import escape
 
 import polars as pl
 
+from capscore.pool.transitions import CHANGES
 from capscore.reports import svg
+from scoring_models.policy_config import GRADES, STAGES
 
-STAGES = ("seed", "startup", "growth", "mature")
-GRADES = ("A", "B", "C", "D")
 GRADE_COLORS = {"A": "#1b7f5a", "B": "#4aa3a2", "C": "#e0a530", "D": "#c8553d"}
 DIMENSIONS = ("composite", "innovation", "competitiveness", "evolution", "influence")
 DIMENSION_LABELS = {
@@ -63,6 +63,7 @@ class PoolReportInputs:
 
     scorecard / previous: `mart.enterprise_scorecard` rows of `as_of` / of
     `previous_as_of` (the comparison date for movers; None when there is none).
+    tier_moves: enterprises per pool move (`tier_change`) between the two dates.
     credit: `mart.credit_exposure` rows of `as_of`. quality: `mart.data_quality`
     rows of drops landed on or before `as_of`. rules: `mart.quarantine_reasons`
     rows of the same drops. region_names: GB/T 2260 code -> name.
@@ -72,6 +73,7 @@ class PoolReportInputs:
     scorecard: pl.DataFrame
     previous: pl.DataFrame | None
     previous_as_of: date | None
+    tier_moves: Mapping[str, int]
     credit: pl.DataFrame
     quality: pl.DataFrame
     rules: pl.DataFrame
@@ -179,36 +181,6 @@ def movers(current: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFrame:
         .filter(pl.col("composite_change").is_not_null())
         .sort(["composite_change", "credit_code"])
     )
-
-
-def tier_moves(current: pl.DataFrame, previous: pl.DataFrame) -> dict[str, int]:
-    """How many enterprises entered, left, went up, down, or changed stage in the pool."""
-    now = current.select(
-        "credit_code", pl.col("tier").alias("to_tier"), pl.col("grade").alias("g1")
-    )
-    then = previous.select(
-        "credit_code", pl.col("tier").alias("from_tier"), pl.col("grade").alias("g0")
-    )
-    both = now.join(then, on="credit_code", how="full", coalesce=True).filter(
-        pl.col("to_tier").ne_missing(pl.col("from_tier"))
-    )
-    change = (
-        pl.when(pl.col("from_tier").is_null())
-        .then(pl.lit("entered"))
-        .when(pl.col("to_tier").is_null())
-        .then(pl.lit("exited"))
-        .when(pl.col("g1") < pl.col("g0"))
-        .then(pl.lit("promoted"))
-        .when(pl.col("g1") > pl.col("g0"))
-        .then(pl.lit("demoted"))
-        .otherwise(pl.lit("stage_changed"))
-    )
-    counts = both.group_by(change.alias("change")).agg(pl.len())
-    found = dict(zip(counts["change"].to_list(), counts["len"].to_list(), strict=True))
-    return {
-        name: int(found.get(name, 0))
-        for name in ("entered", "exited", "promoted", "demoted", "stage_changed")
-    }
 
 
 def summarize(inputs: PoolReportInputs) -> ReportSummary:
@@ -342,10 +314,12 @@ def _movers_section(inputs: PoolReportInputs) -> str:
     moved = movers(inputs.scorecard, inputs.previous)
     gainers = moved.filter(pl.col("composite_change") > 0).reverse().head(MOVER_ROWS)
     decliners = moved.filter(pl.col("composite_change") < 0).head(MOVER_ROWS)
-    moves = tier_moves(inputs.scorecard, inputs.previous)
     summary = _table(
         ["pool move", "enterprises"],
-        [[_esc(k.replace("_", " ")), f"{v:,}"] for k, v in moves.items()],
+        [
+            [_esc(change.replace("_", " ")), f"{inputs.tier_moves.get(change, 0):,}"]
+            for change in CHANGES
+        ],
         {1},
     )
     days = (inputs.as_of - inputs.previous_as_of).days

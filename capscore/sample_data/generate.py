@@ -27,7 +27,8 @@ from capscore.sample_data.patents import build_patents
 from capscore.sample_data.plan import PlannedFile, drop_dates, plan_patents, plan_rd, plan_registry
 from capscore.sample_data.rd import build_rd
 from capscore.sample_data.writers import write, write_file
-from capscore.storage.paths import SOURCES, DataRoot
+from capscore.storage.paths import DataRoot
+from capscore.storage.tables import SOURCES
 
 
 def _rng(seed: int, stream: str) -> np.random.Generator:

@@ -70,7 +70,7 @@ def _profile_lines(profile: pl.DataFrame) -> list[str]:
     return ["Facts:        " + ", ".join(facts)]
 
 
-def explain_scores(
+def score_memo(
     credit_code: str,
     enterprise_score: pl.DataFrame,
     indicator_value: pl.DataFrame,

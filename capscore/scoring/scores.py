@@ -255,6 +255,22 @@ def _top_reasons(scored: pl.DataFrame, codes: pl.DataFrame, model: ScoringModel)
     return chosen.group_by("_eid", maintain_order=True).agg(pl.col("_text").alias("top_reasons"))
 
 
+class StaleInputError(ValueError):
+    """Indicator values made by another model version than the one scoring them."""
+
+
+def require_model_version(indicator_value: pl.DataFrame, model: ScoringModel) -> None:
+    """Scores combine indicators with the model's weights: values another version made
+    (other indicators, other directions) must be recomputed first, never mixed in."""
+    stale = set(indicator_value["model_version"].cast(pl.String).unique().to_list())
+    stale -= {model.version}
+    if stale:
+        raise StaleInputError(
+            f"scoring/indicator_value was made by {sorted(stale)}, not {model.version}: "
+            "rematerialize it first"
+        )
+
+
 def enterprise_scores(
     indicator_value: pl.DataFrame, profile: pl.DataFrame, model: ScoringModel
 ) -> pl.DataFrame:

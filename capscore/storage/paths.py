@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DATA_ROOT_ENV = "CAPSCORE_DATA_ROOT"
-SOURCES = ("registry", "patents", "rd_records")
 
 
 def resolve_data_root(cli_value: str | os.PathLike[str] | None = None) -> Path:
@@ -37,9 +36,6 @@ class DataRoot:
     @property
     def lake(self) -> Path:
         return self.root / "lake"
-
-    def table_dir(self, schema: str, table: str) -> Path:
-        return self.lake / schema / table
 
     @property
     def warehouse(self) -> Path:

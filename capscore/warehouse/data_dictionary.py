@@ -5,7 +5,7 @@ relation, so types are what analysts get); meanings come from the code:
 - the source contracts (`data_contracts/*.yaml`) for source columns,
 - the header comment of each `sql/` file for the views it defines,
 - `COLUMN_MEANINGS` / `TABLE_COLUMN_MEANINGS` below for what the stages compute,
-- `warehouse.catalog.LAKE_TABLES` for table descriptions and lake layout.
+- `capscore.storage.tables.LAKE_TABLES` for table descriptions and lake layout.
 
 Run `python -m capscore.warehouse.data_dictionary --data-root DIR` after a run to
 rewrite the file; `--check` exits 1 when the committed file is stale.
@@ -25,7 +25,7 @@ import yaml
 
 from capscore.sql_library import SQL_DIR, VIEW_SCHEMAS
 from capscore.storage.paths import DataRoot
-from capscore.warehouse.catalog import LAKE_TABLES, SCHEMAS
+from capscore.storage.tables import LAKE_TABLES, SCHEMAS
 
 REPO = Path(__file__).resolve().parents[2]
 CONTRACTS_DIR = REPO / "data_contracts"
@@ -333,10 +333,10 @@ def lake_docs() -> dict[str, RelationDoc]:
     docs: dict[str, RelationDoc] = {}
     for table in LAKE_TABLES:
         layout = "/".join(f"{key}=…" for key in table.partition_keys)
-        writers = WRITTEN_BY.get(table.relation, (f"{table.schema}/{table.table}",))
+        writers = WRITTEN_BY.get(table.relation, (str(table),))
         by = ", ".join(f"`{w}`" for w in writers)
         noun = "asset" if len(writers) == 1 else "assets"
-        source = f"lake `lake/{table.schema}/{table.table}/{layout}/`, written by {noun} {by}"
+        source = f"lake `lake/{table}/{layout}/`, written by {noun} {by}"
         if table.relation in CONTRACT_SOURCES:
             contract = CONTRACT_SOURCES[table.relation]
             source += f"; columns per the `{contract}` source contract (sources.md)"

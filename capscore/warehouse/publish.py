@@ -10,17 +10,17 @@ view; the next connect sees the new one.
 
 from __future__ import annotations
 
-import os
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
-from capscore.sql_library import derived_views
+from capscore.sql_library import derived_views, with_macros
+from capscore.storage.files import atomic_write
 from capscore.storage.lake import has_data, table_glob
 from capscore.storage.paths import DataRoot
-from capscore.warehouse.catalog import LAKE_TABLES, PERSONAL_COLUMNS, PERSONAL_LIST_COLUMNS, SCHEMAS
+from capscore.storage.tables import LAKE_TABLES, SCHEMAS
+from capscore.warehouse.catalog import PERSONAL_COLUMNS, PERSONAL_LIST_COLUMNS
 
 MASK_MACRO = (
     "CREATE MACRO mask_name(s) AS CASE WHEN s IS NULL THEN NULL "
@@ -65,10 +65,10 @@ def _create_base_views(
     con: duckdb.DuckDBPyConnection, root: DataRoot, summary: PublishSummary
 ) -> None:
     for t in LAKE_TABLES:
-        if not has_data(root, t.schema, t.table):
+        if not has_data(root, t):
             summary.missing.append(t.relation)
             continue
-        glob = table_glob(root, t.schema, t.table, len(t.partition_keys))
+        glob = table_glob(root, t)
         source = (
             f"read_parquet({_quote_path(glob)}, hive_partitioning = true, union_by_name = true)"
         )
@@ -104,25 +104,24 @@ def _create_derived_views(con: duckdb.DuckDBPyConnection, summary: PublishSummar
 
 
 def publish_warehouse(root: DataRoot) -> PublishSummary:
-    target = root.warehouse
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    summary = PublishSummary(path=target)
-    try:
-        con = duckdb.connect(str(tmp))
+    summary = PublishSummary(path=root.warehouse)
+
+    def build(path: Path) -> None:
+        con = duckdb.connect(str(path))
         try:
             for schema in SCHEMAS:
                 con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             con.execute(MASK_MACRO)
             con.execute(MASK_JSON_MACRO)
+            with_macros(con)
             _create_base_views(con, root, summary)
             _create_derived_views(con, summary)
             con.execute("CHECKPOINT")
         finally:
             con.close()
-        os.replace(tmp, target)
-    finally:
-        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-            if leftover.exists():
-                leftover.unlink()
+            wal = path.with_name(path.name + ".wal")
+            if wal.exists():
+                wal.unlink()
+
+    atomic_write(root.warehouse, build)
     return summary

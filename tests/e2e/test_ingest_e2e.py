@@ -6,8 +6,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from capscore.storage.lake import scan_table
+from capscore.storage.lake import scan
 from capscore.storage.paths import DataRoot
+from capscore.storage.tables import LOAD_AUDIT, QUARANTINE
 
 pytestmark = pytest.mark.e2e
 
@@ -20,12 +21,12 @@ def _truth_bad_rows(root: DataRoot) -> pl.DataFrame:
 
 
 def test_every_file_reconciles(dirty_root: DataRoot) -> None:
-    audit = scan_table(dirty_root, "quality", "load_audit").collect()
+    audit = scan(dirty_root, LOAD_AUDIT).collect()
     landed = {p.relative_to(dirty_root.root).as_posix() for p in dirty_root.landing.glob("*/*/*")}
     assert set(audit["file"]) == landed
     broken = audit.filter(pl.col("rows_read") != pl.col("rows_loaded") + pl.col("rows_quarantined"))
     assert broken.is_empty(), broken
-    quarantine = scan_table(dirty_root, "quality", "quarantine").collect()
+    quarantine = scan(dirty_root, QUARANTINE).collect()
     per_file = quarantine.filter(pl.col("row_number").is_not_null()).group_by("file").len()
     joined = audit.join(per_file, on="file", how="left").with_columns(pl.col("len").fill_null(0))
     mismatched = joined.filter(pl.col("len") != pl.col("rows_quarantined"))
@@ -35,7 +36,7 @@ def test_every_file_reconciles(dirty_root: DataRoot) -> None:
 def test_every_injected_bad_row_is_quarantined_with_its_rule(dirty_root: DataRoot) -> None:
     truth = _truth_bad_rows(dirty_root)
     assert truth.height > 0
-    quarantine = scan_table(dirty_root, "quality", "quarantine").collect()
+    quarantine = scan(dirty_root, QUARANTINE).collect()
     found = truth.join(
         quarantine.select("file", "row_number", "rules", "reason"),
         on=["file", "row_number"],
@@ -51,7 +52,7 @@ def test_every_injected_bad_row_is_quarantined_with_its_rule(dirty_root: DataRoo
 def test_no_clean_row_is_quarantined(dirty_root: DataRoot) -> None:
     truth = _truth_bad_rows(dirty_root).select("file", "row_number")
     whole_files = truth.filter(pl.col("row_number").is_null()).select("file")
-    quarantine = scan_table(dirty_root, "quality", "quarantine").collect()
+    quarantine = scan(dirty_root, QUARANTINE).collect()
     # Rows of a file rejected whole are kept in quarantine too (as read), not lost.
     in_clean_files = quarantine.join(whole_files, on="file", how="anti")
     extra = in_clean_files.join(truth, on=["file", "row_number"], how="anti", nulls_equal=True)

@@ -10,8 +10,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from capscore.storage.lake import read_partition
+from capscore.storage import tables
+from capscore.storage.lake import read_partition, table_dir
 from capscore.storage.paths import DataRoot
+from capscore.storage.tables import table_named
 from tests.e2e.conftest import copy_landing_up_to, landing_dates
 
 pytestmark = pytest.mark.e2e
@@ -158,9 +160,9 @@ def test_warehouse_has_every_contract_table(dirty_root: DataRoot) -> None:
 def test_credit_partition_is_readable_by_the_credit_system(dirty_root: DataRoot) -> None:
     import pyarrow.dataset as ds
 
-    from capscore.credit.manifest import verify_partition
+    from capscore.storage.manifest import verify_partition
 
-    folder = dirty_root.table_dir("credit", "credit_limit")
+    folder = table_dir(dirty_root, tables.CREDIT_LIMIT)
     dataset = ds.dataset(folder, format="parquet", partitioning="hive")
     table = dataset.to_table()
     assert table.num_rows > 0
@@ -170,7 +172,7 @@ def test_credit_partition_is_readable_by_the_credit_system(dirty_root: DataRoot)
 
 
 def _frame(root: DataRoot, schema: str, table: str, day: date) -> pl.DataFrame:
-    frame = read_partition(root, schema, table, {"as_of_date": day.isoformat()})
+    frame = read_partition(root, table_named(f"{schema}.{table}"), day.isoformat())
     assert frame is not None, f"{schema}.{table} as of {day} was not written under {root.root}"
     flat = [c for c, t in frame.schema.items() if not t.is_nested()]
     return frame.sort(flat)

@@ -1,4 +1,4 @@
-"""Every bad-input kind of sources.md, through ingest_partition on a tmp data root."""
+"""Every bad-input kind of sources.md, through a drop read from a tmp data root and checked."""
 
 from __future__ import annotations
 
@@ -13,12 +13,13 @@ from typing import Any
 import polars as pl
 import pytest
 
-from capscore.core.raw_schemas import RAW_PATENTS, RAW_RD_RECORDS, RAW_REGISTRY
+from capscore.landing.read import read_drop
 from capscore.storage.paths import DataRoot
+from capscore.storage.tables import SOURCES
 from data_contracts.contract import load_contract
-from data_contracts.ingest import IngestResult, ingest_partition
+from data_contracts.ingest import IngestResult, ingest_files
 from data_contracts.reconcile import reconcile
-from data_contracts.schemas import AUDIT_SCHEMA, QUARANTINE_SCHEMA, raw_schema
+from data_contracts.schemas import AUDIT_SCHEMA, QUARANTINE_SCHEMA, TYPE_DTYPES, raw_schema
 
 DROP = date(2026, 11, 12)
 CODE_A = "91350100M000100Y43"
@@ -88,7 +89,13 @@ def drop(tmp_path: Path, source: str, files: dict[str, bytes]) -> IngestResult:
     folder.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         (folder / name).write_bytes(data)
-    return ingest_partition(DataRoot(tmp_path), source, DROP, datetime(2026, 11, 12, tzinfo=UTC))
+    return ingest_drop(tmp_path, source, datetime(2026, 11, 12, tzinfo=UTC))
+
+
+def ingest_drop(tmp_path: Path, source: str, loaded_at: datetime) -> IngestResult:
+    contract = load_contract(source)
+    files = read_drop(DataRoot(tmp_path), source, DROP, contract.hints)
+    return ingest_files(files, contract, DROP, loaded_at)
 
 
 def one_bad(tmp_path: Path, source: str, **changes: str) -> dict[str, Any]:
@@ -303,11 +310,13 @@ def test_rd_credit_code_that_fails_is_kept_as_filed_and_flagged(tmp_path: Path) 
     assert result.accepted["net_profit"].to_list() == [-120.0] * 4
 
 
-def test_accepted_rows_are_typed_exactly_as_the_raw_lake_schemas(tmp_path: Path) -> None:
-    expected = {"registry": RAW_REGISTRY, "patents": RAW_PATENTS, "rd_records": RAW_RD_RECORDS}
-    for source, schema in expected.items():
-        lake = {k: v for k, v in schema.items() if k != "landing_date"}
-        assert raw_schema(source) == lake
+def test_accepted_rows_are_typed_exactly_as_the_contract_types_them(tmp_path: Path) -> None:
+    for source in SOURCES:
+        contract = load_contract(source)
+        lake = raw_schema(source)
+        assert {c.name: lake[c.name] for c in contract.columns} == {
+            c.name: TYPE_DTYPES[c.type] for c in contract.columns
+        }
         result = drop(tmp_path / source, source, {"a.csv": csv_bytes([BASE[source]])})
         assert result.accepted.schema == lake
         assert result.quarantine.schema == QUARANTINE_SCHEMA
@@ -424,7 +433,7 @@ def test_every_file_reconciles_and_tampering_is_caught(tmp_path: Path) -> None:
 
 
 def test_a_day_without_a_folder_is_an_empty_drop(tmp_path: Path) -> None:
-    result = ingest_partition(DataRoot(tmp_path), "patents", DROP)
+    result = ingest_drop(tmp_path, "patents", datetime(2026, 11, 12, tzinfo=UTC))
     assert result.accepted.is_empty() and result.accepted.schema == raw_schema("patents")
     assert result.quarantine.is_empty() and result.audit.is_empty()
 

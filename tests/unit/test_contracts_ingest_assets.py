@@ -16,8 +16,9 @@ from assets.ingest import (
     reconcile_result,
 )
 from assets.resources import CapscoreResource
-from capscore.storage.lake import read_partition, write_table
+from capscore.storage.lake import read_partition, write_partition
 from capscore.storage.paths import DataRoot
+from capscore.storage.tables import table_named
 
 GOOD = (
     "credit_code,enterprise_name,fiscal_year,revenue,rd_expense,reported_date\n"
@@ -60,19 +61,15 @@ def test_a_range_loads_every_day_and_every_check_runs(tmp_path: Path) -> None:
     result = run(tmp_path, "2026-11-11", "2026-11-12")
     assert result.success
     root = DataRoot(tmp_path)
-    raw = read_partition(root, "raw", "rd_records", {"landing_date": "2026-11-12"})
+    raw = read_partition(root, table_named("raw.rd_records"), "2026-11-12")
     assert raw is not None and raw["enterprise_name"].to_list() == ["甲科技有限公司"]
     # A day without a drop is written empty, so it counts as loaded.
     for source in ("registry", "patents", "rd_records"):
-        empty = read_partition(root, "raw", source, {"landing_date": "2026-11-11"})
+        empty = read_partition(root, table_named(f"raw.{source}"), "2026-11-11")
         assert empty is not None and empty.is_empty()
-        audit = read_partition(
-            root, "quality", "load_audit", {"source": source, "partition_date": "2026-11-11"}
-        )
+        audit = read_partition(root, table_named("quality.load_audit"), source, "2026-11-11")
         assert audit is not None and audit.is_empty()
-    quarantine = read_partition(
-        root, "quality", "quarantine", {"source": "rd_records", "partition_date": "2026-11-12"}
-    )
+    quarantine = read_partition(root, table_named("quality.quarantine"), "rd_records", "2026-11-12")
     assert quarantine is not None and quarantine["rule"].to_list() == ["negative_amount"]
     results = checks(result)
     assert len(results) == 9
@@ -101,10 +98,10 @@ def test_the_blocking_checks_verify_what_was_stored(tmp_path: Path) -> None:
     assert contract_gx_result(root, "rd_records", days).passed
     assert reconcile_result(root, "rd_records", days).passed
     # A row stored behind the loader's back breaks the contract and the reconciliation.
-    raw = read_partition(root, "raw", "rd_records", {"landing_date": "2026-11-12"})
+    raw = read_partition(root, table_named("raw.rd_records"), "2026-11-12")
     assert raw is not None
     tampered = pl.concat([raw, raw.with_columns(pl.lit(-5.0).alias("revenue"))])
-    write_table(tampered, root, "raw", "rd_records", {"landing_date": "2026-11-12"})
+    write_partition(root, table_named("raw.rd_records"), tampered, "2026-11-12")
     gx = contract_gx_result(root, "rd_records", days)
     assert not gx.passed and gx.severity == dg.AssetCheckSeverity.ERROR
     assert "negative_amount" in str(gx.metadata["failed_expectations"].value)

@@ -7,24 +7,24 @@ import dagster as dg
 import polars as pl
 
 from assets.core import core_assets
+from assets.partitions import range_tags
 from assets.resources import CapscoreResource
-from capscore.core.raw_schemas import RAW_PATENTS, RAW_RD_RECORDS, RAW_REGISTRY, RD_LINKS
-from capscore.storage.lake import read_partition, write_table
+from capscore.core.rd_filing import LINK_SCHEMA
+from capscore.storage import tables
+from capscore.storage.lake import read_partition, write_partition
 from capscore.storage.paths import DataRoot
+from capscore.storage.tables import table_named
+from data_contracts.schemas import landed_schema
 
 D = date.fromisoformat
 CODE = "91350100M000100Y43"
 
 
-def landed(
-    root: DataRoot,
-    source: str,
-    schema: dict[str, pl.DataType],
-    rows: list[dict[str, object]],
-    day: str,
-) -> None:
-    frame = pl.DataFrame(rows, schema=schema).with_columns(pl.lit(D(day)).alias("landing_date"))
-    write_table(frame, root, "raw", source, {"landing_date": day})
+def landed(root: DataRoot, source: str, rows: list[dict[str, object]], day: str) -> None:
+    frame = pl.DataFrame(rows, schema=landed_schema(source)).with_columns(
+        pl.lit(D(day)).alias("landing_date")
+    )
+    write_partition(root, table_named(f"raw.{source}"), frame, day)
 
 
 def test_core_assets_backfill_a_range_in_one_run(tmp_path: Path) -> None:
@@ -39,14 +39,12 @@ def test_core_assets_backfill_a_range_in_one_run(tmp_path: Path) -> None:
     landed(
         root,
         "registry",
-        RAW_REGISTRY,
         [{**base, "name": "旧名有限公司", "snapshot_date": D("2024-01-01")}],
         "2024-01-01",
     )
     landed(
         root,
         "registry",
-        RAW_REGISTRY,
         [{**base, "name": "新名有限公司", "snapshot_date": D("2024-01-02"), "_file": "g"}],
         "2024-01-02",
     )
@@ -56,7 +54,7 @@ def test_core_assets_backfill_a_range_in_one_run(tmp_path: Path) -> None:
         "_file": "p",
         "_row_number": 1,
     }
-    landed(root, "patents", RAW_PATENTS, [patent], "2024-01-01")
+    landed(root, "patents", [patent], "2024-01-01")
     filing = {
         "credit_code": CODE,
         "fiscal_year": 2023,
@@ -65,7 +63,7 @@ def test_core_assets_backfill_a_range_in_one_run(tmp_path: Path) -> None:
         "_file": "r",
         "_row_number": 1,
     }
-    landed(root, "rd_records", RAW_RD_RECORDS, [filing], "2024-01-02")
+    landed(root, "rd_records", [filing], "2024-01-02")
     link = {
         "file": "r",
         "row_number": 1,
@@ -75,22 +73,17 @@ def test_core_assets_backfill_a_range_in_one_run(tmp_path: Path) -> None:
         "decision": "matched",
     }
     for day in ("2024-01-01", "2024-01-02"):
-        write_table(
-            pl.DataFrame([link], schema=RD_LINKS), root, "er", "rd_links", {"as_of_date": day}
-        )
+        write_partition(root, tables.RD_LINKS, pl.DataFrame([link], schema=LINK_SCHEMA), day)
 
     result = dg.materialize(
         core_assets,
         resources={"capscore": CapscoreResource(data_root=str(tmp_path))},
-        tags={
-            "dagster/asset_partition_range_start": "2024-01-01",
-            "dagster/asset_partition_range_end": "2024-01-02",
-        },
+        tags=range_tags("2024-01-01", "2024-01-02"),
     )
     assert result.success
 
     def part(table: str, day: str) -> pl.DataFrame:
-        frame = read_partition(root, "core", table, {"as_of_date": day})
+        frame = read_partition(root, table_named(f"core.{table}"), day)
         assert frame is not None
         return frame
 

@@ -6,10 +6,10 @@ from typing import Any
 import polars as pl
 
 from capscore.core.enterprise import enterprise_state
-from capscore.core.raw_schemas import RAW_REGISTRY
+from data_contracts.schemas import landed_schema
 
 D = date.fromisoformat
-RAW_SCHEMA = RAW_REGISTRY
+RAW_SCHEMA = landed_schema("registry")
 A = "91350100M000100Y43"
 B = "91110000600037341L"
 

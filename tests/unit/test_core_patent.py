@@ -6,10 +6,10 @@ from typing import Any
 import polars as pl
 
 from capscore.core.patent import patent_state
-from capscore.core.raw_schemas import RAW_PATENTS
+from data_contracts.schemas import landed_schema
 
 D = date.fromisoformat
-RAW_SCHEMA = RAW_PATENTS
+RAW_SCHEMA = landed_schema("patents")
 P1, P2, P3, P4 = "CN202310123456.6", "CN201710601862.3", "CN202320000001.X", "CN202330000002.1"
 
 

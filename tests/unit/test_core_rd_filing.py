@@ -5,13 +5,14 @@ from typing import Any
 
 import polars as pl
 
-from capscore.core.raw_schemas import RAW_RD_RECORDS, RD_LINKS
+from capscore.core.rd_filing import LINK_SCHEMA as RD_LINKS
 from capscore.core.rd_filing import rd_filing_state
+from data_contracts.schemas import landed_schema
 
 D = date.fromisoformat
 A = "91350100M000100Y43"
 B = "91110000600037341L"
-RAW_SCHEMA = RAW_RD_RECORDS
+RAW_SCHEMA = landed_schema("rd_records")
 LINK_SCHEMA = RD_LINKS
 
 

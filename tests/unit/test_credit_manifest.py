@@ -7,9 +7,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from capscore.credit.manifest import MANIFEST_NAME, ManifestError, verify_partition, write_manifest
-from capscore.storage.lake import write_table
+from capscore.storage.lake import write_partition
+from capscore.storage.manifest import MANIFEST_NAME, ManifestError, verify_partition, write_manifest
 from capscore.storage.paths import DataRoot
+from capscore.storage.tables import table_named
 
 D = date(2026, 11, 20)
 
@@ -23,8 +24,8 @@ def written(tmp_path: Path, version: str = "credit_policy_v1") -> Path:
             "policy_version": [version] * 3,
         }
     )
-    path = write_table(
-        limits, DataRoot(tmp_path), "credit", "credit_limit", {"as_of_date": D.isoformat()}
+    path = write_partition(
+        DataRoot(tmp_path), table_named("credit.credit_limit"), limits, D.isoformat()
     )
     write_manifest(path, "credit_policy_v1", D)
     return path

@@ -11,12 +11,6 @@ import pytest
 
 from assets.partitions import daily_partitions
 from assets.resolve import resolve_assets
-from capscore.entity_resolution.cli_commands import (
-    TrainingDataError,
-    align_review_pairs,
-    eval_er,
-    training_pairs_from_root,
-)
 from capscore.entity_resolution.model import MODEL_JSON, TRAINING_PAIRS, MatchModel, load_model
 from capscore.entity_resolution.training import (
     TrainingConfig,
@@ -25,8 +19,15 @@ from capscore.entity_resolution.training import (
     label_pairs,
     read_pairs,
 )
-from capscore.storage.lake import write_table
+from capscore.storage.lake import write_partition
 from capscore.storage.paths import DataRoot
+from capscore.storage.tables import table_named
+from pipelines.er_commands import (
+    TrainingDataError,
+    align_review_pairs,
+    eval_er,
+    training_pairs_from_root,
+)
 
 DAY = date(2026, 11, 20)
 
@@ -95,7 +96,7 @@ def _links(root: DataRoot) -> None:
             "explanation": ["e"] * 3,
         }
     )
-    write_table(links, root, "er", "applicant_links", {"as_of_date": DAY.isoformat()})
+    write_partition(root, table_named("er.applicant_links"), links, DAY.isoformat())
 
 
 def test_eval_er_reads_the_latest_links_and_the_truth(tmp_path: Path) -> None:

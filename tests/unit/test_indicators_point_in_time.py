@@ -10,7 +10,14 @@ from polars.testing import assert_frame_equal
 
 from benchmarks.scoring_chain import SyntheticInputs, synthetic_inputs
 from capscore.indicators.enterprise import enterprise_indicators
-from capscore.indicators.inputs import APPLICANT_LINK, ENTERPRISE, PATENT, RD_FILING, from_records
+from capscore.indicators.inputs import (
+    APPLICANT_LINK,
+    ENTERPRISE,
+    PATENT,
+    RD_FILING,
+    conform,
+    from_records,
+)
 from capscore.indicators.patent_quality import patent_quality
 from capscore.scoring.scores import score
 from scoring_models.config import ScoringModel, load_scoring_model
@@ -118,7 +125,7 @@ def with_future_rows(data: SyntheticInputs) -> SyntheticInputs:
     )
     return SyntheticInputs(
         as_of=D,
-        enterprises=pl.concat([data.enterprises.select(list(ENTERPRISE)), future_snapshots]),
+        enterprises=pl.concat([conform(data.enterprises, ENTERPRISE), future_snapshots]),
         patents=pl.concat([data.patents, future_patents.select(data.patents.columns)]),
         links=pl.concat([data.links, future_links.select(data.links.columns)]),
         rd_filings=pl.concat([data.rd_filings, future_filings.select(data.rd_filings.columns)]),

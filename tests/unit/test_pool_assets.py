@@ -8,11 +8,13 @@ import polars as pl
 import pytest
 
 from assets.credit import credit_assets
+from assets.partitions import range_tags
 from assets.pool import POOL_KEY, pool_assets
 from assets.resources import CapscoreResource
-from capscore.credit.manifest import verify_partition
-from capscore.storage.lake import read_partition, write_table
+from capscore.storage.lake import MissingPartition, read_partition, write_partition
+from capscore.storage.manifest import verify_partition
 from capscore.storage.paths import DataRoot
+from capscore.storage.tables import table_named
 from tests.unit.test_pool_cultivation import enterprise, frames
 
 DAYS = [date(2026, 3, 1) + timedelta(days=i) for i in range(4)]
@@ -31,10 +33,11 @@ def seed_upstream(root: DataRoot) -> None:
             for code, values in COMPOSITES.items()
         ]
         score, profile = frames(*rows)
-        part = {"as_of_date": day.isoformat()}
-        write_table(score, root, "scoring", "enterprise_score", part)
-        write_table(profile, root, "scoring", "enterprise_profile", part)
-        write_table(
+        write_partition(root, table_named("scoring.enterprise_score"), score, day)
+        write_partition(root, table_named("scoring.enterprise_profile"), profile, day)
+        write_partition(
+            root,
+            table_named("core.patent"),
             pl.DataFrame(
                 {
                     "application_number": ["CN1"],
@@ -44,12 +47,11 @@ def seed_upstream(root: DataRoot) -> None:
                     "grant_date": [date(2021, 1, 1)],
                 }
             ),
-            root,
-            "core",
-            "patent",
-            part,
+            day,
         )
-        write_table(
+        write_partition(
+            root,
+            table_named("er.applicant_links"),
             pl.DataFrame(
                 {
                     "application_number": ["CN1"],
@@ -58,17 +60,13 @@ def seed_upstream(root: DataRoot) -> None:
                     "decision": ["matched"],
                 }
             ),
-            root,
-            "er",
-            "applicant_links",
-            part,
+            day,
         )
-        write_table(
-            pl.DataFrame({"application_number": ["CN1"], "quality_index": [0.8]}),
+        write_partition(
             root,
-            "scoring",
-            "patent_quality",
-            part,
+            table_named("scoring.patent_quality"),
+            pl.DataFrame({"application_number": ["CN1"], "quality_index": [0.8]}),
+            day,
         )
 
 
@@ -76,10 +74,7 @@ def materialize(root: Path, start: date, end: date) -> None:
     result = dg.materialize(
         [*pool_assets, *credit_assets],
         resources={"capscore": CapscoreResource(data_root=str(root))},
-        tags={
-            "dagster/asset_partition_range_start": start.isoformat(),
-            "dagster/asset_partition_range_end": end.isoformat(),
-        },
+        tags=range_tags(start, end),
     )
     assert result.success
 
@@ -87,7 +82,7 @@ def materialize(root: Path, start: date, end: date) -> None:
 def partitions(root: Path, schema: str, table: str) -> dict[date, pl.DataFrame]:
     out = {}
     for day in DAYS:
-        frame = read_partition(DataRoot(root), schema, table, {"as_of_date": day.isoformat()})
+        frame = read_partition(DataRoot(root), table_named(f"{schema}.{table}"), day.isoformat())
         assert frame is not None
         out[day] = frame
     return out
@@ -163,7 +158,9 @@ def test_a_later_range_reads_the_day_before_from_the_lake(tmp_path: Path) -> Non
 
 
 def test_missing_upstream_partition_fails_clearly(tmp_path: Path) -> None:
-    with pytest.raises(dg.Failure, match="scoring/enterprise_score as of 2026-03-01 is missing"):
+    with pytest.raises(
+        MissingPartition, match="scoring/enterprise_score as of 2026-03-01 is missing"
+    ):
         dg.materialize(
             pool_assets,
             resources={"capscore": CapscoreResource(data_root=str(tmp_path))},

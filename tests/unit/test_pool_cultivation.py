@@ -194,6 +194,7 @@ def test_transitions_name_each_kind_of_change() -> None:
             enterprise("up", 70.0),
             enterprise("down", 70.0),
             enterprise("stage", 70.0, life_stage="startup"),
+            enterprise("moved", 70.0, life_stage="startup"),
             enterprise("out", 70.0),
             enterprise("in", 70.0, status="注销"),
         ]
@@ -204,21 +205,24 @@ def test_transitions_name_each_kind_of_change() -> None:
             enterprise("up", 85.0),
             enterprise("down", 50.0),
             enterprise("stage", 90.0, life_stage="growth"),
+            enterprise("moved", 70.0, life_stage="growth"),
             enterprise("out", 70.0, valid_invention_count=0),
             enterprise("in", 70.0),
             enterprise("brand_new", 30.0),
         ],
         previous=yesterday,
     )
-    moves = tier_transitions(yesterday, today, policy(), D)
+    moves = tier_transitions(yesterday, today, D)
     assert moves.select("credit_code", "from_tier", "to_tier", "change").sort(
         "credit_code"
     ).rows() == [
         ("brand_new", None, "growth-D", "entered"),
         ("down", "growth-B", "growth-C", "demoted"),
         ("in", None, "growth-B", "entered"),
+        ("moved", "startup-B", "growth-B", "stage_changed"),
         ("out", "growth-B", None, "exited"),
-        ("stage", "startup-B", "growth-A", "stage_changed"),
+        # The grade is checked before the stage (sql/macro_tier_change.sql).
+        ("stage", "startup-B", "growth-A", "promoted"),
         ("up", "growth-B", "growth-A", "promoted"),
     ]
     assert set(moves["previous_as_of_date"]) == {date(2026, 11, 19)}
@@ -226,7 +230,7 @@ def test_transitions_name_each_kind_of_change() -> None:
 
 def test_first_day_everyone_enters_and_says_there_was_no_previous_day() -> None:
     today = build([enterprise("a"), enterprise("b", status="注销")])
-    moves = tier_transitions(None, today, policy(), D)
+    moves = tier_transitions(None, today, D)
     assert moves.select("credit_code", "change").rows() == [("a", "entered")]
     assert moves["previous_as_of_date"].to_list() == [None]
 
@@ -237,7 +241,7 @@ def test_transitions_accept_a_previous_partition_as_read_from_the_lake(tmp_path:
     yesterday.drop("as_of_date").write_parquet(path)
     from_lake = pl.read_parquet(path)
     today = build([enterprise("a", 90.0)], previous=from_lake)
-    assert tier_transitions(from_lake, today, policy(), D)["change"].to_list() == ["promoted"]
+    assert tier_transitions(from_lake, today, D)["change"].to_list() == ["promoted"]
 
 
 @pytest.mark.parametrize(

@@ -4,9 +4,10 @@ from datetime import date
 
 import polars as pl
 
+from capscore.credit.limit_memo import limit_memo
 from capscore.credit.limits import credit_limits
 from capscore.pool.cultivation import cultivation_pool
-from capscore.pool.explain import explain_pool_and_credit
+from capscore.pool.tier_memo import tier_memo
 from capscore.pool.transitions import tier_transitions
 from scoring_models.policy_config import load_credit_policy
 from tests.unit.test_pool_cultivation import enterprise, frames, policy
@@ -21,7 +22,7 @@ def scenario(composite: float, previous_composite: float | None, **facts: object
         old_score, old_profile = frames(enterprise("a", previous_composite, **facts))
         previous = cultivation_pool(old_score, old_profile, None, policy(), D)
     pool = cultivation_pool(score, profile, previous, policy(), D)
-    moves = tier_transitions(previous, pool, policy(), D)
+    moves = tier_transitions(previous, pool, D)
     ip = pl.DataFrame(
         {
             "credit_code": ["a"],
@@ -31,7 +32,7 @@ def scenario(composite: float, previous_composite: float | None, **facts: object
         }
     )
     limits = credit_limits(pool, score, profile, ip, load_credit_policy(), D)
-    return explain_pool_and_credit(pool.row(0, named=True), moves, limits)
+    return tier_memo(pool.row(0, named=True), moves) + "\n" + limit_memo(limits)
 
 
 def test_explains_tier_hysteresis_transition_and_each_limit() -> None:
@@ -56,6 +57,6 @@ def test_explains_exclusion_and_zero_limits() -> None:
 
 def test_explains_a_promotion_and_a_missing_row() -> None:
     assert "promoted      growth-B -> growth-A" in scenario(90.0, 70.0)
-    text = explain_pool_and_credit(None, pl.DataFrame(), pl.DataFrame())
+    text = tier_memo(None, pl.DataFrame()) + "\n" + limit_memo(pl.DataFrame())
     assert "no row for this enterprise" in text
     assert "Credit limits: none computed" in text

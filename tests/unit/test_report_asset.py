@@ -7,9 +7,10 @@ import dagster as dg
 import duckdb
 import pytest
 
-from assets.report import comparison_date, pool_report, report_path
+from assets.report import pool_report, report_path
 from assets.resources import CapscoreResource
-from capscore.sql_library import SQL_DIR
+from capscore.reports.inputs import comparison_date
+from capscore.sql_library import SQL_DIR, with_macros
 from capscore.storage.paths import DataRoot
 from capscore.warehouse.publish import MASK_MACRO
 from tests.unit.test_report_mart_views import (
@@ -29,6 +30,7 @@ def build_warehouse(path: Path) -> None:
     for schema in ("core", "scoring", "pool", "credit", "er", "quality", "mart"):
         con.execute(f"CREATE SCHEMA {schema}")
     con.execute(MASK_MACRO)
+    with_macros(con)
     for relation, columns in TABLES.items():
         con.execute(f"CREATE TABLE {relation} ({columns})")
     for stem in mart_files():

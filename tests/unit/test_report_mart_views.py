@@ -6,7 +6,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from capscore.sql_library import SQL_DIR
+from capscore.sql_library import SQL_DIR, with_macros
 from capscore.warehouse.publish import MASK_MACRO
 
 D0, D7, D30 = date(2026, 6, 1), date(2026, 6, 8), date(2026, 7, 1)
@@ -52,6 +52,7 @@ def con() -> Iterator[duckdb.DuckDBPyConnection]:
     for schema in ("core", "scoring", "pool", "credit", "er", "quality", "mart"):
         con.execute(f"CREATE SCHEMA {schema}")
     con.execute(MASK_MACRO)
+    with_macros(con)
     for relation, columns in TABLES.items():
         con.execute(f"CREATE TABLE {relation} ({columns})")
     for stem in mart_files():

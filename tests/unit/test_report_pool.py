@@ -14,7 +14,6 @@ from capscore.reports.pool_report import (
     score_histogram,
     summarize,
     tier_counts,
-    tier_moves,
 )
 
 D, D0 = date(2026, 7, 15), date(2026, 6, 15)
@@ -82,6 +81,8 @@ QUALITY = pl.DataFrame(
         "rows_quarantined": [5, 0, 1],
     }
 )
+# What sql/report_tier_moves.sql finds between PREVIOUS and CURRENT (tests/unit/test_tier_change.py).
+MOVES = {"entered": 1, "exited": 1, "promoted": 1, "stage_changed": 1}
 RULES = pl.DataFrame({"rule": ["check_digit", "malformed_date", "check_digit"], "rows": [3, 2, 1]})
 
 
@@ -91,6 +92,7 @@ def inputs(previous: pl.DataFrame | None = PREVIOUS) -> PoolReportInputs:
         scorecard=CURRENT,
         previous=previous,
         previous_as_of=D0 if previous is not None else None,
+        tier_moves=MOVES if previous is not None else {},
         credit=CREDIT,
         quality=QUALITY,
         rules=RULES,
@@ -123,17 +125,10 @@ def test_histogram_bins_scores_and_puts_100_in_the_last_bin():
     ]
 
 
-def test_movers_and_tier_moves_between_two_dates():
+def test_movers_between_two_dates():
     moved = movers(CURRENT, PREVIOUS)
     assert moved["credit_code"].to_list() == ["X", "B", "E", "A"]
     assert moved["composite_change"].to_list() == [-5.0, -4.0, 1.0, 15.0]
-    assert tier_moves(CURRENT, PREVIOUS) == {
-        "entered": 1,  # C
-        "exited": 1,  # D
-        "promoted": 1,  # A: growth-B -> growth-A
-        "demoted": 0,
-        "stage_changed": 1,  # E: growth-A -> mature-A
-    }
 
 
 def test_summary_figures():
@@ -173,6 +168,7 @@ def test_page_without_history_or_data_still_renders():
         scorecard=CURRENT.clear(),
         previous=None,
         previous_as_of=None,
+        tier_moves={},
         credit=CREDIT.clear(),
         quality=QUALITY.clear(),
         rules=RULES.clear(),

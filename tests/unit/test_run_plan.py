@@ -7,8 +7,9 @@ from pathlib import Path
 
 import polars as pl
 
-from capscore.storage.lake import write_table
+from capscore.storage.lake import write_partition
 from capscore.storage.paths import DataRoot
+from capscore.storage.tables import table_named
 from pipelines.run_plan import contiguous_ranges, plan_run
 
 D = date.fromisoformat
@@ -28,11 +29,11 @@ def _audit(root: DataRoot, source: str, day: str, files: list[str]) -> None:
             "loaded_at": [datetime.now(UTC)] * len(files),
         }
     )
-    write_table(frame, root, "quality", "load_audit", {"source": source, "partition_date": day})
+    write_partition(root, table_named("quality.load_audit"), frame, source, day)
 
 
 def _built(root: DataRoot, day: str) -> None:
-    write_table(pl.DataFrame({"x": [1]}), root, "credit", "credit_limit", {"as_of_date": day})
+    write_partition(root, table_named("credit.credit_limit"), pl.DataFrame({"x": [1]}), day)
 
 
 def test_contiguous_ranges() -> None:

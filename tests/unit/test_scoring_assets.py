@@ -13,8 +13,9 @@ from assets.resources import CapscoreResource
 from assets.score import score_assets
 from benchmarks.scoring_chain import synthetic_inputs
 from capscore.scoring.scores import INDICATOR_VALUE_SCHEMA
-from capscore.storage.lake import read_partition, write_table
+from capscore.storage.lake import read_partition, write_partition
 from capscore.storage.paths import DataRoot
+from capscore.storage.tables import table_named
 
 D = date(2026, 6, 30)
 PARTITION = {"as_of_date": D.isoformat()}
@@ -24,10 +25,12 @@ PARTITION = {"as_of_date": D.isoformat()}
 def root(tmp_path: Path) -> DataRoot:
     data_root = DataRoot(tmp_path)
     world = synthetic_inputs(300, 1200, seed=2, as_of=D)
-    write_table(world.enterprises, data_root, "core", "enterprise", PARTITION)
-    write_table(world.patents, data_root, "core", "patent", PARTITION)
-    write_table(world.links, data_root, "er", "applicant_links", PARTITION)
-    write_table(world.rd_filings, data_root, "core", "rd_filing", PARTITION)
+    write_partition(
+        data_root, table_named("core.enterprise"), world.enterprises, *PARTITION.values()
+    )
+    write_partition(data_root, table_named("core.patent"), world.patents, *PARTITION.values())
+    write_partition(data_root, table_named("er.applicant_links"), world.links, *PARTITION.values())
+    write_partition(data_root, table_named("core.rd_filing"), world.rd_filings, *PARTITION.values())
     return data_root
 
 
@@ -42,10 +45,10 @@ def materialize(root: DataRoot) -> dg.ExecuteInProcessResult:
 def test_assets_write_scoring_tables(root: DataRoot) -> None:
     result = materialize(root)
     assert result.success
-    quality = read_partition(root, "scoring", "patent_quality", PARTITION)
-    values = read_partition(root, "scoring", "indicator_value", PARTITION)
-    profile = read_partition(root, "scoring", "enterprise_profile", PARTITION)
-    scores = read_partition(root, "scoring", "enterprise_score", PARTITION)
+    quality = read_partition(root, table_named("scoring.patent_quality"), *PARTITION.values())
+    values = read_partition(root, table_named("scoring.indicator_value"), *PARTITION.values())
+    profile = read_partition(root, table_named("scoring.enterprise_profile"), *PARTITION.values())
+    scores = read_partition(root, table_named("scoring.enterprise_score"), *PARTITION.values())
     assert quality is not None and values is not None and profile is not None and scores is not None
     assert profile.height == scores.height == 300
     assert values.schema == pl.Schema(INDICATOR_VALUE_SCHEMA)
@@ -74,9 +77,9 @@ def test_assets_write_scoring_tables(root: DataRoot) -> None:
 
 def test_rerun_rewrites_identical_rows(root: DataRoot) -> None:
     assert materialize(root).success
-    first = read_partition(root, "scoring", "enterprise_score", PARTITION)
+    first = read_partition(root, table_named("scoring.enterprise_score"), *PARTITION.values())
     assert materialize(root).success
-    second = read_partition(root, "scoring", "enterprise_score", PARTITION)
+    second = read_partition(root, table_named("scoring.enterprise_score"), *PARTITION.values())
     assert first is not None and second is not None and first.equals(second)
 
 
@@ -89,4 +92,5 @@ def test_missing_upstream_partition_fails_clearly(tmp_path: Path) -> None:
     )
     assert not result.success
     failure = result.get_step_failure_events()[0].step_failure_data.error
-    assert failure is not None and "core/patent as of 2026-06-30 is missing" in failure.message
+    assert failure is not None and failure.cause is not None
+    assert "core/patent as of 2026-06-30 is missing" in failure.cause.message

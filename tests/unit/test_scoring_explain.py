@@ -1,4 +1,4 @@
-"""`explain_scores`: the text an analyst pastes into a credit memo."""
+"""`score_memo`: the text an analyst pastes into a credit memo."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import date
 import polars as pl
 import pytest
 
-from capscore.scoring.score_memo import ExplainError, display_width, explain_scores, pad
+from capscore.scoring.score_memo import ExplainError, display_width, pad, score_memo
 from capscore.scoring.scores import score
 from scoring_models.config import ScoringModel, load_scoring_model
 
@@ -59,7 +59,7 @@ def frames(model: ScoringModel) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFram
 def test_explain_lists_dimensions_indicators_and_reasons(
     frames: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame], model: ScoringModel
 ) -> None:
-    text = explain_scores("A", *frames, model=model)
+    text = score_memo("A", *frames, model=model)
     assert "Enterprise:   杭州甲科技有限公司 (A)" in text
     assert "As of:        2026-06-30    Scoring model: scoring_v1" in text
     assert "Life stage:   growth    Peer group: C-growth" in text
@@ -83,7 +83,7 @@ def test_explain_lists_dimensions_indicators_and_reasons(
 def test_dimension_table_aligns_cjk_labels(
     frames: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame],
 ) -> None:
-    text = explain_scores("A", *frames)
+    text = score_memo("A", *frames)
     rows = [
         line
         for line in text.splitlines()
@@ -100,19 +100,17 @@ def test_as_of_selection_and_unknown_enterprise(
     scores, values, profile = frames
     older = scores.with_columns(as_of_date=pl.lit(date(2026, 6, 1)), composite=pl.lit(11.0))
     both = pl.concat([older, scores])
-    assert "Composite score 11.0" in explain_scores(
-        "A", both, values, profile, as_of=date(2026, 6, 1)
-    )
-    assert "As of:        2026-06-30" in explain_scores("A", both, values, profile)
+    assert "Composite score 11.0" in score_memo("A", both, values, profile, as_of=date(2026, 6, 1))
+    assert "As of:        2026-06-30" in score_memo("A", both, values, profile)
     with pytest.raises(ExplainError, match="no scores for Z"):
-        explain_scores("Z", scores, values, profile)
+        score_memo("Z", scores, values, profile)
     with pytest.raises(ExplainError, match="as of 2020-01-01"):
-        explain_scores("A", scores, values, profile, as_of=date(2020, 1, 1))
+        score_memo("A", scores, values, profile, as_of=date(2020, 1, 1))
 
 
 def test_explain_works_without_profile(
     frames: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame],
 ) -> None:
     scores, values, _ = frames
-    text = explain_scores("C", scores.drop("as_of_date"), values.drop("as_of_date"))
+    text = score_memo("C", scores.drop("as_of_date"), values.drop("as_of_date"))
     assert "Enterprise:   (C)" in text and "Composite score" in text

@@ -7,13 +7,12 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from assets.partitions import daily_partitions
+from assets.partitions import RANGE_END_TAG, RANGE_START_TAG, daily_partitions
 from assets.resources import CapscoreResource
-from capscore.storage.lake import write_table
+from capscore.storage.lake import write_partition
 from capscore.storage.paths import DataRoot
+from capscore.storage.tables import table_named
 from pipelines.sensors import (
-    RANGE_END_TAG,
-    RANGE_START_TAG,
     LandingScan,
     audited_baseline,
     build_landing_sensor,
@@ -54,7 +53,7 @@ def scan(root: DataRoot, settle: float = 60.0) -> LandingScan:
 
 def built(root: DataRoot, *days: str) -> None:
     for day in days:
-        write_table(pl.DataFrame({"x": [1]}), root, "credit", "credit_limit", {"as_of_date": day})
+        write_partition(root, table_named("credit.credit_limit"), pl.DataFrame({"x": [1]}), day)
 
 
 def sensor_context(
@@ -181,7 +180,7 @@ def test_audit_baseline_counts_files_loaded_after_their_last_write(root):
             ],
         }
     )
-    write_table(audit, root, "quality", "load_audit", {"source": "patents", "partition_date": "x"})
+    write_partition(root, table_named("quality.load_audit"), audit, "patents", "x")
     assert set(audited_baseline(root, scan(root))) == {"2026-07-10"}
 
 
@@ -237,7 +236,7 @@ def test_first_tick_skips_drops_the_cli_already_loaded(root):
     audit = pl.DataFrame(
         {"file": [root.relative(a)], "loaded_at": [datetime.fromtimestamp(OLD + 1, tz=UTC)]}
     )
-    write_table(audit, root, "quality", "load_audit", {"source": "patents", "partition_date": "x"})
+    write_partition(root, table_named("quality.load_audit"), audit, "patents", "x")
     sensor = build_landing_sensor(toy_job, settle_seconds=60, clock=lambda: NOW)
     with dg.instance_for_test() as instance:
         result = evaluate(sensor, sensor_context(root, instance, None))

@@ -9,8 +9,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from capscore.storage.lake import write_table
+from capscore.storage.lake import write_partition
 from capscore.storage.paths import DataRoot
+from capscore.storage.tables import table_named
 from capscore.warehouse.publish import publish_warehouse
 from capscore.warehouse.query import WarehouseMissing, format_result, run_query
 
@@ -23,7 +24,7 @@ def _enterprise(root: DataRoot, day: str, names: list[str]) -> None:
             "legal_representative": ["张三丰"] * len(names),
         }
     )
-    write_table(frame, root, "core", "enterprise", {"as_of_date": day})
+    write_partition(root, table_named("core.enterprise"), frame, day)
 
 
 @pytest.fixture
@@ -47,9 +48,7 @@ def test_personal_data_is_masked(root: DataRoot) -> None:
     quarantine = pl.DataFrame(
         {"raw_record": ['{"name": "x", "legal_representative": "李四光"}'], "row_number": [1]}
     )
-    write_table(
-        quarantine, root, "quality", "quarantine", {"source": "registry", "partition_date": "d"}
-    )
+    write_partition(root, table_named("quality.quarantine"), quarantine, "registry", "d")
     publish_warehouse(root)
     assert run_query(root, "SELECT legal_representative FROM core.enterprise").item() == "张**"
     record = run_query(root, "SELECT raw_record FROM quality.quarantine").item()

@@ -1,4 +1,7 @@
-"""`capscore explain`: everything behind one enterprise's numbers, read from the warehouse."""
+"""`capscore explain`: everything behind one enterprise's numbers, read from the warehouse.
+
+The one entry point of the memo: the score part comes from capscore.scoring.score_memo,
+the tier from capscore.pool.tier_memo, the limits from capscore.credit.limit_memo."""
 
 from __future__ import annotations
 
@@ -7,8 +10,9 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from capscore.pool.explain import explain_pool_and_credit
-from capscore.scoring.score_memo import ExplainError, explain_scores
+from capscore.credit.limit_memo import limit_memo
+from capscore.pool.tier_memo import tier_memo
+from capscore.scoring.score_memo import ExplainError, score_memo
 from capscore.storage.paths import DataRoot
 from capscore.warehouse.query import connect_read_only
 
@@ -51,8 +55,8 @@ def explain_enterprise(root: DataRoot, credit_code: str, as_of: date | None) -> 
     finally:
         con.close()
     try:
-        memo = explain_scores(credit_code, scores, values, profile, as_of=day)
+        memo = score_memo(credit_code, scores, values, profile, as_of=day)
     except ExplainError as exc:
         raise SystemExit(str(exc)) from None
     pool_row = pool.row(0, named=True) if pool.height else None
-    return memo + "\n\n" + explain_pool_and_credit(pool_row, transitions, limits)
+    return "\n\n".join([memo, tier_memo(pool_row, transitions) + "\n" + limit_memo(limits)])

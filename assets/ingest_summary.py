@@ -1,33 +1,15 @@
-"""What a person wants to see about a load, as markdown for the Dagster UI."""
+"""What a person wants to see about a load, as markdown tables for the Dagster UI."""
 
 from __future__ import annotations
 
+import dagster as dg
 import polars as pl
 
+from assets.common import markdown_table
 from data_contracts.gx_suite import GxSummary
 
-MAX_TABLE_ROWS = 50
 
-
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def markdown_table(frame: pl.DataFrame, limit: int = MAX_TABLE_ROWS) -> str:
-    """A markdown table of the first `limit` rows (and how many were left out)."""
-    if frame.is_empty():
-        return "_none_"
-    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * frame.width]
-    lines += [
-        "| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.head(limit).iter_rows()
-    ]
-    if frame.height > limit:
-        lines.append(f"\n_{frame.height - limit} more rows not shown_")
-    return "\n".join(lines)
-
-
-def files_table(audit: pl.DataFrame) -> str:
+def files_table(audit: pl.DataFrame) -> dg.MetadataValue:
     """Rows read / loaded / quarantined per file."""
     return markdown_table(
         audit.select(
@@ -44,7 +26,7 @@ def files_table(audit: pl.DataFrame) -> str:
     )
 
 
-def top_reasons(quarantine: pl.DataFrame, limit: int = 10) -> str:
+def top_reasons(quarantine: pl.DataFrame, limit: int = 10) -> dg.MetadataValue:
     """The most frequent first-failing rules, with the column and one example reason."""
     counted = (
         quarantine.group_by("rule", "column")
@@ -54,7 +36,7 @@ def top_reasons(quarantine: pl.DataFrame, limit: int = 10) -> str:
     return markdown_table(counted.select("rule", "column", "rows", "example"), limit)
 
 
-def gx_table(summary: GxSummary) -> str:
+def gx_table(summary: GxSummary) -> dg.MetadataValue:
     """The expectations that found something (or could not run), with unexpected counts."""
     rows = [
         {
@@ -66,4 +48,6 @@ def gx_table(summary: GxSummary) -> str:
         }
         for o in summary.failed
     ]
-    return markdown_table(pl.DataFrame(rows)) if rows else "_every expectation met_"
+    if not rows:
+        return dg.MetadataValue.md("_every expectation met_")
+    return markdown_table(pl.DataFrame(rows))

@@ -17,14 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from capscore.entity_resolution.evaluation import (
-    applicant_truth,
-    evaluate_links,
-    rd_truth,
-    report_text,
-)
-from capscore.entity_resolution.kinds import CANDIDATE_KINDS, classify_kinds
-from capscore.entity_resolution.lake_io import (
+from assets.er_inputs import (
     ResolveInputs,
     core_from_raw,
     last_landing_date,
@@ -33,6 +26,13 @@ from capscore.entity_resolution.lake_io import (
     read_links,
     read_truth,
 )
+from capscore.entity_resolution.evaluation import (
+    applicant_truth,
+    evaluate_links,
+    rd_truth,
+    report_text,
+)
+from capscore.entity_resolution.kinds import CANDIDATE_KINDS, classify_kinds
 from capscore.entity_resolution.model import MODEL_JSON, TRAINING_PAIRS, file_sha256
 from capscore.entity_resolution.resolve import (
     applicant_mentions,

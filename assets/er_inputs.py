@@ -1,9 +1,8 @@
-"""Entity resolution's reads from a data root (through `storage`), shared by the er
-assets and the eval-er / train-er commands. The matching itself never touches files."""
+"""Entity resolution's reads from a data root, shared by the er assets and the eval-er /
+train-er commands. The matching itself (capscore.entity_resolution) never touches files."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -12,7 +11,6 @@ import polars as pl
 from capscore.core.enterprise import enterprise_state
 from capscore.core.patent import patent_state
 from capscore.core.point_in_time import LANDING_DATE, visible_as_of
-from capscore.core.raw_schemas import RAW_PATENTS, RAW_RD_RECORDS, RAW_REGISTRY
 from capscore.entity_resolution.resolve import (
     ENTERPRISE_COLUMNS,
     HISTORY_COLUMNS,
@@ -20,21 +18,17 @@ from capscore.entity_resolution.resolve import (
     RD_COLUMNS,
 )
 from capscore.entity_resolution.review import DECISIONS_FILE, normalize_decisions
+from capscore.storage import tables
 from capscore.storage.lake import (
-    PART_FILE,
-    list_partitions,
-    partition_dir,
+    partitions,
+    read_as_of,
     read_partition,
+    scan,
+    scan_as_of,
     scan_landed_by,
-    scan_table,
 )
 from capscore.storage.paths import DataRoot
-
-AS_OF = "as_of_date"
-
-
-class MissingInput(RuntimeError):
-    """An upstream table needed for entity resolution is not in the lake."""
+from data_contracts.schemas import landed_schema
 
 
 @dataclass(frozen=True)
@@ -45,38 +39,24 @@ class ResolveInputs:
     rd: pl.DataFrame
 
 
-def as_of_table(
-    root: DataRoot,
-    schema: str,
-    table: str,
-    day: date,
-    columns: Sequence[str] | None = None,
-) -> pl.DataFrame:
-    """One as-of partition; with `columns`, only those (the rest is never read)."""
-    path = partition_dir(root, schema, table, {AS_OF: day.isoformat()}) / PART_FILE
-    if not path.exists():
-        raise MissingInput(f"{schema}/{table} as of {day} is missing: materialize it first")
-    return pl.read_parquet(path, columns=list(columns) if columns is not None else None)
-
-
 def registry_as_of(root: DataRoot, day: date) -> tuple[pl.DataFrame, pl.DataFrame]:
     """core/enterprise and core/enterprise_history as of `day`, the columns matching reads."""
     return (
-        as_of_table(root, "core", "enterprise", day, ENTERPRISE_COLUMNS),
-        as_of_table(root, "core", "enterprise_history", day, HISTORY_COLUMNS),
+        read_as_of(root, tables.ENTERPRISE, day, ENTERPRISE_COLUMNS),
+        read_as_of(root, tables.ENTERPRISE_HISTORY, day, HISTORY_COLUMNS),
     )
 
 
 def patents_as_of(root: DataRoot, day: date) -> pl.DataFrame:
     """core/patent as of `day`, the columns applicant resolution reads."""
-    return as_of_table(root, "core", "patent", day, PATENT_COLUMNS)
+    return read_as_of(root, tables.PATENT, day, PATENT_COLUMNS)
 
 
 def raw_rd_landed_by(root: DataRoot, last: date) -> pl.DataFrame:
     """Every raw R&D row landed on or before `last` (filter per day with `rd_as_of`), the
     columns resolution reads."""
     return (
-        scan_landed_by(root, "rd_records", last, RAW_RD_RECORDS)
+        scan_landed_by(root, "rd_records", last, landed_schema("rd_records"))
         .select(*RD_COLUMNS, LANDING_DATE)
         .collect()
     )
@@ -90,22 +70,22 @@ def core_from_raw(root: DataRoot, day: date) -> ResolveInputs:
     """The er inputs as of `day` computed from raw/ with core's own functions: for
     training and benchmarks on an ingested data root without the as-of pipeline."""
 
-    def raw(source: str, hint: dict[str, pl.DataType]) -> pl.DataFrame:
-        return scan_landed_by(root, source, day, hint).collect()
+    def raw(source: str) -> pl.DataFrame:
+        return scan_landed_by(root, source, day, landed_schema(source)).collect()
 
-    enterprises, history = enterprise_state(raw("registry", RAW_REGISTRY), day)
+    enterprises, history = enterprise_state(raw("registry"), day)
     return ResolveInputs(
         enterprises=enterprises,
         history=history,
-        patents=patent_state(raw("patents", RAW_PATENTS), day),
-        rd=rd_as_of(raw("rd_records", RAW_RD_RECORDS), day),
+        patents=patent_state(raw("patents"), day),
+        rd=rd_as_of(raw("rd_records"), day),
     )
 
 
 def last_landing_date(root: DataRoot) -> date | None:
     """The latest landing date of raw patents (None before any ingest)."""
     value = (
-        scan_table(root, "raw", "patents", RAW_PATENTS)
+        scan(root, tables.RAW_PATENTS, landed_schema("patents"))
         .select(pl.col("landing_date").max())
         .collect()
         .item()
@@ -149,24 +129,20 @@ def read_truth(root: DataRoot) -> tuple[pl.DataFrame | None, pl.DataFrame | None
     return read_truth_of(root, "applicant"), read_truth_of(root, "rd")
 
 
-def latest_as_of(root: DataRoot, table: str = "applicant_links") -> date | None:
-    days = list_partitions(root, "er", table, AS_OF)
+def latest_as_of(root: DataRoot, table: tables.Table = tables.APPLICANT_LINKS) -> date | None:
+    days = partitions(root, table)
     return date.fromisoformat(days[-1]) if days else None
 
 
-def review_links(root: DataRoot, table: str, day: date) -> tuple[pl.DataFrame, int]:
+def review_links(root: DataRoot, table: tables.Table, day: date) -> tuple[pl.DataFrame, int]:
     """The `review` rows of er/<table> as of `day` (only those are read) and its row count."""
-    path = partition_dir(root, "er", table, {AS_OF: day.isoformat()}) / PART_FILE
-    if not path.exists():
-        raise MissingInput(f"er/{table} as of {day} is missing: materialize it first")
-    rows = pl.scan_parquet(path)
+    rows = scan_as_of(root, table, day)
     review = rows.filter(pl.col("decision") == "review").collect()
     return review, int(rows.select(pl.len()).collect().item())
 
 
 def read_links(root: DataRoot, day: date) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
-    partition = {AS_OF: day.isoformat()}
     return (
-        read_partition(root, "er", "applicant_links", partition),
-        read_partition(root, "er", "rd_links", partition),
+        read_partition(root, tables.APPLICANT_LINKS, day),
+        read_partition(root, tables.RD_LINKS, day),
     )

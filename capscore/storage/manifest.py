@@ -12,11 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
+
+from capscore.storage.files import atomic_write_text
 
 MANIFEST_NAME = "_manifest.json"
 PARTITION_KEY = "as_of_date"
@@ -34,20 +35,6 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    # Not `*.parquet`, not the manifest's own name: readers never see the temp file.
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with tmp.open("w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def write_manifest(
     parquet_path: Path, policy_version: str, as_of: date, written_at: datetime | None = None
 ) -> Path:
@@ -61,7 +48,7 @@ def write_manifest(
         "written_at": (written_at or datetime.now(UTC)).isoformat(),
     }
     target = parquet_path.with_name(MANIFEST_NAME)
-    _atomic_write_text(target, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
+    atomic_write_text(target, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
     return target
 
 

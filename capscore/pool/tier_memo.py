@@ -1,4 +1,4 @@
-"""Plain-text explanation of one enterprise's pool tier and credit limits (`capscore explain`)."""
+"""Plain-text explanation of one enterprise's pool tier (part of `capscore explain`)."""
 
 from __future__ import annotations
 
@@ -67,30 +67,14 @@ def _transition_lines(transitions: pl.DataFrame) -> list[str]:
     return lines
 
 
-def _limit_lines(limits: pl.DataFrame) -> list[str]:
-    if limits.is_empty():
-        return ["Credit limits: none computed"]
-    versions = ", ".join(sorted(set(limits["policy_version"].to_list())))
-    lines = [f"Credit limits (万元, {versions}):"]
-    for row in limits.sort("product").iter_rows(named=True):
-        lines.append(
-            f"  {row['product']:<15} {row['limit_wan']:>10,.0f}  set by {row['binding_constraint']}"
-        )
-        lines.extend(f"      - {reason}" for reason in row["reasons"] or [])
-    return lines
-
-
-def explain_pool_and_credit(
-    pool_row: Mapping[str, Any] | None, transitions: pl.DataFrame, limits: pl.DataFrame
-) -> str:
-    """Why an enterprise has its tier and limits.
+def tier_memo(pool_row: Mapping[str, Any] | None, transitions: pl.DataFrame) -> str:
+    """Why an enterprise has its tier.
 
     `pool_row` is its pool/cultivation_pool row as of D (None if it has none),
-    `transitions` its pool/tier_transitions rows (any dates), `limits` its
-    credit/credit_limit rows as of D.
+    `transitions` its pool/tier_transitions rows (any dates).
     """
     if pool_row is None:
         lines = ["Cultivation pool: no row for this enterprise on this date (not scored yet?)"]
     else:
         lines = _pool_lines(pool_row)
-    return "\n".join([*lines, *_transition_lines(transitions), *_limit_lines(limits)])
+    return "\n".join([*lines, *_transition_lines(transitions)])

@@ -1,0 +1,115 @@
+"""Every table of the lake and the warehouse, named once.
+
+A `Table` is the one place a `(schema, name)` pair is spelled: the lake folder
+(`lake/<schema>/<name>/`), the Dagster asset key (`[schema, name]`), the
+warehouse relation (`schema.name`) and its partition keys all come from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LANDING_DATE = "landing_date"
+AS_OF_DATE = "as_of_date"
+SOURCE = "source"
+PARTITION_DATE = "partition_date"
+
+# The three landing sources (sources.md), in the order they are ingested.
+SOURCES = ("registry", "patents", "rd_records")
+
+
+@dataclass(frozen=True)
+class Table:
+    schema: str
+    name: str
+    partition_keys: tuple[str, ...]
+    description: str
+    # Tables whose outputs.md key has no as_of_date: the warehouse's plain view
+    # shows the latest as-of date, and `<relation>_asof` keeps every date.
+    latest_only: bool = False
+
+    @property
+    def relation(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """The Dagster asset key path (`dg.AssetKey(list(table.key))`)."""
+        return (self.schema, self.name)
+
+    def __str__(self) -> str:
+        return f"{self.schema}/{self.name}"
+
+
+def _as_of(schema: str, name: str, description: str, latest_only: bool = False) -> Table:
+    return Table(schema, name, (AS_OF_DATE,), description, latest_only)
+
+
+RAW_REGISTRY = Table(
+    "raw", "registry", (LANDING_DATE,), "Registry rows as loaded, per landing date."
+)
+RAW_PATENTS = Table("raw", "patents", (LANDING_DATE,), "Patent rows as loaded, per landing date.")
+RAW_RD_RECORDS = Table(
+    "raw", "rd_records", (LANDING_DATE,), "R&D filings as loaded, per landing date."
+)
+RAW = {"registry": RAW_REGISTRY, "patents": RAW_PATENTS, "rd_records": RAW_RD_RECORDS}
+
+LOAD_AUDIT = Table("quality", "load_audit", (SOURCE, PARTITION_DATE), "One row per landing file.")
+QUARANTINE = Table(
+    "quality", "quarantine", (SOURCE, PARTITION_DATE), "Rejected rows with the reason."
+)
+
+ENTERPRISE = _as_of("core", "enterprise", "Latest snapshot per enterprise.", True)
+ENTERPRISE_HISTORY = _as_of("core", "enterprise_history", "SCD2 over snapshots.", True)
+PATENT = _as_of("core", "patent", "Latest state per application.", True)
+RD_FILING = _as_of("core", "rd_filing", "Resolved R&D filings.", True)
+
+APPLICANT_LINKS = _as_of("er", "applicant_links", "Patent applicant links.", True)
+RD_LINKS = _as_of("er", "rd_links", "R&D filing links.", True)
+REVIEW_QUEUE = _as_of("er", "review_queue", "Doubtful links to review.", True)
+
+PATENT_QUALITY = _as_of("scoring", "patent_quality", "OECD patent quality per patent.")
+INDICATOR_VALUE = _as_of("scoring", "indicator_value", "Indicator raw values and scores.")
+ENTERPRISE_PROFILE = _as_of("scoring", "enterprise_profile", "Facts for pool/credit rules.")
+ENTERPRISE_SCORE = _as_of("scoring", "enterprise_score", "Dimension and composite scores.")
+
+CULTIVATION_POOL = _as_of("pool", "cultivation_pool", "Pool membership, stage, grade, tier.")
+TIER_TRANSITIONS = _as_of("pool", "tier_transitions", "Tier moves on each as-of date.")
+
+CREDIT_LIMIT = _as_of("credit", "credit_limit", "Credit limits per product.")
+
+# Every lake table, in data-flow order (the warehouse exposes each as a view).
+LAKE_TABLES: tuple[Table, ...] = (
+    RAW_REGISTRY,
+    RAW_PATENTS,
+    RAW_RD_RECORDS,
+    LOAD_AUDIT,
+    QUARANTINE,
+    ENTERPRISE,
+    ENTERPRISE_HISTORY,
+    PATENT,
+    RD_FILING,
+    APPLICANT_LINKS,
+    RD_LINKS,
+    REVIEW_QUEUE,
+    PATENT_QUALITY,
+    INDICATOR_VALUE,
+    ENTERPRISE_PROFILE,
+    ENTERPRISE_SCORE,
+    CULTIVATION_POOL,
+    TIER_TRANSITIONS,
+    CREDIT_LIMIT,
+)
+
+# Warehouse schemas: one per layer, plus the analysts' marts.
+SCHEMAS = ("raw", "quality", "core", "er", "scoring", "pool", "credit", "mart")
+
+_BY_RELATION = {t.relation: t for t in LAKE_TABLES}
+
+
+def table_named(relation: str) -> Table:
+    """The lake table whose warehouse relation is `relation` (e.g. `core.patent`)."""
+    try:
+        return _BY_RELATION[relation]
+    except KeyError:
+        raise KeyError(f"no lake table {relation!r}: known {sorted(_BY_RELATION)}") from None
