@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import dagster as dg
 import polars as pl
 
+from assets.partitions import daily_partitions, single_run_backfill
 from capscore.storage.tables import Table
 
 # Small tables in the UI: escaped cells, at most this many rows.
@@ -54,4 +55,22 @@ def by_day_result(
             "by_as_of_date": markdown_table(table),
             **metadata,
         }
+    )
+
+
+def as_of_asset(
+    table: Table,
+    group: str,
+    description: str,
+    deps: Sequence[Table | dg.AssetDep],
+) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
+    """The decorator of an asset that writes `table` per as-of date: daily partitions, a
+    single-run backfill (a range is one run that loads inputs once and loops over the days)."""
+    return dg.asset(
+        key=asset_key(table),
+        deps=[asset_key(d) if isinstance(d, Table) else d for d in deps],
+        partitions_def=daily_partitions,
+        backfill_policy=single_run_backfill,
+        group_name=group,
+        description=description,
     )

@@ -8,8 +8,8 @@ from datetime import date
 import dagster as dg
 import polars as pl
 
-from assets.common import asset_key, asset_keys, by_day_result, markdown_table
-from assets.partitions import daily_partitions, partition_dates, single_run_backfill
+from assets.common import as_of_asset, by_day_result, markdown_table
+from assets.partitions import partition_dates
 from assets.resources import CapscoreResource
 from capscore.core.enterprise import enterprise_state
 from capscore.core.patent import patent_state
@@ -30,14 +30,12 @@ def _landed(
     return raw, days
 
 
-@dg.asset(
-    key=asset_key(tables.ENTERPRISE),
-    deps=[asset_key(tables.RAW_REGISTRY)],
-    partitions_def=daily_partitions,
-    backfill_policy=single_run_backfill,
-    group_name=GROUP,
-    description="Latest visible registry snapshot per enterprise (former names rebuilt from "
+@as_of_asset(
+    tables.ENTERPRISE,
+    GROUP,
+    "Latest visible registry snapshot per enterprise (former names rebuilt from "
     "earlier snapshots) and its SCD2 history (core/enterprise_history), as of D.",
+    deps=[tables.RAW_REGISTRY],
 )
 def enterprise(
     context: dg.AssetExecutionContext, capscore: CapscoreResource
@@ -60,13 +58,11 @@ def enterprise(
     return by_day_result(summary, "enterprises", by_status=markdown_table(statuses))
 
 
-@dg.asset(
-    key=asset_key(tables.PATENT),
-    deps=[asset_key(tables.RAW_PATENTS)],
-    partitions_def=daily_partitions,
-    backfill_policy=single_run_backfill,
-    group_name=GROUP,
-    description="Latest visible version per patent application with forward citations, as of D.",
+@as_of_asset(
+    tables.PATENT,
+    GROUP,
+    "Latest visible version per patent application with forward citations, as of D.",
+    deps=[tables.RAW_PATENTS],
 )
 def patent(context: dg.AssetExecutionContext, capscore: CapscoreResource) -> dg.MaterializeResult:
     raw, days = _landed(capscore, "patents", context)
@@ -88,14 +84,12 @@ def patent(context: dg.AssetExecutionContext, capscore: CapscoreResource) -> dg.
     return by_day_result(summary, "patents", by_type_and_status=markdown_table(by_type))
 
 
-@dg.asset(
-    key=asset_key(tables.RD_FILING),
-    deps=asset_keys([tables.RAW_RD_RECORDS, tables.RD_LINKS]),
-    partitions_def=daily_partitions,
-    backfill_policy=single_run_backfill,
-    group_name=GROUP,
-    description="R&D filings resolved to enterprises (matched links only), latest refiling per "
+@as_of_asset(
+    tables.RD_FILING,
+    GROUP,
+    "R&D filings resolved to enterprises (matched links only), latest refiling per "
     "enterprise and fiscal year, as of D.",
+    deps=[tables.RAW_RD_RECORDS, tables.RD_LINKS],
 )
 def rd_filing(
     context: dg.AssetExecutionContext, capscore: CapscoreResource

@@ -5,8 +5,8 @@
 import dagster as dg
 import polars as pl
 
-from assets.common import asset_key, asset_keys, by_day_result, markdown_table
-from assets.partitions import daily_partitions, partition_dates, single_run_backfill
+from assets.common import as_of_asset, by_day_result, markdown_table
+from assets.partitions import partition_dates
 from assets.resources import CapscoreResource
 from capscore.credit.ip_value import enterprise_ip_values, patent_values
 from capscore.credit.limits import credit_limits
@@ -31,24 +31,20 @@ def totals_by_product(limits: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-@dg.asset(
-    key=asset_key(tables.CREDIT_LIMIT),
-    deps=asset_keys(
-        [
-            tables.CULTIVATION_POOL,
-            tables.ENTERPRISE_SCORE,
-            # scoring/indicator_value writes scoring/enterprise_profile (status, revenue, debt)
-            tables.INDICATOR_VALUE,
-            tables.PATENT_QUALITY,
-            tables.PATENT,
-            tables.APPLICANT_LINKS,
-        ]
-    ),
-    partitions_def=daily_partitions,
-    backfill_policy=single_run_backfill,
-    group_name=GROUP,
-    description="Credit limits (tech_credit, ip_pledge, warrant_linked) per enterprise as of D, "
+@as_of_asset(
+    tables.CREDIT_LIMIT,
+    GROUP,
+    "Credit limits (tech_credit, ip_pledge, warrant_linked) per enterprise as of D, "
     "written as Parquet for the credit system with a verified _manifest.json.",
+    deps=[
+        tables.CULTIVATION_POOL,
+        tables.ENTERPRISE_SCORE,
+        # scoring/indicator_value writes scoring/enterprise_profile (status, revenue, debt)
+        tables.INDICATOR_VALUE,
+        tables.PATENT_QUALITY,
+        tables.PATENT,
+        tables.APPLICANT_LINKS,
+    ],
 )
 def credit_limit(
     context: dg.AssetExecutionContext, capscore: CapscoreResource

@@ -14,6 +14,7 @@ quarantine rate stays under the contract's threshold (warning).
 # definition time.
 
 import warnings
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -198,8 +199,17 @@ def quarantine_rate_result(root: DataRoot, source: str, days: list[date]) -> dg.
     )
 
 
-def _checks(source: str, asset: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
-    contract = load_contract(source)
+CheckResult = Callable[[DataRoot, str, list[date]], dg.AssetCheckResult]
+
+
+def _check(
+    asset: dg.AssetsDefinition,
+    source: str,
+    name: str,
+    blocking: bool,
+    description: str,
+    result: CheckResult,
+) -> dg.AssetChecksDefinition:
     # Partitioned asset checks are a Dagster preview: used knowingly, so that each
     # landing date's check result is recorded against that date.
     with warnings.catch_warnings():
@@ -207,50 +217,50 @@ def _checks(source: str, asset: dg.AssetsDefinition) -> list[dg.AssetChecksDefin
 
         @dg.asset_check(
             asset=asset,
-            name="contract_gx",
-            blocking=True,
+            name=name,
+            blocking=blocking,
             partitions_def=daily_partitions,
-            description=(
-                f"The accepted rows meet the Great Expectations suite built from "
-                f"data_contracts/{source}.yaml (100%); failing blocks downstream assets."
-            ),
+            description=description,
         )
-        def contract_gx(
+        def check(
             context: dg.AssetCheckExecutionContext, capscore: CapscoreResource
         ) -> dg.AssetCheckResult:
-            return contract_gx_result(capscore.root, source, _check_dates(context))
+            return result(capscore.root, source, _check_dates(context))
 
-        @dg.asset_check(
-            asset=asset,
-            name="files_reconcile",
-            blocking=True,
-            partitions_def=daily_partitions,
-            description=(
-                "Every landing file reconciles: rows read = rows loaded + rows quarantined, "
-                "and the stored raw and quarantine rows match the load audit."
-            ),
-        )
-        def files_reconcile(
-            context: dg.AssetCheckExecutionContext, capscore: CapscoreResource
-        ) -> dg.AssetCheckResult:
-            return reconcile_result(capscore.root, source, _check_dates(context))
+    return check
 
-        @dg.asset_check(
-            asset=asset,
-            name="quarantine_rate",
-            blocking=False,
-            partitions_def=daily_partitions,
-            description=(
-                f"At most {contract.max_quarantine_rate:.0%} of a drop's rows are quarantined "
-                f"(max_quarantine_rate in data_contracts/{source}.yaml); a warning, not a stop."
-            ),
-        )
-        def quarantine_rate(
-            context: dg.AssetCheckExecutionContext, capscore: CapscoreResource
-        ) -> dg.AssetCheckResult:
-            return quarantine_rate_result(capscore.root, source, _check_dates(context))
 
-    return [contract_gx, files_reconcile, quarantine_rate]
+def _checks(source: str, asset: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
+    rate = load_contract(source).max_quarantine_rate
+    return [
+        _check(
+            asset,
+            source,
+            "contract_gx",
+            True,
+            f"The accepted rows meet the Great Expectations suite built from "
+            f"data_contracts/{source}.yaml (100%); failing blocks downstream assets.",
+            contract_gx_result,
+        ),
+        _check(
+            asset,
+            source,
+            "files_reconcile",
+            True,
+            "Every landing file reconciles: rows read = rows loaded + rows quarantined, "
+            "and the stored raw and quarantine rows match the load audit.",
+            reconcile_result,
+        ),
+        _check(
+            asset,
+            source,
+            "quarantine_rate",
+            False,
+            f"At most {rate:.0%} of a drop's rows are quarantined (max_quarantine_rate in "
+            f"data_contracts/{source}.yaml); a warning, not a stop.",
+            quarantine_rate_result,
+        ),
+    ]
 
 
 ingest_assets: list[dg.AssetsDefinition] = [_ingest_asset(source) for source in SOURCES]

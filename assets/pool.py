@@ -7,8 +7,8 @@ from datetime import date
 import dagster as dg
 import polars as pl
 
-from assets.common import asset_key, asset_keys, by_day_result, markdown_table
-from assets.partitions import daily_partitions, partition_dates, single_run_backfill
+from assets.common import as_of_asset, asset_key, by_day_result, markdown_table
+from assets.partitions import partition_dates
 from assets.resources import CapscoreResource
 from capscore.pool.cultivation import pool_days
 from capscore.pool.transitions import CHANGES
@@ -33,22 +33,21 @@ def tier_distribution(pool: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-@dg.asset(
-    key=POOL_KEY,
+@as_of_asset(
+    tables.CULTIVATION_POOL,
+    GROUP,
+    "Cultivation pool (eligibility, life stage, grade with hysteresis against D-1, "
+    "tier) and pool/tier_transitions against D-1, as of D.",
     deps=[
         # scoring/indicator_value writes scoring/enterprise_profile (eligibility facts)
-        *asset_keys([tables.ENTERPRISE_SCORE, tables.INDICATOR_VALUE]),
+        tables.ENTERPRISE_SCORE,
+        tables.INDICATOR_VALUE,
         # Grade hysteresis reads yesterday's grades.
         dg.AssetDep(
             POOL_KEY,
             partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1),
         ),
     ],
-    partitions_def=daily_partitions,
-    backfill_policy=single_run_backfill,
-    group_name=GROUP,
-    description="Cultivation pool (eligibility, life stage, grade with hysteresis against D-1, "
-    "tier) and pool/tier_transitions against D-1, as of D.",
 )
 def cultivation_pool(
     context: dg.AssetExecutionContext, capscore: CapscoreResource

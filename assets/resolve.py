@@ -10,7 +10,7 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from assets.common import asset_key, asset_keys, by_day_result, markdown_table
+from assets.common import as_of_asset, asset_key, asset_keys, by_day_result, markdown_table
 from assets.er_inputs import (
     patents_as_of,
     raw_rd_landed_by,
@@ -164,15 +164,13 @@ def er_links(
             )
 
 
-@dg.asset(
-    key=asset_key(tables.REVIEW_QUEUE),
-    deps=[APPLICANT_LINKS, RD_LINKS],
-    partitions_def=daily_partitions,
-    backfill_policy=single_run_backfill,
-    group_name=GROUP,
-    description="Links a person must decide (applicants and R&D filings) with their top "
+@as_of_asset(
+    tables.REVIEW_QUEUE,
+    GROUP,
+    "Links a person must decide (applicants and R&D filings) with their top "
     "candidates; answer in <data root>/review/decisions.csv (mention_key, credit_code or "
     "'no match').",
+    deps=[tables.APPLICANT_LINKS, tables.RD_LINKS],
 )
 def review_queue(
     context: dg.AssetExecutionContext, capscore: CapscoreResource

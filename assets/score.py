@@ -6,8 +6,8 @@
 import dagster as dg
 import polars as pl
 
-from assets.common import asset_key, asset_keys, by_day_result, markdown_table
-from assets.partitions import daily_partitions, partition_dates, single_run_backfill
+from assets.common import as_of_asset, by_day_result, markdown_table
+from assets.partitions import partition_dates
 from assets.resources import CapscoreResource
 from capscore.indicators import enterprise as enterprise_indicators
 from capscore.indicators import patent_quality as oecd
@@ -35,14 +35,12 @@ def _model(context: dg.AssetExecutionContext) -> ScoringModel:
     return model
 
 
-@dg.asset(
-    key=asset_key(tables.PATENT_QUALITY),
-    deps=asset_keys([tables.PATENT, tables.APPLICANT_LINKS]),
-    partitions_def=daily_partitions,
-    backfill_policy=single_run_backfill,
-    group_name=GROUP,
-    description="OECD patent quality indicators per patent visible on D (scope, claims, family, "
+@as_of_asset(
+    tables.PATENT_QUALITY,
+    GROUP,
+    "OECD patent quality indicators per patent visible on D (scope, claims, family, "
     "grant lag, citations, generality, originality, radicalness, quality index, breakthrough).",
+    deps=[tables.PATENT, tables.APPLICANT_LINKS],
 )
 def patent_quality(
     context: dg.AssetExecutionContext, capscore: CapscoreResource
@@ -74,22 +72,18 @@ def patent_quality(
     return by_day_result(summary, "patents", model_version=model.version)
 
 
-@dg.asset(
-    key=asset_key(tables.INDICATOR_VALUE),
-    deps=asset_keys(
-        [
-            tables.PATENT_QUALITY,
-            tables.ENTERPRISE,
-            tables.PATENT,
-            tables.RD_FILING,
-            tables.APPLICANT_LINKS,
-        ]
-    ),
-    partitions_def=daily_partitions,
-    backfill_policy=single_run_backfill,
-    group_name=GROUP,
-    description="Enterprise indicators (raw value, peer-group percentile score) as of D; also "
+@as_of_asset(
+    tables.INDICATOR_VALUE,
+    GROUP,
+    "Enterprise indicators (raw value, peer-group percentile score) as of D; also "
     "writes scoring/enterprise_profile (life stage and the facts pool and credit rules need).",
+    deps=[
+        tables.PATENT_QUALITY,
+        tables.ENTERPRISE,
+        tables.PATENT,
+        tables.RD_FILING,
+        tables.APPLICANT_LINKS,
+    ],
 )
 def indicator_value(
     context: dg.AssetExecutionContext, capscore: CapscoreResource
@@ -129,14 +123,12 @@ def indicator_value(
     )
 
 
-@dg.asset(
-    key=asset_key(tables.ENTERPRISE_SCORE),
-    deps=[asset_key(tables.INDICATOR_VALUE)],
-    partitions_def=daily_partitions,
-    backfill_policy=single_run_backfill,
-    group_name=GROUP,
-    description="Innovation, competitiveness, evolution and influence scores, the stage-weighted "
+@as_of_asset(
+    tables.ENTERPRISE_SCORE,
+    GROUP,
+    "Innovation, competitiveness, evolution and influence scores, the stage-weighted "
     "composite, coverage and top reasons per enterprise, as of D.",
+    deps=[tables.INDICATOR_VALUE],
 )
 def enterprise_score(
     context: dg.AssetExecutionContext, capscore: CapscoreResource
