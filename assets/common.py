@@ -44,7 +44,10 @@ def markdown_table(frame: pl.DataFrame, max_rows: int = MAX_TABLE_ROWS) -> dg.Me
 
 
 def by_day_result(
-    summary: Sequence[Mapping[str, Any]], row_count: str, **metadata: Any
+    summary: Sequence[Mapping[str, Any]],
+    row_count: str,
+    check_results: Sequence[dg.AssetCheckResult] = (),
+    **metadata: Any,
 ) -> dg.MaterializeResult:
     """The result of an asset that looped over days: the last day's `row_count` column is
     `dagster/row_count`, every day's figures are a table, plus `metadata`."""
@@ -54,7 +57,8 @@ def by_day_result(
             "dagster/row_count": int(table[row_count][-1]),
             "by_as_of_date": markdown_table(table),
             **metadata,
-        }
+        },
+        check_results=list(check_results),
     )
 
 
@@ -63,6 +67,7 @@ def as_of_asset(
     group: str,
     description: str,
     deps: Sequence[Table | dg.AssetDep],
+    check_specs: Sequence[dg.AssetCheckSpec] = (),
 ) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
     """The decorator of an asset that writes `table` per as-of date: daily partitions, a
     single-run backfill (a range is one run that loads inputs once and loops over the days)."""
@@ -73,4 +78,5 @@ def as_of_asset(
         backfill_policy=single_run_backfill,
         group_name=group,
         description=description,
+        check_specs=list(check_specs) or None,
     )

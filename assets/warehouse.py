@@ -26,6 +26,7 @@ UPSTREAM = asset_keys(
         tables.INDICATOR_VALUE,
         tables.ENTERPRISE_SCORE,
         tables.CULTIVATION_POOL,
+        tables.VALIDATION,
         tables.CREDIT_LIMIT,
     ]
 )

@@ -14,6 +14,7 @@ INNOVATION = (
     "portfolio_quality",
     "originality_mean",
     "invention_grant_rate",
+    "ip_class_points",
 )
 COMPETITIVENESS = (
     "revenue_scale",
@@ -22,6 +23,7 @@ COMPETITIVENESS = (
     "technology_breadth",
     "certification",
     "debt_ratio",
+    "international_patents",
 )
 EVOLUTION = (
     "filing_growth",
@@ -29,6 +31,7 @@ EVOLUTION = (
     "rd_growth",
     "new_fields_3y",
     "pending_share",
+    "recent_filings_12m",
 )
 INFLUENCE = (
     "forward_citations",

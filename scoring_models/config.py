@@ -9,16 +9,34 @@ from pathlib import Path
 from typing import Any, Literal
 
 from scoring_models.catalog import KNOWN_INDICATORS, TRANSFORMS, UNITS
-from scoring_models.versioning import LOCK_FILE, load_versioned_yaml
+from scoring_models.versioning import LOCK_FILE, load_versioned_yaml, read_lock
 
-DEFAULT_MODEL = Path(__file__).with_name("scoring_v1.yaml")
+SCORING_V1 = Path(__file__).with_name("scoring_v1.yaml")
+SCORING_V2 = Path(__file__).with_name("scoring_v2.yaml")
+# The version the pipeline scores with (older versions stay loadable by path).
+DEFAULT_MODEL = SCORING_V1
 
 Direction = Literal["higher", "lower"]
 _AGE_REVENUE_KEYS = {"age_lte", "age_gt", "revenue_lt", "revenue_gte"}
+# Without a known revenue the stage is read from age and size (scoring v2).
+_AGE_SIZE_KEYS = {"age_lte", "age_gt", "staff_gte", "staff_lt", "capital_gte", "capital_lt"}
+_BAND_BOUNDS = ("gte", "gt", "lte", "lt")
+# Peer-group levels an indicator can be ranked in, most specific first.
+PEER_LEVELS = ("industry_section_x_life_stage", "life_stage", "industry_section", "all")
+SCORINGS = ("percentile", "bands")
 
 
 class ScoringModelError(ValueError):
     """A scoring YAML that is locked but not a usable model."""
+
+
+@dataclass(frozen=True)
+class Band:
+    """Score `score` when the raw value meets every bound given (a band without bounds
+    matches anything: the catch-all)."""
+
+    score: float
+    bounds: Mapping[str, float]
 
 
 @dataclass(frozen=True)
@@ -30,6 +48,12 @@ class IndicatorSpec:
     weight: float
     unit: str
     transform: str
+    # percentile: rank among peers; bands: an absolute table (bands, first match wins).
+    scoring: str = "percentile"
+    bands: tuple[Band, ...] = ()
+    # A count whose zero means "no evidence": scored 0, below every peer with evidence.
+    zero_is_no_evidence: bool = False
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +77,10 @@ class PatentRules:
     normalization_quantile: float
     breakthrough_quantile: float
     quality_index_components: tuple[str, ...]
+    # shared: every patent tied at the cohort quantile is a breakthrough (v1);
+    # broken: at most ceil(share x cohort) patents, ties broken by earlier
+    # publication then application number.
+    breakthrough_ties: str = "shared"
 
 
 @dataclass(frozen=True)
@@ -82,6 +110,13 @@ class ScoringModel:
     empty_dimension_score: float
     reason_count: int
     well_margin: float
+    peer_levels: tuple[str, ...] = ("industry_section_x_life_stage", "life_stage", "all")
+    # Credibility weighting of a dimension with missing indicators (None: none, v1):
+    # Z = coverage (1 + k) / (coverage + k), dimension = Z x evidence + (1 - Z) x prior.
+    credibility_k: float | None = None
+    prior_score: float = 0.0
+    # Stage rules when revenue is unknown (None: unknown revenue counts as 0, v1).
+    life_stages_without_revenue: tuple[StageRule, ...] | None = None
 
     @property
     def stages(self) -> tuple[str, ...]:
@@ -129,6 +164,10 @@ def _indicators(
             transform = spec.get("transform", "none")
             if unit not in UNITS or transform not in TRANSFORMS:
                 raise ScoringModelError(f"{where}: unit in {UNITS}, transform in {TRANSFORMS}")
+            scoring = spec.get("scoring", "percentile")
+            if scoring not in SCORINGS:
+                raise ScoringModelError(f"{where}: scoring must be one of {SCORINGS}")
+            bands = _bands(spec.get("bands"), where) if scoring == "bands" else ()
             specs.append(
                 IndicatorSpec(
                     name=name,
@@ -138,12 +177,33 @@ def _indicators(
                     weight=weight,
                     unit=unit,
                     transform=transform,
+                    scoring=scoring,
+                    bands=bands,
+                    zero_is_no_evidence=bool(spec.get("zero_is_no_evidence", False)),
+                    source=spec.get("source"),
                 )
             )
     names = [s.name for s in specs]
     if len(set(names)) != len(names):
         raise ScoringModelError("an indicator is listed in more than one dimension")
     return tuple(dims), labels, tuple(specs)
+
+
+def _bands(raw: Any, where: str) -> tuple[Band, ...]:
+    if not raw:
+        raise ScoringModelError(f"{where}: scoring bands needs a `bands` list")
+    bands = []
+    for i, band in enumerate(raw):
+        bounds = {k: float(v) for k, v in band.items() if k != "score"}
+        if set(bounds) - set(_BAND_BOUNDS) or "score" not in band:
+            raise ScoringModelError(f"{where}.bands[{i}]: keys {_BAND_BOUNDS} and `score`")
+        score = float(band["score"])
+        if not 0 <= score <= 100:
+            raise ScoringModelError(f"{where}.bands[{i}]: score must be within 0-100")
+        bands.append(Band(score, bounds))
+    if bands[-1].bounds:
+        raise ScoringModelError(f"{where}: the last band must be a catch-all (no bounds)")
+    return tuple(bands)
 
 
 def _stage_weights(
@@ -160,16 +220,21 @@ def _stage_weights(
     return weights
 
 
-def _life_stages(data: Mapping[str, Any], stages: tuple[str, ...]) -> tuple[StageRule, ...]:
+def _life_stages(
+    data: Mapping[str, Any],
+    stages: tuple[str, ...],
+    key: str = "life_stages",
+    allowed: set[str] = _AGE_REVENUE_KEYS,
+) -> tuple[StageRule, ...]:
     rules = []
-    for i, rule in enumerate(_require(data, "life_stages", "model")):
-        stage = _require(rule, "stage", f"life_stages[{i}]")
+    for i, rule in enumerate(_require(data, key, "model")):
+        stage = _require(rule, "stage", f"{key}[{i}]")
         if stage not in stages:
-            raise ScoringModelError(f"life_stages[{i}]: stage {stage!r} has no stage_weights")
-        conditions = tuple(dict(c) for c in _require(rule, "any_of", f"life_stages[{i}]"))
+            raise ScoringModelError(f"{key}[{i}]: stage {stage!r} has no stage_weights")
+        conditions = tuple(dict(c) for c in _require(rule, "any_of", f"{key}[{i}]"))
         for cond in conditions:
-            if not cond or set(cond) - _AGE_REVENUE_KEYS:
-                raise ScoringModelError(f"life_stages[{i}]: conditions use {_AGE_REVENUE_KEYS}")
+            if not cond or set(cond) - allowed:
+                raise ScoringModelError(f"{key}[{i}]: conditions use {sorted(allowed)}")
         rules.append(
             StageRule(stage, tuple({k: float(v) for k, v in c.items()} for c in conditions))
         )
@@ -199,7 +264,24 @@ def model_from_dict(
     for q in ("normalization_quantile", "breakthrough_quantile"):
         if not 0 < float(pq[q]) < 1:
             raise ScoringModelError(f"patent_quality.{q}: must be in (0, 1)")
-    peer_min = int(_require(data, "peer_groups", "model")["min_size"])
+    peer_groups = _require(data, "peer_groups", "model")
+    peer_min = int(peer_groups["min_size"])
+    levels = tuple(peer_groups.get("levels", ("industry_section_x_life_stage", "life_stage")))
+    levels = (*levels, "all") if levels[-1:] != ("all",) else levels
+    if set(levels) - set(PEER_LEVELS):
+        raise ScoringModelError(f"peer_groups.levels: choose from {PEER_LEVELS}")
+    coverage = _require(data, "coverage", "model")
+    credibility = coverage.get("credibility_k")
+    if credibility is not None and not float(credibility) > 0:
+        raise ScoringModelError("coverage.credibility_k must be > 0")
+    ties = str(pq.get("breakthrough_ties", "shared"))
+    if ties not in ("shared", "broken"):
+        raise ScoringModelError("patent_quality.breakthrough_ties: shared or broken")
+    without_revenue = (
+        _life_stages(data, stages, "life_stages_without_revenue", _AGE_SIZE_KEYS)
+        if "life_stages_without_revenue" in data
+        else None
+    )
     reasons = _require(data, "reasons", "model")
     return ScoringModel(
         version=version,
@@ -217,6 +299,7 @@ def model_from_dict(
             normalization_quantile=float(pq["normalization_quantile"]),
             breakthrough_quantile=float(pq["breakthrough_quantile"]),
             quality_index_components=components,
+            breakthrough_ties=ties,
         ),
         active_statuses=tuple(ent["active_statuses"]),
         days_per_year=float(ent["days_per_year"]),
@@ -236,9 +319,13 @@ def model_from_dict(
         dimension_labels=labels,
         indicators=specs,
         stage_weights=stage_weights,
-        empty_dimension_score=float(_require(data, "coverage", "model")["empty_dimension_score"]),
+        empty_dimension_score=float(coverage["empty_dimension_score"]),
         reason_count=int(reasons["count"]),
         well_margin=float(reasons["well_margin"]),
+        peer_levels=levels,
+        credibility_k=None if credibility is None else float(credibility),
+        prior_score=float(coverage.get("prior_score", coverage["empty_dimension_score"])),
+        life_stages_without_revenue=without_revenue,
     )
 
 
@@ -252,3 +339,11 @@ def load_scoring_model(path: str | Path | None = None, lock_path: Path = LOCK_FI
     return model_from_dict(
         config.data, version=config.version, sha256=config.sha256, path=config.path
     )
+
+
+def load_model_version(version: str, lock_path: Path = LOCK_FILE) -> ScoringModel:
+    """The scoring model of a locked version (its file next to this module)."""
+    entry = read_lock(lock_path).get(version)
+    if entry is None:
+        raise ScoringModelError(f"scoring model version {version!r} is not in {lock_path.name}")
+    return load_scoring_model(lock_path.with_name(entry.file), lock_path)

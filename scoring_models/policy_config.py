@@ -17,7 +17,12 @@ from scoring_models.versioning import load_versioned_yaml
 
 HERE = Path(__file__).parent
 POOL_V1 = HERE / "pool_v1.yaml"
+POOL_V2 = HERE / "pool_v2.yaml"
 CREDIT_POLICY_V1 = HERE / "credit_policy_v1.yaml"
+CREDIT_POLICY_V2 = HERE / "credit_policy_v2.yaml"
+# The versions the pipeline uses (older versions stay loadable by path).
+DEFAULT_POOL = POOL_V1
+DEFAULT_CREDIT_POLICY = CREDIT_POLICY_V1
 
 # Best first (outputs.md).
 GRADES = ("A", "B", "C", "D")
@@ -49,9 +54,16 @@ class PoolPolicy:
     version: str
     active_statuses: tuple[str, ...]
     rules: tuple[EligibilityRule, ...]
-    # (grade, min_composite), best first, cut-offs strictly decreasing.
+    # (grade, min_composite), best first, cut-offs strictly decreasing (v1: every stage).
     grade_cutoffs: tuple[tuple[str, float], ...]
     hysteresis_margin: float
+    # The ladder of each life stage (v1: the same one everywhere).
+    stage_cutoffs: Mapping[str, tuple[tuple[str, float], ...]]
+    # Share of pool members per grade the per-stage ladders were fitted to (v2).
+    grade_targets: Mapping[str, float] | None = None
+    # The composite's distribution over ten 0-100 bins on the reference data the
+    # ladders were fitted on: the stability reference of the model version (v2).
+    reference_shares: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +87,18 @@ class CreditPolicy:
     min_evolution: float
     warrant_ladder: Mapping[str, float]
     round_down_to_wan: float
+    # v2: without a financial filing the revenue is unknown, never 0 (None: v1 reads it as 0).
+    no_filing: NoFilingLine | None = None
+    warrant_needs_financials: bool = False
+
+
+@dataclass(frozen=True)
+class NoFilingLine:
+    """tech_credit without a financial filing: ltv x IP value + unsecured_share x the
+    grade's unsecured part, at most `cap` (and the stage and product caps)."""
+
+    unsecured_share: float
+    cap: float
 
 
 def _numbers(data: Mapping[str, Any], keys: tuple[str, ...], what: str) -> dict[str, float]:
@@ -108,11 +132,22 @@ def pool_policy_from_dict(data: Mapping[str, Any]) -> PoolPolicy:
         if bad or not conditions:
             raise PolicyError(f"eligibility rule {rule['id']}: bad or no conditions ({bad})")
         rules.append(EligibilityRule(str(rule["id"]), conditions))
-    cutoffs = tuple((str(g["grade"]), float(g["min_composite"])) for g in data["grades"])
-    if tuple(g for g, _ in cutoffs) != GRADES:
-        raise PolicyError(f"grades: expected {list(GRADES)} best first, got {cutoffs}")
-    if any(hi <= lo for (_, hi), (_, lo) in itertools.pairwise(cutoffs)):
-        raise PolicyError(f"grades: cut-offs must strictly decrease, got {cutoffs}")
+    grades = data["grades"]
+    if isinstance(grades, list):
+        # v1: one ladder for every stage.
+        ladder = _cutoffs(grades, "grades")
+        by_stage = dict.fromkeys(STAGES, ladder)
+        targets = None
+        reference = None
+    else:
+        # v2: a ladder per stage, fitted to the grade share targets.
+        by_stage = {s: _cutoffs(grades["by_stage"][s], f"grades.by_stage.{s}") for s in STAGES}
+        ladder = by_stage[STAGES[0]]
+        targets = _numbers(grades["targets"], GRADES, "grades.targets")
+        if abs(sum(targets.values()) - 1.0) > 1e-9:
+            raise PolicyError(f"grades.targets must sum to 1, got {targets}")
+        shares = grades.get("fitted", {}).get("reference_shares")
+        reference = tuple(float(s) for s in shares) if shares else None
     margin = float(data["hysteresis_margin"])
     if margin < 0:
         raise PolicyError(f"hysteresis_margin must be >= 0, got {margin}")
@@ -120,9 +155,21 @@ def pool_policy_from_dict(data: Mapping[str, Any]) -> PoolPolicy:
         version=str(data["version"]),
         active_statuses=tuple(data["eligibility"]["active_statuses"]),
         rules=tuple(rules),
-        grade_cutoffs=cutoffs,
+        grade_cutoffs=ladder,
         hysteresis_margin=margin,
+        stage_cutoffs=by_stage,
+        grade_targets=targets,
+        reference_shares=reference,
     )
+
+
+def _cutoffs(rows: Any, what: str) -> tuple[tuple[str, float], ...]:
+    cutoffs = tuple((str(g["grade"]), float(g["min_composite"])) for g in rows)
+    if tuple(g for g, _ in cutoffs) != GRADES:
+        raise PolicyError(f"{what}: expected {list(GRADES)} best first, got {cutoffs}")
+    if any(hi <= lo for (_, hi), (_, lo) in itertools.pairwise(cutoffs)):
+        raise PolicyError(f"{what}: cut-offs must strictly decrease, got {cutoffs}")
+    return cutoffs
 
 
 def credit_policy_from_dict(data: Mapping[str, Any]) -> CreditPolicy:
@@ -158,12 +205,25 @@ def credit_policy_from_dict(data: Mapping[str, Any]) -> CreditPolicy:
         min_evolution=float(warrant["min_evolution"]),
         warrant_ladder=_ladder(warrant["ladder"], lent, "warrant_linked.ladder"),
         round_down_to_wan=step,
+        no_filing=_no_filing(data.get("tech_credit_without_financials")),
+        warrant_needs_financials=bool(warrant.get("requires_financials", False)),
     )
 
 
-def load_pool_policy(path: str | Path = POOL_V1) -> PoolPolicy:
+def _no_filing(data: Mapping[str, Any] | None) -> NoFilingLine | None:
+    if data is None:
+        return None
+    share, cap = float(data["unsecured_share"]), float(data["cap"])
+    if not 0 <= share <= 1 or cap < 0:
+        raise PolicyError(
+            f"tech_credit_without_financials: unsecured_share in [0, 1] and cap >= 0, got {data}"
+        )
+    return NoFilingLine(share, cap)
+
+
+def load_pool_policy(path: str | Path = DEFAULT_POOL) -> PoolPolicy:
     return pool_policy_from_dict(load_versioned_yaml(path).data)
 
 
-def load_credit_policy(path: str | Path = CREDIT_POLICY_V1) -> CreditPolicy:
+def load_credit_policy(path: str | Path = DEFAULT_CREDIT_POLICY) -> CreditPolicy:
     return credit_policy_from_dict(load_versioned_yaml(path).data)

@@ -90,6 +90,7 @@ def _first_binding(amount: pl.Expr, terms: list[tuple[str, pl.Expr]]) -> pl.Expr
 
 
 def _tech_credit(policy: CreditPolicy) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    known = pl.col("revenue_latest").is_not_null()
     revenue = pl.col("revenue_latest").fill_null(0.0).clip(lower_bound=0.0)
     revenue_term = _by_grade(policy.k_grade) * revenue
     ip_term = _by_grade(policy.ltv_grade) * pl.col("ip_value_wan") + _by_grade(
@@ -124,7 +125,40 @@ def _tech_credit(policy: CreditPolicy) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
         pl.format("{} stage cap {}", pl.col("life_stage"), _text(stage_cap)),
         pl.format("product cap {}", _text(product_cap)),
     )
-    return amount, _first_binding(amount, terms), reasons
+    binding = _first_binding(amount, terms)
+    line = policy.no_filing
+    if line is None:
+        return amount, binding, reasons
+    # Without a filing the revenue is unknown, never 0: an IP-and-rating line instead.
+    ip_line = _by_grade(policy.ltv_grade) * pl.col("ip_value_wan") + line.unsecured_share * (
+        _by_grade(policy.unsecured_grade)
+    )
+    line_terms = [
+        ("ip_and_rating_line", ip_line),
+        ("no_filing_cap", pl.lit(line.cap)),
+        ("stage_cap", stage_cap),
+        ("product_cap", product_cap),
+    ]
+    line_amount = pl.min_horizontal([t for _, t in line_terms])
+    line_reasons = pl.concat_list(
+        pl.lit("no financial filing: revenue unknown, the limit is an IP-and-rating line"),
+        pl.format(
+            "IP value {} × LTV {} + {} × unsecured {} = {}",
+            _text(pl.col("ip_value_wan")),
+            _text(_by_grade(policy.ltv_grade)),
+            pl.lit(line.unsecured_share),
+            _text(_by_grade(policy.unsecured_grade)),
+            _text(ip_line),
+        ),
+        pl.format("no-filing cap {}", pl.lit(line.cap)),
+        pl.format("{} stage cap {}", pl.col("life_stage"), _text(stage_cap)),
+        pl.format("product cap {}", _text(product_cap)),
+    )
+    return (
+        pl.when(known).then(amount).otherwise(line_amount),
+        pl.when(known).then(binding).otherwise(_first_binding(line_amount, line_terms)),
+        pl.when(known).then(reasons).otherwise(line_reasons),
+    )
 
 
 def _ip_pledge(policy: CreditPolicy) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
@@ -149,10 +183,14 @@ def _warrant_linked(policy: CreditPolicy) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
         policy.min_innovation,
         policy.min_evolution,
     )
+    financials = (
+        pl.col("revenue_latest").is_not_null() if policy.warrant_needs_financials else pl.lit(True)
+    )
     eligible = (
         pl.col("life_stage").is_in(list(stages)).fill_null(False)
         & (pl.col("innovation") >= min_innovation).fill_null(False)
         & (pl.col("evolution") >= min_evolution).fill_null(False)
+        & financials
     )
     ladder = _by_grade(policy.warrant_ladder)
     product_cap = pl.lit(policy.product_caps["warrant_linked"])
@@ -185,6 +223,8 @@ def _warrant_linked(policy: CreditPolicy) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
                 _text(product_cap),
             )
         )
+        .when(~financials)
+        .then(pl.lit("no financial filing: warrant-linked lending needs known financials"))
         .otherwise(pl.lit("not eligible for warrant-linked lending")),
     )
     return amount, binding, reasons

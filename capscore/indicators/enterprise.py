@@ -16,7 +16,8 @@ import polars as pl
 
 from capscore.indicators.exact import UNIT_SCALE, exact_mean
 from capscore.indicators.fiscal import fiscal_facts
-from capscore.indicators.life_stage import life_stage_expr
+from capscore.indicators.inputs import ENTERPRISE, conform
+from capscore.indicators.life_stage import life_stage_expr, stage_basis_expr
 from capscore.indicators.patent_facts import (
     KEY,
     citation_edges,
@@ -37,7 +38,10 @@ PROFILE_SCHEMA: dict[str, pl.DataType] = {
     "industry_section": pl.String(),
     "established_date": pl.Date(),
     "age_years": pl.Float64(),
+    "insured_staff": pl.Int64(),
+    "registered_capital": pl.Float64(),
     "life_stage": pl.String(),
+    "stage_basis": pl.String(),
     "fiscal_year_latest": pl.Int64(),
     "revenue_latest": pl.Float64(),
     "rd_expense_latest": pl.Float64(),
@@ -67,7 +71,22 @@ _COUNTS = (
     "technology_breadth",
     "new_fields_3y",
     "citing_applicants",
+    "international_patents",
+    "recent_filings_12m",
 )
+
+
+_international = pl.col("pct").fill_null(False) | (pl.col("family_size").fill_null(1) > 1)
+
+
+def ip_class_points(valid_inventions: pl.Expr, valid_type_ii: pl.Expr) -> pl.Expr:
+    """科技型中小企业评价 科技成果 points (reference-bands.md): >= 1 Ⅰ类 (invention) 30;
+    Ⅱ类 (utility models, designs) >= 4: 24, 3: 18, 2: 12, 1: 6; none 0."""
+    return (
+        pl.when(valid_inventions >= 1)
+        .then(30.0)
+        .otherwise(pl.min_horizontal(valid_type_ii, 4).cast(pl.Float64) * 6.0)
+    )
 
 
 def current_enterprises(enterprises: pl.DataFrame, as_of: date) -> pl.DataFrame:
@@ -136,13 +155,11 @@ def _patent_aggregates(
             "portfolio_quality"
         ),
         exact_mean(pl.col("originality"), UNIT_SCALE).alias("originality_mean"),
-        (
-            (pl.col("pct").fill_null(False) | (pl.col("family_size").fill_null(1) > 1)).sum()
-            / pl.len()
-        ).alias("international_reach"),
+        _international.sum().alias("international_patents"),
+        (_international.sum() / pl.len()).alias("international_reach"),
         in_recent.sum().alias("_recent"),
         (in_recent & pl.col("pending")).sum().alias("_recent_pending"),
-        (filed > now_start).sum().alias("_filed_now"),
+        (filed > now_start).sum().alias("recent_filings_12m"),
         ((filed > then_start) & (filed <= then_end)).sum().alias("_filed_then"),
         pl.col("forward_citations_5y").sum().alias("forward_citations"),
         pl.col("breakthrough").sum().alias("breakthrough_patents"),
@@ -187,7 +204,8 @@ def _patent_aggregates(
             .then(pl.col("_recent_pending") / pl.col("_recent"))
             .alias("pending_share"),
             (
-                ((pl.col("_filed_now") + 1.0) / (pl.col("_filed_then") + 1.0)) ** (1.0 / years)
+                ((pl.col("recent_filings_12m") + 1.0) / (pl.col("_filed_then") + 1.0))
+                ** (1.0 / years)
                 - 1.0
             ).alias("filing_growth"),
         )
@@ -210,7 +228,8 @@ def enterprise_indicators(
     core/patent, er/applicant_links, core/rd_filing and scoring/patent_quality
     as of D.
     """
-    ents = current_enterprises(enterprises, as_of)
+    # Optional registry facts a caller may lack (no size facts yet) come in as nulls.
+    ents = current_enterprises(conform(enterprises, ENTERPRISE), as_of)
     pats = visible_patents(patents, as_of, model.patents)
     owners = patent_owners(pats, links).join(
         ents.select("credit_code"), on="credit_code", how="semi"
@@ -238,6 +257,8 @@ def enterprise_indicators(
             "established_date",
             "hnte_valid_until",
             "srdi_level",
+            "insured_staff",
+            "registered_capital",
         )
         .join(patent_facts, on="credit_code", how="left")
         .join(fiscal, on="credit_code", how="left")
@@ -250,15 +271,28 @@ def enterprise_indicators(
             (hnte_valid.cast(pl.Float64) * model.hnte_points + srdi_points).alias("certification"),
             pl.col("revenue_latest").alias("revenue_scale"),
             pl.col("valid_invention_count").alias("valid_invention_stock"),
+            ip_class_points(pl.col("valid_invention_count"), pl.col("valid_type2_count")).alias(
+                "ip_class_points"
+            ),
             # Growth needs some filing history to mean anything.
             pl.when(pl.col("patent_count") > 0)
             .then(pl.col("filing_growth"))
             .alias("filing_growth"),
         )
         .with_columns(
-            life_stage_expr(model, pl.col("age_years"), pl.col("revenue_latest")).alias(
-                "life_stage"
-            ),
+            life_stage_expr(
+                model,
+                pl.col("age_years"),
+                pl.col("revenue_latest"),
+                pl.col("insured_staff"),
+                pl.col("registered_capital"),
+            ).alias("life_stage"),
+            stage_basis_expr(
+                model,
+                pl.col("revenue_latest"),
+                pl.col("insured_staff"),
+                pl.col("registered_capital"),
+            ).alias("stage_basis"),
             pl.lit(model.version).alias("model_version"),
         )
     )

@@ -20,7 +20,7 @@ from capscore.indicators.patent_facts import (
     self_citation_flags,
     visible_patents,
 )
-from scoring_models.config import ScoringModel
+from scoring_models.config import PatentRules, ScoringModel
 
 SCHEMA: dict[str, pl.DataType] = {
     KEY: pl.String(),
@@ -176,6 +176,30 @@ def _cohort_caps(frame: pl.DataFrame, model: ScoringModel) -> pl.DataFrame:
     return pl.concat(stats).unique("cohort")
 
 
+def breakthrough_expr(rules: PatentRules) -> pl.Expr:
+    """Top (1 - breakthrough_quantile) of the cohort by forward_citations_5y, cited at least once.
+
+    `shared` ties (v1): every patent at or above the cohort quantile, so a tie
+    at the cut flags more than the share. `broken` ties (v2): at most
+    ceil(share x cohort size) patents, the order among equal citation counts
+    broken by earlier publication, then application number.
+    """
+    cited = pl.col("forward_citations_5y") > 0
+    if rules.breakthrough_ties == "shared":
+        return cited & (pl.col("forward_citations_5y") >= pl.col("_breakthrough_cut"))
+    allowed = (pl.len() * (1.0 - rules.breakthrough_quantile)).ceil().over("cohort")
+    place = (
+        pl.struct(
+            (-pl.col("forward_citations_5y")).alias("c"),
+            pl.col("publication_date").alias("p"),
+            pl.col(KEY).alias("k"),
+        )
+        .rank("ordinal")
+        .over("cohort")
+    )
+    return cited & (place <= allowed)
+
+
 def patent_quality(
     patents: pl.DataFrame, links: pl.DataFrame, as_of: date, model: ScoringModel
 ) -> pl.DataFrame:
@@ -232,10 +256,7 @@ def patent_quality(
         frame.join(caps, on="cohort", how="left")
         .with_columns(
             pl.mean_horizontal(components).alias("quality_index"),
-            (
-                (pl.col("forward_citations_5y") > 0)
-                & (pl.col("forward_citations_5y") >= pl.col("_breakthrough_cut"))
-            ).alias("breakthrough"),
+            breakthrough_expr(rules).alias("breakthrough"),
             pl.col("_generality_out").alias("generality"),
             pl.lit(model.version).alias("model_version"),
         )

@@ -1,6 +1,7 @@
 """Grades from composites: plain cut-offs and the hysteresis band around them.
 
-Grades are handled as ranks (D=0 … A=3 with the v1 grades) so that "better" is
+Each life stage has its ladder of cut-offs (v1: one ladder for all; v2:
+fitted per stage to the grade share targets). Grades are handled as ranks (D=0 … A=3 with the v1 grades) so that "better" is
 a comparison and hysteresis is a clamp: with yesterday's rank p, today's rank is
 p clamped into [rank at cut-offs + margin, rank at cut-offs − margin]. Both
 bounds rise with the composite, so for a fixed yesterday the grade never falls
@@ -27,11 +28,28 @@ def rank_grade(rank: pl.Expr, policy: PoolPolicy) -> pl.Expr:
     return rank.replace_strict(letters, default=None, return_dtype=pl.String)
 
 
-def cutoff_rank(composite: pl.Expr, policy: PoolPolicy, shift: float = 0.0) -> pl.Expr:
-    """Number of cut-offs (each raised by `shift`) the composite reaches; the floor grade has none."""
-    reached = [
-        (composite >= minimum + shift).cast(pl.Int8) for _, minimum in policy.grade_cutoffs[:-1]
-    ]
+def cutoff_rank(
+    composite: pl.Expr,
+    policy: PoolPolicy,
+    shift: float = 0.0,
+    stage: pl.Expr | None = None,
+) -> pl.Expr:
+    """Number of cut-offs of the stage's ladder (each raised by `shift`) the composite
+    reaches; the floor grade has none. A stage without a ladder takes the default one."""
+    stage = pl.col("life_stage") if stage is None else stage
+    one_ladder = all(ladder == policy.grade_cutoffs for ladder in policy.stage_cutoffs.values())
+    reached = []
+    for i, (_, default) in enumerate(policy.grade_cutoffs[:-1]):
+        minimum = (
+            pl.lit(default)
+            if one_ladder
+            else stage.replace_strict(
+                {s: ladder[i][1] for s, ladder in policy.stage_cutoffs.items()},
+                default=default,
+                return_dtype=pl.Float64,
+            )
+        )
+        reached.append((composite >= minimum + shift).cast(pl.Int8))
     return pl.when(composite.is_not_null()).then(pl.sum_horizontal(reached).cast(pl.Int8))
 
 

@@ -55,6 +55,7 @@ def load_inputs(
             zip(moves["change"].to_list(), moves["enterprises"].to_list(), strict=True)
         ),
         credit=_frame(con, "report_credit", as_of=day),
+        validation=_frame(con, "report_validation", as_of=day),
         quality=_frame(con, "report_quality", as_of=day),
         rules=_frame(con, "report_quarantine_rules", as_of=day),
         region_names=names,

@@ -14,7 +14,7 @@ from datetime import date
 import polars as pl
 
 from capscore.scoring.wording import format_value, indicator_meta
-from scoring_models.config import ScoringModel, load_scoring_model
+from scoring_models.config import ScoringModel, load_model_version, load_scoring_model
 
 
 class ExplainError(LookupError):
@@ -48,6 +48,14 @@ def _for_day(frame: pl.DataFrame, credit_code: str, as_of: date | None) -> pl.Da
     return rows
 
 
+def _model_of(enterprise_score: pl.DataFrame, credit_code: str, as_of: date | None) -> ScoringModel:
+    """The model version that made the scores (the labels and weights it used)."""
+    rows = _for_day(enterprise_score, credit_code, as_of)
+    if rows.height and "model_version" in rows.columns:
+        return load_model_version(str(rows["model_version"][0]))
+    return load_scoring_model()
+
+
 def _number(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
@@ -59,6 +67,8 @@ def _profile_lines(profile: pl.DataFrame) -> list[str]:
     facts = [f"status {p.get('status') or 'unknown'}" + (" (active)" if p.get("active") else "")]
     if p.get("age_years") is not None:
         facts.append(f"age {p['age_years']:.1f} years")
+    if p.get("insured_staff") is not None:
+        facts.append(f"{p['insured_staff']} insured staff")
     if p.get("revenue_latest") is not None:
         facts.append(f"revenue {p['revenue_latest']:.0f}万元 (FY{p.get('fiscal_year_latest')})")
     else:
@@ -85,7 +95,7 @@ def score_memo(
     from the lake): `as_of` picks one, else the latest. Labels and units come
     from `model` (default: the packaged scoring model).
     """
-    model = model or load_scoring_model()
+    model = model or _model_of(enterprise_score, credit_code, as_of)
     score = _for_day(enterprise_score, credit_code, as_of)
     if score.is_empty():
         when = f" as of {as_of}" if as_of else ""
@@ -97,11 +107,14 @@ def score_memo(
     facts = _for_day(profile, credit_code, as_of) if profile is not None else pl.DataFrame()
     day = s.get("as_of_date") or as_of
     name = facts["name"][0] if "name" in facts.columns and facts.height else None
+    basis = facts["stage_basis"][0] if "stage_basis" in facts.columns and facts.height else None
     lines = [
         "Capscore rating explanation",
         f"Enterprise:   {name + ' ' if name else ''}({credit_code})",
         f"As of:        {day if day else 'n/a'}    Scoring model: {s['model_version']}",
-        f"Life stage:   {s['life_stage']}    Peer group: {s['peer_group']}",
+        f"Life stage:   {s['life_stage']}"
+        + (f" (by {basis.replace('_', ' ')})" if basis else "")
+        + f"    Peer group: {s['peer_group']}",
         *_profile_lines(facts),
         "",
         f"Composite score {_number(s['composite'])} / 100 "
@@ -113,12 +126,23 @@ def score_memo(
         [
             model.dimension_labels.get(d, d),
             _number(s.get(d)),
-            f"{stage_weights.get(d, 0):.2f}",
+            _number(s.get(f"{d}_evidence")),
             f"{100 * (s.get(f'{d}_coverage') or 0):.0f}%",
+            f"{stage_weights.get(d, 0):.2f}",
         ]
         for d in model.dimensions
     ]
-    lines += _table(["Dimension", "Score", "Stage weight", "Coverage"], dims, {1, 2, 3})
+    lines += _table(
+        ["Dimension", "Score", "Evidence", "Coverage", "Stage weight"], dims, {1, 2, 3, 4}
+    )
+    if model.credibility_k is not None:
+        lines += [
+            "",
+            "Score = Z x evidence + (1 - Z) x prior "
+            f"{model.prior_score:g}, Z = coverage (1 + {model.credibility_k:g}) / "
+            f"(coverage + {model.credibility_k:g}): what is missing counts toward the prior, "
+            f"not the middle (composite from evidence alone: {_number(s.get('composite_evidence'))}).",
+        ]
     meta = indicator_meta(model).select("indicator", "label", "unit")
     detail = (
         values.join(meta, on="indicator", how="left")

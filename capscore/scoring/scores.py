@@ -1,13 +1,20 @@
 """From indicator values to indicator, dimension and composite scores (scoring.md §3).
 
-- Peer group: industry section x life stage; a group where fewer than
-  `peer_groups.min_size` enterprises have a value falls back to the life
-  stage, then to all (per indicator; the enterprise's own peer_group uses
-  enterprise counts). A fallback ranks among everyone at that level.
-- Indicator score = 100 (r - 1) / (n - 1), r the average rank of the
-  direction-adjusted value among the n peers with a value (ties share a rank).
-- Missing indicators are left out of their dimension with weights renormalized;
-  coverage reports how much configured weight had data.
+- Peer group: the levels of the model's `peer_groups.levels`, most specific
+  first (v1: industry section x life stage, life stage; v2: industry section),
+  then all. A level is used for an indicator when at least `min_size`
+  enterprises of the group have a value; the enterprise's own peer_group
+  applies the same rule to enterprise counts.
+- Indicator score: `percentile` = 100 (r - 1) / (n - 1), r the average rank of
+  the direction-adjusted value among the n peers with a value (ties share a
+  rank); with `zero_is_no_evidence` a zero count scores 0, below every peer
+  with evidence (v2). `bands` = the score of the first band of an absolute
+  table (official evaluation bands) the raw value falls in.
+- Missing indicators are left out of their dimension with weights
+  renormalized; coverage reports how much configured weight had data. With
+  `coverage.credibility_k` (v2) a dimension with little coverage is shrunk
+  toward the conservative `prior_score`: Z = c (1 + k) / (c + k),
+  dimension = Z x evidence score + (1 - Z) x prior.
 - Composite = Σ stage weight x dimension score.
 
 scoring/indicator_value has one row per enterprise and indicator (23M rows
@@ -23,7 +30,7 @@ import polars as pl
 
 from capscore.indicators.exact import SCORE_SCALE, UNIT_SCALE, exact_sum
 from capscore.scoring.wording import empty_dimension_text, indicator_meta, reason_text
-from scoring_models.config import ScoringModel
+from scoring_models.config import Band, IndicatorSpec, ScoringModel
 
 INDICATOR_VALUE_SCHEMA: dict[str, pl.DataType] = {
     "credit_code": pl.String(),
@@ -42,13 +49,19 @@ INDICATOR_VALUE_SCHEMA: dict[str, pl.DataType] = {
 
 _DIGITS = 6
 
-# Peer-group levels, most specific first, as integer group ids of the wide frame.
-_LEVEL_KEYS: tuple[tuple[str, ...], ...] = (("_section_group",), ("_stage_group",), ())
+# Integer group id column of each peer-group level in the wide frame (none: everyone).
+_LEVEL_GROUP: dict[str, tuple[str, ...]] = {
+    "industry_section_x_life_stage": ("_section_stage_group",),
+    "life_stage": ("_stage_group",),
+    "industry_section": ("_section_group",),
+    "all": (),
+}
 
 
 def enterprise_score_schema(model: ScoringModel) -> dict[str, pl.DataType]:
     dims: dict[str, pl.DataType] = {d: pl.Float64() for d in model.dimensions}
     coverage: dict[str, pl.DataType] = {f"{d}_coverage": pl.Float64() for d in model.dimensions}
+    evidence: dict[str, pl.DataType] = {f"{d}_evidence": pl.Float64() for d in model.dimensions}
     return {
         "credit_code": pl.String(),
         **dims,
@@ -58,22 +71,51 @@ def enterprise_score_schema(model: ScoringModel) -> dict[str, pl.DataType]:
         "industry_section": pl.String(),
         "coverage": pl.Float64(),
         **coverage,
+        **evidence,
+        "composite_evidence": pl.Float64(),
         "top_reasons": pl.List(pl.String()),
         "model_version": pl.String(),
     }
 
 
-def peer_group_expr(
-    section: pl.Expr, stage: pl.Expr, n_section: pl.Expr, n_stage: pl.Expr, min_size: int
-) -> pl.Expr:
-    """ "C-growth" if that group is big enough, else "growth" if big enough, else "all"."""
-    return (
-        pl.when(section.is_not_null() & (n_section >= min_size))
-        .then(pl.concat_str(section, pl.lit("-"), stage))
-        .when(n_stage >= min_size)
-        .then(stage)
-        .otherwise(pl.lit("all"))
-    )
+def level_name(level: str) -> pl.Expr:
+    """The peer group's name at a level: "C-growth", "growth", "C" or "all"."""
+    return {
+        "industry_section_x_life_stage": pl.concat_str(
+            pl.col("industry_section"), pl.lit("-"), pl.col("life_stage")
+        ),
+        "life_stage": pl.col("life_stage"),
+        "industry_section": pl.col("industry_section"),
+        "all": pl.lit("all"),
+    }[level]
+
+
+def level_known(level: str) -> pl.Expr:
+    """Whether the enterprise has the keys of the level (an unknown section starts lower)."""
+    section = pl.col("industry_section").is_not_null()
+    stage = pl.col("life_stage").is_not_null()
+    return {
+        "industry_section_x_life_stage": section & stage,
+        "life_stage": stage,
+        "industry_section": section,
+        "all": pl.lit(True),
+    }[level]
+
+
+def peer_choice(levels: Sequence[str], sizes: Sequence[pl.Expr], min_size: int) -> list[pl.Expr]:
+    """Per level but the last (all): whether it is the one used (the first big enough)."""
+    chosen: list[pl.Expr] = []
+    for level, size in zip(levels[:-1], sizes[:-1], strict=True):
+        chosen.append(level_known(level) & (size >= min_size))
+    return chosen
+
+
+def pick_level(chosen: Sequence[pl.Expr], values: Sequence[pl.Expr]) -> pl.Expr:
+    """`values[i]` of the first chosen level, else the last value (all)."""
+    expr = values[-1]
+    for use, value in zip(reversed(chosen), reversed(values[:-1]), strict=True):
+        expr = pl.when(use).then(value).otherwise(expr)
+    return expr
 
 
 def windowed(expr: pl.Expr, keys: Sequence[str]) -> pl.Expr:
@@ -94,57 +136,99 @@ def percentile_score(value: pl.Expr, keys: Sequence[str], single_value_score: fl
     )
 
 
+def _band_holds(raw: pl.Expr, band: Band) -> pl.Expr:
+    tests = {
+        "gte": lambda v: raw >= v,
+        "gt": lambda v: raw > v,
+        "lte": lambda v: raw <= v,
+        "lt": lambda v: raw < v,
+    }
+    held = pl.lit(True)
+    for bound, value in band.bounds.items():
+        held = held & tests[bound](value)
+    return held
+
+
+def band_score(raw: pl.Expr, bands: Sequence[Band]) -> pl.Expr:
+    """The score of the first band `raw` falls in (bands end with a catch-all); null stays null."""
+    expr: pl.Expr = pl.lit(bands[-1].score)
+    for band in reversed(bands[:-1]):
+        expr = pl.when(_band_holds(raw, band)).then(pl.lit(band.score)).otherwise(expr)
+    return pl.when(raw.is_null()).then(None).otherwise(expr).cast(pl.Float64)
+
+
+def _evidence_score(
+    raw: pl.Expr, spec: IndicatorSpec, keys: Sequence[str], model: ScoringModel
+) -> pl.Expr:
+    if spec.scoring == "bands":
+        return band_score(raw, spec.bands)
+    oriented = -raw if spec.direction == "lower" else raw
+    if spec.zero_is_no_evidence:
+        # Rank only the enterprises with evidence; a zero scores 0 below all of them,
+        # and the others spread over (0, 100] by their rank among everyone.
+        rank = windowed(raw.rank("average"), keys)
+        n = windowed(raw.count(), keys)
+        return (
+            pl.when(raw.is_null()).then(None).when(raw <= 0).then(0.0).otherwise(100.0 * rank / n)
+        )
+    return percentile_score(oriented, keys, model.single_value_score)
+
+
 def _score_indicator(frame: pl.DataFrame, name: str, model: ScoringModel) -> pl.DataFrame:
     """Adds <name>__score, __peer, __size, __median, __median_score to the wide frame."""
     raw = pl.col(name)
-    oriented = -raw if model.indicator(name).direction == "lower" else raw
-    single = model.single_value_score
+    spec = model.indicator(name)
+    levels = model.peer_levels
+    keys = [_LEVEL_GROUP[level] for level in levels]
     frame = frame.with_columns(
         expr
-        for i, keys in enumerate(_LEVEL_KEYS)
+        for i, level_keys in enumerate(keys)
         for expr in (
-            percentile_score(oriented, keys, single).alias(f"_score{i}"),
-            windowed(raw.count(), keys).cast(pl.Int64).alias(f"_size{i}"),
-            windowed(raw.median(), keys).alias(f"_median{i}"),
+            _evidence_score(raw, spec, level_keys, model).alias(f"_score{i}"),
+            windowed(raw.count(), level_keys).cast(pl.Int64).alias(f"_size{i}"),
+            windowed(raw.median(), level_keys).alias(f"_median{i}"),
         )
     ).with_columns(
-        windowed(pl.col(f"_score{i}").median(), keys).alias(f"_median_score{i}")
-        for i, keys in enumerate(_LEVEL_KEYS)
+        windowed(pl.col(f"_score{i}").median(), level_keys).alias(f"_median_score{i}")
+        for i, level_keys in enumerate(keys)
     )
-    use_section = pl.col("industry_section").is_not_null() & (
-        pl.col("_size0") >= model.peer_min_size
+    chosen = peer_choice(
+        levels, [pl.col(f"_size{i}") for i in range(len(levels))], model.peer_min_size
     )
-    use_stage = pl.col("_size1") >= model.peer_min_size
 
     def pick(column: str) -> pl.Expr:
-        return (
-            pl.when(use_section)
-            .then(pl.col(f"{column}0"))
-            .when(use_stage)
-            .then(pl.col(f"{column}1"))
-            .otherwise(pl.col(f"{column}2"))
-        )
+        return pick_level(chosen, [pl.col(f"{column}{i}") for i in range(len(levels))])
 
     temporary = [
         f"{c}{i}"
         for c in ("_score", "_size", "_median", "_median_score")
-        for i in range(len(_LEVEL_KEYS))
+        for i in range(len(levels))
     ]
     return frame.with_columns(
         pick("_score").round(_DIGITS).alias(f"{name}__score"),
-        peer_group_expr(
-            pl.col("industry_section"),
-            pl.col("life_stage"),
-            pl.col("_size0"),
-            pl.col("_size1"),
-            model.peer_min_size,
-        )
+        pick_level(chosen, [level_name(level) for level in levels])
         .cast(pl.Categorical)
         .alias(f"{name}__peer"),
         pick("_size").alias(f"{name}__size"),
         pick("_median").alias(f"{name}__median"),
         pick("_median_score").alias(f"{name}__median_score"),
     ).drop(temporary)
+
+
+def enterprise_peer_group(model: ScoringModel) -> pl.Expr:
+    """The enterprise's own peer group: the first level whose group has min_size enterprises."""
+    sizes = [windowed(pl.len(), [c for c in _group_columns(level)]) for level in model.peer_levels]
+    chosen = peer_choice(model.peer_levels, sizes, model.peer_min_size)
+    return pick_level(chosen, [level_name(level) for level in model.peer_levels])
+
+
+def _group_columns(level: str) -> tuple[str, ...]:
+    return {
+        "industry_section_x_life_stage": ("industry_section", "life_stage"),
+        "life_stage": ("life_stage",),
+        "industry_section": ("industry_section",),
+        "all": (),
+    }[level]
 
 
 def score_indicators(
@@ -171,8 +255,9 @@ def score_indicators(
         .with_columns(
             pl.concat_str("industry_section", pl.lit("-"), "life_stage")
             .rank("dense")
-            .alias("_section_group"),
+            .alias("_section_stage_group"),
             pl.col("life_stage").rank("dense").alias("_stage_group"),
+            pl.col("industry_section").rank("dense").alias("_section_group"),
         )
     )
     for name in names:
@@ -255,6 +340,19 @@ def _top_reasons(scored: pl.DataFrame, codes: pl.DataFrame, model: ScoringModel)
     return chosen.group_by("_eid", maintain_order=True).agg(pl.col("_text").alias("top_reasons"))
 
 
+def credibility(coverage: pl.Expr, model: ScoringModel) -> pl.Expr:
+    """Z in [0, 1]: how much of a dimension's evidence score counts, from its coverage.
+
+    Without `credibility_k` (v1) every present indicator counts fully (Z = 1,
+    an empty dimension aside). With it, Z = c (1 + k) / (c + k): full coverage
+    counts fully, half coverage (k = 0.25) counts 83%, none counts nothing.
+    """
+    if model.credibility_k is None:
+        return pl.when(coverage > 0).then(1.0).otherwise(0.0)
+    k = model.credibility_k
+    return coverage * (1.0 + k) / (coverage + k)
+
+
 class StaleInputError(ValueError):
     """Indicator values made by another model version than the one scoring them."""
 
@@ -290,13 +388,7 @@ def enterprise_scores(
         .sort("credit_code")
         .with_row_index("_eid")
         .with_columns(
-            peer_group_expr(
-                pl.col("industry_section"),
-                pl.col("life_stage"),
-                pl.len().over("industry_section", "life_stage"),
-                pl.len().over("life_stage"),
-                model.peer_min_size,
-            ).alias("peer_group"),
+            enterprise_peer_group(model).alias("peer_group"),
             *[_stage_weight(model, d).alias(f"_stage_weight{i}") for i, d in enumerate(dims)],
             pl.col("life_stage")
             .replace_strict({s: i for i, s in enumerate(model.stages)}, default=None)
@@ -341,6 +433,19 @@ def enterprise_scores(
             .then(pl.col(f"_weighted{i}") / pl.col(f"_present{i}"))
             .otherwise(pl.lit(empty))
             .round(_DIGITS)
+            .alias(f"{d}_evidence")
+            for i, d in enumerate(dims)
+        )
+        .with_columns(
+            credibility(pl.col(f"_present{i}"), model).alias(f"_credibility{i}")
+            for i in range(len(dims))
+        )
+        .with_columns(
+            (
+                pl.col(f"_credibility{i}") * pl.col(f"{d}_evidence")
+                + (1.0 - pl.col(f"_credibility{i}")) * model.prior_score
+            )
+            .round(_DIGITS)
             .alias(d)
             for i, d in enumerate(dims)
         )
@@ -348,6 +453,11 @@ def enterprise_scores(
             pl.sum_horizontal(pl.col(f"_stage_weight{i}") * pl.col(d) for i, d in enumerate(dims))
             .round(_DIGITS)
             .alias("composite"),
+            pl.sum_horizontal(
+                pl.col(f"_stage_weight{i}") * pl.col(f"{d}_evidence") for i, d in enumerate(dims)
+            )
+            .round(_DIGITS)
+            .alias("composite_evidence"),
             pl.sum_horizontal(
                 pl.col(f"_stage_weight{i}") * pl.col(f"_present{i}") for i in range(len(dims))
             )
@@ -360,7 +470,8 @@ def enterprise_scores(
         )
     )
     # An indicator's effective composite weight: stage weight of its dimension x
-    # its weight renormalized over the dimension's present indicators.
+    # the dimension's credibility x its weight renormalized over the dimension's
+    # present indicators.
     n_dims = len(dims)
     stage_weight = {
         stage_index * n_dims + i: weights[d]
@@ -368,9 +479,18 @@ def enterprise_scores(
         for i, d in enumerate(dims)
     }
     stage_dim = pl.col("_stage").cast(pl.Int64) * n_dims + pl.col("_dim").cast(pl.Int64)
-    scored = iv.with_columns(
+    dim_credibility = (
+        frame.select(
+            "_eid",
+            pl.concat_list([pl.col(f"_credibility{i}") for i in range(n_dims)]).alias("_z"),
+        )
+        .with_columns(pl.int_ranges(0, n_dims, dtype=pl.UInt8).alias("_dim"))
+        .explode("_z", "_dim")
+    )
+    scored = iv.join(dim_credibility, on=["_eid", "_dim"], how="left").with_columns(
         (
             stage_dim.replace_strict(stage_weight, default=0.0, return_dtype=pl.Float64)
+            * pl.col("_z")
             * pl.col("weight")
             / exact_sum(pl.col("weight"), UNIT_SCALE).over("_eid", "_dim")
             * (pl.col("score") - pl.col("peer_median_score"))

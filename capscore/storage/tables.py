@@ -72,6 +72,9 @@ PATENT_QUALITY = _as_of("scoring", "patent_quality", "OECD patent quality per pa
 INDICATOR_VALUE = _as_of("scoring", "indicator_value", "Indicator raw values and scores.")
 ENTERPRISE_PROFILE = _as_of("scoring", "enterprise_profile", "Facts for pool/credit rules.")
 ENTERPRISE_SCORE = _as_of("scoring", "enterprise_score", "Dimension and composite scores.")
+VALIDATION = _as_of(
+    "scoring", "validation", "Model validation: out-of-time backtest, truth, stability."
+)
 
 CULTIVATION_POOL = _as_of("pool", "cultivation_pool", "Pool membership, stage, grade, tier.")
 TIER_TRANSITIONS = _as_of("pool", "tier_transitions", "Tier moves on each as-of date.")
@@ -98,6 +101,7 @@ LAKE_TABLES: tuple[Table, ...] = (
     ENTERPRISE_SCORE,
     CULTIVATION_POOL,
     TIER_TRANSITIONS,
+    VALIDATION,
     CREDIT_LIMIT,
 )
 

@@ -79,7 +79,7 @@ def render(fmt: str, items: list[tuple[str, str, str, bool]]) -> bytes:
     return gzip.compress(data) if fmt.endswith(".gz") else data
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(files)
 def test_every_row_is_loaded_or_quarantined_once(
     drop: list[tuple[str, list[tuple[str, str, str, bool]]]],

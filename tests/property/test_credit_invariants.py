@@ -12,17 +12,21 @@ from capscore.credit.limits import credit_limits
 from capscore.pool.cultivation import cultivation_pool
 from scoring_models.policy_config import (
     CREDIT_POLICY_V1,
-    POOL_V1,
+    GRADES,
     STAGES,
     CreditPolicy,
     credit_policy_from_dict,
-    pool_policy_from_dict,
 )
+from tests.models_v1 import credit_v1, pool_v1, scoring_v1
 
 D = date(2026, 11, 20)
-POOL_POLICY = pool_policy_from_dict(yaml.safe_load(POOL_V1.read_text(encoding="utf-8")))
+POOL_POLICY = pool_v1()
+# v1's credit policy as parsed: examples replace its ladders, caps and rounding step.
 BASE_CREDIT = yaml.safe_load(CREDIT_POLICY_V1.read_text(encoding="utf-8"))
-LENT = ("A", "B", "C")
+# The grades a ladder lends to (every grade but v1's zero grades).
+LENT = tuple(g for g in GRADES if g not in credit_v1().zero_grades)
+# Every status v1 counts as active, some it does not, and none on file.
+STATUSES = [*POOL_POLICY.active_statuses, "吊销", "注销", "停业", None]
 
 amounts = st.floats(min_value=0, max_value=200_000, allow_nan=False)
 scores = st.floats(min_value=0, max_value=100, allow_nan=False)
@@ -30,8 +34,10 @@ scores = st.floats(min_value=0, max_value=100, allow_nan=False)
 
 @st.composite
 def ladders(draw: st.DrawFn, top: float) -> dict[str, float]:
-    """A random ladder that does not decrease from C to A."""
-    values = sorted(draw(st.lists(st.floats(0, top), min_size=3, max_size=3)), reverse=True)
+    """A random ladder that does not decrease from worse to better grade."""
+    values = sorted(
+        draw(st.lists(st.floats(0, top), min_size=len(LENT), max_size=len(LENT))), reverse=True
+    )
     return dict(zip(LENT, values, strict=True))
 
 
@@ -53,7 +59,7 @@ def credit_policies(draw: st.DrawFn) -> CreditPolicy:
 @st.composite
 def enterprises(draw: st.DrawFn) -> dict[str, Any]:
     return {
-        "status": draw(st.sampled_from(["存续", "在业", "迁入", "吊销", "注销", None])),
+        "status": draw(st.sampled_from(STATUSES)),
         "life_stage": draw(st.sampled_from(STAGES)),
         "revenue_latest": draw(st.none() | amounts),
         "rd_intensity": draw(st.none() | st.floats(0, 0.2)),
@@ -67,7 +73,7 @@ def enterprises(draw: st.DrawFn) -> dict[str, Any]:
         "ip_value_wan": draw(amounts),
         "pledge_value_wan": draw(amounts),
         "valid_patents": draw(st.integers(0, 50)),
-        "previous_grade": draw(st.sampled_from([None, "A", "B", "C", "D"])),
+        "previous_grade": draw(st.sampled_from([None, *GRADES])),
     }
 
 
@@ -96,7 +102,7 @@ def limits_for(
         "innovation",
         "evolution",
         "life_stage",
-        pl.lit("scoring_v1").alias("model_version"),
+        pl.lit(scoring_v1().version).alias("model_version"),
     )
     profile = frame.drop("composite", "innovation", "evolution")
     previous = frame.select("credit_code", pl.col("previous_grade").alias("grade"))

@@ -14,7 +14,7 @@ from capscore.entity_resolution.decide import best_per_enterprise, decide
 from capscore.entity_resolution.model import MatchModel, Thresholds, comparisons, load_model
 from capscore.entity_resolution.normalize import parse_names
 from capscore.entity_resolution.review import apply_decisions
-from tests.unit.test_er_determinism import APPLICANT_KEY, RD_KEY, resolve_all
+from tests.unit.test_er_determinism import APPLICANT_KEY, PATENTS, RD_KEY, resolve_all
 
 # 字号 characters, regions and industry words as names combine them.
 TRADE = (
@@ -163,8 +163,17 @@ def test_reviewed_mentions_are_decided_by_the_reviewer(keys: list[str], codes: l
 _REFERENCE: dict[str, tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]] = {}
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.integers(0, 2**31 - 1), st.integers(8, 60))
+# A run costs about 0.3 s plus 0.1 s per chunk, so each example shuffles every input and
+# splits the fixture's applicant names into two to five chunks, with boundaries at drawn
+# places. tests/unit/test_er_determinism.py runs one split into many small chunks.
+_APPLICANT_NAMES = PATENTS["applicants"].explode().n_unique()
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.integers(0, 2**31 - 1),
+    st.integers(-(-_APPLICANT_NAMES // 5), -(-_APPLICANT_NAMES // 2)),
+)
 def test_input_row_order_and_chunking_never_change_the_rows(seed: int, chunk_names: int) -> None:
     model = load_model()
     if "ref" not in _REFERENCE:

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 import polars as pl
-import yaml
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from capscore.pool.grading import cutoff_rank, grade_rank, hysteresis_rank, rank_grade
-from scoring_models.policy_config import POOL_V1, pool_policy_from_dict
+from tests.models_v1 import pool_v1
 
-POLICY = pool_policy_from_dict(yaml.safe_load(POOL_V1.read_text(encoding="utf-8")))
+POLICY = pool_v1()
 MARGIN = POLICY.hysteresis_margin
 CUTOFFS = dict(POLICY.grade_cutoffs)
 GRADES = [g for g, _ in POLICY.grade_cutoffs]  # best first

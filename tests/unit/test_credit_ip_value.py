@@ -4,13 +4,17 @@ from datetime import date
 
 import polars as pl
 import pytest
-import yaml
 
 from capscore.credit.ip_value import enterprise_ip_values, patent_values
-from scoring_models.policy_config import CREDIT_POLICY_V1, credit_policy_from_dict
+from tests.models_v1 import credit_v1
 
 D = date(2026, 11, 20)
-POLICY = credit_policy_from_dict(yaml.safe_load(CREDIT_POLICY_V1.read_text(encoding="utf-8")))
+POLICY = credit_v1()
+
+
+def years_to(day: date) -> float:
+    """Years from `day` to D, in days / 365.25 as the policy counts them."""
+    return (D - day).days / 365.25
 
 
 def patents(*rows: tuple[str, str, date, str, date | None]) -> pl.DataFrame:
@@ -42,9 +46,12 @@ def links(*rows: tuple[str, int, str | None, str]) -> pl.DataFrame:
 
 def test_value_proxy_share_term_and_validity() -> None:
     granted = date(2022, 6, 1)
+    um_filed = date(2016, 11, 1)
+    # the utility model's statutory term is over by D, the invention's and design's are not
+    assert years_to(um_filed) > POLICY.statutory_term_years["utility_model"]
     patent = patents(
         ("inv", "invention", date(2021, 11, 20), "granted", granted),
-        ("um", "utility_model", date(2016, 11, 1), "granted", granted),  # term over
+        ("um", "utility_model", um_filed, "granted", granted),  # term over
         ("pending", "invention", date(2024, 1, 1), "pending", None),
         ("future_grant", "invention", date(2024, 1, 1), "granted", date(2026, 12, 1)),
         ("design", "design", date(2020, 1, 1), "granted", None),
@@ -58,27 +65,36 @@ def test_value_proxy_share_term_and_validity() -> None:
         ("design", 0, "X", "matched"),
         ("design", 1, "Y", "review"),  # not matched: Y owns nothing yet
     )
-    quality = pl.DataFrame({"application_number": ["inv"], "quality_index": [0.5]})
+    inv_quality = 0.5
+    quality = pl.DataFrame({"application_number": ["inv"], "quality_index": [inv_quality]})
     values = patent_values(patent, link, quality, POLICY, D)
     assert values["application_number"].to_list() == ["design", "inv"]
+
+    def value(kind: str, quality_index: float, remaining: float, share: float) -> float:
+        """base x (floor + slope x quality) x remaining / statutory term x share"""
+        term = POLICY.statutory_term_years[kind]
+        factor = POLICY.quality_floor + POLICY.quality_slope * quality_index
+        return POLICY.base_value[kind] * factor * remaining / term * share
+
     inv = values.filter(pl.col("application_number") == "inv").row(0, named=True)
-    remaining = 20 - (D - date(2021, 11, 20)).days / 365.25
+    remaining = POLICY.statutory_term_years["invention"] - years_to(date(2021, 11, 20))
     assert inv["share"] == 0.5
     assert inv["remaining_years"] == pytest.approx(remaining)
-    # 100 × (0.5 + 1.0 × 0.5) × remaining / 20 × share 0.5; pledge at invention LTV 0.3
-    assert inv["value_wan"] == pytest.approx(100 * 1.0 * remaining / 20 * 0.5)
-    assert inv["pledge_value_wan"] == pytest.approx(inv["value_wan"] * 0.3)
+    assert inv["value_wan"] == pytest.approx(value("invention", inv_quality, remaining, 0.5))
+    assert inv["pledge_value_wan"] == pytest.approx(
+        inv["value_wan"] * POLICY.pledge_ltv["invention"]
+    )
     design = values.filter(pl.col("application_number") == "design").row(0, named=True)
     # no quality index → the floor; half the design is X's (two applicant positions)
-    design_remaining = 15 - (D - date(2020, 1, 1)).days / 365.25
-    assert design["value_wan"] == pytest.approx(10 * 0.5 * design_remaining / 15 * 0.5)
+    design_remaining = POLICY.statutory_term_years["design"] - years_to(date(2020, 1, 1))
+    assert design["value_wan"] == pytest.approx(value("design", 0.0, design_remaining, 0.5))
 
     totals = enterprise_ip_values(values).row(0, named=True)
     assert totals["credit_code"] == "X"
     assert totals["valid_patents"] == 2
     assert totals["ip_value_wan"] == pytest.approx(inv["value_wan"] + design["value_wan"])
     assert totals["pledge_value_wan"] == pytest.approx(
-        inv["pledge_value_wan"] + design["value_wan"] * 0.1
+        inv["pledge_value_wan"] + design["value_wan"] * POLICY.pledge_ltv["design"]
     )
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+import math
 from datetime import date
 from typing import Any
 
@@ -15,12 +17,30 @@ from scoring_models.policy_config import (
     credit_policy_from_dict,
     load_credit_policy,
 )
+from tests.models_v1 import credit_v1, locked_versions
 
 D = date(2026, 11, 20)
 
 
 def policy() -> CreditPolicy:
-    return credit_policy_from_dict(yaml.safe_load(CREDIT_POLICY_V1.read_text(encoding="utf-8")))
+    """The v1 credit policy (loaded by path: these tests check v1's rules)."""
+    return credit_v1()
+
+
+def rounded(amount: float) -> float:
+    """`amount` rounded down to the policy's step."""
+    step = policy().round_down_to_wan
+    return math.floor(amount / step + 1e-9) * step
+
+
+def num(value: float) -> str:
+    """A number as the reasons write it."""
+    return str(round(float(value), 2))
+
+
+ACTIVE = policy().active_statuses[0]
+INACTIVE = "吊销"
+assert INACTIVE not in policy().active_statuses
 
 
 def case(code: str, **kw: Any) -> dict[str, Any]:
@@ -33,7 +53,7 @@ def case(code: str, **kw: Any) -> dict[str, Any]:
         "composite": 70.0,
         "innovation": 50.0,
         "evolution": 50.0,
-        "status": "存续",
+        "status": ACTIVE,
         "revenue_latest": 3000.0,
         "debt_ratio": 0.4,
         "ip_value_wan": 500.0,
@@ -45,7 +65,7 @@ def case(code: str, **kw: Any) -> dict[str, Any]:
     return row
 
 
-def limits_for(*rows: dict[str, Any]) -> pl.DataFrame:
+def limits_for(*rows: dict[str, Any], policy: CreditPolicy | None = None) -> pl.DataFrame:
     frame = pl.DataFrame(
         list(rows),
         schema_overrides={
@@ -68,7 +88,7 @@ def limits_for(*rows: dict[str, Any]) -> pl.DataFrame:
     score = frame.select("credit_code", "innovation", "evolution")
     profile = frame.select("credit_code", "status", "revenue_latest", "debt_ratio")
     ip = frame.select("credit_code", "ip_value_wan", "pledge_value_wan", "valid_patents")
-    return credit_limits(pool, score, profile, ip, policy(), D)
+    return credit_limits(pool, score, profile, ip, policy or credit_v1(), D)
 
 
 def table(limits: pl.DataFrame) -> dict[tuple[str, str], tuple[float, str]]:
@@ -79,7 +99,8 @@ def table(limits: pl.DataFrame) -> dict[tuple[str, str], tuple[float, str]]:
 
 
 def test_worked_examples_and_binding_constraints() -> None:
-    limits = limits_for(
+    p = policy()
+    growth_b, seed_a = (
         case("growth_b"),
         case(
             "seed_a",
@@ -89,66 +110,109 @@ def test_worked_examples_and_binding_constraints() -> None:
             ip_value_wan=0.0,
             pledge_value_wan=0.0,
             valid_patents=0,
-            innovation=80.0,
-            evolution=75.0,
-        ),
-        case(
-            "mature_a",
-            life_stage="mature",
-            grade="A",
-            revenue_latest=100000.0,
-            ip_value_wan=10000.0,
-            pledge_value_wan=5000.0,
-        ),
-        case(
-            "startup_c",
-            life_stage="startup",
-            grade="C",
-            revenue_latest=None,
-            innovation=90.0,
-            evolution=69.9,
+            innovation=p.min_innovation + 10,
+            evolution=p.min_evolution + 5,
         ),
     )
+    mature_a = case(
+        "mature_a",
+        life_stage="mature",
+        grade="A",
+        revenue_latest=100000.0,
+        ip_value_wan=10000.0,
+        pledge_value_wan=5000.0,
+    )
+    startup_c = case(
+        "startup_c",
+        life_stage="startup",
+        grade="C",
+        revenue_latest=None,
+        innovation=p.min_innovation + 20,
+        evolution=p.min_evolution - 0.1,
+    )
+    limits = limits_for(growth_b, seed_a, mature_a, startup_c)
+
+    # growth_b: the IP term (LTV x IP value + unsecured part) is the smallest
+    b_revenue = p.k_grade["B"] * growth_b["revenue_latest"]
+    b_ip = p.ltv_grade["B"] * growth_b["ip_value_wan"] + p.unsecured_grade["B"]
+    assert b_ip < min(b_revenue, p.stage_caps["growth"], p.product_caps["tech_credit"])
+    # seed_a: the revenue multiple is the smallest; seed and both scores qualify for warrants
+    a_revenue = p.k_grade["A"] * seed_a["revenue_latest"]
+    assert a_revenue < min(
+        p.unsecured_grade["A"], p.stage_caps["seed"], p.product_caps["tech_credit"]
+    )
+    assert "seed" in p.warrant_stages and "growth" not in p.warrant_stages
+    warrant_a = min(p.warrant_ladder["A"], p.product_caps["warrant_linked"])
+    # mature_a: both caps are below its revenue and IP terms; a tie names the stage cap
+    mature_cap = min(p.stage_caps["mature"], p.product_caps["tech_credit"])
+    assert mature_cap < min(
+        p.k_grade["A"] * mature_a["revenue_latest"],
+        p.ltv_grade["A"] * mature_a["ip_value_wan"] + p.unsecured_grade["A"],
+    )
+    mature_binding = (
+        "stage_cap" if p.stage_caps["mature"] <= p.product_caps["tech_credit"] else "product_cap"
+    )
+    pledge_cap = p.product_caps["ip_pledge"]
+    assert growth_b["pledge_value_wan"] < pledge_cap < mature_a["pledge_value_wan"]
     assert table(limits) == {
-        # min(0.2*3000=600, 0.4*500+150=350, 800, 1000)
-        ("growth_b", "tech_credit"): (350.0, "ip_collateral"),
-        ("growth_b", "ip_pledge"): (120.0, "pledge_collateral"),
+        ("growth_b", "tech_credit"): (rounded(b_ip), "ip_collateral"),
+        ("growth_b", "ip_pledge"): (rounded(growth_b["pledge_value_wan"]), "pledge_collateral"),
         ("growth_b", "warrant_linked"): (0.0, "warrant_rule"),
-        # min(0.3*100=30, 0*0.5+300, 200, 1000)
-        ("seed_a", "tech_credit"): (30.0, "revenue_multiple"),
+        ("seed_a", "tech_credit"): (rounded(a_revenue), "revenue_multiple"),
         ("seed_a", "ip_pledge"): (0.0, "pledge_collateral"),
-        ("seed_a", "warrant_linked"): (500.0, "grade_ladder"),
-        # stage cap 1000 == product cap 1000: the stage cap is named first
-        ("mature_a", "tech_credit"): (1000.0, "stage_cap"),
-        ("mature_a", "ip_pledge"): (1000.0, "product_cap"),
+        ("seed_a", "warrant_linked"): (
+            rounded(warrant_a),
+            "grade_ladder"
+            if p.warrant_ladder["A"] <= p.product_caps["warrant_linked"]
+            else "product_cap",
+        ),
+        ("mature_a", "tech_credit"): (rounded(mature_cap), mature_binding),
+        ("mature_a", "ip_pledge"): (rounded(pledge_cap), "product_cap"),
         ("mature_a", "warrant_linked"): (0.0, "warrant_rule"),
-        # no revenue on file counts as 0; evolution just under 70
+        # no revenue on file counts as 0; evolution just under the warrant minimum
         ("startup_c", "tech_credit"): (0.0, "revenue_multiple"),
-        ("startup_c", "ip_pledge"): (120.0, "pledge_collateral"),
+        ("startup_c", "ip_pledge"): (rounded(startup_c["pledge_value_wan"]), "pledge_collateral"),
         ("startup_c", "warrant_linked"): (0.0, "warrant_rule"),
     }
     row = limits.filter(
         (pl.col("credit_code") == "growth_b") & (pl.col("product") == "tech_credit")
     )
     assert row["reasons"].item().to_list() == [
-        "revenue 3000.0 × k 0.2 (grade B) = 600.0",
-        "IP value 500.0 × LTV 0.4 + unsecured 150.0 = 350.0",
-        "growth stage cap 800.0",
-        "product cap 1000.0",
+        f"revenue {num(growth_b['revenue_latest'])} × k {num(p.k_grade['B'])} (grade B) "
+        f"= {num(b_revenue)}",
+        f"IP value {num(growth_b['ip_value_wan'])} × LTV {num(p.ltv_grade['B'])} "
+        f"+ unsecured {num(p.unsecured_grade['B'])} = {num(b_ip)}",
+        f"growth stage cap {num(p.stage_caps['growth'])}",
+        f"product cap {num(p.product_caps['tech_credit'])}",
     ]
-    assert set(limits["policy_version"]) == {"credit_policy_v1"}
+    assert set(limits["policy_version"]) == {p.version}
     assert set(limits["as_of_date"]) == {D}
 
 
+def test_a_tie_between_the_stage_cap_and_the_product_cap_names_the_stage_cap() -> None:
+    p = policy()
+    cap = p.product_caps["tech_credit"]
+    tied = dataclasses.replace(p, stage_caps={**p.stage_caps, "mature": cap})
+    big = case("a", life_stage="mature", grade="A", revenue_latest=1e9, ip_value_wan=1e9)
+    assert table(limits_for(big, policy=tied))[("a", "tech_credit")] == (rounded(cap), "stage_cap")
+
+
 def test_gates_zero_every_product_and_list_every_reason() -> None:
+    p = policy()
+    (zero_grade,) = p.zero_grades
+    over = p.max_debt_ratio + 0.15
     limits = limits_for(
-        case("grade_d", grade="D"),
+        case("grade_d", grade=zero_grade),
         case("outside", in_pool=False, exclusion_reason="no_rule_held"),
         case(
-            "struck_off", status="吊销", in_pool=False, exclusion_reason="inactive", debt_ratio=0.9
+            "struck_off",
+            status=INACTIVE,
+            in_pool=False,
+            exclusion_reason="inactive",
+            debt_ratio=over,
         ),
-        case("indebted", debt_ratio=0.76),
-        case("at_limit", debt_ratio=0.75),
+        case("indebted", debt_ratio=p.max_debt_ratio + 0.01),
+        case("at_limit", debt_ratio=p.max_debt_ratio),
         case("no_balance_sheet", debt_ratio=None),
     )
     zero = limits.filter(pl.col("limit_wan") == 0)
@@ -159,7 +223,7 @@ def test_gates_zero_every_product_and_list_every_reason() -> None:
         .iter_rows()
     )
     assert first == {
-        "grade_d": "grade_D",
+        "grade_d": f"grade_{zero_grade}",
         "outside": "not_in_pool",
         "struck_off": "inactive",
         "indebted": "debt_ratio",
@@ -168,21 +232,33 @@ def test_gates_zero_every_product_and_list_every_reason() -> None:
         (pl.col("credit_code") == "struck_off") & (pl.col("product") == "tech_credit")
     )
     assert struck["reasons"].item().to_list() == [
-        "inactive: status 吊销",
+        f"inactive: status {INACTIVE}",
         "not in the cultivation pool (inactive)",
-        "debt ratio 0.9 > 0.75",
+        f"debt ratio {num(over)} > {p.max_debt_ratio}",
     ]
-    lent = limits.filter(pl.col("product") == "tech_credit")
-    assert dict(lent.select("credit_code", "limit_wan").iter_rows())["at_limit"] == 350.0
-    assert dict(lent.select("credit_code", "limit_wan").iter_rows())["no_balance_sheet"] == 350.0
-
-
-def test_limits_round_down_to_whole_wan() -> None:
-    limits = limits_for(
-        case("a", revenue_latest=1234.56, ip_value_wan=5000.0, pledge_value_wan=99.99)
+    # at the maximum debt ratio, or with none on file, the grade B worked example applies
+    growth_b = case("growth_b")
+    expected = rounded(p.ltv_grade["B"] * growth_b["ip_value_wan"] + p.unsecured_grade["B"])
+    lent = dict(
+        limits.filter(pl.col("product") == "tech_credit")
+        .select("credit_code", "limit_wan")
+        .iter_rows()
     )
-    assert table(limits)[("a", "tech_credit")] == (246.0, "revenue_multiple")
-    assert table(limits)[("a", "ip_pledge")] == (99.0, "pledge_collateral")
+    assert (lent["at_limit"], lent["no_balance_sheet"]) == (expected, expected)
+    assert expected > 0
+
+
+def test_limits_round_down_to_the_policy_step() -> None:
+    p = policy()
+    revenue, pledge = 1234.56, 99.99
+    limits = limits_for(
+        case("a", revenue_latest=revenue, ip_value_wan=5000.0, pledge_value_wan=pledge)
+    )
+    tech = p.k_grade["B"] * revenue
+    # both amounts fall between two steps, so rounding down changes them
+    assert rounded(tech) < tech and rounded(pledge) < pledge
+    assert table(limits)[("a", "tech_credit")] == (rounded(tech), "revenue_multiple")
+    assert table(limits)[("a", "ip_pledge")] == (rounded(pledge), "pledge_collateral")
 
 
 @pytest.mark.parametrize(
@@ -202,6 +278,7 @@ def test_policies_whose_ladders_could_reward_a_lower_composite_are_refused(
         credit_policy_from_dict(data)
 
 
-def test_the_shipped_policy_loads_through_the_version_lock() -> None:
-    assert load_credit_policy() == policy()
-    assert policy().version == "credit_policy_v1"
+def test_the_v1_policy_loads_through_the_version_lock() -> None:
+    raw = yaml.safe_load(CREDIT_POLICY_V1.read_text(encoding="utf-8"))
+    assert load_credit_policy(CREDIT_POLICY_V1) == credit_policy_from_dict(raw)
+    assert policy().version in locked_versions(CREDIT_POLICY_V1)

@@ -13,14 +13,16 @@ from capscore.indicators.fiscal import fiscal_facts
 from capscore.indicators.inputs import APPLICANT_LINK, ENTERPRISE, PATENT, RD_FILING, from_records
 from capscore.indicators.life_stage import life_stage_expr
 from capscore.indicators.patent_quality import SCHEMA as QUALITY_SCHEMA
-from scoring_models.config import ScoringModel, load_scoring_model
+from scoring_models.config import ScoringModel
+from tests.models_v1 import scoring_v1, stage_condition
 
 D = date(2024, 12, 31)
 
 
 @pytest.fixture(scope="module")
 def model() -> ScoringModel:
-    return load_scoring_model()
+    """The v1 model (loaded by path: the examples are worked out with v1's windows and bands)."""
+    return scoring_v1()
 
 
 def patent(
@@ -313,9 +315,11 @@ def test_patent_counts_and_shares(result: tuple[dict, dict]) -> None:
     assert e1["collaboration"] == 1  # Pg with a university
 
 
-def test_filing_growth_is_smoothed_cagr(result: tuple[dict, dict]) -> None:
+def test_filing_growth_is_smoothed_cagr(result: tuple[dict, dict], model: ScoringModel) -> None:
     # 0 filings in 2024, 1 (Pg, 2021-01-01) in the 12 months before 2021-12-31.
-    assert result[0]["E1"]["filing_growth"] == pytest.approx((1 / 2) ** (1 / 3) - 1)
+    assert model.growth_years == D.year - 2021
+    growth = ((0 + 1) / (1 + 1)) ** (1 / model.growth_years) - 1
+    assert result[0]["E1"]["filing_growth"] == pytest.approx(growth)
     # E3 has no patent (its link is only `review`): growth is missing, counts are 0.
     assert result[0]["E3"]["filing_growth"] is None
     assert result[0]["E3"]["valid_invention_stock"] == 0
@@ -347,42 +351,68 @@ def test_fiscal_indicators(result: tuple[dict, dict]) -> None:
         assert result[0][code]["revenue_scale"] is None
 
 
-def test_certification_points(result: tuple[dict, dict]) -> None:
-    assert result[0]["E1"]["certification"] == 2  # HNTE valid + provincial
-    assert result[0]["E2"]["certification"] == 2  # HNTE expired on 2024-12-30 + national
-    assert result[0]["E3"]["certification"] == 0
+def test_certification_points(result: tuple[dict, dict], model: ScoringModel) -> None:
+    points = model.srdi_points
+    # HNTE valid + provincial
+    assert result[0]["E1"]["certification"] == model.hnte_points + points["provincial"]
+    # HNTE expired on 2024-12-30 + national
+    assert result[0]["E2"]["certification"] == points["national"]
+    assert result[0]["E3"]["certification"] == 0  # neither (no 专精特新 level on file)
 
 
-def test_profile(result: tuple[dict, dict]) -> None:
+def test_profile(result: tuple[dict, dict], model: ScoringModel) -> None:
     p1, p2, p3 = (result[1][c] for c in ("E1", "E2", "E3"))
-    assert p1["active"] is True and p2["active"] is False and p3["active"] is True
+    statuses = {e["credit_code"]: e["status"] for e in ENTERPRISES}
+    assert [statuses[c] in model.active_statuses for c in ("E1", "E2", "E3")] == [
+        True,
+        False,
+        True,
+    ]
+    assert (p1["active"], p2["active"], p3["active"]) == (True, False, True)
     assert p1["industry_section"] == "I" and p2["industry_section"] == "C"
     assert p3["industry_section"] is None
-    assert p1["age_years"] == pytest.approx((D - date(2015, 6, 30)).days / 365.25)
+    assert p1["age_years"] == pytest.approx((D - date(2015, 6, 30)).days / model.days_per_year)
     assert (p1["life_stage"], p2["life_stage"], p3["life_stage"]) == ("startup", "seed", "startup")
     assert p1["revenue_latest"] == 1500 and p1["fiscal_year_latest"] == 2023
     assert (p1["valid_invention_count"], p1["valid_type2_count"], p1["patent_count"]) == (1, 1, 6)
     assert p1["hnte_valid"] is True and p2["hnte_valid"] is False
-    assert p1["model_version"] == "scoring_v1"
+    assert p1["model_version"] == model.version
+
+
+def stage_cases(model: ScoringModel) -> list[tuple[str, float | None, float | None, str]]:
+    """(case, age, revenue, expected stage) on and around each boundary of the v1 bands."""
+    seed = stage_condition(model, "seed", "age_lte", "revenue_lt")
+    seed_age, seed_revenue = seed["age_lte"], seed["revenue_lt"]
+    startup_revenue = stage_condition(model, "startup", "revenue_lt")["revenue_lt"]
+    growth_revenue = stage_condition(model, "growth", "revenue_lt")["revenue_lt"]
+    large = stage_condition(model, "mature", "revenue_gte")["revenue_gte"]
+    old = stage_condition(model, "mature", "age_gt", "revenue_gte")
+    old_age, old_revenue = old["age_gt"], old["revenue_gte"]
+    # The bands nest as v1 lays them out; the cases below rely on it.
+    assert seed_revenue < startup_revenue < old_revenue < large == growth_revenue
+    assert seed_age < old_age
+    middle_age = (seed_age + old_age) / 2
+    between = (old_revenue + large) / 2
+    return [
+        ("young_no_revenue", seed_age - 1, None, "seed"),
+        ("seed_edge", seed_age, seed_revenue - 1, "seed"),
+        ("seed_revenue_edge", seed_age, seed_revenue, "startup"),
+        ("past_seed_age", seed_age + 1, None, "startup"),
+        ("startup_edge", middle_age, startup_revenue - 1, "startup"),
+        ("growth_from", middle_age, startup_revenue, "growth"),
+        ("growth_not_old", middle_age, between, "growth"),
+        ("old_and_large", old_age + 1, between, "mature"),
+        ("old_under_mature_revenue", old_age + 1, old_revenue - 1, "growth"),
+        ("old_small", old_age + 1, startup_revenue - 1, "startup"),
+        ("any_age_large", seed_age + 2, large, "mature"),
+        ("unknown_age_small", None, seed_revenue - 1, "startup"),
+        ("unknown_age_large", None, large + 10000, "mature"),
+    ]
 
 
 @pytest.mark.parametrize(
     ("age", "revenue", "stage"),
-    [
-        (2.0, None, "seed"),
-        (3.0, 499.0, "seed"),
-        (3.0, 500.0, "startup"),
-        (4.0, None, "startup"),
-        (10.0, 1999.0, "startup"),
-        (10.0, 2000.0, "growth"),
-        (10.0, 15000.0, "growth"),
-        (16.0, 15000.0, "mature"),
-        (16.0, 9999.0, "growth"),
-        (16.0, 1500.0, "startup"),
-        (5.0, 40000.0, "mature"),
-        (None, 300.0, "startup"),
-        (None, 50000.0, "mature"),
-    ],
+    [pytest.param(*case[1:], id=case[0]) for case in stage_cases(scoring_v1())],
 )
 def test_life_stage_bands(
     model: ScoringModel, age: float | None, revenue: float | None, stage: str

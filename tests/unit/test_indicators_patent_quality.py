@@ -5,13 +5,15 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 
+import numpy as np
 import polars as pl
 import pytest
 
 from capscore.indicators.inputs import APPLICANT_LINK, PATENT, from_records
 from capscore.indicators.patent_facts import months_before, subclass_list, visible_patents
 from capscore.indicators.patent_quality import capped_share, patent_quality
-from scoring_models.config import ScoringModel, load_scoring_model
+from scoring_models.config import ScoringModel
+from tests.models_v1 import scoring_v1
 
 D = date(2024, 12, 31)
 
@@ -24,7 +26,8 @@ def with_cohort_min(model: ScoringModel, size: int) -> ScoringModel:
 
 @pytest.fixture(scope="module")
 def model() -> ScoringModel:
-    return load_scoring_model()
+    """The v1 model (loaded by path: the examples are worked out with v1's rules)."""
+    return scoring_v1()
 
 
 def citation_example() -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -174,10 +177,13 @@ def test_backward_citations_count_distinct_cited_applications(
 
 
 def test_forward_citations_window_self_and_visibility(
-    quality: dict[str, dict[str, object]],
+    quality: dict[str, dict[str, object]], model: ScoringModel
 ) -> None:
-    # P2 shares matched applicant A (self), P4 is published > 5y after P1, P5 after D;
+    # P2 shares matched applicant A (self), P4 is published after P1's window, P5 after D;
     # P3's second applicant A is only `review`, so P3 -> P2 is no self-citation.
+    p1_published = date(2016, 7, 1)
+    window_end = p1_published.replace(year=p1_published.year + model.patents.forward_window_years)
+    assert date(2019, 1, 1) <= window_end < date(2021, 8, 1)  # P6 inside, P4 outside
     assert quality["P1"]["forward_citations_5y"] == 2
     assert quality["P2"]["forward_citations_5y"] == 1
     assert quality["P3"]["forward_citations_5y"] == 0
@@ -199,25 +205,54 @@ def test_generality_originality_radicalness(quality: dict[str, dict[str, object]
 
 
 def test_quality_index_and_breakthrough_in_one_cohort(
-    quality: dict[str, dict[str, object]],
+    quality: dict[str, dict[str, object]], model: ScoringModel
 ) -> None:
-    # Five visible patents, all below min_size: every one is normalized in "all".
+    rules = model.patents
+    # Five visible patents, fewer than min_size: every one is normalized in "all".
+    assert len(quality) < rules.cohort_min_size
     assert {row["cohort"] for row in quality.values()} == {"all"}
-    # fc [2,1,0,0,0]: P99 = 1 + 0.96 = 1.96; claims [10,5,20,1]: P99 = 10 + 0.97*10 = 19.7;
-    # family all 1; generality (0 when uncited) [0.5, 0.5, 0, 0, 0]: P99 = 0.5.
-    assert quality["P1"]["quality_index"] == pytest.approx((1 + 1 + 10 / 19.7 + 1) / 4)
-    assert quality["P2"]["quality_index"] == pytest.approx((1 / 1.96 + 1 + 5 / 19.7 + 1) / 4)
-    assert quality["P4"]["quality_index"] == pytest.approx((0 + 1 + 0) / 3)  # no claims
-    assert quality["P1"]["breakthrough"] is True
-    assert quality["P2"]["breakthrough"] is False
-    assert quality["P4"]["breakthrough"] is False
+    # Raw components of P1, P2, P3, P4, P6 (None: missing). Family size is 1 for all
+    # (missing, not PCT); generality enters as 0 when uncited.
+    raw: dict[str, list[float | None]] = {
+        "forward_citations_5y": [2, 1, 0, 0, 0],
+        "family_size": [1, 1, 1, 1, 1],
+        "claims": [10, 5, 20, None, 1],
+        "generality": [0.5, 0.5, 0, 0, 0],
+        "scope": [2, 1, 2, 1, None],
+    }
+    caps = {
+        c: float(np.quantile([v for v in values if v is not None], rules.normalization_quantile))
+        for c, values in raw.items()
+    }
+
+    def expected_index(i: int) -> float:
+        """Mean of min(x, cap) / cap over the model's components (x > 0 counts 1 if cap is 0)."""
+        parts = []
+        for component in rules.quality_index_components:
+            x, cap = raw[component][i], caps[component]
+            if x is not None:
+                parts.append(min(x, cap) / cap if cap > 0 else float(x > 0))
+        return sum(parts) / len(parts)
+
+    for i, number in enumerate(("P1", "P2", "P3", "P4", "P6")):
+        assert quality[number]["quality_index"] == pytest.approx(expected_index(i)), number
+    # P4 has no claims count: its index is the mean over fewer components.
+    assert "claims" in rules.quality_index_components
+    citations = [2, 1, 0, 0, 0]  # forward_citations_5y of P1, P2, P3, P4, P6
+    threshold = float(np.quantile(citations, rules.breakthrough_quantile))
+    assert [quality[n]["breakthrough"] for n in ("P1", "P2", "P4")] == [
+        fc > 0 and fc >= threshold for fc in (2, 1, 0)
+    ]
+    assert quality["P1"]["breakthrough"] is True  # the example has one breakthrough
 
 
-def test_validity_flags_and_links_carried(quality: dict[str, dict[str, object]]) -> None:
+def test_validity_flags_and_links_carried(
+    quality: dict[str, dict[str, object]], model: ScoringModel
+) -> None:
     assert quality["P1"]["valid"] is True
     assert quality["P2"]["granted"] is False
     assert quality["P3"]["applicant_credit_codes"] == ["B"]
-    assert all(row["model_version"] == "scoring_v1" for row in quality.values())
+    assert all(row["model_version"] == model.version for row in quality.values())
 
 
 def test_cohort_falls_back_from_class_to_section_to_year_to_all(model: ScoringModel) -> None:
@@ -310,9 +345,10 @@ def test_grant_after_d_is_not_known(model: ScoringModel) -> None:
     )
 
 
-def test_subclass_list_normalizes_and_dedupes() -> None:
+def test_subclass_list_normalizes_and_dedupes(model: ScoringModel) -> None:
     frame = pl.DataFrame({"ipc": [["b60g 17/015", "B60G3/00", "H01M", "1234", "B6"], None]})
-    out = frame.select(subclass_list(pl.col("ipc"), "^[A-H][0-9]{2}[A-Z]$")).to_series().to_list()
+    pattern = model.patents.ipc_subclass_pattern
+    out = frame.select(subclass_list(pl.col("ipc"), pattern)).to_series().to_list()
     assert out == [["B60G", "H01M"], []]
 
 

@@ -20,7 +20,8 @@ from capscore.indicators.inputs import (
 )
 from capscore.indicators.patent_quality import patent_quality
 from capscore.scoring.scores import score
-from scoring_models.config import ScoringModel, load_scoring_model
+from scoring_models.config import ScoringModel
+from tests.models_v1 import scoring_v1
 
 D = date(2026, 6, 30)
 
@@ -134,7 +135,8 @@ def with_future_rows(data: SyntheticInputs) -> SyntheticInputs:
 
 @pytest.fixture(scope="module")
 def model() -> ScoringModel:
-    return load_scoring_model()
+    """The v1 model (loaded by path)."""
+    return scoring_v1()
 
 
 @pytest.fixture(scope="module")

@@ -15,21 +15,30 @@ from capscore.storage.lake import MissingPartition, read_partition, write_partit
 from capscore.storage.manifest import verify_partition
 from capscore.storage.paths import DataRoot
 from capscore.storage.tables import table_named
+from scoring_models.policy_config import load_pool_policy
+from tests.models_v1 import band_middle, cutoff
 from tests.unit.test_pool_cultivation import enterprise, frames
 
 DAYS = [date(2026, 3, 1) + timedelta(days=i) for i in range(4)]
-# composites per day: "a" jitters around B's cut-off, "b" climbs, "c" leaves the pool on day 3
+# The assets grade with the packaged (default) pool policy, so the composites
+# are placed against its cut-offs and margin.
+POLICY = load_pool_policy()
+B, MARGIN = cutoff(POLICY, "B"), POLICY.hysteresis_margin
+# composites per day: "a" jitters around B's cut-off within the margin, "b" climbs,
+# "c" leaves the pool on day 3
 COMPOSITES = {
-    "a": [61.0, 59.0, 58.5, 61.5],
-    "b": [45.0, 55.0, 63.0, 90.0],
-    "c": [70.0, 70.0, 70.0, 70.0],
+    "a": [B + MARGIN / 2, B - MARGIN / 2, B - 0.75 * MARGIN, B + 0.75 * MARGIN],
+    "b": [band_middle(POLICY, "C"), B + MARGIN / 2, B + MARGIN, band_middle(POLICY, "A")],
+    "c": [band_middle(POLICY, "B")] * 4,
 }
+ACTIVE, INACTIVE = POLICY.active_statuses[0], "注销"
+assert INACTIVE not in POLICY.active_statuses
 
 
 def seed_upstream(root: DataRoot) -> None:
     for i, day in enumerate(DAYS):
         rows = [
-            enterprise(code, values[i], status="注销" if code == "c" and i >= 2 else "存续")
+            enterprise(code, values[i], status=INACTIVE if code == "c" and i >= 2 else ACTIVE)
             for code, values in COMPOSITES.items()
         ]
         score, profile = frames(*rows)
@@ -121,9 +130,10 @@ def test_one_backfill_run_equals_nightly_runs_and_hysteresis_carries_over(tmp_pa
 
     pools = partitions(backfill, "pool", "cultivation_pool")
     grades = {day: dict(pools[day].select("credit_code", "grade").iter_rows()) for day in DAYS}
-    # a: B on day 0, held at B through 59 and 58.5 (margin 2), still B at 61.5
+    # a: B on day 0, held at B below the cut-off (within the margin), still B above it
     assert [grades[d]["a"] for d in DAYS] == ["B", "B", "B", "B"]
-    # b climbs: 63 reaches B's cut-off plus the margin (62), 90 reaches A's
+    # b climbs: not promoted inside the margin; promoted at B's cut-off plus the margin,
+    # then at A's
     assert [grades[d]["b"] for d in DAYS] == ["C", "C", "B", "A"]
     assert set(pools[DAYS[0]]["grade_basis"]) == {"cutoff_no_previous_partition"}
     assert set(pools[DAYS[1]]["grade_basis"]) == {"hysteresis"}

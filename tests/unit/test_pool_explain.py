@@ -9,10 +9,19 @@ from capscore.credit.limits import credit_limits
 from capscore.pool.cultivation import cultivation_pool
 from capscore.pool.tier_memo import tier_memo
 from capscore.pool.transitions import tier_transitions
-from scoring_models.policy_config import load_credit_policy
-from tests.unit.test_pool_cultivation import enterprise, frames, policy
+from tests.models_v1 import credit_v1
+from tests.unit.test_pool_cultivation import (
+    INACTIVE,
+    MARGIN,
+    MIDDLE,
+    A,
+    enterprise,
+    frames,
+    policy,
+)
 
 D = date(2026, 11, 20)
+IP_VALUE, PLEDGE_VALUE = 400.0, 90.0
 
 
 def scenario(composite: float, previous_composite: float | None, **facts: object) -> str:
@@ -26,37 +35,48 @@ def scenario(composite: float, previous_composite: float | None, **facts: object
     ip = pl.DataFrame(
         {
             "credit_code": ["a"],
-            "ip_value_wan": [400.0],
-            "pledge_value_wan": [90.0],
+            "ip_value_wan": [IP_VALUE],
+            "pledge_value_wan": [PLEDGE_VALUE],
             "valid_patents": [2],
         }
     )
-    limits = credit_limits(pool, score, profile, ip, load_credit_policy(), D)
+    limits = credit_limits(pool, score, profile, ip, credit_v1(), D)
     return tier_memo(pool.row(0, named=True), moves) + "\n" + limit_memo(limits)
 
 
 def test_explains_tier_hysteresis_transition_and_each_limit() -> None:
-    text = scenario(78.5, 81.0)
+    credit = credit_v1()
+    ltv, unsecured = credit.ltv_grade["A"], credit.unsecured_grade["A"]
+    ip_term = IP_VALUE * ltv + unsecured
+    facts = enterprise("a")
+    # the IP term is what sets the tech_credit limit
+    assert ip_term < min(
+        credit.k_grade["A"] * facts["revenue_latest"],
+        credit.stage_caps[facts["life_stage"]],
+        credit.product_caps["tech_credit"],
+    )
+    # yesterday A; today under A's cut-off but within the margin
+    text = scenario(A - MARGIN / 2, A + 1)
     assert "in pool: yes, eligible by rule 'valid_invention'" in text
     assert "tier growth-A" in text
     assert "kept by hysteresis: the cut-off grade would be B" in text
     assert "Tier changes: none recorded" in text
     assert "tech_credit" in text and "set by ip_collateral" in text
-    assert "IP value 400.0 × LTV 0.5 + unsecured 300.0 = 500.0" in text
+    assert f"IP value {IP_VALUE} × LTV {ltv} + unsecured {unsecured} = {ip_term}" in text
     assert "warrant_linked" in text and "not eligible for warrant-linked lending" in text
 
 
 def test_explains_exclusion_and_zero_limits() -> None:
-    text = scenario(70.0, None, status="注销")
+    text = scenario(MIDDLE["B"], None, status=INACTIVE[1])
     assert "in pool: no (inactive)" in text
     assert "would grade B" in text
     assert "plain cut-off grade: the pool of the previous day was not built" in text
     assert "set by inactive" in text
-    assert "inactive: status 注销" in text
+    assert f"inactive: status {INACTIVE[1]}" in text
 
 
 def test_explains_a_promotion_and_a_missing_row() -> None:
-    assert "promoted      growth-B -> growth-A" in scenario(90.0, 70.0)
+    assert "promoted      growth-B -> growth-A" in scenario(MIDDLE["A"], MIDDLE["B"])
     text = tier_memo(None, pl.DataFrame()) + "\n" + limit_memo(pl.DataFrame())
     assert "no row for this enterprise" in text
     assert "Credit limits: none computed" in text

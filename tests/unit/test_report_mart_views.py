@@ -36,6 +36,9 @@ TABLES = {
         source VARCHAR, partition_date DATE, file VARCHAR, format VARCHAR, encoding VARCHAR,
         rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT, status VARCHAR,
         error VARCHAR, loaded_at TIMESTAMPTZ""",
+    "scoring.validation": """
+        section VARCHAR, outcome VARCHAR, subject VARCHAR, metric VARCHAR, value DOUBLE,
+        as_of_date DATE, reference_date DATE, model_version VARCHAR""",
     "quality.quarantine": """
         source VARCHAR, partition_date DATE, file VARCHAR, row_number BIGINT, "column" VARCHAR,
         rule VARCHAR, rules VARCHAR[], reason VARCHAR, raw_record VARCHAR""",

@@ -83,6 +83,16 @@ QUALITY = pl.DataFrame(
 )
 # What sql/report_tier_moves.sql finds between PREVIOUS and CURRENT (tests/unit/test_tier_change.py).
 MOVES = {"entered": 1, "exited": 1, "promoted": 1, "stage_changed": 1}
+VALIDATION = pl.DataFrame(
+    {
+        "section": ["backtest", "backtest", "grade_rates", "truth", "stability"],
+        "outcome": ["certification", "certification", "certification", None, "previous_date"],
+        "subject": ["composite", "patent_count", "all_grades", "composite", "composite"],
+        "metric": ["auc", "auc", "monotone", "spearman", "psi"],
+        "value": [0.84, 0.71, 1.0, 0.62, 0.01],
+        "reference_date": [date(2025, 7, 15)] * 5,
+    }
+)
 RULES = pl.DataFrame({"rule": ["check_digit", "malformed_date", "check_digit"], "rows": [3, 2, 1]})
 
 
@@ -93,6 +103,7 @@ def inputs(previous: pl.DataFrame | None = PREVIOUS) -> PoolReportInputs:
         previous=previous,
         previous_as_of=D0 if previous is not None else None,
         tier_moves=MOVES if previous is not None else {},
+        validation=VALIDATION,
         credit=CREDIT,
         quality=QUALITY,
         rules=RULES,
@@ -149,9 +160,12 @@ def test_page_is_self_contained_and_escaped():
         "Score distributions",
         "Biggest movers",
         "Credit by product and region",
+        "Model validation",
         "Data quality",
     ):
         assert f"<h2>{section}</h2>" in page
+    assert "0.840" in page and "0.710" in page  # out-of-time AUC: composite, patent count
+    assert "certification: monotone" in page
     assert page.count("<svg ") == 1 + 5 + 1 + 1  # tiers, 5 histograms, products, rules
     # Nothing the browser could fetch, no script: names are escaped, not executed.
     assert "<script" not in page.lower()
@@ -169,6 +183,7 @@ def test_page_without_history_or_data_still_renders():
         previous=None,
         previous_as_of=None,
         tier_moves={},
+        validation=VALIDATION.clear(),
         credit=CREDIT.clear(),
         quality=QUALITY.clear(),
         rules=RULES.clear(),
@@ -178,6 +193,7 @@ def test_page_without_history_or_data_still_renders():
     assert "No earlier as-of date to compare with yet." in page
     assert "No credit limits for this date." in page
     assert "No drops have landed yet." in page
+    assert "No validation figures for this date." in page
 
 
 def test_histogram_needs_matching_edges():

@@ -16,6 +16,7 @@ from capscore.scoring.scores import INDICATOR_VALUE_SCHEMA
 from capscore.storage.lake import read_partition, write_partition
 from capscore.storage.paths import DataRoot
 from capscore.storage.tables import table_named
+from scoring_models.config import load_scoring_model
 
 D = date(2026, 6, 30)
 PARTITION = {"as_of_date": D.isoformat()}
@@ -52,9 +53,11 @@ def test_assets_write_scoring_tables(root: DataRoot) -> None:
     assert quality is not None and values is not None and profile is not None and scores is not None
     assert profile.height == scores.height == 300
     assert values.schema == pl.Schema(INDICATOR_VALUE_SCHEMA)
-    assert values.height == 300 * 23
+    # The assets score with the packaged (default) scoring model.
+    model = load_scoring_model()
+    assert values.height == 300 * len(model.indicators)
     for frame in (quality, values, profile, scores):
-        assert set(frame["model_version"]) == {"scoring_v1"}
+        assert set(frame["model_version"].cast(pl.String)) == {model.version}
     assert {
         "innovation",
         "composite",

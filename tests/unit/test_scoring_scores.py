@@ -20,12 +20,19 @@ from capscore.scoring.scores import (
     score_indicators,
 )
 from capscore.scoring.wording import format_value, indicator_meta
-from scoring_models.config import ScoringModel, load_scoring_model
+from scoring_models.config import ScoringModel
+from tests.models_v1 import (
+    scoring_v1,
+    stage_condition,
+    weighted_dimension_score,
+    within_dimension_weight,
+)
 
 
 @pytest.fixture(scope="module")
 def model() -> ScoringModel:
-    return load_scoring_model()
+    """The v1 model (loaded by path: these tests check v1's formulas)."""
+    return scoring_v1()
 
 
 def peers(model: ScoringModel, size: int) -> ScoringModel:
@@ -58,6 +65,9 @@ def scores_of(values: pl.DataFrame, indicator: str) -> dict[str, float | None]:
 
 
 def test_average_rank_percentile_with_ties_and_direction(model: ScoringModel) -> None:
+    # one indicator where higher is better, one where lower is
+    assert model.indicator("rd_intensity").direction == "higher"
+    assert model.indicator("debt_ratio").direction == "lower"
     values = {"A": 0.1, "B": 0.2, "C": 0.2, "D": 0.4, "E": None}
     wide = wide_frame(model, {c: {"rd_intensity": v, "debt_ratio": v} for c, v in values.items()})
     profile = profile_frame({c: ("C", "growth") for c in values})
@@ -73,12 +83,13 @@ def test_average_rank_percentile_with_ties_and_direction(model: ScoringModel) ->
         0.2,
         50.0,
     )
+    spec = model.indicator("rd_intensity")
     assert (rd["dimension"], rd["direction"], rd["weight"]) == (
-        "innovation",
-        "higher",
-        pytest.approx(1 / 7),
+        spec.dimension,
+        spec.direction,
+        pytest.approx(within_dimension_weight(model, "rd_intensity")),
     )
-    assert set(out["model_version"]) == {"scoring_v1"}
+    assert set(out["model_version"]) == {model.version}
     # Rows come out sorted by credit_code, then indicator.
     assert out.select("credit_code", "indicator").equals(
         out.select("credit_code", "indicator").sort("credit_code", "indicator")
@@ -90,7 +101,7 @@ def test_single_value_in_group_scores_neutral(model: ScoringModel) -> None:
     out = score_indicators(
         wide, profile_frame({"A": ("C", "seed"), "B": ("C", "seed")}), peers(model, 1)
     )
-    assert scores_of(out, "rd_intensity") == {"A": 50.0, "B": None}
+    assert scores_of(out, "rd_intensity") == {"A": model.single_value_score, "B": None}
 
 
 def test_peer_group_falls_back_per_indicator(model: ScoringModel) -> None:
@@ -171,45 +182,102 @@ def indicator_rows(
     return pl.DataFrame(rows, schema=INDICATOR_VALUE_SCHEMA)
 
 
+Given = Mapping[str, tuple[float, float, float, float]]
+
+
+def contributions(model: ScoringModel, stage: str, given: Given) -> dict[str, float]:
+    """Per given indicator: its effective composite weight (stage weight of its dimension x
+    its weight over the dimension's present indicators) x (score - peer median score)."""
+    present: dict[str, float] = {}
+    for name in given:
+        spec = model.indicator(name)
+        present[spec.dimension] = present.get(spec.dimension, 0.0) + spec.weight
+    out = {}
+    for name, (_, value_score, _, median_score) in given.items():
+        spec = model.indicator(name)
+        share = model.stage_weights[stage][spec.dimension] * spec.weight / present[spec.dimension]
+        out[name] = share * (value_score - median_score)
+    return out
+
+
+def expected_reasons(
+    model: ScoringModel, stage: str, given: Given, shown: Mapping[str, tuple[str, str]]
+) -> list[str]:
+    """The `reason_count` strongest raising, then lowering, indicators as sentences;
+    `shown` holds each indicator's raw value and peer median as written in its unit."""
+    moved = contributions(model, stage, given)
+    up = sorted((n for n in moved if moved[n] > 0), key=lambda n: (-moved[n], n))
+    down = sorted((n for n in moved if moved[n] < 0), key=lambda n: (moved[n], n))
+    sentences = []
+    for name in up[: model.reason_count] + down[: model.reason_count]:
+        raw, value_score, median, median_score = given[name]
+        spec = model.indicator(name)
+        relation = "above" if raw > median else "below" if raw < median else "at"
+        far = relation != "at" and abs(value_score - median_score) >= model.well_margin
+        sign = "+" if moved[name] > 0 else "-"
+        value, median_text = shown[name]
+        sentences.append(
+            f"{sign} {spec.label} {value} (score {value_score:.0f}) is {'well ' if far else ''}"
+            f"{relation} the peer median ({median_text})"
+            + ("; lower is better" if spec.direction == "lower" else "")
+        )
+    return sentences
+
+
 def test_dimensions_renormalize_missing_and_composite_uses_stage_weights(
     model: ScoringModel,
 ) -> None:
-    values = indicator_rows(
-        model,
-        "X",
-        {
-            "rd_intensity": (0.072, 80.0, 0.041, 50.0),
-            "rd_staff_share": (0.10, 40.0, 0.15, 50.0),
-            "filing_growth": (-0.2, 30.0, 0.0, 50.0),
-            "forward_citations": (12.0, 90.0, 3.0, 50.0),
-            "citing_applicants": (4.0, 70.0, 2.0, 50.0),
-        },
-    )
+    given = {
+        "rd_intensity": (0.072, 80.0, 0.041, 50.0),
+        "rd_staff_share": (0.10, 40.0, 0.15, 50.0),
+        "filing_growth": (-0.2, 30.0, 0.0, 50.0),
+        "forward_citations": (12.0, 90.0, 3.0, 50.0),
+        "citing_applicants": (4.0, 70.0, 2.0, 50.0),
+    }
+    # The example has indicators on both sides of the "well above/below" margin.
+    assert {abs(s - m) >= model.well_margin for _, s, _, m in given.values()} == {True, False}
+    values = indicator_rows(model, "X", given)
     out = enterprise_scores(values, profile_frame({"X": ("C", "growth")}), peers(model, 1))
     assert out.schema == pl.Schema(enterprise_score_schema(model))
     row = out.row(0, named=True)
-    assert row["innovation"] == pytest.approx(60.0)
-    assert row["competitiveness"] == 0.0
-    assert row["evolution"] == pytest.approx(30.0)
-    assert row["influence"] == pytest.approx(80.0)
-    assert row["composite"] == pytest.approx(0.30 * 60 + 0.25 * 0 + 0.25 * 30 + 0.20 * 80)
-    assert row["innovation_coverage"] == pytest.approx(2 / 7, abs=1e-6)
+    expected = {
+        "innovation": weighted_dimension_score(model, {"rd_intensity": 80, "rd_staff_share": 40}),
+        "competitiveness": model.empty_dimension_score,
+        "evolution": weighted_dimension_score(model, {"filing_growth": 30}),
+        "influence": weighted_dimension_score(
+            model, {"forward_citations": 90, "citing_applicants": 70}
+        ),
+    }
+    assert {d: row[d] for d in model.dimensions} == pytest.approx(expected)
+    weights = model.stage_weights["growth"]
+    assert row["composite"] == pytest.approx(sum(weights[d] * v for d, v in expected.items()))
+    covered = {d: 0.0 for d in model.dimensions}
+    for name in given:
+        covered[model.indicator(name).dimension] += within_dimension_weight(model, name)
+    assert {f"{d}_coverage": row[f"{d}_coverage"] for d in model.dimensions} == pytest.approx(
+        {f"{d}_coverage": c for d, c in covered.items()}, abs=1e-6
+    )
     assert row["competitiveness_coverage"] == 0.0
-    assert row["coverage"] == pytest.approx(0.30 * 2 / 7 + 0.25 * 1 / 5 + 0.20 * 2 / 5, abs=1e-6)
+    assert row["coverage"] == pytest.approx(
+        sum(weights[d] * c for d, c in covered.items()), abs=1e-6
+    )
     assert (row["life_stage"], row["peer_group"], row["model_version"]) == (
         "growth",
         "C-growth",
-        "scoring_v1",
+        model.version,
     )
-    # Contributions: rd_intensity .15*30=4.5, forward .1*40=4, citing .1*20=2,
-    # filing_growth .25*-20=-5, rd_staff .15*-10=-1.5.
+    shown = {
+        "rd_intensity": ("7.2%", "4.1%"),
+        "rd_staff_share": ("10.0%", "15.0%"),
+        "filing_growth": ("-20.0%", "0.0%"),
+        "forward_citations": ("12", "3"),
+        "citing_applicants": ("4", "2"),
+    }
+    empty = model.empty_dimension_score
     assert row["top_reasons"] == [
-        "+ R&D intensity 7.2% (score 80) is well above the peer median (4.1%)",
-        "+ Forward citations (5y, self excluded) 12 (score 90) is well above the peer median (3)",
-        "+ Citing enterprises 4 (score 70) is above the peer median (2)",
-        "- Patent filing growth (3y CAGR) -20.0% (score 30) is below the peer median (0.0%)",
-        "- R&D staff share 10.0% (score 40) is below the peer median (15.0%)",
-        "- Competitiveness (竞争力): no indicator available, dimension scored 0",
+        *expected_reasons(model, "growth", given, shown),
+        f"- {model.dimension_labels['competitiveness']}: no indicator available, "
+        f"dimension scored {empty:g}",
     ]
 
 
@@ -220,16 +288,23 @@ def test_same_dimensions_weigh_differently_by_stage(model: ScoringModel) -> None
         "filing_growth": (0.1, 60.0, 0.0, 50.0),
         "forward_citations": (1.0, 40.0, 1.0, 50.0),
     }
+    # one indicator per dimension: each dimension scores its indicator's score
+    dimension_scores = {model.indicator(n).dimension: s for n, (_, s, _, _) in given.items()}
+    assert set(dimension_scores) == set(model.dimensions)
     values = pl.concat([indicator_rows(model, "S", given), indicator_rows(model, "M", given)])
     out = enterprise_scores(
         values, profile_frame({"S": ("C", "seed"), "M": ("C", "mature")}), model
     )
     composite = dict(zip(out["credit_code"], out["composite"], strict=True))
-    assert composite["S"] == pytest.approx(0.40 * 90 + 0.10 * 20 + 0.35 * 60 + 0.15 * 40)
-    assert composite["M"] == pytest.approx(0.25 * 90 + 0.30 * 20 + 0.15 * 60 + 0.30 * 40)
+    expected = {
+        code: sum(model.stage_weights[stage][d] * s for d, s in dimension_scores.items())
+        for code, stage in (("S", "seed"), ("M", "mature"))
+    }
+    assert expected["S"] != pytest.approx(expected["M"])
+    assert composite == pytest.approx(expected)
 
 
-def test_lower_is_better_reason_and_at_most_three_each_way(model: ScoringModel) -> None:
+def test_lower_is_better_reason_and_at_most_reason_count_each_way(model: ScoringModel) -> None:
     given = {
         "debt_ratio": (0.82, 12.0, 0.45, 50.0),
         "revenue_scale": (100.0, 10.0, 900.0, 50.0),
@@ -237,16 +312,24 @@ def test_lower_is_better_reason_and_at_most_three_each_way(model: ScoringModel) 
         "valid_patent_share": (0.5, 30.0, 0.8, 50.0),
         "international_reach": (0.3, 45.0, 0.2, 50.0),
     }
+    shown = {
+        "debt_ratio": ("82.0%", "45.0%"),
+        "revenue_scale": ("100万元", "900万元"),
+        "certification": ("0", "1"),
+        "valid_patent_share": ("50.0%", "80.0%"),
+        "international_reach": ("30.0%", "20.0%"),
+    }
+    # Every one lowers the composite, more of them than reasons are listed.
+    assert all(c < 0 for c in contributions(model, "mature", given).values())
+    assert len(given) > model.reason_count
     row = enterprise_scores(
         indicator_rows(model, "Y", given), profile_frame({"Y": ("C", "mature")}), model
     ).row(0, named=True)
     reasons = [r for r in row["top_reasons"] if "no indicator" not in r]
-    # Each of the 5 present indicators weighs 0.30 / 5: revenue -2.4, debt -2.28, cert -1.8.
-    assert reasons == [
-        "- Revenue (latest year) 100万元 (score 10) is well below the peer median (900万元)",
-        "- Debt ratio 82.0% (score 12) is well above the peer median (45.0%); lower is better",
-        "- Certification points (HNTE, 专精特新) 0 (score 20) is well below the peer median (1)",
-    ]
+    expected = expected_reasons(model, "mature", given, shown)
+    assert len(expected) == model.reason_count
+    assert any(r.endswith("; lower is better") for r in expected)
+    assert reasons == expected
 
 
 def test_format_value_units() -> None:
@@ -269,7 +352,10 @@ def test_score_end_to_end_ranges(model: ScoringModel) -> None:
         for i in range(12)
     }
     profile = profile_frame(
-        {c: ("C" if i % 2 else "D", model.stages[i % 4]) for i, c in enumerate(rows)}
+        {
+            c: ("C" if i % 2 else "D", model.stages[i % len(model.stages)])
+            for i, c in enumerate(rows)
+        }
     )
     values, scores = score(wide_frame(model, rows), profile, model)
     assert values.height == 12 * len(model.indicators)
@@ -283,8 +369,11 @@ def test_first_day_without_patents_or_filings(model: ScoringModel) -> None:
     day = date(2026, 1, 1)
     quality = patent_quality(from_records([], PATENT), from_records([], APPLICANT_LINK), day, model)
     assert quality.is_empty()
+    # Older than the seed band, no revenue on file: a startup.
+    seed_age = stage_condition(model, "seed", "age_lte", "revenue_lt")["age_lte"]
+    established = date(day.year - int(seed_age) - 3, 1, 1)
     enterprises = from_records(
-        [dict(credit_code="A", status="存续", established_date=date(2020, 1, 1))], ENTERPRISE
+        [dict(credit_code="A", status="存续", established_date=established)], ENTERPRISE
     )
     wide, profile = enterprise_indicators(
         enterprises,
@@ -297,9 +386,22 @@ def test_first_day_without_patents_or_filings(model: ScoringModel) -> None:
     )
     values, scores = score(wide, profile, model)
     row = scores.row(0, named=True)
-    # Counts are known (0) and rank alone; R&D indicators are missing.
-    assert (row["composite"], row["peer_group"], row["life_stage"]) == (50.0, "all", "startup")
-    assert row["innovation_coverage"] == pytest.approx(2 / 7, abs=1e-6)
+    # Counts are known (0) and each ranks alone; R&D indicators are missing.
+    alone = values.filter(pl.col("score").is_not_null())
+    assert set(alone["score"]) == {model.single_value_score}
+    assert set(alone["dimension"].cast(pl.String)) == set(model.dimensions)
+    assert (row["composite"], row["peer_group"], row["life_stage"]) == (
+        pytest.approx(model.single_value_score),
+        "all",
+        "startup",
+    )
+    innovation_counts = ("invention_filings_3y", "valid_invention_stock")
+    assert set(alone.filter(pl.col("dimension") == "innovation")["indicator"]) == set(
+        innovation_counts
+    )
+    assert row["innovation_coverage"] == pytest.approx(
+        sum(within_dimension_weight(model, n) for n in innovation_counts), abs=1e-6
+    )
     assert values.filter(pl.col("indicator") == "rd_intensity")["score"].to_list() == [None]
     empty_values, empty_scores = score(wide.clear(), profile.clear(), model)
     assert empty_values.is_empty() and empty_scores.is_empty()

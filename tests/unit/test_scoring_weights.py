@@ -16,12 +16,14 @@ from capscore.scoring.weights import (
     pairwise_correlation,
     weight_comparison,
 )
-from scoring_models.config import ScoringModel, load_scoring_model
+from scoring_models.config import ScoringModel
+from tests.models_v1 import scoring_v1, within_dimension_weight
 
 
 @pytest.fixture(scope="module")
 def model() -> ScoringModel:
-    return load_scoring_model()
+    """The v1 model (loaded by path)."""
+    return scoring_v1()
 
 
 def wide(
@@ -117,5 +119,8 @@ def test_comparison_is_within_dimension(model: ScoringModel) -> None:
     assert table.columns == ["indicator", "dimension", "configured", "entropy", "critic"]
     sums = table.group_by("dimension").agg(pl.col("configured", "entropy", "critic").sum())
     for column in ("configured", "entropy", "critic"):
-        assert sums[column].to_list() == pytest.approx([1.0] * 4, abs=1e-3)
-    assert weights_of(table, "configured")["rd_intensity"] == pytest.approx(round(1 / 7, 4))
+        assert sums[column].to_list() == pytest.approx([1.0] * len(model.dimensions), abs=1e-3)
+    configured = weights_of(table, "configured")
+    assert configured == pytest.approx(
+        {n: round(within_dimension_weight(model, n), 4) for n in model.indicator_names}
+    )

@@ -1,0 +1,280 @@
+"""One validation of the scoring model as of D, from the stages' outputs on a few dates.
+
+Dates: D (now), the previous built as-of date (stability), R = the latest built
+date at least a year before D (the out-of-time backtest: scores at R, outcomes
+in (R, D]) and R2 = a year before R (where the challenger is fitted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import polars as pl
+
+from capscore.indicators.enterprise import ip_class_points
+from capscore.validation.backtest import (
+    BASELINES,
+    discrimination_table,
+    grade_rates,
+    official_points,
+)
+from capscore.validation.challenger import TARGET, Challenger, fit_challenger
+from capscore.validation.outcomes import State, outcomes
+from capscore.validation.stability import migration_matrix, psi_status, psi_table
+from capscore.validation.truth import truth_agreement
+from scoring_models.config import ScoringModel
+
+HORIZON_DAYS = 365
+# R may be this many days later than D - 1 year when no date is built exactly then.
+HORIZON_SLACK_DAYS = 45
+
+
+@dataclass(frozen=True)
+class Scored:
+    """The stages' outputs on one as-of date."""
+
+    as_of: date
+    score: pl.DataFrame  # scoring/enterprise_score
+    pool: pl.DataFrame  # pool/cultivation_pool
+    profile: pl.DataFrame  # scoring/enterprise_profile
+    wide: pl.DataFrame  # credit_code + one raw-value column per indicator
+    state: State
+
+
+@dataclass
+class Validation:
+    as_of: date
+    model_version: str
+    discrimination: pl.DataFrame | None = None
+    grade_rates: pl.DataFrame | None = None
+    monotone: dict[str, bool] = field(default_factory=dict)
+    truth: pl.DataFrame | None = None
+    psi: pl.DataFrame | None = None
+    psi_status: str = "stable"
+    migration: pl.DataFrame | None = None
+    challenger_weights: pl.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+    reference_date: date | None = None
+
+    def metrics(self) -> pl.DataFrame:
+        """Every figure as one long frame (the scoring/validation lake table)."""
+        parts: list[pl.DataFrame] = []
+        if self.discrimination is not None:
+            parts.append(
+                self.discrimination.unpivot(
+                    ["auc", "gini", "ks", "firms", "events"], index=["outcome", "model"]
+                ).select(
+                    pl.lit("backtest").alias("section"),
+                    "outcome",
+                    pl.col("model").alias("subject"),
+                    pl.col("variable").alias("metric"),
+                    pl.col("value").cast(pl.Float64),
+                )
+            )
+        if self.grade_rates is not None:
+            parts.append(
+                self.grade_rates.select(
+                    pl.lit("grade_rates").alias("section"),
+                    "outcome",
+                    pl.col("grade").alias("subject"),
+                    pl.lit("rate").alias("metric"),
+                    pl.col("rate").cast(pl.Float64).alias("value"),
+                )
+            )
+            parts.append(
+                pl.DataFrame(
+                    {
+                        "section": "grade_rates",
+                        "outcome": list(self.monotone),
+                        "subject": "all_grades",
+                        "metric": "monotone",
+                        "value": [float(v) for v in self.monotone.values()],
+                    }
+                )
+            )
+        if self.truth is not None:
+            parts.append(
+                self.truth.select(
+                    pl.lit("truth").alias("section"),
+                    pl.lit(None, dtype=pl.String).alias("outcome"),
+                    pl.col("subject"),
+                    pl.col("measure").alias("metric"),
+                    "value",
+                )
+            )
+        if self.psi is not None:
+            parts.append(
+                self.psi.select(
+                    pl.lit("stability").alias("section"),
+                    pl.col("against").alias("outcome"),
+                    pl.col("column").alias("subject"),
+                    pl.lit("psi").alias("metric"),
+                    pl.col("psi").alias("value"),
+                )
+            )
+        if self.challenger_weights is not None:
+            parts.append(
+                self.challenger_weights.unpivot(["expert", "challenger"], index="dimension").select(
+                    pl.lit("weights").alias("section"),
+                    pl.lit(TARGET).alias("outcome"),
+                    pl.col("dimension").alias("subject"),
+                    pl.col("variable").alias("metric"),
+                    pl.col("value").cast(pl.Float64),
+                )
+            )
+        schema = {
+            "section": pl.String,
+            "outcome": pl.String,
+            "subject": pl.String,
+            "metric": pl.String,
+            "value": pl.Float64,
+        }
+        frame = pl.concat([p.cast(schema) for p in parts]) if parts else pl.DataFrame(schema=schema)  # type: ignore[arg-type]
+        return frame.with_columns(
+            pl.lit(self.as_of).alias("as_of_date"),
+            pl.lit(self.reference_date, dtype=pl.Date).alias("reference_date"),
+            pl.lit(self.model_version).alias("model_version"),
+        )
+
+
+def reference_date(built: Sequence[date], day: date, horizon: int = HORIZON_DAYS) -> date | None:
+    """The latest built date at least `horizon` days before `day` (within the slack)."""
+    target = date.fromordinal(day.toordinal() - horizon)
+    earlier = [d for d in built if d <= target]
+    if earlier:
+        return max(earlier)
+    later = [
+        d for d in built if target < d <= date.fromordinal(target.toordinal() + HORIZON_SLACK_DAYS)
+    ]
+    return min(later) if later else None
+
+
+def _scoring_frame(scored: Scored, model: ScoringModel, table_model: ScoringModel) -> pl.DataFrame:
+    frame = (
+        scored.score.select("credit_code", "composite", *model.dimensions)
+        .join(scored.profile.select("credit_code", "patent_count"), on="credit_code", how="left")
+        .join(scored.wide, on="credit_code", how="left")
+    )
+    raw = frame.select(
+        [
+            (pl.col(n) if n in frame.columns else pl.lit(None, dtype=pl.Float64)).alias(n)
+            for n in ("rd_intensity", "rd_staff_share", "ip_class_points")
+        ]
+    )
+    if "ip_class_points" not in frame.columns:
+        raw = raw.with_columns(
+            ip_points_from_counts(scored.profile, frame["credit_code"]).alias("ip_class_points")
+        )
+    return frame.with_columns(official_points(raw, table_model))
+
+
+def ip_points_from_counts(profile: pl.DataFrame, codes: pl.Series) -> pl.Series:
+    return (
+        pl.DataFrame({"credit_code": codes})
+        .join(profile, on="credit_code", how="left")
+        .select(ip_class_points(pl.col("valid_invention_count"), pl.col("valid_type2_count")))
+        .to_series()
+    )
+
+
+def validate(
+    now: Scored,
+    model: ScoringModel,
+    table_model: ScoringModel,
+    grades: tuple[str, ...],
+    active_statuses: tuple[str, ...],
+    previous: Scored | None = None,
+    reference: Scored | None = None,
+    earlier: Scored | None = None,
+    capability: pl.DataFrame | None = None,
+    reference_shares: Sequence[float] | None = None,
+) -> Validation:
+    """Every section the dates given allow; a missing date leaves its section out, noted."""
+    result = Validation(now.as_of, model.version)
+    dims = tuple(model.dimensions)
+    if reference is None:
+        result.notes.append(
+            f"out-of-time backtest: no scores built about a year before {now.as_of} "
+            "(land history, e.g. `capscore generate --history-years 2`, and backfill)"
+        )
+    else:
+        result.reference_date = reference.as_of
+        happened = outcomes(reference.state, now.state, active_statuses)
+        scored = _scoring_frame(reference, model, table_model)
+        models = ["composite", *BASELINES]
+        challenger: Challenger | None = None
+        if earlier is not None:
+            fit_outcomes = outcomes(earlier.state, reference.state, active_statuses)
+            challenger = fit_challenger(
+                _scoring_frame(earlier, model, table_model), fit_outcomes, dims, str(earlier.as_of)
+            )
+        if challenger is None:
+            result.notes.append(
+                "challenger: not fitted (needs scores two years back with enough certifications)"
+            )
+        else:
+            scored = scored.with_columns(challenger.predict(scored))
+            models.append("challenger")
+            test = scored.join(happened.filter(pl.col("outcome") == TARGET), on="credit_code")
+            shares = challenger.importances(test, test["happened"].to_numpy())
+            expert = {d: float(np.mean([w[d] for w in model.stage_weights.values()])) for d in dims}
+            result.challenger_weights = pl.DataFrame(
+                {
+                    "dimension": list(dims),
+                    "expert": [expert[d] for d in dims],
+                    "challenger": [shares[d] for d in dims],
+                }
+            )
+        result.discrimination = discrimination_table(scored, happened, models)
+        result.grade_rates, result.monotone = grade_rates(reference.pool, happened, grades)
+    if capability is not None:
+        result.truth = truth_agreement(now.score, now.wide, now.profile, capability, model)
+    result.psi = psi_table(
+        now.score,
+        None if previous is None else previous.score,
+        reference_shares,
+        ["composite", *dims],
+    )
+    result.psi_status = psi_status(result.psi)
+    if previous is not None:
+        result.migration = migration_matrix(previous.pool, now.pool, grades)
+    return result
+
+
+def summary_lines(result: Validation) -> list[str]:
+    """The headline figures, one line each (the CLI and the UI show the tables too)."""
+    lines = [f"Validation of {result.model_version} as of {result.as_of}"]
+    if result.discrimination is not None:
+        lines.append(
+            f"  out of time: scores as of {result.reference_date}, outcomes to {result.as_of}"
+        )
+        for row in result.discrimination.iter_rows(named=True):
+            auc = "n/a" if row["auc"] is None else f"{row['auc']:.3f}"
+            lines.append(
+                f"    {row['outcome']:<16} {row['model']:<16} AUC {auc}  "
+                f"({row['events']:,} of {row['firms']:,})"
+            )
+        for outcome, ok in result.monotone.items():
+            lines.append(
+                f"    outcome rate by grade, {outcome}: {'monotone' if ok else 'NOT monotone'}"
+            )
+    if result.truth is not None:
+        values = {
+            r["subject"]: r["value"]
+            for r in result.truth.iter_rows(named=True)
+            if r["measure"] == "spearman"
+        }
+        lines.append(
+            f"  truth: Spearman composite {values.get('composite')}, oracle {values.get('oracle')}, "
+            f"patent count {values.get('baseline:patent_count')}"
+        )
+    if result.psi is not None and result.psi.height:
+        worst = result.psi.sort("psi", descending=True).row(0, named=True)
+        lines.append(
+            f"  stability: {result.psi_status} (largest PSI {worst['psi']:.3f}, {worst['column']} vs {worst['against']})"
+        )
+    lines.extend(f"  note: {note}" for note in result.notes)
+    return lines
