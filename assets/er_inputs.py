@@ -146,3 +146,24 @@ def read_links(root: DataRoot, day: date) -> tuple[pl.DataFrame | None, pl.DataF
         read_partition(root, tables.APPLICANT_LINKS, day),
         read_partition(root, tables.RD_LINKS, day),
     )
+
+
+def review_stakes(root: DataRoot, day: date) -> pl.DataFrame | None:
+    """What each enterprise has at stake in a review (resolve.STAKES_SCHEMA): its credit
+    limits and patents on the latest date built before `day` (today's are not built
+    yet when the queue is); None before any."""
+    built = [d for d in partitions(root, tables.CREDIT_LIMIT) if d < day.isoformat()]
+    if not built:
+        return None
+    last = date.fromisoformat(built[-1])
+    limits = (
+        read_as_of(root, tables.CREDIT_LIMIT, last, ["credit_code", "limit_wan"])
+        .group_by("credit_code")
+        .agg(pl.col("limit_wan").sum().alias("exposure_wan"))
+    )
+    patents = read_partition(
+        root, tables.ENTERPRISE_PROFILE, last, columns=["credit_code", "patent_count"]
+    )
+    if patents is None:
+        return limits.with_columns(pl.lit(0, dtype=pl.Int64).alias("patents"))
+    return patents.rename({"patent_count": "patents"}).join(limits, on="credit_code", how="left")

@@ -19,6 +19,7 @@ from assets.er_inputs import (
     read_truth_of,
     registry_as_of,
     review_links,
+    review_stakes,
 )
 from assets.partitions import daily_partitions, partition_dates, single_run_backfill
 from assets.resources import CapscoreResource
@@ -26,6 +27,7 @@ from capscore.entity_resolution import resolve
 from capscore.entity_resolution.evaluation import evaluate_links, summary_rows
 from capscore.entity_resolution.model import load_model
 from capscore.entity_resolution.resolve import prepare_registry, resolve_applicants, resolve_rd
+from capscore.entity_resolution.review import decisions_as_of
 from capscore.storage import tables
 from capscore.storage.lake import write_partition
 from capscore.storage.paths import DataRoot
@@ -134,9 +136,11 @@ def er_links(
     for day in days:
         enterprises, history = registry_as_of(root, day)
         registry = prepare_registry(enterprises, history)
+        # A decision made after D must not rewrite what was published for D.
+        applying = decisions_as_of(decisions, day)
         if APPLICANT_LINKS in wanted:
             links = resolve_applicants(
-                patents_as_of(root, day), enterprises, history, decisions, model, registry
+                patents_as_of(root, day), enterprises, history, applying, model, registry
             )
             write_partition(root, tables.APPLICANT_LINKS, links, day)
             summaries[APPLICANT_LINKS].append(_decision_counts(links, day))
@@ -145,7 +149,7 @@ def er_links(
             del links
         if raw_rd is not None:
             links = resolve_rd(
-                rd_as_of(raw_rd, day), enterprises, history, decisions, model, registry
+                rd_as_of(raw_rd, day), enterprises, history, applying, model, registry
             )
             write_partition(root, tables.RD_LINKS, links, day)
             summaries[RD_LINKS].append(_decision_counts(links, day))
@@ -180,7 +184,7 @@ def review_queue(
     for day in partition_dates(context):
         applicants, mentions = review_links(root, tables.APPLICANT_LINKS, day)
         rd, _ = review_links(root, tables.RD_LINKS, day)
-        queue = resolve.review_queue(applicants, rd)
+        queue = resolve.review_queue(applicants, rd, review_stakes(root, day))
         write_partition(root, tables.REVIEW_QUEUE, queue, day)
         counts = dict(queue.group_by("mention_type").len().iter_rows())
         summary.append(
@@ -192,7 +196,9 @@ def review_queue(
                 "applicant_share": round(counts.get("applicant", 0) / max(mentions, 1), 4),
             }
         )
-    preview = queue.select("mention_type", "mention_key", "mention", "match_probability")
+    preview = queue.select(
+        "priority", "mention_type", "mention", "exposure_wan", "patents", "match_probability"
+    )
     return by_day_result(summary, "queued", first_items=markdown_table(preview, max_rows=10))
 
 

@@ -1,7 +1,9 @@
 -- mart.er_review_queue
 -- The current entity-resolution review queue (latest as-of date), one row per
--- doubtful mention, most useful first: mentions whose text recurs most (one
--- decision settles them all), then the likeliest matches (quickest to confirm).
+-- doubtful mention, most at stake first: the best candidate's credit exposure
+-- and patents (what a decision could move), then mentions whose text recurs
+-- most (one decision settles them all), then the likeliest matches (the order
+-- is er.review_queue.priority, set by the pipeline).
 -- An applicant who is a person is masked (personal data). Reviewer decisions
 -- go to <root>/review/.
 --
@@ -11,6 +13,8 @@
 --   mention_type: applicant (a patent applicant) or rd (an R&D filing)
 --   mention_key: <application_number>#<applicant_position> or <file>#<row_number>
 --   mention: the name as written (masked when the applicant is an individual)
+--   exposure_wan: the best candidate's credit limits on the latest date built before, 万元
+--   patents: the best candidate's patents on that date
 --   same_mention_count: mentions in the queue with the same text
 --   best_credit_code: credit code of the most probable candidate
 --   best_name: registered name of the most probable candidate
@@ -33,7 +37,10 @@ queue AS (
             WHEN i.mention_key IS NOT NULL THEN mask_name(q.mention)
             ELSE q.mention
         END AS mention,
-        count(*) OVER (PARTITION BY q.mention) AS same_mention_count,
+        q.priority,
+        q.exposure_wan,
+        q.patents,
+        q.same_mention_count,
         q.top_candidates AS candidates,
         q.explanation
     FROM er.review_queue AS q
@@ -51,13 +58,13 @@ best AS (
     FROM queue
 )
 SELECT
-    row_number() OVER (
-        ORDER BY same_mention_count DESC, probabilities[1] DESC NULLS LAST, mention_key
-    ) AS priority,
+    priority,
     as_of_date,
     mention_type,
     mention_key,
     mention,
+    exposure_wan,
+    patents,
     same_mention_count,
     top.credit_code AS best_credit_code,
     top.name AS best_name,
@@ -67,3 +74,4 @@ SELECT
     candidates,
     explanation
 FROM best
+ORDER BY priority

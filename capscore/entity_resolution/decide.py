@@ -148,6 +148,14 @@ def explanation(decided: pl.DataFrame, model: MatchModel) -> pl.Series:
         .then(pl.lit("needs review, best candidate "))
         .otherwise(pl.lit("no match; closest candidate "))
     )
+    # The reviewer sees the characters, not just the level: "typed 化 for 华".
+    swapped = (
+        pl.when(pl.col("swapped_chars").is_not_null())
+        .then(pl.lit("; typed ") + pl.col("swapped_chars"))
+        .otherwise(pl.lit(""))
+        if "swapped_chars" in decided.columns
+        else pl.lit("")
+    )
     rival = (
         pl.when(pl.col("second_probability").is_not_null())
         .then(
@@ -172,6 +180,7 @@ def explanation(decided: pl.DataFrame, model: MatchModel) -> pl.Series:
         + pl.col("registry_name")
         + "': "
         + pl.col("_evidence")
+        + swapped
         + rival
     )
     return rows.select(sentence.alias("explanation")).to_series()

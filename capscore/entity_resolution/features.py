@@ -206,8 +206,9 @@ def name_features(
 
 def _with_substitution(pairs: pl.DataFrame) -> pl.DataFrame:
     """substitution: for cores one character apart by a swap (same length), whether the
-    swapped character sounds the same, looks alike or neither (confusables.py); null
-    for other pairs. The first parse pairing with a single swap counts."""
+    swapped character sounds the same, looks alike or neither (confusables.py), and
+    swapped_chars, the two characters; null for other pairs. The first parse pairing
+    with a single swap counts."""
     indexed = pairs.with_row_index("_row")
     one_off = indexed.filter(pl.col("core_edits") == 1)
     swaps = []
@@ -232,7 +233,12 @@ def _with_substitution(pairs: pl.DataFrame) -> pl.DataFrame:
         .cast({"char": pl.String, "variant": pl.String})
     )
     kinds = substitution_kinds(first) if first.height else pl.DataFrame(schema=SUBSTITUTION_SCHEMA)
-    swapped = first.join(kinds, on=["char", "variant"]).select("_row", "substitution")
+    # "化 for 华": what the mention wrote in place of the registered character.
+    swapped = first.join(kinds, on=["char", "variant"]).select(
+        "_row",
+        "substitution",
+        (pl.col("char") + " for " + pl.col("variant")).alias("swapped_chars"),
+    )
     return indexed.join(swapped, on="_row", how="left", maintain_order="left").drop("_row")
 
 

@@ -211,7 +211,15 @@ def _link_chunk(
     scored = (
         pair_features(mentions, registry, lift)
         # Only what the decision and its explanation read: the pair features are wide.
-        .select("mention_key", "credit_code", "registry_name", "enterprise_name", "method", *levels)
+        .select(
+            "mention_key",
+            "credit_code",
+            "registry_name",
+            "enterprise_name",
+            "method",
+            "swapped_chars",
+            *levels,
+        )
         .with_columns(model.probability().alias("match_probability"))
     )
     best = best_per_enterprise(scored)
@@ -500,8 +508,21 @@ def _one_off_note() -> pl.Expr:
     )
 
 
-def review_queue(applicant_links: pl.DataFrame, rd_links: pl.DataFrame) -> pl.DataFrame:
-    """er.review_queue: every `review` decision of both link tables with its top candidates."""
+STAKES_SCHEMA = {"credit_code": pl.String, "exposure_wan": pl.Float64, "patents": pl.Int64}
+
+
+def review_queue(
+    applicant_links: pl.DataFrame, rd_links: pl.DataFrame, stakes: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """er.review_queue: every `review` decision of both link tables with its top candidates,
+    most at stake first.
+
+    `stakes` (STAKES_SCHEMA) says what the best candidate has at stake: its credit
+    exposure (万元, the latest limits known) and its patents; a decision that could
+    move a large limit or many patents comes before a small one, then a mention
+    whose text recurs in the queue (one decision settles them all), then the more
+    probable before the less. `priority` numbers that order (1 = review first).
+    """
     applicants = applicant_links.filter(pl.col("decision") == "review").select(
         pl.lit("applicant").alias("mention_type"),
         "mention_key",
@@ -522,6 +543,29 @@ def review_queue(applicant_links: pl.DataFrame, rd_links: pl.DataFrame) -> pl.Da
         "explanation",
         "model_version",
     )
-    return pl.concat([applicants, rd]).sort(
-        "mention_type", "match_probability", "mention_key", descending=[False, True, False]
+    at_stake = (
+        pl.DataFrame(schema=STAKES_SCHEMA)
+        if stakes is None
+        else stakes.select([pl.col(c).cast(t) for c, t in STAKES_SCHEMA.items()])
+    )
+    return (
+        pl.concat([applicants, rd])
+        .join(at_stake, on="credit_code", how="left")
+        .with_columns(
+            pl.col("exposure_wan").fill_null(0.0),
+            pl.col("patents").fill_null(0),
+            pl.len().over("mention").cast(pl.Int64).alias("same_mention_count"),
+        )
+        .sort(
+            [
+                "exposure_wan",
+                "patents",
+                "same_mention_count",
+                "match_probability",
+                "mention_type",
+                "mention_key",
+            ],
+            descending=[True, True, True, True, False, False],
+        )
+        .with_row_index("priority", offset=1)
     )

@@ -1,19 +1,31 @@
-"""The review loop: reviewer decisions override the model on every later run.
+"""The review loop: reviewer decisions override the model from the day they were made.
 
 Decisions live in `<data root>/review/decisions.csv` with columns `mention_key`
 (`<application_number>#<position>` or `<file>#<row_number>`, as in
-er.review_queue) and `credit_code` (the enterprise, or `no match`). The last
-line for a mention wins. They can also be added to the training pairs
-(training.py), so the model learns from them at the next retrain.
+er.review_queue), `credit_code` (the enterprise, or `no match`), `decided_at`
+(ISO date) and `reviewer`. A decision applies to as-of dates on or after
+`decided_at` only, so a backfill of an earlier date gives exactly the rows its
+nightly run gave; among the decisions that apply on a date, the latest
+`decided_at` (then the later line) wins for a mention. They can also be added
+to the training pairs (training.py), so the model learns from them at the next
+retrain.
 """
 
 from __future__ import annotations
+
+from datetime import date
 
 import polars as pl
 
 NO_MATCH = "no match"
 DECISIONS_FILE = "decisions.csv"
-DECISION_SCHEMA = {"mention_key": pl.String, "credit_code": pl.String}
+DECISION_COLUMNS = ("mention_key", "credit_code", "decided_at", "reviewer")
+DECISION_SCHEMA = {
+    "mention_key": pl.String,
+    "credit_code": pl.String,
+    "decided_at": pl.Date,
+    "reviewer": pl.String,
+}
 
 
 class DecisionsError(ValueError):
@@ -21,22 +33,53 @@ class DecisionsError(ValueError):
 
 
 def normalize_decisions(raw: pl.DataFrame) -> pl.DataFrame:
-    """mention_key, credit_code (null = no match), one row per mention (last wins)."""
-    missing = [c for c in DECISION_SCHEMA if c not in raw.columns]
+    """DECISION_SCHEMA rows in file order (credit_code null = no match); every line must
+    name a mention and carry a valid decided_at, else DecisionsError names the lines."""
+    missing = [c for c in DECISION_COLUMNS if c not in raw.columns]
     if missing:
         raise DecisionsError(
-            f"review decisions need columns {list(DECISION_SCHEMA)}; missing {missing}"
+            f"review decisions need columns {list(DECISION_COLUMNS)}; missing {missing}"
         )
     code = pl.col("credit_code").cast(pl.String).str.strip_chars()
     no_match = code.str.to_lowercase().is_in([NO_MATCH, "no_match", "none", ""]) | code.is_null()
-    return (
-        raw.select(
-            pl.col("mention_key").cast(pl.String).str.strip_chars(),
-            pl.when(no_match).then(None).otherwise(code.str.to_uppercase()).alias("credit_code"),
-        )
-        .filter(pl.col("mention_key").fill_null("") != "")
-        .unique(subset=["mention_key"], keep="last", maintain_order=True)
+    rows = raw.with_row_index("_line", offset=2).select(
+        "_line",
+        pl.col("mention_key").cast(pl.String).str.strip_chars(),
+        pl.when(no_match).then(None).otherwise(code.str.to_uppercase()).alias("credit_code"),
+        pl.col("decided_at")
+        .cast(pl.String)
+        .str.strip_chars()
+        .str.to_date("%Y-%m-%d", strict=False)
+        .alias("decided_at"),
+        pl.col("decided_at").cast(pl.String).alias("_decided_text"),
+        pl.col("reviewer").cast(pl.String).str.strip_chars(),
     )
+    bad = rows.filter(pl.col("decided_at").is_null() | (pl.col("mention_key").fill_null("") == ""))
+    if bad.height:
+        shown = ", ".join(
+            f"line {r['_line']} (mention {r['mention_key']!r}, decided_at {r['_decided_text']!r})"
+            for r in bad.head(5).iter_rows(named=True)
+        )
+        raise DecisionsError(
+            f"{bad.height} review decision(s) without a mention_key or an ISO decided_at "
+            f"(YYYY-MM-DD): {shown}"
+        )
+    return rows.select(list(DECISION_SCHEMA))
+
+
+def decisions_as_of(decisions: pl.DataFrame | None, day: date) -> pl.DataFrame | None:
+    """The decisions that apply on `day` (decided_at <= day), one per mention: the latest
+    decided_at, then the later line, wins. None when none applies."""
+    if decisions is None:
+        return None
+    applying = (
+        decisions.with_row_index("_order")
+        .filter(pl.col("decided_at") <= day)
+        .sort("decided_at", "_order")
+        .unique(subset=["mention_key"], keep="last", maintain_order=True)
+        .drop("_order")
+    )
+    return applying if applying.height else None
 
 
 def apply_decisions(
@@ -54,7 +97,9 @@ def apply_decisions(
     """
     if decisions is None or decisions.height == 0:
         return links
-    reviewed = normalize_decisions(decisions).rename({"credit_code": "_chosen"})
+    reviewed = decisions.select("mention_key", pl.col("credit_code").alias("_chosen")).unique(
+        subset=["mention_key"], keep="last", maintain_order=True
+    )
     joined = links.join(reviewed, on="mention_key", how="left")
     if candidates is not None:
         found = candidates.select(

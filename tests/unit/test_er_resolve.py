@@ -16,7 +16,7 @@ from capscore.entity_resolution.resolve import (
     resolve_rd,
     review_queue,
 )
-from capscore.entity_resolution.review import DecisionsError, normalize_decisions
+from capscore.entity_resolution.review import DecisionsError, decisions_as_of, normalize_decisions
 
 ENTERPRISES = pl.DataFrame(
     {
@@ -118,11 +118,13 @@ def test_at_most_one_enterprise_per_mention() -> None:
 
 
 def test_reviewer_decisions_override_the_model() -> None:
-    decisions = pl.DataFrame(
-        {
-            "mention_key": ["CN2#0", "CN1#0", "CN1#1"],
-            "credit_code": ["91330402MA2B00001X", "no match", "91330100MA2B00003Z"],
-        }
+    decisions = normalize_decisions(
+        _decisions_file(
+            mention_key=["CN2#0", "CN1#0", "CN1#1"],
+            credit_code=["91330402MA2B00001X", "no match", "91330100MA2B00003Z"],
+            decided_at=["2026-11-01"] * 3,
+            reviewer=["li"] * 3,
+        )
     )
     rows = _by_key(resolve_applicants(PATENTS, ENTERPRISES, HISTORY, decisions, _model()))
     assert (rows["CN2#0"]["decision"], rows["CN2#0"]["credit_code"]) == (
@@ -138,13 +140,48 @@ def test_reviewer_decisions_override_the_model() -> None:
     assert (rows["CN1#1"]["decision"], rows["CN1#1"]["method"]) == ("matched", "none")
 
 
+def _decisions_file(**columns: list[str]) -> pl.DataFrame:
+    return pl.DataFrame(columns, schema=dict.fromkeys(columns, pl.String))
+
+
 def test_decisions_file_is_validated() -> None:
-    with pytest.raises(DecisionsError):
-        normalize_decisions(pl.DataFrame({"key": ["a"], "credit_code": ["b"]}))
+    with pytest.raises(DecisionsError, match="missing"):
+        normalize_decisions(_decisions_file(key=["a"], credit_code=["b"]))
+    with pytest.raises(DecisionsError, match=r"line 3 .*decided_at '2026-13-01'"):
+        normalize_decisions(
+            _decisions_file(
+                mention_key=["a", "b"],
+                credit_code=["x", "y"],
+                decided_at=["2026-11-01", "2026-13-01"],
+                reviewer=["li", "li"],
+            )
+        )
     out = normalize_decisions(
-        pl.DataFrame({"mention_key": [" a ", "a", "b"], "credit_code": ["x1", "No Match", " y "]})
+        _decisions_file(
+            mention_key=[" a ", "a", "b"],
+            credit_code=["x1", "No Match", " y "],
+            decided_at=["2026-11-01", "2026-11-05", "2026-11-01"],
+            reviewer=["li", "wang", "li"],
+        )
     )
-    assert out.rows() == [("a", None), ("b", "Y")]
+    assert out.select("mention_key", "credit_code").rows() == [("a", "X1"), ("a", None), ("b", "Y")]
+
+
+def test_a_decision_applies_from_its_date_and_the_latest_wins() -> None:
+    decisions = normalize_decisions(
+        _decisions_file(
+            mention_key=["a", "a", "b"],
+            credit_code=["x1", "no match", "y"],
+            decided_at=["2026-11-01", "2026-11-05", "2026-11-10"],
+            reviewer=["li", "wang", "li"],
+        )
+    )
+    assert decisions_as_of(decisions, date(2026, 10, 31)) is None
+    early = decisions_as_of(decisions, date(2026, 11, 4))
+    assert early is not None and early.select("mention_key", "credit_code").rows() == [("a", "X1")]
+    late = decisions_as_of(decisions, date(2026, 11, 10))
+    assert late is not None
+    assert late.select("mention_key", "credit_code").rows() == [("a", None), ("b", "Y")]
 
 
 def test_rd_links() -> None:

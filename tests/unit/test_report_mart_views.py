@@ -26,7 +26,8 @@ TABLES = {
         credit_code VARCHAR, as_of_date DATE, product VARCHAR, limit_wan DOUBLE,
         policy_version VARCHAR, binding_constraint VARCHAR, reasons VARCHAR""",
     "er.review_queue": """
-        as_of_date DATE, mention_type VARCHAR, mention_key VARCHAR, mention VARCHAR,
+        as_of_date DATE, priority BIGINT, mention_type VARCHAR, mention_key VARCHAR,
+        mention VARCHAR, exposure_wan DOUBLE, patents BIGINT, same_mention_count BIGINT,
         top_candidates STRUCT(credit_code VARCHAR, name VARCHAR, probability DOUBLE)[],
         explanation VARCHAR""",
     "er.applicant_links": """
@@ -333,23 +334,38 @@ def test_credit_exposure_sums_by_product_stage_grade_region(con):
     )
 
 
-def test_review_queue_masks_people_and_puts_recurring_mentions_first(con):
+def test_review_queue_masks_people_and_keeps_the_pipelines_priority(con):
     cand = lambda code, p: {"credit_code": code, "name": f"{code}公司", "probability": p}  # noqa: E731
     insert(
         con,
         "er.review_queue",
         [
-            (D0, "applicant", "CN1#0", "李小龙", [cand("P", 0.6)], "individual-like name"),
-            (D0, "applicant", "CN2#1", "华科技", [cand("Q", 0.55), cand("R", 0.7)], "fuzzy"),
+            (D0, 3, "applicant", "CN1#0", "李小龙", 0.0, 0, 1, [cand("P", 0.6)], "person-like"),
             (
                 D0,
+                1,
+                "applicant",
+                "CN2#1",
+                "华科技",
+                500.0,
+                3,
+                2,
+                [cand("Q", 0.55), cand("R", 0.7)],
+                "fuzzy",
+            ),
+            (
+                D0,
+                2,
                 "rd",
                 "landing/rd_records/2026-06-01/a.csv#3",
                 "华科技",
+                0.0,
+                3,
+                2,
                 [cand("R", 0.72)],
                 "no code",
             ),
-            (D0, "applicant", "CN3#0", "远景公司", [], "no candidate"),
+            (D0, 4, "applicant", "CN3#0", "远景公司", 0.0, 0, 1, [], "no candidate"),
         ],
     )
     insert(
@@ -360,16 +376,19 @@ def test_review_queue_masks_people_and_puts_recurring_mentions_first(con):
             ("CN2", 1, "华科技", "enterprise", None),
         ],
     )
-    rows = records(con, "SELECT * FROM mart.er_review_queue ORDER BY priority")
-    assert [r["mention_key"] for r in rows[:2]] == [
-        "landing/rd_records/2026-06-01/a.csv#3",
+    rows = records(con, "SELECT * FROM mart.er_review_queue")
+    assert [r["mention_key"] for r in rows] == [
         "CN2#1",
+        "landing/rd_records/2026-06-01/a.csv#3",
+        "CN1#0",
+        "CN3#0",
     ]
     by_key = {r["mention_key"]: r for r in rows}
     assert by_key["CN1#0"]["mention"] == "李**"
     assert "李小龙" not in str(rows)
     fuzzy = by_key["CN2#1"]
     assert (fuzzy["best_credit_code"], fuzzy["best_probability"]) == ("R", 0.7)
+    assert (fuzzy["exposure_wan"], fuzzy["patents"]) == (500.0, 3)
     assert fuzzy["runner_up_probability"] == 0.55
     assert fuzzy["margin"] == pytest.approx(0.15)
     assert fuzzy["same_mention_count"] == 2
