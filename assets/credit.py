@@ -11,7 +11,7 @@ from assets.resources import CapscoreResource
 from capscore.credit.ip_value import enterprise_ip_values, patent_values
 from capscore.credit.limits import credit_limits
 from capscore.storage import tables
-from capscore.storage.lake import read_as_of, write_partition
+from capscore.storage.lake import read_as_of, write_export, write_partition
 from capscore.storage.manifest import MANIFEST_NAME, verify_partition, write_manifest
 from scoring_models.policy_config import PRODUCTS, load_credit_policy
 
@@ -68,7 +68,8 @@ def credit_limit(
             policy,
             day,
         )
-        path = write_partition(root, tables.CREDIT_LIMIT, limits, day)
+        write_partition(root, tables.CREDIT_LIMIT, limits, day)
+        path = write_export(root, tables.CREDIT_EXPORT, limits, day)
         write_manifest(path, policy.version, day)
         verify_partition(path.parent)
         summary.append(

@@ -3,7 +3,16 @@
 Writes, per landing date D, `raw/<source>/landing_date=D/` (the accepted rows,
 typed), `quality/quarantine/source=S/partition_date=D/` and
 `quality/load_audit/source=S/partition_date=D/`. A day without a drop writes
-empty partitions, so the day is recorded as loaded.
+empty partitions, so the day is recorded as loaded. Which files form a drop is
+`capscore.landing.drops`; a run loads every drop file present when it reads the
+folder and records each file's sha256, and a date loaded again replaces all of
+its rows (a rewritten file supersedes its earlier version).
+
+Entries under `landing/<source>/` that are no landing date (`2026-13-45`,
+`20261121`, a stray file, a folder before the calendar) have no partition: they
+are recorded under a null `partition_date` (read back as a
+null partition_date) of both quality tables, status `rejected`, rewritten with
+the current list whenever it changes.
 
 Checks per source, from its contract: the accepted rows meet the contract's
 Great Expectations suite (blocking), every file reconciles (blocking), and the
@@ -13,8 +22,9 @@ quarantine rate stays under the contract's threshold (warning).
 # No `from __future__ import annotations`: Dagster inspects the context annotation at
 # definition time.
 
+import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -23,19 +33,23 @@ import polars as pl
 
 from assets.common import markdown_table
 from assets.ingest_summary import files_table, gx_table, top_reasons
-from assets.partitions import daily_partitions, partition_dates, single_run_backfill
+from assets.partitions import START_DATE, daily_partitions, partition_dates, single_run_backfill
 from assets.resources import CapscoreResource
+from capscore.landing.drops import Refused, discover
 from capscore.landing.read import read_drop
 from capscore.storage.lake import read_partition, write_partition
 from capscore.storage.paths import DataRoot
 from capscore.storage.tables import LOAD_AUDIT, QUARANTINE, RAW, SOURCES
 from data_contracts.contract import load_contract
 from data_contracts.gx_suite import LANDING_DATE, run_suite
-from data_contracts.ingest import IngestResult, ingest_files
+from data_contracts.ingest import LOAD_AUDIT_SCHEMA, IngestResult, ingest_files, rejected_entries
 from data_contracts.reconcile import reconcile
-from data_contracts.schemas import AUDIT_SCHEMA, QUARANTINE_SCHEMA, raw_schema
+from data_contracts.schemas import QUARANTINE_SCHEMA, raw_schema
 
 GROUP = "ingest"
+FIRST_DAY = date.fromisoformat(START_DATE)
+# Entries that are no landing date at all are recorded under a null partition date.
+NO_DATE = None
 
 
 def write_result(root: DataRoot, result: IngestResult) -> None:
@@ -45,10 +59,32 @@ def write_result(root: DataRoot, result: IngestResult) -> None:
     write_partition(root, LOAD_AUDIT, result.audit, source, day)
 
 
+def record_rejected(
+    root: DataRoot, rejected: Sequence[Refused], sources: Sequence[str], now: datetime
+) -> list[Refused]:
+    """Record the entries of `sources` that are no landing date (see the module docstring).
+
+    Writes only when the list changed since it was last recorded, so callers may
+    call it on every look at the landing; returns the entries newly recorded.
+    """
+    new: list[Refused] = []
+    for source in sources:
+        mine = sorted((r for r in rejected if r.source == source), key=lambda r: r.path)
+        stored = read_partition(root, LOAD_AUDIT, source, NO_DATE, columns=["file", "error"])
+        before = set() if stored is None else set(stored.iter_rows())
+        if (stored is None and not mine) or before == {(r.path, r.reason) for r in mine}:
+            continue
+        audit, quarantine = rejected_entries(source, mine, now)
+        write_partition(root, QUARANTINE, quarantine, source, NO_DATE)
+        write_partition(root, LOAD_AUDIT, audit, source, NO_DATE)
+        new += [r for r in mine if (r.path, r.reason) not in before]
+    return new
+
+
 def _metadata(
     days: list[date], audits: list[pl.DataFrame], quarantines: list[pl.DataFrame]
 ) -> dict[str, Any]:
-    audit = pl.concat(audits) if audits else pl.DataFrame(schema=AUDIT_SCHEMA)
+    audit = pl.concat(audits) if audits else pl.DataFrame(schema=LOAD_AUDIT_SCHEMA)
     quarantine = pl.concat(quarantines) if quarantines else pl.DataFrame(schema=QUARANTINE_SCHEMA)
     read = int(audit["rows_read"].sum())
     loaded = int(audit["rows_loaded"].sum())
@@ -88,16 +124,28 @@ def _ingest_asset(source: str) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         root = capscore.root
         days = partition_dates(context)
+        # Settle 0: the run was asked for; a file still being written is loaded
+        # again, whole, once its hash changes (capscore.landing.drops).
+        landing = discover(root, time.time_ns(), sources=[source], days=days)
         audits, quarantines = [], []
+        skipped: list[str] = []
         for day in days:
-            files = read_drop(root, source, day, contract.hints)
+            drop = landing.drop(source, day)
+            files = read_drop(root, drop, contract.hints)
             result = ingest_files(files, contract, day, datetime.now(UTC))
             write_result(root, result)
             # Only the small tables are kept for the metadata: a backfill of many
             # big drops must not hold every accepted frame.
             audits.append(result.audit)
             quarantines.append(result.quarantine)
-        return dg.MaterializeResult(metadata=_metadata(days, audits, quarantines))
+            skipped += drop.skipped
+        rejected = discover(root, time.time_ns(), first_day=FIRST_DAY, sources=[source]).rejected
+        for entry in record_rejected(root, rejected, [source], datetime.now(UTC)):
+            context.log.warning(f"not loaded: {entry.reason}")
+        metadata = _metadata(days, audits, quarantines)
+        metadata["entries_rejected"] = [r.reason for r in rejected]
+        metadata["files_not_in_a_drop_yet"] = list(skipped)
+        return dg.MaterializeResult(metadata=metadata)
 
     return ingest
 

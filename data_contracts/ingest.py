@@ -4,6 +4,10 @@ contract, one quarantine row per rejected row or file, one audit row per file.
 For every file rows_read = rows_loaded + rows_quarantined, also for a file
 rejected whole: it has one quarantine row with a null row_number for the file's
 problem, plus one per row it was still possible to read (its raw record kept).
+
+The audit records the sha256 of the bytes each file was loaded from
+(`LOAD_AUDIT_SCHEMA`): a landing date whose files no longer match it is loaded
+again (capscore.landing.drops).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from datetime import date, datetime
 import polars as pl
 
 from capscore.landing.columns import conform_columns
+from capscore.landing.drops import Refused
 from capscore.landing.read import LandingFile
 from data_contracts.contract import Contract
 from data_contracts.quarantine import (
@@ -28,6 +33,10 @@ from data_contracts.quarantine import (
 from data_contracts.rules import check_rows, typed_rows
 from data_contracts.schemas import AUDIT_SCHEMA, FILE, QUARANTINE_SCHEMA, raw_schema_of
 
+# quality.load_audit as written: AUDIT_SCHEMA plus the content hash of each file
+# (null for entries that were never read: refused symlinks, rejected folders).
+LOAD_AUDIT_SCHEMA: dict[str, pl.DataType] = {**AUDIT_SCHEMA, "sha256": pl.String()}
+
 
 @dataclass(frozen=True)
 class IngestResult:
@@ -35,7 +44,7 @@ class IngestResult:
     partition_date: date
     accepted: pl.DataFrame  # raw/<source> schema (schemas.raw_schema)
     quarantine: pl.DataFrame  # QUARANTINE_SCHEMA
-    audit: pl.DataFrame  # AUDIT_SCHEMA, one row per file
+    audit: pl.DataFrame  # LOAD_AUDIT_SCHEMA, one row per file
 
 
 @dataclass(frozen=True)
@@ -98,6 +107,7 @@ def _audit_row(loaded: _Loaded, rows_loaded: int, rows_quarantined: int) -> dict
         "rows_quarantined": rows_quarantined,
         "status": "rejected" if loaded.rejected else "loaded",
         "error": loaded.error,
+        "sha256": landing.sha256,
     }
 
 
@@ -143,9 +153,38 @@ def ingest_files(
             }
             for row in audit_rows
         ],
-        schema=AUDIT_SCHEMA,
+        schema=LOAD_AUDIT_SCHEMA,
     )
     quarantine = (
         pl.concat(quarantine_parts) if quarantine_parts else pl.DataFrame(schema=QUARANTINE_SCHEMA)
     )
     return IngestResult(contract.source, partition_date, accepted, quarantine, audit)
+
+
+def rejected_entries(
+    source: str, rejected: Sequence[Refused], loaded_at: datetime
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(audit, quarantine) rows of the entries under landing/<source>/ that are no landing
+    date: status rejected, partition_date null (they have no landing date), nothing read."""
+    audit = pl.DataFrame(
+        [
+            {
+                "source": source,
+                "partition_date": None,
+                "file": r.path,
+                "rows_read": 0,
+                "rows_loaded": 0,
+                "rows_quarantined": 0,
+                "status": "rejected",
+                "error": r.reason,
+                "loaded_at": loaded_at,
+            }
+            for r in rejected
+        ],
+        schema=LOAD_AUDIT_SCHEMA,
+    )
+    quarantine = pl.concat(
+        [pl.DataFrame(schema=QUARANTINE_SCHEMA)]
+        + [file_problem(source, None, r.path, "unreadable_file", r.reason) for r in rejected]
+    )
+    return audit, quarantine

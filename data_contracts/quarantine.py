@@ -31,9 +31,15 @@ def _finish(frame: pl.DataFrame, source: str, partition_date: date, file: str) -
 
 
 def file_problem(
-    source: str, partition_date: date, file: str, rule: str, reason: str, column: str | None = None
+    source: str,
+    partition_date: date | None,
+    file: str,
+    rule: str,
+    reason: str,
+    column: str | None = None,
 ) -> pl.DataFrame:
-    """The single quarantine row of a file rejected whole (row_number null)."""
+    """The single quarantine row of a file rejected whole (row_number null; partition_date
+    null for an entry that is no landing date)."""
     row = {
         "source": source,
         "partition_date": partition_date,
@@ -89,11 +95,12 @@ def failed_rows(
 def malformed_rows(
     malformed: pl.DataFrame, source: str, partition_date: date, file: str
 ) -> pl.DataFrame:
+    """Rows a reader could not split into columns (malformed_row) or decode (encoding)."""
     frame = malformed.select(
         pl.col(ROW_NUMBER).alias("row_number"),
         pl.lit(None, pl.String).alias("column"),
-        pl.lit("malformed_row").alias("rule"),
-        pl.concat_list(pl.lit("malformed_row")).alias("rules"),
+        pl.col("rule"),
+        pl.concat_list(pl.col("rule")).alias("rules"),
         pl.col("reason"),
         pl.col(RAW_RECORD),
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from capscore.storage.lake import table_dir
 from capscore.storage.paths import DataRoot
-from capscore.storage.tables import CREDIT_LIMIT
+from capscore.storage.tables import CREDIT_EXPORT
 
 
 def say(message: str) -> None:
@@ -32,9 +32,19 @@ def _root(args: argparse.Namespace) -> DataRoot:
 def cmd_generate(args: argparse.Namespace) -> int:
     from capscore.sample_data.generate import generate
 
+    if not 0 <= args.evidence_noise < float("inf"):
+        raise SystemExit(f"--evidence-noise must be a number >= 0, got {args.evidence_noise}")
     root = _root(args)
     started = time.perf_counter()
-    summary = generate(root.root, args.enterprises, args.seed, dirty=args.dirty, progress=say)
+    summary = generate(
+        root.root,
+        args.enterprises,
+        args.seed,
+        dirty=args.dirty,
+        progress=say,
+        history_years=args.history_years,
+        evidence_noise=args.evidence_noise,
+    )
     say(f"generated sample data in {time.perf_counter() - started:.1f}s under {root.landing}")
     for key, value in summary.items():
         say(f"  {key}: {value}")
@@ -54,12 +64,14 @@ def _landing_dates(root: DataRoot) -> list[date]:
     return sorted(landed)
 
 
-def _bring_up_to_date(root: DataRoot, start: date, end: date) -> int:
+def _bring_up_to_date(
+    root: DataRoot, start: date, end: date, landing_dates_only: bool = False
+) -> int:
     from pipelines.run_plan import contiguous_ranges, plan_run
     from pipelines.runner import RunFailed, execute, prepare_environment
 
     prepare_environment(root)
-    plan = plan_run(root, start, end)
+    plan = plan_run(root, start, end, landing_dates_only)
     ingest_ranges = contiguous_ranges(plan.ingest_dates)
     steps = len(ingest_ranges) + len(plan.as_of_ranges)
     step = 0
@@ -97,8 +109,9 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     end = args.end or _landing_dates(root)[-1]
     if end < start:
         raise SystemExit(f"--end {end} is before --start {start}")
-    say(f"capscore backfill: data root {root.root}, as-of dates {start} .. {end}")
-    return _bring_up_to_date(root, start, end)
+    which = "landing dates" if args.landing_dates_only else "as-of dates"
+    say(f"capscore backfill: data root {root.root}, {which} {start} .. {end}")
+    return _bring_up_to_date(root, start, end, args.landing_dates_only)
 
 
 def cmd_where(args: argparse.Namespace) -> int:
@@ -109,7 +122,7 @@ capscore outputs under {root.root}
   warehouse (DuckDB, open read-only): {root.warehouse}
       capscore query --data-root {root.root} "SELECT * FROM mart.pool_summary"
   lake (Parquet, system of record):   {root.lake}
-  credit limits for the credit system: {table_dir(root, CREDIT_LIMIT)}
+  credit limits for the credit system: {table_dir(root, CREDIT_EXPORT)}
   quarantine and load audit:           quality.quarantine, quality.load_audit
   latest pool report:                  {reports[-1] if reports else "(none yet)"}
   Dagster UI:  make ui DATA_ROOT={root.root}   then open http://127.0.0.1:3000
@@ -156,6 +169,20 @@ def cmd_train_er(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    from pipelines.scoring_commands import validate_text
+
+    sys.stdout.write(validate_text(_root(args), args.as_of) + "\n")
+    return 0
+
+
+def cmd_calibrate_grades(args: argparse.Namespace) -> int:
+    from pipelines.scoring_commands import calibrate_grades
+
+    say(calibrate_grades(_root(args), args.as_of, Path(args.policy)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="capscore", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -175,6 +202,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--dirty", action="store_true", help="inject bad rows and files (recorded in truth/)"
     )
+    p.add_argument(
+        "--history-years",
+        type=int,
+        default=0,
+        choices=range(0, 7),
+        metavar="N",
+        help="also land N years (0-6) of monthly drops and quarterly registry snapshots "
+        "before the two-week window (default 0)",
+    )
+    p.add_argument(
+        "--evidence-noise",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="scale of the evidence's own noise against the hidden capability "
+        "(default 1.0; 0 = evidence follows capability, larger = noisier)",
+    )
     p.set_defaults(func=cmd_generate)
 
     p = add("run", "Load new drops and bring every output up to date as of a date.")
@@ -184,6 +228,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("backfill", "Rebuild every as-of output for a range of dates, in one run.")
     p.add_argument("--start", type=_date, default=None, help="default: the first landing date")
     p.add_argument("--end", type=_date, default=None, help="default: the latest landing date")
+    p.add_argument(
+        "--landing-dates-only",
+        action="store_true",
+        help="build only the dates of the range on which a drop landed (and the end date), "
+        "not every calendar day: years of history in a fraction of the time",
+    )
     p.set_defaults(func=cmd_backfill)
 
     p = add("where", "Print where the outputs are and how to open them.")
@@ -199,6 +249,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("credit_code")
     p.add_argument("--as-of", type=_date, default=None, help="default: the latest as-of date")
     p.set_defaults(func=cmd_explain)
+
+    p = add(
+        "validate",
+        "Validate the scoring model as of a date: out-of-time backtest against what happened "
+        "next, baselines, challenger, stability and (generated data) the true capability.",
+    )
+    p.add_argument("--as-of", type=_date, default=None, help="default: the latest as-of date")
+    p.set_defaults(func=cmd_validate)
+
+    p = add(
+        "calibrate-grades",
+        "Fit the per-stage grade cut-offs of a pool policy to its target shares on the pool "
+        "as of a date and write them into the policy YAML (then version and lock it).",
+    )
+    p.add_argument("--as-of", type=_date, default=None, help="default: the latest as-of date")
+    p.add_argument("--policy", default="scoring_models/pool_v2.yaml")
+    p.set_defaults(func=cmd_calibrate_grades)
 
     p = add("eval-er", "Evaluate entity resolution against <data root>/truth/.")
     p.add_argument("--as-of", type=_date, default=None, help="default: the latest as-of date")

@@ -1,67 +1,110 @@
 """Which landing partitions need loading and which as-of dates need rebuilding.
 
-The lake is the system of record: a landing date needs ingest when its files
-differ from the files `quality.load_audit` recorded for it; an as-of date needs
-rebuilding when it is requested, or when it was built before and a drop that
-landed on or before it was (re)loaded since (point-in-time outputs of every
-date >= the drop's date may change).
+The lake is the system of record: a landing date needs ingest when its drop
+(capscore.landing.drops, with a settle of 0: the run was asked for) differs
+from what `quality.load_audit` recorded for it, by file names or by content
+(sha256); an as-of date needs rebuilding when it is requested, or when it was
+built before and a drop that landed on or before it was (re)loaded since
+(point-in-time outputs of every date >= the drop's date may change).
+
+Content is hashed only for files touched since the audit recorded their hash
+(`drops.still_known`), so planning does not reread the whole landing history.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+import logging
+import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 
-from capscore.storage.lake import partitions, scan
+from assets.ingest import FIRST_DAY, record_rejected
+from capscore.landing.drops import Drop, Landing, Refused, Seen, discover, fingerprints
+from capscore.storage import lake
+from capscore.storage.lake import partitions
 from capscore.storage.paths import DataRoot
 from capscore.storage.tables import CREDIT_LIMIT, LOAD_AUDIT, SOURCES
 
-DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # The last as-of stage before publishing: a written partition means the date was built.
 BUILT_MARKER = CREDIT_LIMIT
+LOG = logging.getLogger(__name__)
+
+# path -> content, per landing date
+DateFiles = dict[date, dict[str, Seen]]
 
 
 @dataclass(frozen=True)
 class RunPlan:
     ingest_dates: list[date]
     as_of_ranges: list[tuple[date, date]]
+    rejected: tuple[Refused, ...] = ()  # landing entries that are no landing date
 
     @property
     def is_empty(self) -> bool:
         return not self.ingest_dates and not self.as_of_ranges
 
 
+def current_landing(root: DataRoot) -> Landing:
+    """The landing as a run asked for now sees it (settle 0)."""
+    return discover(root, time.time_ns(), first_day=FIRST_DAY)
+
+
 def landing_files(root: DataRoot) -> dict[date, set[str]]:
-    """Files per landing date across all sources, as data-root-relative paths."""
+    """Files per landing date across all sources, as data-root-relative paths (the files of
+    each drop and the entries refused in it: what the load audit will list)."""
     found: dict[date, set[str]] = {}
-    for source in SOURCES:
-        source_dir = root.landing_source(source)
-        if not source_dir.is_dir():
-            continue
-        for day_dir in source_dir.iterdir():
-            if not (day_dir.is_dir() and DATE_DIR.match(day_dir.name)):
-                continue
-            day = date.fromisoformat(day_dir.name)
-            files = {root.relative(p) for p in day_dir.iterdir() if p.is_file()}
-            found.setdefault(day, set()).update(files)
+    for drop in current_landing(root).drops:
+        found.setdefault(drop.day, set()).update(drop.paths)
     return found
 
 
-def loaded_files(root: DataRoot) -> dict[date, set[str]]:
-    """Files the load audit says were processed, per landing date."""
+def audited_files(root: DataRoot) -> DateFiles:
+    """What the load audit recorded per landing date: each file's sha256 as of its load."""
     audit = (
-        scan(root, LOAD_AUDIT, {"partition_date": pl.Date, "file": pl.Utf8})
-        .select("partition_date", "file")
+        lake.scan(
+            root,
+            LOAD_AUDIT,
+            {
+                "partition_date": pl.Date,
+                "file": pl.String,
+                "loaded_at": pl.Datetime("us", "UTC"),
+                "sha256": pl.String,
+            },
+        )
+        .filter(pl.col("partition_date").is_not_null())
+        .select("partition_date", "file", "sha256", pl.col("loaded_at").dt.epoch("ns"))
         .collect()
     )
-    loaded: dict[date, set[str]] = {}
-    for day, file in audit.iter_rows():
-        loaded.setdefault(day, set()).add(file)
-    return loaded
+    found: DateFiles = {}
+    for day, file, sha256, loaded_ns in audit.sort("loaded_at").iter_rows():
+        found.setdefault(day, {})[file] = Seen(sha256, loaded_ns)
+    return found
+
+
+def known_content(by_date: Mapping[date, Mapping[str, Seen]]) -> dict[str, Seen]:
+    return {path: seen for files in by_date.values() for path, seen in files.items()}
+
+
+def landed_content(drops: Iterable[Drop], content: Mapping[str, Seen]) -> DateFiles:
+    """`fingerprints(...)` grouped by landing date."""
+    found: DateFiles = {}
+    for drop in drops:
+        found.setdefault(drop.day, {}).update({p: content[p] for p in drop.paths})
+    return found
+
+
+def digests(files: Mapping[str, Seen]) -> dict[str, str | None]:
+    return {path: seen.sha256 for path, seen in files.items()}
+
+
+def dates_to_ingest(landed: DateFiles, audited: DateFiles) -> list[date]:
+    """Landing dates whose files (names or content) differ from what the audit recorded."""
+    return sorted(
+        day for day, files in landed.items() if digests(files) != digests(audited.get(day, {}))
+    )
 
 
 def built_as_of_dates(root: DataRoot) -> list[date]:
@@ -78,15 +121,27 @@ def contiguous_ranges(days: Iterable[date]) -> list[tuple[date, date]]:
     return ranges
 
 
-def plan_run(root: DataRoot, start: date, end: date) -> RunPlan:
-    """Plan bringing every output for as-of dates `start..end` up to date.
+def plan_run(root: DataRoot, start: date, end: date, landing_dates_only: bool = False) -> RunPlan:
+    """Plan bringing every output for as-of dates `start..end` up to date (with
+    `landing_dates_only`, only the dates of that range on which a drop landed).
 
     Every drop that landed on or before `end` is loaded first (as of `start`,
-    everything landed before it must be visible too).
+    everything landed before it must be visible too). Landing entries that are
+    no landing date are recorded in the load audit (and logged) on the way.
     """
-    landed = landing_files(root)
-    loaded = loaded_files(root)
-    ingest = sorted(d for d, files in landed.items() if d <= end and files != loaded.get(d, set()))
+    landing = current_landing(root)
+    for entry in record_rejected(root, landing.rejected, SOURCES, datetime.now(UTC)):
+        LOG.warning("not loaded: %s", entry.reason)
+    audited = audited_files(root)
+    drops = [drop for drop in landing.drops if drop.day <= end]
+    content = fingerprints(root, drops, known_content(audited), time.time_ns())
+    ingest = dates_to_ingest(landed_content(drops, content), audited)
     requested = {start + timedelta(days=i) for i in range((end - start).days + 1)}
+    if landing_dates_only:
+        requested &= {drop.day for drop in drops} | {end}
     stale = {d for d in built_as_of_dates(root) if ingest and d >= ingest[0]}
-    return RunPlan(ingest_dates=ingest, as_of_ranges=contiguous_ranges(requested | stale))
+    return RunPlan(
+        ingest_dates=ingest,
+        as_of_ranges=contiguous_ranges(requested | stale),
+        rejected=landing.rejected,
+    )

@@ -1,10 +1,14 @@
 """The landing sensor: a new or changed drop triggers the run that brings it in.
 
-Every tick lists `<root>/landing/<source>/<YYYY-MM-DD>/` for the known sources
-and compares each date's files (name, size, mtime) with the cursor, the JSON
-record of the files it has already acted on. A date whose file set changed
-(a new folder, a new, rewritten or removed file, or a removed folder) needs
-its ingest partition rebuilt.
+Which files form a drop, when a drop is complete and what counts as a change
+are the rules of `capscore.landing.drops`, shared with `capscore run` and the
+ingest assets. Every tick lists `<root>/landing/<source>/<YYYY-MM-DD>/` for
+the known sources and compares each date's files (names and sha256 of their
+content) with the cursor, the JSON record of the files it has already acted on.
+A date whose drop changed (a new folder, a new, rewritten or removed file, or a
+removed folder) needs its ingest partition rebuilt. A file is hashed again only
+when it was touched since its hash was taken, and a `touch` that leaves the
+bytes as they were starts nothing.
 
 Which as-of dates does a change on landing date D touch? As of E, everything
 that landed on or before E is visible, so the outputs of every E >= D may
@@ -19,19 +23,23 @@ ingest partitions in the range whose drop did not change are reloaded
 identically (idempotent writes). Dates before D are untouched: they cannot see D.
 
 Guarantees:
-- nothing runs twice: the run key is derived from the range and the file
-  stamps that triggered it, so a re-evaluation (daemon restart before the
+- nothing runs twice: the run key is derived from the range and the content
+  hashes of the changed dates, so a re-evaluation (daemon restart before the
   cursor was saved) finds the key already used and launches nothing;
 - nothing is missed: a date is only recorded in the cursor together with the
-  run request for it; a date with a file modified less than the settle period
-  ago (a copy still in progress) is left for a later tick, and so is a folder
-  for a day that is not a partition yet (ahead of the calendar);
+  run request for it; a date with a drop that is not complete (no `_SUCCESS`
+  marker and a file modified less than the settle period ago: a copy still in
+  progress) is left for a later tick, and so is a folder for a day that is not
+  a partition yet (ahead of the calendar);
+- nothing is dropped silently: landing entries that are no landing date are
+  recorded in `quality.load_audit` (status `rejected`) and logged when they
+  appear, and never stop the sensor;
 - runs do not race: while a run of the job is still queued or running (one
   this sensor launched, the nightly one, or one started from the CLI or the
   UI's job page), the sensor waits (cursor unchanged) and folds everything
   that changed meanwhile into the next run;
 - on its very first tick (no cursor) the sensor takes as already seen the
-  files `quality.load_audit` recorded loading after they were last modified
+  dates whose files `quality.load_audit` recorded with the same content
   (loaded by the CLI before the daemon started), so it does not redo them.
 """
 
@@ -39,49 +47,54 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import dagster as dg
-import polars as pl
 
+from assets.ingest import FIRST_DAY, record_rejected
 from assets.partitions import daily_partitions, range_tags
 from assets.resources import CapscoreResource
-from capscore.storage import lake
+from capscore.landing.drops import (
+    Refused,
+    Seen,
+    discover,
+    fingerprints,
+    settle_seconds_from_env,
+)
 from capscore.storage.paths import DataRoot
-from capscore.storage.tables import LOAD_AUDIT, SOURCES
+from capscore.storage.tables import SOURCES
 from pipelines.jobs import daily_job
-from pipelines.run_plan import built_as_of_dates
+from pipelines.run_plan import (
+    DateFiles,
+    audited_files,
+    built_as_of_dates,
+    digests,
+    known_content,
+    landed_content,
+)
 
 SENSOR_NAME = "capscore_landing_sensor"
-SETTLE_ENV = "CAPSCORE_LANDING_SETTLE_SECONDS"
-DEFAULT_SETTLE_SECONDS = 60.0
 MINIMUM_INTERVAL_SECONDS = 60
-CURSOR_VERSION = 1
+CURSOR_VERSION = 2
 
-
-DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# Uploads in progress are conventionally hidden or suffixed; they are not part of a drop yet.
-IN_PROGRESS_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".filepart")
-
-# date (ISO) -> data-root-relative file path -> (size in bytes, mtime in ns)
-Stamp = tuple[int, int]
-DropFiles = dict[str, Stamp]
+# date (ISO) -> data-root-relative file path -> its content as last hashed
+DropFiles = dict[str, Seen]
 LandingState = dict[str, DropFiles]
 
 
 @dataclass(frozen=True)
 class LandingScan:
     settled: LandingState
-    """Dates whose every file is older than the settle period."""
+    """Dates whose every drop is complete (marker, or every file older than the settle period)."""
     unsettled: frozenset[str]
     """Dates with a file still being written: decided on a later tick."""
-    not_partitions: tuple[str, ...]
-    """Folders that are not a partition (bad name, before the start, ahead of the calendar)."""
+    rejected: tuple[Refused, ...]
+    """Landing entries that are no landing date (bad name, before the calendar, ...)."""
+    ahead: tuple[str, ...]
+    """Date folders ahead of the calendar: not partitions yet."""
 
 
 @dataclass(frozen=True)
@@ -93,61 +106,47 @@ class LandingPlan:
 
     @property
     def run_key(self) -> str:
-        changed_files = {day: self.cursor.get(day, {}) for day in self.changed}
+        # Content only: the same bytes seen again give the same key.
+        changed_files = {day: digests(self.cursor.get(day, {})) for day in self.changed}
         digest = hashlib.sha256(
             json.dumps(changed_files, sort_keys=True).encode("utf-8")
         ).hexdigest()[:16]
         return f"landing:{self.start}..{self.end}:{digest}"
 
 
-def is_drop_file(name: str) -> bool:
-    return not name.startswith((".", "~")) and not name.endswith(IN_PROGRESS_SUFFIXES)
-
-
 def scan_landing(
-    root: DataRoot, now: float, settle_seconds: float, is_partition: Callable[[str], bool]
+    root: DataRoot,
+    now: float,
+    settle_seconds: float,
+    window: tuple[date, date],
+    known: Mapping[str, Seen],
 ) -> LandingScan:
-    """Stamp every drop file; `now` is epoch seconds, `is_partition` says if a date is a partition key."""
-    settled: LandingState = {}
-    unsettled: set[str] = set()
-    not_partitions: set[str] = set()
-    cutoff_ns = int((now - settle_seconds) * 1e9)
-    for source in SOURCES:
-        source_dir = root.landing_source(source)
-        if not source_dir.is_dir():
-            continue
-        for day_dir in source_dir.iterdir():
-            if not day_dir.is_dir():
-                continue
-            day = day_dir.name
-            if not (DATE_DIR.match(day) and _is_date(day) and is_partition(day)):
-                not_partitions.add(root.relative(day_dir))
-                continue
-            files = settled.setdefault(day, {})
-            for path in day_dir.iterdir():
-                if not (path.is_file() and is_drop_file(path.name)):
-                    continue
-                stat = path.stat()
-                files[root.relative(path)] = (stat.st_size, stat.st_mtime_ns)
-                if stat.st_mtime_ns > cutoff_ns:
-                    unsettled.add(day)
-    for day in unsettled:
-        del settled[day]
-    return LandingScan(settled, frozenset(unsettled), tuple(sorted(not_partitions)))
-
-
-def _is_date(text: str) -> bool:
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
+    """Every complete drop with its content; `now` is epoch seconds, `window` the partition
+    calendar (first, last), `known` what earlier hashes say (re-hashed only if touched since)."""
+    now_ns = int(now * 1e9)
+    landing = discover(
+        root, now_ns, int(settle_seconds * 1e9), first_day=window[0], last_day=window[1]
+    )
+    unsettled = landing.incomplete_dates()
+    drops = [drop for drop in landing.drops if drop.day not in unsettled]
+    content = landed_content(drops, fingerprints(root, drops, known, now_ns))
+    settled = {day.isoformat(): files for day, files in content.items()}
+    return LandingScan(
+        settled,
+        frozenset(day.isoformat() for day in unsettled),
+        landing.rejected,
+        landing.ahead,
+    )
 
 
 def changed_dates(previous: Mapping[str, DropFiles], scan: LandingScan) -> list[str]:
     """Dates whose drop differs from the cursor: new, changed or emptied (folder removed)."""
     # An empty folder is an empty drop, like no folder at all: nothing to run.
-    changed = {day for day, files in scan.settled.items() if previous.get(day, {}) != files}
+    changed = {
+        day
+        for day, files in scan.settled.items()
+        if digests(previous.get(day, {})) != digests(files)
+    }
     removed = {
         day
         for day, files in previous.items()
@@ -183,32 +182,25 @@ def plan_landing_run(
     return LandingPlan(tuple(changed), start, end, cursor)
 
 
-def audited_baseline(root: DataRoot, scan: LandingScan) -> LandingState:
-    """Dates whose current files were all loaded (per the load audit) after they were last written."""
-    audit = (
-        lake.scan(root, LOAD_AUDIT, {"file": pl.Utf8, "loaded_at": pl.Datetime("us", "UTC")})
-        .group_by("file")
-        .agg(pl.col("loaded_at").max().dt.epoch("ns").alias("loaded_ns"))
-        .collect()
-    )
-    loaded = dict(zip(audit["file"].to_list(), audit["loaded_ns"].to_list(), strict=True))
-    baseline: LandingState = {}
-    for day, files in scan.settled.items():
-        if all(path in loaded and mtime <= loaded[path] for path, (_, mtime) in files.items()):
-            baseline[day] = dict(files)
-    return baseline
+def audited_baseline(audited: DateFiles, scan: LandingScan) -> LandingState:
+    """Dates whose files the load audit recorded with the content they have now."""
+    return {
+        day: dict(files)
+        for day, files in scan.settled.items()
+        if digests(files) == digests(audited.get(date.fromisoformat(day), {}))
+    }
 
 
 def encode_cursor(state: Mapping[str, DropFiles]) -> str:
     dates = {
-        day: {path: list(stamp) for path, stamp in sorted(files.items())}
+        day: {path: [seen.sha256, seen.at_ns] for path, seen in sorted(files.items())}
         for day, files in sorted(state.items())
     }
     return json.dumps({"version": CURSOR_VERSION, "dates": dates}, ensure_ascii=False)
 
 
 def decode_cursor(cursor: str | None) -> LandingState | None:
-    """The state a cursor holds, or None for no (or an unreadable) cursor."""
+    """The state a cursor holds, or None for no (or an unreadable, or an older) cursor."""
     if not cursor:
         return None
     try:
@@ -216,30 +208,29 @@ def decode_cursor(cursor: str | None) -> LandingState | None:
         if payload.get("version") != CURSOR_VERSION:
             return None
         return {
-            day: {path: (int(stamp[0]), int(stamp[1])) for path, stamp in files.items()}
+            day: {path: _seen(stamp) for path, stamp in files.items()}
             for day, files in payload["dates"].items()
         }
     except (ValueError, KeyError, TypeError, IndexError, AttributeError):
         return None
 
 
-def settle_seconds_from_env() -> float:
-    raw = os.environ.get(SETTLE_ENV, "").strip()
-    if not raw:
-        return DEFAULT_SETTLE_SECONDS
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise ValueError(f"{SETTLE_ENV}={raw!r} is not a number of seconds") from exc
-    if value < 0:
-        raise ValueError(f"{SETTLE_ENV} must be >= 0, got {value}")
-    return value
+def _seen(stamp: list[object]) -> Seen:
+    sha256, at_ns = stamp
+    if sha256 is not None and not isinstance(sha256, str):
+        raise TypeError(f"not a sha256: {sha256!r}")
+    return Seen(sha256, int(at_ns))  # type: ignore[call-overload]
 
 
-def partition_checker(now: float) -> Callable[[str], bool]:
+def partition_window(now: float) -> tuple[date, date]:
+    """First and last partition date of the calendar at `now`."""
     current_time = datetime.fromtimestamp(now, tz=UTC)
-    keys = set(daily_partitions.get_partition_keys(current_time=current_time))
-    return keys.__contains__
+    keys = daily_partitions.get_partition_keys(current_time=current_time)
+    return FIRST_DAY, date.fromisoformat(keys[-1])
+
+
+def _flatten(state: Mapping[str, DropFiles]) -> dict[str, Seen]:
+    return {path: seen for files in state.values() for path, seen in files.items()}
 
 
 def run_request(plan: LandingPlan) -> dg.RunRequest:
@@ -286,28 +277,33 @@ def build_landing_sensor(
         minimum_interval_seconds=MINIMUM_INTERVAL_SECONDS,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=(
-            "Runs the graph when a landing date folder appears or its files change "
-            f"(files must be unchanged for {settle:g}s). A change on day D rebuilds D and "
-            "every later as-of date already built, in one ranged run."
+            "Runs the graph when a landing date folder appears or its files change by "
+            f"content (a drop is complete with a _SUCCESS marker or when its files have been "
+            f"unchanged for {settle:g}s). A change on day D rebuilds D and every later as-of "
+            "date already built, in one ranged run."
         ),
     )
     def capscore_landing_sensor(
         context: dg.SensorEvaluationContext, capscore: CapscoreResource
     ) -> dg.SensorResult:
         root = capscore.root
-        now = clock()
-        scan = scan_landing(root, now, settle, partition_checker(now))
-        if scan.not_partitions:
-            context.log.warning(
-                "ignoring landing folders that are not partitions yet or at all: "
-                + ", ".join(scan.not_partitions[:10])
-            )
         previous = decode_cursor(context.cursor)
-        if previous is None:
-            previous = audited_baseline(root, scan)
         active = _active_run_id(context.instance, job.name)
         if active is not None:
             return dg.SensorResult(skip_reason=f"waiting for run {active} to finish")
+        now = clock()
+        audited = audited_files(root) if previous is None else {}
+        known = known_content(audited) if previous is None else _flatten(previous)
+        scan = scan_landing(root, now, settle, partition_window(now), known)
+        for entry in record_rejected(root, scan.rejected, SOURCES, datetime.now(UTC)):
+            context.log.warning(f"not loaded: {entry.reason}")
+        if scan.ahead:
+            context.log.warning(
+                "landing folders ahead of the calendar wait until their day: "
+                + ", ".join(scan.ahead[:10])
+            )
+        if previous is None:
+            previous = audited_baseline(audited, scan)
         built = [day.isoformat() for day in built_as_of_dates(root)]
         plan = plan_landing_run(previous, scan, built)
         cursor = encode_cursor(plan.cursor)

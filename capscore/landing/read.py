@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import zlib
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import polars as pl
 
+from capscore.landing.bad_bytes import header_has_bad_bytes, hold_bad_bytes
 from capscore.landing.csv_reader import CsvHeaderError, read_csv
-from capscore.landing.discover import FORMATS, file_format, partition_files
+from capscore.landing.discover import FORMATS, file_format
+from capscore.landing.drops import Drop, sha256_of
 from capscore.landing.encoding import UndecodableError, decode_text
 from capscore.landing.jsonl_reader import read_jsonl
 from capscore.landing.parquet_reader import read_parquet
@@ -40,6 +42,7 @@ class LandingFile:
     encoding: str | None  # null for Parquet (and for files never decoded)
     parsed: ParsedRows
     problem: FileProblem | None = None
+    sha256: str | None = None  # of the bytes read (null when nothing could be read)
 
 
 def _empty() -> ParsedRows:
@@ -84,9 +87,12 @@ def parse_bytes(data: bytes, fmt: str, hints: ColumnHints, file: str = "<bytes>"
     try:
         if fmt.startswith("csv"):
             parsed = read_csv(decoded.text, decoded.utf8)
+            bad_header = header_has_bad_bytes(parsed, decoded)
+            if bad_header is not None:
+                return _rejected(file, fmt, decoded.encoding, "encoding", bad_header)
         else:
             parsed = read_jsonl(decoded.text, decoded.utf8, hints)
-        parsed = _with_lists(parsed, hints)
+        parsed = _with_lists(hold_bad_bytes(parsed, decoded), hints)
     except CsvHeaderError as error:
         return _rejected(file, fmt, decoded.encoding, "unreadable_file", f"bad CSV header: {error}")
     except Exception as error:  # a parser failure on the file as a whole
@@ -102,21 +108,23 @@ def read_landing_file(path: Path, file: str, hints: ColumnHints) -> LandingFile:
     """Read `path` (`file` is its data-root-relative name for lineage and messages)."""
     fmt = file_format(path.name)
     if fmt is None:
-        return _rejected(
-            file,
-            None,
-            None,
-            "unreadable_file",
-            f"unsupported file type {path.name!r}: expected " + ", ".join(f".{f}" for f in FORMATS),
-        )
+        expected = ", ".join(f".{f}" for f in FORMATS)
+        reason = f"unsupported file type {path.name!r}: expected {expected}"
+        rejected = _rejected(file, None, None, "unreadable_file", reason)
+        return replace(rejected, sha256=sha256_of(path))
     try:
         data = path.read_bytes()
     except OSError as error:
         return _rejected(file, fmt, None, "unreadable_file", f"cannot open: {error}")
-    return parse_bytes(data, fmt, hints, file)
+    # The hash of exactly the bytes parsed: what the audit says was loaded.
+    return replace(parse_bytes(data, fmt, hints, file), sha256=hashlib.sha256(data).hexdigest())
 
 
-def read_drop(root: DataRoot, source: str, day: date, hints: ColumnHints) -> list[LandingFile]:
-    """Every file of `landing/<source>/<day>/`, read in file-name order (none without a folder)."""
-    folder = root.landing_partition(source, day.isoformat())
-    return [read_landing_file(path, root.relative(path), hints) for path in partition_files(folder)]
+def read_drop(root: DataRoot, drop: Drop, hints: ColumnHints) -> list[LandingFile]:
+    """Every file of a drop read, and every refused entry as a rejected file, in path order."""
+    read = [read_landing_file(root.root / f.path, f.path, hints) for f in drop.files]
+    refused = [
+        _rejected(r.path, file_format(r.path), None, "unreadable_file", r.reason)
+        for r in drop.refused
+    ]
+    return sorted(read + refused, key=lambda f: f.file)

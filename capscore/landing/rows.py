@@ -13,10 +13,12 @@ ROW_NUMBER = "_row_number"
 # A cell whose items need stripping or dropping: spaces at an item's edge, or an empty item.
 _UNTIDY_CELL = r"(?:^|;)\s|\s(?:;|$)|(?:^|;)(?:;|$)"
 _UNTIDY_ITEM = r"^\s|\s$|^$"
+MALFORMED = "malformed_row"
 MALFORMED_SCHEMA: dict[str, pl.DataType] = {
     ROW_NUMBER: pl.Int64(),
     "reason": pl.String(),
     "raw_record": pl.String(),
+    "rule": pl.String(),  # malformed_row, or encoding for bytes not in the file's encoding
 }
 
 
@@ -33,7 +35,7 @@ class ColumnHints:
 class ParsedRows:
     """`rows`: one column per source column (String, or List(String) for list
     columns) plus the 1-based `_row_number`; `malformed`: rows that could not be
-    split into columns (MALFORMED_SCHEMA)."""
+    split into columns or decoded (MALFORMED_SCHEMA)."""
 
     rows: pl.DataFrame
     malformed: pl.DataFrame
@@ -46,7 +48,10 @@ class ParsedRows:
 def malformed_frame(items: list[tuple[int, str, str]]) -> pl.DataFrame:
     """(row number, reason, raw text) -> MALFORMED_SCHEMA; raw text kept as `{"_line": ...}`."""
     return pl.DataFrame(
-        [(n, reason, json.dumps({"_line": text}, ensure_ascii=False)) for n, reason, text in items],
+        [
+            (n, reason, json.dumps({"_line": text}, ensure_ascii=False), MALFORMED)
+            for n, reason, text in items
+        ],
         schema=MALFORMED_SCHEMA,
         orient="row",
     )

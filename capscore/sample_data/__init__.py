@@ -4,7 +4,10 @@
 the order it is built:
 
 - `enterprises`: registry firms (names from `names`, places from `regions`,
-  industries from `industries`), renames, status changes, new firms.
+  industries from `industries`), renames, new firms, and each firm's hidden
+  `capability` (formula and channels in `capability`) with the timeline it
+  drives (`events`: deregistration, HNTE certificates, SRDI levels, growth,
+  capital and staff over time).
 - `owners`: everyone who files patents, registry firms or not.
 - `patents`: filings, publication, examination, lapse, citations, applicants
   (noisy names from `noise`).
@@ -12,5 +15,7 @@ the order it is built:
 - `plan`: which drop and file each record lands in; `writers` writes every
   format; `dirty` injects bad rows and files for `--dirty`.
 
-`calendar` fixes the dates; `codes` makes identifiers with valid check characters.
+`calendar` fixes the dates (the two-week window and, with `history_years`,
+monthly drops and quarterly registry snapshots before it); `codes` makes
+identifiers with valid check characters.
 """

@@ -290,6 +290,8 @@ def inject(rng: np.random.Generator, files: list[PlannedFile], firms: Firms) -> 
         for corruption in CORRUPTIONS[source]:
             candidates = [t for t in templates if corruption.template(t)]
             targets = [pf for pf in planned if pf.spec.is_text or corruption.representable]
+            if not candidates or not targets:
+                continue  # a tiny sample may have no record this rule can start from
             for _ in range(per_rule):
                 template = candidates[int(rng.integers(0, len(candidates)))]
                 pf = targets[int(rng.integers(0, len(targets)))]

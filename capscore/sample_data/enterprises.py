@@ -1,9 +1,11 @@
 """The registry's enterprises over time: attributes, renames, status changes, new firms.
 
-One row per enterprise in `Firms.frame`, with what each snapshot needs to
-know the firm's state on its snapshot_date (up to three name versions with the
-days they took effect, and the day of each in-window change). Registry rows
-for any snapshot are derived from it by `registry_rows`.
+One row per enterprise in `Firms.frame`, with what a snapshot needs to know
+the firm's state on any snapshot_date: up to three name versions with the days
+they took effect, and the firm's timeline (`events`: status, certificates,
+SRDI level, capital and staff over time). Registry rows for any day are
+derived from it by `registry_rows`. The hidden `capability` of each firm
+(`capability`) is a column of the frame too.
 """
 
 from __future__ import annotations
@@ -15,8 +17,17 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from capscore.sample_data.calendar import day_number, source_days
+from capscore.sample_data.calendar import WINDOW_SNAPSHOT_DAYS, day_number
+from capscore.sample_data.capability import EVIDENCE, channels, standardized
 from capscore.sample_data.codes import credit_codes
+from capscore.sample_data.events import (
+    CLOSED,
+    HNTE_MAX,
+    HNTE_VALID_DAYS,
+    NEVER,
+    build_timeline,
+)
+from capscore.sample_data.events import between as _between
 from capscore.sample_data.industries import INDUSTRIES
 from capscore.sample_data.names import (
     GUFEN,
@@ -34,21 +45,35 @@ from capscore.sample_data.regions import county_table
 from capscore.sample_data.series import masked
 from capscore.sample_data.vocab import ROAD_SUFFIXES, TRADE_CHARS
 
-NEVER = 10**6  # a day number far after every date used here
+__all__ = [
+    "CLOSED",
+    "NEVER",
+    "Firms",
+    "build_firms",
+    "registry_rows",
+    "snapshot_members",
+    "with_evidence",
+]
+
 NEW_STYLE_FROM = day_number(date(2015, 10, 1))
-CLOSED = ("迁出", "停业", "吊销", "注销")
-_INITIAL_STATUS = np.array(["存续", "在业", "迁入", "迁出", "停业", "吊销", "注销"])
-_INITIAL_STATUS_P = np.array([0.72, 0.12, 0.02, 0.01, 0.01, 0.05, 0.07])
 # Share of enterprises that first appear in a later snapshot (founded during the window).
 NEW_FIRM_SHARE = 0.005
 HISTORIC_RENAME_SHARE = 0.07
 SECOND_RENAME_SHARE = 0.15
 WINDOW_RENAME_SHARE = 0.004
-WINDOW_CLOSE_SHARE = 0.002
-WINDOW_CAPITAL_SHARE = 0.003
-WINDOW_STAFF_SHARE = 0.01
-WINDOW_SRDI_SHARE = 0.003
-HNTE_RENEW_SHARE = 0.25
+HNTE_COLUMNS = tuple(f"hnte_{k + 1}" for k in range(HNTE_MAX))
+# Days on which a registry record can change (besides the yearly staff update).
+EVENT_COLUMNS = (
+    "established",
+    "r1",
+    "r2",
+    "flip_day",
+    "closed_day",
+    "capital_day",
+    *HNTE_COLUMNS,
+    "provincial_day",
+    "national_day",
+)
 
 REGISTRY_COLUMNS = (
     "credit_code",
@@ -73,28 +98,12 @@ REGISTRY_COLUMNS = (
 @dataclass(frozen=True)
 class Firms:
     frame: pl.DataFrame
-    snapshot_days: np.ndarray  # snapshot_date of each registry drop, ascending
     names_taken: pl.Series  # every registered name, current or former
-
-
-def snapshot_days() -> np.ndarray:
-    """Each registry drop is the extract of the day before it lands."""
-    return source_days("registry") - 1
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
 
 
 def _two_significant(x: np.ndarray) -> np.ndarray:
     unit = 10.0 ** np.maximum(np.floor(np.log10(np.maximum(x, 1.0))) - 1, 0)
     return np.maximum(np.round(x / unit) * unit, 1.0)
-
-
-def _between(rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """A uniform day in [lo, hi] (lo when the range is empty)."""
-    span = np.maximum(hi - lo, 0)
-    return lo + (rng.random(lo.size) * (span + 1)).astype(np.int64)
 
 
 def addresses(rng: np.random.Generator, places: pl.DataFrame) -> np.ndarray:
@@ -226,43 +235,8 @@ def _name_versions(
     return columns, current, pl.concat([names0, names1, names2])
 
 
-def _statuses(
-    rng: np.random.Generator,
-    is_new: np.ndarray,
-    age_years: np.ndarray,
-    established: np.ndarray,
-    first: int,
-    last: int,
-) -> dict[str, np.ndarray]:
-    """Status on the first snapshot, a few changes during the window, and when a firm closed."""
-    n = is_new.size
-    status0 = rng.choice(_INITIAL_STATUS, size=n, p=_INITIAL_STATUS_P)
-    status0 = np.where(is_new | (age_years < 1.0), "存续", status0)
-    closed0 = np.isin(status0, CLOSED)
-    closed_day = np.where(closed0, _between(rng, established + 200, np.full(n, first - 1)), NEVER)
-    closing = (~closed0) & (~is_new) & (rng.random(n) < WINDOW_CLOSE_SHARE)
-    flip = (~closing) & (~closed0) & (rng.random(n) < 0.002)
-    status_day = np.minimum(
-        _in_window(rng, closing, first, last), _in_window(rng, flip, first, last)
-    )
-    closed_to = rng.choice(np.array(["注销", "吊销", "迁出"]), n, p=[0.6, 0.2, 0.2])
-    flipped = np.where(status0 == "在业", "存续", "在业")
-    return {
-        "status0": status0,
-        "status1": np.where(closing, closed_to, np.where(flip, flipped, status0)),
-        "status_day": status_day,
-        "closed_day": np.where(closing, status_day, closed_day),
-    }
-
-
 def _economics(
-    rng: np.random.Generator,
-    industry: np.ndarray,
-    size: np.ndarray,
-    closed: np.ndarray,
-    is_new: np.ndarray,
-    first: int,
-    last: int,
+    rng: np.random.Generator, industry: np.ndarray, size: np.ndarray, capital_factor: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Latent revenue scale (万元) and the registered capital and insured staff that follow it."""
     n = size.size
@@ -271,66 +245,27 @@ def _economics(
     capital0 = _two_significant(np.exp(log_revenue - 1.8 + 0.8 * rng.standard_normal(n)))
     capital_null = rng.random(n) < 0.03
     productivity = rng.lognormal(np.log(90.0), 0.5, n)  # revenue per employee, 万元
-    staff0 = np.maximum(np.round(np.exp(log_revenue) / productivity), 1)
-    staff0 = np.where(closed, 0, staff0).astype(np.int64)
     return {
         "log_revenue": log_revenue,
         "capital0": np.where(capital_null, np.nan, capital0),
-        "capital1": np.where(
-            capital_null, np.nan, _two_significant(capital0 * rng.uniform(1.5, 4.0, n))
-        ),
-        "capital_day": _in_window(
-            rng, ~is_new & (rng.random(n) < WINDOW_CAPITAL_SHARE), first, last
-        ),
-        "staff0": staff0,
-        "staff1": np.maximum(np.round(staff0 * rng.uniform(0.8, 1.3, n)), 0).astype(np.int64),
-        "staff_day": _in_window(rng, ~is_new & (rng.random(n) < WINDOW_STAFF_SHARE), first, last),
+        "capital1": np.where(capital_null, np.nan, _two_significant(capital0 * capital_factor)),
+        # Insured staff on the end date of an open firm (closed firms have none).
+        "staff_end": np.maximum(np.round(np.exp(log_revenue) / productivity), 1).astype(np.int64),
         "staff_null": rng.random(n) < 0.08,
-    }
-
-
-def _certificates(
-    rng: np.random.Generator,
-    innov: np.ndarray,
-    size: np.ndarray,
-    tech: np.ndarray,
-    active: np.ndarray,
-    first: int,
-    last: int,
-) -> dict[str, np.ndarray]:
-    """HNTE certificates (3 years, issued late in the year, some renewed now) and SRDI levels."""
-    n = innov.size
-    p_hnte = _sigmoid(-2.6 + 1.1 * innov + 0.4 * size) * np.where(tech, 1.0, 0.2)
-    hnte = active & (rng.random(n) < p_hnte)
-    issue_day = _year_day(rng.integers(2020, 2026, n), rng.integers(320, 355, n))
-    hnte0 = np.where(hnte, issue_day + 3 * 365, NEVER)
-    renew = hnte & (hnte0 < first + 60) & (rng.random(n) < HNTE_RENEW_SHARE)
-    hnte_day = _in_window(rng, renew, first, last)
-
-    p_national = _sigmoid(-6.0 + 1.2 * innov + 0.8 * size) * tech
-    p_provincial = _sigmoid(-3.3 + 1.0 * innov + 0.5 * size) * tech
-    u = rng.random(n)
-    srdi0 = np.where(
-        active & (u < p_national),
-        "national",
-        np.where(active & (u < p_national + p_provincial), "provincial", "none"),
-    )
-    upgrade = active & (srdi0 == "none") & (rng.random(n) < WINDOW_SRDI_SHARE)
-    return {
-        "hnte0": hnte0,
-        "hnte1": np.where(renew, hnte_day + 3 * 365, hnte0),
-        "hnte_day": hnte_day,
-        "srdi0": srdi0,
-        "srdi1": np.where(upgrade, "provincial", srdi0),
-        "srdi_day": _in_window(rng, upgrade, first, last),
         "srdi_null": rng.random(n) < 0.04,
     }
 
 
-def build_firms(rng: np.random.Generator, enterprises: int) -> Firms:
-    """The registry universe: `enterprises` firms, a few of them founded during the window."""
+def build_firms(
+    rng: np.random.Generator, enterprises: int, events_rng: np.random.Generator
+) -> Firms:
+    """The registry universe: `enterprises` firms, a few of them founded during the window.
+
+    `rng` draws who the firms are (places, industries, names); `events_rng`
+    their timeline, so the same firms get the same names whatever the events.
+    """
     counties = county_table()
-    snaps = snapshot_days()
+    snaps = WINDOW_SNAPSHOT_DAYS
     first, last = int(snaps[0]), int(snaps[-1])
     n = enterprises
     n_new = max(2, round(n * NEW_FIRM_SHARE)) if n >= 20 else 0
@@ -363,11 +298,10 @@ def build_firms(rng: np.random.Generator, enterprises: int) -> Firms:
     r1, r2 = _rename_days(rng, is_new, age_years, established, first, last)
     versions = 1 + (r1 < NEVER).astype(np.int64) + (r2 < NEVER).astype(np.int64)
     name_columns, current, taken = _name_versions(rng, parts0, places, versions)
-    status = _statuses(rng, is_new, age_years, established, first, last)
-    closed = np.isin(status["status0"], CLOSED)
-    economics = _economics(rng, industry, size, closed, is_new, first, last)
-    active = ~closed & ~is_new & (age_years > 1.0)
-    certificates = _certificates(rng, innov, size, tech, active, first, last)
+
+    capability = standardized(innov)
+    timeline = build_timeline(events_rng, capability, size, tech, established, is_new, age_years)
+    economics = _economics(rng, industry, size, timeline.pop("capital_factor"))
     english_p = 0.15 + 0.5 * (innov > 1.2) + 0.2 * (size > 1.5)
     english = english_names(current).zip_with(
         pl.Series(rng.random(n) < english_p), pl.Series([None] * n, dtype=pl.String)
@@ -388,16 +322,17 @@ def build_firms(rng: np.random.Generator, enterprises: int) -> Firms:
                 rng.random(n) < 0.01,
                 pl.String(),
             ),
+            "tech": tech,
             "size": size,
             "innov": innov,
+            "capability": capability,
             "is_new": is_new,
             "established": established,
             "r1": r1,
             "r2": r2,
             **name_columns,
-            **status,
+            **timeline,
             **economics,
-            **certificates,
             "english_name": english,
             "address": addresses(rng, places),
             "legal_representative": person_names(rng, n),
@@ -407,17 +342,12 @@ def build_firms(rng: np.random.Generator, enterprises: int) -> Firms:
     frame = pl.concat(
         [frame, current.select(pl.all().name.prefix("cur_"))], how="horizontal"
     ).with_columns(assemble(current).alias("name"))
-    return Firms(frame=frame, snapshot_days=snaps, names_taken=taken)
+    return Firms(frame=frame, names_taken=taken)
 
 
 def _spread(values: pl.Series, rows: np.ndarray, n: int) -> pl.Series:
     """A length-n column holding `values` at `rows`, null elsewhere."""
     return pl.Series([None], dtype=pl.String).extend_constant(None, n - 1).scatter(rows, values)
-
-
-def _year_day(year: np.ndarray, day_of_year: np.ndarray) -> np.ndarray:
-    start = (year - 1970).astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
-    return start + day_of_year
 
 
 def name_at(day: pl.Expr) -> pl.Expr:
@@ -431,26 +361,41 @@ def name_at(day: pl.Expr) -> pl.Expr:
     )
 
 
+def hnte_until(day: pl.Expr) -> pl.Expr:
+    """Expiry of the latest HNTE certificate issued on or before `day` (null: none yet)."""
+    latest = pl.max_horizontal([pl.when(pl.col(c) <= day).then(pl.col(c)) for c in HNTE_COLUMNS])
+    return latest + HNTE_VALID_DAYS
+
+
+def srdi_at(day: pl.Expr) -> pl.Expr:
+    return (
+        pl.when(day >= pl.col("national_day"))
+        .then(pl.lit("national"))
+        .when(day >= pl.col("provincial_day"))
+        .then(pl.lit("provincial"))
+        .otherwise(pl.lit("none"))
+    )
+
+
+def _staff_updates_after(day: pl.Expr) -> pl.Expr:
+    """How many yearly staff updates fall in (day, end date]."""
+    return (
+        pl.when(day >= pl.col("staff_day"))
+        .then(pl.lit(0))
+        .otherwise((pl.col("staff_day") - day - 1) // 365 + 1)
+    )
+
+
 def registry_rows(firms: pl.DataFrame, snapshot_day: int) -> pl.DataFrame:
     """Registry records of `firms` as the extract of `snapshot_day` shows them."""
     d = pl.lit(snapshot_day)
+    open_ = d < pl.col("closed_day")
     former = pl.concat_list(
         [
             pl.when(d >= pl.col("r1")).then(pl.col("name0")),
             pl.when(d >= pl.col("r2")).then(pl.col("name1")),
         ]
     ).list.drop_nulls()
-    after = {
-        "status": ("status0", "status1", "status_day"),
-        "registered_capital": ("capital0", "capital1", "capital_day"),
-        "insured_staff": ("staff0", "staff1", "staff_day"),
-        "hnte_until": ("hnte0", "hnte1", "hnte_day"),
-        "srdi_level": ("srdi0", "srdi1", "srdi_day"),
-    }
-    changed = {
-        col: pl.when(d >= pl.col(day)).then(pl.col(new)).otherwise(pl.col(old)).alias(col)
-        for col, (old, new, day) in after.items()
-    }
     legal = (
         pl.when(d >= pl.col("r2"))
         .then(pl.col("legal2"))
@@ -458,60 +403,65 @@ def registry_rows(firms: pl.DataFrame, snapshot_day: int) -> pl.DataFrame:
         .then(pl.col("legal1"))
         .otherwise(pl.col("legal0"))
     )
-    out = firms.select(
+    status = (
+        pl.when(~open_)
+        .then(pl.col("closed_status"))
+        .when(d >= pl.col("flip_day"))
+        .then(pl.col("flip_status"))
+        .otherwise(pl.col("base_status"))
+    )
+    staff = (
+        (pl.col("staff_end") * (-0.5 * pl.col("growth") * _staff_updates_after(d)).exp())
+        .round()
+        .clip(lower_bound=1)
+        .cast(pl.Int64)
+    )
+    return firms.select(
         "credit_code",
         name_at(d).alias("name"),
         pl.when(former.list.len() > 0).then(former).alias("former_names"),
         "english_name",
         legal.alias("legal_form"),
         pl.col("established").cast(pl.Int32).cast(pl.Date).alias("established_date"),
-        *changed.values(),
+        status.alias("status"),
+        pl.when(d >= pl.col("capital_day"))
+        .then(pl.col("capital1"))
+        .otherwise(pl.col("capital0"))
+        .alias("registered_capital"),
         "industry_code",
         "region_code",
         "address",
         "legal_representative",
-        "staff_null",
-        "srdi_null",
-        pl.lit(snapshot_day).cast(pl.Int32).cast(pl.Date).alias("snapshot_date"),
-    )
-    return out.select(
-        "credit_code",
-        "name",
-        "former_names",
-        "english_name",
-        "legal_form",
-        "established_date",
-        "status",
-        "registered_capital",
-        "industry_code",
-        "region_code",
-        "address",
-        "legal_representative",
-        pl.when(~pl.col("staff_null")).then(pl.col("insured_staff")).alias("insured_staff"),
-        pl.when(pl.col("hnte_until") < NEVER)
-        .then(pl.col("hnte_until"))
-        .cast(pl.Int32)
-        .cast(pl.Date)
-        .alias("hnte_valid_until"),
-        pl.when(~pl.col("srdi_null")).then(pl.col("srdi_level")).alias("srdi_level"),
-        "snapshot_date",
+        pl.when(~pl.col("staff_null"))
+        .then(pl.when(open_).then(staff).otherwise(pl.lit(0, dtype=pl.Int64)))
+        .alias("insured_staff"),
+        pl.when(open_).then(hnte_until(d)).cast(pl.Int32).cast(pl.Date).alias("hnte_valid_until"),
+        pl.when(~pl.col("srdi_null"))
+        .then(pl.when(open_).then(srdi_at(d)).otherwise(pl.lit("none")))
+        .alias("srdi_level"),
+        d.cast(pl.Int32).cast(pl.Date).alias("snapshot_date"),
     )
 
 
-def snapshot_members(frame: pl.DataFrame, snaps: np.ndarray, k: int) -> pl.DataFrame:
-    """Firms in registry drop k: all existing firms first, then those that changed or were founded."""
-    if k == 0:
-        return frame.filter(pl.col("established") <= int(snaps[0]))
-    lo, hi = int(snaps[k - 1]), int(snaps[k])
-    event_cols = (
-        "established",
-        "r1",
-        "r2",
-        "status_day",
-        "capital_day",
-        "staff_day",
-        "hnte_day",
-        "srdi_day",
-    )
-    changed = pl.any_horizontal([(pl.col(c) > lo) & (pl.col(c) <= hi) for c in event_cols])
-    return frame.filter(changed)
+def snapshot_members(frame: pl.DataFrame, previous: int | None, day: int) -> pl.DataFrame:
+    """Firms in the registry extract of `day`.
+
+    A full snapshot (`previous` None) holds every firm established by then; a
+    change extract the firms founded or changed after the `previous` extract.
+    """
+    if previous is None:
+        return frame.filter(pl.col("established") <= day)
+    lo, hi = previous, day
+    changed = [(pl.col(c) > lo) & (pl.col(c) <= hi) for c in EVENT_COLUMNS]
+    # The latest yearly staff update on or before `hi`.
+    back = (-((hi - pl.col("staff_day")) // 365)).clip(lower_bound=0)
+    update = pl.col("staff_day") - 365 * back
+    changed.append((update > lo) & (update <= hi) & (pl.col("closed_day") > lo))
+    return frame.filter(pl.any_horizontal(changed) & (pl.col("established") <= hi))
+
+
+def with_evidence(firms: Firms, rng: np.random.Generator, noise: float) -> Firms:
+    """`firms` with an `ev_<channel>` column per evidence channel (`capability.EVIDENCE`)."""
+    z = channels(rng, firms.frame["capability"].to_numpy(), EVIDENCE, noise)
+    frame = firms.frame.with_columns(pl.Series(f"ev_{name}", v) for name, v in z.items())
+    return Firms(frame=frame, names_taken=firms.names_taken)

@@ -1,15 +1,21 @@
 """`capscore generate`: realistic landing drops and the ground truth behind them.
 
-The same (enterprises, seed, dirty) always gives byte-identical files: every
-random draw comes from a named stream derived from the seed, dates are fixed
-constants, and the writers add no timestamps. `--dirty` only adds rows and
-files (from its own stream), so the clean records and their truth are the
-same with or without it.
+The same (enterprises, seed, dirty, history_years, evidence_noise) always
+gives byte-identical files: every random draw comes from a named stream
+derived from the seed, dates are fixed constants, and the writers add no
+timestamps. `--dirty` only adds rows and files (from its own stream), so the
+clean records and their truth are the same with or without it.
+
+The firms, their hidden capability and their timeline (truth/
+enterprise_capability.parquet) depend on (enterprises, seed) only: history_years
+changes which drops land, evidence_noise how noisily patents and R&D filings
+reflect capability (`capability`).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import zlib
 from collections.abc import Callable
@@ -19,12 +25,13 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from capscore.sample_data.calendar import LANDING_DAYS
+from capscore.sample_data.calendar import build_calendar
 from capscore.sample_data.dirty import BAD_ROW_COLUMNS, Injected, inject
-from capscore.sample_data.enterprises import build_firms
+from capscore.sample_data.enterprises import Firms, build_firms, with_evidence
+from capscore.sample_data.events import HNTE_MAX, NEVER
 from capscore.sample_data.owners import build_owners
 from capscore.sample_data.patents import build_patents
-from capscore.sample_data.plan import PlannedFile, drop_dates, plan_patents, plan_rd, plan_registry
+from capscore.sample_data.plan import PlannedFile, plan_patents, plan_rd, plan_registry
 from capscore.sample_data.rd import build_rd
 from capscore.sample_data.writers import write, write_file
 from capscore.storage.paths import DataRoot
@@ -46,29 +53,46 @@ def generate(
     seed: int,
     dirty: bool = False,
     progress: Callable[[str], None] | None = None,
+    *,
+    history_years: int = 0,
+    evidence_noise: float = 1.0,
 ) -> dict[str, Any]:
     """Write `root/landing/<source>/<YYYY-MM-DD>/*` and `root/truth/*`; return a summary.
 
+    `history_years` N > 0 lands N years of monthly drops (quarterly registry
+    snapshots) before the two-week window; `evidence_noise` scales the noise
+    of the evidence against capability (1.0: the default mix).
     Existing `landing/` and `truth/` folders under `root` are replaced.
     """
     if enterprises < 1:
         raise ValueError(f"enterprises must be at least 1, got {enterprises}")
+    if not (math.isfinite(evidence_noise) and evidence_noise >= 0):
+        raise ValueError(f"evidence_noise must be a finite number >= 0, got {evidence_noise}")
+    calendar = build_calendar(history_years)
     say = progress or (lambda _msg: None)
     data_root = DataRoot(Path(root).expanduser().resolve())
 
-    firms = build_firms(_rng(seed, "registry"), enterprises)
-    say(f"registry: {firms.frame.height:,} enterprises, {len(firms.snapshot_days)} snapshots")
+    firms = build_firms(_rng(seed, "registry"), enterprises, _rng(seed, "events"))
+    firms = with_evidence(firms, _rng(seed, "evidence"), evidence_noise)
+    snapshots = len(calendar.drops["registry"])
+    say(f"registry: {firms.frame.height:,} enterprises, {snapshots} snapshots")
     owners = build_owners(_rng(seed, "owners"), firms)
-    patents = build_patents(_rng(seed, "patents"), firms, owners)
+    patents = build_patents(_rng(seed, "patents"), firms, owners, calendar.days("patents"))
     say(f"patents: {patents.info.height:,} applications, {patents.drops.height:,} records")
     ent = patents.info.filter(pl.col("ent") >= 0)["ent"].to_numpy()
-    rd = build_rd(_rng(seed, "rd"), firms, owners, np.bincount(ent, minlength=firms.frame.height))
+    rd = build_rd(
+        _rng(seed, "rd"),
+        firms,
+        owners,
+        np.bincount(ent, minlength=firms.frame.height),
+        calendar.days("rd_records"),
+    )
     say(f"rd_records: {rd.height:,} filings")
 
     planned = (
-        plan_registry(_rng(seed, "plan-registry"), firms)
-        + plan_patents(_rng(seed, "plan-patents"), patents)
-        + plan_rd(_rng(seed, "plan-rd"), rd)
+        plan_registry(_rng(seed, "plan-registry"), firms, calendar)
+        + plan_patents(_rng(seed, "plan-patents"), patents, calendar)
+        + plan_rd(_rng(seed, "plan-rd"), rd, calendar)
     )
     injected = inject(_rng(seed, "dirty"), planned, firms) if dirty else Injected()
     if dirty:
@@ -92,6 +116,7 @@ def generate(
         "noise",
     ).sort(["application_number", "applicant_position"]).write_csv(truth / "applicant_links.csv")
     rd_links.write_csv(truth / "rd_links.csv")
+    capability_truth(firms).write_parquet(truth / "enterprise_capability.parquet")
     if dirty:
         _bad_rows_frame(injected).write_csv(truth / "bad_rows.csv")
 
@@ -100,7 +125,9 @@ def generate(
         "seed": seed,
         "enterprises": enterprises,
         "dirty": dirty,
-        "landing_dates": {s: [d.isoformat() for d in drop_dates(s)] for s in SOURCES},
+        "history_years": history_years,
+        "evidence_noise": evidence_noise,
+        "landing_dates": {s: [d.isoformat() for d in calendar.dates(s)] for s in SOURCES},
         "rows": rows,
         "records": {
             "registry_enterprises": firms.frame.height,
@@ -112,13 +139,52 @@ def generate(
         "files": manifest_files,
     }
     (truth / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
+    days = calendar.landing_dates
     return {
-        "landing_dates": f"{LANDING_DAYS[0]} .. {LANDING_DAYS[-1]} ({len(LANDING_DAYS)} days)",
+        "landing_dates": f"{days[0]} .. {days[-1]} ({len(days)} days)",
         "files": {s: sum(1 for f in manifest_files if f["source"] == s) for s in SOURCES},
         "rows": rows,
         "records": manifest["records"],
         "truth": str(truth),
     }
+
+
+def _day_column(name: str, days: pl.Expr) -> pl.Expr:
+    return pl.when(days < NEVER).then(days).cast(pl.Int32).cast(pl.Date).alias(name)
+
+
+def capability_truth(firms: Firms) -> pl.DataFrame:
+    """truth/enterprise_capability.parquet: each registry firm's capability and outcomes.
+
+    hnte_granted_dates: issue dates of its HNTE certificates (ascending, empty
+    if none); srdi_granted_date / srdi_national_date: the day it became SRDI
+    provincial / national; srdi_level: the highest level granted by the end
+    date; deregistered_date: 注销 or 吊销 (deregistered_status), null if it
+    survives; revenue_growth: the yearly revenue growth behind its filings.
+    Events are as of the end date (2026-11-20); each shows in the registry
+    extracts from its day on.
+    """
+    issues = [f"hnte_{k + 1}" for k in range(HNTE_MAX)]
+    dereg = pl.col("dereg_day") < NEVER
+    return firms.frame.select(
+        "credit_code",
+        pl.col("capability").cast(pl.Float64),
+        pl.col("established").cast(pl.Int32).cast(pl.Date).alias("established_date"),
+        pl.concat_list(issues)
+        .list.eval(pl.element().filter(pl.element() < NEVER).cast(pl.Int32).cast(pl.Date))
+        .alias("hnte_granted_dates"),
+        _day_column("srdi_granted_date", pl.col("provincial_day")),
+        _day_column("srdi_national_date", pl.col("national_day")),
+        pl.when(pl.col("national_day") < NEVER)
+        .then(pl.lit("national"))
+        .when(pl.col("provincial_day") < NEVER)
+        .then(pl.lit("provincial"))
+        .otherwise(pl.lit("none"))
+        .alias("srdi_level"),
+        _day_column("deregistered_date", pl.col("dereg_day")),
+        pl.when(dereg).then(pl.col("closed_status")).alias("deregistered_status"),
+        pl.col("growth").cast(pl.Float64).alias("revenue_growth"),
+    ).sort("credit_code")
 
 
 def _write_landing(

@@ -137,6 +137,8 @@ def noisy_names(
 
     Rows with `english_ok` take the English name with probability `english_share`.
     """
+    if mentions.height == 0:
+        return pl.DataFrame(schema={"text": pl.String, "noise": pl.String})
     kinds = np.array(list(mix))
     p = np.array(list(mix.values()))
     chosen = kinds[rng.choice(kinds.size, size=mentions.height, p=p / p.sum())]
@@ -209,6 +211,8 @@ def mention_names(
     (`former_name`); otherwise its current name goes through `noisy_names`.
     `firms` is the registry frame (rows indexed by ent).
     """
+    if ent.size == 0:
+        return pl.Series("text", [], dtype=pl.String), pl.Series("noise", [], dtype=pl.String)
     then = names_on(firms, ent, day).alias("text")
     current = np.flatnonzero((then == firms["name"].gather(ent)).to_numpy())
     parts = firms.select(_PART_COLUMNS)[ent[current]].with_columns(

@@ -40,6 +40,9 @@ NON_REGISTRY_SHARE = {
     "lookalike": 0.05,
 }
 LOOKALIKE_SHARE = 0.03  # look-alike firms per registry enterprise
+# Per-owner latents of patent content (q_<channel>): the registry firm's evidence channel,
+# the fixed `innov` of an applicant outside the registry.
+PATENT_CHANNELS = ("invention_share", "grant", "claims", "family", "citations")
 FIRST_FILING = day_number(date(1998, 1, 1))
 
 
@@ -52,7 +55,7 @@ class Owners:
     (fixed text of a non-registry applicant; null for registry firms, whose
     name depends on the filing date), industry (-1 = any), start, end (filing
     window, day numbers), rate (expected filings), innov, address,
-    credit_code (look-alikes only).
+    credit_code (look-alikes only), q_<channel> for PATENT_CHANNELS.
     """
 
     frame: pl.DataFrame
@@ -121,7 +124,9 @@ def build_owners(rng: np.random.Generator, firms: Firms) -> Owners:
     start = np.maximum(frame["established"].to_numpy(), FIRST_FILING)
     end = np.minimum(frame["closed_day"].to_numpy(), END_DAY)
     active_years = np.clip((end - start) / 365.25, 0.0, 12.0)
-    weight = np.exp(1.3 * frame["innov"].to_numpy()) * rate_industry * active_years
+    # The evidence channels of capability (capability.EVIDENCE) set the filing rate here and
+    # the type mix, grant chance, claims, PCT/family and citation appeal of each patent.
+    weight = np.exp(1.4 * frame["ev_patent_rate"].to_numpy()) * rate_industry * active_years
     weight = np.where(frame["is_new"].to_numpy(), 0.0, weight)
     registry_total = PATENTS_PER_ENTERPRISE * n
     registry = pl.DataFrame(
@@ -136,6 +141,7 @@ def build_owners(rng: np.random.Generator, firms: Firms) -> Owners:
             "innov": frame["innov"],
             "address": frame["address"],
             "credit_code": pl.Series([None] * n, dtype=pl.String),
+            **{f"q_{c}": frame[f"ev_{c}"] for c in PATENT_CHANNELS},
         }
     )
 
@@ -189,8 +195,9 @@ def build_owners(rng: np.random.Generator, firms: Firms) -> Owners:
     look_weight = rng.lognormal(0.0, 1.0, look.height)
     look = look.with_columns(
         pl.Series("rate", budget("lookalike") * look_weight / look_weight.sum())
-    ).select(registry.columns)
-    owners = pl.concat(
-        [registry, universities, institutes, individuals, foreign, look], how="vertical_relaxed"
-    ).with_row_index("owner")
+    ).select(c for c in registry.columns if not c.startswith("q_"))
+    others = pl.concat(
+        [universities, institutes, individuals, foreign, look], how="vertical_relaxed"
+    ).with_columns(pl.col("innov").alias(f"q_{c}") for c in PATENT_CHANNELS)
+    owners = pl.concat([registry, others], how="vertical_relaxed").with_row_index("owner")
     return Owners(frame=owners.with_columns(pl.col("owner").cast(pl.Int64)))

@@ -29,7 +29,7 @@ from capscore.sample_data.enterprises import NEVER, Firms
 from capscore.sample_data.industries import INDUSTRIES
 from capscore.sample_data.names import pick_rows
 from capscore.sample_data.noise import PATENT_ENGLISH_SHARE, PATENT_NOISE, mention_names
-from capscore.sample_data.owners import Owners
+from capscore.sample_data.owners import PATENT_CHANNELS, Owners
 from capscore.sample_data.people import person_names
 from capscore.sample_data.series import masked
 
@@ -347,7 +347,7 @@ def _filings(rng: np.random.Generator, owners: pl.DataFrame) -> pl.DataFrame:
     owner = np.repeat(owners["owner"].to_numpy(), count)
     n = owner.size
     kind = owners["kind"].to_numpy()[owner]
-    innov = owners["innov"].to_numpy()[owner]
+    q = {c: owners[f"q_{c}"].to_numpy()[owner] for c in PATENT_CHANNELS}
     industry = owners["industry"].to_numpy()[owner]
     tech = np.flatnonzero([ind.tech for ind in INDUSTRIES])
     industry = np.where(industry < 0, rng.choice(tech, size=n), industry)
@@ -358,10 +358,15 @@ def _filings(rng: np.random.Generator, owners: pl.DataFrame) -> pl.DataFrame:
     mix = np.array([ind.type_mix for ind in INDUSTRIES])[industry]
     for k, shares in _KIND_TYPE_MIX.items():
         mix[kind == k] = shares
+    # A registry firm's invention odds follow its invention-share channel.
+    odds = np.where(kind == "enterprise", np.exp(0.6 * q["invention_share"] - 0.2), 1.0)
+    invention = mix[:, INVENTION] * odds / (mix[:, INVENTION] * odds + 1.0 - mix[:, INVENTION])
+    rest = (1.0 - invention) / np.maximum(1.0 - mix[:, INVENTION], 1e-12)
+    mix = np.column_stack([invention, mix[:, UTILITY] * rest, mix[:, DESIGN] * rest])
     ptype = pick_rows(rng, mix)
     pct_p = np.where(
         ptype == INVENTION,
-        1.0 / (1.0 + np.exp(-(-3.0 + 0.8 * innov))),
+        1.0 / (1.0 + np.exp(-(-3.1 + 0.9 * q["family"]))),
         np.where(ptype == UTILITY, 0.01, 0.0),
     )
     pct_p = np.where(kind == "foreign", np.where(ptype == DESIGN, 0.0, 0.9), pct_p)
@@ -382,7 +387,7 @@ def _filings(rng: np.random.Generator, owners: pl.DataFrame) -> pl.DataFrame:
                 "owner": owner,
                 "kind": kind,
                 "ent": owners["ent"].to_numpy()[owner],
-                "innov": innov,
+                **{f"q_{c}": v for c, v in q.items()},
                 "industry": industry,
                 "app": app,
                 "ptype": ptype,
@@ -401,7 +406,9 @@ def _life(rng: np.random.Generator, f: pl.DataFrame) -> dict[str, np.ndarray]:
     n = f.height
     ptype, pub, app = f["ptype"].to_numpy(), f["pub"].to_numpy(), f["app"].to_numpy()
     foreign = f["kind"].to_numpy() == "foreign"
-    grant_p = np.clip(0.52 + 0.08 * f["innov"].to_numpy() + np.where(foreign, 0.15, 0.0), 0.2, 0.9)
+    grant_p = np.clip(
+        0.52 + 0.10 * f["q_grant"].to_numpy() + np.where(foreign, 0.15, 0.0), 0.2, 0.9
+    )
     u = rng.random(n)
     # 0 granted, 1 rejected, 2 withdrawn (inventions only; the others are granted on announcement).
     outcome = np.where(u < grant_p, 0, np.where(u < grant_p + 0.4 * (1 - grant_p), 1, 2))
@@ -424,7 +431,10 @@ def _life(rng: np.random.Generator, f: pl.DataFrame) -> dict[str, np.ndarray]:
     }
 
 
-def build_patents(rng: np.random.Generator, firms: Firms, owners: Owners) -> Patents:
+def build_patents(
+    rng: np.random.Generator, firms: Firms, owners: Owners, days: np.ndarray | None = None
+) -> Patents:
+    """Every application published by the end date; `days`: the patent landing days."""
     o = owners.frame
     f = _filings(rng, o)
     n = f.height
@@ -437,17 +447,19 @@ def build_patents(rng: np.random.Generator, firms: Firms, owners: Owners) -> Pat
     serial = _serials(rng, year, digit, app, EXTERNAL_SERIAL)
     number = number_for(year, digit, serial, app < TWELVE_DIGIT_FROM)
 
+    q_claims, q_family = f["q_claims"].to_numpy(), f["q_family"].to_numpy()
     claims = np.where(
         ptype == INVENTION,
-        np.clip(np.round(rng.lognormal(np.log(9.0), 0.5, n)), 1, 60),
-        np.clip(np.round(rng.lognormal(np.log(7.0), 0.4, n)), 1, 30),
+        np.clip(np.round(rng.lognormal(np.log(9.0) + 0.15 * q_claims, 0.5, n)), 1, 60),
+        np.clip(np.round(rng.lognormal(np.log(7.0) + 0.10 * q_claims, 0.4, n)), 1, 30),
     )
     claims_null = (ptype == DESIGN) | (rng.random(n) < 0.03)
-    family = np.where(pct, 2 + rng.geometric(0.35, n), np.where(rng.random(n) < 0.04, 2, 1))
+    spread = np.clip(0.35 * np.exp(-0.25 * q_family), 0.15, 0.7)  # larger families for high q
+    family = np.where(pct, 2 + rng.geometric(spread), np.where(rng.random(n) < 0.04, 2, 1))
     ipc, main = _ipc_codes(rng, f["industry"].to_numpy(), ptype)
 
     attract = rng.lognormal(0.0, 1.2, n) * np.where(ptype == INVENTION, 2.0, 1.0)
-    attract *= np.exp(0.3 * f["innov"].to_numpy())
+    attract *= np.exp(0.5 * f["q_citations"].to_numpy())
     citing, cited_pid, examiner = _citations(
         rng,
         owner,
@@ -485,7 +497,7 @@ def build_patents(rng: np.random.Generator, firms: Firms, owners: Owners) -> Pat
         _list_column("applicants", _offsets(mentions["pid"].to_numpy(), n), mentions["applicant"]),
         **{k: pl.Series(v) for k, v in _life(rng, f).items()},
     )
-    return Patents(info=info, mentions=mentions.drop("pid"), drops=_drops(rng, info))
+    return Patents(info=info, mentions=mentions.drop("pid"), drops=_drops(rng, info, days))
 
 
 def _inventors(
@@ -625,8 +637,8 @@ def _mentions(
         "applicant_position",
         pl.lit(None, dtype=pl.String).alias("credit_code"),
         pl.Series("text", o["name"].to_numpy()[who_o], dtype=pl.String),
-        pl.Series("noise", np.where(look, "lookalike", "non_registry")),
-        pl.Series("applicant_kind", np.where(look, "enterprise", other_kind)),
+        pl.Series("noise", np.where(look, "lookalike", "non_registry"), dtype=pl.String),
+        pl.Series("applicant_kind", np.where(look, "enterprise", other_kind), dtype=pl.String),
     )
     return (
         pl.concat([registry_mentions, others])
@@ -661,18 +673,27 @@ def state_on(info: pl.DataFrame, day: pl.Expr) -> dict[str, pl.Expr]:
     }
 
 
-def _drops(rng: np.random.Generator, info: pl.DataFrame) -> pl.DataFrame:
+def _drops(rng: np.random.Generator, info: pl.DataFrame, days: np.ndarray | None) -> pl.DataFrame:
     """Which patent drops carry each patent: its first delivery and re-drops after status changes."""
-    days = source_days("patents")
+    days = source_days("patents") if days is None else days
     pub = info["pub"].to_numpy()
     first = landing_index(pub, days)
-    # Some publications reach the provider a day late (the backlog is complete).
+    # Some publications reach a daily provider a drop late (the backlog is complete).
+    gap = np.diff(days, append=days[-1] + 100)
     late = (rng.random(pub.size) < 0.3) & (first > 0) & (first + 1 < days.size)
+    late &= gap[np.minimum(first, days.size - 1)] <= 7
     first = np.where(late, first + 1, first)
     pid = info["pid"].to_numpy()
     frames = [pl.DataFrame({"pid": pid, "landing": first})]
-    for col in ("decision", "lapse", "expiry"):
+    # Re-drops when the record changes: a decision, and the lapse or expiry of a granted patent.
+    granted = info["grant"].to_numpy() < NEVER
+    changes = {
+        "decision": np.ones(pid.size, dtype=bool),
+        "lapse": granted & (info["lapse"].to_numpy() < info["expiry"].to_numpy()),
+        "expiry": granted,
+    }
+    for col, changed in changes.items():
         event = landing_index(info[col].to_numpy(), days)
-        redrop = (event > first) & (event < days.size)
+        redrop = changed & (event > first) & (event < days.size)
         frames.append(pl.DataFrame({"pid": pid[redrop], "landing": event[redrop]}))
     return pl.concat(frames).unique(maintain_order=True).sort(["landing", "pid"])

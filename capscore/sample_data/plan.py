@@ -1,8 +1,12 @@
 """Which files each drop consists of, and which records go into which file.
 
 Every format and encoding the contract allows shows up: the backlog of each
-source is split over several formats, the daily increments rotate through
-them, some files carry unknown extra columns or a different column order.
+source is split over several formats, the increments rotate through them,
+some files carry unknown extra columns or a different column order. Which
+drops exist is the `Calendar`'s: full registry snapshots (the first drop, and
+every quarterly history drop) hold every firm established by their
+snapshot_date, the others the firms founded or changed since the previous
+extract.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from capscore.sample_data.calendar import LANDING_DAYS, SOURCE_DAY_INDEX, day_number
+from capscore.sample_data.calendar import Calendar, Drop, build_calendar, day_number
 from capscore.sample_data.enterprises import (
     REGISTRY_COLUMNS,
     Firms,
@@ -62,15 +66,31 @@ class PlannedFile:
         return f"landing/{self.source}/{self.partition.isoformat()}/{self.spec.filename}"
 
 
-def drop_dates(source: str) -> list[date]:
-    return [LANDING_DAYS[i] for i in SOURCE_DAY_INDEX[source]]
+def drop_dates(source: str, calendar: Calendar | None = None) -> list[date]:
+    return (calendar or build_calendar()).dates(source)
 
 
 def _stamp(d: date) -> str:
     return d.strftime("%Y%m%d")
 
 
+def _snapshot_specs(k: int, d: date) -> list[tuple[FileSpec, float]]:
+    """Files of the k-th full snapshot after the first."""
+    s = _stamp(d)
+    plans: list[list[tuple[FileSpec, float]]] = [
+        [(FileSpec(f"registry_snapshot_{s}", "parquet", iso_dates=True), 1.0)],
+        [
+            (FileSpec(f"registry_snapshot_{s}", "csv.gz", list_sep="; "), 0.6),
+            (FileSpec(f"registry_snapshot_{s}_b", "jsonl"), 0.4),
+        ],
+        [(FileSpec(f"registry_snapshot_{s}", "csv", encoding="gb18030", extra_columns=True), 1.0)],
+        [(FileSpec(f"registry_snapshot_{s}", "jsonl.gz", shuffle_columns=True), 1.0)],
+    ]
+    return plans[k % len(plans)]
+
+
 def _registry_specs(k: int, d: date) -> list[tuple[FileSpec, float]]:
+    """Files of the first snapshot (k = 0) and of the k-th change extract."""
     s = _stamp(d)
     plans: list[list[tuple[FileSpec, float]]] = [
         [
@@ -91,7 +111,7 @@ def _registry_specs(k: int, d: date) -> list[tuple[FileSpec, float]]:
         [(FileSpec(f"registry_changes_{s}", "jsonl.gz"), 1.0)],
         [(FileSpec(f"registry_changes_{s}", "csv", encoding="gb18030", shuffle_columns=True), 1.0)],
     ]
-    return plans[k % len(plans)]
+    return plans[0] if k == 0 else plans[1 + (k - 1) % (len(plans) - 1)]
 
 
 _PUB_CYCLE = (
@@ -181,21 +201,49 @@ def _split(
     return out
 
 
-def plan_registry(rng: np.random.Generator, firms: Firms) -> list[PlannedFile]:
+def _snapshot_day(drop: Drop) -> int:
+    assert drop.snapshot is not None
+    return day_number(drop.snapshot)
+
+
+def plan_registry(
+    rng: np.random.Generator, firms: Firms, calendar: Calendar | None = None
+) -> list[PlannedFile]:
+    drops = (calendar or build_calendar()).drops["registry"]
     out: list[PlannedFile] = []
-    for k, d in enumerate(drop_dates("registry")):
-        members = snapshot_members(firms.frame, firms.snapshot_days, k)
-        rows = registry_rows(members, int(firms.snapshot_days[k])).sort("credit_code")
-        out += _split(rng, "registry", d, rows, _registry_specs(k, d))
+    full_count = change_count = 0
+    for k, drop in enumerate(drops):
+        day = _snapshot_day(drop)
+        previous = None if drop.full else _snapshot_day(drops[k - 1])
+        members = snapshot_members(firms.frame, previous, day)
+        rows = registry_rows(members, day).sort("credit_code")
+        if drop.full:
+            first = full_count == 0
+            specs = (
+                _registry_specs(0, drop.landing)
+                if first
+                else _snapshot_specs(full_count - 1, drop.landing)
+            )
+            full_count += 1
+        else:
+            change_count += 1
+            specs = _registry_specs(change_count, drop.landing)
+        out += _split(rng, "registry", drop.landing, rows, specs)
     return out
 
 
-def patent_rows(patents: Patents, landing: int, day: int) -> pl.DataFrame:
-    """Patent records delivered in drop `landing` (landing day number `day`), as of that day."""
+def patent_rows(
+    patents: Patents, landing: int, day: int, first: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Patent records delivered in drop `landing` (landing day number `day`), as of that day.
+
+    `first`: pid, first_landing of every patent (computed when not given).
+    """
     pids = patents.drops.filter(pl.col("landing") == landing)["pid"]
     info = patents.info.filter(pl.col("pid").is_in(pids.implode()))
     state = state_on(info, pl.lit(day))
-    first = patents.drops.group_by("pid").agg(pl.col("landing").min().alias("first_landing"))
+    if first is None:
+        first = first_landings(patents)
     return (
         info.with_columns(**state)
         .join(first, on="pid", how="left", maintain_order="left")
@@ -211,12 +259,20 @@ def patent_rows(patents: Patents, landing: int, day: int) -> pl.DataFrame:
     )
 
 
-def plan_patents(rng: np.random.Generator, patents: Patents) -> list[PlannedFile]:
+def first_landings(patents: Patents) -> pl.DataFrame:
+    return patents.drops.group_by("pid").agg(pl.col("landing").min().alias("first_landing"))
+
+
+def plan_patents(
+    rng: np.random.Generator, patents: Patents, calendar: Calendar | None = None
+) -> list[PlannedFile]:
     out: list[PlannedFile] = []
-    for k, d in enumerate(drop_dates("patents")):
-        rows = patent_rows(patents, k, day_number(d))
+    first = first_landings(patents)
+    for k, drop in enumerate((calendar or build_calendar()).drops["patents"]):
+        d = drop.landing
+        rows = patent_rows(patents, k, day_number(d), first)
         s = _stamp(d)
-        if k == 0:
+        if drop.full:
             specs = [
                 (FileSpec(f"patents_backlog_{s}", "parquet"), 0.5),
                 (
@@ -238,9 +294,11 @@ def plan_patents(rng: np.random.Generator, patents: Patents) -> list[PlannedFile
     return out
 
 
-def plan_rd(rng: np.random.Generator, rd: pl.DataFrame) -> list[PlannedFile]:
+def plan_rd(
+    rng: np.random.Generator, rd: pl.DataFrame, calendar: Calendar | None = None
+) -> list[PlannedFile]:
     out: list[PlannedFile] = []
-    for k, d in enumerate(drop_dates("rd_records")):
+    for k, d in enumerate(drop_dates("rd_records", calendar)):
         rows = rd.filter(pl.col("landing") == k).drop("landing")
         out += _split(rng, "rd_records", d, rows, _rd_specs(k, d))
     return out

@@ -1,10 +1,15 @@
 """Annual R&D and financial filings (研发投入与财务), with refilings and messy identifiers.
 
-Each filer has a latent size and innovation level (from the registry model),
-so revenue is heavy-tailed and consistent across years, R&D intensity is
-mostly 1-10% and fits the industry, and firms with patents or certificates
-file more often. Filings carry the name of their day (a later rename turns
-it into a former name) and sometimes a missing, mistyped or unknown code.
+Each filer has a latent size (revenue scale), a yearly growth (the outcome
+channel of `events`) and the evidence channels of its capability
+(`capability`: whether it files, its R&D intensity and R&D staff share), so
+revenue is heavy-tailed and consistent across years and R&D intensity is
+mostly 1-10% and fits the industry. Firms with patents file more often, and
+a firm holding an HNTE certificate or SRDI level at a year's end files for
+that year. Many firms never file: their revenue stays unknown. A few filings
+are refiled later (corrections), some of them during the two-week window.
+Filings carry the name of their day (a later rename turns it into a former
+name) and sometimes a missing, mistyped or unknown code.
 """
 
 from __future__ import annotations
@@ -21,15 +26,19 @@ from capscore.sample_data.calendar import (
     years_of,
 )
 from capscore.sample_data.codes import credit_codes, mistype_credit_codes
-from capscore.sample_data.enterprises import NEVER, Firms
+from capscore.sample_data.enterprises import NEVER, Firms, hnte_until
+from capscore.sample_data.events import sigmoid
 from capscore.sample_data.industries import INDUSTRIES
 from capscore.sample_data.noise import RD_NOISE, mention_names, names_on
 from capscore.sample_data.owners import Owners
 from capscore.sample_data.series import masked
 
-FISCAL_YEARS = (2020, 2021, 2022, 2023, 2024, 2025)
+FISCAL_YEARS = tuple(range(2017, 2026))
 CODE_NOISE = {"ok": 0.88, "missing": 0.05, "mistyped": 0.04, "unknown": 0.03}
-REFILING_SHARE = 0.03
+REFILING_SHARE = 0.03  # recent filings refiled during the window
+LATER_REFILING_SHARE = 0.02  # filings refiled 1 to 11 months later
+CERTIFIED_FILING_SHARE = 0.9  # certified firm-years that file
+FILE_BASE = -1.75
 WINDOW_LATE_SHARE = 0.01  # FY2025 filings that arrive during the two weeks
 # Look-alike firms (not in the registry) that file too.
 LOOKALIKE_FILER_SHARE = 0.4
@@ -51,10 +60,6 @@ RD_COLUMNS = (
 )
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
 def _filer_years(
     rng: np.random.Generator, first_year: np.ndarray, last_year: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -70,6 +75,24 @@ def _filer_years(
     return filer[keep], year[keep]
 
 
+def _certified_years(
+    rng: np.random.Generator, f: pl.DataFrame, first_year: np.ndarray, last_year: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(firm, fiscal year) pairs of firms holding HNTE or SRDI at the end of the year."""
+    firms, years = [], []
+    for year in FISCAL_YEARS:
+        day = int(year_start(np.array([year + 1]))[0]) - 1
+        held = f.select(
+            (hnte_until(pl.lit(day)) > day).fill_null(False) | (pl.col("provincial_day") <= day)
+        ).to_series()
+        ok = held.to_numpy() & (year >= first_year) & (year <= last_year)
+        ok &= rng.random(ok.size) < CERTIFIED_FILING_SHARE
+        rows = np.flatnonzero(ok)
+        firms.append(rows)
+        years.append(np.full(rows.size, year))
+    return np.concatenate(firms), np.concatenate(years)
+
+
 def _reported(rng: np.random.Generator, year: np.ndarray) -> np.ndarray:
     """Filing day: January to June after the fiscal year, a few late ones later in the year."""
     start = year_start(year + 1)
@@ -83,16 +106,21 @@ def _financials(
     filer: np.ndarray,
     year: np.ndarray,
     log_rev: np.ndarray,
-    innov: np.ndarray,
+    growth: np.ndarray,
+    z_intensity: np.ndarray,
+    z_staff: np.ndarray,
     industry: np.ndarray,
     established_year: np.ndarray,
     staff_basis: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """Filing figures around each filer's 2023 revenue level `log_rev` (万元)."""
+    """Filing figures around each filer's 2023 revenue level `log_rev` (万元).
+
+    Per filer: yearly `growth`, the R&D intensity and R&D staff channels
+    (N(0, 1)); `filer` indexes them for each filed year.
+    """
     k = log_rev.size
     base_intensity = np.array([ind.rd_intensity for ind in INDUSTRIES])[industry]
-    growth = 0.06 + 0.05 * innov + 0.12 * rng.standard_normal(k)
-    firm_intensity = np.log(0.8 * base_intensity) + 0.25 * innov + 0.4 * rng.standard_normal(k)
+    firm_intensity = np.log(0.8 * base_intensity) + 0.48 * z_intensity
     margin = 0.06 + 0.08 * rng.standard_normal(k)
     leverage = rng.beta(2.2, 2.6, k)
     assets_ratio = 0.1 + 0.35 * rng.standard_normal(k)
@@ -112,7 +140,8 @@ def _financials(
     staff = np.maximum(
         np.round(staff_basis[f] * np.exp((year - 2025) * growth[f] * 0.5)), 1
     ).astype(np.int64)
-    share = np.clip(rng.lognormal(np.log(0.12 + np.clip(intensity, 0, 1)), 0.3, m), 0.02, 0.9)
+    staff_mean = np.log(0.12 + np.clip(intensity, 0, 1)) + 0.25 * z_staff[f]
+    share = np.clip(rng.lognormal(staff_mean, 0.3, m), 0.02, 0.9)
     rd_staff = np.minimum(np.round(staff * share), staff).astype(np.int64)
     return {
         "revenue": np.round(revenue, 2),
@@ -126,58 +155,75 @@ def _financials(
 
 
 def build_rd(
-    rng: np.random.Generator, firms: Firms, owners: Owners, patent_counts: np.ndarray
+    rng: np.random.Generator,
+    firms: Firms,
+    owners: Owners,
+    patent_counts: np.ndarray,
+    days: np.ndarray | None = None,
 ) -> pl.DataFrame:
     """All filings that reach the provider by the end date, with their landing drop and truth.
 
-    Columns: RD_COLUMNS + landing (index into rd landing days), _true_code,
+    `days`: the rd_records landing days (default: the two-week window).
+    Columns: RD_COLUMNS + landing (index into `days`), _true_code,
     _code_noise, _name_noise, _refiling.
     """
     f = firms.frame
     n = f.height
     closed = f["closed_day"].to_numpy()
-    established = f["established"].to_numpy()
-    hnte = f["hnte0"].to_numpy() < NEVER
-    srdi = f["srdi0"].to_numpy() != "none"
-    p_file = _sigmoid(
-        -1.6
-        + 0.9 * f["innov"].to_numpy()
+    first_year = years_of(f["established"].to_numpy())
+    last_year = np.where(closed < NEVER, years_of(closed) - 1, FISCAL_YEARS[-1])
+    p_file = sigmoid(
+        FILE_BASE
+        + 1.0 * f["ev_rd_filing"].to_numpy()
         + 0.4 * f["size"].to_numpy()
-        + 1.2 * hnte
-        + 0.8 * srdi
         + 0.6 * (patent_counts > 0)
     )
     filer_firm = np.flatnonzero((rng.random(n) < p_file) & ~f["is_new"].to_numpy())
-    est_year = years_of(established[filer_firm])
-    last_year = np.where(
-        closed[filer_firm] < NEVER, years_of(closed[filer_firm]) - 1, FISCAL_YEARS[-1]
+    filer, year = _filer_years(rng, first_year[filer_firm], last_year[filer_firm])
+    certified, certified_year = _certified_years(rng, f, first_year, last_year)
+    key = np.unique(
+        np.concatenate([filer_firm[filer], certified]) * 10_000
+        + np.concatenate([year, certified_year])
     )
-    filer, year = _filer_years(rng, est_year, last_year)
-    ent = filer_firm[filer]
-    staff_basis = np.maximum(f["staff0"].to_numpy(), 1)[filer_firm]
+    ent, year = key // 10_000, key % 10_000
+    firm, filer = np.unique(ent, return_inverse=True)
     money = _financials(
         rng,
         filer,
         year,
-        f["log_revenue"].to_numpy()[filer_firm],
-        f["innov"].to_numpy()[filer_firm],
-        f["industry"].to_numpy()[filer_firm],
-        est_year,
-        staff_basis,
+        f["log_revenue"].to_numpy()[firm],
+        f["growth"].to_numpy()[firm],
+        f["ev_rd_intensity"].to_numpy()[firm],
+        f["ev_rd_staff"].to_numpy()[firm],
+        f["industry"].to_numpy()[firm],
+        first_year[firm],
+        np.maximum(f["staff_end"].to_numpy(), 1)[firm],
     )
     reported = _reported(rng, year)
     window_late = (year == FISCAL_YEARS[-1]) & (rng.random(year.size) < WINDOW_LATE_SHARE)
     reported = np.where(window_late, rng.integers(FIRST_DAY + 1, END_DAY + 1, year.size), reported)
     filings = pl.DataFrame(
-        {"ent": ent, "fiscal_year": year, "reported": reported, "_refiling": False, **money}
+        {
+            "ent": ent,
+            "fiscal_year": year,
+            "reported": reported,
+            "_refiling": np.zeros(ent.size, dtype=bool),
+            **money,
+        }
     )
-    filings = pl.concat([filings, _refilings(rng, filings)], how="vertical_relaxed")
-    filings = filings.filter(pl.col("reported") <= END_DAY)
+    filings = (
+        pl.concat(
+            [filings, _refilings(rng, filings), _later_refilings(rng, filings)],
+            how="vertical_relaxed",
+        )
+        .filter(pl.col("reported") <= END_DAY)
+        .unique(["ent", "fiscal_year", "reported"], keep="first", maintain_order=True)
+    )
 
     registry = _registry_filings(rng, firms, filings)
     lookalike = _lookalike_filings(rng, owners)
     rows = pl.concat([registry, lookalike], how="vertical_relaxed")
-    days = source_days("rd_records")
+    days = source_days("rd_records") if days is None else days
     landing = landing_index(rows["reported"].to_numpy(), days)
     return (
         rows.with_columns(pl.Series("landing", landing))
@@ -193,13 +239,8 @@ def build_rd(
     )
 
 
-def _refilings(rng: np.random.Generator, filings: pl.DataFrame) -> pl.DataFrame:
-    """Corrected filings of recent years, filed during the window (the original is in the backlog)."""
-    recent = filings.filter(
-        pl.col("fiscal_year") >= FISCAL_YEARS[-2], pl.col("reported") < FIRST_DAY - 20
-    )
-    pick = rng.random(recent.height) < REFILING_SHARE
-    again = recent.filter(pl.Series(pick))
+def _corrected(rng: np.random.Generator, again: pl.DataFrame, reported: np.ndarray) -> pl.DataFrame:
+    """Refilings of `again` on `reported`, with amounts corrected a little."""
     k = again.height
     scale = {
         "revenue": 0.03,
@@ -209,7 +250,7 @@ def _refilings(rng: np.random.Generator, filings: pl.DataFrame) -> pl.DataFrame:
         "total_liabilities": 0.05,
     }
     return again.with_columns(
-        pl.Series("reported", rng.integers(FIRST_DAY + 1, END_DAY + 1, k)),
+        pl.Series("reported", reported, dtype=pl.Int64),
         pl.lit(True).alias("_refiling"),
         *[
             (pl.col(c) * pl.Series(1 + s * rng.standard_normal(k))).round(2).alias(c)
@@ -218,6 +259,23 @@ def _refilings(rng: np.random.Generator, filings: pl.DataFrame) -> pl.DataFrame:
     ).with_columns(
         pl.min_horizontal("rd_expense", pl.col("revenue") * 1.8).round(2).alias("rd_expense")
     )
+
+
+def _refilings(rng: np.random.Generator, filings: pl.DataFrame) -> pl.DataFrame:
+    """Corrected filings of recent years, filed during the window (the original came before)."""
+    recent = filings.filter(
+        pl.col("fiscal_year") >= FISCAL_YEARS[-2], pl.col("reported") < FIRST_DAY - 20
+    )
+    pick = rng.random(recent.height) < REFILING_SHARE
+    again = recent.filter(pl.Series(pick))
+    return _corrected(rng, again, rng.integers(FIRST_DAY + 1, END_DAY + 1, again.height))
+
+
+def _later_refilings(rng: np.random.Generator, filings: pl.DataFrame) -> pl.DataFrame:
+    """Corrections filed one to eleven months after the original (those after the end drop out)."""
+    again = filings.filter(pl.Series(rng.random(filings.height) < LATER_REFILING_SHARE))
+    later = again["reported"].to_numpy() + rng.integers(30, 331, again.height)
+    return _corrected(rng, again, later)
 
 
 def _registry_filings(
@@ -288,7 +346,9 @@ def _lookalike_filings(rng: np.random.Generator, owners: Owners) -> pl.DataFrame
         filer,
         year,
         log_rev,
-        look["innov"].to_numpy(),
+        0.06 + 0.13 * rng.standard_normal(k),
+        rng.standard_normal(k),
+        rng.standard_normal(k),
         industry,
         est_year - 5,
         np.maximum(np.round(np.exp(log_rev) / 90.0), 1.0),
@@ -328,10 +388,12 @@ def _with_nulls(frame: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
 
 
 def _unique_names_per_drop(rows: pl.DataFrame) -> pl.DataFrame:
-    """A noisy name that two filers share in one drop and year falls back to the registered name."""
-    clash = pl.struct("landing", "fiscal_year", "enterprise_name").is_duplicated() & (
-        pl.col("_name_noise") != "exact"
-    )
+    """A noisy name that two filers share in one drop and year falls back to the registered name.
+
+    A filing and its refiling in one drop are the same filer: no clash.
+    """
+    filers = pl.col("_true_code").n_unique().over("landing", "fiscal_year", "enterprise_name")
+    clash = (filers > 1) & (pl.col("_name_noise") != "exact")
     return rows.with_columns(
         pl.when(clash).then(pl.lit("exact")).otherwise(pl.col("_name_noise")).alias("_name_noise"),
         pl.when(clash)

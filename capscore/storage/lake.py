@@ -1,33 +1,64 @@
-"""Parquet lake I/O: atomic partition writes and point-in-time friendly scans.
+"""The lake: one Delta Lake table (delta-rs) per `storage.tables.Table`.
 
-Layout: `<root>/lake/<schema>/<table>/[<key>=<value>/]part-0.parquet`. Every
-partition is exactly one file written atomically (`storage.files`), so a reader
-(an analyst's DuckDB view, the credit system) sees either the old partition or
-the new one, never a half-written file, and a rerun replaces the partition
-entirely (idempotent). Tables are named by `storage.tables.Table`; partitions
-by their values in the order of the table's partition keys.
+Layout: `<root>/lake/<schema>/<table>/` holds a Delta table partitioned by the
+table's partition keys (hive folders `key=value/`) with its `_delta_log/`.
+`write_partition` replaces one partition in one atomic commit (an overwrite
+restricted to that partition), so a rerun replaces it entirely (idempotent) and
+a reader of a version sees exactly that version's files: the files an older
+version named stay on disk until `vacuum`, which is what lets the published
+warehouse pin one completed run.
+
+After its data commit, every write records the partition in the lake's build
+register (`lake/_meta/builds`, a Delta table too): which partitions exist
+(written, possibly empty), their rows, the Delta version and the fingerprint of
+the inputs they were built from. A write killed between the two commits leaves
+the partition unregistered, so it counts as not built and is built again.
+
+The credit system's export (`credit/credit_limit`, plain Parquet, one file per
+as-of date and a manifest) is not a Delta table: `write_export` replaces its
+file atomically.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
+from deltalake import DeltaTable, WriterProperties
 
 from capscore.storage.files import atomic_write
 from capscore.storage.paths import DataRoot
 from capscore.storage.tables import LANDING_DATE, RAW, Table
 
-PART_FILE = "part-0.parquet"
+EXPORT_FILE = "part-0.parquet"
+DELTA_LOG = "_delta_log"
+BUILDS = Table("_meta", "builds", (), "Every partition written: rows, version, fingerprint.")
+BUILD_SCHEMA: dict[str, pl.DataType] = {
+    "table": pl.String(),
+    "partition": pl.String(),
+    "rows": pl.Int64(),
+    "version": pl.Int64(),
+    "fingerprint": pl.String(),
+    "deleted": pl.Boolean(),
+    "written_at": pl.Datetime("us", "UTC"),
+}
+_WRITER = WriterProperties(compression="ZSTD")
 
-PartitionValue = str | date
+# None: a null partition value (e.g. a landing entry that is no date at all).
+PartitionValue = str | date | None
+NULL_PARTITION = "null"
 
 
 class MissingPartition(RuntimeError):
     """An upstream partition a stage cannot do without was never written."""
+
+
+class LegacyLakeError(RuntimeError):
+    """A lake table in the plain-Parquet layout of capscore before Delta Lake."""
 
 
 def partition_of(table: Table, values: Sequence[PartitionValue]) -> dict[str, str]:
@@ -35,47 +66,183 @@ def partition_of(table: Table, values: Sequence[PartitionValue]) -> dict[str, st
     if len(values) != len(table.partition_keys):
         raise ValueError(f"{table} is partitioned by {table.partition_keys}, got {values!r}")
     return {
-        key: value.isoformat() if isinstance(value, date) else str(value)
+        key: NULL_PARTITION
+        if value is None
+        else value.isoformat()
+        if isinstance(value, date)
+        else str(value)
         for key, value in zip(table.partition_keys, values, strict=True)
     }
 
 
+def partition_name(table: Table, values: Sequence[PartitionValue]) -> str:
+    return "/".join(partition_of(table, values).values())
+
+
 def table_dir(root: DataRoot, table: Table) -> Path:
-    return root.lake / table.schema / table.name
+    return root.lake / table.schema / table.folder
 
 
-def partition_dir(root: DataRoot, table: Table, values: Sequence[PartitionValue]) -> Path:
+def is_delta(path: Path) -> bool:
+    return (path / DELTA_LOG).is_dir()
+
+
+_OPEN: dict[str, DeltaTable] = {}
+# Every this many register appends, its small files are folded and checkpointed.
+COMPACT_EVERY = 50
+
+
+def _delta(path: Path) -> DeltaTable:
+    """The table at `path` at its latest version (opened once per process, then updated:
+    replaying a long log on every read costs more than the read)."""
+    key = str(path)
+    if key in _OPEN:
+        _OPEN[key].update_incremental()
+    else:
+        _OPEN[key] = DeltaTable(key)
+    return _OPEN[key]
+
+
+def _open(root: DataRoot, table: Table) -> DeltaTable | None:
     path = table_dir(root, table)
-    for key, value in partition_of(table, values).items():
-        path = path / f"{key}={value}"
-    return path
+    if is_delta(path):
+        return _delta(path)
+    if path.is_dir() and any(path.rglob("*.parquet")):
+        raise LegacyLakeError(
+            f"{path} holds plain Parquet from a capscore before the Delta lake: remove "
+            f"{root.lake} and rebuild it (`capscore backfill`); landing/ is the source"
+        )
+    return None
 
 
-def partition_file(root: DataRoot, table: Table, values: Sequence[PartitionValue]) -> Path:
-    return partition_dir(root, table, values) / PART_FILE
+def _typed_value(key: str, value: PartitionValue) -> pl.Expr:
+    # Date keys are named *_date (tables.py): typed as dates whether given as a date,
+    # its ISO text or null, so that every writer of a table agrees on the type.
+    if key.endswith("_date"):
+        day = date.fromisoformat(value) if isinstance(value, str) else value
+        return pl.lit(day, dtype=pl.Date)
+    return pl.lit(value, dtype=pl.String)
 
 
-def atomic_write_parquet(df: pl.DataFrame, path: Path) -> Path:
-    return atomic_write(
-        path, lambda tmp: df.write_parquet(tmp, compression="zstd", statistics=True)
+def _predicate(table: Table, values: Sequence[PartitionValue]) -> str:
+    return " AND ".join(
+        f"{key} IS NULL" if value is None else f"{key} = '{text}'"
+        for (key, text), value in zip(partition_of(table, values).items(), values, strict=True)
     )
 
 
 def write_partition(
-    root: DataRoot, table: Table, df: pl.DataFrame, *values: PartitionValue
-) -> Path:
-    """Replace one partition (or the whole unpartitioned table) with `df`.
+    root: DataRoot,
+    table: Table,
+    df: pl.DataFrame,
+    *values: PartitionValue,
+    fingerprint: str | None = None,
+) -> int:
+    """Replace one partition with `df` in one commit; return the table's new version.
 
-    Partition columns live in the folder names, not in the file: they are
-    dropped from `df` if present.
+    The partition columns are set from `values` (a column of the same name in
+    `df` is replaced). New columns are merged into the table's schema.
     """
-    folder = partition_dir(root, table, values)
-    drop = [c for c in table.partition_keys if c in df.columns]
-    target = atomic_write_parquet(df.drop(drop), folder / PART_FILE)
-    for stale in folder.glob("*.parquet"):
-        if stale.name != PART_FILE:
-            stale.unlink()
-    return target
+    partition_of(table, values)
+    # Delta stores text as text: categoricals (an in-memory saving) are written as strings.
+    text = [c for c, d in df.schema.items() if isinstance(d, pl.Categorical | pl.Enum)]
+    data = df.with_columns(pl.col(text).cast(pl.String)) if text else df
+    data = data.drop([k for k in table.partition_keys if k in data.columns]).with_columns(
+        _typed_value(k, v).alias(k) for k, v in zip(table.partition_keys, values, strict=True)
+    )
+    path = table_dir(root, table)
+    _open(root, table)  # refuses a legacy layout before writing next to it
+    data.write_delta(
+        str(path),
+        mode="overwrite",
+        delta_write_options={
+            "partition_by": list(table.partition_keys),
+            "predicate": _predicate(table, values),
+            "schema_mode": "merge",
+            "writer_properties": _WRITER,
+        },
+    )
+    version = _delta(path).version()
+    _register(root, table, partition_name(table, values), df.height, version, fingerprint, False)
+    return version
+
+
+def _register(
+    root: DataRoot,
+    table: Table,
+    partition: str,
+    rows: int,
+    version: int,
+    fingerprint: str | None,
+    deleted: bool,
+) -> None:
+    row = pl.DataFrame(
+        [
+            {
+                "table": str(table),
+                "partition": partition,
+                "rows": rows,
+                "version": version,
+                "fingerprint": fingerprint,
+                "deleted": deleted,
+                "written_at": datetime.now(UTC),
+            }
+        ],
+        schema=BUILD_SCHEMA,
+    )
+    path = table_dir(root, BUILDS)
+    row.write_delta(str(path), mode="append", delta_write_options={"writer_properties": _WRITER})
+    register = _delta(path)
+    if register.version() % COMPACT_EVERY == 0:
+        register.optimize.compact(writer_properties=_WRITER)
+        register.update_incremental()
+        register.create_checkpoint()
+
+
+_BUILDS_CACHE: dict[tuple[str, int], pl.DataFrame] = {}
+
+
+def builds(root: DataRoot, table: Table | None = None) -> pl.DataFrame:
+    """The latest build record of every partition (of `table`, if given) that exists now."""
+    path = table_dir(root, BUILDS)
+    if not is_delta(path):
+        return pl.DataFrame(schema=BUILD_SCHEMA)
+    register = _delta(path)
+    key = (str(path), register.version())
+    if key not in _BUILDS_CACHE:
+        _BUILDS_CACHE.clear()
+        records = pl.from_arrow(register.to_pyarrow_table())
+        assert isinstance(records, pl.DataFrame)
+        _BUILDS_CACHE[key] = (
+            records.sort("written_at", "version")
+            .group_by("table", "partition")
+            .agg(pl.all().last())
+            .filter(~pl.col("deleted"))
+            .select(list(BUILD_SCHEMA))
+            .sort("table", "partition")
+        )
+    latest = _BUILDS_CACHE[key]
+    return latest if table is None else latest.filter(pl.col("table") == str(table))
+
+
+def is_built(root: DataRoot, table: Table, *values: PartitionValue) -> bool:
+    name = partition_name(table, values)
+    return not builds(root, table).filter(pl.col("partition") == name).is_empty()
+
+
+def _files(delta: DeltaTable, table: Table, values: Sequence[PartitionValue]) -> list[str]:
+    return delta.file_uris(file_pruning_predicate=_predicate(table, values))
+
+
+def _schema(delta: DeltaTable) -> pl.Schema:
+    frame = pl.from_arrow(pa.schema(delta.schema().to_arrow()).empty_table())
+    assert isinstance(frame, pl.DataFrame)
+    return frame.schema
+
+
+def _empty(delta: DeltaTable, table: Table) -> pl.DataFrame:
+    frame = pl.DataFrame(schema=_schema(delta))
+    return frame.drop([k for k in table.partition_keys if k in frame.columns])
 
 
 def read_partition(
@@ -85,18 +252,27 @@ def read_partition(
     columns: Sequence[str] | None = None,
 ) -> pl.DataFrame | None:
     """One partition's rows (without the partition columns), or None if it was never written."""
-    target = partition_file(root, table, values)
-    if not target.exists():
+    delta = _open(root, table)
+    if delta is None:
         return None
-    return pl.read_parquet(target, columns=list(columns) if columns is not None else None)
+    # A committed partition is whole; only an empty one needs the register to tell
+    # "written empty" from "never written".
+    files = _files(delta, table, values)
+    if files:
+        frame = pl.read_parquet(files, hive_partitioning=False, missing_columns="insert")
+    elif is_built(root, table, *values):
+        frame = _empty(delta, table)
+    else:
+        return None
+    return frame if columns is None else frame.select(columns)
 
 
 def scan_as_of(root: DataRoot, table: Table, day: date) -> pl.LazyFrame:
     """An upstream as-of partition a stage cannot do without, lazily."""
-    target = partition_file(root, table, [day])
-    if not target.exists():
+    frame = read_partition(root, table, day)
+    if frame is None:
         raise MissingPartition(f"{table} as of {day} is missing: materialize it first")
-    return pl.scan_parquet(target)
+    return frame.lazy()
 
 
 def read_as_of(
@@ -107,46 +283,90 @@ def read_as_of(
     return (frame if columns is None else frame.select(columns)).collect()
 
 
-def table_glob(root: DataRoot, table: Table) -> str:
-    """Glob over every partition file of a table."""
-    depth = len(table.partition_keys)
-    return str(table_dir(root, table).joinpath(*(["*"] * depth), "*.parquet"))
-
-
 def has_data(root: DataRoot, table: Table) -> bool:
-    return any(table_dir(root, table).rglob("*.parquet"))
+    return _open(root, table) is not None
 
 
 def scan(
     root: DataRoot, table: Table, schema_hint: Mapping[str, Any] | None = None
 ) -> pl.LazyFrame:
-    """Lazily scan all partitions of a table (hive columns included).
+    """Lazily scan the current version of a table, partition columns included.
 
-    With no files yet, returns an empty frame with `schema_hint` (or no columns),
+    A table never written is an empty frame with `schema_hint` (or no columns),
     so that "nothing landed yet" is an empty input, not an error.
     """
-    if not has_data(root, table):
+    if _open(root, table) is None:
         return pl.LazyFrame(schema=dict(schema_hint or {}))
-    return pl.scan_parquet(
-        str(table_dir(root, table) / "**" / "*.parquet"),
-        hive_partitioning=True,
-        try_parse_hive_dates=True,
-        missing_columns="insert",
-        extra_columns="ignore",
-    )
+    return pl.scan_delta(str(table_dir(root, table)))
 
 
 def partitions(root: DataRoot, table: Table) -> list[str]:
-    """Values of the first partition key under which some partition was written, sorted."""
-    folder = table_dir(root, table)
-    if not folder.exists():
+    """Values of the first partition key under which some partition was built, sorted."""
+    built = builds(root, table)["partition"].str.split("/").list.first()
+    return sorted(set(built.to_list()))
+
+
+def snapshot(root: DataRoot, table: Table) -> tuple[int, list[str], pl.Schema] | None:
+    """(version, data files, schema) of the table's current version; None if never written."""
+    delta = _open(root, table)
+    if delta is None:
+        return None
+    return delta.version(), delta.file_uris(), _schema(delta)
+
+
+def delete_partitions(root: DataRoot, table: Table, keep: Sequence[str]) -> list[str]:
+    """Delete every built partition whose first key value is not in `keep`; the deleted."""
+    delta = _open(root, table)
+    if delta is None:
         return []
-    prefix = f"{table.partition_keys[0]}="
-    return sorted(
-        p.name[len(prefix) :]
-        for p in folder.iterdir()
-        if p.is_dir() and p.name.startswith(prefix) and any(p.rglob(PART_FILE))
+    doomed = [p for p in partitions(root, table) if p not in set(keep)]
+    if not doomed:
+        return []
+    key = table.partition_keys[0]
+    listed = ", ".join(f"'{p}'" for p in doomed)
+    delta.delete(f"{key} IN ({listed})")
+    version = _delta(table_dir(root, table)).version()
+    for record in builds(root, table).iter_rows(named=True):
+        if record["partition"].split("/")[0] in doomed:
+            _register(root, table, record["partition"], 0, version, None, True)
+    return doomed
+
+
+def vacuum(
+    root: DataRoot, table: Table, retention_hours: int, keep_versions: Sequence[int]
+) -> list[str]:
+    """Remove the files no version younger than `retention_hours` (nor `keep_versions`) names."""
+    delta = _open(root, table)
+    if delta is None:
+        return []
+    return delta.vacuum(
+        retention_hours=retention_hours,
+        dry_run=False,
+        enforce_retention_duration=False,
+        keep_versions=list(keep_versions) or None,
     )
+
+
+def atomic_write_parquet(df: pl.DataFrame, path: Path) -> Path:
+    return atomic_write(
+        path, lambda tmp: df.write_parquet(tmp, compression="zstd", statistics=True)
+    )
+
+
+def export_dir(root: DataRoot, table: Table, day: date) -> Path:
+    return root.lake / table.schema / table.folder / f"{table.partition_keys[0]}={day.isoformat()}"
+
+
+def write_export(root: DataRoot, table: Table, df: pl.DataFrame, day: date) -> Path:
+    """Replace the plain-Parquet export of `day` (one file, partition column in the folder)."""
+    folder = export_dir(root, table, day)
+    target = atomic_write_parquet(
+        df.drop([k for k in table.partition_keys if k in df.columns]), folder / EXPORT_FILE
+    )
+    for stale in folder.glob("*.parquet"):
+        if stale.name != EXPORT_FILE:
+            stale.unlink()
+    return target
 
 
 def scan_landed_by(

@@ -42,6 +42,11 @@ class DataRoot:
         return self.root / "warehouse.duckdb"
 
     @property
+    def published(self) -> Path:
+        """Every published warehouse, one file per run (`warehouse.duckdb` is the latest)."""
+        return self.root / "published"
+
+    @property
     def dagster_home(self) -> Path:
         return self.root / "dagster_home"
 

@@ -27,6 +27,12 @@ class Table:
     # Tables whose outputs.md key has no as_of_date: the warehouse's plain view
     # shows the latest as-of date, and `<relation>_asof` keeps every date.
     latest_only: bool = False
+    # The folder under lake/<schema>/ when it is not the table's name.
+    folder_name: str | None = None
+
+    @property
+    def folder(self) -> str:
+        return self.folder_name or self.name
 
     @property
     def relation(self) -> str:
@@ -79,7 +85,19 @@ VALIDATION = _as_of(
 CULTIVATION_POOL = _as_of("pool", "cultivation_pool", "Pool membership, stage, grade, tier.")
 TIER_TRANSITIONS = _as_of("pool", "tier_transitions", "Tier moves on each as-of date.")
 
-CREDIT_LIMIT = _as_of("credit", "credit_limit", "Credit limits per product.")
+# The credit limits, versioned like every lake table (what the warehouse shows)...
+CREDIT_LIMIT = Table(
+    "credit",
+    "credit_limit",
+    (AS_OF_DATE,),
+    "Credit limits per product.",
+    folder_name="credit_limit_versions",
+)
+# ...and the plain-Parquet export the credit system reads (outputs.md): one file
+# and a manifest per as-of date under lake/credit/credit_limit/.
+CREDIT_EXPORT = Table(
+    "credit", "credit_limit", (AS_OF_DATE,), "Credit limits for the credit system (export)."
+)
 
 # Every lake table, in data-flow order (the warehouse exposes each as a view).
 LAKE_TABLES: tuple[Table, ...] = (

@@ -195,6 +195,12 @@ def validate(
     """Every section the dates given allow; a missing date leaves its section out, noted."""
     result = Validation(now.as_of, model.version)
     dims = tuple(model.dimensions)
+    if now.score.is_empty():
+        result.notes.append(
+            f"nothing scored as of {now.as_of} (no registry snapshot visible yet): "
+            "nothing to validate"
+        )
+        return result
     if reference is None:
         result.notes.append(
             f"out-of-time backtest: no scores built about a year before {now.as_of} "

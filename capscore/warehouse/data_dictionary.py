@@ -200,6 +200,26 @@ COLUMN_MEANINGS: dict[str, str] = {
     "rules": "every failing rule id, first first",
     "reason": "every reason, first first, joined by '; ': what a person can act on",
     "raw_record": "JSON text of the row as read (personal data masked)",
+    "sha256": "sha256 of the file's bytes as loaded (a file rewritten in place is loaded again)",
+    # review queue
+    "priority": "1 = review first (most at stake, then recurring, then likeliest)",
+    "exposure_wan": "the best candidate's credit limits on the latest date built before, 万元",
+    "patents": "the best candidate's patents on that date",
+    "same_mention_count": "mentions in the queue with the same text (one decision settles them)",
+    # scoring v2
+    "stage_basis": "which facts chose the life stage: revenue, age_and_size, age_only (or revenue_unknown_as_zero in v1)",
+    "innovation_evidence": "innovation score from the present indicators alone, before credibility shrinkage",
+    "competitiveness_evidence": "competitiveness score before credibility shrinkage",
+    "evolution_evidence": "evolution score before credibility shrinkage",
+    "influence_evidence": "influence score before credibility shrinkage",
+    "composite_evidence": "stage-weighted composite of the unshrunk dimension scores",
+    # validation
+    "section": "backtest, grade_rates, truth, stability or weights",
+    "outcome": "certification, revenue_growth, deregistration (or, for stability, what the PSI compares with)",
+    "subject": "what is measured: composite, a baseline, a grade, a dimension or an indicator",
+    "metric": "auc, gini, ks, firms, events, rate, monotone, spearman, top_decile_lift, psi, expert or challenger",
+    "value": "the figure",
+    "reference_date": "the as-of date a year back whose scores the backtest judges",
 }
 
 TABLE_COLUMN_MEANINGS: dict[str, dict[str, str]] = {

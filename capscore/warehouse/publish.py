@@ -10,16 +10,19 @@ view; the next connect sees the new one.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from capscore.sql_library import derived_views, with_macros
 from capscore.storage.files import atomic_write
-from capscore.storage.lake import has_data, table_glob
+from capscore.storage.lake import snapshot
 from capscore.storage.paths import DataRoot
-from capscore.storage.tables import LAKE_TABLES, SCHEMAS
+from capscore.storage.tables import LAKE_TABLES, SCHEMAS, Table
 from capscore.warehouse.catalog import PERSONAL_COLUMNS, PERSONAL_LIST_COLUMNS
 
 MASK_MACRO = (
@@ -39,6 +42,10 @@ class PublishSummary:
     views: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    # relation -> the Delta version and the files the warehouse pins
+    versions: dict[str, int] = field(default_factory=dict)
+    files: dict[str, list[str]] = field(default_factory=dict)
+    snapshot: Path | None = None
 
 
 def _quote_path(path: str) -> str:
@@ -61,17 +68,34 @@ def _select_list(con: duckdb.DuckDBPyConnection, source: str) -> str:
     return ", ".join(masked)
 
 
+def _source(
+    con: duckdb.DuckDBPyConnection, table: Table, files: list[str], empty: pl.Schema
+) -> str:
+    """The relation a base view reads: exactly the files of the table's version, or an
+    empty table of its schema when the version has none."""
+    if files:
+        listed = ", ".join(_quote_path(f) for f in files)
+        return f"read_parquet([{listed}], hive_partitioning = true, union_by_name = true)"
+    holder = f"{table.schema}._empty_{table.name}"
+    con.register("_empty", pl.DataFrame(schema=empty).to_arrow())
+    con.execute(f"CREATE TABLE {holder} AS SELECT * FROM _empty")
+    con.unregister("_empty")
+    return holder
+
+
 def _create_base_views(
     con: duckdb.DuckDBPyConnection, root: DataRoot, summary: PublishSummary
 ) -> None:
+    """One view per lake table, pinned to the files of the table's current version: a
+    session holding this warehouse keeps reading that version while later runs write."""
     for t in LAKE_TABLES:
-        if not has_data(root, t):
+        found = snapshot(root, t)
+        if found is None:
             summary.missing.append(t.relation)
             continue
-        glob = table_glob(root, t)
-        source = (
-            f"read_parquet({_quote_path(glob)}, hive_partitioning = true, union_by_name = true)"
-        )
+        version, files, schema = found
+        summary.versions[t.relation] = version
+        source = _source(con, t, files, schema)
         select = f"SELECT {_select_list(con, source)} FROM {source}"
         if t.latest_only:
             con.execute(f"CREATE VIEW {t.relation}_asof AS {select}")
@@ -83,6 +107,7 @@ def _create_base_views(
         else:
             con.execute(f"CREATE VIEW {t.relation} AS {select}")
             summary.views.append(t.relation)
+        summary.files[t.relation] = files
 
 
 def _create_derived_views(con: duckdb.DuckDBPyConnection, summary: PublishSummary) -> None:
@@ -123,5 +148,20 @@ def publish_warehouse(root: DataRoot) -> PublishSummary:
             if wal.exists():
                 wal.unlink()
 
-    atomic_write(root.warehouse, build)
+    # Each publish is a file of its own (what was published when stays readable for
+    # audit); `warehouse.duckdb` is then swapped to name the same bytes. A process
+    # that still holds the old file open reads a distinct path from the new one.
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    snapshot = atomic_write(root.published / f"warehouse-{stamp}.duckdb", build)
+    atomic_write(root.warehouse, lambda tmp: os.link(snapshot, tmp))
+    summary.snapshot = snapshot
     return summary
+
+
+def latest_snapshot(root: DataRoot) -> Path | None:
+    """The most recently published warehouse file: its snapshot under published/, else
+    warehouse.duckdb itself (a root published before snapshots were kept); None before any."""
+    found = sorted(root.published.glob("warehouse-*.duckdb")) if root.published.exists() else []
+    if found:
+        return found[-1]
+    return root.warehouse if root.warehouse.exists() else None

@@ -162,7 +162,7 @@ def test_credit_partition_is_readable_by_the_credit_system(dirty_root: DataRoot)
 
     from capscore.storage.manifest import verify_partition
 
-    folder = table_dir(dirty_root, tables.CREDIT_LIMIT)
+    folder = table_dir(dirty_root, tables.CREDIT_EXPORT)
     dataset = ds.dataset(folder, format="parquet", partitioning="hive")
     table = dataset.to_table()
     assert table.num_rows > 0

@@ -13,7 +13,7 @@ from capscore.entity_resolution.candidates import generate_candidates, index_reg
 from capscore.entity_resolution.decide import best_per_enterprise, decide
 from capscore.entity_resolution.model import MatchModel, Thresholds, comparisons, load_model
 from capscore.entity_resolution.normalize import parse_names
-from capscore.entity_resolution.review import apply_decisions
+from capscore.entity_resolution.review import apply_decisions, normalize_decisions
 from tests.unit.test_er_determinism import APPLICANT_KEY, PATENTS, RD_KEY, resolve_all
 
 # 字号 characters, regions and industry words as names combine them.
@@ -143,9 +143,18 @@ def test_reviewed_mentions_are_decided_by_the_reviewer(keys: list[str], codes: l
             "decided_by": ["model"] * 4,
         }
     )
-    decisions = pl.DataFrame(
-        {"mention_key": keys, "credit_code": codes[: len(keys)]},
-        schema={"mention_key": pl.String, "credit_code": pl.String},
+    decisions = normalize_decisions(
+        pl.DataFrame(
+            {
+                "mention_key": keys,
+                "credit_code": codes[: len(keys)],
+                "decided_at": ["2026-11-01"] * len(keys),
+                "reviewer": ["li"] * len(keys),
+            },
+            schema=dict.fromkeys(
+                ["mention_key", "credit_code", "decided_at", "reviewer"], pl.String
+            ),
+        )
     )
     enterprises = pl.DataFrame({"credit_code": ["C1", "C2"], "name": ["甲", "乙"]})
     out = apply_decisions(links, None, enterprises, decisions)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
 import json
+import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -13,13 +15,14 @@ from typing import Any
 import polars as pl
 import pytest
 
+from capscore.landing.drops import discover
 from capscore.landing.read import read_drop
 from capscore.storage.paths import DataRoot
 from capscore.storage.tables import SOURCES
 from data_contracts.contract import load_contract
-from data_contracts.ingest import IngestResult, ingest_files
+from data_contracts.ingest import LOAD_AUDIT_SCHEMA, IngestResult, ingest_files
 from data_contracts.reconcile import reconcile
-from data_contracts.schemas import AUDIT_SCHEMA, QUARANTINE_SCHEMA, TYPE_DTYPES, raw_schema
+from data_contracts.schemas import QUARANTINE_SCHEMA, TYPE_DTYPES, raw_schema
 
 DROP = date(2026, 11, 12)
 CODE_A = "91350100M000100Y43"
@@ -94,7 +97,9 @@ def drop(tmp_path: Path, source: str, files: dict[str, bytes]) -> IngestResult:
 
 def ingest_drop(tmp_path: Path, source: str, loaded_at: datetime) -> IngestResult:
     contract = load_contract(source)
-    files = read_drop(DataRoot(tmp_path), source, DROP, contract.hints)
+    root = DataRoot(tmp_path)
+    landing = discover(root, time.time_ns(), sources=[source], days=[DROP])
+    files = read_drop(root, landing.drop(source, DROP), contract.hints)
     return ingest_files(files, contract, DROP, loaded_at)
 
 
@@ -320,7 +325,7 @@ def test_accepted_rows_are_typed_exactly_as_the_contract_types_them(tmp_path: Pa
         result = drop(tmp_path / source, source, {"a.csv": csv_bytes([BASE[source]])})
         assert result.accepted.schema == lake
         assert result.quarantine.schema == QUARANTINE_SCHEMA
-        assert result.audit.schema == AUDIT_SCHEMA
+        assert result.audit.schema == LOAD_AUDIT_SCHEMA
     registry = drop(tmp_path / "r2", "registry", {"a.csv": csv_bytes([REGISTRY])}).accepted.row(
         0, named=True
     )
@@ -374,7 +379,7 @@ def test_whole_file_problems_and_the_other_files_still_load(tmp_path: Path) -> N
         "c_empty.csv": b"",
         "d_truncated.csv": truncated,
         "e_truncated.csv.gz": gz[: len(gz) // 2],
-        "f_latin1.csv": "credit_code,name\nX,Café Müller\n".encode("latin-1"),
+        "f_utf16.csv": "credit_code,name\nX,Café Müller\n".encode("utf-16"),
         "g_notes.txt": b"see attached",
     }
     result = drop(tmp_path, "registry", files)
@@ -388,7 +393,7 @@ def test_whole_file_problems_and_the_other_files_still_load(tmp_path: Path) -> N
         (base + "c_empty.csv", None, None, "empty_file"),
         (base + "d_truncated.csv", 2, None, "malformed_row"),
         (base + "e_truncated.csv.gz", None, None, "unreadable_file"),
-        (base + "f_latin1.csv", None, None, "encoding"),
+        (base + "f_utf16.csv", None, None, "encoding"),
         (base + "g_notes.txt", None, None, "unreadable_file"),
     ]
     missing = result.quarantine.filter(pl.col("rule") == "missing_column")["reason"][0]
@@ -464,3 +469,54 @@ def test_contract_keys_name_contract_columns() -> None:
     for source in ("registry", "patents", "rd_records"):
         contract = load_contract(source)
         assert set(contract.key) <= set(contract.names)
+
+
+def test_a_gb18030_cell_in_a_utf8_csv_quarantines_its_row_only(tmp_path: Path) -> None:
+    other = {**REGISTRY, "credit_code": CODE_B, "name": "北京某某科技股份有限公司"}
+    good = csv_bytes([REGISTRY, other])
+    header, first, second = good.decode().splitlines(keepends=True)
+    gb_row = second.replace("北京某某科技股份有限公司", "\0").encode()
+    gb_row = gb_row.replace(b"\0", "北京某某科技股份有限公司".encode("gb18030"))
+    data = (header + first).encode() + gb_row
+    result = drop(tmp_path, "registry", {"a.csv": data})
+    assert result.accepted["credit_code"].to_list() == [CODE_A]
+    [held] = result.quarantine.to_dicts()
+    assert (held["row_number"], held["rule"], held["rules"]) == (2, "encoding", ["encoding"])
+    assert held["reason"].startswith("line 3: bytes \\xb1\\xb1")
+    assert "not UTF-8" in held["reason"]
+    assert json.loads(held["raw_record"])["credit_code"] == CODE_B
+    [audit] = result.audit.to_dicts()
+    assert (audit["status"], audit["encoding"]) == ("loaded", "utf-8")
+    assert (audit["rows_read"], audit["rows_loaded"], audit["rows_quarantined"]) == (2, 1, 1)
+    assert reconcile(result.audit, result.quarantine, result.accepted)["problem"].is_null().all()
+
+
+def test_a_gb18030_value_in_a_utf8_jsonl_quarantines_its_line_only(tmp_path: Path) -> None:
+    lines = [
+        json.dumps({**PATENT, "title": title}, ensure_ascii=False).encode() for title in "甲乙丙"
+    ]
+    lines[1] = lines[1].replace("乙".encode(), "乙".encode("gb18030"))
+    result = drop(tmp_path, "patents", {"a.jsonl": b"\n".join(lines) + b"\n"})
+    assert result.accepted.height == 1  # the third line repeats the first one's key
+    rules = result.quarantine.select("row_number", "rule").rows()
+    assert rules == [(2, "encoding"), (3, "duplicate_key")]
+    assert result.quarantine["reason"][0].startswith("line 2: bytes \\xd2\\xd2")
+    [audit] = result.audit.to_dicts()
+    assert (audit["rows_read"], audit["rows_loaded"], audit["rows_quarantined"]) == (3, 1, 2)
+
+
+def test_a_consistently_gb18030_file_is_still_read_whole(tmp_path: Path) -> None:
+    rows = [REGISTRY, {**REGISTRY, "credit_code": CODE_B, "name": "北京某某科技股份有限公司"}]
+    result = drop(tmp_path, "registry", {"a.csv": csv_bytes(rows, "gb18030")})
+    assert result.quarantine.is_empty()
+    assert result.accepted["name"].to_list() == [REGISTRY["name"], "北京某某科技股份有限公司"]
+    assert result.audit["encoding"].to_list() == ["gb18030"]
+
+
+def test_the_audit_records_the_hash_of_the_bytes_loaded(tmp_path: Path) -> None:
+    data = csv_bytes([REGISTRY])
+    result = drop(tmp_path, "registry", {"a.csv": data, "b.csv": b""})
+    assert result.audit["sha256"].to_list() == [
+        hashlib.sha256(data).hexdigest(),
+        hashlib.sha256(b"").hexdigest(),
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from datetime import date
 from pathlib import Path
@@ -16,9 +17,10 @@ from assets.ingest import (
     reconcile_result,
 )
 from assets.resources import CapscoreResource
-from capscore.storage.lake import read_partition, write_partition
+from capscore.storage.lake import read_partition, scan, write_partition
 from capscore.storage.paths import DataRoot
 from capscore.storage.tables import table_named
+from pipelines.run_plan import plan_run
 
 GOOD = (
     "credit_code,enterprise_name,fiscal_year,revenue,rd_expense,reported_date\n"
@@ -110,3 +112,87 @@ def test_the_blocking_checks_verify_what_was_stored(tmp_path: Path) -> None:
     assert "2 raw rows stored, audit says 1 loaded" in str(reconciled.metadata["problems"].value)
     # A day that was never loaded cannot pass either.
     assert not reconcile_result(root, "rd_records", [date(2026, 11, 13)]).passed
+
+
+def test_a_rewritten_file_is_reloaded_and_supersedes_its_old_rows(tmp_path: Path) -> None:
+    day = tmp_path / "landing" / "rd_records" / "2026-11-12"
+    day.mkdir(parents=True)
+    (day / "a.csv").write_text(GOOD, "utf-8")
+    assert run(tmp_path, "2026-11-12", "2026-11-12").success
+    root = DataRoot(tmp_path)
+    audit_table = table_named("quality.load_audit")
+    first = read_partition(root, audit_table, "rd_records", "2026-11-12")
+    assert first is not None
+    assert first["sha256"].to_list() == [hashlib.sha256(GOOD.encode()).hexdigest()]
+    newer = GOOD.replace("甲科技有限公司", "甲科技股份有限公司")
+    (day / "a.csv").write_text(newer, "utf-8")
+    assert plan_run(root, date(2026, 11, 12), date(2026, 11, 12)).ingest_dates == [
+        date(2026, 11, 12)
+    ]
+    assert run(tmp_path, "2026-11-12", "2026-11-12").success
+    raw = read_partition(root, table_named("raw.rd_records"), "2026-11-12")
+    assert raw is not None and raw["enterprise_name"].to_list() == ["甲科技股份有限公司"]
+    second = read_partition(root, audit_table, "rd_records", "2026-11-12")
+    assert second is not None
+    assert second["sha256"].to_list() == [hashlib.sha256(newer.encode()).hexdigest()]
+    assert plan_run(root, date(2026, 11, 12), date(2026, 11, 12)).ingest_dates == []
+
+
+def test_refused_entries_are_audited_and_the_drop_still_reconciles(tmp_path: Path) -> None:
+    root = DataRoot(tmp_path / "root")
+    day = root.landing_partition("rd_records", "2026-11-12")
+    day.mkdir(parents=True)
+    (day / "a.csv").write_text(GOOD, "utf-8")
+    (day / "b.csv.part").write_text("half an upl", "utf-8")
+    (day / "nested").mkdir()
+    (day / "nested" / "c.csv").write_text(GOOD, "utf-8")
+    outside = tmp_path / "outside.csv"
+    outside.write_text(GOOD, "utf-8")
+    (day / "d.csv").symlink_to(outside)
+    bad = root.landing_partition("rd_records", "2026-13-45")
+    bad.mkdir()
+    (bad / "e.csv").write_text(GOOD, "utf-8")
+    result = run(root.root, "2026-11-12", "2026-11-12")
+    assert result.success
+    assert checks(result)[("raw/rd_records", "files_reconcile")]
+    audit = read_partition(root, table_named("quality.load_audit"), "rd_records", "2026-11-12")
+    assert audit is not None
+    rows = audit.sort("file").select("file", "status", "rows_read").rows()
+    base = "landing/rd_records/2026-11-12"
+    assert rows == [
+        (f"{base}/a.csv", "loaded", 1),
+        (f"{base}/d.csv", "rejected", 0),
+        (f"{base}/nested", "rejected", 0),
+    ]
+    assert "outside the data root" in audit.sort("file")["error"][1]
+    rejected = read_partition(root, table_named("quality.load_audit"), "rd_records", None)
+    assert rejected is not None and rejected["file"].to_list() == ["landing/rd_records/2026-13-45"]
+    # The rejected folder's row reads back with a null landing date.
+    everything = scan(root, table_named("quality.load_audit")).collect()
+    assert everything.filter(pl.col("partition_date").is_null())["file"].to_list() == [
+        "landing/rd_records/2026-13-45"
+    ]
+
+
+def test_a_half_uploaded_jsonl_is_loaded_again_whole_once_complete(tmp_path: Path) -> None:
+    row = (
+        '{"credit_code": "91350100M000100Y43", "enterprise_name": "甲科技有限公司", '
+        '"fiscal_year": %d, "revenue": 100, "rd_expense": 10, "reported_date": "2026-04-30"}\n'
+    )
+    whole = "".join(row % year for year in (2021, 2022, 2023, 2024)).encode()
+    path = tmp_path / "landing" / "rd_records" / "2026-11-12" / "a.jsonl"
+    path.parent.mkdir(parents=True)
+    # Half way through the upload, cut at a line end: the part looks like a whole file.
+    path.write_bytes(whole[: len(whole) // 2])
+    assert run(tmp_path, "2026-11-12", "2026-11-12").success
+    root = DataRoot(tmp_path)
+    raw = read_partition(root, table_named("raw.rd_records"), "2026-11-12")
+    assert raw is not None and raw["fiscal_year"].to_list() == [2021, 2022]
+    path.write_bytes(whole)  # the upload finishes
+    day = date(2026, 11, 12)
+    assert plan_run(root, day, day).ingest_dates == [day]
+    assert run(tmp_path, "2026-11-12", "2026-11-12").success
+    raw = read_partition(root, table_named("raw.rd_records"), "2026-11-12")
+    assert raw is not None and raw["fiscal_year"].to_list() == [2021, 2022, 2023, 2024]
+    quarantine = read_partition(root, table_named("quality.quarantine"), "rd_records", "2026-11-12")
+    assert quarantine is not None and quarantine.is_empty()

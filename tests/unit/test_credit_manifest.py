@@ -7,10 +7,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from capscore.storage.lake import write_partition
+from capscore.storage.lake import write_export
 from capscore.storage.manifest import MANIFEST_NAME, ManifestError, verify_partition, write_manifest
 from capscore.storage.paths import DataRoot
-from capscore.storage.tables import table_named
+from capscore.storage.tables import CREDIT_EXPORT
 
 D = date(2026, 11, 20)
 
@@ -24,9 +24,7 @@ def written(tmp_path: Path, version: str = "credit_policy_v1") -> Path:
             "policy_version": [version] * 3,
         }
     )
-    path = write_partition(
-        DataRoot(tmp_path), table_named("credit.credit_limit"), limits, D.isoformat()
-    )
+    path = write_export(DataRoot(tmp_path), CREDIT_EXPORT, limits, D)
     write_manifest(path, "credit_policy_v1", D)
     return path
 

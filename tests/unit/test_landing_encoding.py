@@ -33,26 +33,43 @@ def test_gbk_bytes_decode_as_gb18030() -> None:
     assert decode_text(TEXT.encode("gbk")).text == TEXT
 
 
-def test_undecodable_file_reports_the_byte_offset() -> None:
+def test_undecodable_bytes_are_marked_with_their_offset_and_line() -> None:
     data = b"credit_code,name\n\xff\xfe,x\n"
-    with pytest.raises(UndecodableError) as raised:
-        decode_text(data)
-    assert raised.value.offset == 17
-    assert "0xff" in str(raised.value)
+    decoded = decode_text(data)
+    assert decoded.encoding == "utf-8"
+    [bad] = decoded.bad
+    assert (bad.offset, bad.line, bad.data, bad.shown()) == (17, 2, b"\xff\xfe", "\\xff\\xfe")
+    assert decoded.text == f"credit_code,name\n{decoded.marker}0{decoded.marker},x\n"
+    assert decoded.marker not in TEXT and decoded.utf8 == decoded.text.encode()
 
 
-def test_utf8_with_a_corrupt_byte_is_rejected_not_read_as_gb18030() -> None:
+def test_utf8_with_a_corrupt_byte_is_marked_not_read_as_gb18030() -> None:
     good = TEXT.encode("utf-8")
     cut = good.index("嘉".encode())
     data = good[:cut] + b"\xff" + good[cut:]
-    with pytest.raises(UndecodableError) as raised:
-        decode_text(data)
-    assert raised.value.offset == cut
+    decoded = decode_text(data)
+    assert decoded.encoding == "utf-8"
+    # The bad byte's run is widened to the non-ASCII text around it, shown as bytes.
+    [bad] = decoded.bad
+    assert bad.line == 2 and b"\xff" in bad.data
+    assert "浙江科亿国际智能悬架技术有限公司" in decoded.text
 
 
-def test_latin1_is_rejected() -> None:
-    with pytest.raises(UndecodableError):
-        decode_text("name\nCafé Müller, Zürich\n".encode("latin-1"))
+def test_a_gb18030_cell_in_a_utf8_file_is_marked_whole_never_half_decoded() -> None:
+    gb = "中国".encode("gb18030")  # its middle bytes happen to be valid UTF-8
+    data = TEXT.encode() + b"X," + gb + b",x\n"
+    decoded = decode_text(data)
+    assert decoded.encoding == "utf-8"
+    [bad] = decoded.bad
+    assert bad.data == gb and bad.line == 4
+    assert decoded.text.endswith(f"X,{decoded.marker}0{decoded.marker},x\n")
+
+
+def test_latin1_rows_are_marked_not_guessed() -> None:
+    decoded = decode_text("name\nCafé Müller, Zürich\n".encode("latin-1"))
+    assert decoded.encoding == "utf-8"
+    assert [b.data for b in decoded.bad] == [b"\xe9", b"\xfc", b"\xfc"]
+    assert "Caf" + decoded.marker in decoded.text
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
@@ -64,6 +81,6 @@ def test_file_cut_inside_its_last_character_keeps_the_rest(encoding: str) -> Non
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le"])
-def test_utf16_is_rejected(encoding: str) -> None:
+def test_utf16_is_rejected_whole(encoding: str) -> None:
     with pytest.raises(UndecodableError):
         decode_text("credit_code,name\nX,abc\n".encode(encoding))

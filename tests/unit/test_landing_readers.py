@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from capscore.landing.columns import conform_columns
-from capscore.landing.discover import file_format, partition_files
+from capscore.landing.discover import file_format
 from capscore.landing.read import parse_bytes, read_landing_file
 from capscore.landing.rows import ColumnHints
 
@@ -159,10 +159,21 @@ def test_empty_files(data: bytes) -> None:
     assert landing.problem is not None and landing.problem.rule == "empty_file"
 
 
-def test_undecodable_text_is_an_encoding_problem_with_the_offset() -> None:
-    landing = parse_bytes(b"a,b\n1,\xff\xff\n", "csv", HINTS)
+def test_undecodable_bytes_make_their_row_an_encoding_row_with_line_and_offset() -> None:
+    landing = parse_bytes(b"a,b\n1,\xff\xff\n2,3\n", "csv", HINTS)
+    assert landing.problem is None and landing.encoding == "utf-8"
+    assert landing.parsed.rows.to_dicts() == [{"a": "2", "b": "3", "_row_number": 2}]
+    [held] = landing.parsed.malformed.to_dicts()
+    assert (held["_row_number"], held["rule"]) == (1, "encoding")
+    assert held["reason"].startswith("line 2: bytes \\xff\\xff at byte offset 6 are not UTF-8")
+    assert json.loads(held["raw_record"]) == {"a": "1", "b": "\\xff\\xff"}
+    assert landing.parsed.rows_read == 2
+
+
+def test_utf16_is_still_rejected_whole() -> None:
+    landing = parse_bytes("a,b\n1,2\n".encode("utf-16"), "csv", HINTS)
     assert landing.problem is not None and landing.problem.rule == "encoding"
-    assert "offset 6" in landing.problem.reason
+    assert "NUL byte" in landing.problem.reason
 
 
 def test_gb18030_csv_reads_exactly() -> None:
@@ -172,7 +183,7 @@ def test_gb18030_csv_reads_exactly() -> None:
     assert landing.parsed.rows["title"].to_list() == ["一种智能悬架"]
 
 
-def test_file_formats_and_discovery(tmp_path: Path) -> None:
+def test_file_formats() -> None:
     assert [file_format(n) for n in ("a.CSV", "b.csv.gz", "c.jsonl.gz", "d.parquet", "e.txt")] == [
         "csv",
         "csv.gz",
@@ -180,11 +191,6 @@ def test_file_formats_and_discovery(tmp_path: Path) -> None:
         "parquet",
         None,
     ]
-    for name in ("b.csv", "a.jsonl", "notes.txt"):
-        (tmp_path / name).write_text("x")
-    (tmp_path / "sub").mkdir()
-    assert [p.name for p in partition_files(tmp_path)] == ["a.jsonl", "b.csv", "notes.txt"]
-    assert partition_files(tmp_path / "missing") == []
 
 
 def test_unsupported_file_is_rejected_not_skipped(tmp_path: Path) -> None:

@@ -115,10 +115,42 @@ def test_asset_writes_one_report_per_date_of_a_ranged_run(root):
     assert "| in the pool | 2 |" in str(mat.metadata["preview"].value)
 
 
-def test_asset_fails_clearly_for_a_date_without_scores(root):
-    with pytest.raises(dg.Failure, match="no scores as of 2026-06-12"):
+def test_asset_fails_clearly_for_a_built_registry_date_without_scores(root):
+    with pytest.raises(dg.Failure, match="no scores as of 2026-06-12 although registry rows"):
         dg.materialize(
             [pool_report],
             resources={"capscore": CapscoreResource(data_root=str(root.root))},
             partition_key="2026-06-12",
         )
+
+
+def _audit_row(source: str, day: date, rows: int) -> tuple:
+    file = f"landing/{source}/{day}/{source}.csv"
+    return (source, day, file, "csv", "utf-8", rows, rows, 0, "loaded", None, f"{day} 01:00+00")
+
+
+def test_dates_before_the_first_registry_snapshot_are_reported_empty_and_explained(root):
+    con = duckdb.connect(str(root.warehouse))
+    insert(con, "quality.load_audit", [_audit_row("patents", date(2026, 4, 20), 946)])
+    insert(con, "quality.load_audit", [_audit_row("rd_records", date(2026, 4, 21), 437)])
+    con.close()
+    result = dg.materialize(
+        [pool_report],
+        resources={"capscore": CapscoreResource(data_root=str(root.root))},
+        tags={
+            "dagster/asset_partition_range_start": "2026-04-19",
+            "dagster/asset_partition_range_end": "2026-05-01",
+        },
+    )
+    assert result.success
+    early = report_path(root, date(2026, 4, 19)).read_text(encoding="utf-8")
+    assert "Nothing to report yet as of 2026-04-19" in early
+    assert "no registry snapshot is visible as of 2026-04-19" in early
+    waiting = report_path(root, date(2026, 4, 25)).read_text(encoding="utf-8")
+    assert "the 946 patent record(s) and 437 R&amp;D filing(s) landed by then wait" in waiting
+    # The first date with a registry has its full report, without the notice.
+    first = report_path(root, date(2026, 5, 1)).read_text(encoding="utf-8")
+    assert "Nothing to report" not in first and "As of 2026-05-01" in first
+    [mat] = [e.materialization for e in result.get_asset_materialization_events()][-1:]
+    empty = mat.metadata["dates_with_nothing_to_report"].value
+    assert isinstance(empty, list) and len(empty) == 12 and "2026-05-01" not in empty

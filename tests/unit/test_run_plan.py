@@ -2,32 +2,49 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import hashlib
+import os
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 
-from capscore.storage.lake import write_partition
+from capscore.storage.lake import read_partition, write_partition
 from capscore.storage.paths import DataRoot
 from capscore.storage.tables import table_named
-from pipelines.run_plan import contiguous_ranges, plan_run
+from pipelines.run_plan import contiguous_ranges, landing_files, plan_run
 
 D = date.fromisoformat
 
 
-def _land(root: DataRoot, source: str, day: str, name: str) -> None:
+def _land(root: DataRoot, source: str, day: str, name: str, text: str = "x\n") -> Path:
     folder = root.landing_partition(source, day)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_text("x\n", encoding="utf-8")
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
-def _audit(root: DataRoot, source: str, day: str, files: list[str]) -> None:
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _audit(
+    root: DataRoot,
+    source: str,
+    day: str,
+    files: list[str],
+    hashes: list[str | None] | None = None,
+    loaded_at: datetime | None = None,
+) -> None:
     frame = pl.DataFrame(
         {
             "file": files,
             "rows_read": [0] * len(files),
-            "loaded_at": [datetime.now(UTC)] * len(files),
-        }
+            "loaded_at": [loaded_at or datetime.now(UTC)] * len(files),
+            "sha256": hashes if hashes is not None else [_sha("x\n")] * len(files),
+        },
+        schema_overrides={"sha256": pl.String},
     )
     write_partition(root, table_named("quality.load_audit"), frame, source, day)
 
@@ -72,3 +89,90 @@ def test_reloading_a_drop_rebuilds_the_dates_it_can_change(tmp_path: Path) -> No
     plan = plan_run(root, D("2026-11-03"), D("2026-11-03"))
     assert plan.ingest_dates == [D("2026-11-02")]
     assert plan.as_of_ranges == [(D("2026-11-02"), D("2026-11-03"))]
+
+
+def test_a_file_rewritten_in_place_is_loaded_again(tmp_path: Path) -> None:
+    root = DataRoot.resolve(tmp_path)
+    path = _land(root, "patents", "2026-11-01", "a.jsonl", '{"a": 1}\n')
+    _audit(root, "patents", "2026-11-01", [root.relative(path)], [_sha('{"a": 1}\n')])
+    for day in ("2026-11-01", "2026-11-02"):
+        _built(root, day)
+    assert plan_run(root, D("2026-11-02"), D("2026-11-02")).ingest_dates == []
+    # Same name, new bytes, the old mtime kept (as a copy that preserves times does).
+    stamp = path.stat()
+    path.write_text('{"a": 2}\n', encoding="utf-8")
+    os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    plan = plan_run(root, D("2026-11-02"), D("2026-11-02"))
+    assert plan.ingest_dates == [D("2026-11-01")]
+    assert plan.as_of_ranges == [(D("2026-11-01"), D("2026-11-02"))]
+
+
+def test_an_audit_from_before_hashes_is_trusted_for_files_untouched_since(
+    tmp_path: Path,
+) -> None:
+    root = DataRoot.resolve(tmp_path)
+    path = _land(root, "registry", "2026-11-01", "a.csv")
+    later = datetime.now(UTC) + timedelta(minutes=10)
+    _audit(root, "registry", "2026-11-01", [root.relative(path)], [None], loaded_at=later)
+    assert plan_run(root, D("2026-11-01"), D("2026-11-01")).ingest_dates == []
+    earlier = datetime.now(UTC) - timedelta(minutes=10)
+    _audit(root, "registry", "2026-11-01", [root.relative(path)], [None], loaded_at=earlier)
+    assert plan_run(root, D("2026-11-01"), D("2026-11-01")).ingest_dates == [D("2026-11-01")]
+
+
+def test_temporaries_are_not_part_of_a_drop(tmp_path: Path) -> None:
+    root = DataRoot.resolve(tmp_path)
+    a = _land(root, "patents", "2026-11-01", "a.csv")
+    for name in (".a.csv.swp", "~lock.csv", "b.csv.part", "c.tmp", "d.partial", "e.crdownload"):
+        _land(root, "patents", "2026-11-01", name)
+    _land(root, "patents", "2026-11-01", "f.csv.filepart")
+    assert landing_files(root) == {D("2026-11-01"): {root.relative(a)}}
+    _audit(root, "patents", "2026-11-01", [root.relative(a)])
+    assert plan_run(root, D("2026-11-01"), D("2026-11-01")).ingest_dates == []
+
+
+def test_bad_date_folders_are_recorded_and_the_rest_is_planned(tmp_path: Path) -> None:
+    root = DataRoot.resolve(tmp_path)
+    _land(root, "patents", "2026-11-01", "a.csv")
+    _land(root, "patents", "2026-13-45", "a.csv")
+    _land(root, "registry", "20261121", "r.csv")
+    _land(root, "registry", "2019-12-31", "r.csv")  # before the calendar starts
+    assert set(landing_files(root)) == {D("2026-11-01")}
+    plan = plan_run(root, D("2026-11-01"), D("2026-11-01"))
+    assert plan.ingest_dates == [D("2026-11-01")]
+    assert [r.path for r in plan.rejected] == [
+        "landing/patents/2026-13-45",
+        "landing/registry/2019-12-31",
+        "landing/registry/20261121",
+    ]
+    audit = table_named("quality.load_audit")
+    patents = read_partition(root, audit, "patents", None)
+    assert patents is not None and patents["status"].to_list() == ["rejected"]
+    assert patents["error"][0].startswith("landing/patents/2026-13-45: '2026-13-45' is not a real")
+    registry = read_partition(root, audit, "registry", None)
+    assert registry is not None and registry["file"].to_list() == [
+        "landing/registry/2019-12-31",
+        "landing/registry/20261121",
+    ]
+
+
+def test_a_symlink_out_of_the_data_root_is_refused_not_followed(tmp_path: Path) -> None:
+    root = DataRoot.resolve(tmp_path / "root")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.csv").write_text("x\n", encoding="utf-8")
+    _land(root, "patents", "2026-11-01", "a.csv")
+    (root.landing_partition("patents", "2026-11-01") / "link.csv").symlink_to(
+        outside / "secret.csv"
+    )
+    root.landing_source("registry").mkdir(parents=True)
+    (root.landing_source("registry") / "2026-11-02").symlink_to(outside, target_is_directory=True)
+    assert landing_files(root) == {
+        D("2026-11-01"): {
+            "landing/patents/2026-11-01/a.csv",
+            "landing/patents/2026-11-01/link.csv",
+        },
+        D("2026-11-02"): {"landing/registry/2026-11-02"},
+    }
+    plan = plan_run(root, D("2026-11-02"), D("2026-11-02"))
+    assert plan.ingest_dates == [D("2026-11-01"), D("2026-11-02")]

@@ -1,6 +1,7 @@
+import hashlib
 import json
 import os
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -9,9 +10,11 @@ import pytest
 
 from assets.partitions import RANGE_END_TAG, RANGE_START_TAG, daily_partitions
 from assets.resources import CapscoreResource
-from capscore.storage.lake import write_partition
+from capscore.landing.drops import Seen
+from capscore.storage.lake import read_partition, write_partition
 from capscore.storage.paths import DataRoot
 from capscore.storage.tables import table_named
+from pipelines.run_plan import audited_files
 from pipelines.sensors import (
     LandingScan,
     audited_baseline,
@@ -47,8 +50,28 @@ def drop(
     return path
 
 
-def scan(root: DataRoot, settle: float = 60.0) -> LandingScan:
-    return scan_landing(root, NOW, settle, lambda day: "2020-01-01" <= day <= "2026-07-21")
+WINDOW = (date(2020, 1, 1), date(2026, 7, 21))
+
+
+def scan(root: DataRoot, settle: float = 60.0, known: dict[str, Seen] | None = None) -> LandingScan:
+    return scan_landing(root, NOW, settle, WINDOW, known or {})
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def audit(root: DataRoot, source: str, day: str, files: dict[Path, str | None], at: float) -> None:
+    """A load audit partition saying `files` were loaded with these hashes at `at`."""
+    frame = pl.DataFrame(
+        {
+            "file": [root.relative(p) for p in files],
+            "sha256": list(files.values()),
+            "loaded_at": [datetime.fromtimestamp(at, tz=UTC)] * len(files),
+        },
+        schema_overrides={"sha256": pl.String},
+    )
+    write_partition(root, table_named("quality.load_audit"), frame, source, day)
 
 
 def built(root: DataRoot, *days: str) -> None:
@@ -81,7 +104,7 @@ def root(tmp_path: Path) -> DataRoot:
     return DataRoot(tmp_path.resolve())
 
 
-def test_scan_stamps_drop_files_and_skips_the_rest(root):
+def test_scan_takes_drop_files_with_their_hash_and_skips_the_rest(root):
     drop(root, "patents", "2026-07-15", "a.csv")
     drop(root, "registry", "2026-07-15", "r.jsonl", "{}\n")
     drop(root, "patents", "2026-07-15", ".a.csv.swp")
@@ -96,12 +119,14 @@ def test_scan_stamps_drop_files_and_skips_the_rest(root):
         "landing/patents/2026-07-15/a.csv",
         "landing/registry/2026-07-15/r.jsonl",
     }
-    assert result.settled["2026-07-15"]["landing/patents/2026-07-15/a.csv"][0] == 8
-    assert result.not_partitions == (
-        "landing/patents/2026-02-30",
-        "landing/patents/2031-01-01",
-        "landing/patents/not-a-date",
+    assert result.settled["2026-07-15"]["landing/patents/2026-07-15/a.csv"].sha256 == sha(
+        "a,b\n1,2\n"
     )
+    assert [r.path for r in result.rejected] == [
+        "landing/patents/2026-02-30",
+        "landing/patents/not-a-date",
+    ]
+    assert result.ahead == ("landing/patents/2031-01-01",)
 
 
 def test_a_date_with_a_file_still_being_written_waits(root):
@@ -112,11 +137,20 @@ def test_a_date_with_a_file_still_being_written_waits(root):
     assert result.unsettled == {"2026-07-15"}
     assert set(result.settled) == {"2026-07-16"}
     # The waiting date is neither new nor removed; the cursor keeps what it had.
-    previous = {"2026-07-15": {"landing/patents/2026-07-15/a.csv": (8, 1)}}
+    previous = {"2026-07-15": {"landing/patents/2026-07-15/a.csv": Seen("x", 1)}}
     plan = plan_landing_run(previous, result, [])
     assert plan.changed == ("2026-07-16",)
     assert plan.cursor["2026-07-15"] == previous["2026-07-15"]
     assert set(scan(root, settle=0).settled) == {"2026-07-15", "2026-07-16"}
+
+
+def test_a_success_marker_makes_a_drop_complete_without_waiting(root):
+    drop(root, "registry", "2026-07-15", "r.csv", mtime=NOW - 5)
+    assert scan(root).unsettled == {"2026-07-15"}
+    drop(root, "registry", "2026-07-15", "_SUCCESS", text="")
+    result = scan(root)
+    assert not result.unsettled
+    assert set(result.settled["2026-07-15"]) == {"landing/registry/2026-07-15/r.csv"}
 
 
 def test_changes_are_new_rewritten_added_and_removed_files(root):
@@ -141,12 +175,32 @@ def test_changes_are_new_rewritten_added_and_removed_files(root):
     ]
 
 
-def test_same_size_rewrite_is_seen_through_mtime(root):
+def test_a_rewrite_keeping_size_and_mtime_is_seen_through_the_hash(root):
     path = drop(root, "patents", "2026-07-10", "a.csv", text="a,b\n1,2\n")
     cursor = plan_landing_run({}, scan(root), []).cursor
-    drop(root, "patents", "2026-07-10", "a.csv", text="a,b\n9,9\n", mtime=OLD + 1)
-    assert path.stat().st_size == 8
-    assert changed_dates(cursor, scan(root)) == ["2026-07-10"]
+    # Same size, and the old mtime put back (as `cp -p`, `rsync -t` or an unpacked archive do).
+    drop(root, "patents", "2026-07-10", "a.csv", text="a,b\n9,9\n", mtime=OLD)
+    assert path.stat().st_size == 8 and path.stat().st_mtime == OLD
+    assert changed_dates(cursor, scan(root, known=_flat(cursor))) == ["2026-07-10"]
+
+
+def test_a_touch_that_keeps_the_bytes_is_no_change(root):
+    path = drop(root, "patents", "2026-07-10", "a.csv")
+    cursor = plan_landing_run({}, scan(root), []).cursor
+    os.utime(path, (OLD + 100, OLD + 100))
+    assert changed_dates(cursor, scan(root, known=_flat(cursor))) == []
+
+
+def test_an_untouched_file_is_not_hashed_again(root, monkeypatch):
+    drop(root, "patents", "2026-07-10", "a.csv")
+    hashed_long_ago = {"landing/patents/2026-07-10/a.csv": Seen("hash-from-before", 2**62)}
+    monkeypatch.setattr("capscore.landing.drops.sha256_of", lambda path: pytest.fail("hashed"))
+    settled = scan(root, known=hashed_long_ago).settled
+    assert settled["2026-07-10"]["landing/patents/2026-07-10/a.csv"].sha256 == "hash-from-before"
+
+
+def _flat(state: dict[str, dict[str, Seen]]) -> dict[str, Seen]:
+    return {path: seen for files in state.values() for path, seen in files.items()}
 
 
 def test_range_runs_from_the_earliest_change_through_later_built_dates():
@@ -157,31 +211,32 @@ def test_range_runs_from_the_earliest_change_through_later_built_dates():
 
 
 def test_cursor_round_trips_and_a_broken_one_is_ignored():
-    state = {"2026-07-15": {"landing/patents/2026-07-15/专利.csv": (12, 1_700_000_000_123_456_789)}}
+    state = {
+        "2026-07-15": {
+            "landing/patents/2026-07-15/专利.csv": Seen("ab" * 32, 1_700_000_000_123_456_789),
+            "landing/patents/2026-07-15/link.csv": Seen(None, 5),
+        }
+    }
     assert decode_cursor(encode_cursor(state)) == state
     assert decode_cursor(None) is None
     assert decode_cursor("not json") is None
     assert decode_cursor(json.dumps({"version": 99, "dates": {}})) is None
-    assert decode_cursor(json.dumps({"version": 1, "dates": {"d": {"f": [1]}}})) is None
+    assert decode_cursor(json.dumps({"version": 2, "dates": {"d": {"f": [1]}}})) is None
+    assert decode_cursor(json.dumps({"version": 2, "dates": {"d": {"f": [1, 2]}}})) is None
+    # A cursor of the size+mtime era is dropped: the first tick's audit baseline takes over.
+    assert decode_cursor(json.dumps({"version": 1, "dates": {"d": {"f": [8, 1]}}})) is None
 
 
-def test_audit_baseline_counts_files_loaded_after_their_last_write(root):
+def test_audit_baseline_takes_dates_loaded_with_the_content_they_have_now(root):
     a = drop(root, "patents", "2026-07-10", "a.csv")
-    drop(root, "patents", "2026-07-11", "a.csv")
-    b = drop(root, "patents", "2026-07-12", "a.csv", mtime=OLD)
+    b = drop(root, "patents", "2026-07-11", "a.csv")
+    c = drop(root, "patents", "2026-07-12", "a.csv")
     drop(root, "patents", "2026-07-12", "late.csv")  # landed after the load: not audited
-    audit = pl.DataFrame(
-        {
-            "file": [root.relative(a), root.relative(b), "landing/patents/2026-07-11/a.csv"],
-            "loaded_at": [
-                datetime.fromtimestamp(OLD + 10, tz=UTC),
-                datetime.fromtimestamp(OLD + 10, tz=UTC),
-                datetime.fromtimestamp(OLD - 10, tz=UTC),  # loaded before it was rewritten
-            ],
-        }
-    )
-    write_partition(root, table_named("quality.load_audit"), audit, "patents", "x")
-    assert set(audited_baseline(root, scan(root))) == {"2026-07-10"}
+    audit(root, "patents", "2026-07-10", {a: sha("a,b\n1,2\n")}, OLD + 10)
+    audit(root, "patents", "2026-07-11", {b: sha("loaded, then rewritten")}, OLD + 10)
+    audit(root, "patents", "2026-07-12", {c: sha("a,b\n1,2\n")}, OLD + 10)
+    audited = audited_files(root)
+    assert set(audited_baseline(audited, scan(root))) == {"2026-07-10"}
 
 
 def test_sensor_requests_one_ranged_run_and_records_the_cursor(root):
@@ -233,15 +288,50 @@ def test_sensor_waits_while_a_run_of_the_job_is_in_flight(root):
 
 def test_first_tick_skips_drops_the_cli_already_loaded(root):
     a = drop(root, "patents", "2026-07-15", "a.csv")
-    audit = pl.DataFrame(
-        {"file": [root.relative(a)], "loaded_at": [datetime.fromtimestamp(OLD + 1, tz=UTC)]}
-    )
-    write_partition(root, table_named("quality.load_audit"), audit, "patents", "x")
+    audit(root, "patents", "2026-07-15", {a: sha("a,b\n1,2\n")}, OLD + 1)
     sensor = build_landing_sensor(toy_job, settle_seconds=60, clock=lambda: NOW)
     with dg.instance_for_test() as instance:
         result = evaluate(sensor, sensor_context(root, instance, None))
     assert not result.run_requests
-    assert decode_cursor(result.cursor) == scan(root).settled
+    state = decode_cursor(result.cursor)
+    assert state is not None
+    assert {day: {p: s.sha256 for p, s in files.items()} for day, files in state.items()} == {
+        "2026-07-15": {"landing/patents/2026-07-15/a.csv": sha("a,b\n1,2\n")}
+    }
+
+
+def test_first_tick_reloads_a_file_rewritten_in_place_since_the_cli_loaded_it(root):
+    a = drop(root, "patents", "2026-07-15", "a.csv", text="a,b\n9,9\n")
+    audit(root, "patents", "2026-07-15", {a: sha("a,b\n1,2\n")}, OLD + 1)
+    sensor = build_landing_sensor(toy_job, settle_seconds=60, clock=lambda: NOW)
+    with dg.instance_for_test() as instance:
+        result = evaluate(sensor, sensor_context(root, instance, None))
+    [request] = requests(result)
+    assert request.partition_key == "2026-07-15"
+
+
+def test_bad_landing_folders_are_recorded_and_never_stop_the_sensor(root):
+    drop(root, "patents", "2026-07-15", "a.csv")
+    drop(root, "patents", "2026-13-45", "a.csv")
+    drop(root, "patents", "20260716", "a.csv")
+    outside = root.root.parent / f"{root.root.name}-outside"
+    outside.mkdir()
+    (outside / "x.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    (root.landing_partition("patents", "2026-07-15") / "link.csv").symlink_to(outside / "x.csv")
+    sensor = build_landing_sensor(toy_job, settle_seconds=60, clock=lambda: NOW)
+    with dg.instance_for_test() as instance:
+        result = evaluate(sensor, sensor_context(root, instance, None))
+    [request] = requests(result)
+    assert request.partition_key == "2026-07-15"
+    recorded = read_partition(root, table_named("quality.load_audit"), "patents", None)
+    assert recorded is not None
+    assert recorded["file"].to_list() == ["landing/patents/2026-13-45", "landing/patents/20260716"]
+    assert recorded["status"].unique().to_list() == ["rejected"]
+    assert "not a real calendar date" in recorded["error"][0]
+    state = decode_cursor(result.cursor)
+    assert state is not None
+    # The refused symlink is part of the drop (recorded as a rejected file), never read.
+    assert state["2026-07-15"]["landing/patents/2026-07-15/link.csv"].sha256 is None
 
 
 def test_the_shipped_sensor_is_on_and_targets_the_daily_job():

@@ -10,11 +10,14 @@ import pytest
 
 from capscore.storage.lake import (
     MissingPartition,
+    delete_partitions,
     partitions,
     read_as_of,
     read_partition,
     scan,
+    snapshot,
     table_dir,
+    vacuum,
     write_partition,
 )
 from capscore.storage.paths import DataRoot, resolve_data_root
@@ -44,23 +47,63 @@ def test_partition_column_lives_in_the_folder_not_the_file(root: DataRoot) -> No
     assert scan(root, DAILY).collect()["as_of_date"].to_list() == [DAY]
 
 
-def test_a_failed_write_leaves_the_old_partition_and_no_temp_files(
+def test_a_write_killed_before_its_commit_leaves_the_old_partition(
     root: DataRoot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write_partition(root, DAILY, pl.DataFrame({"x": [1]}), DAY)
+    folder = table_dir(root, DAILY) / "as_of_date=2026-11-20"
 
-    def crash(self: pl.DataFrame, path: Path, **_: object) -> None:
-        Path(path).write_bytes(b"half a parquet file")
+    def crash(self: pl.DataFrame, target: str, **_: object) -> None:
+        (folder / "part-killed.parquet").write_bytes(b"half a parquet file")
         raise KeyboardInterrupt("killed mid-write")
 
-    monkeypatch.setattr(pl.DataFrame, "write_parquet", crash)
+    monkeypatch.setattr(pl.DataFrame, "write_delta", crash)
     with pytest.raises(KeyboardInterrupt):
         write_partition(root, DAILY, pl.DataFrame({"x": [2]}), DAY)
     monkeypatch.undo()
     kept = read_partition(root, DAILY, DAY)
-    assert kept is not None and kept["x"].to_list() == [1]
-    folder = table_dir(root, DAILY) / "as_of_date=2026-11-20"
-    assert sorted(p.name for p in folder.iterdir()) == ["part-0.parquet"]
+    assert kept is not None and kept["x"].to_list() == [1]  # no commit names the stray file
+
+
+def test_a_pinned_version_keeps_its_files_while_later_writes_replace_the_partition(
+    root: DataRoot,
+) -> None:
+    write_partition(root, DAILY, pl.DataFrame({"x": [1, 2]}), DAY)
+    found = snapshot(root, DAILY)
+    assert found is not None
+    version, files, _ = found
+    write_partition(root, DAILY, pl.DataFrame({"x": [9]}), DAY)
+    assert pl.read_parquet(files)["x"].to_list() == [1, 2]  # what a pinned reader sees
+    now = snapshot(root, DAILY)
+    assert now is not None and now[0] > version and now[1] != files
+    assert vacuum(root, DAILY, retention_hours=0, keep_versions=[version]) == []
+    vacuum(root, DAILY, retention_hours=0, keep_versions=[])
+    assert not any(Path(f).exists() for f in files)
+
+
+def test_an_empty_partition_is_built_and_a_missing_one_is_not(root: DataRoot) -> None:
+    write_partition(root, DAILY, pl.DataFrame({"x": [1]}), DAY)
+    write_partition(root, DAILY, pl.DataFrame(schema={"x": pl.Int64}), date(2026, 11, 21))
+    empty = read_partition(root, DAILY, date(2026, 11, 21))
+    assert empty is not None and empty.is_empty() and empty.columns == ["x"]
+    assert read_partition(root, DAILY, date(2026, 11, 22)) is None
+    assert partitions(root, DAILY) == ["2026-11-20", "2026-11-21"]
+
+
+def test_deleted_partitions_are_no_longer_built(root: DataRoot) -> None:
+    for day in (DAY, date(2026, 11, 21)):
+        write_partition(root, DAILY, pl.DataFrame({"x": [1]}), day)
+    assert delete_partitions(root, DAILY, keep=["2026-11-21"]) == ["2026-11-20"]
+    assert partitions(root, DAILY) == ["2026-11-21"]
+    assert read_partition(root, DAILY, DAY) is None
+    assert scan(root, DAILY).collect()["as_of_date"].to_list() == [date(2026, 11, 21)]
+
+
+def test_a_null_partition_value_is_a_partition_of_its_own(root: DataRoot) -> None:
+    write_partition(root, NESTED, pl.DataFrame({"x": [1]}), "a", None)
+    write_partition(root, NESTED, pl.DataFrame({"x": [2]}), "a", "2026-11-20")
+    stored = read_partition(root, NESTED, "a", None)
+    assert stored is not None and stored["x"].to_list() == [1]
 
 
 def test_scan_of_a_table_never_written_is_empty_with_the_hinted_schema(root: DataRoot) -> None:
@@ -76,7 +119,7 @@ def test_a_missing_upstream_partition_names_the_table_and_the_day(root: DataRoot
 
 
 def test_partitions_lists_the_first_key_of_nested_partitions(root: DataRoot) -> None:
-    write_partition(root, NESTED, pl.DataFrame({"x": [1]}), "a", "d")
+    write_partition(root, NESTED, pl.DataFrame({"x": [1]}), "a", "2026-11-20")
     assert partitions(root, NESTED) == ["a"]
 
 

@@ -48,7 +48,7 @@ def test_personal_data_is_masked(root: DataRoot) -> None:
     quarantine = pl.DataFrame(
         {"raw_record": ['{"name": "x", "legal_representative": "李四光"}'], "row_number": [1]}
     )
-    write_partition(root, table_named("quality.quarantine"), quarantine, "registry", "d")
+    write_partition(root, table_named("quality.quarantine"), quarantine, "registry", "2026-11-20")
     publish_warehouse(root)
     assert run_query(root, "SELECT legal_representative FROM core.enterprise").item() == "张**"
     record = run_query(root, "SELECT raw_record FROM quality.quarantine").item()
