@@ -131,16 +131,40 @@ capscore outputs under {root.root}
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from capscore.warehouse.query import format_result, run_query
+    import duckdb
+
+    from capscore.warehouse.query import (
+        QueryRefused,
+        WarehouseMissing,
+        WarehouseMoved,
+        format_result,
+        run_query,
+    )
 
     root = _root(args)
-    frame = run_query(root, args.sql)
+    try:
+        frame = run_query(root, args.sql)
+    except (duckdb.Error, QueryRefused, WarehouseMissing, WarehouseMoved) as exc:
+        # One line an analyst can act on, not a traceback.
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        sys.stderr.write(f"capscore query: {message}\n")
+        return 2
     text = format_result(frame, args.format)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
         say(f"{frame.height} rows written to {args.out}")
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from capscore.warehouse.publish import publish_warehouse
+
+    summary = publish_warehouse(_root(args))
+    say(
+        f"published {len(summary.views)} relations to {summary.path} (pinned versions of {len(summary.versions)} tables)"
+    )
     return 0
 
 
@@ -244,6 +268,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p.add_argument("--out", default=None, help="write to this file instead of stdout")
     p.set_defaults(func=cmd_query)
+
+    p = add(
+        "publish",
+        "Publish the warehouse anew from the lake's current versions (e.g. after copying or "
+        "moving a data root: the views then read this root's lake).",
+    )
+    p.set_defaults(func=cmd_publish)
 
     p = add("explain", "Explain an enterprise's scores, tier and credit limits (memo-ready text).")
     p.add_argument("credit_code")

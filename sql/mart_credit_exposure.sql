@@ -16,7 +16,7 @@
 --   total_limit_wan: sum of limits, 万元
 --   avg_limit_wan: mean limit over enterprises with a limit, 万元
 --   max_limit_wan: largest single limit, 万元
---   top_binding_constraint: the cap that most often set a positive limit
+--   top_binding_constraint: the cap that most often set a positive limit (ties: the first by name)
 WITH limits AS (
     SELECT
         c.as_of_date,
@@ -34,20 +34,57 @@ WITH limits AS (
         ON s.credit_code = c.credit_code AND s.as_of_date = c.as_of_date
     LEFT JOIN core.enterprise_asof AS e
         ON e.credit_code = c.credit_code AND e.as_of_date = c.as_of_date
+),
+binding AS (
+    -- The most frequent cap per group; a tie goes to the first name, so that identical
+    -- queries give identical answers (mode() picks any of the tied values).
+    SELECT as_of_date, product, life_stage, grade, region_code, binding_constraint
+    FROM (
+        SELECT
+            as_of_date, product, life_stage, grade, region_code, binding_constraint,
+            row_number() OVER (
+                PARTITION BY as_of_date, product, life_stage, grade, region_code
+                ORDER BY count(*) DESC, binding_constraint
+            ) AS place
+        FROM limits
+        WHERE limit_wan > 0
+        GROUP BY as_of_date, product, life_stage, grade, region_code, binding_constraint
+    )
+    WHERE place = 1
+),
+totals AS (
+    SELECT
+        as_of_date,
+        product,
+        life_stage,
+        grade,
+        region_code,
+        count(*) AS enterprises_evaluated,
+        count(*) FILTER (WHERE limit_wan > 0) AS enterprises_with_limit,
+        coalesce(sum(limit_wan), 0) AS total_limit_wan,
+        avg(limit_wan) FILTER (WHERE limit_wan > 0) AS avg_limit_wan,
+        max(limit_wan) AS max_limit_wan
+    FROM limits
+    GROUP BY as_of_date, product, life_stage, grade, region_code
 )
 SELECT
-    as_of_date,
-    product,
-    life_stage,
-    grade,
-    region_code,
-    left(region_code, 4) || '00' AS prefecture_code,
-    left(region_code, 2) || '0000' AS province_code,
-    count(*) AS enterprises_evaluated,
-    count(*) FILTER (WHERE limit_wan > 0) AS enterprises_with_limit,
-    coalesce(sum(limit_wan), 0) AS total_limit_wan,
-    avg(limit_wan) FILTER (WHERE limit_wan > 0) AS avg_limit_wan,
-    max(limit_wan) AS max_limit_wan,
-    mode(binding_constraint) FILTER (WHERE limit_wan > 0) AS top_binding_constraint
-FROM limits
-GROUP BY as_of_date, product, life_stage, grade, region_code
+    t.as_of_date,
+    t.product,
+    t.life_stage,
+    t.grade,
+    t.region_code,
+    left(t.region_code, 4) || '00' AS prefecture_code,
+    left(t.region_code, 2) || '0000' AS province_code,
+    t.enterprises_evaluated,
+    t.enterprises_with_limit,
+    t.total_limit_wan,
+    t.avg_limit_wan,
+    t.max_limit_wan,
+    b.binding_constraint AS top_binding_constraint
+FROM totals AS t
+LEFT JOIN binding AS b
+    ON b.as_of_date = t.as_of_date
+    AND b.product = t.product
+    AND b.life_stage IS NOT DISTINCT FROM t.life_stage
+    AND b.grade IS NOT DISTINCT FROM t.grade
+    AND b.region_code IS NOT DISTINCT FROM t.region_code

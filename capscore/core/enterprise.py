@@ -11,6 +11,7 @@ from datetime import date
 
 import polars as pl
 
+from capscore.core.personal import mask_personal
 from capscore.core.point_in_time import LANDING_DATE, LINEAGE_ORDER, visible_as_of
 
 KEY = "credit_code"
@@ -135,4 +136,4 @@ def enterprise_state(raw_registry: pl.DataFrame, as_of: date) -> tuple[pl.DataFr
         .select([*columns, "first_seen_date"])
         .sort(KEY)
     )
-    return enterprise, _history(snapshots)
+    return mask_personal(enterprise), _history(snapshots)

@@ -6,6 +6,7 @@ from datetime import date
 
 import polars as pl
 
+from capscore.core.personal import mask_personal
 from capscore.core.point_in_time import LANDING_DATE, LINEAGE_ORDER, latest_per_key, visible_as_of
 
 KEY = "application_number"
@@ -40,7 +41,7 @@ def patent_state(raw_patents: pl.DataFrame, as_of: date) -> pl.DataFrame:
     first_landing = versions.group_by(KEY).agg(
         pl.col(LANDING_DATE).min().alias("first_landing_date")
     )
-    latest = latest_per_key(versions, [KEY], VERSION_ORDER)
+    latest = mask_personal(latest_per_key(versions, [KEY], VERSION_ORDER))
     return (
         latest.join(forward_citation_counts(latest), on=KEY, how="left")
         .with_columns(pl.col("forward_citations").fill_null(0))

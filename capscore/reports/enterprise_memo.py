@@ -7,33 +7,29 @@ from __future__ import annotations
 
 from datetime import date
 
-import duckdb
 import polars as pl
 
 from capscore.credit.limit_memo import limit_memo
 from capscore.pool.tier_memo import tier_memo
 from capscore.scoring.score_memo import ExplainError, score_memo
 from capscore.storage.paths import DataRoot
-from capscore.warehouse.query import connect_read_only
+from capscore.warehouse.query import AnalystConnection, analyst_connection
 
 
-def _rows(
-    con: duckdb.DuckDBPyConnection, relation: str, credit_code: str, day: date
-) -> pl.DataFrame:
+def _rows(con: AnalystConnection, relation: str, credit_code: str, day: date) -> pl.DataFrame:
     return con.sql(
-        f"SELECT * FROM {relation} WHERE credit_code = ? AND as_of_date = ?",
-        params=[credit_code, day],
-    ).pl()
+        f"SELECT * FROM {relation} WHERE credit_code = ? AND as_of_date = ?", [credit_code, day]
+    )
 
 
 def explain_enterprise(root: DataRoot, credit_code: str, as_of: date | None) -> str:
-    con = connect_read_only(root)
+    con = analyst_connection(root)
     try:
         (day,) = con.execute(
             "SELECT max(as_of_date) FROM scoring.enterprise_score WHERE credit_code = ?"
             + (" AND as_of_date <= ?" if as_of else ""),
             [credit_code, as_of] if as_of else [credit_code],
-        ).fetchall()[0]
+        )[0]
         if day is None:
             raise SystemExit(
                 f"no scores for {credit_code}"
@@ -49,8 +45,8 @@ def explain_enterprise(root: DataRoot, credit_code: str, as_of: date | None) -> 
         transitions = con.sql(
             "SELECT * FROM pool.tier_transitions WHERE credit_code = ? AND as_of_date <= ? "
             "ORDER BY as_of_date",
-            params=[credit_code, day],
-        ).pl()
+            [credit_code, day],
+        )
         limits = _rows(con, "credit.credit_limit", credit_code, day)
     finally:
         con.close()

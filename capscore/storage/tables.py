@@ -29,6 +29,10 @@ class Table:
     latest_only: bool = False
     # The folder under lake/<schema>/ when it is not the table's name.
     folder_name: str | None = None
+    # Holds personal data in its files: the analysts' sandbox never reads them (the
+    # warehouse masks it in views; `materialize` copies a masked table instead).
+    personal: bool = False
+    materialize: bool = False
 
     @property
     def folder(self) -> str:
@@ -52,9 +56,15 @@ def _as_of(schema: str, name: str, description: str, latest_only: bool = False) 
 
 
 RAW_REGISTRY = Table(
-    "raw", "registry", (LANDING_DATE,), "Registry rows as loaded, per landing date."
+    "raw",
+    "registry",
+    (LANDING_DATE,),
+    "Registry rows as loaded, per landing date.",
+    personal=True,
 )
-RAW_PATENTS = Table("raw", "patents", (LANDING_DATE,), "Patent rows as loaded, per landing date.")
+RAW_PATENTS = Table(
+    "raw", "patents", (LANDING_DATE,), "Patent rows as loaded, per landing date.", personal=True
+)
 RAW_RD_RECORDS = Table(
     "raw", "rd_records", (LANDING_DATE,), "R&D filings as loaded, per landing date."
 )
@@ -62,7 +72,12 @@ RAW = {"registry": RAW_REGISTRY, "patents": RAW_PATENTS, "rd_records": RAW_RD_RE
 
 LOAD_AUDIT = Table("quality", "load_audit", (SOURCE, PARTITION_DATE), "One row per landing file.")
 QUARANTINE = Table(
-    "quality", "quarantine", (SOURCE, PARTITION_DATE), "Rejected rows with the reason."
+    "quality",
+    "quarantine",
+    (SOURCE, PARTITION_DATE),
+    "Rejected rows with the reason.",
+    personal=True,
+    materialize=True,
 )
 
 ENTERPRISE = _as_of("core", "enterprise", "Latest snapshot per enterprise.", True)
@@ -124,7 +139,7 @@ LAKE_TABLES: tuple[Table, ...] = (
 )
 
 # Warehouse schemas: one per layer, plus the analysts' marts.
-SCHEMAS = ("raw", "quality", "core", "er", "scoring", "pool", "credit", "mart")
+SCHEMAS = ("raw", "quality", "core", "er", "scoring", "pool", "credit", "mart", "meta")
 
 _BY_RELATION = {t.relation: t for t in LAKE_TABLES}
 

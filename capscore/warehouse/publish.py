@@ -18,21 +18,23 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from capscore.core.personal import PERSONAL_COLUMNS, PERSONAL_LIST_COLUMNS
 from capscore.sql_library import derived_views, with_macros
 from capscore.storage.files import atomic_write
 from capscore.storage.lake import snapshot
 from capscore.storage.paths import DataRoot
 from capscore.storage.tables import LAKE_TABLES, SCHEMAS, Table
-from capscore.warehouse.catalog import PERSONAL_COLUMNS, PERSONAL_LIST_COLUMNS
 
 MASK_MACRO = (
     "CREATE MACRO mask_name(s) AS CASE WHEN s IS NULL THEN NULL "
     "ELSE left(s, 1) || repeat('*', greatest(length(s) - 1, 1)) END"
 )
-# raw_record keeps the row as read for data engineers, minus personal data.
+# raw_record keeps the row as read, minus personal data: the legal representative
+# keeps a first character, inventors (a list or a `;` joined cell) are dropped whole.
 MASK_JSON_MACRO = (
-    "CREATE MACRO mask_json(j) AS regexp_replace(j, "
-    '\'("legal_representative"\\s*:\\s*")([^"])[^"]*"\', \'\\1\\2**"\', \'g\')'
+    "CREATE MACRO mask_json(j) AS regexp_replace(regexp_replace(j, "
+    '\'("legal_representative"\\s*:\\s*")([^"])[^"]*"\', \'\\1\\2**"\', \'g\'), '
+    '\'("inventors"\\s*:\\s*)(\\[[^\\]]*\\]|"[^"]*")\', \'\\1"***"\', \'g\')'
 )
 
 
@@ -97,6 +99,11 @@ def _create_base_views(
         summary.versions[t.relation] = version
         source = _source(con, t, files, schema)
         select = f"SELECT {_select_list(con, source)} FROM {source}"
+        if t.materialize:
+            # A masked copy inside the warehouse: the analysts' sandbox never needs its files.
+            con.execute(f"CREATE TABLE {t.relation} AS {select}")
+            summary.views.append(t.relation)
+            continue
         if t.latest_only:
             con.execute(f"CREATE VIEW {t.relation}_asof AS {select}")
             con.execute(
@@ -107,7 +114,27 @@ def _create_base_views(
         else:
             con.execute(f"CREATE VIEW {t.relation} AS {select}")
             summary.views.append(t.relation)
-        summary.files[t.relation] = files
+        if not t.personal:
+            summary.files[t.relation] = files
+
+
+def _record_publication(
+    con: duckdb.DuckDBPyConnection, root: DataRoot, summary: PublishSummary
+) -> None:
+    """meta.*: what this warehouse pins, and the files the analysts' sandbox may read."""
+    published = pl.DataFrame({"data_root": [str(root.root)], "published_at": [datetime.now(UTC)]})
+    versions = pl.DataFrame(
+        {"relation": list(summary.versions), "delta_version": list(summary.versions.values())},
+        schema={"relation": pl.String, "delta_version": pl.Int64},
+    )
+    files = pl.DataFrame(
+        {"file": sorted({f for listed in summary.files.values() for f in listed})},
+        schema={"file": pl.String},
+    )
+    for name, frame in (("published", published), ("versions", versions), ("analyst_files", files)):
+        con.register("_frame", frame.to_arrow())
+        con.execute(f"CREATE TABLE meta.{name} AS SELECT * FROM _frame")
+        con.unregister("_frame")
 
 
 def _create_derived_views(con: duckdb.DuckDBPyConnection, summary: PublishSummary) -> None:
@@ -141,6 +168,7 @@ def publish_warehouse(root: DataRoot) -> PublishSummary:
             with_macros(con)
             _create_base_views(con, root, summary)
             _create_derived_views(con, summary)
+            _record_publication(con, root, summary)
             con.execute("CHECKPOINT")
         finally:
             con.close()

@@ -1,31 +1,120 @@
-"""Read-only queries against the published warehouse (what `capscore query` runs)."""
+"""The analysts' connection to the published warehouse: read-only, sandboxed, masked.
+
+Analysts are a role with less privilege than the pipeline. `analyst_connection`
+(what `capscore query` and `capscore explain` use, and what the README tells
+analysts to use) opens the published warehouse read-only, then locks DuckDB's
+configuration so that the session
+
+- reads only the files the published views pin (`meta.analyst_files`: never a
+  raw table holding personal data, never anything outside the warehouse, no
+  `/etc/passwd`), with `enable_external_access = false`;
+- cannot write any file: only read statements run (SELECT, EXPLAIN, PRAGMA,
+  CALL); COPY, EXPORT, ATTACH, INSTALL, CREATE, SET ... are refused;
+- cannot undo any of this (`lock_configuration`).
+
+Personal data is masked in every relation the session can reach (publish.py).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 import duckdb
 import polars as pl
 
 from capscore.storage.paths import DataRoot
 
+READ_STATEMENTS = {
+    duckdb.StatementType.SELECT,
+    duckdb.StatementType.EXPLAIN,
+    duckdb.StatementType.PRAGMA,
+    duckdb.StatementType.CALL,
+}
+
 
 class WarehouseMissing(RuntimeError):
     pass
 
 
-def connect_read_only(root: DataRoot) -> duckdb.DuckDBPyConnection:
+class WarehouseMoved(RuntimeError):
+    """The warehouse pins the lake of another data root (the root was copied or moved)."""
+
+
+class QueryRefused(PermissionError):
+    """A statement an analyst may not run."""
+
+
+def _quote(path: str) -> str:
+    return "'" + path.replace("'", "''") + "'"
+
+
+def _published(root: DataRoot) -> duckdb.DuckDBPyConnection:
     if not root.warehouse.exists():
         raise WarehouseMissing(
             f"no warehouse at {root.warehouse}: run `capscore run --data-root {root.root}` first"
         )
-    return duckdb.connect(str(root.warehouse), read_only=True)
+    con = duckdb.connect(str(root.warehouse), read_only=True)
+    found = con.execute("SELECT data_root FROM meta.published").fetchall()
+    published_for = found[0][0] if found else None
+    if published_for != str(root.root):
+        con.close()
+        raise WarehouseMoved(
+            f"{root.warehouse} was published for the data root {published_for}: run "
+            f"`capscore publish --data-root {root.root}` to point it at this root's lake"
+        )
+    return con
+
+
+class AnalystConnection:
+    """A sandboxed read-only session (see the module docstring)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+
+    def check(self, sql: str) -> None:
+        try:
+            statements = self._con.extract_statements(sql)
+        except duckdb.Error as exc:
+            raise duckdb.ParserException(str(exc).splitlines()[0]) from None
+        refused = [s.type.name for s in statements if s.type not in READ_STATEMENTS]
+        if refused:
+            raise QueryRefused(
+                f"analysts may only read: {', '.join(sorted(set(refused)))} statements are "
+                "refused (SELECT, EXPLAIN, PRAGMA and CALL run)"
+            )
+
+    def sql(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
+        self.check(sql)
+        return self._con.sql(sql, params=params).pl()
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        self.check(sql)
+        return self._con.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> AnalystConnection:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def analyst_connection(root: DataRoot) -> AnalystConnection:
+    con = _published(root)
+    allowed = [row[0] for row in con.execute("SELECT file FROM meta.analyst_files").fetchall()]
+    listed = ", ".join(_quote(p) for p in allowed)
+    con.execute(f"SET allowed_paths = [{listed}]")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    return AnalystConnection(con)
 
 
 def run_query(root: DataRoot, sql: str) -> pl.DataFrame:
-    con = connect_read_only(root)
-    try:
-        return con.sql(sql).pl()
-    finally:
-        con.close()
+    with analyst_connection(root) as con:
+        return con.sql(sql)
 
 
 def format_result(frame: pl.DataFrame, fmt: str) -> str:

@@ -507,3 +507,21 @@ def test_data_quality_adds_up_files_rows_and_rules(con):
     assert reasons[0]["example_reason"].startswith("check digit mismatch")
     assert reasons[0]["example_row_number"] == 3
     assert reasons[2]["example_row_number"] is None
+
+
+def test_top_binding_constraint_breaks_ties_by_name(con):
+    insert(con, "core.enterprise_asof", [enterprise(c, D0, f"{c}公司") for c in "AB"])
+    insert(con, "pool.cultivation_pool", [pool(c, D0, True) for c in "AB"])
+    insert(
+        con,
+        "credit.credit_limit",
+        [
+            ("A", D0, "tech_credit", 100.0, "v", "stage_cap", "r"),
+            ("B", D0, "tech_credit", 50.0, "v", "ip_collateral", "r"),
+        ],
+    )
+    answers = {
+        con.execute("SELECT top_binding_constraint FROM mart.credit_exposure").fetchall()[0][0]
+        for _ in range(5)
+    }
+    assert answers == {"ip_collateral"}

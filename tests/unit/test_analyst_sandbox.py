@@ -1,0 +1,108 @@
+"""The analysts' sandbox: read only the published warehouse, write nothing, see no personal data."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from capscore.storage import tables
+from capscore.storage.lake import snapshot, write_export, write_partition
+from capscore.storage.paths import DataRoot
+from capscore.warehouse.publish import publish_warehouse
+from capscore.warehouse.query import QueryRefused, WarehouseMoved, analyst_connection, run_query
+from pipelines.cli import main as capscore
+
+DAY = date(2026, 11, 20)
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> DataRoot:
+    root = DataRoot.resolve(tmp_path / "root")
+    raw = pl.DataFrame(
+        {"credit_code": ["C1"], "name": ["甲公司"], "legal_representative": ["张三丰"]}
+    )
+    write_partition(root, tables.RAW_REGISTRY, raw, DAY)
+    write_partition(root, tables.ENTERPRISE, raw.drop("legal_representative"), DAY)
+    limits = pl.DataFrame({"credit_code": ["C1"], "product": ["tech_credit"], "limit_wan": [9.0]})
+    write_partition(root, tables.CREDIT_LIMIT, limits, DAY)
+    write_export(root, tables.CREDIT_EXPORT, limits, DAY)
+    quarantine = pl.DataFrame(
+        {"raw_record": ['{"legal_representative": "李四光", "inventors": ["王五"]}']}
+    )
+    write_partition(root, tables.QUARANTINE, quarantine, "registry", DAY)
+    publish_warehouse(root)
+    return root
+
+
+def _raw_file(root: DataRoot) -> str:
+    found = snapshot(root, tables.RAW_REGISTRY)
+    assert found is not None
+    return found[1][0]
+
+
+def test_an_analyst_can_read_the_published_tables(root: DataRoot) -> None:
+    assert run_query(root, "SELECT limit_wan FROM credit.credit_limit").item() == 9.0
+    assert run_query(root, "SELECT name FROM core.enterprise").item() == "甲公司"
+
+
+def test_no_statement_can_write_a_file(root: DataRoot) -> None:
+    export = next((root.lake / "credit" / "credit_limit").rglob("*.parquet"))
+    before = export.read_bytes()
+    for sql in (
+        f"COPY (SELECT 1 AS x) TO '{export}'",
+        f"EXPORT DATABASE '{root.root / 'out'}'",
+        "CREATE TABLE t AS SELECT 1",
+        f"ATTACH '{root.root / 'x.duckdb'}'",
+        "INSTALL httpfs",
+    ):
+        with pytest.raises(QueryRefused):
+            run_query(root, sql)
+    assert export.read_bytes() == before
+    assert not (root.root / "out").exists()
+
+
+def test_nothing_outside_the_warehouse_can_be_read(root: DataRoot) -> None:
+    for sql in (
+        "SELECT * FROM read_csv('/etc/passwd')",
+        f"SELECT * FROM read_parquet('{_raw_file(root)}')",  # raw: unmasked personal data
+        f"SELECT * FROM glob('{root.lake}/**')",
+    ):
+        with pytest.raises(duckdb.Error, match="Permission|disabled"):
+            run_query(root, sql)
+    with analyst_connection(root) as con:
+        with pytest.raises(QueryRefused):
+            con.execute("SET enable_external_access = true")
+        # Even a statement the filter lets through cannot change the locked settings.
+        with pytest.raises(duckdb.Error, match="Cannot change configuration"):
+            con.execute("PRAGMA enable_profiling")
+
+
+def test_personal_data_is_masked_wherever_an_analyst_can_see_it(root: DataRoot) -> None:
+    record = run_query(root, "SELECT raw_record FROM quality.quarantine").item()
+    assert "李四光" not in record and "王五" not in record and "李**" in record
+    with pytest.raises(duckdb.Error):
+        run_query(root, "SELECT legal_representative FROM raw.registry")
+
+
+def test_a_sql_error_is_one_line(root: DataRoot, capsys: pytest.CaptureFixture[str]) -> None:
+    code = capscore(["query", "--data-root", str(root.root), "SELEC nonsense"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and err.startswith("capscore query:")
+    assert "Traceback" not in err
+
+
+def test_a_copied_root_never_reads_the_original_lake(root: DataRoot, tmp_path: Path) -> None:
+    copy = DataRoot.resolve(tmp_path / "copy")
+    shutil.copytree(root.root, copy.root)
+    with pytest.raises(WarehouseMoved, match="capscore publish"):
+        run_query(copy, "SELECT 1")
+    assert capscore(["publish", "--data-root", str(copy.root)]) == 0
+    assert run_query(copy, "SELECT limit_wan FROM credit.credit_limit").item() == 9.0
+    with analyst_connection(copy) as con:
+        files = con.sql("SELECT file FROM meta.analyst_files")["file"].to_list()
+    assert files and all(f.startswith(str(copy.root)) for f in files)
