@@ -72,7 +72,7 @@ def test_nothing_outside_the_warehouse_can_be_read(root: DataRoot) -> None:
         f"SELECT * FROM read_parquet('{_raw_file(root)}')",  # raw: unmasked personal data
         f"SELECT * FROM glob('{root.lake}/**')",
     ):
-        with pytest.raises(duckdb.Error, match="Permission|disabled"):
+        with pytest.raises(duckdb.Error, match=r"Permission|disabled"):
             run_query(root, sql)
     with analyst_connection(root) as con:
         with pytest.raises(QueryRefused):
