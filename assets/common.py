@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 import dagster as dg
 import polars as pl
 
+from assets.freshness import as_of_fingerprint
 from assets.partitions import daily_partitions, single_run_backfill
+from capscore.storage.lake import write_partition
+from capscore.storage.paths import DataRoot
 from capscore.storage.tables import Table
 
 # Small tables in the UI: escaped cells, at most this many rows.
@@ -80,3 +84,17 @@ def as_of_asset(
         description=description,
         check_specs=list(check_specs) or None,
     )
+
+
+class AsOfWriter:
+    """Writes as-of partitions stamped with the fingerprint of the day's inputs
+    (assets.freshness), computed once per day."""
+
+    def __init__(self, root: DataRoot) -> None:
+        self.root = root
+        self._fingerprints: dict[date, str] = {}
+
+    def __call__(self, table: Table, frame: pl.DataFrame, day: date) -> int:
+        if day not in self._fingerprints:
+            self._fingerprints[day] = as_of_fingerprint(self.root, day)
+        return write_partition(self.root, table, frame, day, fingerprint=self._fingerprints[day])

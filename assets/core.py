@@ -8,14 +8,14 @@ from datetime import date
 import dagster as dg
 import polars as pl
 
-from assets.common import as_of_asset, by_day_result, markdown_table
+from assets.common import AsOfWriter, as_of_asset, by_day_result, markdown_table
 from assets.partitions import partition_dates
 from assets.resources import CapscoreResource
 from capscore.core.enterprise import enterprise_state
 from capscore.core.patent import patent_state
 from capscore.core.rd_filing import rd_filing_state
 from capscore.storage import tables
-from capscore.storage.lake import read_as_of, scan_landed_by, write_partition
+from capscore.storage.lake import read_as_of, scan_landed_by
 from data_contracts.schemas import landed_schema
 
 GROUP = "core"
@@ -42,10 +42,11 @@ def enterprise(
 ) -> dg.MaterializeResult:
     raw, days = _landed(capscore, "registry", context)
     summary = []
+    write = AsOfWriter(capscore.root)
     for day in days:
         current, history = enterprise_state(raw, day)
-        write_partition(capscore.root, tables.ENTERPRISE, current, day)
-        write_partition(capscore.root, tables.ENTERPRISE_HISTORY, history, day)
+        write(tables.ENTERPRISE, current, day)
+        write(tables.ENTERPRISE_HISTORY, history, day)
         summary.append(
             {
                 "as_of_date": day,
@@ -67,9 +68,10 @@ def enterprise(
 def patent(context: dg.AssetExecutionContext, capscore: CapscoreResource) -> dg.MaterializeResult:
     raw, days = _landed(capscore, "patents", context)
     summary = []
+    write = AsOfWriter(capscore.root)
     for day in days:
         state = patent_state(raw, day)
-        write_partition(capscore.root, tables.PATENT, state, day)
+        write(tables.PATENT, state, day)
         summary.append(
             {
                 "as_of_date": day,
@@ -96,10 +98,11 @@ def rd_filing(
 ) -> dg.MaterializeResult:
     raw, days = _landed(capscore, "rd_records", context)
     summary = []
+    write = AsOfWriter(capscore.root)
     for day in days:
         links = read_as_of(capscore.root, tables.RD_LINKS, day)
         filing = rd_filing_state(raw, links, day)
-        write_partition(capscore.root, tables.RD_FILING, filing, day)
+        write(tables.RD_FILING, filing, day)
         summary.append(
             {
                 "as_of_date": day,

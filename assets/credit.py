@@ -5,13 +5,13 @@
 import dagster as dg
 import polars as pl
 
-from assets.common import as_of_asset, by_day_result, markdown_table
+from assets.common import AsOfWriter, as_of_asset, by_day_result, markdown_table
 from assets.partitions import partition_dates
 from assets.resources import CapscoreResource
 from capscore.credit.ip_value import enterprise_ip_values, patent_values
 from capscore.credit.limits import credit_limits
 from capscore.storage import tables
-from capscore.storage.lake import read_as_of, write_export, write_partition
+from capscore.storage.lake import read_as_of, write_export
 from capscore.storage.manifest import MANIFEST_NAME, verify_partition, write_manifest
 from scoring_models.policy_config import PRODUCTS, load_credit_policy
 
@@ -52,6 +52,7 @@ def credit_limit(
     root = capscore.root
     policy = load_credit_policy()
     summary = []
+    write = AsOfWriter(root)
     for day in partition_dates(context):
         values = patent_values(
             read_as_of(root, tables.PATENT, day),
@@ -68,7 +69,7 @@ def credit_limit(
             policy,
             day,
         )
-        write_partition(root, tables.CREDIT_LIMIT, limits, day)
+        write(tables.CREDIT_LIMIT, limits, day)
         path = write_export(root, tables.CREDIT_EXPORT, limits, day)
         write_manifest(path, policy.version, day)
         verify_partition(path.parent)

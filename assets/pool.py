@@ -7,13 +7,13 @@ from datetime import date
 import dagster as dg
 import polars as pl
 
-from assets.common import as_of_asset, asset_key, by_day_result, markdown_table
+from assets.common import AsOfWriter, as_of_asset, asset_key, by_day_result, markdown_table
 from assets.partitions import partition_dates
 from assets.resources import CapscoreResource
 from capscore.pool.cultivation import pool_days
 from capscore.pool.transitions import CHANGES
 from capscore.storage import tables
-from capscore.storage.lake import read_as_of, read_partition, write_partition
+from capscore.storage.lake import read_as_of, read_partition
 from scoring_models.policy_config import GRADES, STAGES, load_pool_policy
 
 GROUP = "pool"
@@ -65,10 +65,11 @@ def cultivation_pool(
         )
 
     summary = []
+    write = AsOfWriter(root)
     for built in pool_days(partition_dates(context), stored_pool, scores_of, policy):
         pool = built.pool
-        write_partition(root, tables.CULTIVATION_POOL, pool, built.as_of)
-        write_partition(root, tables.TIER_TRANSITIONS, built.transitions, built.as_of)
+        write(tables.CULTIVATION_POOL, pool, built.as_of)
+        write(tables.TIER_TRANSITIONS, built.transitions, built.as_of)
         counts = built.transitions["change"].value_counts()
         by_change = dict(zip(counts["change"].to_list(), counts["count"].to_list(), strict=True))
         summary.append(

@@ -10,7 +10,14 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from assets.common import as_of_asset, asset_key, asset_keys, by_day_result, markdown_table
+from assets.common import (
+    AsOfWriter,
+    as_of_asset,
+    asset_key,
+    asset_keys,
+    by_day_result,
+    markdown_table,
+)
 from assets.er_inputs import (
     patents_as_of,
     raw_rd_landed_by,
@@ -29,7 +36,6 @@ from capscore.entity_resolution.model import load_model
 from capscore.entity_resolution.resolve import prepare_registry, resolve_applicants, resolve_rd
 from capscore.entity_resolution.review import decisions_as_of
 from capscore.storage import tables
-from capscore.storage.lake import write_partition
 from capscore.storage.paths import DataRoot
 
 GROUP = "er"
@@ -131,6 +137,7 @@ def er_links(
     wanted = context.selected_asset_keys
     raw_rd = raw_rd_landed_by(root, max(days)) if RD_LINKS in wanted else None
     summaries: dict[dg.AssetKey, list[dict[str, Any]]] = {key: [] for key in wanted}
+    write = AsOfWriter(root)
     metadata: dict[dg.AssetKey, dict[str, Any]] = {}
     # The detailed figures (and the evaluation against truth/) are for the last day.
     for day in days:
@@ -142,7 +149,7 @@ def er_links(
             links = resolve_applicants(
                 patents_as_of(root, day), enterprises, history, applying, model, registry
             )
-            write_partition(root, tables.APPLICANT_LINKS, links, day)
+            write(tables.APPLICANT_LINKS, links, day)
             summaries[APPLICANT_LINKS].append(_decision_counts(links, day))
             if day == days[-1]:
                 metadata[APPLICANT_LINKS] = _applicant_metadata(root, links)
@@ -151,7 +158,7 @@ def er_links(
             links = resolve_rd(
                 rd_as_of(raw_rd, day), enterprises, history, applying, model, registry
             )
-            write_partition(root, tables.RD_LINKS, links, day)
+            write(tables.RD_LINKS, links, day)
             summaries[RD_LINKS].append(_decision_counts(links, day))
             if day == days[-1]:
                 metadata[RD_LINKS] = _rd_metadata(root, links)
@@ -181,11 +188,12 @@ def review_queue(
 ) -> dg.MaterializeResult:
     root = capscore.root
     summary, queue = [], pl.DataFrame()
+    write = AsOfWriter(root)
     for day in partition_dates(context):
         applicants, mentions = review_links(root, tables.APPLICANT_LINKS, day)
         rd, _ = review_links(root, tables.RD_LINKS, day)
         queue = resolve.review_queue(applicants, rd, review_stakes(root, day))
-        write_partition(root, tables.REVIEW_QUEUE, queue, day)
+        write(tables.REVIEW_QUEUE, queue, day)
         counts = dict(queue.group_by("mention_type").len().iter_rows())
         summary.append(
             {

@@ -6,7 +6,7 @@
 import dagster as dg
 import polars as pl
 
-from assets.common import as_of_asset, by_day_result, markdown_table
+from assets.common import AsOfWriter, as_of_asset, by_day_result, markdown_table
 from assets.partitions import partition_dates
 from assets.resources import CapscoreResource
 from capscore.indicators import enterprise as enterprise_indicators
@@ -16,7 +16,7 @@ from capscore.scoring.scores import enterprise_scores, require_model_version, sc
 from capscore.scoring.summary import indicator_summary, score_distribution, stage_counts
 from capscore.scoring.weights import weight_comparison
 from capscore.storage import tables
-from capscore.storage.lake import read_as_of, write_partition
+from capscore.storage.lake import read_as_of
 from scoring_models.config import ScoringModel, load_scoring_model
 
 GROUP = "scoring"
@@ -47,6 +47,7 @@ def patent_quality(
 ) -> dg.MaterializeResult:
     root, model = capscore.root, _model(context)
     summary = []
+    write = AsOfWriter(root)
     for day in partition_dates(context):
         quality = oecd.patent_quality(
             conform(read_as_of(root, tables.PATENT, day), PATENT),
@@ -54,7 +55,7 @@ def patent_quality(
             day,
             model,
         )
-        write_partition(root, tables.PATENT_QUALITY, quality, day)
+        write(tables.PATENT_QUALITY, quality, day)
         summary.append(
             {
                 "as_of_date": day,
@@ -90,6 +91,7 @@ def indicator_value(
 ) -> dg.MaterializeResult:
     root, model = capscore.root, _model(context)
     summary = []
+    write = AsOfWriter(root)
     for day in partition_dates(context):
         wide, profile = enterprise_indicators.enterprise_indicators(
             conform(read_as_of(root, tables.ENTERPRISE, day), ENTERPRISE),
@@ -101,8 +103,8 @@ def indicator_value(
             model,
         )
         values = score_indicators(wide, profile, model)
-        write_partition(root, tables.INDICATOR_VALUE, values, day)
-        write_partition(root, tables.ENTERPRISE_PROFILE, profile, day)
+        write(tables.INDICATOR_VALUE, values, day)
+        write(tables.ENTERPRISE_PROFILE, profile, day)
         summary.append(
             {
                 "as_of_date": day,
@@ -135,12 +137,13 @@ def enterprise_score(
 ) -> dg.MaterializeResult:
     root, model = capscore.root, _model(context)
     summary = []
+    write = AsOfWriter(root)
     for day in partition_dates(context):
         values = read_as_of(root, tables.INDICATOR_VALUE, day)
         require_model_version(values, model)
         profile = read_as_of(root, tables.ENTERPRISE_PROFILE, day)
         scores = enterprise_scores(values, profile, model)
-        write_partition(root, tables.ENTERPRISE_SCORE, scores, day)
+        write(tables.ENTERPRISE_SCORE, scores, day)
         summary.append(
             {
                 "as_of_date": day,

@@ -13,11 +13,11 @@ from datetime import date
 import dagster as dg
 import polars as pl
 
-from assets.common import as_of_asset, asset_key, by_day_result, markdown_table
+from assets.common import AsOfWriter, as_of_asset, asset_key, by_day_result, markdown_table
 from assets.partitions import partition_dates
 from assets.resources import CapscoreResource
 from capscore.storage import tables
-from capscore.storage.lake import partitions, read_as_of, scan_as_of, write_partition
+from capscore.storage.lake import partitions, read_as_of, scan_as_of
 from capscore.storage.paths import DataRoot
 from capscore.validation.outcomes import State
 from capscore.validation.report import (
@@ -134,11 +134,12 @@ def validation(
     root = capscore.root
     model, policy = load_scoring_model(), load_pool_policy()
     summary = []
+    write = AsOfWriter(root)
     result: Validation | None = None
     for day in partition_dates(context):
         result = validation_as_of(root, day, model, policy)
         metrics = result.metrics()
-        write_partition(root, tables.VALIDATION, metrics, day)
+        write(tables.VALIDATION, metrics, day)
         summary.append(
             {
                 "as_of_date": day,

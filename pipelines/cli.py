@@ -67,11 +67,30 @@ def _landing_dates(root: DataRoot) -> list[date]:
 def _bring_up_to_date(
     root: DataRoot, start: date, end: date, landing_dates_only: bool = False
 ) -> int:
-    from pipelines.run_plan import contiguous_ranges, plan_run
-    from pipelines.runner import RunFailed, execute, prepare_environment
+    from capscore.storage.run_lock import RootBusy, root_lock
+    from pipelines.runner import prepare_environment
 
     prepare_environment(root)
+    try:
+        with root_lock(root, f"capscore run {start}..{end}") as fresh:
+            return _run_plan(root, start, end, landing_dates_only, fresh)
+    except RootBusy as exc:
+        say(f"FAILED: {exc}")
+        return 1
+
+
+def _run_plan(root: DataRoot, start: date, end: date, landing_dates_only: bool, fresh: bool) -> int:
+    import dagster as dg
+
+    from pipelines.run_plan import contiguous_ranges, plan_run
+    from pipelines.runner import RunFailed, execute, fail_abandoned_runs
+
+    if fresh:
+        for run_id in fail_abandoned_runs(dg.DagsterInstance.get()):
+            say(f"marked run {run_id} failed: its process died before it finished")
     plan = plan_run(root, start, end, landing_dates_only)
+    for day, reasons in plan.stale.items():
+        say(f"rebuilding {day}: {'; '.join(reasons)}")
     ingest_ranges = contiguous_ranges(plan.ingest_dates)
     steps = len(ingest_ranges) + len(plan.as_of_ranges)
     step = 0
@@ -112,6 +131,28 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     which = "landing dates" if args.landing_dates_only else "as-of dates"
     say(f"capscore backfill: data root {root.root}, {which} {start} .. {end}")
     return _bring_up_to_date(root, start, end, args.landing_dates_only)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from assets.freshness import stale_dates
+    from capscore.storage.run_lock import holder
+    from pipelines.run_plan import built_as_of_dates, pending_ingest
+
+    root = _root(args)
+    busy = holder(root)
+    say(f"capscore status: data root {root.root}")
+    say(f"  lock: {'held by ' + busy if busy else 'free'}")
+    built = built_as_of_dates(root)
+    say(f"  as-of dates built: {len(built)}" + (f" ({built[0]} .. {built[-1]})" if built else ""))
+    waiting = pending_ingest(root, _landing_dates(root)[-1])
+    pending = ", ".join(d.isoformat() for d in waiting) or "none"
+    say(f"  landing dates to load: {pending}")
+    stale = stale_dates(root)
+    if not stale:
+        say("  stale as-of dates: none")
+    for day, reasons in stale.items():
+        say(f"  stale {day}: {'; '.join(reasons)}")
+    return 1 if stale or waiting else 0
 
 
 def cmd_where(args: argparse.Namespace) -> int:
@@ -259,6 +300,13 @@ def build_parser() -> argparse.ArgumentParser:
         "not every calendar day: years of history in a fraction of the time",
     )
     p.set_defaults(func=cmd_backfill)
+
+    p = add(
+        "status",
+        "List what is out of date: landing dates not loaded yet, as-of dates built from "
+        "older inputs (and why), who holds the data root. Exit 1 when anything is.",
+    )
+    p.set_defaults(func=cmd_status)
 
     p = add("where", "Print where the outputs are and how to open them.")
     p.set_defaults(func=cmd_where)

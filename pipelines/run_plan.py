@@ -16,11 +16,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 
+from assets.freshness import stale_dates
 from assets.ingest import FIRST_DAY, record_rejected
 from capscore.landing.drops import Drop, Landing, Refused, Seen, discover, fingerprints
 from capscore.storage import lake
@@ -41,6 +42,8 @@ class RunPlan:
     ingest_dates: list[date]
     as_of_ranges: list[tuple[date, date]]
     rejected: tuple[Refused, ...] = ()  # landing entries that are no landing date
+    # built as-of dates whose inputs changed or whose build a run left unfinished
+    stale: dict[date, list[str]] = field(default_factory=dict)
 
     @property
     def is_empty(self) -> bool:
@@ -121,6 +124,16 @@ def contiguous_ranges(days: Iterable[date]) -> list[tuple[date, date]]:
     return ranges
 
 
+def pending_ingest(root: DataRoot, end: date, landing: Landing | None = None) -> list[date]:
+    """Landing dates up to `end` whose files (names or content) the load audit does not
+    have yet (reads only)."""
+    landing = landing or current_landing(root)
+    audited = audited_files(root)
+    drops = [drop for drop in landing.drops if drop.day <= end]
+    content = fingerprints(root, drops, known_content(audited), time.time_ns())
+    return dates_to_ingest(landed_content(drops, content), audited)
+
+
 def plan_run(root: DataRoot, start: date, end: date, landing_dates_only: bool = False) -> RunPlan:
     """Plan bringing every output for as-of dates `start..end` up to date (with
     `landing_dates_only`, only the dates of that range on which a drop landed).
@@ -132,16 +145,16 @@ def plan_run(root: DataRoot, start: date, end: date, landing_dates_only: bool = 
     landing = current_landing(root)
     for entry in record_rejected(root, landing.rejected, SOURCES, datetime.now(UTC)):
         LOG.warning("not loaded: %s", entry.reason)
-    audited = audited_files(root)
-    drops = [drop for drop in landing.drops if drop.day <= end]
-    content = fingerprints(root, drops, known_content(audited), time.time_ns())
-    ingest = dates_to_ingest(landed_content(drops, content), audited)
+    ingest = pending_ingest(root, end, landing)
     requested = {start + timedelta(days=i) for i in range((end - start).days + 1)}
+    out_of_date = stale_dates(root)
     if landing_dates_only:
-        requested &= {drop.day for drop in drops} | {end}
-    stale = {d for d in built_as_of_dates(root) if ingest and d >= ingest[0]}
+        requested &= {drop.day for drop in landing.drops if drop.day <= end} | {end}
+    # A drop about to be loaded changes every as-of date from its landing date on.
+    touched = {d for d in built_as_of_dates(root) if ingest and d >= ingest[0]}
     return RunPlan(
         ingest_dates=ingest,
-        as_of_ranges=contiguous_ranges(requested | stale),
+        as_of_ranges=contiguous_ranges(requested | touched | set(out_of_date)),
         rejected=landing.rejected,
+        stale=out_of_date,
     )

@@ -20,11 +20,32 @@ DAGSTER_YAML = """\
 # log and schedule storage at Postgres (see README, "Production").
 telemetry:
   enabled: false
+# A run whose worker died (kill -9, a crashed machine) is marked failed, so the
+# failure alert fires; runs started by the CLI are checked when it next takes
+# the data root's lock.
+run_monitoring:
+  enabled: true
+  poll_interval_seconds: 30
 """
 
 
 class RunFailed(RuntimeError):
     pass
+
+
+ABANDONED = (dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED)
+
+
+def fail_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Mark failed the runs still STARTED though nobody holds the root's lock: their
+    process died (kill -9, a crash), so they will never finish; failing them fires the
+    failure alerts. Call only right after taking the lock fresh."""
+    abandoned = instance.get_runs(filters=dg.RunsFilter(statuses=list(ABANDONED)))
+    for run in abandoned:
+        instance.report_run_failed(
+            run, "abandoned: the process running it died (found when the data root was free)"
+        )
+    return [run.run_id for run in abandoned]
 
 
 def prepare_environment(root: DataRoot) -> None:

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from assets.partitions import TIMEZONE
+from capscore.storage.paths import DataRoot
+from capscore.storage.run_lock import holder
 from pipelines.jobs import daily_job
 
 CRON_ENV = "CAPSCORE_NIGHTLY_CRON"
@@ -79,7 +81,11 @@ def _nightly_schedule(
             f"set {CRON_ENV} / {TIMEZONE_ENV} to move it."
         ),
     )
-    def capscore_nightly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    def capscore_nightly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+        busy = holder(DataRoot.resolve())
+        if busy is not None:
+            # The next run's freshness check rebuilds the day (capscore status lists it).
+            return dg.SkipReason(f"data root busy: {busy} holds it")
         tick = context.scheduled_execution_time
         day = completed_day(tick).isoformat()
         # The run key makes a re-evaluated tick (daemon restart) launch nothing new.

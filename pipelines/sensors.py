@@ -65,6 +65,7 @@ from capscore.landing.drops import (
     settle_seconds_from_env,
 )
 from capscore.storage.paths import DataRoot
+from capscore.storage.run_lock import RootBusy, root_lock
 from capscore.storage.tables import SOURCES
 from pipelines.jobs import daily_job
 from pipelines.run_plan import (
@@ -291,6 +292,16 @@ def build_landing_sensor(
         active = _active_run_id(context.instance, job.name)
         if active is not None:
             return dg.SensorResult(skip_reason=f"waiting for run {active} to finish")
+        try:
+            # The sensor records refused landing entries: it writes, so it takes the lock.
+            with root_lock(root, "landing sensor"):
+                return _evaluate(context, root, previous)
+        except RootBusy as busy:
+            return dg.SensorResult(skip_reason=str(busy))
+
+    def _evaluate(
+        context: dg.SensorEvaluationContext, root: DataRoot, previous: LandingState | None
+    ) -> dg.SensorResult:
         now = clock()
         audited = audited_files(root) if previous is None else {}
         known = known_content(audited) if previous is None else _flatten(previous)

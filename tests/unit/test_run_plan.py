@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
+from assets.freshness import AS_OF_TABLES, as_of_fingerprint
 from capscore.storage.lake import read_partition, write_partition
 from capscore.storage.paths import DataRoot
 from capscore.storage.tables import table_named
@@ -50,7 +51,10 @@ def _audit(
 
 
 def _built(root: DataRoot, day: str) -> None:
-    write_partition(root, table_named("credit.credit_limit"), pl.DataFrame({"x": [1]}), day)
+    """Every as-of table of `day` built from the inputs the root has now."""
+    stamp = as_of_fingerprint(root, D(day))
+    for table in AS_OF_TABLES:
+        write_partition(root, table, pl.DataFrame({"x": [1]}), day, fingerprint=stamp)
 
 
 def test_contiguous_ranges() -> None:

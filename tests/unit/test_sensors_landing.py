@@ -90,7 +90,9 @@ def sensor_context(
 
 
 def evaluate(sensor: dg.SensorDefinition, context: dg.SensorEvaluationContext) -> dg.SensorResult:
-    result = sensor(context)
+    # The resource has a lifecycle (it holds the data root's lock in runs): open it.
+    with context:
+        result = sensor(context)
     assert isinstance(result, dg.SensorResult)
     return result
 

@@ -1,0 +1,139 @@
+"""What an as-of output was built from, and which built dates are out of date.
+
+Every as-of partition is written with the fingerprint of its inputs as of D
+(the lake's build register keeps it): the landing files loaded up to D with
+their content hashes, the model and policy versions, and the reviewer
+decisions that apply on D. A date is stale when any of its tables was built
+from other inputs than D has now (a late drop, a new model version, a new
+decision), or when a run stopped before building all of them. `capscore run`,
+the sensor and the schedule rebuild stale dates wherever the last run stopped;
+`capscore status` lists them with the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import date
+
+import polars as pl
+
+from assets.er_inputs import read_decisions
+from capscore.entity_resolution.model import load_model
+from capscore.entity_resolution.review import decisions_as_of
+from capscore.storage import lake, tables
+from capscore.storage.paths import DataRoot
+from scoring_models.config import load_scoring_model
+from scoring_models.policy_config import load_credit_policy, load_pool_policy
+
+# Every table an as-of date is built into, in build order.
+AS_OF_TABLES = (
+    tables.ENTERPRISE,
+    tables.ENTERPRISE_HISTORY,
+    tables.PATENT,
+    tables.APPLICANT_LINKS,
+    tables.RD_LINKS,
+    tables.RD_FILING,
+    tables.REVIEW_QUEUE,
+    tables.PATENT_QUALITY,
+    tables.INDICATOR_VALUE,
+    tables.ENTERPRISE_PROFILE,
+    tables.ENTERPRISE_SCORE,
+    tables.CULTIVATION_POOL,
+    tables.TIER_TRANSITIONS,
+    tables.CREDIT_LIMIT,
+    tables.VALIDATION,
+)
+COMPONENTS = {
+    "landing": "the landing files loaded up to the date changed",
+    "versions": "a model or policy version changed",
+    "decisions": "the reviewer decisions that apply on the date changed",
+}
+
+
+def _digest(value: object) -> str:
+    text = json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def versions() -> dict[str, str]:
+    return {
+        "scoring": load_scoring_model().version,
+        "pool": load_pool_policy().version,
+        "credit": load_credit_policy().version,
+        "er": load_model().version,
+    }
+
+
+def loaded_files(root: DataRoot) -> pl.DataFrame:
+    """partition_date, file, sha256 of every file the load audit records."""
+    return (
+        lake.scan(
+            root,
+            tables.LOAD_AUDIT,
+            {"partition_date": pl.Date, "file": pl.String, "sha256": pl.String},
+        )
+        .select("partition_date", "file", "sha256")
+        .collect()
+    )
+
+
+def fingerprint(
+    day: date,
+    audit: pl.DataFrame,
+    model_versions: Mapping[str, str],
+    decisions: pl.DataFrame | None,
+) -> str:
+    """The inputs of D as JSON: one digest per component (so a change can be named)."""
+    files = audit.filter(pl.col("partition_date") <= day).sort("file")
+    applying = decisions_as_of(decisions, day)
+    return json.dumps(
+        {
+            "landing": _digest(files.select("file", "sha256").rows()),
+            "versions": _digest(dict(model_versions)),
+            "decisions": _digest([] if applying is None else applying.rows()),
+        },
+        sort_keys=True,
+    )
+
+
+def as_of_fingerprint(root: DataRoot, day: date) -> str:
+    return fingerprint(day, loaded_files(root), versions(), read_decisions(root))
+
+
+def changed(built: str | None, now: str) -> list[str]:
+    """Why a partition built with `built` is out of date against `now` (empty: it is not)."""
+    if built is None:
+        return ["built before inputs were fingerprinted"]
+    before, after = json.loads(built), json.loads(now)
+    return [COMPONENTS[k] for k in COMPONENTS if before.get(k) != after.get(k)]
+
+
+def stale_dates(root: DataRoot) -> dict[date, list[str]]:
+    """Every built as-of date that is not up to date, with one line per cause (naming the
+    first table, in build order, it affects)."""
+    records = lake.builds(root)
+    by_table = {t: records.filter(pl.col("table") == str(t)) for t in AS_OF_TABLES}
+    built_days = sorted(
+        {date.fromisoformat(p) for frame in by_table.values() for p in frame["partition"]}
+    )
+    if not built_days:
+        return {}
+    audit, model_versions, decisions = loaded_files(root), versions(), read_decisions(root)
+    stale: dict[date, list[str]] = {}
+    for day in built_days:
+        now = fingerprint(day, audit, model_versions, decisions)
+        causes: dict[str, str] = {}
+        for table, frame in by_table.items():
+            found = frame.filter(pl.col("partition") == day.isoformat())
+            why = (
+                ["not built yet (a run stopped before it)"]
+                if found.is_empty()
+                else changed(found["fingerprint"][0], now)
+            )
+            for cause in why:
+                causes.setdefault(cause, str(table))
+        if causes:
+            stale[day] = [f"{cause} (from {table})" for cause, table in causes.items()]
+    return stale

@@ -1,0 +1,88 @@
+"""Every as-of date is fresh after any failure: stale dates are found, named and rebuilt."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from assets.freshness import AS_OF_TABLES, as_of_fingerprint, changed, fingerprint, stale_dates
+from capscore.storage import tables
+from capscore.storage.lake import write_partition
+from capscore.storage.paths import DataRoot
+from pipelines.run_plan import plan_run
+
+D1, D2 = date(2026, 11, 19), date(2026, 11, 20)
+VERSIONS = {"scoring": "s1", "pool": "p1", "credit": "c1", "er": "e1"}
+
+
+def _audit(root: DataRoot, day: date, files: dict[str, str]) -> None:
+    rows = pl.DataFrame(
+        {
+            "file": list(files),
+            "sha256": list(files.values()),
+            "loaded_at": [datetime.now(UTC)] * len(files),
+        }
+    )
+    write_partition(root, tables.LOAD_AUDIT, rows, "patents", day)
+    (root.landing / "patents" / day.isoformat()).mkdir(parents=True, exist_ok=True)
+
+
+def _build(root: DataRoot, day: date, upto: int | None = None) -> None:
+    stamp = as_of_fingerprint(root, day)
+    for table in AS_OF_TABLES[:upto]:
+        write_partition(root, table, pl.DataFrame({"x": [1]}), day, fingerprint=stamp)
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> DataRoot:
+    return DataRoot.resolve(tmp_path)
+
+
+def test_the_fingerprint_names_what_changed() -> None:
+    audit = pl.DataFrame(
+        {"partition_date": [D1, D2], "file": ["a", "b"], "sha256": ["1", "2"]},
+        schema={"partition_date": pl.Date, "file": pl.String, "sha256": pl.String},
+    )
+    base = fingerprint(D1, audit, VERSIONS, None)
+    assert changed(base, fingerprint(D1, audit, VERSIONS, None)) == []
+    # A file landed after D1 changes nothing as of D1; a rewritten file before it does.
+    later = audit.with_columns(
+        pl.when(pl.col("file") == "b").then(pl.lit("9")).otherwise("sha256").alias("sha256")
+    )
+    assert changed(base, fingerprint(D1, later, VERSIONS, None)) == []
+    earlier = audit.with_columns(pl.lit("9").alias("sha256"))
+    assert changed(base, fingerprint(D1, earlier, VERSIONS, None)) == [
+        "the landing files loaded up to the date changed"
+    ]
+    assert changed(base, fingerprint(D1, audit, {**VERSIONS, "scoring": "s2"}, None)) == [
+        "a model or policy version changed"
+    ]
+    decisions = pl.DataFrame(
+        {"mention_key": ["m"], "credit_code": ["C"], "decided_at": [D2], "reviewer": ["li"]}
+    )
+    assert changed(base, fingerprint(D1, audit, VERSIONS, decisions)) == []  # decided after D1
+    assert changed(
+        fingerprint(D2, audit, VERSIONS, None), fingerprint(D2, audit, VERSIONS, decisions)
+    ) == ["the reviewer decisions that apply on the date changed"]
+
+
+def test_an_interrupted_build_and_a_late_drop_leave_stale_dates(root: DataRoot) -> None:
+    _audit(root, D1, {"landing/patents/2026-11-19/a.csv": "1"})
+    _build(root, D1)
+    _build(root, D2, upto=5)  # the run stopped after five tables
+    stale = stale_dates(root)
+    assert list(stale) == [D2] and "not built yet" in stale[D2][0]
+    _build(root, D2)
+    assert stale_dates(root) == {}
+    # A drop for D1 landing late (the audit now has it): both dates are out of date.
+    _audit(
+        root, D1, {"landing/patents/2026-11-19/a.csv": "1", "landing/patents/2026-11-19/b.csv": "2"}
+    )
+    stale = stale_dates(root)
+    assert list(stale) == [D1, D2]
+    assert all("landing files" in reason for reasons in stale.values() for reason in reasons)
+    plan = plan_run(root, D2, D2)
+    assert plan.as_of_ranges == [(D1, D2)] and set(plan.stale) == {D1, D2}
