@@ -9,6 +9,7 @@ from assets.partitions import daily_partitions, single_run_backfill
 from assets.resources import CapscoreResource
 from capscore.storage import tables
 from capscore.warehouse.publish import publish_warehouse
+from capscore.warehouse.retention import RetentionPolicy, apply_retention
 
 # Every asset that writes a lake table (the others are written alongside these).
 UPSTREAM = asset_keys(
@@ -39,8 +40,11 @@ WAREHOUSE_KEY = dg.AssetKey(["warehouse", "duckdb"])
     partitions_def=daily_partitions,
     backfill_policy=single_run_backfill,
     deps=UPSTREAM,
-    description="Builds warehouse.duckdb anew (views over the lake + sql/ library) and swaps it "
-    "into place atomically, so open analyst sessions are never disturbed.",
+    description="Builds warehouse.duckdb anew (views pinned to the files of each lake table's "
+    "version + the sql/ library), keeps it under published/ and swaps it into place "
+    "atomically, so open analyst sessions are never disturbed; then applies retention "
+    "(every as-of date for 90 days, month-ends before; published warehouses 30 days) and "
+    "vacuums what no kept version names.",
 )
 def warehouse(capscore: CapscoreResource) -> dg.MaterializeResult:
     summary = publish_warehouse(capscore.root)
@@ -49,11 +53,18 @@ def warehouse(capscore: CapscoreResource) -> dg.MaterializeResult:
         raise dg.Failure(
             "warehouse views failed: " + "; ".join(f"{k}: {v}" for k, v in summary.failed.items())
         )
+    # After publishing: the new warehouse pins its versions, so vacuum keeps their files.
+    retention = apply_retention(capscore.root, RetentionPolicy.from_env())
     missing = ", ".join(summary.missing) or "none"
     failed = "\n".join(f"| {k} | {v} |" for k, v in summary.failed.items())
+    deleted = sorted({d for dates in retention.deleted_dates.values() for d in dates})
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(summary.path)),
+            "snapshot": dg.MetadataValue.path(str(summary.snapshot)),
+            "retention_deleted_as_of_dates": ", ".join(deleted) or "none",
+            "retention_removed_files": retention.removed_files,
+            "retention_removed_warehouses": len(retention.removed_warehouses),
             "views": len(summary.views),
             "not_yet_in_lake": missing,
             "failed_views": dg.MetadataValue.md(

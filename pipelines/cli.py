@@ -199,6 +199,31 @@ def cmd_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_retain(args: argparse.Namespace) -> int:
+    from capscore.storage.run_lock import RootBusy, root_lock
+    from capscore.warehouse.retention import RetentionPolicy, apply_retention
+
+    root = _root(args)
+    policy = RetentionPolicy.from_env()
+    if args.daily_days or args.published_days:
+        policy = RetentionPolicy(
+            args.daily_days or policy.daily_days, args.published_days or policy.published_days
+        )
+    try:
+        with root_lock(root, "capscore retain"):
+            summary = apply_retention(root, policy)
+    except RootBusy as exc:
+        say(f"FAILED: {exc}")
+        return 1
+    dates = sorted({d for ds in summary.deleted_dates.values() for d in ds})
+    say(f"kept every as-of date of the last {policy.daily_days} days and month-ends before")
+    say(f"  deleted as-of dates: {', '.join(dates) or 'none'}")
+    say(
+        f"  removed {summary.removed_files} data files, {len(summary.removed_warehouses)} warehouses"
+    )
+    return 0
+
+
 def cmd_publish(args: argparse.Namespace) -> int:
     from capscore.warehouse.publish import publish_warehouse
 
@@ -316,6 +341,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p.add_argument("--out", default=None, help="write to this file instead of stdout")
     p.set_defaults(func=cmd_query)
+
+    p = add(
+        "retain",
+        "Apply the retention policy now: delete as-of dates older than --daily-days (but "
+        "month-ends), published warehouses older than --published-days, then vacuum.",
+    )
+    p.add_argument(
+        "--daily-days", type=int, default=None, help="default 90 ($CAPSCORE_RETAIN_DAILY_DAYS)"
+    )
+    p.add_argument(
+        "--published-days",
+        type=int,
+        default=None,
+        help="default 30 ($CAPSCORE_RETAIN_PUBLISHED_DAYS)",
+    )
+    p.set_defaults(func=cmd_retain)
 
     p = add(
         "publish",

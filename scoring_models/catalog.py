@@ -24,6 +24,7 @@ COMPETITIVENESS = (
     "certification",
     "debt_ratio",
     "international_patents",
+    "staff_scale",
 )
 EVOLUTION = (
     "filing_growth",

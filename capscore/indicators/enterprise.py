@@ -270,6 +270,7 @@ def enterprise_indicators(
             hnte_valid.alias("hnte_valid"),
             (hnte_valid.cast(pl.Float64) * model.hnte_points + srdi_points).alias("certification"),
             pl.col("revenue_latest").alias("revenue_scale"),
+            pl.col("insured_staff").cast(pl.Float64).alias("staff_scale"),
             pl.col("valid_invention_count").alias("valid_invention_stock"),
             ip_class_points(pl.col("valid_invention_count"), pl.col("valid_type2_count")).alias(
                 "ip_class_points"

@@ -40,11 +40,13 @@ ratio of every evidence channel is multiplied by X while z_c stays N(0, 1), so
 the marginal distributions of the evidence (rates, shares, levels) do not
 move. X = 1 gives rho_c, X = 0 gives z_c = capability, a large X pure noise.
 
-Outcome channels (`OUTCOMES`) always use their rho: the truth (events and
-their dates) is the same for every X. They drive the firm timeline in
-`events`: revenue and staff growth (growth, 0.40), HNTE certificates and
-renewals (hnte, 0.60), SRDI provincial and national (srdi, 0.55) and
-survival (survival, 0.50: lower capability, more deregistration).
+Outcome channels (`OUTCOMES`) always use their rho. They drive the firm
+timeline in `events`: revenue and staff growth (growth, 0.40), HNTE
+certificates and renewals (hnte, 0.60), SRDI provincial and national (srdi,
+0.55) and survival (survival, 0.50: lower capability, more deregistration).
+Certificates are granted on R&D and IP activity too (the rd_intensity and
+patent_rate latents, as the 高新 / 专精特新 criteria examine them), so their
+dates move with X; capability itself never does.
 """
 
 from __future__ import annotations

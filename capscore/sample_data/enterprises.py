@@ -52,7 +52,6 @@ __all__ = [
     "build_firms",
     "registry_rows",
     "snapshot_members",
-    "with_evidence",
 ]
 
 NEW_STYLE_FROM = day_number(date(2015, 10, 1))
@@ -257,12 +256,18 @@ def _economics(
 
 
 def build_firms(
-    rng: np.random.Generator, enterprises: int, events_rng: np.random.Generator
+    rng: np.random.Generator,
+    enterprises: int,
+    events_rng: np.random.Generator,
+    evidence_rng: np.random.Generator | None = None,
+    evidence_noise: float = 1.0,
 ) -> Firms:
     """The registry universe: `enterprises` firms, a few of them founded during the window.
 
     `rng` draws who the firms are (places, industries, names); `events_rng`
-    their timeline, so the same firms get the same names whatever the events.
+    their timeline, so the same firms get the same names whatever the events;
+    `evidence_rng` the evidence channels (`capability.EVIDENCE`, `ev_<channel>`
+    columns), which certification is also granted on (events.py).
     """
     counties = county_table()
     snaps = WINDOW_SNAPSHOT_DAYS
@@ -300,7 +305,15 @@ def build_firms(
     name_columns, current, taken = _name_versions(rng, parts0, places, versions)
 
     capability = standardized(innov)
-    timeline = build_timeline(events_rng, capability, size, tech, established, is_new, age_years)
+    evidence = channels(
+        evidence_rng if evidence_rng is not None else events_rng,
+        capability,
+        EVIDENCE,
+        evidence_noise,
+    )
+    timeline = build_timeline(
+        events_rng, capability, size, tech, established, is_new, age_years, evidence
+    )
     economics = _economics(rng, industry, size, timeline.pop("capital_factor"))
     english_p = 0.15 + 0.5 * (innov > 1.2) + 0.2 * (size > 1.5)
     english = english_names(current).zip_with(
@@ -341,7 +354,10 @@ def build_firms(
     ).with_columns(pl.col("capital0", "capital1").fill_nan(None))
     frame = pl.concat(
         [frame, current.select(pl.all().name.prefix("cur_"))], how="horizontal"
-    ).with_columns(assemble(current).alias("name"))
+    ).with_columns(
+        assemble(current).alias("name"),
+        *(pl.Series(f"ev_{name}", values) for name, values in evidence.items()),
+    )
     return Firms(frame=frame, names_taken=taken)
 
 
@@ -458,10 +474,3 @@ def snapshot_members(frame: pl.DataFrame, previous: int | None, day: int) -> pl.
     update = pl.col("staff_day") - 365 * back
     changed.append((update > lo) & (update <= hi) & (pl.col("closed_day") > lo))
     return frame.filter(pl.any_horizontal(changed) & (pl.col("established") <= hi))
-
-
-def with_evidence(firms: Firms, rng: np.random.Generator, noise: float) -> Firms:
-    """`firms` with an `ev_<channel>` column per evidence channel (`capability.EVIDENCE`)."""
-    z = channels(rng, firms.frame["capability"].to_numpy(), EVIDENCE, noise)
-    frame = firms.frame.with_columns(pl.Series(f"ev_{name}", v) for name, v in z.items())
-    return Firms(frame=frame, names_taken=firms.names_taken)

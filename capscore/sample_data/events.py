@@ -18,7 +18,7 @@ lists the events. Outcome channels (`capability.OUTCOMES`, z ~ N(0, 1)) drive:
   the year its certificate expires it renews with sigmoid(HNTE_RENEW + 1.0 z_hnte).
 - SRDI (专精特新): provincial batches yearly from 2018 (mid-year), national
   "小巨人" batches from 2019 for provincial firms of at least half a year;
-  yearly probabilities sigmoid(a + 1.3 z_srdi + 0.3 size) (x 0.15 outside tech).
+  yearly probabilities sigmoid(a + 0.8 z_srdi + 1.0 c + 0.3 size) (x 0.15 outside tech).
 - growth: the firm's yearly revenue growth 0.06 + 0.13 z_growth (R&D filings),
   half of it in insured staff, updated once a year.
 - registered capital: some firms raise it once (4% a year), at random.
@@ -101,9 +101,18 @@ def _survival(
     }
 
 
+def certification_criteria(evidence: dict[str, np.ndarray] | None, n: int) -> np.ndarray:
+    """What certificates are granted on, N(0, 1) per firm: the firm's R&D and IP activity
+    (the latents its R&D filings and patents show), as the 高新 / 专精特新 criteria ask."""
+    if evidence is None:
+        return np.zeros(n)
+    return (evidence["rd_intensity"] + evidence["patent_rate"]) / np.sqrt(2.0)
+
+
 def _hnte(
     rng: np.random.Generator,
     z: np.ndarray,
+    criteria: np.ndarray,
     tech: np.ndarray,
     established: np.ndarray,
     closed: np.ndarray,
@@ -113,8 +122,9 @@ def _hnte(
     issues = np.full((n, HNTE_MAX), NEVER, dtype=np.int64)
     count = np.zeros(n, dtype=np.int64)
     last_year = np.full(n, -100)
-    p_new = sigmoid(HNTE_NEW + 1.5 * z) * np.where(tech, 1.0, 0.2)
-    p_renew = sigmoid(HNTE_RENEW + 1.0 * z)
+    # The logit's spread matches a capability-only draw (sd 1.5): the rates stay.
+    p_new = sigmoid(HNTE_NEW + 0.9 * z + 1.2 * criteria) * np.where(tech, 1.0, 0.2)
+    p_renew = sigmoid(HNTE_RENEW + 0.6 * z + 0.8 * criteria)
     for year in HNTE_YEARS:
         batches = year_start(np.array([year]))[0] + np.sort(rng.integers(298, 356, 4))
         issue = batches[rng.integers(0, batches.size, n)]
@@ -131,6 +141,7 @@ def _hnte(
 def _srdi(
     rng: np.random.Generator,
     z: np.ndarray,
+    criteria: np.ndarray,
     size: np.ndarray,
     tech: np.ndarray,
     established: np.ndarray,
@@ -139,8 +150,8 @@ def _srdi(
     """Days a firm became SRDI provincial and national (NEVER: not by the end date)."""
     n = z.size
     industry = np.where(tech, 1.0, 0.15)
-    p_prov = sigmoid(SRDI_PROVINCIAL + 1.3 * z + 0.3 * size) * industry
-    p_nat = sigmoid(SRDI_NATIONAL + 1.3 * z + 0.3 * size) * industry
+    p_prov = sigmoid(SRDI_PROVINCIAL + 0.8 * z + 1.0 * criteria + 0.3 * size) * industry
+    p_nat = sigmoid(SRDI_NATIONAL + 0.8 * z + 1.0 * criteria + 0.3 * size) * industry
     provincial = np.full(n, NEVER, dtype=np.int64)
     national = np.full(n, NEVER, dtype=np.int64)
     for year in range(SRDI_PROVINCIAL_FROM, HNTE_YEARS[-1] + 1):
@@ -173,14 +184,16 @@ def build_timeline(
     established: np.ndarray,
     is_new: np.ndarray,
     age_years: np.ndarray,
+    evidence: dict[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """Columns of the firm frame: growth, status history, certificates, SRDI, capital and staff days."""
     n = capability.size
     z = channels(rng, capability, OUTCOMES)
     status = _survival(rng, z["survival"], established, is_new, age_years)
     closed = status["closed_day"]
-    hnte = _hnte(rng, z["hnte"], tech, established, closed)
-    srdi = _srdi(rng, z["srdi"], size, tech, established, closed)
+    criteria = certification_criteria(evidence, n)
+    hnte = _hnte(rng, z["hnte"], criteria, tech, established, closed)
+    srdi = _srdi(rng, z["srdi"], criteria, size, tech, established, closed)
     raise_from = np.maximum(established + 365, CAPITAL_FROM)
     years = np.maximum(END_DAY - raise_from, 0) / 365.25
     raised = (rng.random(n) < 1.0 - np.exp(-CAPITAL_RAISE_RATE * years)) & (raise_from < END_DAY)

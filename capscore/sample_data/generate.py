@@ -27,7 +27,7 @@ import polars as pl
 
 from capscore.sample_data.calendar import build_calendar
 from capscore.sample_data.dirty import BAD_ROW_COLUMNS, Injected, inject
-from capscore.sample_data.enterprises import Firms, build_firms, with_evidence
+from capscore.sample_data.enterprises import Firms, build_firms
 from capscore.sample_data.events import HNTE_MAX, NEVER
 from capscore.sample_data.owners import build_owners
 from capscore.sample_data.patents import build_patents
@@ -72,8 +72,13 @@ def generate(
     say = progress or (lambda _msg: None)
     data_root = DataRoot(Path(root).expanduser().resolve())
 
-    firms = build_firms(_rng(seed, "registry"), enterprises, _rng(seed, "events"))
-    firms = with_evidence(firms, _rng(seed, "evidence"), evidence_noise)
+    firms = build_firms(
+        _rng(seed, "registry"),
+        enterprises,
+        _rng(seed, "events"),
+        _rng(seed, "evidence"),
+        evidence_noise,
+    )
     snapshots = len(calendar.drops["registry"])
     say(f"registry: {firms.frame.height:,} enterprises, {snapshots} snapshots")
     owners = build_owners(_rng(seed, "owners"), firms)

@@ -8,7 +8,8 @@
 - Indicator score: `percentile` = 100 (r - 1) / (n - 1), r the average rank of
   the direction-adjusted value among the n peers with a value (ties share a
   rank); with `zero_is_no_evidence` a zero count scores 0, below every peer
-  with evidence (v2). `bands` = the score of the first band of an absolute
+  with evidence, and a positive count 100 r+ / n+, its average rank among the
+  n+ peers with evidence (v2). `bands` = the score of the first band of an absolute
   table (official evaluation bands) the raw value falls in.
 - Missing indicators are left out of their dimension with weights
   renormalized; coverage reports how much configured weight had data. With
@@ -164,10 +165,12 @@ def _evidence_score(
         return band_score(raw, spec.bands)
     oriented = -raw if spec.direction == "lower" else raw
     if spec.zero_is_no_evidence:
-        # Rank only the enterprises with evidence; a zero scores 0 below all of them,
-        # and the others spread over (0, 100] by their rank among everyone.
-        rank = windowed(raw.rank("average"), keys)
-        n = windowed(raw.count(), keys)
+        # A zero scores 0, below every peer with evidence; the peers with evidence spread
+        # over (0, 100] by their rank among themselves, so that having one patent is not
+        # worth as much as having the most.
+        evidence = pl.when(raw > 0).then(raw)
+        rank = windowed(evidence.rank("average"), keys)
+        n = windowed(evidence.count(), keys)
         return (
             pl.when(raw.is_null()).then(None).when(raw <= 0).then(0.0).otherwise(100.0 * rank / n)
         )

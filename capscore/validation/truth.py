@@ -6,7 +6,8 @@ point-in-time facts could give at best?
 - single-indicator baselines: each indicator's raw value alone (missing ranked
   lowest), and the raw count of matched patents;
 - the oracle: a model fitted on the truth itself over the same point-in-time
-  facts (cross-fitted, so it never predicts a firm it was fitted on);
+  indicators the composite uses (cross-fitted, so it never predicts a firm it
+  was fitted on): the best these indicators could rank by;
 - top-decile lift: the share of the truly best 10% the composite puts in its
   top 10%, over chance.
 """
@@ -25,16 +26,6 @@ from scoring_models.config import ScoringModel
 MAX_FIRMS = 200_000
 FOLDS = 3
 SEED = 20261204
-PROFILE_FACTS = (
-    "age_years",
-    "revenue_latest",
-    "insured_staff",
-    "registered_capital",
-    "patent_count",
-    "valid_patent_count",
-    "valid_invention_count",
-    "valid_type2_count",
-)
 
 
 def _lowest_when_missing(values: np.ndarray) -> np.ndarray:
@@ -65,7 +56,7 @@ def truth_agreement(
     frame = (
         scores.select("credit_code", "composite", *model.dimensions)
         .join(wide, on="credit_code", how="inner")
-        .join(profile.select("credit_code", *PROFILE_FACTS), on="credit_code", how="inner")
+        .join(profile.select("credit_code", "patent_count"), on="credit_code", how="inner")
         .join(capability.select("credit_code", "capability"), on="credit_code", how="inner")
         .sort("credit_code")
     )
@@ -88,10 +79,7 @@ def truth_agreement(
         "baseline:patent_count",
         spearman(frame["patent_count"].cast(pl.Float64).to_numpy(), truth),
     )
-    features = frame.select(
-        [pl.col(s.name).cast(pl.Float64) for s in model.indicators]
-        + [pl.col(c).cast(pl.Float64) for c in PROFILE_FACTS]
-    ).to_numpy()
+    features = frame.select([pl.col(s.name).cast(pl.Float64) for s in model.indicators]).to_numpy()
     oracle = oracle_predictions(features, truth) if frame.height >= 50 else None
     add("spearman", "oracle", None if oracle is None else spearman(oracle, truth))
     add(
