@@ -31,7 +31,7 @@ Evidence channels (`EVIDENCE`, rho at --evidence-noise 1) and what they drive:
 | family | 0.45 | PCT probability of inventions sigmoid(-3.1 + 0.9 z); family size |
 | citations | 0.45 | attractiveness to citing patents x exp(0.5 z): forward citations |
 | rd_filing | 0.50 | probability to file R&D figures sigmoid(a + 1.0 z + 0.4 size + ...) |
-| rd_intensity | 0.50 | firm R&D intensity: log median + 0.48 z |
+| rd_intensity | 0.50 | firm R&D intensity: log median + 0.48 z; filing odds + 1.2 z |
 | rd_staff | 0.40 | R&D staff share: log(0.12 + intensity) + 0.25 z |
 
 `--evidence-noise` X scales the idiosyncratic part against the capability
@@ -41,12 +41,13 @@ the marginal distributions of the evidence (rates, shares, levels) do not
 move. X = 1 gives rho_c, X = 0 gives z_c = capability, a large X pure noise.
 
 Outcome channels (`OUTCOMES`) always use their rho. They drive the firm
-timeline in `events`: revenue and staff growth (growth, 0.40), HNTE
-certificates and renewals (hnte, 0.60), SRDI provincial and national (srdi,
-0.55) and survival (survival, 0.50: lower capability, more deregistration).
-Certificates are granted on R&D and IP activity too (the rd_intensity and
-patent_rate latents, as the 高新 / 专精特新 criteria examine them), so their
-dates move with X; capability itself never does.
+timeline in `events`: revenue and staff growth (growth, 0.40), whether and
+how well a firm applies for HNTE certificates and renewals (hnte, 0.60) and
+for SRDI provincial and national (srdi, 0.55), and survival (survival, 0.50:
+lower capability, more deregistration). Certificates are granted only to
+firms whose realized R&D filings and patents meet the 高新 / 专精特新
+criteria at the batch (`certification`), so their dates move with X;
+capability itself never does.
 """
 
 from __future__ import annotations

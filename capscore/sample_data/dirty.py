@@ -283,6 +283,8 @@ def inject(rng: np.random.Generator, files: list[PlannedFile], firms: Firms) -> 
     fresh = _Fresh(rng, firms)
     for source in CORRUPTIONS:
         planned = [pf for pf in files if pf.source == source]
+        if not planned:
+            continue  # a tiny sample may have no record of a source at all
         templates = _templates(rng, planned, source)
         clean_rows = sum(pf.frame.height for pf in planned)
         per_rule = max(1, round(BAD_ROW_RATE * clean_rows))

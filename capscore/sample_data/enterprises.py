@@ -4,7 +4,8 @@ One row per enterprise in `Firms.frame`, with what a snapshot needs to know
 the firm's state on any snapshot_date: up to three name versions with the days
 they took effect, and the firm's timeline (`events`: status, certificates,
 SRDI level, capital and staff over time). Registry rows for any day are
-derived from it by `registry_rows`. The hidden `capability` of each firm
+derived from it by `registry_rows`, once `certification.certify` has added
+the certificate and SRDI days. The hidden `capability` of each firm
 (`capability`) is a column of the frame too.
 """
 
@@ -267,7 +268,9 @@ def build_firms(
     `rng` draws who the firms are (places, industries, names); `events_rng`
     their timeline, so the same firms get the same names whatever the events;
     `evidence_rng` the evidence channels (`capability.EVIDENCE`, `ev_<channel>`
-    columns), which certification is also granted on (events.py).
+    columns) their patents and R&D filings are drawn on. The HNTE and SRDI
+    columns (hnte_1 .. hnte_5, provincial_day, national_day) come later, from
+    `certification.certify`, once those records exist.
     """
     counties = county_table()
     snaps = WINDOW_SNAPSHOT_DAYS
@@ -311,9 +314,7 @@ def build_firms(
         EVIDENCE,
         evidence_noise,
     )
-    timeline = build_timeline(
-        events_rng, capability, size, tech, established, is_new, age_years, evidence
-    )
+    timeline = build_timeline(events_rng, capability, established, is_new, age_years)
     economics = _economics(rng, industry, size, timeline.pop("capital_factor"))
     english_p = 0.15 + 0.5 * (innov > 1.2) + 0.2 * (size > 1.5)
     english = english_names(current).zip_with(

@@ -11,14 +11,10 @@ lists the events. Outcome channels (`capability.OUTCOMES`, z ~ N(0, 1)) drive:
   whatever their capability. A closed firm has no staff, certificate or SRDI
   level in the registry from its closing day on, files no R&D figures for the
   year it closed or later, and stops patenting.
-- HNTE (高新技术企业): certificates are issued in yearly batches (late October
-  to December), valid three years. A firm at least one year old without a
-  valid certificate is granted one with probability
-  sigmoid(HNTE_NEW + 1.5 z_hnte) per year (x 0.2 outside tech industries); in
-  the year its certificate expires it renews with sigmoid(HNTE_RENEW + 1.0 z_hnte).
-- SRDI (专精特新): provincial batches yearly from 2018 (mid-year), national
-  "小巨人" batches from 2019 for provincial firms of at least half a year;
-  yearly probabilities sigmoid(a + 0.8 z_srdi + 1.0 c + 0.3 size) (x 0.15 outside tech).
+- HNTE (高新技术企业) and SRDI (专精特新): the timeline keeps the outcome
+  latents z_hnte and z_srdi (how keen and how good an applicant the firm is);
+  certificates and levels are granted later, by `certification`, on the firm's
+  realized R&D filings and patents as they stood at each yearly batch.
 - growth: the firm's yearly revenue growth 0.06 + 0.13 z_growth (R&D filings),
   half of it in insured staff, updated once a year.
 - registered capital: some firms raise it once (4% a year), at random.
@@ -30,7 +26,7 @@ from datetime import date
 
 import numpy as np
 
-from capscore.sample_data.calendar import END_DATE, END_DAY, day_number, year_start
+from capscore.sample_data.calendar import END_DATE, END_DAY, day_number
 from capscore.sample_data.capability import OUTCOMES, channels
 
 NEVER = 10**6  # a day number far after every date used here
@@ -44,9 +40,6 @@ FLIP_SHARE = 0.05
 HNTE_YEARS = tuple(range(2014, END_DATE.year + 1))
 HNTE_VALID_DAYS = 3 * 365
 HNTE_MAX = 5  # certificates a firm can hold from 2014 to 2026
-HNTE_NEW, HNTE_RENEW = -4.6, 0.9
-SRDI_PROVINCIAL_FROM, SRDI_NATIONAL_FROM = 2018, 2019
-SRDI_PROVINCIAL, SRDI_NATIONAL = -5.0, -5.1
 CAPITAL_RAISE_RATE = 0.04
 CAPITAL_FROM = day_number(date(2018, 1, 1))
 
@@ -101,99 +94,18 @@ def _survival(
     }
 
 
-def certification_criteria(evidence: dict[str, np.ndarray] | None, n: int) -> np.ndarray:
-    """What certificates are granted on, N(0, 1) per firm: the firm's R&D and IP activity
-    (the latents its R&D filings and patents show), as the 高新 / 专精特新 criteria ask."""
-    if evidence is None:
-        return np.zeros(n)
-    return (evidence["rd_intensity"] + evidence["patent_rate"]) / np.sqrt(2.0)
-
-
-def _hnte(
-    rng: np.random.Generator,
-    z: np.ndarray,
-    criteria: np.ndarray,
-    tech: np.ndarray,
-    established: np.ndarray,
-    closed: np.ndarray,
-) -> dict[str, np.ndarray]:
-    """Issue days of each firm's certificates, ascending, NEVER-padded (hnte_1 .. hnte_5)."""
-    n = z.size
-    issues = np.full((n, HNTE_MAX), NEVER, dtype=np.int64)
-    count = np.zeros(n, dtype=np.int64)
-    last_year = np.full(n, -100)
-    # The logit's spread matches a capability-only draw (sd 1.5): the rates stay.
-    p_new = sigmoid(HNTE_NEW + 0.9 * z + 1.2 * criteria) * np.where(tech, 1.0, 0.2)
-    p_renew = sigmoid(HNTE_RENEW + 0.6 * z + 0.8 * criteria)
-    for year in HNTE_YEARS:
-        batches = year_start(np.array([year]))[0] + np.sort(rng.integers(298, 356, 4))
-        issue = batches[rng.integers(0, batches.size, n)]
-        u = rng.random(n)
-        alive = (issue < closed) & (issue >= established + 365) & (issue <= END_DAY)
-        p = np.where(year == last_year + 3, p_renew, np.where(year < last_year + 3, 0.0, p_new))
-        grant = np.flatnonzero(alive & (u < p) & (count < HNTE_MAX))
-        issues[grant, count[grant]] = issue[grant]
-        count[grant] += 1
-        last_year[grant] = year
-    return {f"hnte_{k + 1}": issues[:, k] for k in range(HNTE_MAX)}
-
-
-def _srdi(
-    rng: np.random.Generator,
-    z: np.ndarray,
-    criteria: np.ndarray,
-    size: np.ndarray,
-    tech: np.ndarray,
-    established: np.ndarray,
-    closed: np.ndarray,
-) -> dict[str, np.ndarray]:
-    """Days a firm became SRDI provincial and national (NEVER: not by the end date)."""
-    n = z.size
-    industry = np.where(tech, 1.0, 0.15)
-    p_prov = sigmoid(SRDI_PROVINCIAL + 0.8 * z + 1.0 * criteria + 0.3 * size) * industry
-    p_nat = sigmoid(SRDI_NATIONAL + 0.8 * z + 1.0 * criteria + 0.3 * size) * industry
-    provincial = np.full(n, NEVER, dtype=np.int64)
-    national = np.full(n, NEVER, dtype=np.int64)
-    for year in range(SRDI_PROVINCIAL_FROM, HNTE_YEARS[-1] + 1):
-        start = year_start(np.array([year]))[0]
-        batches = start + np.sort(rng.integers(120, 271, 2))
-        day = batches[rng.integers(0, batches.size, n)]
-        u = rng.random(n)
-        ok = (day < closed) & (day >= established + 2 * 365) & (day <= END_DAY)
-        grant = ok & (provincial == NEVER) & (u < p_prov)
-        if year >= SRDI_NATIONAL_FROM:
-            nat_day = start + int(rng.integers(160, 231))
-            u_nat = rng.random(n)
-            up = (
-                (nat_day < closed)
-                & (nat_day <= END_DAY)
-                & (provincial <= nat_day - 180)
-                & (national == NEVER)
-                & (u_nat < p_nat)
-            )
-            national = np.where(up, nat_day, national)
-        provincial = np.where(grant, day, provincial)
-    return {"provincial_day": provincial, "national_day": national}
-
-
 def build_timeline(
     rng: np.random.Generator,
     capability: np.ndarray,
-    size: np.ndarray,
-    tech: np.ndarray,
     established: np.ndarray,
     is_new: np.ndarray,
     age_years: np.ndarray,
-    evidence: dict[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Columns of the firm frame: growth, status history, certificates, SRDI, capital and staff days."""
+    """Columns of the firm frame: growth, status history, capital and staff days, and the
+    outcome latents z_hnte and z_srdi that `certification` grants certificates on."""
     n = capability.size
     z = channels(rng, capability, OUTCOMES)
     status = _survival(rng, z["survival"], established, is_new, age_years)
-    closed = status["closed_day"]
-    criteria = certification_criteria(evidence, n)
-    hnte = _hnte(rng, z["hnte"], criteria, tech, established, closed)
-    srdi = _srdi(rng, z["srdi"], criteria, size, tech, established, closed)
     raise_from = np.maximum(established + 365, CAPITAL_FROM)
     years = np.maximum(END_DAY - raise_from, 0) / 365.25
     raised = (rng.random(n) < 1.0 - np.exp(-CAPITAL_RAISE_RATE * years)) & (raise_from < END_DAY)
@@ -201,8 +113,8 @@ def build_timeline(
     return {
         "growth": 0.06 + 0.13 * z["growth"],
         **status,
-        **hnte,
-        **srdi,
+        "z_hnte": z["hnte"],
+        "z_srdi": z["srdi"],
         "capital_day": capital_day,
         "capital_factor": rng.uniform(1.5, 4.0, n),
         # Insured staff is updated once a year, on this day and every 365 days before it.

@@ -6,10 +6,15 @@ derived from the seed, dates are fixed constants, and the writers add no
 timestamps. `--dirty` only adds rows and files (from its own stream), so the
 clean records and their truth are the same with or without it.
 
-The firms, their hidden capability and their timeline (truth/
-enterprise_capability.parquet) depend on (enterprises, seed) only: history_years
-changes which drops land, evidence_noise how noisily patents and R&D filings
-reflect capability (`capability`).
+The firms and their hidden capability depend on (enterprises, seed) only;
+evidence_noise sets how noisily patents and R&D filings reflect capability
+(`capability`), and HNTE certificates and SRDI levels are granted on those
+records (`certification`), so they move with it too. history_years only
+changes which drops land: the truth (truth/enterprise_capability.parquet)
+is the same for every history_years and with or without --dirty.
+
+The model is built in `simulate` (firms, owners, patents, R&D filings, then
+certification on the realized records); `generate` plans and writes it.
 """
 
 from __future__ import annotations
@@ -19,18 +24,20 @@ import math
 import shutil
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from capscore.sample_data.calendar import build_calendar
+from capscore.sample_data.calendar import Calendar, build_calendar
+from capscore.sample_data.certification import certify
 from capscore.sample_data.dirty import BAD_ROW_COLUMNS, Injected, inject
 from capscore.sample_data.enterprises import Firms, build_firms
 from capscore.sample_data.events import HNTE_MAX, NEVER
-from capscore.sample_data.owners import build_owners
-from capscore.sample_data.patents import build_patents
+from capscore.sample_data.owners import Owners, build_owners
+from capscore.sample_data.patents import Patents, build_patents
 from capscore.sample_data.plan import PlannedFile, plan_patents, plan_rd, plan_registry
 from capscore.sample_data.rd import build_rd
 from capscore.sample_data.writers import write, write_file
@@ -45,6 +52,54 @@ def _rng(seed: int, stream: str) -> np.random.Generator:
 def _clean_positions(total: int, injected: list[int]) -> np.ndarray:
     """0-based rows of a file that hold clean records, in order."""
     return np.setdiff1d(np.arange(total), np.array(injected, dtype=np.int64), assume_unique=True)
+
+
+@dataclass(frozen=True)
+class World:
+    """Everything `generate` lands, before it is planned into files."""
+
+    calendar: Calendar
+    firms: Firms
+    owners: Owners
+    patents: Patents
+    rd: pl.DataFrame
+
+
+def simulate(
+    enterprises: int,
+    seed: int,
+    progress: Callable[[str], None] | None = None,
+    *,
+    history_years: int = 0,
+    evidence_noise: float = 1.0,
+) -> World:
+    """The firms and their records: registry, patents, R&D filings, then certification."""
+    calendar = build_calendar(history_years)
+    say = progress or (lambda _msg: None)
+    firms = build_firms(
+        _rng(seed, "registry"),
+        enterprises,
+        _rng(seed, "events"),
+        _rng(seed, "evidence"),
+        evidence_noise,
+    )
+    snapshots = len(calendar.drops["registry"])
+    say(f"registry: {firms.frame.height:,} enterprises, {snapshots} snapshots")
+    owners = build_owners(_rng(seed, "owners"), firms)
+    patents = build_patents(_rng(seed, "patents"), firms, owners, calendar.days("patents"))
+    say(f"patents: {patents.info.height:,} applications, {patents.drops.height:,} records")
+    ent = patents.info.filter(pl.col("ent") >= 0)["ent"].to_numpy()
+    rd = build_rd(
+        _rng(seed, "rd"),
+        firms,
+        owners,
+        np.bincount(ent, minlength=firms.frame.height),
+        calendar.days("rd_records"),
+    )
+    say(f"rd_records: {rd.height:,} filings")
+    # Certificates and SRDI levels are granted on the records as they stood at each batch.
+    firms = certify(_rng(seed, "certification"), firms, patents.info, rd)
+    return World(calendar, firms, owners, patents, rd)
 
 
 def generate(
@@ -68,31 +123,17 @@ def generate(
         raise ValueError(f"enterprises must be at least 1, got {enterprises}")
     if not (math.isfinite(evidence_noise) and evidence_noise >= 0):
         raise ValueError(f"evidence_noise must be a finite number >= 0, got {evidence_noise}")
-    calendar = build_calendar(history_years)
     say = progress or (lambda _msg: None)
     data_root = DataRoot(Path(root).expanduser().resolve())
 
-    firms = build_firms(
-        _rng(seed, "registry"),
+    world = simulate(
         enterprises,
-        _rng(seed, "events"),
-        _rng(seed, "evidence"),
-        evidence_noise,
+        seed,
+        say,
+        history_years=history_years,
+        evidence_noise=evidence_noise,
     )
-    snapshots = len(calendar.drops["registry"])
-    say(f"registry: {firms.frame.height:,} enterprises, {snapshots} snapshots")
-    owners = build_owners(_rng(seed, "owners"), firms)
-    patents = build_patents(_rng(seed, "patents"), firms, owners, calendar.days("patents"))
-    say(f"patents: {patents.info.height:,} applications, {patents.drops.height:,} records")
-    ent = patents.info.filter(pl.col("ent") >= 0)["ent"].to_numpy()
-    rd = build_rd(
-        _rng(seed, "rd"),
-        firms,
-        owners,
-        np.bincount(ent, minlength=firms.frame.height),
-        calendar.days("rd_records"),
-    )
-    say(f"rd_records: {rd.height:,} filings")
+    calendar, firms, patents, rd = world.calendar, world.firms, world.patents, world.rd
 
     planned = (
         plan_registry(_rng(seed, "plan-registry"), firms, calendar)
@@ -244,6 +285,10 @@ def _rd_links(planned: list[PlannedFile], injected: Injected) -> pl.DataFrame:
                 pl.col("_name_noise").alias("name_noise"),
             )
         )
+    if not parts:  # a tiny sample may have no R&D filing at all
+        schema = {"file": pl.String(), "row_number": pl.Int64()}
+        schema |= {c: pl.String() for c in ("credit_code", "code_noise", "name_noise")}
+        return pl.DataFrame(schema=schema)
     return pl.concat(parts).sort(["file", "row_number"])
 
 

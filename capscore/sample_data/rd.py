@@ -4,10 +4,11 @@ Each filer has a latent size (revenue scale), a yearly growth (the outcome
 channel of `events`) and the evidence channels of its capability
 (`capability`: whether it files, its R&D intensity and R&D staff share), so
 revenue is heavy-tailed and consistent across years and R&D intensity is
-mostly 1-10% and fits the industry. Firms with patents file more often, and
-a firm holding an HNTE certificate or SRDI level at a year's end files for
-that year. Many firms never file: their revenue stays unknown. A few filings
-are refiled later (corrections), some of them during the two-week window.
+mostly 1-10% and fits the industry. Firms with patents and firms with a high
+R&D intensity latent file more often (certification, which examines these
+filings, comes after them and does not feed back). Many firms never file:
+their revenue stays unknown. A few filings are refiled later (corrections),
+some of them during the two-week window.
 Filings carry the name of their day (a later rename turns it into a former
 name) and sometimes a missing, mistyped or unknown code.
 """
@@ -26,7 +27,7 @@ from capscore.sample_data.calendar import (
     years_of,
 )
 from capscore.sample_data.codes import credit_codes, mistype_credit_codes
-from capscore.sample_data.enterprises import NEVER, Firms, hnte_until
+from capscore.sample_data.enterprises import NEVER, Firms
 from capscore.sample_data.events import sigmoid
 from capscore.sample_data.industries import INDUSTRIES
 from capscore.sample_data.noise import RD_NOISE, mention_names, names_on
@@ -37,8 +38,9 @@ FISCAL_YEARS = tuple(range(2017, 2026))
 CODE_NOISE = {"ok": 0.88, "missing": 0.05, "mistyped": 0.04, "unknown": 0.03}
 REFILING_SHARE = 0.03  # recent filings refiled during the window
 LATER_REFILING_SHARE = 0.02  # filings refiled 1 to 11 months later
-CERTIFIED_FILING_SHARE = 0.9  # certified firm-years that file
-FILE_BASE = -1.75
+FILE_BASE = -2.5
+FILE_PATENTS = 2.0  # log-odds of filing added for a firm with patents
+FILE_INTENSITY = 1.2  # weight of the R&D intensity latent in the filing odds
 WINDOW_LATE_SHARE = 0.01  # FY2025 filings that arrive during the two weeks
 # Look-alike firms (not in the registry) that file too.
 LOOKALIKE_FILER_SHARE = 0.4
@@ -75,30 +77,23 @@ def _filer_years(
     return filer[keep], year[keep]
 
 
-def _certified_years(
-    rng: np.random.Generator, f: pl.DataFrame, first_year: np.ndarray, last_year: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """(firm, fiscal year) pairs of firms holding HNTE or SRDI at the end of the year."""
-    firms, years = [], []
-    for year in FISCAL_YEARS:
-        day = int(year_start(np.array([year + 1]))[0]) - 1
-        held = f.select(
-            (hnte_until(pl.lit(day)) > day).fill_null(False) | (pl.col("provincial_day") <= day)
-        ).to_series()
-        ok = held.to_numpy() & (year >= first_year) & (year <= last_year)
-        ok &= rng.random(ok.size) < CERTIFIED_FILING_SHARE
-        rows = np.flatnonzero(ok)
-        firms.append(rows)
-        years.append(np.full(rows.size, year))
-    return np.concatenate(firms), np.concatenate(years)
-
-
 def _reported(rng: np.random.Generator, year: np.ndarray) -> np.ndarray:
     """Filing day: January to June after the fiscal year, a few late ones later in the year."""
     start = year_start(year + 1)
     on_time = start + 9 + np.minimum(rng.gamma(2.0, 40.0, year.size), 170).astype(np.int64)
     late = start + rng.integers(180, 330, year.size)
     return np.where(rng.random(year.size) < 0.03, late, on_time)
+
+
+def log_intensity(industry: np.ndarray, z_intensity: np.ndarray) -> np.ndarray:
+    """A firm's median log R&D intensity (rd_expense / revenue) from its industry and latent."""
+    base_intensity = np.array([ind.rd_intensity for ind in INDUSTRIES])[industry]
+    return np.log(0.8 * base_intensity) + 0.48 * z_intensity
+
+
+def log_staff_share(intensity: np.ndarray, z_staff: np.ndarray) -> np.ndarray:
+    """Median log R&D staff share at a given R&D intensity and R&D staff latent."""
+    return np.log(0.12 + np.clip(intensity, 0, 1)) + 0.25 * z_staff
 
 
 def _financials(
@@ -119,8 +114,7 @@ def _financials(
     (N(0, 1)); `filer` indexes them for each filed year.
     """
     k = log_rev.size
-    base_intensity = np.array([ind.rd_intensity for ind in INDUSTRIES])[industry]
-    firm_intensity = np.log(0.8 * base_intensity) + 0.48 * z_intensity
+    firm_intensity = log_intensity(industry, z_intensity)
     margin = 0.06 + 0.08 * rng.standard_normal(k)
     leverage = rng.beta(2.2, 2.6, k)
     assets_ratio = 0.1 + 0.35 * rng.standard_normal(k)
@@ -140,7 +134,7 @@ def _financials(
     staff = np.maximum(
         np.round(staff_basis[f] * np.exp((year - 2025) * growth[f] * 0.5)), 1
     ).astype(np.int64)
-    staff_mean = np.log(0.12 + np.clip(intensity, 0, 1)) + 0.25 * z_staff[f]
+    staff_mean = log_staff_share(intensity, z_staff[f])
     share = np.clip(rng.lognormal(staff_mean, 0.3, m), 0.02, 0.9)
     rd_staff = np.minimum(np.round(staff * share), staff).astype(np.int64)
     return {
@@ -176,16 +170,12 @@ def build_rd(
         FILE_BASE
         + 1.0 * f["ev_rd_filing"].to_numpy()
         + 0.4 * f["size"].to_numpy()
-        + 0.6 * (patent_counts > 0)
+        + FILE_PATENTS * (patent_counts > 0)
+        + FILE_INTENSITY * f["ev_rd_intensity"].to_numpy()
     )
     filer_firm = np.flatnonzero((rng.random(n) < p_file) & ~f["is_new"].to_numpy())
     filer, year = _filer_years(rng, first_year[filer_firm], last_year[filer_firm])
-    certified, certified_year = _certified_years(rng, f, first_year, last_year)
-    key = np.unique(
-        np.concatenate([filer_firm[filer], certified]) * 10_000
-        + np.concatenate([year, certified_year])
-    )
-    ent, year = key // 10_000, key % 10_000
+    ent = filer_firm[filer]
     firm, filer = np.unique(ent, return_inverse=True)
     money = _financials(
         rng,
