@@ -34,6 +34,17 @@ def run_stage(stage: str, extra: list[str]) -> tuple[float, float]:
     return elapsed, usage.ru_maxrss / 1024 / 1024
 
 
+def as_of_disk_gb(root: DataRoot, day: object) -> float:
+    """Bytes the lake holds for one as-of date: every file under an `as_of_date=D` folder."""
+    folder = f"as_of_date={day}"
+    total = sum(
+        path.stat().st_size
+        for path in root.lake.rglob("*")
+        if path.is_file() and folder in path.parts
+    )
+    return total / 1024**3
+
+
 def main() -> None:
     enterprises = int(os.environ.get("BENCH_ENTERPRISES", "1000000"))
     root = DataRoot.resolve(os.environ.get("BENCH_ROOT", f"bench_data/{enterprises}"))
@@ -49,15 +60,26 @@ def main() -> None:
         print(f"== {stage} ({first} .. {last})", flush=True)
         wall, peak = run_stage(stage, [*base, "--start", str(first), "--end", str(last)])
         rows.append({"stage": stage, "seconds": wall, "peak_gb": peak})
+    disk = as_of_disk_gb(root, days[-1])
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")
     print(f"\nenterprises: {enterprises:,}; measured {stamp} on {machine}\n")
     print("| stage | wall time (s) | peak memory (GB) |\n|---|---:|---:|")
     for row in rows:
         print(f"| {row['stage']} | {row['seconds']:.1f} | {row['peak_gb']:.2f} |")
+    print(f"\nlake disk for one as-of date ({days[-1]}): {disk:.2f} GB")
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"bench_{enterprises}_{stamp}.json"
-    out.write_text(json.dumps({"enterprises": enterprises, "machine": machine, "rows": rows}))
+    out.write_text(
+        json.dumps(
+            {
+                "enterprises": enterprises,
+                "machine": machine,
+                "rows": rows,
+                "as_of_disk_gb": disk,
+            }
+        )
+    )
     print(f"\nsaved {out}")
 
 

@@ -71,7 +71,7 @@ def calibrate_grades(root: DataRoot, as_of: date | None, policy_path: Path) -> s
     fitted = fit_stage_ladders(pool, STAGES, GRADES, policy.grade_targets)
     members = pool.filter("in_pool")
     about = {
-        "on": f"'{root.root.name}'",
+        "data_root": f"'{root.root.name}'",
         "as_of": day.isoformat(),
         "scoring_model": score["model_version"][0] if score.height else "none",
         "pool_members": members.height,

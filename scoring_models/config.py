@@ -14,7 +14,7 @@ from scoring_models.versioning import LOCK_FILE, load_versioned_yaml, read_lock
 SCORING_V1 = Path(__file__).with_name("scoring_v1.yaml")
 SCORING_V2 = Path(__file__).with_name("scoring_v2.yaml")
 # The version the pipeline scores with (older versions stay loadable by path).
-DEFAULT_MODEL = SCORING_V1
+DEFAULT_MODEL = SCORING_V2
 
 Direction = Literal["higher", "lower"]
 _AGE_REVENUE_KEYS = {"age_lte", "age_gt", "revenue_lt", "revenue_gte"}

@@ -21,8 +21,8 @@ POOL_V2 = HERE / "pool_v2.yaml"
 CREDIT_POLICY_V1 = HERE / "credit_policy_v1.yaml"
 CREDIT_POLICY_V2 = HERE / "credit_policy_v2.yaml"
 # The versions the pipeline uses (older versions stay loadable by path).
-DEFAULT_POOL = POOL_V1
-DEFAULT_CREDIT_POLICY = CREDIT_POLICY_V1
+DEFAULT_POOL = POOL_V2
+DEFAULT_CREDIT_POLICY = CREDIT_POLICY_V2
 
 # Best first (outputs.md).
 GRADES = ("A", "B", "C", "D")

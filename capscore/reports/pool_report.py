@@ -416,8 +416,18 @@ def _validation_section(inputs: PoolReportInputs) -> str:
         )
     monotone = rows.filter(pl.col("metric") == "monotone")
     if monotone.height:
+        inversions = {
+            r["outcome"]: int(r["value"])
+            for r in rows.filter(pl.col("metric") == "significant_inversions").iter_rows(named=True)
+        }
         text = ", ".join(
-            f"{r['outcome']}: {'monotone' if r['value'] else 'not monotone'}"
+            f"{r['outcome']}: "
+            + (
+                "monotone"
+                if r["value"]
+                else f"not monotone ({inversions.get(r['outcome'], 0)} inversion(s) "
+                "beyond sampling noise)"
+            )
             for r in monotone.iter_rows(named=True)
         )
         parts.append(f"<p>Outcome rate by grade, A to D: {_esc(text)}.</p>")
@@ -426,7 +436,8 @@ def _validation_section(inputs: PoolReportInputs) -> str:
         found = dict(zip(truth["subject"].to_list(), truth["value"].to_list(), strict=True))
         parts.append(
             "<p>Against the generator's true capability (Spearman): composite "
-            f"{_fmt(found.get('composite'), 3)}, oracle {_fmt(found.get('oracle'), 3)}, "
+            f"{_fmt(found.get('composite'), 3)}, oracle {_fmt(found.get('oracle'), 3)} "
+            f"(with age and industry {_fmt(found.get('oracle_with_context'), 3)}), "
             f"patent count {_fmt(found.get('baseline:patent_count'), 3)}.</p>"
         )
     stability = rows.filter(pl.col("section") == "stability")

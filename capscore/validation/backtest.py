@@ -14,7 +14,11 @@ import numpy as np
 import polars as pl
 
 from capscore.scoring.scores import band_score
-from capscore.validation.metrics import discrimination, rates_are_monotone
+from capscore.validation.metrics import (
+    discrimination,
+    rates_are_monotone,
+    significant_inversions,
+)
 from capscore.validation.outcomes import BAD_OUTCOMES, OUTCOMES
 from scoring_models.config import ScoringModel
 
@@ -77,9 +81,10 @@ def discrimination_table(
 
 def grade_rates(
     pool: pl.DataFrame, outcomes: pl.DataFrame, grades: tuple[str, ...]
-) -> tuple[pl.DataFrame, dict[str, bool]]:
-    """Outcome rate by grade among pool members at R, and whether each outcome's rate
-    moves one way from the best grade to the worst."""
+) -> tuple[pl.DataFrame, dict[str, bool], dict[str, int]]:
+    """Outcome rate by grade among pool members at R; per outcome, whether its rate
+    moves one way from the best grade to the worst, and how many adjacent grades go
+    the wrong way by more than sampling noise."""
     members = pool.filter(pl.col("in_pool")).select("credit_code", "grade")
     rates = (
         members.join(outcomes, on="credit_code", how="inner")
@@ -105,4 +110,12 @@ def grade_rates(
         )
         for outcome in OUTCOMES
     }
-    return table, monotone
+    inversions = {
+        outcome: significant_inversions(
+            (rows := table.filter(pl.col("outcome") == outcome))["rate"].to_list(),
+            rows["firms"].to_list(),
+            decreasing=outcome not in BAD_OUTCOMES,
+        )
+        for outcome in OUTCOMES
+    }
+    return table, monotone, inversions

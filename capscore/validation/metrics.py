@@ -68,6 +68,26 @@ def top_decile_lift(score: np.ndarray, truth: np.ndarray) -> float | None:
     return float(np.intersect1d(top_score, top_truth).size / k / 0.1)
 
 
+# One-sided 5%: an inversion this unlikely under equal rates is not sampling noise.
+INVERSION_Z = 1.645
+
+
+def significant_inversions(
+    rates: list[float | None], firms: list[int], decreasing: bool = True
+) -> int:
+    """Adjacent grade pairs (grades without members skipped) whose rates go the wrong
+    way by more than sampling noise: a two-proportion z-test, one-sided at 5%."""
+    seen = [(r, n) for r, n in zip(rates, firms, strict=True) if r is not None and n > 0]
+    count = 0
+    for (better, n_better), (worse, n_worse) in itertools.pairwise(seen):
+        wrong_way = worse - better if decreasing else better - worse
+        pooled = (better * n_better + worse * n_worse) / (n_better + n_worse)
+        spread = math.sqrt(pooled * (1 - pooled) * (1 / n_better + 1 / n_worse))
+        if wrong_way > 0 and (spread == 0 or wrong_way / spread > INVERSION_Z):
+            count += 1
+    return count
+
+
 def rates_are_monotone(rates: list[float | None], decreasing: bool = True) -> bool:
     """The outcome rate moves one way from the best grade to the worst (grades without
     members are skipped)."""

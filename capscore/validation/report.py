@@ -51,6 +51,7 @@ class Validation:
     discrimination: pl.DataFrame | None = None
     grade_rates: pl.DataFrame | None = None
     monotone: dict[str, bool] = field(default_factory=dict)
+    significant_inversions: dict[str, int] = field(default_factory=dict)
     truth: pl.DataFrame | None = None
     psi: pl.DataFrame | None = None
     psi_status: str = "stable"
@@ -92,6 +93,17 @@ class Validation:
                         "subject": "all_grades",
                         "metric": "monotone",
                         "value": [float(v) for v in self.monotone.values()],
+                    }
+                )
+            )
+            parts.append(
+                pl.DataFrame(
+                    {
+                        "section": "grade_rates",
+                        "outcome": list(self.significant_inversions),
+                        "subject": "all_grades",
+                        "metric": "significant_inversions",
+                        "value": [float(v) for v in self.significant_inversions.values()],
                     }
                 )
             )
@@ -235,7 +247,9 @@ def validate(
                 }
             )
         result.discrimination = discrimination_table(scored, happened, models)
-        result.grade_rates, result.monotone = grade_rates(reference.pool, happened, grades)
+        result.grade_rates, result.monotone, result.significant_inversions = grade_rates(
+            reference.pool, happened, grades
+        )
     if capability is not None:
         result.truth = truth_agreement(now.score, now.wide, now.profile, capability, model)
     result.psi = psi_table(
@@ -243,11 +257,16 @@ def validate(
         None if previous is None else previous.score,
         reference_shares,
         ["composite", *dims],
+        now.pool.filter("in_pool")["composite"],
     )
     result.psi_status = psi_status(result.psi)
     if previous is not None:
         result.migration = migration_matrix(previous.pool, now.pool, grades)
     return result
+
+
+def _rounded(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 def summary_lines(result: Validation) -> list[str]:
@@ -266,6 +285,12 @@ def summary_lines(result: Validation) -> list[str]:
         for outcome, ok in result.monotone.items():
             lines.append(
                 f"    outcome rate by grade, {outcome}: {'monotone' if ok else 'NOT monotone'}"
+                + (
+                    ""
+                    if ok
+                    else f" ({result.significant_inversions.get(outcome, 0)} inversion(s) "
+                    "beyond sampling noise, one-sided 5%)"
+                )
             )
     if result.truth is not None:
         values = {
@@ -274,8 +299,16 @@ def summary_lines(result: Validation) -> list[str]:
             if r["measure"] == "spearman"
         }
         lines.append(
-            f"  truth: Spearman composite {values.get('composite')}, oracle {values.get('oracle')}, "
-            f"patent count {values.get('baseline:patent_count')}"
+            "  truth: Spearman "
+            + ", ".join(
+                f"{name} {_rounded(values.get(key))}"
+                for name, key in (
+                    ("composite", "composite"),
+                    ("oracle", "oracle"),
+                    ("oracle with age and industry", "oracle_with_context"),
+                    ("patent count", "baseline:patent_count"),
+                )
+            )
         )
     if result.psi is not None and result.psi.height:
         worst = result.psi.sort("psi", descending=True).row(0, named=True)

@@ -25,9 +25,10 @@ def psi_table(
     previous: pl.DataFrame | None,
     reference: Sequence[float] | None,
     columns: Sequence[str],
+    members_composite: pl.Series | None = None,
 ) -> pl.DataFrame:
-    """against, column, psi: each column against the previous date and the reference
-    (the reference holds the composite only)."""
+    """against, column, psi: each column against the previous date, and the pool members'
+    composite (`members_composite`) against the reference, which was fitted on members."""
     rows: list[dict[str, object]] = []
     for column in columns:
         now = bin_shares(current[column])
@@ -39,9 +40,14 @@ def psi_table(
                     "psi": psi(bin_shares(previous[column]), now),
                 }
             )
-        if reference is not None and column == "composite":
+        if reference is not None and members_composite is not None and column == "composite":
+            members = bin_shares(members_composite)
             rows.append(
-                {"against": "model_reference", "column": column, "psi": psi(list(reference), now)}
+                {
+                    "against": "model_reference",
+                    "column": "composite (pool members)",
+                    "psi": psi(list(reference), members),
+                }
             )
     return pl.DataFrame(rows, schema={"against": pl.String, "column": pl.String, "psi": pl.Float64})
 

@@ -7,7 +7,10 @@ point-in-time facts could give at best?
   lowest), and the raw count of matched patents;
 - the oracle: a model fitted on the truth itself over the same point-in-time
   indicators the composite uses (cross-fitted, so it never predicts a firm it
-  was fitted on): the best these indicators could rank by;
+  was fitted on): the best these indicators could rank by; and
+  `oracle_with_context`, the same plus the firm's age and industry section (what
+  the composite's life stages and peer groups come from): how much a model that
+  also reads those could gain;
 - top-decile lift: the share of the truly best 10% the composite puts in its
   top 10%, over chance.
 """
@@ -22,6 +25,8 @@ from sklearn.model_selection import KFold
 from capscore.validation.metrics import spearman, top_decile_lift
 from scoring_models.config import ScoringModel
 
+# What the composite knows besides the indicators (life stage, peer groups).
+ORACLE_CONTEXT = ("age_years", "industry_section")
 # The truth section samples at most this many firms (the oracle is the costly part).
 MAX_FIRMS = 200_000
 FOLDS = 3
@@ -34,11 +39,18 @@ def _lowest_when_missing(values: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(values), low, values)
 
 
-def oracle_predictions(features: np.ndarray, capability: np.ndarray) -> np.ndarray:
+def oracle_predictions(
+    features: np.ndarray, capability: np.ndarray, categorical: list[bool] | None = None
+) -> np.ndarray:
     """Out-of-fold predictions of capability from `features` (NaN = missing)."""
     predictions = np.empty(capability.size)
     for train, test in KFold(FOLDS, shuffle=True, random_state=SEED).split(features):
-        model = HistGradientBoostingRegressor(max_iter=300, learning_rate=0.05, random_state=SEED)
+        model = HistGradientBoostingRegressor(
+            max_iter=300,
+            learning_rate=0.05,
+            random_state=SEED,
+            categorical_features=categorical,
+        )
         model.fit(features[train], capability[train])
         predictions[test] = model.predict(features[test])
     return predictions
@@ -56,7 +68,11 @@ def truth_agreement(
     frame = (
         scores.select("credit_code", "composite", *model.dimensions)
         .join(wide, on="credit_code", how="inner")
-        .join(profile.select("credit_code", "patent_count"), on="credit_code", how="inner")
+        .join(
+            profile.select("credit_code", "patent_count", *ORACLE_CONTEXT),
+            on="credit_code",
+            how="inner",
+        )
         .join(capability.select("credit_code", "capability"), on="credit_code", how="inner")
         .sort("credit_code")
     )
@@ -79,9 +95,25 @@ def truth_agreement(
         "baseline:patent_count",
         spearman(frame["patent_count"].cast(pl.Float64).to_numpy(), truth),
     )
-    features = frame.select([pl.col(s.name).cast(pl.Float64) for s in model.indicators]).to_numpy()
-    oracle = oracle_predictions(features, truth) if frame.height >= 50 else None
-    add("spearman", "oracle", None if oracle is None else spearman(oracle, truth))
+    indicators = frame.select([pl.col(s.name).cast(pl.Float64) for s in model.indicators])
+    context = frame.select(
+        pl.col("age_years").cast(pl.Float64),
+        pl.col("industry_section").cast(pl.String).cast(pl.Categorical).to_physical(),
+    )
+    for subject, features, categorical in (
+        ("oracle", indicators, None),
+        (
+            "oracle_with_context",
+            pl.concat([indicators, context], how="horizontal"),
+            [False] * (indicators.width + 1) + [True],
+        ),
+    ):
+        oracle = (
+            oracle_predictions(features.to_numpy(), truth, categorical)
+            if frame.height >= 50
+            else None
+        )
+        add("spearman", subject, None if oracle is None else spearman(oracle, truth))
     add(
         "top_decile_lift",
         "composite",

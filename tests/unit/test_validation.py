@@ -18,6 +18,7 @@ from capscore.validation.metrics import (
     discrimination,
     psi,
     rates_are_monotone,
+    significant_inversions,
     spearman,
     top_decile_lift,
 )
@@ -66,6 +67,14 @@ def test_spearman_and_top_decile_lift() -> None:
     assert top_decile_lift(truth, truth) == pytest.approx(10.0)
     assert top_decile_lift(-truth, truth) == 0.0
     assert rates_are_monotone([0.3, None, 0.2, 0.1]) and not rates_are_monotone([0.1, 0.2])
+
+
+def test_an_inversion_counts_when_it_is_beyond_sampling_noise() -> None:
+    # 0.18 of 85 against 0.20 of 689: noise; 0.10 of 2,000 against 0.30 of 2,000: not.
+    assert significant_inversions([0.18, 0.20], [85, 689]) == 0
+    assert significant_inversions([0.10, 0.30], [2000, 2000]) == 1
+    assert significant_inversions([0.30, 0.10], [2000, 2000], decreasing=False) == 1
+    assert significant_inversions([0.3, None, 0.1], [100, 0, 100]) == 0
     assert rates_are_monotone([0.0, 0.1], decreasing=False)
 
 
@@ -143,10 +152,10 @@ def test_grade_rates_are_per_grade_among_pool_members() -> None:
             "happened": [True, False, False, False, True],
         }
     )
-    table, monotone = grade_rates(pool, happened, GRADES)
+    table, monotone, inversions = grade_rates(pool, happened, GRADES)
     cert = table.filter(pl.col("outcome") == "certification")
     assert cert["rate"].to_list() == [0.5, 0.0, None, 0.0]  # e is out of the pool
-    assert monotone["certification"]
+    assert monotone["certification"] and inversions["certification"] == 0
 
 
 def test_migration_matrix_counts_moves_including_in_and_out() -> None:
@@ -166,8 +175,11 @@ def test_migration_matrix_counts_moves_including_in_and_out() -> None:
 
 def test_psi_table_against_previous_date_and_reference() -> None:
     now = pl.DataFrame({"composite": [10.0, 50.0, 90.0], "innovation": [1.0, 2.0, 3.0]})
-    table = psi_table(now, now, [0.1] * 10, ["composite", "innovation"])
+    table = psi_table(now, now, [0.1] * 10, ["composite", "innovation"], now["composite"])
     assert set(table["against"]) == {"previous_date", "model_reference"}
+    assert table.filter(pl.col("against") == "model_reference")["column"].to_list() == [
+        "composite (pool members)"
+    ]
     assert table.filter(pl.col("against") == "previous_date")["psi"].to_list() == [0.0, 0.0]
 
 
@@ -211,7 +223,7 @@ def test_a_fitted_grades_block_round_trips_through_the_policy_loader() -> None:
         for i, s in enumerate(STAGES)
     }
     targets = {"A": 0.1, "B": 0.3, "C": 0.4, "D": 0.2}
-    block = grades_block(targets, fitted, {"on": "'x'", "as_of": "2026-11-20"}, [0.1] * 10)
+    block = grades_block(targets, fitted, {"data_root": "'x'", "as_of": "2026-11-20"}, [0.1] * 10)
     rewritten = replace_grades(text, block)
     assert "# Hysteresis" in rewritten and rewritten.count("grades:") == 1
     import yaml
