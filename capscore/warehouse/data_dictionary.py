@@ -247,6 +247,34 @@ class RelationDoc:
     columns: Mapping[str, str] = field(default_factory=dict)
 
 
+PUBLISHER = "written by `warehouse/duckdb` at each publish (capscore/warehouse/publish.py)"
+# meta.*: the publication itself, so an analyst can tell what a warehouse file pins.
+META_DOCS: dict[str, RelationDoc] = {
+    "meta.published": RelationDoc(
+        "This warehouse's publication: one row.",
+        PUBLISHER,
+        {
+            "data_root": "data root whose lake the views read",
+            "published_at": "when this warehouse was published (UTC)",
+        },
+    ),
+    "meta.versions": RelationDoc(
+        "The Delta table version every lake view of this warehouse is pinned to.",
+        PUBLISHER,
+        {
+            "relation": "warehouse relation (schema.table)",
+            "delta_version": "version of its Delta table the view reads, fixed at publish",
+        },
+    ),
+    "meta.analyst_files": RelationDoc(
+        "The data files the analysts' sandbox may read: those the published views pin, "
+        "never a table holding unmasked personal data.",
+        PUBLISHER,
+        {"file": "absolute path of one Parquet data file"},
+    ),
+}
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -407,7 +435,7 @@ def describe_warehouse(con: duckdb.DuckDBPyConnection) -> list[Relation]:
         "SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal "
         "UNION SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT internal"
     ).fetchall()
-    docs = {**lake_docs(), **sql_view_docs()}
+    docs = {**lake_docs(), **sql_view_docs(), **META_DOCS}
     contracts = contract_meanings()
     relations: list[Relation] = []
     shapes: dict[str, tuple[tuple[str, str], ...]] = {}
