@@ -50,17 +50,18 @@ def locked_versions(path: Path) -> set[str]:
 # ---------------------------------------------------------------- pool policy
 
 
-def cutoff(policy: PoolPolicy, grade: str) -> float:
-    """The lowest composite of `grade` by the plain cut-offs."""
-    return dict(policy.grade_cutoffs)[grade]
+def cutoff(policy: PoolPolicy, grade: str, stage: str | None = None) -> float:
+    """The lowest composite of `grade` by the plain cut-offs (of `stage`'s ladder if given)."""
+    ladder = policy.grade_cutoffs if stage is None else policy.stage_cutoffs[stage]
+    return dict(ladder)[grade]
 
 
-def band_middle(policy: PoolPolicy, grade: str) -> float:
+def band_middle(policy: PoolPolicy, grade: str, stage: str | None = None) -> float:
     """A composite in the middle of `grade`'s plain band (the best grade's band ends at 100)."""
     grades = [g for g, _ in policy.grade_cutoffs]
     index = grades.index(grade)
-    upper = 100.0 if index == 0 else cutoff(policy, grades[index - 1])
-    return (cutoff(policy, grade) + upper) / 2
+    upper = 100.0 if index == 0 else cutoff(policy, grades[index - 1], stage)
+    return (cutoff(policy, grade, stage) + upper) / 2
 
 
 def rule_value(policy: PoolPolicy, rule_id: str, column: str) -> Any:

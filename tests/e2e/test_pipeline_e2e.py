@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -206,3 +206,11 @@ def test_nightly_runs_equal_a_backfill_and_later_drops_change_nothing(
             left = _frame(nightly, schema, table, day)
             right = _frame(backfill, schema, table, day)
             assert left.equals(right), f"{schema}.{table} as of {day} differs"
+    # A night without a new drop: the scores barely move (PSI against the night before).
+    quiet = days[-1] + timedelta(days=1)
+    assert run_cli(["run", "--data-root", str(nightly.root), "--as-of", quiet.isoformat()]) == 0
+    stability = read_partition(nightly, tables.VALIDATION, quiet).filter(
+        (pl.col("section") == "stability") & (pl.col("outcome") == "previous_date")
+    )
+    assert set(stability["subject"]) >= {"composite", "innovation", "influence"}
+    assert stability["value"].max() < 0.1, stability

@@ -21,15 +21,21 @@ from tests.unit.test_pool_cultivation import enterprise, frames
 
 DAYS = [date(2026, 3, 1) + timedelta(days=i) for i in range(4)]
 # The assets grade with the packaged (default) pool policy, so the composites
-# are placed against its cut-offs and margin.
+# are placed against the ladder of the firms' life stage and the margin.
 POLICY = load_pool_policy()
-B, MARGIN = cutoff(POLICY, "B"), POLICY.hysteresis_margin
+STAGE = "growth"
+B, MARGIN = cutoff(POLICY, "B", STAGE), POLICY.hysteresis_margin
 # composites per day: "a" jitters around B's cut-off within the margin, "b" climbs,
 # "c" leaves the pool on day 3
 COMPOSITES = {
     "a": [B + MARGIN / 2, B - MARGIN / 2, B - 0.75 * MARGIN, B + 0.75 * MARGIN],
-    "b": [band_middle(POLICY, "C"), B + MARGIN / 2, B + MARGIN, band_middle(POLICY, "A")],
-    "c": [band_middle(POLICY, "B")] * 4,
+    "b": [
+        band_middle(POLICY, "C", STAGE),
+        B + MARGIN / 2,
+        B + MARGIN,
+        band_middle(POLICY, "A", STAGE),
+    ],
+    "c": [band_middle(POLICY, "B", STAGE)] * 4,
 }
 ACTIVE, INACTIVE = POLICY.active_statuses[0], "注销"
 assert INACTIVE not in POLICY.active_statuses
@@ -38,7 +44,12 @@ assert INACTIVE not in POLICY.active_statuses
 def seed_upstream(root: DataRoot) -> None:
     for i, day in enumerate(DAYS):
         rows = [
-            enterprise(code, values[i], status=INACTIVE if code == "c" and i >= 2 else ACTIVE)
+            enterprise(
+                code,
+                values[i],
+                life_stage=STAGE,
+                status=INACTIVE if code == "c" and i >= 2 else ACTIVE,
+            )
             for code, values in COMPOSITES.items()
         ]
         score, profile = frames(*rows)
