@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import pairwise
 
 import polars as pl
@@ -42,6 +43,11 @@ from capscore.entity_resolution.model import MatchModel, comparisons, with_level
 from capscore.entity_resolution.normalize import parse_names
 from capscore.entity_resolution.registry_names import registry_names
 from capscore.entity_resolution.review import apply_decisions
+from capscore.entity_resolution.romanized import (
+    decide_romanized,
+    registry_keys,
+    romanized_candidates,
+)
 
 # Distinct mention names resolved per chunk (see module doc): a few hundred MB of
 # working memory per chunk whatever the size of the run; smaller chunks cost time
@@ -133,6 +139,12 @@ class PreparedRegistry:
     enterprises: pl.DataFrame
     names: pl.DataFrame
     index: RegistryIndex
+
+    @cached_property
+    def pinyin_keys(self) -> pl.DataFrame:
+        """The pinyin keys of every Chinese name's 字号 (romanized.registry_keys),
+        built the first time a Latin-script mention needs them."""
+        return registry_keys(self.names)
 
 
 def _present(frame: pl.DataFrame, columns: tuple[str, ...]) -> list[str]:
@@ -297,8 +309,51 @@ def link_mentions(
         ),
         pl.lit("no match: no registry enterprise has a similar name"),
     )
-    result = pl.concat([result, no_candidate])
+    result = with_romanized(pl.concat([result, no_candidate]), mentions, registry)
     return apply_decisions(result, pl.concat(found), registry.enterprises, decisions)
+
+
+_DECISION_RANK = {"unmatched": 0, "review": 1, "matched": 2}
+
+
+def with_romanized(
+    result: pl.DataFrame, mentions: pl.DataFrame, registry: PreparedRegistry
+) -> pl.DataFrame:
+    """`result` with the pinyin reading (romanized.py) of Latin-script mentions the
+    name model did not match: it takes over when it matches, or proposes a review
+    where the model found nothing."""
+    open_keys = result.filter(pl.col("decision") != "matched").select("mention_key")
+    latin = (
+        mentions.join(open_keys, on="mention_key", how="semi")
+        .filter(~pl.col("mention_name").str.contains(r"\p{Han}").fill_null(True))
+        .select("mention_key", "mention_name")
+    )
+    if latin.height == 0:
+        return result
+    candidates = romanized_candidates(
+        latin["mention_name"].unique(), registry.pinyin_keys, registry.enterprises
+    )
+    decided = decide_romanized(
+        candidates, registry.enterprises, registry.names.select("registry_name", "zihao")
+    )
+    proposed = latin.join(decided, on="mention_name").drop("mention_name")
+    takes_over = proposed.join(
+        result.select("mention_key", pl.col("decision").alias("_model")), on="mention_key"
+    ).filter(
+        pl.col("decision").replace_strict(_DECISION_RANK)
+        > pl.col("_model").replace_strict(_DECISION_RANK)
+    )
+    replacement = takes_over.select(
+        "mention_key",
+        "credit_code",
+        "match_probability",
+        pl.lit("normalized_name").alias("method"),
+        "decision",
+        "explanation",
+        "top_candidates",
+        pl.lit("model").alias("decided_by"),
+    ).cast(RESULT_COLUMNS)  # type: ignore[arg-type]
+    return pl.concat([result.join(replacement, on="mention_key", how="anti"), replacement])
 
 
 def applicant_mentions(patents: pl.DataFrame) -> pl.DataFrame:

@@ -317,7 +317,8 @@ def build_firms(
     timeline = build_timeline(events_rng, capability, established, is_new, age_years)
     economics = _economics(rng, industry, size, timeline.pop("capital_factor"))
     english_p = 0.15 + 0.5 * (innov > 1.2) + 0.2 * (size > 1.5)
-    english = english_names(current).zip_with(
+    romanized = english_names(current)
+    english = romanized.zip_with(
         pl.Series(rng.random(n) < english_p), pl.Series([None] * n, dtype=pl.String)
     )
 
@@ -348,6 +349,7 @@ def build_firms(
             **timeline,
             **economics,
             "english_name": english,
+            "romanized": romanized,
             "address": addresses(rng, places),
             "legal_representative": person_names(rng, n),
         },

@@ -42,7 +42,9 @@ IDEOGRAPHIC_SPACE = "\u3000"
 
 # Needed columns of `mentions`: name (registered now), cur_prefix, cur_paren,
 # cur_zihao, cur_word, cur_orgform, province_short, prefecture_short,
-# english_name, english_ok (bool).
+# english_name (registered, may be null), romanized (the name in pinyin and
+# English words, for every firm), in_english (bool: the filing is written in
+# English, e.g. a PCT filing), upper (bool: written in capitals).
 
 
 def _variant_exprs() -> dict[str, pl.Expr]:
@@ -98,7 +100,12 @@ def _variant_exprs() -> dict[str, pl.Expr]:
         .when(has_prefix)
         .then(pl.concat_str([prefix, pl.lit(IDEOGRAPHIC_SPACE), zihao, word, form]))
         .otherwise(pl.concat_str([zihao, word, pl.lit(" "), form])),
-        "english": pl.when(pl.col("english_ok")).then(pl.col("english_name")),
+        "english": pl.col("english_name"),
+        # A firm with no registered English name written the way PCT filings and
+        # foreign records do: pinyin 字号 and region, translated industry and form.
+        "pinyin": pl.when(pl.col("upper"))
+        .then(pl.col("romanized").str.to_uppercase())
+        .otherwise(pl.col("romanized")),
     }
 
 
@@ -135,15 +142,20 @@ def noisy_names(
 ) -> pl.DataFrame:
     """(text, noise) for each mention of a registered enterprise under its current name.
 
-    Rows with `english_ok` take the English name with probability `english_share`.
+    Rows `in_english` are written in English with probability `english_share`:
+    the registered English name when there is one, else the name in pinyin
+    (half of them in capitals).
     """
     if mentions.height == 0:
         return pl.DataFrame(schema={"text": pl.String, "noise": pl.String})
     kinds = np.array(list(mix))
     p = np.array(list(mix.values()))
     chosen = kinds[rng.choice(kinds.size, size=mentions.height, p=p / p.sum())]
-    english = mentions["english_ok"].to_numpy() & (rng.random(mentions.height) < english_share)
-    chosen = np.where(english, "english", chosen)
+    draw = rng.random(mentions.height)
+    english = mentions["in_english"].to_numpy() & (draw < english_share)
+    registered = mentions["english_name"].is_not_null().to_numpy()
+    chosen = np.where(english, np.where(registered, "english", "pinyin"), chosen)
+    mentions = mentions.with_columns(pl.Series("upper", draw < english_share / 2))
     # Each variant is computed on the rows that drew it only.
     exprs = _variant_exprs()
     text = pl.Series("text", [None], dtype=pl.String).extend_constant(None, mentions.height - 1)
@@ -176,6 +188,7 @@ def noisy_names(
 _PART_COLUMNS = (
     "name",
     "english_name",
+    "romanized",
     "cur_prefix",
     "cur_paren",
     "cur_zihao",
@@ -201,7 +214,7 @@ def mention_names(
     taken: pl.Series,
     ent: np.ndarray,
     day: np.ndarray,
-    english_ok: np.ndarray,
+    in_english: np.ndarray,
     mix: dict[str, float],
     english_share: float = 0.0,
 ) -> tuple[pl.Series, pl.Series]:
@@ -216,7 +229,7 @@ def mention_names(
     then = names_on(firms, ent, day).alias("text")
     current = np.flatnonzero((then == firms["name"].gather(ent)).to_numpy())
     parts = firms.select(_PART_COLUMNS)[ent[current]].with_columns(
-        pl.Series("english_ok", english_ok[current]) & pl.col("english_name").is_not_null()
+        pl.Series("in_english", in_english[current])
     )
     noisy = noisy_names(rng, parts, mix, taken, english_share)
     noise = pl.Series("noise", ["former_name"], dtype=pl.String).extend_constant(

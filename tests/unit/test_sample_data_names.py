@@ -18,7 +18,13 @@ from capscore.sample_data.codes import (
     with_wrong_application_check,
     with_wrong_check_char,
 )
-from capscore.sample_data.names import assemble, new_names, trade_names, unique_names
+from capscore.sample_data.names import (
+    assemble,
+    english_names,
+    new_names,
+    trade_names,
+    unique_names,
+)
 from capscore.sample_data.noise import noisy_names
 from capscore.sample_data.regions import county_table
 from data_contracts.check_digits import (
@@ -106,7 +112,8 @@ def _mentions(parts: pl.DataFrame) -> pl.DataFrame:
         pl.lit("浙江").alias("province_short"),
         pl.lit("嘉兴").alias("prefecture_short"),
         pl.lit("Jiaxing Test Co., Ltd.").alias("english_name"),
-        pl.lit(True).alias("english_ok"),
+        english_names(parts).alias("romanized"),
+        pl.lit(False).alias("in_english"),
     )
 
 
@@ -121,6 +128,7 @@ def _mentions(parts: pl.DataFrame) -> pl.DataFrame:
         "typo",
         "traditional",
         "english",
+        "pinyin",
     ],
 )
 def test_each_noise_kind_changes_the_name_as_labelled(parts: pl.DataFrame, kind: str) -> None:
@@ -146,6 +154,26 @@ def test_each_noise_kind_changes_the_name_as_labelled(parts: pl.DataFrame, kind:
             sum(a != b for a, b in zip(t, n, strict=True)) == 1
             for t, n in labelled.select("text", "name").iter_rows()
         )
+
+
+def test_a_filing_in_english_carries_the_registered_english_name_or_else_pinyin(
+    parts: pl.DataFrame,
+) -> None:
+    registered = pl.int_range(pl.len()) % 2 == 0
+    mentions = _mentions(parts).with_columns(
+        pl.when(registered).then(pl.col("english_name")).alias("english_name"),
+        pl.lit(True).alias("in_english"),
+    )
+    out = noisy_names(
+        np.random.default_rng(5), mentions, {"exact": 1.0}, pl.Series([], dtype=pl.String), 1.0
+    ).with_columns(mentions["english_name"], mentions["romanized"])
+    english = out.filter(pl.col("english_name").is_not_null())
+    assert (english["noise"] == "english").all()
+    assert (english["text"] == english["english_name"]).all()
+    pinyin = out.filter(pl.col("english_name").is_null())
+    assert (pinyin["noise"] == "pinyin").all()
+    assert (pinyin["text"].str.to_lowercase() == pinyin["romanized"].str.to_lowercase()).all()
+    assert pinyin["text"].str.contains(r"\p{Han}").not_().all()
 
 
 def test_a_variant_that_is_another_registered_name_falls_back_to_exact(parts: pl.DataFrame) -> None:

@@ -108,6 +108,10 @@ def test_applicant_strings_are_what_their_noise_says(root: Path, latest: pl.Data
             assert text in firm["former_names"]
         elif noise == "english":
             assert text == firm["english_name"]
+        elif noise == "pinyin":
+            # A firm without a registered English name, written in pinyin and English.
+            assert firm["english_name"] is None
+            assert text.isascii() and text.lower().endswith(("co., ltd.", "factory"))
         elif noise == "traditional":
             assert text != name and to_simplified.convert(text) == name
         elif noise == "typo":

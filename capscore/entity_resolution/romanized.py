@@ -1,0 +1,517 @@
+"""Chinese firms written in English without a registered English name.
+
+PCT filings and foreign-language records write 嘉兴松禧豪半导体有限公司 as
+"JIAXING SONGXIHAO SEMICONDUCTOR CO., LTD.": region and 字号 in pinyin, the
+行业 words translated, the legal form in English. The name model compares
+characters and cannot see that; this path does, for Latin-script mentions the
+model left without a match:
+
+1. keys: every registry name's 字号 in toneless pinyin (each character's
+   readings, polyphones included, ü as u), also without a trailing word
+   English names translate (鲁达远东 → "luda", romanization.yaml);
+2. a mention is cleaned to lower-case tokens, its legal form cut from the end,
+   leading places (and a bracketed one) read as regions through the pinyin of
+   GB/T 2260's short forms; the 1-4 tokens after them, joined, are looked up
+   among the keys (syllables written joined or spaced find the same key);
+3. each candidate firm is compared on region (the mention's places contain its
+   registered region: agree / none written / disagree) and industry (a
+   translation of one of its 行业 words appears: agree, only a generic one such
+   as "technology", nothing known, or only other industries: disagree);
+4. the decision table of romanization.yaml turns the levels into matched,
+   review or unmatched; a firm that disagrees on either is never proposed.
+
+The result uses method `normalized_name` (the name normalized to its pinyin
+key) and says in its explanation which spelling, region and industry words
+agreed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import yaml
+from pypinyin import Style, pinyin
+
+from capscore.entity_resolution.decide import CANDIDATE_STRUCT
+from capscore.entity_resolution.places import code_level, surfaces
+from capscore.entity_resolution.vocabulary import vocabulary
+
+ROMANIZATION_YAML = Path(__file__).with_name("romanization.yaml")
+MAX_ZIHAO_TOKENS = 4
+MAX_READINGS = 2
+MAX_KEYS = 4
+MIN_KEY_LETTERS = 4
+TOP_CANDIDATES = 3
+# Translations that fit almost any firm: agreement on them alone is weak.
+GENERIC = frozenset(
+    {
+        "technology",
+        "technologies",
+        "tech",
+        "science and technology",
+        "sci tech",
+        "scientific",
+        "high tech",
+        "hi tech",
+        "high technology",
+        "new technology",
+        "industrial",
+        "industry",
+        "industries",
+        "development",
+        "service",
+        "services",
+        "innovation",
+        "innovative",
+    }
+)
+KEY_SCHEMA = {
+    "key": pl.String,
+    "credit_code": pl.String,
+    "registry_name": pl.String,
+    "tail": pl.String,
+    "primary": pl.Boolean,
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    region: str
+    industry: str
+    decision: str
+    probability: float
+
+
+@dataclass(frozen=True)
+class Romanization:
+    version: int
+    region_spellings: dict[str, tuple[str, ...]]
+    zihao_words: dict[str, tuple[str, ...]]
+    industry: dict[str, tuple[str, ...]]
+    rules: tuple[Rule, ...]
+
+
+@cache
+def romanization(path: Path = ROMANIZATION_YAML) -> Romanization:
+    raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return Romanization(
+        version=int(raw["version"]),
+        region_spellings={k: tuple(v) for k, v in raw["region_spellings"].items()},
+        zihao_words={k: tuple(v) for k, v in raw["zihao_words"].items()},
+        industry={k: tuple(v) for k, v in raw["industry"].items()},
+        rules=tuple(Rule(**r) for r in raw["decisions"]),
+    )
+
+
+def _plain(syllable: str) -> str:
+    # English spellings write ü as u (lü → lu); pypinyin writes it v.
+    return syllable.replace("ü", "u").replace("v", "u")
+
+
+@cache
+def readings(char: str) -> tuple[str, ...]:
+    """Toneless pinyin readings of `char`, most common first (at most MAX_READINGS)."""
+    found = pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")
+    out: list[str] = []
+    for syllable in found[0] if found else []:
+        plain = _plain(syllable)
+        if plain and plain not in out:
+            out.append(plain)
+    return tuple(out[:MAX_READINGS])
+
+
+def pinyin_keys(text: str) -> list[str]:
+    """Every spelling of `text` by its characters' readings, most common first."""
+    options = [readings(c) for c in text]
+    if not text or any(not o for o in options):
+        return []
+    keys = ["".join(p) for p in itertools.islice(itertools.product(*options), MAX_KEYS)]
+    return [k for k in dict.fromkeys(keys) if len(k) >= MIN_KEY_LETTERS]
+
+
+def _key_rows(
+    zihao: str, industry: str, trailing: re.Pattern[str], words: tuple[str, ...]
+) -> Iterator[tuple[str, str, bool]]:
+    """(key, tail, primary) of one parsed 字号: the 字号 as parsed or, where the
+    parse left an industry word the name vocabulary does not know inside it
+    (永源表面处理), the part before that word; each also without a trailing word
+    English translates (鲁达远东 -> 鲁达). `tail` is the Chinese text after the
+    spelled characters; `primary` marks the most common reading."""
+    stems = [(zihao, industry)]
+    for k in range(2, len(zihao)):
+        if (zihao[k:] + industry).startswith(words):
+            stems.append((zihao[:k], zihao[k:] + industry))
+            break
+    for text, tail in list(stems):
+        stem = trailing.sub("", text)
+        if stem != text and len(stem) >= 2:
+            stems.append((stem, tail))
+    for text, tail in stems:
+        for i, key in enumerate(pinyin_keys(text)):
+            yield key, tail, i == 0
+
+
+def registry_keys(names: pl.DataFrame) -> pl.DataFrame:
+    """KEY_SCHEMA rows: the pinyin keys of the 字号 of every Chinese registry name
+    (`names`: registry_name, credit_code, script, zihao, industry)."""
+    voc = romanization()
+    trailing = re.compile("(?:" + "|".join(map(re.escape, voc.zihao_words)) + ")$")
+    words = tuple(sorted(voc.industry, key=len, reverse=True))
+    parsed = (
+        names.filter((pl.col("script") == "cjk") & (pl.col("zihao").str.len_chars() >= 2))
+        .select("zihao", pl.col("industry").fill_null(""))
+        .unique()
+    )
+    rows = [
+        (zihao, industry, key, tail, primary)
+        for zihao, industry in parsed.iter_rows()
+        for key, tail, primary in _key_rows(zihao, industry, trailing, words)
+    ]
+    keyed = pl.DataFrame(
+        rows,
+        schema={
+            "zihao": pl.String,
+            "industry": pl.String,
+            "key": pl.String,
+            "tail": pl.String,
+            "primary": pl.Boolean,
+        },
+        orient="row",
+    )
+    return (
+        names.with_columns(pl.col("industry").fill_null(""))
+        .join(keyed, on=["zihao", "industry"])
+        .select(list(KEY_SCHEMA))
+        .unique()
+        .sort(list(KEY_SCHEMA))
+    )
+
+
+@cache
+def region_keys() -> pl.DataFrame:
+    """(key, region_code): GB/T 2260 divisions by the pinyin of their short form
+    (and of full names that have none), plus the spellings of romanization.yaml."""
+    table = surfaces()
+    usable = table.filter(
+        pl.col("short")
+        | ~pl.col("region_code").is_in(table.filter("short")["region_code"].implode())
+    )
+    spellings = romanization().region_spellings
+    rows: list[tuple[str, str]] = []
+    for surface, code in usable.select("surface", "region_code").iter_rows():
+        for key in pinyin_keys(surface)[:1]:
+            rows.append((key, code))
+        rows.extend((s.replace(" ", ""), code) for s in spellings.get(surface, ()))
+    return pl.DataFrame(
+        rows, schema={"key": pl.String, "region_code": pl.String}, orient="row"
+    ).unique()
+
+
+@cache
+def _industry_phrases() -> pl.DataFrame:
+    """(word, phrase, generic): every translation of every 行业 word."""
+    rows = [
+        (word, phrase, phrase in GENERIC)
+        for word, phrases in romanization().industry.items()
+        for phrase in phrases
+    ]
+    return pl.DataFrame(
+        rows, schema={"word": pl.String, "phrase": pl.String, "generic": pl.Boolean}, orient="row"
+    )
+
+
+def _tokens(names: pl.Series) -> pl.Series:
+    return (
+        names.str.normalize("NFKC")
+        .str.to_lowercase()
+        .str.replace_all("&", " and ")
+        .str.replace_all(r"[^\p{L}\p{N}]+", " ")
+        .str.strip_chars()
+    )
+
+
+@dataclass(frozen=True)
+class ParsedMentions:
+    # mention_name, key (1-4 tokens joined), places (the places written before them
+    # and in brackets, as region-key strings; empty when none)
+    spans: pl.DataFrame
+    phrases: pl.DataFrame  # mention_name, phrase: industry translations it writes
+
+
+def _leading_places(tokens: list[str], place_set: set[str]) -> list[tuple[int, str]]:
+    """(end, place) of each place peeled off the front, outermost first."""
+    out: list[tuple[int, str]] = []
+    start = 0
+    while start < len(tokens):
+        step = next((n for n in (3, 2, 1) if "".join(tokens[start : start + n]) in place_set), 0)
+        # A place needs something after it: "Jiaxing Co., Ltd." names no 字号.
+        if not step or len(tokens) - start - step < 1:
+            break
+        out.append((start + step, "".join(tokens[start : start + step])))
+        start += step
+    return out
+
+
+def parse_mentions(names: pl.Series) -> ParsedMentions:
+    """Read Latin-script names as region + 字号 + translated words + legal form.
+
+    A pinyin 字号 can spell a place too (Songxi, Datian): every reading is kept,
+    the 字号 right at the start and after each leading place, each with the
+    places written before it."""
+    voc = vocabulary()
+    forms = "(?: (?:" + "|".join(re.escape(f.surface) for f in voc.legal_forms_latin) + "))+$"
+    frame = pl.DataFrame({"mention_name": names}).unique().drop_nulls().sort("mention_name")
+    frame = frame.with_columns(
+        _tokens(frame["mention_name"]).str.replace(forms, "").alias("_body"),
+        _tokens(frame["mention_name"].str.extract(r"\(([^()]*)\)", 1)).alias("_bracket"),
+    )
+    place_set = set(region_keys()["key"].to_list())
+    known_phrases = set(_industry_phrases()["phrase"].to_list())
+    longest = max(len(p.split()) for p in known_phrases)
+    spans: list[tuple[str, str, list[str]]] = []
+    phrases: list[tuple[str, str]] = []
+    for name, body, bracket in frame.iter_rows():
+        tokens = (body or "").split()
+        bracketed = (bracket or "").replace(" ", "")
+        in_brackets = [bracketed] if bracketed in place_set else []
+        leading = _leading_places(tokens, place_set)
+        starts: list[tuple[int, list[str]]] = [(0, [])] + [
+            (end, [p for _, p in leading[: i + 1]]) for i, (end, _) in enumerate(leading)
+        ]
+        for start, places in starts:
+            for n in range(1, MAX_ZIHAO_TOKENS + 1):
+                if start + n > len(tokens):
+                    break
+                key = _plain("".join(tokens[start : start + n]))
+                if len(key) >= MIN_KEY_LETTERS:
+                    spans.append((name, key, places + in_brackets))
+        phrases.extend(
+            (name, gram)
+            for n in range(1, longest + 1)
+            for i in range(len(tokens) - n + 1)
+            if (gram := " ".join(tokens[i : i + n])) in known_phrases
+        )
+    return ParsedMentions(
+        spans=pl.DataFrame(
+            spans,
+            schema={"mention_name": pl.String, "key": pl.String, "places": pl.List(pl.String)},
+            orient="row",
+        ),
+        phrases=pl.DataFrame(
+            phrases, schema={"mention_name": pl.String, "phrase": pl.String}, orient="row"
+        ).unique(),
+    )
+
+
+def _expected_phrases(tails: pl.Series) -> pl.DataFrame:
+    """(tail, phrase, generic): the translations of every 行业 word each tail
+    (the Chinese text after a spelled 字号) contains."""
+    words = _industry_phrases()
+    rows = [
+        (tail, word)
+        for tail in tails.drop_nulls().unique().to_list()
+        for word in romanization().industry
+        if word in tail
+    ]
+    pairs = pl.DataFrame(rows, schema={"tail": pl.String, "word": pl.String}, orient="row")
+    return pairs.join(words, on="word").select("tail", "phrase", "generic").unique()
+
+
+def _with_region(pairs: pl.DataFrame) -> pl.DataFrame:
+    """`pairs` (one row per span reading and firm: places, region_code) with `region`."""
+    rows = pairs.with_row_index("_pair")
+    codes = (
+        rows.select("_pair", "places", "region_code")
+        .explode("places", empty_as_null=True)
+        .join(region_keys(), left_on="places", right_on="key", how="left")
+        .rename({"region_code_right": "_place_code"})
+    )
+    code = pl.col("_place_code")
+    level = code_level(code)
+    prefix = code.str.slice(0, pl.when(level == 0).then(2).when(level == 1).then(4).otherwise(6))
+    inside = pl.col("region_code").str.starts_with(prefix).fill_null(False)
+    region = codes.group_by("_pair").agg(
+        pl.when(pl.col("places").is_null().all())
+        .then(pl.lit("none"))
+        .when(inside.any())
+        .then(pl.lit("agree"))
+        .otherwise(pl.lit("disagree"))
+        .alias("region")
+    )
+    return rows.join(region, on="_pair").drop("_pair")
+
+
+CANDIDATE_SCHEMA = {
+    "mention_name": pl.String,
+    "credit_code": pl.String,
+    "registry_name": pl.String,
+    "key": pl.String,
+    "region": pl.String,
+    "industry": pl.String,
+    "cover": pl.UInt32,
+    "primary": pl.Boolean,
+}
+
+
+def romanized_candidates(names: pl.Series, keys: pl.DataFrame, firms: pl.DataFrame) -> pl.DataFrame:
+    """CANDIDATE_SCHEMA: every (mention_name, reading, firm name) whose 字号 spelling
+    the mention writes, with its region and industry levels.
+
+    `keys` is registry_keys' frame; `firms` has credit_code and region_code."""
+    parsed = parse_mentions(names)
+    pairs = parsed.spans.join(keys, on="key").join(
+        firms.select("credit_code", "region_code").unique("credit_code"), on="credit_code"
+    )
+    if pairs.height == 0:
+        return pl.DataFrame(schema=CANDIDATE_SCHEMA)
+    pairs = _with_region(pairs)
+    expected = _expected_phrases(pairs["tail"])
+    written = parsed.phrases
+    agreeing = (
+        pairs.select("mention_name", "tail")
+        .unique()
+        .join(expected, on="tail")
+        .join(written, on=["mention_name", "phrase"], how="semi")
+        .group_by("mention_name", "tail")
+        .agg(
+            (~pl.col("generic")).any().alias("_specific"),
+            # Words of the mention the firm's industry explains: "medical
+            # devices" fits 医疗器械 (or 医疗设备) better than 设备 alone.
+            pl.col("phrase")
+            .str.split(" ")
+            .list.explode(keep_nulls=False, empty_as_null=False)
+            .n_unique()
+            .alias("cover"),
+        )
+    )
+    specific = _industry_phrases().filter(~pl.col("generic")).select("phrase").unique()
+    writes_specific = (
+        written.join(specific, on="phrase", how="semi")
+        .select("mention_name")
+        .unique()
+        .with_columns(pl.lit(True).alias("_writes"))
+    )
+    knows_industry = (
+        expected.filter(~pl.col("generic"))
+        .select("tail")
+        .unique()
+        .with_columns(pl.lit(True).alias("_knows"))
+    )
+    # Disagree only when both sides name a specific industry and none is shared.
+    industry = (
+        pl.when(pl.col("_specific"))
+        .then(pl.lit("agree"))
+        .when(pl.col("_specific").is_not_null())
+        .then(pl.lit("generic"))
+        .when(pl.col("_writes").fill_null(False) & pl.col("_knows").fill_null(False))
+        .then(pl.lit("disagree"))
+        .otherwise(pl.lit("unknown"))
+    )
+    return (
+        pairs.join(agreeing, on=["mention_name", "tail"], how="left")
+        .join(writes_specific, on="mention_name", how="left")
+        .join(knows_industry, on="tail", how="left")
+        .with_columns(industry.alias("industry"), pl.col("cover").fill_null(0))
+        .select(list(CANDIDATE_SCHEMA))
+    )
+
+
+_REGION_RANK = {"agree": 1, "none": 0}
+_INDUSTRY_RANK = {"agree": 2, "generic": 1, "unknown": 0}
+DECISION_SCHEMA = pl.Schema(
+    {
+        "mention_name": pl.String(),
+        "credit_code": pl.String(),
+        "match_probability": pl.Float64(),
+        "decision": pl.String(),
+        "explanation": pl.String(),
+        "top_candidates": pl.List(CANDIDATE_STRUCT),
+    }
+)
+
+
+def decide_romanized(
+    candidates: pl.DataFrame, enterprises: pl.DataFrame, zihao: pl.DataFrame
+) -> pl.DataFrame:
+    """DECISION_SCHEMA per mention_name with at least one consistent firm.
+
+    `candidates` is romanized_candidates' frame, `enterprises` has credit_code and
+    name, `zihao` has registry_name and zihao (for the explanation)."""
+    rules = pl.DataFrame(
+        [(r.region, r.industry, r.decision, r.probability) for r in romanization().rules],
+        schema={
+            "region": pl.String,
+            "industry": pl.String,
+            "rule": pl.String,
+            "probability": pl.Float64,
+        },
+        orient="row",
+    )
+    rank = (
+        pl.col("region").replace_strict(_REGION_RANK, default=-1) * 100
+        + pl.col("industry").replace_strict(_INDUSTRY_RANK, default=-1) * 10
+        + pl.col("cover").clip(0, 9).cast(pl.Int64) * 2
+        # The most common reading before a rarer one (德百 is Debai before Debo).
+        + pl.col("primary").cast(pl.Int64)
+    )
+    best = (
+        candidates.filter((pl.col("region") != "disagree") & (pl.col("industry") != "disagree"))
+        .with_columns(rank.alias("_rank"))
+        # One row per firm: its best-fitting name.
+        .sort("_rank", "registry_name", descending=[True, False])
+        .unique(["mention_name", "credit_code"], keep="first")
+        .join(rules, on=["region", "industry"])
+        .join(enterprises.select("credit_code", pl.col("name").alias("_firm")), on="credit_code")
+        .join(zihao.unique("registry_name"), on="registry_name", how="left")
+        .sort(
+            ["mention_name", "_rank", "probability", "credit_code"],
+            descending=[False, True, True, False],
+        )
+    )
+    if best.height == 0:
+        return pl.DataFrame(schema=DECISION_SCHEMA)
+    per_mention = best.group_by("mention_name", maintain_order=True).agg(
+        pl.all().first(),
+        pl.col("_rank").get(1, null_on_oob=True).alias("_second"),
+        pl.len().alias("_fits"),
+        pl.struct("credit_code", pl.col("_firm").alias("name"), pl.col("probability"))
+        .head(TOP_CANDIDATES)
+        .alias("top_candidates"),
+    )
+    sole = pl.col("_second").is_null() | (pl.col("_rank") > pl.col("_second"))
+    decision = pl.when(sole).then(pl.col("rule")).otherwise(pl.lit("review"))
+    probability = (
+        pl.when(sole).then(pl.col("probability")).otherwise(pl.col("probability") / pl.col("_fits"))
+    )
+    why = (
+        pl.lit(" by pinyin: '")
+        + pl.col("key")
+        + "' spells the 字号 "
+        + pl.col("zihao").fill_null("?")
+        + " of "
+        + pl.col("registry_name")
+        + "; region "
+        + pl.col("region")
+        + ", industry "
+        + pl.col("industry")
+        + pl.when(sole)
+        .then(pl.lit(""))
+        .otherwise(pl.format("; {} firms fit as well", pl.col("_fits")))
+    )
+    return per_mention.select(
+        "mention_name",
+        "credit_code",
+        probability.alias("match_probability"),
+        decision.alias("decision"),
+        (decision + " to " + pl.col("_firm") + " (" + pl.col("credit_code") + ")" + why).alias(
+            "explanation"
+        ),
+        "top_candidates",
+    ).cast(DECISION_SCHEMA)

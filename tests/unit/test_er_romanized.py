@@ -1,0 +1,166 @@
+"""Chinese firms written in pinyin and English (entity_resolution/romanized.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import cast
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from capscore.entity_resolution.resolve import prepare_registry, resolve_applicants
+from capscore.entity_resolution.romanized import (
+    decide_romanized,
+    parse_mentions,
+    pinyin_keys,
+    romanization,
+    romanized_candidates,
+)
+from tests.unit.test_er_resolve import _model
+
+FIRMS = {
+    "91330402MA2B00001X": ("嘉兴松禧豪半导体有限公司", "330402"),
+    "91330106MA2B00002Y": ("杭州松禧豪服饰有限公司", "330106"),
+    "91330402MA2B00003Z": ("嘉兴华信智能装备有限公司", "330402"),
+    "91330411MA2B00004A": ("嘉兴华鑫智能装备有限公司", "330411"),
+    "91330481MA2B00005B": ("海宁鲁达远东照明科技有限公司", "330481"),
+    "91330402MA2B00006C": ("嘉兴永源表面处理有限公司", "330402"),
+}
+ENTERPRISES = pl.DataFrame(
+    {
+        "credit_code": list(FIRMS),
+        "name": [n for n, _ in FIRMS.values()],
+        "former_names": pl.Series([None] * len(FIRMS), dtype=pl.List(pl.String)),
+        "english_name": pl.Series([None] * len(FIRMS), dtype=pl.String),
+        "region_code": [r for _, r in FIRMS.values()],
+        "industry_code": ["C3976"] * len(FIRMS),
+        "established_date": [date(2015, 1, 1)] * len(FIRMS),
+    }
+)
+HISTORY = pl.DataFrame(
+    {
+        "credit_code": ENTERPRISES["credit_code"],
+        "valid_from": [date(2015, 1, 1)] * len(FIRMS),
+        "valid_to": pl.Series([None] * len(FIRMS), dtype=pl.Date),
+        "name": ENTERPRISES["name"],
+    }
+)
+
+REGISTRY = prepare_registry(ENTERPRISES, HISTORY)
+
+
+def _links(*applicants: str) -> dict[str, dict[str, object]]:
+    patents = pl.DataFrame(
+        {
+            "application_number": [f"PCT{i}" for i in range(len(applicants))],
+            "applicants": [[a] for a in applicants],
+            "applicant_address": pl.Series([None] * len(applicants), dtype=pl.String),
+            "ipc_codes": [["H01L21/00"]] * len(applicants),
+            "application_date": [date(2024, 1, 1)] * len(applicants),
+        }
+    )
+    links = resolve_applicants(patents, ENTERPRISES, HISTORY, None, _model())
+    return {r["applicant"]: r for r in links.iter_rows(named=True)}
+
+
+def test_keys_are_toneless_pinyin_with_polyphones_and_u_for_u_umlaut() -> None:
+    assert pinyin_keys("松禧豪") == ["songxihao"]
+    assert "changxing" in pinyin_keys("长兴") and "zhangxing" in pinyin_keys("长兴")
+    assert pinyin_keys("吕达")[0] == "luda"
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "JIAXING SONGXIHAO SEMICONDUCTOR CO., LTD.",
+        "Jiaxing Songxihao Semiconductor Co., Ltd.",
+        "Jiaxing Song Xi Hao Semiconductor Company Limited",
+        "Songxihao Semiconductor (Jiaxing) Co., Ltd.",
+    ],
+)
+def test_every_usual_spelling_finds_the_firm(written: str) -> None:
+    link = _links(written)[written]
+    assert (link["credit_code"], link["decision"]) == ("91330402MA2B00001X", "matched")
+    assert link["method"] == "normalized_name"
+    assert "'songxihao'" in str(link["explanation"])
+
+
+def test_region_or_industry_that_disagrees_is_never_linked() -> None:
+    # Hangzhou's 松禧豪 makes clothing; Jiaxing's makes semiconductors.
+    links = _links(
+        "HANGZHOU SONGXIHAO SEMICONDUCTOR CO., LTD.",
+        "Songxihao Apparel Co., Ltd.",
+        "Ningbo Songxihao Apparel Co., Ltd.",
+    )
+    assert links["HANGZHOU SONGXIHAO SEMICONDUCTOR CO., LTD."]["decision"] == "unmatched"
+    assert links["Songxihao Apparel Co., Ltd."]["credit_code"] == "91330106MA2B00002Y"
+    assert links["Ningbo Songxihao Apparel Co., Ltd."]["decision"] == "unmatched"
+
+
+def test_homophone_firms_that_fit_equally_go_to_review() -> None:
+    link = _links("Jiaxing Huaxin Intelligent Equipment Co., Ltd.")[
+        "Jiaxing Huaxin Intelligent Equipment Co., Ltd."
+    ]
+    assert link["decision"] == "review"
+    top = cast(list[dict[str, object]], link["top_candidates"])
+    candidates = {c["credit_code"] for c in top}
+    assert candidates == {"91330402MA2B00003Z", "91330411MA2B00004A"}
+
+
+def test_translated_zihao_words_and_unparsed_industry_words_are_keyed() -> None:
+    links = _links(
+        "Haining Luda Far East Lighting Technology Co., Ltd.",
+        "JIAXING YONGYUAN SURFACE TREATMENT CO., LTD.",
+    )
+    assert links["Haining Luda Far East Lighting Technology Co., Ltd."]["credit_code"] == (
+        "91330481MA2B00005B"
+    )
+    assert links["JIAXING YONGYUAN SURFACE TREATMENT CO., LTD."]["credit_code"] == (
+        "91330402MA2B00006C"
+    )
+
+
+def test_a_foreign_firm_is_not_looked_up() -> None:
+    link = _links("Songxihao Semiconductor GmbH")["Songxihao Semiconductor GmbH"]
+    assert (link["applicant_kind"], link["decision"]) == ("foreign", "unmatched")
+
+
+def test_a_place_name_that_is_also_the_zihao_is_read_both_ways() -> None:
+    spans = parse_mentions(pl.Series(["Jiaxing Huaxin Co., Ltd."])).spans
+    assert {"jiaxing", "huaxin"} <= set(spans["key"])
+    assert spans.filter(pl.col("key") == "huaxin")["places"].to_list() == [["jiaxing"]]
+    assert spans.filter(pl.col("key") == "jiaxing")["places"].to_list() == [[]]
+
+
+def test_the_decision_table_covers_every_consistent_level_pair() -> None:
+    rules = {(r.region, r.industry) for r in romanization().rules}
+    assert rules == {
+        (region, industry)
+        for region in ("agree", "none")
+        for industry in ("agree", "generic", "unknown")
+    }
+    assert all(0 < r.probability < 1 for r in romanization().rules)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    upper=st.booleans(),
+    spaced=st.booleans(),
+    with_region=st.booleans(),
+    form=st.sampled_from(["Co., Ltd.", "Company Limited", "Co.,Ltd", "Limited"]),
+)
+def test_case_spacing_and_legal_form_never_change_the_link(
+    upper: bool, spaced: bool, with_region: bool, form: str
+) -> None:
+    zihao = "Song Xi Hao" if spaced else "Songxihao"
+    text = f"{'Jiaxing ' if with_region else ''}{zihao} Semiconductor {form}"
+    text = text.upper() if upper else text
+    names = pl.Series([text])
+    registry = REGISTRY
+    candidates = romanized_candidates(names, registry.pinyin_keys, registry.enterprises)
+    decided = decide_romanized(
+        candidates, registry.enterprises, registry.names.select("registry_name", "zihao")
+    )
+    assert decided.select("credit_code", "decision").rows() == [("91330402MA2B00001X", "matched")]
