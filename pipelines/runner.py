@@ -7,6 +7,7 @@ and the UI (DAGSTER_HOME lives under the data root), so its runs show in the UI.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 
@@ -14,6 +15,7 @@ import dagster as dg
 
 from assets.partitions import range_tags
 from capscore.storage.paths import DataRoot
+from pipelines.progress import StepProgress, following
 
 DAGSTER_YAML = """\
 # Written by capscore for a local data root. For production, point run, event
@@ -81,28 +83,21 @@ def execute(
             if graph.get(key).group_name in groups
         ]
     instance = dg.DagsterInstance.get()
-    result = job.execute_in_process(
-        instance=instance,
-        asset_selection=selection,
-        tags={**range_tags(start, end), "capscore/launched_by": "cli"},
-        raise_on_error=False,
-        run_config={
-            "loggers": {"console": {"config": {"log_level": "WARNING"}}},
-            "resources": {"capscore": {"config": {"data_root": str(root.root)}}},
-        },
-    )
-    partitions: dict[str, int] = {}
-    rows: dict[str, object] = {}
-    for event in result.get_asset_materialization_events():
-        mat = event.step_materialization_data.materialization
-        key = mat.asset_key.to_user_string()
-        partitions[key] = partitions.get(key, 0) + 1
-        row_count = mat.metadata.get("dagster/row_count")
-        if row_count is not None:
-            rows[key] = row_count.value
-    for key, n in partitions.items():
-        shown = f"{rows[key]:,} rows" if isinstance(rows.get(key), int) else ""
-        say(f"    {key:<28} {n:>3} partition(s)  {shown}")
+    progress = StepProgress(say, live=sys.stdout.isatty())
+    with following(progress):
+        result = job.execute_in_process(
+            instance=instance,
+            asset_selection=selection,
+            tags={**range_tags(start, end), "capscore/launched_by": "cli"},
+            raise_on_error=False,
+            run_config={
+                "loggers": {
+                    "console": {"config": {"log_level": "WARNING"}},
+                    "progress": {},
+                },
+                "resources": {"capscore": {"config": {"data_root": str(root.root)}}},
+            },
+        )
     if not result.success:
         failed = [
             f"{e.step_key}: {e.event_specific_data.error.message.strip()}"  # type: ignore[union-attr]

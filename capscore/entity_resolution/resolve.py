@@ -323,20 +323,32 @@ def with_romanized(
     name model did not match: it takes over when it matches, or proposes a review
     where the model found nothing."""
     open_keys = result.filter(pl.col("decision") != "matched").select("mention_key")
-    latin = (
-        mentions.join(open_keys, on="mention_key", how="semi")
-        .filter(~pl.col("mention_name").str.contains(r"\p{Han}").fill_null(True))
-        .select("mention_key", "mention_name")
+    latin = mentions.join(open_keys, on="mention_key", how="semi").filter(
+        ~pl.col("mention_name").str.contains(r"\p{Han}").fill_null(True)
     )
     if latin.height == 0:
         return result
-    candidates = romanized_candidates(
-        latin["mention_name"].unique(), registry.pinyin_keys, registry.enterprises
+    latin = latin.select(
+        "mention_key",
+        "mention_name",
+        address_region_codes(latin["address"]).alias("address_code"),
     )
+    queries = (
+        latin.select("mention_name", "address_code")
+        .unique()
+        .sort("mention_name", "address_code", nulls_last=True)
+        .with_row_index("query")
+        .cast({"query": pl.Int64})
+    )
+    candidates = romanized_candidates(queries, registry.pinyin_keys, registry.enterprises)
     decided = decide_romanized(
         candidates, registry.enterprises, registry.names.select("registry_name", "zihao")
     )
-    proposed = latin.join(decided, on="mention_name").drop("mention_name")
+    proposed = (
+        latin.join(queries, on=["mention_name", "address_code"], nulls_equal=True)
+        .join(decided, on="query")
+        .drop("mention_name", "address_code", "query")
+    )
     takes_over = proposed.join(
         result.select("mention_key", pl.col("decision").alias("_model")), on="mention_key"
     ).filter(

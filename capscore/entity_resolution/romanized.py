@@ -77,7 +77,7 @@ KEY_SCHEMA = {
     "credit_code": pl.String,
     "registry_name": pl.String,
     "tail": pl.String,
-    "primary": pl.Boolean,
+    "dropped": pl.String,
 }
 
 
@@ -95,6 +95,7 @@ class Romanization:
     region_spellings: dict[str, tuple[str, ...]]
     zihao_words: dict[str, tuple[str, ...]]
     industry: dict[str, tuple[str, ...]]
+    legal_forms: tuple[str, ...]
     rules: tuple[Rule, ...]
 
 
@@ -106,6 +107,7 @@ def romanization(path: Path = ROMANIZATION_YAML) -> Romanization:
         region_spellings={k: tuple(v) for k, v in raw["region_spellings"].items()},
         zihao_words={k: tuple(v) for k, v in raw["zihao_words"].items()},
         industry={k: tuple(v) for k, v in raw["industry"].items()},
+        legal_forms=tuple(raw["legal_forms"]),
         rules=tuple(Rule(**r) for r in raw["decisions"]),
     )
 
@@ -138,24 +140,25 @@ def pinyin_keys(text: str) -> list[str]:
 
 def _key_rows(
     zihao: str, industry: str, trailing: re.Pattern[str], words: tuple[str, ...]
-) -> Iterator[tuple[str, str, bool]]:
-    """(key, tail, primary) of one parsed 字号: the 字号 as parsed or, where the
+) -> Iterator[tuple[str, str, str]]:
+    """(key, tail, dropped) of one parsed 字号: the 字号 as parsed or, where the
     parse left an industry word the name vocabulary does not know inside it
     (永源表面处理), the part before that word; each also without a trailing word
-    English translates (鲁达远东 -> 鲁达). `tail` is the Chinese text after the
-    spelled characters; `primary` marks the most common reading."""
-    stems = [(zihao, industry)]
+    English translates (鲁达远东 -> 鲁达, `dropped` 远东: the mention should
+    write its translation). `tail` is the Chinese text after the spelled
+    characters. Every reading of a polyphone counts the same."""
+    stems = [(zihao, industry, "")]
     for k in range(2, len(zihao)):
         if (zihao[k:] + industry).startswith(words):
-            stems.append((zihao[:k], zihao[k:] + industry))
+            stems.append((zihao[:k], zihao[k:] + industry, ""))
             break
-    for text, tail in list(stems):
+    for text, tail, _ in list(stems):
         stem = trailing.sub("", text)
         if stem != text and len(stem) >= 2:
-            stems.append((stem, tail))
-    for text, tail in stems:
-        for i, key in enumerate(pinyin_keys(text)):
-            yield key, tail, i == 0
+            stems.append((stem, text[len(stem) :] + tail, text[len(stem) :]))
+    for text, tail, dropped in stems:
+        for key in pinyin_keys(text):
+            yield key, tail, dropped
 
 
 def registry_keys(names: pl.DataFrame) -> pl.DataFrame:
@@ -170,9 +173,9 @@ def registry_keys(names: pl.DataFrame) -> pl.DataFrame:
         .unique()
     )
     rows = [
-        (zihao, industry, key, tail, primary)
+        (zihao, industry, key, tail, dropped)
         for zihao, industry in parsed.iter_rows()
-        for key, tail, primary in _key_rows(zihao, industry, trailing, words)
+        for key, tail, dropped in _key_rows(zihao, industry, trailing, words)
     ]
     keyed = pl.DataFrame(
         rows,
@@ -181,7 +184,7 @@ def registry_keys(names: pl.DataFrame) -> pl.DataFrame:
             "industry": pl.String,
             "key": pl.String,
             "tail": pl.String,
-            "primary": pl.Boolean,
+            "dropped": pl.String,
         },
         orient="row",
     )
@@ -216,15 +219,17 @@ def region_keys() -> pl.DataFrame:
 
 @cache
 def _industry_phrases() -> pl.DataFrame:
-    """(word, phrase, generic): every translation of every 行业 word."""
+    """(word, phrase, generic): every translation of every 行业 word, and of the
+    字号 words English names translate (they explain words, never an industry)."""
+    voc = romanization()
     rows = [
         (word, phrase, phrase in GENERIC)
-        for word, phrases in romanization().industry.items()
+        for word, phrases in voc.industry.items()
         for phrase in phrases
-    ]
+    ] + [(word, phrase, True) for word, phrases in voc.zihao_words.items() for phrase in phrases]
     return pl.DataFrame(
         rows, schema={"word": pl.String, "phrase": pl.String, "generic": pl.Boolean}, orient="row"
-    )
+    ).unique()
 
 
 def _tokens(names: pl.Series) -> pl.Series:
@@ -239,10 +244,10 @@ def _tokens(names: pl.Series) -> pl.Series:
 
 @dataclass(frozen=True)
 class ParsedMentions:
-    # mention_name, key (1-4 tokens joined), places (the places written before them
-    # and in brackets, as region-key strings; empty when none)
+    # span (id), mention_name, key (1-4 tokens joined), places (the places written
+    # before them and in brackets, as region keys), rest (the tokens after them)
     spans: pl.DataFrame
-    phrases: pl.DataFrame  # mention_name, phrase: industry translations it writes
+    phrases: pl.DataFrame  # span, phrase: the known translations among its rest
 
 
 def _leading_places(tokens: list[str], place_set: set[str]) -> list[tuple[int, str]]:
@@ -264,9 +269,10 @@ def parse_mentions(names: pl.Series) -> ParsedMentions:
 
     A pinyin 字号 can spell a place too (Songxi, Datian): every reading is kept,
     the 字号 right at the start and after each leading place, each with the
-    places written before it."""
-    voc = vocabulary()
-    forms = "(?: (?:" + "|".join(re.escape(f.surface) for f in voc.legal_forms_latin) + "))+$"
+    places written before it and the words after it."""
+    surfaces = [f.surface for f in vocabulary().legal_forms_latin]
+    surfaces += list(romanization().legal_forms)
+    forms = "(?: (?:" + "|".join(re.escape(f) for f in surfaces) + "))+$"
     frame = pl.DataFrame({"mention_name": names}).unique().drop_nulls().sort("mention_name")
     frame = frame.with_columns(
         _tokens(frame["mention_name"]).str.replace(forms, "").alias("_body"),
@@ -275,12 +281,14 @@ def parse_mentions(names: pl.Series) -> ParsedMentions:
     place_set = set(region_keys()["key"].to_list())
     known_phrases = set(_industry_phrases()["phrase"].to_list())
     longest = max(len(p.split()) for p in known_phrases)
-    spans: list[tuple[str, str, list[str]]] = []
-    phrases: list[tuple[str, str]] = []
+    spans: list[tuple[int, str, str, list[str], list[str]]] = []
+    phrases: list[tuple[int, str]] = []
     for name, body, bracket in frame.iter_rows():
         tokens = (body or "").split()
-        bracketed = (bracket or "").replace(" ", "")
-        in_brackets = [bracketed] if bracketed in place_set else []
+        bracketed = (bracket or "").split()
+        in_brackets = ["".join(bracketed)] if "".join(bracketed) in place_set else []
+        if in_brackets and tokens[-len(bracketed) :] == bracketed:
+            tokens = tokens[: -len(bracketed)]
         leading = _leading_places(tokens, place_set)
         starts: list[tuple[int, list[str]]] = [(0, [])] + [
             (end, [p for _, p in leading[: i + 1]]) for i, (end, _) in enumerate(leading)
@@ -290,42 +298,61 @@ def parse_mentions(names: pl.Series) -> ParsedMentions:
                 if start + n > len(tokens):
                     break
                 key = _plain("".join(tokens[start : start + n]))
-                if len(key) >= MIN_KEY_LETTERS:
-                    spans.append((name, key, places + in_brackets))
-        phrases.extend(
-            (name, gram)
-            for n in range(1, longest + 1)
-            for i in range(len(tokens) - n + 1)
-            if (gram := " ".join(tokens[i : i + n])) in known_phrases
-        )
+                if len(key) < MIN_KEY_LETTERS:
+                    continue
+                rest = tokens[start + n :]
+                span = len(spans)
+                spans.append((span, name, key, places + in_brackets, rest))
+                phrases.extend(
+                    (span, gram)
+                    for k in range(1, longest + 1)
+                    for i in range(len(rest) - k + 1)
+                    if (gram := " ".join(rest[i : i + k])) in known_phrases
+                )
     return ParsedMentions(
         spans=pl.DataFrame(
             spans,
-            schema={"mention_name": pl.String, "key": pl.String, "places": pl.List(pl.String)},
+            schema={
+                "span": pl.Int64,
+                "mention_name": pl.String,
+                "key": pl.String,
+                "places": pl.List(pl.String),
+                "rest": pl.List(pl.String),
+            },
             orient="row",
         ),
         phrases=pl.DataFrame(
-            phrases, schema={"mention_name": pl.String, "phrase": pl.String}, orient="row"
+            phrases, schema={"span": pl.Int64, "phrase": pl.String}, orient="row"
         ).unique(),
     )
 
 
 def _expected_phrases(tails: pl.Series) -> pl.DataFrame:
-    """(tail, phrase, generic): the translations of every 行业 word each tail
-    (the Chinese text after a spelled 字号) contains."""
+    """(tail, phrase, generic): the translations of every word each tail (the
+    Chinese text after a spelled 字号) contains."""
     words = _industry_phrases()
+    known = words["word"].unique().to_list()
     rows = [
         (tail, word)
         for tail in tails.drop_nulls().unique().to_list()
-        for word in romanization().industry
+        for word in known
         if word in tail
     ]
     pairs = pl.DataFrame(rows, schema={"tail": pl.String, "word": pl.String}, orient="row")
     return pairs.join(words, on="word").select("tail", "phrase", "generic").unique()
 
 
+def _inside(code: pl.Expr, region: pl.Expr) -> pl.Expr:
+    """Whether the firm's registered `region` lies in the division `code`."""
+    level = code_level(code)
+    prefix = code.str.slice(0, pl.when(level == 0).then(2).when(level == 1).then(4).otherwise(6))
+    return region.str.starts_with(prefix).fill_null(False)
+
+
 def _with_region(pairs: pl.DataFrame) -> pl.DataFrame:
-    """`pairs` (one row per span reading and firm: places, region_code) with `region`."""
+    """`pairs` (places, address_code, region_code) with `region`: agree when a place
+    the name writes contains the firm's registered region (or, when it writes
+    none, the applicant's address does), disagree when not, none without either."""
     rows = pairs.with_row_index("_pair")
     codes = (
         rows.select("_pair", "places", "region_code")
@@ -333,68 +360,76 @@ def _with_region(pairs: pl.DataFrame) -> pl.DataFrame:
         .join(region_keys(), left_on="places", right_on="key", how="left")
         .rename({"region_code_right": "_place_code"})
     )
-    code = pl.col("_place_code")
-    level = code_level(code)
-    prefix = code.str.slice(0, pl.when(level == 0).then(2).when(level == 1).then(4).otherwise(6))
-    inside = pl.col("region_code").str.starts_with(prefix).fill_null(False)
-    region = codes.group_by("_pair").agg(
-        pl.when(pl.col("places").is_null().all())
-        .then(pl.lit("none"))
-        .when(inside.any())
-        .then(pl.lit("agree"))
-        .otherwise(pl.lit("disagree"))
-        .alias("region")
+    by_name = codes.group_by("_pair").agg(
+        pl.col("places").is_not_null().any().alias("_named"),
+        _inside(pl.col("_place_code"), pl.col("region_code")).any().alias("_in_named"),
     )
-    return rows.join(region, on="_pair").drop("_pair")
+    in_address = _inside(pl.col("address_code"), pl.col("region_code"))
+    region = (
+        pl.when(pl.col("_named"))
+        .then(pl.when(pl.col("_in_named")).then(pl.lit("agree")).otherwise(pl.lit("disagree")))
+        .when(pl.col("address_code").is_not_null())
+        .then(pl.when(in_address).then(pl.lit("agree")).otherwise(pl.lit("disagree")))
+        .otherwise(pl.lit("none"))
+    )
+    return (
+        rows.join(by_name, on="_pair")
+        .with_columns(region.alias("region"))
+        .drop("_pair", "_named", "_in_named")
+    )
 
 
+QUERY_SCHEMA = {"query": pl.Int64, "mention_name": pl.String, "address_code": pl.String}
 CANDIDATE_SCHEMA = {
-    "mention_name": pl.String,
+    "query": pl.Int64,
     "credit_code": pl.String,
     "registry_name": pl.String,
     "key": pl.String,
     "region": pl.String,
     "industry": pl.String,
-    "cover": pl.UInt32,
-    "primary": pl.Boolean,
+    "unexplained": pl.UInt32,
 }
 
 
-def romanized_candidates(names: pl.Series, keys: pl.DataFrame, firms: pl.DataFrame) -> pl.DataFrame:
-    """CANDIDATE_SCHEMA: every (mention_name, reading, firm name) whose 字号 spelling
-    the mention writes, with its region and industry levels.
+def romanized_candidates(
+    queries: pl.DataFrame, keys: pl.DataFrame, firms: pl.DataFrame
+) -> pl.DataFrame:
+    """CANDIDATE_SCHEMA: every (query, reading, firm name) whose 字号 spelling the
+    mention writes, with its levels and the count of the mention's words after
+    the 字号 that the firm's name does not explain.
 
-    `keys` is registry_keys' frame; `firms` has credit_code and region_code."""
-    parsed = parse_mentions(names)
-    pairs = parsed.spans.join(keys, on="key").join(
-        firms.select("credit_code", "region_code").unique("credit_code"), on="credit_code"
+    `queries` (QUERY_SCHEMA): a mention name with the region code its applicant
+    address starts with; `keys` is registry_keys' frame; `firms` has credit_code
+    and region_code."""
+    parsed = parse_mentions(queries["mention_name"].unique())
+    pairs = (
+        queries.join(parsed.spans, on="mention_name")
+        .join(keys, on="key")
+        .join(firms.select("credit_code", "region_code").unique("credit_code"), on="credit_code")
     )
     if pairs.height == 0:
         return pl.DataFrame(schema=CANDIDATE_SCHEMA)
     pairs = _with_region(pairs)
     expected = _expected_phrases(pairs["tail"])
-    written = parsed.phrases
     agreeing = (
-        pairs.select("mention_name", "tail")
+        pairs.select("span", "tail")
         .unique()
         .join(expected, on="tail")
-        .join(written, on=["mention_name", "phrase"], how="semi")
-        .group_by("mention_name", "tail")
+        .join(parsed.phrases, on=["span", "phrase"], how="semi")
+        .group_by("span", "tail")
         .agg(
             (~pl.col("generic")).any().alias("_specific"),
-            # Words of the mention the firm's industry explains: "medical
-            # devices" fits 医疗器械 (or 医疗设备) better than 设备 alone.
             pl.col("phrase")
             .str.split(" ")
             .list.explode(keep_nulls=False, empty_as_null=False)
-            .n_unique()
-            .alias("cover"),
+            .unique()
+            .alias("_covered"),
         )
     )
     specific = _industry_phrases().filter(~pl.col("generic")).select("phrase").unique()
     writes_specific = (
-        written.join(specific, on="phrase", how="semi")
-        .select("mention_name")
+        parsed.phrases.join(specific, on="phrase", how="semi")
+        .select("span")
         .unique()
         .with_columns(pl.lit(True).alias("_writes"))
     )
@@ -414,12 +449,30 @@ def romanized_candidates(names: pl.Series, keys: pl.DataFrame, firms: pl.DataFra
         .then(pl.lit("disagree"))
         .otherwise(pl.lit("unknown"))
     )
+    # A 字号 word the firm's English name translates (远东) that the mention
+    # does not write counts as unexplained too.
+    dropped_written = (
+        pairs.filter(pl.col("dropped") != "")
+        .select("span", "dropped")
+        .unique()
+        .join(_industry_phrases(), left_on="dropped", right_on="word")
+        .join(parsed.phrases, on=["span", "phrase"], how="semi")
+        .select("span", "dropped", pl.lit(True).alias("_dropped_written"))
+        .unique()
+    )
+    unexplained = pl.col("rest").list.set_difference(
+        pl.col("_covered").fill_null(pl.lit([], dtype=pl.List(pl.String)))
+    ).list.len() + ((pl.col("dropped") != "") & pl.col("_dropped_written").is_null()).cast(
+        pl.UInt32
+    )
     return (
-        pairs.join(agreeing, on=["mention_name", "tail"], how="left")
-        .join(writes_specific, on="mention_name", how="left")
+        pairs.join(agreeing, on=["span", "tail"], how="left")
+        .join(dropped_written, on=["span", "dropped"], how="left")
+        .join(writes_specific, on="span", how="left")
         .join(knows_industry, on="tail", how="left")
-        .with_columns(industry.alias("industry"), pl.col("cover").fill_null(0))
+        .with_columns(industry.alias("industry"), unexplained.alias("unexplained"))
         .select(list(CANDIDATE_SCHEMA))
+        .cast(CANDIDATE_SCHEMA)  # type: ignore[arg-type]
     )
 
 
@@ -427,7 +480,7 @@ _REGION_RANK = {"agree": 1, "none": 0}
 _INDUSTRY_RANK = {"agree": 2, "generic": 1, "unknown": 0}
 DECISION_SCHEMA = pl.Schema(
     {
-        "mention_name": pl.String(),
+        "query": pl.Int64(),
         "credit_code": pl.String(),
         "match_probability": pl.Float64(),
         "decision": pl.String(),
@@ -440,7 +493,12 @@ DECISION_SCHEMA = pl.Schema(
 def decide_romanized(
     candidates: pl.DataFrame, enterprises: pl.DataFrame, zihao: pl.DataFrame
 ) -> pl.DataFrame:
-    """DECISION_SCHEMA per mention_name with at least one consistent firm.
+    """DECISION_SCHEMA per query with at least one consistent firm.
+
+    The firm that fits strictly best takes its row of the decision table, but
+    is matched only when its name explains every word the mention writes after
+    the 字号 ("CNC" in "Huayuan CNC Machine Tool" is not explained by 华元机床);
+    otherwise, and when several fit as well, a person decides.
 
     `candidates` is romanized_candidates' frame, `enterprises` has credit_code and
     name, `zihao` has registry_name and zihao (for the explanation)."""
@@ -455,29 +513,27 @@ def decide_romanized(
         orient="row",
     )
     rank = (
-        pl.col("region").replace_strict(_REGION_RANK, default=-1) * 100
-        + pl.col("industry").replace_strict(_INDUSTRY_RANK, default=-1) * 10
-        + pl.col("cover").clip(0, 9).cast(pl.Int64) * 2
-        # The most common reading before a rarer one (德百 is Debai before Debo).
-        + pl.col("primary").cast(pl.Int64)
+        pl.col("region").replace_strict(_REGION_RANK, default=-1) * 1000
+        + pl.col("industry").replace_strict(_INDUSTRY_RANK, default=-1) * 100
+        + (9 - pl.col("unexplained").clip(0, 9).cast(pl.Int64))
     )
     best = (
         candidates.filter((pl.col("region") != "disagree") & (pl.col("industry") != "disagree"))
         .with_columns(rank.alias("_rank"))
-        # One row per firm: its best-fitting name.
-        .sort("_rank", "registry_name", descending=[True, False])
-        .unique(["mention_name", "credit_code"], keep="first")
+        # One row per firm: its best-fitting name and reading.
+        .sort("_rank", "registry_name", "key", descending=[True, False, False])
+        .unique(["query", "credit_code"], keep="first")
         .join(rules, on=["region", "industry"])
         .join(enterprises.select("credit_code", pl.col("name").alias("_firm")), on="credit_code")
         .join(zihao.unique("registry_name"), on="registry_name", how="left")
         .sort(
-            ["mention_name", "_rank", "probability", "credit_code"],
+            ["query", "_rank", "probability", "credit_code"],
             descending=[False, True, True, False],
         )
     )
     if best.height == 0:
         return pl.DataFrame(schema=DECISION_SCHEMA)
-    per_mention = best.group_by("mention_name", maintain_order=True).agg(
+    per_query = best.group_by("query", maintain_order=True).agg(
         pl.all().first(),
         pl.col("_rank").get(1, null_on_oob=True).alias("_second"),
         pl.len().alias("_fits"),
@@ -486,7 +542,12 @@ def decide_romanized(
         .alias("top_candidates"),
     )
     sole = pl.col("_second").is_null() | (pl.col("_rank") > pl.col("_second"))
-    decision = pl.when(sole).then(pl.col("rule")).otherwise(pl.lit("review"))
+    explained = pl.col("unexplained") == 0
+    decision = (
+        pl.when(sole & (explained | (pl.col("rule") != "matched")))
+        .then(pl.col("rule"))
+        .otherwise(pl.lit("review"))
+    )
     probability = (
         pl.when(sole).then(pl.col("probability")).otherwise(pl.col("probability") / pl.col("_fits"))
     )
@@ -501,12 +562,15 @@ def decide_romanized(
         + pl.col("region")
         + ", industry "
         + pl.col("industry")
+        + pl.when(explained)
+        .then(pl.lit(""))
+        .otherwise(pl.format("; {} written word(s) unexplained", pl.col("unexplained")))
         + pl.when(sole)
         .then(pl.lit(""))
         .otherwise(pl.format("; {} firms fit as well", pl.col("_fits")))
     )
-    return per_mention.select(
-        "mention_name",
+    return per_query.select(
+        "query",
         "credit_code",
         probability.alias("match_probability"),
         decision.alias("decision"),

@@ -51,12 +51,12 @@ HISTORY = pl.DataFrame(
 REGISTRY = prepare_registry(ENTERPRISES, HISTORY)
 
 
-def _links(*applicants: str) -> dict[str, dict[str, object]]:
+def _links(*applicants: str, address: str | None = None) -> dict[str, dict[str, object]]:
     patents = pl.DataFrame(
         {
             "application_number": [f"PCT{i}" for i in range(len(applicants))],
             "applicants": [[a] for a in applicants],
-            "applicant_address": pl.Series([None] * len(applicants), dtype=pl.String),
+            "applicant_address": pl.Series([address] * len(applicants), dtype=pl.String),
             "ipc_codes": [["H01L21/00"]] * len(applicants),
             "application_date": [date(2024, 1, 1)] * len(applicants),
         }
@@ -109,6 +109,20 @@ def test_homophone_firms_that_fit_equally_go_to_review() -> None:
     assert candidates == {"91330402MA2B00003Z", "91330411MA2B00004A"}
 
 
+def test_the_applicant_address_tells_homophone_firms_apart() -> None:
+    written = "Huaxin Intelligent Equipment Co., Ltd."
+    link = _links(written, address="浙江省嘉兴市秀洲区洪兴路1号")[written]
+    assert (link["credit_code"], link["decision"]) == ("91330411MA2B00004A", "matched")
+    assert "region agree" in str(link["explanation"])
+
+
+def test_a_written_word_the_firm_name_does_not_explain_leaves_it_to_a_person() -> None:
+    written = "Jiaxing Songxihao CNC Semiconductor Co., Ltd."
+    link = _links(written)[written]
+    assert (link["credit_code"], link["decision"]) == ("91330402MA2B00001X", "review")
+    assert "1 written word(s) unexplained" in str(link["explanation"])
+
+
 def test_translated_zihao_words_and_unparsed_industry_words_are_keyed() -> None:
     links = _links(
         "Haining Luda Far East Lighting Technology Co., Ltd.",
@@ -157,9 +171,12 @@ def test_case_spacing_and_legal_form_never_change_the_link(
     zihao = "Song Xi Hao" if spaced else "Songxihao"
     text = f"{'Jiaxing ' if with_region else ''}{zihao} Semiconductor {form}"
     text = text.upper() if upper else text
-    names = pl.Series([text])
+    queries = pl.DataFrame(
+        {"query": [0], "mention_name": [text], "address_code": [None]},
+        schema={"query": pl.Int64, "mention_name": pl.String, "address_code": pl.String},
+    )
     registry = REGISTRY
-    candidates = romanized_candidates(names, registry.pinyin_keys, registry.enterprises)
+    candidates = romanized_candidates(queries, registry.pinyin_keys, registry.enterprises)
     decided = decide_romanized(
         candidates, registry.enterprises, registry.names.select("registry_name", "zihao")
     )

@@ -1,0 +1,134 @@
+"""Step progress of a CLI run, read from Dagster's event stream.
+
+A 1M-firm run spends minutes inside one "build as-of dates" job; the person
+who launched it sees each step start and end (elapsed, partitions, rows).
+On a terminal a live line counts the running step's seconds; in CI logs
+(no terminal) only the plain start and end lines are written.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TextIO
+
+import dagster as dg
+
+REFRESH_SECONDS = 1.0
+
+
+@dataclass
+class _Step:
+    started: float
+    partitions: int = 0
+    rows: int = 0
+
+
+@dataclass
+class StepProgress:
+    """Turns STEP_START / ASSET_MATERIALIZATION / STEP_SUCCESS / STEP_FAILURE events
+    into lines; `live` adds a refreshing line for the running step."""
+
+    write: Callable[[str], None]
+    live: bool = False
+    stream: TextIO = field(default_factory=lambda: sys.stdout)
+    clock: Callable[[], float] = time.perf_counter
+    _running: dict[str, _Step] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _ticker: threading.Thread | None = None
+
+    def handle(self, event: dg.DagsterEvent) -> None:
+        step = event.step_key
+        if step is None:
+            return
+        kind = event.event_type_value
+        with self._lock:
+            if kind == "STEP_START":
+                self._running[step] = _Step(self.clock())
+                self._line(f"    {step:<36} started")
+            elif kind == "ASSET_MATERIALIZATION" and step in self._running:
+                state = self._running[step]
+                state.partitions += 1
+                metadata = event.step_materialization_data.materialization.metadata
+                count = metadata.get("dagster/row_count")
+                if count is not None and isinstance(count.value, int):
+                    state.rows += count.value
+            elif kind in ("STEP_SUCCESS", "STEP_FAILURE") and step in self._running:
+                state = self._running.pop(step)
+                verdict = "done" if kind == "STEP_SUCCESS" else "FAILED"
+                detail = f", {state.partitions} partition(s)" if state.partitions else ""
+                detail += f", {state.rows:,} rows" if state.rows else ""
+                elapsed = self.clock() - state.started
+                self._line(f"    {step:<36} {verdict} in {elapsed:.1f}s{detail}")
+
+    def _line(self, text: str) -> None:
+        if self.live:
+            # Clear the live line before a permanent one.
+            self.stream.write("\r\033[K")
+        self.write(text)
+
+    def _tick(self) -> None:
+        while not self._stop.wait(REFRESH_SECONDS):
+            with self._lock:
+                now = self.clock()
+                shown = ", ".join(f"{s} {now - st.started:.0f}s" for s, st in self._running.items())
+                if shown:
+                    self.stream.write(f"\r\033[K    … {shown}")
+                    self.stream.flush()
+
+    def __enter__(self) -> StepProgress:
+        if self.live:
+            self._ticker = threading.Thread(target=self._tick, daemon=True)
+            self._ticker.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+# The progress of the run being executed in this process (one CLI run at a time).
+_current: list[StepProgress] = []
+
+
+class _EventHandler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        event = getattr(record, "dagster_event", None)
+        if isinstance(event, dg.DagsterEvent) and _current:
+            _current[-1].handle(event)
+
+
+@dg.logger(None, description="Step progress lines for the capscore CLI (no effect elsewhere).")
+def progress_logger(_context: dg.InitLoggerContext) -> logging.Logger:
+    log = logging.getLogger("capscore.progress")
+    log.setLevel(logging.DEBUG)
+    if not any(isinstance(h, _EventHandler) for h in log.handlers):
+        log.addHandler(_EventHandler())
+    log.propagate = False
+    return log
+
+
+def following(progress: StepProgress) -> _Following:
+    """Context manager: events of runs executed in this process go to `progress`."""
+    return _Following(progress)
+
+
+@dataclass
+class _Following:
+    progress: StepProgress
+
+    def __enter__(self) -> StepProgress:
+        _current.append(self.progress.__enter__())
+        return self.progress
+
+    def __exit__(self, *exc: object) -> None:
+        _current.remove(self.progress)
+        self.progress.__exit__(*exc)

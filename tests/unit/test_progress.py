@@ -1,0 +1,70 @@
+"""CLI step progress from Dagster's event stream (pipelines/progress.py)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipelines.progress import StepProgress, following, progress_logger
+
+
+@dg.asset
+def first() -> dg.MaterializeResult:
+    return dg.MaterializeResult(metadata={"dagster/row_count": 12})
+
+
+@dg.asset(deps=[first])
+def second() -> None:
+    raise RuntimeError("boom")
+
+
+def _run(progress: StepProgress, tmp_path: Path) -> None:
+    job = dg.Definitions(
+        assets=[first, second],
+        jobs=[dg.define_asset_job("both")],
+        loggers={"console": dg.colored_console_logger, "progress": progress_logger},
+    ).resolve_job_def("both")
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance, following(progress):
+        job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={
+                "loggers": {"console": {"config": {"log_level": "WARNING"}}, "progress": {}}
+            },
+        )
+
+
+def test_each_step_is_shown_as_it_starts_and_ends_with_rows(tmp_path: Path) -> None:
+    lines: list[str] = []
+    _run(StepProgress(lines.append), tmp_path)
+    assert [line.split()[:2] for line in lines] == [
+        ["first", "started"],
+        ["first", "done"],
+        ["second", "started"],
+        ["second", "FAILED"],
+    ]
+    assert lines[1].endswith("1 partition(s), 12 rows")
+
+
+def test_a_terminal_gets_a_live_line_that_is_cleared(tmp_path: Path) -> None:
+    lines: list[str] = []
+    stream = io.StringIO()
+    _run(StepProgress(lines.append, live=True, stream=stream), tmp_path)
+    assert len(lines) == 4
+    assert stream.getvalue().endswith("\r\033[K")
+
+
+def test_no_run_followed_means_no_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The UI's runs and the daemon's: the logger is quiet when nobody follows.
+    job = dg.Definitions(
+        assets=[first], loggers={"progress": progress_logger}, jobs=[dg.define_asset_job("one")]
+    ).resolve_job_def("one")
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        result = job.execute_in_process(instance=instance, run_config={"loggers": {"progress": {}}})
+    assert result.success
+    assert capsys.readouterr().out == ""
