@@ -32,7 +32,7 @@ from capscore.validation.stability import ACT_PSI
 from scoring_models.config import SCORING_V2, ScoringModel, load_scoring_model
 from scoring_models.policy_config import GRADES, PoolPolicy, load_pool_policy
 
-GROUP = "scoring"
+GROUP = "validation"
 CAPABILITY_FILE = "enterprise_capability.parquet"
 STABILITY_CHECK = "score_stability"
 # The baselines need these raw values on the backtest dates (the truth needs them all).

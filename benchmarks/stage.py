@@ -14,6 +14,7 @@ STAGE_GROUPS = {
     "scoring": ("capscore_as_of", ("scoring",)),
     "pool": ("capscore_as_of", ("pool",)),
     "credit": ("capscore_as_of", ("credit",)),
+    "validation": ("capscore_as_of", ("validation",)),
     "warehouse": ("capscore_as_of", ("warehouse",)),
 }
 

@@ -25,7 +25,9 @@ REFRESH_SECONDS = 1.0
 class _Step:
     started: float
     partitions: int = 0
-    rows: int = 0
+    # A single-run backfill materializes every partition with the run's one
+    # metadata: rows are counted once per asset, not once per partition.
+    rows: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -54,15 +56,16 @@ class StepProgress:
             elif kind == "ASSET_MATERIALIZATION" and step in self._running:
                 state = self._running[step]
                 state.partitions += 1
-                metadata = event.step_materialization_data.materialization.metadata
-                count = metadata.get("dagster/row_count")
+                materialization = event.step_materialization_data.materialization
+                count = materialization.metadata.get("dagster/row_count")
                 if count is not None and isinstance(count.value, int):
-                    state.rows += count.value
+                    state.rows[materialization.asset_key.to_user_string()] = count.value
             elif kind in ("STEP_SUCCESS", "STEP_FAILURE") and step in self._running:
                 state = self._running.pop(step)
                 verdict = "done" if kind == "STEP_SUCCESS" else "FAILED"
                 detail = f", {state.partitions} partition(s)" if state.partitions else ""
-                detail += f", {state.rows:,} rows" if state.rows else ""
+                rows = sum(state.rows.values())
+                detail += f", {rows:,} rows" if rows else ""
                 elapsed = self.clock() - state.started
                 self._line(f"    {step:<36} {verdict} in {elapsed:.1f}s{detail}")
 

@@ -45,6 +45,7 @@ from capscore.entity_resolution.registry_names import registry_names
 from capscore.entity_resolution.review import apply_decisions
 from capscore.entity_resolution.romanized import (
     decide_romanized,
+    regional_keys,
     registry_keys,
     romanized_candidates,
 )
@@ -142,9 +143,10 @@ class PreparedRegistry:
 
     @cached_property
     def pinyin_keys(self) -> pl.DataFrame:
-        """The pinyin keys of every Chinese name's 字号 (romanized.registry_keys),
-        built the first time a Latin-script mention needs them."""
-        return registry_keys(self.names)
+        """The pinyin keys of every Chinese name's 字号 by the divisions its firm lies
+        in (romanized.regional_keys), built the first time a Latin-script mention
+        needs them."""
+        return regional_keys(registry_keys(self.names), self.enterprises)
 
 
 def _present(frame: pl.DataFrame, columns: tuple[str, ...]) -> list[str]:
@@ -340,7 +342,7 @@ def with_romanized(
         .with_row_index("query")
         .cast({"query": pl.Int64})
     )
-    candidates = romanized_candidates(queries, registry.pinyin_keys, registry.enterprises)
+    candidates = romanized_candidates(queries, registry.pinyin_keys)
     decided = decide_romanized(
         candidates, registry.enterprises, registry.names.select("registry_name", "zihao")
     )

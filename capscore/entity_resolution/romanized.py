@@ -342,41 +342,47 @@ def _expected_phrases(tails: pl.Series) -> pl.DataFrame:
     return pairs.join(words, on="word").select("tail", "phrase", "generic").unique()
 
 
-def _inside(code: pl.Expr, region: pl.Expr) -> pl.Expr:
-    """Whether the firm's registered `region` lies in the division `code`."""
+def _prefix(code: pl.Expr) -> pl.Expr:
+    """The code prefix every region inside the division `code` starts with."""
     level = code_level(code)
-    prefix = code.str.slice(0, pl.when(level == 0).then(2).when(level == 1).then(4).otherwise(6))
-    return region.str.starts_with(prefix).fill_null(False)
+    return code.str.slice(0, pl.when(level == 0).then(2).when(level == 1).then(4).otherwise(6))
 
 
-def _with_region(pairs: pl.DataFrame) -> pl.DataFrame:
-    """`pairs` (places, address_code, region_code) with `region`: agree when a place
-    the name writes contains the firm's registered region (or, when it writes
-    none, the applicant's address does), disagree when not, none without either."""
-    rows = pairs.with_row_index("_pair")
-    codes = (
-        rows.select("_pair", "places", "region_code")
-        .explode("places", empty_as_null=True)
-        .join(region_keys(), left_on="places", right_on="key", how="left")
-        .rename({"region_code_right": "_place_code"})
-    )
-    by_name = codes.group_by("_pair").agg(
-        pl.col("places").is_not_null().any().alias("_named"),
-        _inside(pl.col("_place_code"), pl.col("region_code")).any().alias("_in_named"),
-    )
-    in_address = _inside(pl.col("address_code"), pl.col("region_code"))
-    region = (
-        pl.when(pl.col("_named"))
-        .then(pl.when(pl.col("_in_named")).then(pl.lit("agree")).otherwise(pl.lit("disagree")))
-        .when(pl.col("address_code").is_not_null())
-        .then(pl.when(in_address).then(pl.lit("agree")).otherwise(pl.lit("disagree")))
-        .otherwise(pl.lit("none"))
-    )
+def regional_keys(keys: pl.DataFrame, firms: pl.DataFrame) -> pl.DataFrame:
+    """`keys` (KEY_SCHEMA) once per division the firm's registered region lies in:
+    `prefix` is its province (2 digits), prefecture (4) and county (6) code prefix,
+    so a mention is joined only with the firms inside a place it names."""
+    regions = firms.select("credit_code", "region_code").unique("credit_code")
     return (
-        rows.join(by_name, on="_pair")
-        .with_columns(region.alias("region"))
-        .drop("_pair", "_named", "_in_named")
+        keys.join(regions, on="credit_code")
+        .with_columns(
+            pl.concat_list(pl.col("region_code").str.slice(0, n) for n in (2, 4, 6))
+            .list.unique()
+            .alias("prefix")
+        )
+        .explode("prefix")
+        .drop("region_code")
     )
+
+
+def _span_regions(queries: pl.DataFrame, spans: pl.DataFrame) -> pl.DataFrame:
+    """(query, span, key, prefix): the divisions each reading of each query names:
+    the places the name writes, else the applicant address's region; prefix null
+    when it names none."""
+    read = queries.join(spans.select("span", "mention_name", "key", "places"), on="mention_name")
+    named = (
+        read.explode("places", empty_as_null=False)
+        .join(region_keys(), left_on="places", right_on="key", how="inner")
+        .select("query", "span", "key", _prefix(pl.col("region_code")).alias("prefix"))
+    )
+    unnamed = read.filter(pl.col("places").list.len() == 0)
+    by_address = unnamed.filter(pl.col("address_code").is_not_null()).select(
+        "query", "span", "key", _prefix(pl.col("address_code")).alias("prefix")
+    )
+    nowhere = unnamed.filter(pl.col("address_code").is_null()).select(
+        "query", "span", "key", pl.lit(None, dtype=pl.String).alias("prefix")
+    )
+    return pl.concat([named, by_address, nowhere]).unique()
 
 
 QUERY_SCHEMA = {"query": pl.Int64, "mention_name": pl.String, "address_code": pl.String}
@@ -391,25 +397,38 @@ CANDIDATE_SCHEMA = {
 }
 
 
-def romanized_candidates(
-    queries: pl.DataFrame, keys: pl.DataFrame, firms: pl.DataFrame
-) -> pl.DataFrame:
+def romanized_candidates(queries: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
     """CANDIDATE_SCHEMA: every (query, reading, firm name) whose 字号 spelling the
     mention writes, with its levels and the count of the mention's words after
     the 字号 that the firm's name does not explain.
 
     `queries` (QUERY_SCHEMA): a mention name with the region code its applicant
-    address starts with; `keys` is registry_keys' frame; `firms` has credit_code
-    and region_code."""
+    address starts with; `keys` is regional_keys' frame."""
     parsed = parse_mentions(queries["mention_name"].unique())
+    reads = _span_regions(queries, parsed.spans)
+    key_columns = ["credit_code", "registry_name", "tail", "dropped"]
+    inside = reads.filter(pl.col("prefix").is_not_null()).join(keys, on=["key", "prefix"])
+    anywhere = reads.filter(pl.col("prefix").is_null()).join(
+        keys.filter(pl.col("prefix").str.len_chars() == 2).drop("prefix"), on="key"
+    )
+    # A firm outside every place the mention names disagrees and is never
+    # proposed: only firms inside (agree) or unplaced mentions (none) are joined.
     pairs = (
-        queries.join(parsed.spans, on="mention_name")
-        .join(keys, on="key")
-        .join(firms.select("credit_code", "region_code").unique("credit_code"), on="credit_code")
+        pl.concat(
+            [
+                inside.select(
+                    "query", "span", "key", *key_columns, pl.lit("agree").alias("region")
+                ),
+                anywhere.select(
+                    "query", "span", "key", *key_columns, pl.lit("none").alias("region")
+                ),
+            ]
+        )
+        .unique()
+        .join(parsed.spans.select("span", "rest"), on="span")
     )
     if pairs.height == 0:
         return pl.DataFrame(schema=CANDIDATE_SCHEMA)
-    pairs = _with_region(pairs)
     expected = _expected_phrases(pairs["tail"])
     agreeing = (
         pairs.select("span", "tail")

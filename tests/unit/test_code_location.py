@@ -10,7 +10,7 @@ from pathlib import Path
 import dagster as dg
 
 REPO = Path(__file__).resolve().parents[2]
-STAGE_GROUPS = {"ingest", "core", "er", "scoring", "pool", "credit", "warehouse"}
+STAGE_GROUPS = {"ingest", "core", "er", "scoring", "pool", "credit", "validation", "warehouse"}
 
 
 def test_workspace_validates(tmp_path: Path) -> None:
