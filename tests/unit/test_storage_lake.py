@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from capscore.storage import lake
 from capscore.storage.lake import (
     MissingPartition,
     delete_partitions,
@@ -53,11 +54,11 @@ def test_a_write_killed_before_its_commit_leaves_the_old_partition(
     write_partition(root, DAILY, pl.DataFrame({"x": [1]}), DAY)
     folder = table_dir(root, DAILY) / "as_of_date=2026-11-20"
 
-    def crash(self: pl.DataFrame, target: str, **_: object) -> None:
+    def crash(target: str, data: object, **_: object) -> None:
         (folder / "part-killed.parquet").write_bytes(b"half a parquet file")
         raise KeyboardInterrupt("killed mid-write")
 
-    monkeypatch.setattr(pl.DataFrame, "write_delta", crash)
+    monkeypatch.setattr(lake, "write_deltalake", crash)
     with pytest.raises(KeyboardInterrupt):
         write_partition(root, DAILY, pl.DataFrame({"x": [2]}), DAY)
     monkeypatch.undo()
