@@ -7,6 +7,10 @@ STAMP := $(VENV)/.installed
 DATA_ROOT ?= data
 ENTERPRISES ?= 2000
 SEED ?= 42
+# Years of monthly history before the two-week window (0-6): with history the
+# validation has its out-of-time backtest; only the dates a drop landed on are built.
+HISTORY_YEARS ?= 0
+BACKFILL_FLAGS := $(if $(filter 0,$(HISTORY_YEARS)),,--landing-dates-only)
 
 export GX_ANALYTICS_ENABLED := false
 export CAPSCORE_DATA_ROOT := $(abspath $(DATA_ROOT))
@@ -27,9 +31,10 @@ browser-deps:
 
 run: setup
 	@if [ ! -d "$(DATA_ROOT)/landing" ]; then \
-		$(BIN)/capscore generate --data-root "$(DATA_ROOT)" --enterprises $(ENTERPRISES) --seed $(SEED); \
+		$(BIN)/capscore generate --data-root "$(DATA_ROOT)" --enterprises $(ENTERPRISES) --seed $(SEED) \
+			--history-years $(HISTORY_YEARS); \
 	fi
-	$(BIN)/capscore backfill --data-root "$(DATA_ROOT)"
+	$(BIN)/capscore backfill --data-root "$(DATA_ROOT)" $(BACKFILL_FLAGS)
 	@$(BIN)/capscore where --data-root "$(DATA_ROOT)"
 
 lint: setup

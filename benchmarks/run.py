@@ -13,10 +13,12 @@ import platform
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from benchmarks.stage import STAGE_GROUPS
+from capscore.storage import tables
+from capscore.storage.lake import partition_bytes, table_dir
 from capscore.storage.paths import DataRoot
 from pipelines.run_plan import landing_files
 
@@ -34,14 +36,16 @@ def run_stage(stage: str, extra: list[str]) -> tuple[float, float]:
     return elapsed, usage.ru_maxrss / 1024 / 1024
 
 
-def as_of_disk_gb(root: DataRoot, day: object) -> float:
-    """Bytes the lake holds for one as-of date: every file under an `as_of_date=D` folder."""
-    folder = f"as_of_date={day}"
+def as_of_disk_gb(root: DataRoot, day: date) -> float:
+    """What one as-of date costs on disk: the live files of every as-of table's
+    partition for `day` (before retention) plus the credit export."""
     total = sum(
-        path.stat().st_size
-        for path in root.lake.rglob("*")
-        if path.is_file() and folder in path.parts
+        partition_bytes(root, table, day)
+        for table in tables.LAKE_TABLES
+        if table.partition_keys == (tables.AS_OF_DATE,)
     )
+    export = table_dir(root, tables.CREDIT_EXPORT) / f"{tables.AS_OF_DATE}={day.isoformat()}"
+    total += sum(path.stat().st_size for path in export.glob("*") if path.is_file())
     return total / 1024**3
 
 

@@ -245,6 +245,17 @@ def _files(delta: DeltaTable, table: Table, values: Sequence[PartitionValue]) ->
     return delta.file_uris(file_pruning_predicate=_predicate(table, values))
 
 
+def partition_bytes(root: DataRoot, table: Table, *values: PartitionValue) -> int:
+    """Bytes of the files the table's latest version holds for one partition (files
+    an earlier version replaced stay on disk until vacuum and are not counted)."""
+    delta = _open(root, table)
+    if delta is None:
+        return 0
+    return sum(
+        Path(uri.removeprefix("file://")).stat().st_size for uri in _files(delta, table, values)
+    )
+
+
 def _schema(delta: DeltaTable) -> pl.Schema:
     frame = pl.from_arrow(pa.schema(delta.schema().to_arrow()).empty_table())
     assert isinstance(frame, pl.DataFrame)

@@ -48,6 +48,17 @@ def test_partition_column_lives_in_the_folder_not_the_file(root: DataRoot) -> No
     assert scan(root, DAILY).collect()["as_of_date"].to_list() == [DAY]
 
 
+def test_partition_bytes_counts_the_live_files_only(root: DataRoot) -> None:
+    assert lake.partition_bytes(root, DAILY, DAY) == 0
+    write_partition(root, DAILY, pl.DataFrame({"x": list(range(1000))}), DAY)
+    first = lake.partition_bytes(root, DAILY, DAY)
+    write_partition(root, DAILY, pl.DataFrame({"x": list(range(1000, 3000))}), DAY)
+    folder = table_dir(root, DAILY) / "as_of_date=2026-11-20"
+    on_disk = sum(p.stat().st_size for p in folder.glob("*.parquet"))
+    assert 0 < first < on_disk
+    assert lake.partition_bytes(root, DAILY, DAY) == on_disk - first
+
+
 def test_a_write_killed_before_its_commit_leaves_the_old_partition(
     root: DataRoot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
