@@ -44,6 +44,7 @@ from capscore.entity_resolution.normalize import parse_names
 from capscore.entity_resolution.registry_names import registry_names
 from capscore.entity_resolution.review import apply_decisions
 from capscore.entity_resolution.romanized import (
+    contested,
     decide_romanized,
     regional_keys,
     registry_keys,
@@ -321,11 +322,13 @@ _DECISION_RANK = {"unmatched": 0, "review": 1, "matched": 2}
 def with_romanized(
     result: pl.DataFrame, mentions: pl.DataFrame, registry: PreparedRegistry
 ) -> pl.DataFrame:
-    """`result` with the pinyin reading (romanized.py) of Latin-script mentions the
-    name model did not match: it takes over when it matches, or proposes a review
-    where the model found nothing."""
-    open_keys = result.filter(pl.col("decision") != "matched").select("mention_key")
-    latin = mentions.join(open_keys, on="mention_key", how="semi").filter(
+    """`result` with the pinyin reading (romanized.py) of Latin-script mentions: it
+    takes over where the name model did not match and it matches, proposes a review
+    where the model found nothing, and sends to review a model match short of an
+    exact name when another firm reads the same in pinyin and fits as well."""
+    near_match = (pl.col("decision") == "matched") & (pl.col("method") != "exact_name")
+    open_keys = result.filter((pl.col("decision") != "matched") | near_match)
+    latin = mentions.join(open_keys.select("mention_key"), on="mention_key", how="semi").filter(
         ~pl.col("mention_name").str.contains(r"\p{Han}").fill_null(True)
     )
     if latin.height == 0:
@@ -342,20 +345,18 @@ def with_romanized(
         .with_row_index("query")
         .cast({"query": pl.Int64})
     )
+    latin = latin.join(queries, on=["mention_name", "address_code"], nulls_equal=True)
     candidates = romanized_candidates(queries, registry.pinyin_keys)
     decided = decide_romanized(
         candidates, registry.enterprises, registry.names.select("registry_name", "zihao")
     )
-    proposed = (
-        latin.join(queries, on=["mention_name", "address_code"], nulls_equal=True)
-        .join(decided, on="query")
-        .drop("mention_name", "address_code", "query")
-    )
-    takes_over = proposed.join(
-        result.select("mention_key", pl.col("decision").alias("_model")), on="mention_key"
-    ).filter(
-        pl.col("decision").replace_strict(_DECISION_RANK)
-        > pl.col("_model").replace_strict(_DECISION_RANK)
+    takes_over = (
+        latin.join(decided, on="query")
+        .join(result.select("mention_key", pl.col("decision").alias("_model")), on="mention_key")
+        .filter(
+            pl.col("decision").replace_strict(_DECISION_RANK)
+            > pl.col("_model").replace_strict(_DECISION_RANK)
+        )
     )
     replacement = takes_over.select(
         "mention_key",
@@ -367,7 +368,46 @@ def with_romanized(
         "top_candidates",
         pl.lit("model").alias("decided_by"),
     ).cast(RESULT_COLUMNS)  # type: ignore[arg-type]
-    return pl.concat([result.join(replacement, on="mention_key", how="anti"), replacement])
+    picks = latin.join(result.filter(near_match), on="mention_key")
+    rivals = contested(picks.select("query", "credit_code").unique(), candidates)
+    names = registry.enterprises.select("credit_code", "name")
+    doubted = (
+        picks.join(rivals, on="query")
+        .join(names.rename({"credit_code": "rival", "name": "_rival_name"}), on="rival")
+        .join(names.rename({"name": "_pick_name"}), on="credit_code")
+        .select(
+            "mention_key",
+            "credit_code",
+            "match_probability",
+            "method",
+            pl.lit("review").alias("decision"),
+            (
+                pl.lit("needs review: ")
+                + pl.col("explanation")
+                + "; but in pinyin "
+                + pl.col("_rival_name")
+                + " ("
+                + pl.col("rival")
+                + ") reads the same and fits as well"
+            ).alias("explanation"),
+            pl.concat_list(
+                pl.struct(
+                    "credit_code",
+                    pl.col("_pick_name").alias("name"),
+                    pl.col("match_probability").alias("probability"),
+                ),
+                pl.struct(
+                    pl.col("rival").alias("credit_code"),
+                    pl.col("_rival_name").alias("name"),
+                    pl.col("match_probability").alias("probability"),
+                ),
+            ).alias("top_candidates"),
+            "decided_by",
+        )
+        .cast(RESULT_COLUMNS)  # type: ignore[arg-type]
+    )
+    changed = pl.concat([replacement, doubted.join(replacement, on="mention_key", how="anti")])
+    return pl.concat([result.join(changed, on="mention_key", how="anti"), changed])
 
 
 def applicant_mentions(patents: pl.DataFrame) -> pl.DataFrame:

@@ -509,6 +509,40 @@ DECISION_SCHEMA = pl.Schema(
 )
 
 
+def ranked_firms(candidates: pl.DataFrame) -> pl.DataFrame:
+    """One row per (query, consistent firm): its best-fitting name and reading with
+    `_rank` (region, then industry, then fewer unexplained words)."""
+    rank = (
+        pl.col("region").replace_strict(_REGION_RANK, default=-1) * 1000
+        + pl.col("industry").replace_strict(_INDUSTRY_RANK, default=-1) * 100
+        + (9 - pl.col("unexplained").clip(0, 9).cast(pl.Int64))
+    )
+    return (
+        candidates.filter((pl.col("region") != "disagree") & (pl.col("industry") != "disagree"))
+        .with_columns(rank.alias("_rank"))
+        .sort("_rank", "registry_name", "key", descending=[True, False, False])
+        .unique(["query", "credit_code"], keep="first")
+    )
+
+
+def contested(picks: pl.DataFrame, candidates: pl.DataFrame) -> pl.DataFrame:
+    """(query, rival): queries whose pick (`picks`: query, credit_code) reads as a
+    consistent firm in pinyin while another firm fits at least as well.
+
+    The name model compares Latin text with registered English names; a firm
+    whose English name reads like the mention is not the only one it can be
+    when another firm's Chinese name spells the same and fits as well."""
+    ranked = ranked_firms(candidates).select("query", "credit_code", "_rank")
+    mine = ranked.join(picks, on=["query", "credit_code"]).rename({"_rank": "_mine"})
+    return (
+        ranked.join(mine.select("query", "_mine", pl.col("credit_code").alias("_pick")), on="query")
+        .filter((pl.col("credit_code") != pl.col("_pick")) & (pl.col("_rank") >= pl.col("_mine")))
+        .sort("query", "_rank", "credit_code", descending=[False, True, False])
+        .unique("query", keep="first")
+        .select("query", pl.col("credit_code").alias("rival"))
+    )
+
+
 def decide_romanized(
     candidates: pl.DataFrame, enterprises: pl.DataFrame, zihao: pl.DataFrame
 ) -> pl.DataFrame:
@@ -531,17 +565,8 @@ def decide_romanized(
         },
         orient="row",
     )
-    rank = (
-        pl.col("region").replace_strict(_REGION_RANK, default=-1) * 1000
-        + pl.col("industry").replace_strict(_INDUSTRY_RANK, default=-1) * 100
-        + (9 - pl.col("unexplained").clip(0, 9).cast(pl.Int64))
-    )
     best = (
-        candidates.filter((pl.col("region") != "disagree") & (pl.col("industry") != "disagree"))
-        .with_columns(rank.alias("_rank"))
-        # One row per firm: its best-fitting name and reading.
-        .sort("_rank", "registry_name", "key", descending=[True, False, False])
-        .unique(["query", "credit_code"], keep="first")
+        ranked_firms(candidates)
         .join(rules, on=["region", "industry"])
         .join(enterprises.select("credit_code", pl.col("name").alias("_firm")), on="credit_code")
         .join(zihao.unique("registry_name"), on="registry_name", how="left")

@@ -181,3 +181,38 @@ def test_case_spacing_and_legal_form_never_change_the_link(
         candidates, registry.enterprises, registry.names.select("registry_name", "zihao")
     )
     assert decided.select("credit_code", "decision").rows() == [("91330402MA2B00001X", "matched")]
+
+
+def test_a_near_match_on_an_english_name_is_doubted_when_a_homophone_fits_as_well() -> None:
+    english = ENTERPRISES.with_columns(
+        pl.when(pl.col("credit_code") == "91330402MA2B00003Z")
+        .then(pl.lit("Jiaxing Huaxin Intelligent Equipment Co., Ltd."))
+        .otherwise(pl.col("english_name"))
+        .alias("english_name")
+    )
+    written = [
+        "Jiaxing Huaxin Intelligent Equipment Co., Ltd.",
+        "JIAXING HUAXIN INTELLIGENT EQUIPMENT GROUP CO LTD",
+    ]
+    patents = pl.DataFrame(
+        {
+            "application_number": ["PCT0", "PCT1"],
+            "applicants": [[w] for w in written],
+            "applicant_address": pl.Series([None, None], dtype=pl.String),
+            "ipc_codes": [["B25J9/00"]] * 2,
+            "application_date": [date(2024, 1, 1)] * 2,
+        }
+    )
+    links = resolve_applicants(patents, english, HISTORY, None, _model())
+    rows = {r["applicant"]: r for r in links.iter_rows(named=True)}
+    exact = rows[written[0]]
+    assert (exact["credit_code"], exact["decision"], exact["method"]) == (
+        "91330402MA2B00003Z",
+        "matched",
+        "exact_name",
+    )
+    near = rows[written[1]]
+    assert near["decision"] == "review", near["explanation"]
+    top = cast(list[dict[str, object]], near["top_candidates"])
+    assert {c["credit_code"] for c in top} == {"91330402MA2B00003Z", "91330411MA2B00004A"}
+    assert "reads the same" in str(near["explanation"])
