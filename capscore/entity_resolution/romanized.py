@@ -31,7 +31,7 @@ import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -129,13 +129,16 @@ def readings(char: str) -> tuple[str, ...]:
     return tuple(out[:MAX_READINGS])
 
 
-def pinyin_keys(text: str) -> list[str]:
+# Cached: a 字号 recurs with many industries and across a registry's names;
+# bounded, as a long-lived code server resolves one registry after another.
+@lru_cache(maxsize=2**18)
+def pinyin_keys(text: str) -> tuple[str, ...]:
     """Every spelling of `text` by its characters' readings, most common first."""
     options = [readings(c) for c in text]
     if not text or any(not o for o in options):
-        return []
+        return ()
     keys = ["".join(p) for p in itertools.islice(itertools.product(*options), MAX_KEYS)]
-    return [k for k in dict.fromkeys(keys) if len(k) >= MIN_KEY_LETTERS]
+    return tuple(k for k in dict.fromkeys(keys) if len(k) >= MIN_KEY_LETTERS)
 
 
 def _key_rows(
