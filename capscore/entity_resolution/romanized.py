@@ -3,26 +3,34 @@
 PCT filings and foreign-language records write 嘉兴松禧豪半导体有限公司 as
 "JIAXING SONGXIHAO SEMICONDUCTOR CO., LTD.": region and 字号 in pinyin, the
 行业 words translated, the legal form in English. The name model compares
-characters and cannot see that; this path does, for Latin-script mentions the
-model left without a match:
+characters and cannot see that; this path does, for Latin-script mentions:
 
 1. keys: every registry name's 字号 in toneless pinyin (each character's
    readings, polyphones included, ü as u), also without a trailing word
-   English names translate (鲁达远东 → "luda", romanization.yaml);
+   English names translate (鲁达远东 → "luda") and without an industry word
+   the Chinese parse left inside it (永源表面处理 → "yongyuan"), each with the
+   Chinese text after the spelled characters (`tail`), by every division the
+   firm lies in (province, prefecture and county code prefixes);
 2. a mention is cleaned to lower-case tokens, its legal form cut from the end,
-   leading places (and a bracketed one) read as regions through the pinyin of
-   GB/T 2260's short forms; the 1-4 tokens after them, joined, are looked up
-   among the keys (syllables written joined or spaced find the same key);
-3. each candidate firm is compared on region (the mention's places contain its
-   registered region: agree / none written / disagree) and industry (a
-   translation of one of its 行业 words appears: agree, only a generic one such
-   as "technology", nothing known, or only other industries: disagree);
-4. the decision table of romanization.yaml turns the levels into matched,
-   review or unmatched; a firm that disagrees on either is never proposed.
+   leading places (and a bracketed one) read through the pinyin of GB/T
+   2260's short forms; the 1-4 tokens at the start and after each leading
+   place, joined, are its readings (syllables joined or spaced find the same
+   key), each with the places written before it;
+3. a reading is joined with the firms inside a place it names, else inside the
+   applicant address's region, else with every firm of that key (region
+   `agree` or `none`: a firm outside a named place is never a candidate), and
+   compared on industry (a translation of a word of its tail appears: agree,
+   only a generic one such as "technology", nothing comparable, or only other
+   industries: disagree) and on the words written after the 字号 that its
+   name does not explain;
+4. the decision table of romanization.yaml turns the levels of the firm that
+   fits strictly best into matched or review; it is matched only when every
+   written word is explained, and several equal fits go to review.
 
 The result uses method `normalized_name` (the name normalized to its pinyin
-key) and says in its explanation which spelling, region and industry words
-agreed.
+key) and says in its explanation which spelling, region and industry agreed.
+`contested` lets the resolver doubt a name-model match of a Latin mention
+that another firm's pinyin fits as well.
 """
 
 from __future__ import annotations
@@ -521,7 +529,7 @@ def ranked_firms(candidates: pl.DataFrame) -> pl.DataFrame:
         + (9 - pl.col("unexplained").clip(0, 9).cast(pl.Int64))
     )
     return (
-        candidates.filter((pl.col("region") != "disagree") & (pl.col("industry") != "disagree"))
+        candidates.filter(pl.col("industry") != "disagree")
         .with_columns(rank.alias("_rank"))
         .sort("_rank", "registry_name", "key", descending=[True, False, False])
         .unique(["query", "credit_code"], keep="first")
