@@ -68,3 +68,33 @@ def test_no_run_followed_means_no_output(
         result = job.execute_in_process(instance=instance, run_config={"loggers": {"progress": {}}})
     assert result.success
     assert capsys.readouterr().out == ""
+
+
+DAYS = dg.DailyPartitionsDefinition(start_date="2026-11-01")
+
+
+@dg.asset(partitions_def=DAYS, backfill_policy=dg.BackfillPolicy.single_run())
+def daily() -> dg.MaterializeResult:
+    return dg.MaterializeResult(metadata={"dagster/row_count": 5})
+
+
+def test_a_single_run_over_several_partitions_counts_its_rows_once(tmp_path: Path) -> None:
+    # Dagster repeats the run's one metadata on every partition it materialized.
+    lines: list[str] = []
+    job = dg.Definitions(
+        assets=[daily], jobs=[dg.define_asset_job("days")], loggers={"progress": progress_logger}
+    ).resolve_job_def("days")
+    with (
+        dg.instance_for_test(temp_dir=str(tmp_path)) as instance,
+        following(StepProgress(lines.append)),
+    ):
+        result = job.execute_in_process(
+            instance=instance,
+            run_config={"loggers": {"progress": {}}},
+            tags={
+                "dagster/asset_partition_range_start": "2026-11-01",
+                "dagster/asset_partition_range_end": "2026-11-03",
+            },
+        )
+    assert result.success
+    assert lines[-1].endswith("3 partition(s), 5 rows"), lines
