@@ -12,7 +12,8 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -119,19 +120,12 @@ def progress_logger(_context: dg.InitLoggerContext) -> logging.Logger:
     return log
 
 
-def following(progress: StepProgress) -> _Following:
-    """Context manager: events of runs executed in this process go to `progress`."""
-    return _Following(progress)
-
-
-@dataclass
-class _Following:
-    progress: StepProgress
-
-    def __enter__(self) -> StepProgress:
-        _current.append(self.progress.__enter__())
-        return self.progress
-
-    def __exit__(self, *exc: object) -> None:
-        _current.remove(self.progress)
-        self.progress.__exit__(*exc)
+@contextmanager
+def following(progress: StepProgress) -> Iterator[StepProgress]:
+    """Events of runs executed in this process go to `progress` while inside."""
+    _current.append(progress)
+    with progress:
+        try:
+            yield progress
+        finally:
+            _current.remove(progress)

@@ -199,15 +199,21 @@ def _parse_cjk(text: pl.Series) -> pl.DataFrame:
     )
 
 
-def _parse_latin(text: pl.Series) -> pl.DataFrame:
-    voc = vocabulary()
-    form_of, group_of = _form_lookup(voc.legal_forms_latin)
-    clean = (
+def latin_words(text: pl.Series) -> pl.Series:
+    """A Latin-script name as lower-case words: "&" read as "and", every other run of
+    non-alphanumerics one space."""
+    return (
         text.str.to_lowercase()
         .str.replace_all("&", " and ")
         .str.replace_all(r"[^\p{L}\p{N}]+", " ")
         .str.strip_chars()
     )
+
+
+def _parse_latin(text: pl.Series) -> pl.DataFrame:
+    voc = vocabulary()
+    form_of, group_of = _form_lookup(voc.legal_forms_latin)
+    clean = latin_words(text)
     frame = pl.DataFrame({"clean": clean, "_body": clean})
     form_pattern = "(?:^| )(" + alternation(list(form_of)) + ")$"
     frame = _strip_suffix_words(frame, "_body", form_pattern, keep=1, sep=" ", times=2)

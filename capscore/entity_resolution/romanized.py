@@ -48,6 +48,7 @@ import yaml
 from pypinyin import Style, pinyin
 
 from capscore.entity_resolution.decide import CANDIDATE_STRUCT
+from capscore.entity_resolution.normalize import latin_words
 from capscore.entity_resolution.places import code_level, surfaces
 from capscore.entity_resolution.vocabulary import vocabulary
 
@@ -177,7 +178,7 @@ def registry_keys(names: pl.DataFrame) -> pl.DataFrame:
     (`names`: registry_name, credit_code, script, zihao, industry)."""
     voc = romanization()
     trailing = re.compile("(?:" + "|".join(map(re.escape, voc.zihao_words)) + ")$")
-    words = tuple(sorted(voc.industry, key=len, reverse=True))
+    words = tuple(voc.industry)
     parsed = (
         names.filter((pl.col("script") == "cjk") & (pl.col("zihao").str.len_chars() >= 2))
         .select("zihao", pl.col("industry").fill_null(""))
@@ -244,13 +245,7 @@ def _industry_phrases() -> pl.DataFrame:
 
 
 def _tokens(names: pl.Series) -> pl.Series:
-    return (
-        names.str.normalize("NFKC")
-        .str.to_lowercase()
-        .str.replace_all("&", " and ")
-        .str.replace_all(r"[^\p{L}\p{N}]+", " ")
-        .str.strip_chars()
-    )
+    return latin_words(names.str.normalize("NFKC"))
 
 
 @dataclass(frozen=True)
