@@ -66,7 +66,7 @@ def scored_on(root: DataRoot, day: date, names: tuple[str, ...] | None) -> Score
                 root,
                 tables.ENTERPRISE,
                 day,
-                ["credit_code", "status", "hnte_valid_until", "srdi_level"],
+                ["credit_code", "status", "hnte_valid_until", "srdi_level", "established_date"],
             ),
             read_as_of(root, tables.RD_FILING, day, ["credit_code", "fiscal_year", "revenue"]),
         ),

@@ -96,6 +96,7 @@ class ScoringModel:
     growth_years: int
     fiscal_years: int
     fiscal_max_lag_years: int
+    growth_skips_founding_year: bool
     hnte_points: float
     srdi_points: Mapping[str, float]
     partner_kinds: tuple[str, ...]
@@ -308,6 +309,7 @@ def model_from_dict(
         growth_years=int(win["growth_years"]),
         fiscal_years=int(fis["years"]),
         fiscal_max_lag_years=int(fis["max_lag_years"]),
+        growth_skips_founding_year=bool(fis.get("growth_skips_founding_year", False)),
         hnte_points=float(cert["hnte_points"]),
         srdi_points={str(k): float(v) for k, v in cert["srdi_points"].items()},
         partner_kinds=tuple(_require(data, "collaboration", "model")["partner_kinds"]),

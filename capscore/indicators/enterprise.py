@@ -239,7 +239,9 @@ def enterprise_indicators(
     )
     patent_facts = _patent_aggregates(pats, owners, quality, links, as_of, model)
     fiscal = fiscal_facts(
-        rd_filings.join(ents.select("credit_code"), on="credit_code", how="semi"), as_of, model
+        rd_filings.join(ents.select("credit_code", "established_date"), on="credit_code"),
+        as_of,
+        model,
     )
     srdi_points = pl.col("srdi_level").replace_strict(
         dict(model.srdi_points), default=0.0, return_dtype=pl.Float64

@@ -28,15 +28,30 @@ def _ratio(num: pl.Expr, den: pl.Expr) -> pl.Expr:
     return pl.when(den > 0).then(num / den)
 
 
-def year_on_year(value: str) -> pl.Expr:
-    """v_t / v_(t-1) where year t-1 was filed and v_(t-1) > 0 (rows sorted by year per enterprise).
+def year_on_year(value: str, full_base_year: pl.Expr) -> pl.Expr:
+    """v_t / v_(t-1) where year t-1 was filed, is a full year and v_(t-1) > 0 (rows sorted by
+    year per enterprise).
 
     Growth = mean of these ratios - 1: over three complete years the 高新技术企业
     formula ½(Y2/Y1 + Y3/Y2) - 1, over two years Y/(Y-1) - 1.
     """
     previous = pl.col(value).shift(1).over("credit_code")
     consecutive = pl.col("fiscal_year").shift(1).over("credit_code") == pl.col("fiscal_year") - 1
-    return pl.when(consecutive & (previous > 0)).then(pl.col(value) / previous)
+    return pl.when(consecutive & (previous > 0) & full_base_year).then(pl.col(value) / previous)
+
+
+def full_base_year(model: ScoringModel) -> pl.Expr:
+    """Whether the row's previous fiscal year covers a whole year of business.
+
+    The year a firm was established covers only the months after its founding, so
+    growth measured from it is mostly the calendar (a firm founded in October
+    "grows" 300% in its first full year). With `growth_skips_founding_year` that
+    base year is skipped; rows need `established_date` (unknown: not skipped).
+    """
+    if not model.growth_skips_founding_year:
+        return pl.lit(True)
+    founded = pl.col("established_date").dt.year()
+    return (pl.col("fiscal_year") - 1 > founded).fill_null(True)
 
 
 def latest_filings(rd_filings: pl.DataFrame, as_of: date) -> pl.DataFrame:
@@ -51,16 +66,20 @@ def latest_filings(rd_filings: pl.DataFrame, as_of: date) -> pl.DataFrame:
 
 
 def fiscal_facts(rd_filings: pl.DataFrame, as_of: date, model: ScoringModel) -> pl.DataFrame:
-    """Per enterprise with a usable filing: latest-year facts and 3-fiscal-year indicators."""
+    """Per enterprise with a usable filing: latest-year facts and 3-fiscal-year indicators.
+
+    `rd_filings` carries the firm's `established_date` when the model skips founding years.
+    """
     rows = latest_filings(rd_filings, as_of)
+    full_base = full_base_year(model)
     latest = pl.col("fiscal_year").max().over("credit_code")
     window = (
         rows.filter(latest >= as_of.year - model.fiscal_max_lag_years)
         .filter(pl.col("fiscal_year") > latest - model.fiscal_years)
         .sort("credit_code", "fiscal_year")
         .with_columns(
-            year_on_year("revenue").alias("_revenue_yoy"),
-            year_on_year("rd_expense").alias("_rd_yoy"),
+            year_on_year("revenue", full_base).alias("_revenue_yoy"),
+            year_on_year("rd_expense", full_base).alias("_rd_yoy"),
         )
     )
     at_latest = pl.col("fiscal_year") == pl.col("fiscal_year").max()

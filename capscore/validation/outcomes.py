@@ -4,7 +4,9 @@ registry and filings as they were known on each date (never from anything later 
 - certification: active at R without a valid HNTE certificate or a 专精特新 level,
   and holding one on D (HNTE valid on D, or SRDI provincial/national);
 - revenue_growth: latest filed revenue on D at least `growth` above the latest on
-  R, the fiscal year having moved on (firms with a filing on both dates);
+  R, the fiscal year having moved on (firms with a filing on both dates) and the
+  base year a full year of business: growth from the year of establishment is
+  the founding month, not the firm (a firm founded in October "grows" 300%);
 - deregistration: active at R, 注销 or 吊销 on D (a bad outcome: a good score
   should make it less likely).
 """
@@ -29,7 +31,8 @@ class State:
     """The registry and the filings as known on one date."""
 
     as_of: date
-    enterprise: pl.DataFrame  # core/enterprise: credit_code, status, hnte_valid_until, srdi_level
+    # core/enterprise: credit_code, status, hnte_valid_until, srdi_level, established_date
+    enterprise: pl.DataFrame
     rd_filing: pl.DataFrame  # core/rd_filing: credit_code, fiscal_year, revenue
 
 
@@ -69,10 +72,18 @@ def outcomes(before: State, after: State, active_statuses: tuple[str, ...]) -> p
         pl.lit("deregistration").alias("outcome"),
         pl.col("status_d").is_in(list(DEREGISTERED)).fill_null(False).alias("happened"),
     )
+    founded = before.enterprise.select(
+        "credit_code", pl.col("established_date").dt.year().alias("founded")
+    )
     revenue = (
         _latest_revenue(before)
         .join(_latest_revenue(after), on="credit_code", suffix="_d")
-        .filter((pl.col("fiscal_year_d") > pl.col("fiscal_year")) & (pl.col("revenue") > 0))
+        .join(founded, on="credit_code", how="left")
+        .filter(
+            (pl.col("fiscal_year_d") > pl.col("fiscal_year"))
+            & (pl.col("revenue") > 0)
+            & (pl.col("fiscal_year") > pl.col("founded")).fill_null(True)
+        )
         .select(
             "credit_code",
             pl.lit("revenue_growth").alias("outcome"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -462,3 +463,29 @@ def test_two_year_growth_and_zero_base(model: ScoringModel) -> None:
     assert facts["X"]["rd_growth"] is None  # zero base
     assert facts["Y"]["revenue_growth"] is None  # 2021 and 2023 are not consecutive
     assert facts["Y"]["rd_intensity"] == pytest.approx(10 / 400)
+
+
+@pytest.mark.parametrize("skips", [True, False])
+def test_growth_is_not_measured_from_the_year_of_establishment(
+    model: ScoringModel, skips: bool
+) -> None:
+    # Founded in October 2021: 2021 revenue covers three months, so 2022/2021 is no growth
+    # the firm made; v2.1 counts only 2023/2022.
+    filings = from_records(
+        [
+            dict(
+                credit_code="X",
+                fiscal_year=year,
+                revenue=revenue,
+                rd_expense=revenue / 10,
+                reported_date=date(year + 1, 5, 1),
+            )
+            for year, revenue in ((2021, 25.0), (2022, 100.0), (2023, 120.0))
+        ],
+        RD_FILING,
+    ).with_columns(established_date=pl.lit(date(2021, 10, 1)))
+    rules = replace(model, growth_skips_founding_year=skips)
+    facts = fiscal_facts(filings, D, rules).row(0, named=True)
+    expected = 0.2 if skips else (100 / 25 + 120 / 100) / 2 - 1
+    assert facts["revenue_growth"] == pytest.approx(expected)
+    assert facts["rd_growth"] == pytest.approx(expected)

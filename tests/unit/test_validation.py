@@ -79,10 +79,18 @@ def test_an_inversion_counts_when_it_is_beyond_sampling_noise() -> None:
 
 
 def _state(
-    day: date, rows: list[tuple[str, str, date | None, str]], revenue: list[tuple[str, int, float]]
+    day: date,
+    rows: list[tuple[str, str, date | None, str]],
+    revenue: list[tuple[str, int, float]],
+    founded: dict[str, date] | None = None,
 ) -> State:
+    """Firms established in 2015 unless `founded` says otherwise."""
     enterprise = pl.DataFrame(
         rows, schema=["credit_code", "status", "hnte_valid_until", "srdi_level"], orient="row"
+    ).with_columns(
+        pl.col("credit_code")
+        .replace_strict(founded or {}, default=date(2015, 1, 1), return_dtype=pl.Date)
+        .alias("established_date")
     )
     filing = pl.DataFrame(revenue, schema=["credit_code", "fiscal_year", "revenue"], orient="row")
     return State(day, enterprise, filing)
@@ -121,6 +129,22 @@ def test_outcomes_count_what_happened_after_r_to_firms_at_risk_on_r() -> None:
     assert ("deregistration", "dead") not in found  # inactive at R: not at risk
     assert found[("deregistration", "closes")] and not found[("deregistration", "gets_hnte")]
     assert found[("revenue_growth", "gets_hnte")] and not found[("revenue_growth", "closes")]
+
+
+def test_revenue_growth_is_not_measured_from_the_year_of_establishment() -> None:
+    revenue_r = [("founded_2024", 2024, 20.0), ("founded_2023", 2024, 100.0)]
+    founded = {"founded_2024": date(2024, 10, 1), "founded_2023": date(2023, 10, 1)}
+    active = [(code, "存续", None, "none") for code in founded]
+    before = _state(D0, active, revenue_r, founded)
+    after = _state(
+        D1, active, [*revenue_r, ("founded_2024", 2025, 100.0), ("founded_2023", 2025, 130.0)]
+    )
+    grew = {
+        r["credit_code"]: r["happened"]
+        for r in outcomes(before, after, ACTIVE).iter_rows(named=True)
+        if r["outcome"] == "revenue_growth"
+    }
+    assert grew == {"founded_2023": True}  # 2024 was founded_2024's first, partial year
 
 
 def test_discrimination_negates_the_score_for_a_bad_outcome() -> None:
