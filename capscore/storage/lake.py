@@ -21,6 +21,10 @@ file atomically.
 
 from __future__ import annotations
 
+import json
+import re
+import time
+import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -28,7 +32,9 @@ from typing import Any
 
 import polars as pl
 import pyarrow as pa
-from deltalake import DeltaTable, WriterProperties, write_deltalake
+from deltalake import DeltaTable, Schema, WriterProperties, write_deltalake
+from deltalake.transaction import AddAction
+from polars.datatypes import DataTypeClass
 
 from capscore.storage.files import atomic_write
 from capscore.storage.paths import DataRoot
@@ -50,6 +56,19 @@ _WRITER = WriterProperties(compression="ZSTD")
 # Rows handed to the Delta writer at a time: a 19M-row partition streamed in
 # slices peaks at a fraction of the memory of one batch (measured at 1M firms).
 _WRITE_SLICE = 500_000
+# Partition values a hive folder holds verbatim (delta-rs percent-encodes others).
+_PLAIN_VALUE = re.compile(r"[A-Za-z0-9_.-]+")
+_PLAIN_DTYPES = (
+    pl.String,
+    pl.Int64,
+    pl.Int32,
+    pl.Int16,
+    pl.Int8,
+    pl.Float64,
+    pl.Float32,
+    pl.Boolean,
+    pl.Date,
+)
 
 # None: a null partition value (e.g. a landing entry that is no date at all).
 PartitionValue = str | date | None
@@ -154,19 +173,85 @@ def write_partition(
         _typed_value(k, v).alias(k) for k, v in zip(table.partition_keys, values, strict=True)
     )
     path = table_dir(root, table)
-    _open(root, table)  # refuses a legacy layout before writing next to it
-    write_deltalake(
-        str(path),
-        _stream(data),
-        mode="overwrite",
-        partition_by=list(table.partition_keys),
-        predicate=_predicate(table, values),
-        schema_mode="merge",
-        writer_properties=_WRITER,
-    )
+    delta = _open(root, table)  # refuses a legacy layout before writing next to it
+    if delta is not None and _fits(delta, table, data, values):
+        _commit_file(delta, path, table, data, values)
+    else:
+        write_deltalake(
+            str(path),
+            _stream(data),
+            mode="overwrite",
+            partition_by=list(table.partition_keys),
+            predicate=_predicate(table, values),
+            schema_mode="merge",
+            writer_properties=_WRITER,
+        )
     version = _delta(path).version()
     _register(root, table, partition_name(table, values), df.height, version, fingerprint, False)
     return version
+
+
+def _plain_dtype(dtype: pl.DataType | DataTypeClass) -> bool:
+    if isinstance(dtype, pl.List):
+        return _plain_dtype(dtype.inner)
+    if isinstance(dtype, pl.Datetime):
+        return dtype.time_unit == "us"
+    return isinstance(dtype, _PLAIN_DTYPES)
+
+
+def _delta_types(schema: Schema) -> dict[str, str]:
+    return {field.name: str(field.type) for field in schema.fields}
+
+
+def _fits(
+    delta: DeltaTable, table: Table, data: pl.DataFrame, values: Sequence[PartitionValue]
+) -> bool:
+    """Whether polars can write the partition's file itself: the table's schema unchanged,
+    types whose Parquet form polars and delta-rs agree on, plain partition values."""
+    plain_values = all(
+        isinstance(v, date) or (isinstance(v, str) and _PLAIN_VALUE.fullmatch(v)) for v in values
+    )
+    return (
+        plain_values
+        and data.height > 0
+        and all(_plain_dtype(dtype) for dtype in data.schema.values())
+        and _delta_types(Schema.from_arrow(data.head(0).to_arrow().schema))
+        == _delta_types(delta.schema())
+    )
+
+
+def _commit_file(
+    delta: DeltaTable,
+    path: Path,
+    table: Table,
+    data: pl.DataFrame,
+    values: Sequence[PartitionValue],
+) -> None:
+    """Replace one partition with one file polars writes (in parallel, where delta-rs
+    writes single-threaded: half the time for a 3M-row partition at 1M firms), committed
+    as an overwrite of that partition. Killed before the commit, the file is named by no
+    version: readers never see it and vacuum removes it."""
+    keys = partition_of(table, values)
+    folder = Path(*(f"{key}={text}" for key, text in keys.items()))
+    relative = folder / f"part-{uuid.uuid4().hex}.zstd.parquet"
+    target = path / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    data.drop(list(keys)).write_parquet(target, compression="zstd")
+    add = AddAction(
+        path=relative.as_posix(),
+        size=target.stat().st_size,
+        partition_values=keys,
+        modification_time=int(time.time() * 1000),
+        data_change=True,
+        stats=json.dumps({"numRecords": data.height}),
+    )
+    delta.create_write_transaction(
+        [add],
+        mode="overwrite",
+        schema=delta.schema(),
+        partition_by=list(keys),
+        partition_filters=[(key, "=", text) for key, text in keys.items()],
+    )
 
 
 def _stream(data: pl.DataFrame) -> pa.RecordBatchReader:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -59,22 +60,75 @@ def test_partition_bytes_counts_the_live_files_only(root: DataRoot) -> None:
     assert lake.partition_bytes(root, DAILY, DAY) == on_disk - first
 
 
+@pytest.mark.parametrize(
+    ("writer", "frame"),
+    [
+        # A new column: delta-rs writes and merges the schema.
+        ("write_deltalake", pl.DataFrame({"x": [2], "y": ["new"]})),
+        # The same schema: polars writes the file, the commit is an add action.
+        ("commit", pl.DataFrame({"x": [2]})),
+    ],
+)
 def test_a_write_killed_before_its_commit_leaves_the_old_partition(
-    root: DataRoot, monkeypatch: pytest.MonkeyPatch
+    root: DataRoot, monkeypatch: pytest.MonkeyPatch, writer: str, frame: pl.DataFrame
 ) -> None:
     write_partition(root, DAILY, pl.DataFrame({"x": [1]}), DAY)
     folder = table_dir(root, DAILY) / "as_of_date=2026-11-20"
 
-    def crash(target: str, data: object, **_: object) -> None:
+    def crash(*_: object, **__: object) -> None:
         (folder / "part-killed.parquet").write_bytes(b"half a parquet file")
         raise KeyboardInterrupt("killed mid-write")
 
-    monkeypatch.setattr(lake, "write_deltalake", crash)
+    if writer == "commit":
+        monkeypatch.setattr(lake.DeltaTable, "create_write_transaction", crash)
+    else:
+        monkeypatch.setattr(lake, "write_deltalake", crash)
     with pytest.raises(KeyboardInterrupt):
-        write_partition(root, DAILY, pl.DataFrame({"x": [2]}), DAY)
+        write_partition(root, DAILY, frame, DAY)
     monkeypatch.undo()
     kept = read_partition(root, DAILY, DAY)
-    assert kept is not None and kept["x"].to_list() == [1]  # no commit names the stray file
+    assert kept is not None and kept.to_dicts() == [{"x": 1}]  # no commit names the new files
+    stray = 1 if writer == "write_deltalake" else 2  # part-killed, and polars' own file
+    assert len(list(folder.glob("*.parquet"))) == 1 + stray
+
+
+def test_every_reader_sees_a_partition_written_by_either_writer(
+    root: DataRoot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = pl.DataFrame(
+        {
+            "code": ["a", None],
+            "n": [1, 2],
+            "f": [0.5, None],
+            "on": [DAY, None],
+            "at": [datetime(2026, 11, 20, 8, tzinfo=UTC), None],
+            "tags": [["x", "y"], []],
+        }
+    )
+    write_partition(root, DAILY, rows, DAY)  # creates the table: delta-rs
+
+    def unused(*_: object, **__: object) -> None:
+        raise AssertionError("a write of the table's own schema is polars' file")
+
+    monkeypatch.setattr(lake, "write_deltalake", unused)
+    write_partition(root, DAILY, rows.reverse(), date(2026, 11, 21))
+    write_partition(root, DAILY, rows, date(2026, 11, 21))  # and replaced again
+    folder = table_dir(root, DAILY) / "as_of_date=2026-11-21"
+    assert lake.partition_bytes(root, DAILY, date(2026, 11, 21)) == min(
+        p.stat().st_size for p in folder.glob("*.parquet")
+    )
+    for day in (DAY, date(2026, 11, 21)):
+        assert read_partition(root, DAILY, day).equals(rows)  # type: ignore[union-attr]
+    by_delta = pl.read_delta(str(table_dir(root, DAILY))).sort("as_of_date", "n")
+    assert by_delta.drop("as_of_date").equals(pl.concat([rows, rows]))
+    version, files, _ = snapshot(root, DAILY) or (0, [], None)
+    with duckdb.connect() as con:
+        listed = ", ".join(f"'{f}'" for f in files)
+        days = con.sql(
+            f"SELECT as_of_date, count(*) FROM read_parquet([{listed}], hive_partitioning = true) "
+            "GROUP BY ALL ORDER BY 1"
+        ).fetchall()
+    assert days == [(DAY, 2), (date(2026, 11, 21), 2)] and version == 2
 
 
 def test_a_pinned_version_keeps_its_files_while_later_writes_replace_the_partition(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import date
 
 import numpy as np
@@ -80,8 +81,8 @@ def test_an_inversion_counts_when_it_is_beyond_sampling_noise() -> None:
 
 def _state(
     day: date,
-    rows: list[tuple[str, str, date | None, str]],
-    revenue: list[tuple[str, int, float]],
+    rows: Sequence[tuple[str, str, date | None, str]],
+    revenue: Sequence[tuple[str, int, float]],
     founded: dict[str, date] | None = None,
 ) -> State:
     """Firms established in 2015 unless `founded` says otherwise."""
