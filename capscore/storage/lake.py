@@ -174,20 +174,34 @@ def write_partition(
     )
     path = table_dir(root, table)
     delta = _open(root, table)  # refuses a legacy layout before writing next to it
-    if delta is not None and _fits(delta, table, data, values):
-        _commit_file(delta, path, table, data, values)
-    else:
-        write_deltalake(
-            str(path),
-            _stream(data),
-            mode="overwrite",
-            partition_by=list(table.partition_keys),
-            predicate=_predicate(table, values),
-            schema_mode="merge",
-            writer_properties=_WRITER,
-        )
-    version = _delta(path).version()
-    _register(root, table, partition_name(table, values), df.height, version, fingerprint, False)
+    schema = Schema.from_arrow(data.head(0).to_arrow().schema)
+    if _plain(data, values):
+        if delta is None:
+            delta = DeltaTable.create(str(path), schema, partition_by=list(table.partition_keys))
+        if _delta_types(schema) == _delta_types(delta.schema()):
+            _commit_file(delta, path, table, data, values)
+            return _registered(root, table, values, df.height, fingerprint)
+    write_deltalake(
+        str(path),
+        _stream(data),
+        mode="overwrite",
+        partition_by=list(table.partition_keys),
+        predicate=_predicate(table, values),
+        schema_mode="merge",
+        writer_properties=_WRITER,
+    )
+    return _registered(root, table, values, df.height, fingerprint)
+
+
+def _registered(
+    root: DataRoot,
+    table: Table,
+    values: Sequence[PartitionValue],
+    rows: int,
+    fingerprint: str | None,
+) -> int:
+    version = _delta(table_dir(root, table)).version()
+    _register(root, table, partition_name(table, values), rows, version, fingerprint, False)
     return version
 
 
@@ -195,7 +209,7 @@ def _plain_dtype(dtype: pl.DataType | DataTypeClass) -> bool:
     if isinstance(dtype, pl.List):
         return _plain_dtype(dtype.inner)
     if isinstance(dtype, pl.Datetime):
-        return dtype.time_unit == "us"
+        return dtype.time_unit == "us" and dtype.time_zone == "UTC"
     return isinstance(dtype, _PLAIN_DTYPES)
 
 
@@ -203,20 +217,17 @@ def _delta_types(schema: Schema) -> dict[str, str]:
     return {field.name: str(field.type) for field in schema.fields}
 
 
-def _fits(
-    delta: DeltaTable, table: Table, data: pl.DataFrame, values: Sequence[PartitionValue]
-) -> bool:
-    """Whether polars can write the partition's file itself: the table's schema unchanged,
-    types whose Parquet form polars and delta-rs agree on, plain partition values."""
-    plain_values = all(
-        isinstance(v, date) or (isinstance(v, str) and _PLAIN_VALUE.fullmatch(v)) for v in values
-    )
+def _plain(data: pl.DataFrame, values: Sequence[PartitionValue]) -> bool:
+    """Whether polars can write the partition's file itself: rows of types whose Parquet
+    form polars and delta-rs agree on, and partition values a folder name holds verbatim.
+    (The table's schema must also be unchanged: new columns are delta-rs' schema merge.)"""
     return (
-        plain_values
-        and data.height > 0
+        data.height > 0
         and all(_plain_dtype(dtype) for dtype in data.schema.values())
-        and _delta_types(Schema.from_arrow(data.head(0).to_arrow().schema))
-        == _delta_types(delta.schema())
+        and all(
+            isinstance(v, date) or (isinstance(v, str) and _PLAIN_VALUE.fullmatch(v))
+            for v in values
+        )
     )
 
 
