@@ -21,6 +21,7 @@ import polars as pl
 
 from assets.er_inputs import read_decisions
 from capscore.entity_resolution.model import load_model
+from capscore.entity_resolution.reference_files import reference_digest
 from capscore.entity_resolution.review import decisions_as_of
 from capscore.storage import lake, tables
 from capscore.storage.paths import DataRoot
@@ -47,7 +48,7 @@ AS_OF_TABLES = (
 )
 COMPONENTS = {
     "landing": "the landing files loaded up to the date changed",
-    "versions": "a model or policy version changed",
+    "versions": "a model or policy version (or the ER dictionaries) changed",
     "decisions": "the reviewer decisions that apply on the date changed",
 }
 
@@ -63,6 +64,7 @@ def versions() -> dict[str, str]:
         "pool": load_pool_policy().version,
         "credit": load_credit_policy().version,
         "er": load_model().version,
+        "er_reference": reference_digest(),
     }
 
 

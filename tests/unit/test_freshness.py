@@ -8,7 +8,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from assets import freshness
 from assets.freshness import AS_OF_TABLES, as_of_fingerprint, changed, fingerprint, stale_dates
+from capscore.entity_resolution import reference_files
 from capscore.storage import tables
 from capscore.storage.lake import write_partition
 from capscore.storage.paths import DataRoot
@@ -58,7 +60,7 @@ def test_the_fingerprint_names_what_changed() -> None:
         "the landing files loaded up to the date changed"
     ]
     assert changed(base, fingerprint(D1, audit, {**VERSIONS, "scoring": "s2"}, None)) == [
-        "a model or policy version changed"
+        "a model or policy version (or the ER dictionaries) changed"
     ]
     decisions = pl.DataFrame(
         {"mention_key": ["m"], "credit_code": ["C"], "decided_at": [D2], "reviewer": ["li"]}
@@ -86,3 +88,33 @@ def test_an_interrupted_build_and_a_late_drop_leave_stale_dates(root: DataRoot) 
     assert all("landing files" in reason for reasons in stale.values() for reason in reasons)
     plan = plan_run(root, D2, D2)
     assert plan.as_of_ranges == [(D1, D2)] and set(plan.stale) == {D1, D2}
+
+
+def test_an_edited_er_dictionary_makes_built_dates_stale(
+    root: DataRoot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A copy of the real dictionaries, so the edit below touches no shipped file.
+    copies = []
+    for original in reference_files.REFERENCE_FILES:
+        copy = tmp_path / "reference" / original.name
+        copy.parent.mkdir(exist_ok=True)
+        copy.write_bytes(original.read_bytes())
+        copies.append(copy)
+    monkeypatch.setattr(
+        freshness, "reference_digest", lambda: reference_files.reference_digest(tuple(copies))
+    )
+    _audit(root, D1, {"landing/patents/2026-11-19/a.csv": "1"})
+    _build(root, D1)
+    assert stale_dates(root) == {}
+    romanization = next(c for c in copies if c.name == "romanization.yaml")
+    text = romanization.read_text(encoding="utf-8")
+    romanization.write_text(text + "\n# a comment changes nothing\n", encoding="utf-8")
+    assert stale_dates(root) == {}
+    legal_forms = "legal_forms: [factory, plant, works]"
+    assert legal_forms in text
+    romanization.write_text(
+        text.replace(legal_forms, "legal_forms: [factory, plant]"), encoding="utf-8"
+    )
+    assert stale_dates(root) == {
+        D1: ["a model or policy version (or the ER dictionaries) changed (from core/enterprise)"]
+    }

@@ -1,0 +1,42 @@
+"""The data entity resolution reads besides its match model, and one digest of it.
+
+Editing a dictionary (a translated industry word, a legal form, a region
+spelling) changes links without a new model version, so the freshness
+fingerprint of every as-of date carries this digest: such an edit makes every
+built date stale, as a new model version does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import yaml
+
+from capscore.entity_resolution.romanized import ROMANIZATION_YAML
+from capscore.entity_resolution.vocabulary import VOCABULARY_YAML
+from capscore.reference_data import GBT2260_CSV, SIMILAR_SHAPE_TXT
+
+REFERENCE_FILES: tuple[Path, ...] = (
+    VOCABULARY_YAML,
+    ROMANIZATION_YAML,
+    GBT2260_CSV,
+    SIMILAR_SHAPE_TXT,
+)
+
+
+def _content(path: Path) -> bytes:
+    """A YAML file's parsed content (a comment or re-indent is no change), else its bytes."""
+    if path.suffix != ".yaml":
+        return path.read_bytes()
+    parsed = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return json.dumps(parsed, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
+
+
+def reference_digest(files: tuple[Path, ...] = REFERENCE_FILES) -> str:
+    """sha256 (16 hex digits) over the files' names and contents, in order."""
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode("utf-8") + b"\0" + _content(path) + b"\0")
+    return digest.hexdigest()[:16]
