@@ -192,9 +192,8 @@ def _column_expectations(c: Column, contract: Contract, gxe: Any) -> list[tuple[
     return out
 
 
-def build_suite(contract: Contract) -> gx.ExpectationSuite:
-    """The contract as a GX suite; each expectation's meta names its contract rule id."""
-    import great_expectations as gx
+def _expectations(contract: Contract) -> list[Any]:
+    """The contract's GX expectations; each one's meta names its contract rule id."""
     import great_expectations.expectations as gxe
 
     pairs: list[tuple[str | None, Any]] = [
@@ -208,9 +207,33 @@ def build_suite(contract: Contract) -> gx.ExpectationSuite:
     pairs.append((None, gxe.ExpectCompoundColumnsToBeUnique(column_list=[FILE, ROW_NUMBER])))
     for rule, expectation in pairs:
         expectation.meta = {"rule": rule, "source": contract.source}
+    return [e for _, e in pairs]
+
+
+def build_suite(contract: Contract) -> gx.ExpectationSuite:
+    """The contract as one GX suite."""
+    import great_expectations as gx
+
     return gx.ExpectationSuite(
-        name=f"{contract.source}_contract", expectations=[e for _, e in pairs]
+        name=f"{contract.source}_contract", expectations=_expectations(contract)
     )
+
+
+def _reads(expectation: Any) -> tuple[str, ...]:
+    """The columns an expectation reads the values of (none for a column's existence)."""
+    if type(expectation).__name__ == "ExpectColumnToExist":
+        return ()
+    named = [getattr(expectation, k, None) for k in ("column", "column_A", "column_B")]
+    listed = getattr(expectation, "column_list", None) or []
+    return tuple(dict.fromkeys([n for n in named if n] + list(listed)))
+
+
+def _by_columns(expectations: list[Any]) -> dict[tuple[str, ...], list[Any]]:
+    """Expectations grouped by the columns they read, in the suite's order."""
+    groups: dict[tuple[str, ...], list[Any]] = {}
+    for expectation in expectations:
+        groups.setdefault(_reads(expectation), []).append(expectation)
+    return groups
 
 
 def _target(config: Any) -> str:
@@ -224,26 +247,37 @@ def _target(config: Any) -> str:
 
 def run_suite(accepted: pl.DataFrame, contract: Contract) -> GxSummary:
     """Validate accepted rows (raw/<source> schema plus `landing_date`, any number of
-    drops) with the contract's GX suite."""
+    drops) with the contract's GX suite.
+
+    The suite runs as one validation per set of columns its expectations read,
+    each on those columns of every row (existence on the header): GX's pandas
+    engine filters the whole batch frame for every expectation, which copied all
+    twenty columns ~240 times for 3.3M patent rows (13 of 31 s)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    batch = (
-        context.data_sources.add_pandas(name="capscore")
-        .add_dataframe_asset(name=contract.source)
-        .add_batch_definition_whole_dataframe(name="accepted")
-    )
-    suite = context.suites.add(build_suite(contract))
-    validation = context.validation_definitions.add(
-        gx.ValidationDefinition(name=f"{contract.source}_accepted", data=batch, suite=suite)
-    )
+    source = context.data_sources.add_pandas(name="capscore")
     frame = gx_frame(accepted, contract).to_pandas()
-    result = validation.run(batch_parameters={"dataframe": frame}, result_format="BASIC")
+    results = []
+    for i, (columns, expectations) in enumerate(_by_columns(_expectations(contract)).items()):
+        batch = source.add_dataframe_asset(
+            name=f"{contract.source}_{i}"
+        ).add_batch_definition_whole_dataframe(name="accepted")
+        suite = context.suites.add(
+            gx.ExpectationSuite(name=f"{contract.source}_contract_{i}", expectations=expectations)
+        )
+        validation = context.validation_definitions.add(
+            gx.ValidationDefinition(name=f"{contract.source}_accepted_{i}", data=batch, suite=suite)
+        )
+        part = frame[list(columns)] if columns else frame.head(0)
+        results.extend(
+            validation.run(batch_parameters={"dataframe": part}, result_format="BASIC").results
+        )
     outcomes = []
-    for r in result.results:
+    for r in results:
         config = r.expectation_config
         if config is None:  # GX types it optional; a suite's results always carry it
             continue

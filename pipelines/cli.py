@@ -65,7 +65,7 @@ def _landing_dates(root: DataRoot) -> list[date]:
 
 
 def _bring_up_to_date(
-    root: DataRoot, start: date, end: date, landing_dates_only: bool = False
+    root: DataRoot, start: date, end: date, landing_dates_only: bool = False, full: bool = False
 ) -> int:
     from capscore.storage.run_lock import RootBusy, root_lock
     from pipelines.runner import prepare_environment
@@ -73,13 +73,15 @@ def _bring_up_to_date(
     prepare_environment(root)
     try:
         with root_lock(root, f"capscore run {start}..{end}") as fresh:
-            return _run_plan(root, start, end, landing_dates_only, fresh)
+            return _run_plan(root, start, end, landing_dates_only, fresh, full)
     except RootBusy as exc:
         say(f"FAILED: {exc}")
         return 1
 
 
-def _run_plan(root: DataRoot, start: date, end: date, landing_dates_only: bool, fresh: bool) -> int:
+def _run_plan(
+    root: DataRoot, start: date, end: date, landing_dates_only: bool, fresh: bool, full: bool
+) -> int:
     import dagster as dg
 
     from pipelines.run_plan import contiguous_ranges, plan_run
@@ -88,7 +90,9 @@ def _run_plan(root: DataRoot, start: date, end: date, landing_dates_only: bool, 
     if fresh:
         for run_id in fail_abandoned_runs(dg.DagsterInstance.get()):
             say(f"marked run {run_id} failed: its process died before it finished")
-    plan = plan_run(root, start, end, landing_dates_only)
+    plan = plan_run(root, start, end, landing_dates_only, full)
+    if full:
+        say("full recomputation: every drop reloaded, every built as-of date rebuilt")
     for day, reasons in plan.stale.items():
         say(f"rebuilding {day}: {'; '.join(reasons)}")
     ingest_ranges = contiguous_ranges(plan.ingest_dates)
@@ -115,11 +119,21 @@ def _run_plan(root: DataRoot, start: date, end: date, landing_dates_only: bool, 
     return 0
 
 
+def _full_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="recompute everything: reload every drop up to the end date and rebuild every "
+        "as-of date built so far, whatever the fingerprints say (a new model or policy "
+        "version already does this by itself)",
+    )
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     root = _root(args)
     as_of = args.as_of or _landing_dates(root)[-1]
     say(f"capscore run: data root {root.root}, as of {as_of}")
-    return _bring_up_to_date(root, as_of, as_of)
+    return _bring_up_to_date(root, as_of, as_of, full=args.full)
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
@@ -130,7 +144,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         raise SystemExit(f"--end {end} is before --start {start}")
     which = "landing dates" if args.landing_dates_only else "as-of dates"
     say(f"capscore backfill: data root {root.root}, {which} {start} .. {end}")
-    return _bring_up_to_date(root, start, end, args.landing_dates_only)
+    return _bring_up_to_date(root, start, end, args.landing_dates_only, args.full)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -313,6 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("run", "Load new drops and bring every output up to date as of a date.")
     p.add_argument("--as-of", type=_date, default=None, help="default: the latest landing date")
+    _full_flag(p)
     p.set_defaults(func=cmd_run)
 
     p = add("backfill", "Rebuild every as-of output for a range of dates, in one run.")
@@ -324,6 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="build only the dates of the range on which a drop landed (and the end date), "
         "not every calendar day: years of history in a fraction of the time",
     )
+    _full_flag(p)
     p.set_defaults(func=cmd_backfill)
 
     p = add(

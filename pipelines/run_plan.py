@@ -134,24 +134,35 @@ def pending_ingest(root: DataRoot, end: date, landing: Landing | None = None) ->
     return dates_to_ingest(landed_content(drops, content), audited)
 
 
-def plan_run(root: DataRoot, start: date, end: date, landing_dates_only: bool = False) -> RunPlan:
+def plan_run(
+    root: DataRoot,
+    start: date,
+    end: date,
+    landing_dates_only: bool = False,
+    full: bool = False,
+) -> RunPlan:
     """Plan bringing every output for as-of dates `start..end` up to date (with
     `landing_dates_only`, only the dates of that range on which a drop landed).
 
     Every drop that landed on or before `end` is loaded first (as of `start`,
     everything landed before it must be visible too). Landing entries that are
     no landing date are recorded in the load audit (and logged) on the way.
+    With `full`, whatever the audit and the fingerprints say: every drop up to
+    `end` is loaded again and every as-of date built so far (up to `end`) rebuilt.
     """
     landing = current_landing(root)
     for entry in record_rejected(root, landing.rejected, SOURCES, datetime.now(UTC)):
         LOG.warning("not loaded: %s", entry.reason)
-    ingest = pending_ingest(root, end, landing)
+    landed = sorted({drop.day for drop in landing.drops if drop.day <= end})
+    ingest = landed if full else pending_ingest(root, end, landing)
     requested = {start + timedelta(days=i) for i in range((end - start).days + 1)}
     out_of_date = stale_dates(root)
     if landing_dates_only:
-        requested &= {drop.day for drop in landing.drops if drop.day <= end} | {end}
+        requested &= {*landed, end}
     # A drop about to be loaded changes every as-of date from its landing date on.
     touched = {d for d in built_as_of_dates(root) if ingest and d >= ingest[0]}
+    if full:
+        touched = {d for d in built_as_of_dates(root) if d <= end}
     return RunPlan(
         ingest_dates=ingest,
         as_of_ranges=contiguous_ranges(requested | touched | set(out_of_date)),

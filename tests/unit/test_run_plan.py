@@ -85,6 +85,21 @@ def test_loaded_drops_are_not_reloaded_but_new_files_are(tmp_path: Path) -> None
     assert plan_run(root, D("2026-11-01"), D("2026-11-01")).ingest_dates == [D("2026-11-01")]
 
 
+def test_full_reloads_every_drop_and_rebuilds_every_built_date(tmp_path: Path) -> None:
+    root = DataRoot.resolve(tmp_path)
+    for day in ("2026-11-01", "2026-11-03"):
+        _land(root, "patents", day, "a.csv")
+        _audit(root, "patents", day, [f"landing/patents/{day}/a.csv"])
+    for day in ("2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"):
+        _built(root, day)
+    fresh = plan_run(root, D("2026-11-03"), D("2026-11-03"))
+    assert fresh.ingest_dates == [] and fresh.as_of_ranges == [(D("2026-11-03"), D("2026-11-03"))]
+    full = plan_run(root, D("2026-11-03"), D("2026-11-03"), full=True)
+    assert full.ingest_dates == [D("2026-11-01"), D("2026-11-03")]
+    # Every date built up to the end date; 11-04 is after it.
+    assert full.as_of_ranges == [(D("2026-11-01"), D("2026-11-03"))]
+
+
 def test_reloading_a_drop_rebuilds_the_dates_it_can_change(tmp_path: Path) -> None:
     root = DataRoot.resolve(tmp_path)
     for day in ("2026-11-01", "2026-11-02", "2026-11-03"):
