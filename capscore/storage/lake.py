@@ -453,7 +453,9 @@ def delete_partitions(root: DataRoot, table: Table, keep: Sequence[str]) -> list
 def vacuum(
     root: DataRoot, table: Table, retention_hours: int, keep_versions: Sequence[int]
 ) -> list[str]:
-    """Remove the files no version younger than `retention_hours` (nor `keep_versions`) names."""
+    """Remove the files no version younger than `retention_hours` (nor `keep_versions`) names,
+    and the files of writes killed before their commit (no version ever named them) once
+    they are that old: `full` mode, as the default only removes files a commit replaced."""
     delta = _open(root, table)
     if delta is None:
         return []
@@ -461,6 +463,7 @@ def vacuum(
         retention_hours=retention_hours,
         dry_run=False,
         enforce_retention_duration=False,
+        full=True,
         keep_versions=list(keep_versions) or None,
     )
 

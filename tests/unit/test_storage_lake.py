@@ -90,6 +90,8 @@ def test_a_write_killed_before_its_commit_leaves_the_old_partition(
     assert kept is not None and kept.to_dicts() == [{"x": 1}]  # no commit names the new files
     stray = 1 if writer == "write_deltalake" else 2  # part-killed, and polars' own file
     assert len(list(folder.glob("*.parquet"))) == 1 + stray
+    vacuum(root, DAILY, retention_hours=0, keep_versions=[])
+    assert len(list(folder.glob("*.parquet"))) == 1  # the strays were never committed
 
 
 def test_every_reader_sees_a_partition_written_by_either_writer(
