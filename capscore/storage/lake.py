@@ -3,7 +3,8 @@
 Layout: `<root>/lake/<schema>/<table>/` holds a Delta table partitioned by the
 table's partition keys (hive folders `key=value/`) with its `_delta_log/`.
 `write_partition` replaces one partition in one atomic commit (an overwrite
-restricted to that partition), so a rerun replaces it entirely (idempotent) and
+restricted to that partition; polars writes the file unless the schema changes,
+see `_commit_file`), so a rerun replaces it entirely (idempotent) and
 a reader of a version sees exactly that version's files: the files an older
 version named stay on disk until `vacuum`, which is what lets the published
 warehouse pin one completed run.
