@@ -9,7 +9,6 @@ built date stale, as a new model version does.
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
 import yaml
@@ -17,6 +16,7 @@ import yaml
 from capscore.entity_resolution.romanized import ROMANIZATION_YAML
 from capscore.entity_resolution.vocabulary import VOCABULARY_YAML
 from capscore.reference_data import GBT2260_CSV, SIMILAR_SHAPE_TXT
+from scoring_models.versioning import content_sha256
 
 REFERENCE_FILES: tuple[Path, ...] = (
     VOCABULARY_YAML,
@@ -27,11 +27,11 @@ REFERENCE_FILES: tuple[Path, ...] = (
 
 
 def _content(path: Path) -> bytes:
-    """A YAML file's parsed content (a comment or re-indent is no change), else its bytes."""
+    """A YAML file's parsed content, hashed as the model files are (a comment or re-indent
+    is no change), else its bytes."""
     if path.suffix != ".yaml":
         return path.read_bytes()
-    parsed = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return json.dumps(parsed, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
+    return content_sha256(yaml.safe_load(path.read_text(encoding="utf-8"))).encode("ascii")
 
 
 def reference_digest(files: tuple[Path, ...] = REFERENCE_FILES) -> str:
