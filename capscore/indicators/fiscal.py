@@ -40,18 +40,23 @@ def year_on_year(value: str, full_base_year: pl.Expr) -> pl.Expr:
     return pl.when(consecutive & (previous > 0) & full_base_year).then(pl.col(value) / previous)
 
 
-def full_base_year(model: ScoringModel) -> pl.Expr:
-    """Whether the row's previous fiscal year covers a whole year of business.
+def after_founding_year(year: pl.Expr) -> pl.Expr:
+    """Whether fiscal `year` is a whole year of business: after the year the firm was
+    established (column `established_date`; unknown counts as whole).
 
-    The year a firm was established covers only the months after its founding, so
+    The year of establishment covers only the months after the founding, so
     growth measured from it is mostly the calendar (a firm founded in October
-    "grows" 300% in its first full year). With `growth_skips_founding_year` that
-    base year is skipped; rows need `established_date` (unknown: not skipped).
-    """
+    "grows" 300% in its first full year)."""
+    return (year > pl.col("established_date").dt.year()).fill_null(True)
+
+
+def full_base_year(model: ScoringModel) -> pl.Expr:
+    """Whether the row's previous fiscal year may be a growth base: with
+    `growth_skips_founding_year`, only a whole year of business (rows need
+    `established_date`)."""
     if not model.growth_skips_founding_year:
         return pl.lit(True)
-    founded = pl.col("established_date").dt.year()
-    return (pl.col("fiscal_year") - 1 > founded).fill_null(True)
+    return after_founding_year(pl.col("fiscal_year") - 1)
 
 
 def latest_filings(rd_filings: pl.DataFrame, as_of: date) -> pl.DataFrame:

@@ -18,6 +18,8 @@ from datetime import date
 
 import polars as pl
 
+from capscore.indicators.fiscal import after_founding_year
+
 GOOD_OUTCOMES = ("certification", "revenue_growth")
 BAD_OUTCOMES = ("deregistration",)
 OUTCOMES = (*GOOD_OUTCOMES, *BAD_OUTCOMES)
@@ -72,17 +74,18 @@ def outcomes(before: State, after: State, active_statuses: tuple[str, ...]) -> p
         pl.lit("deregistration").alias("outcome"),
         pl.col("status_d").is_in(list(DEREGISTERED)).fill_null(False).alias("happened"),
     )
-    founded = before.enterprise.select(
-        "credit_code", pl.col("established_date").dt.year().alias("founded")
-    )
     revenue = (
         _latest_revenue(before)
         .join(_latest_revenue(after), on="credit_code", suffix="_d")
-        .join(founded, on="credit_code", how="left")
+        .join(
+            before.enterprise.select("credit_code", "established_date"),
+            on="credit_code",
+            how="left",
+        )
         .filter(
             (pl.col("fiscal_year_d") > pl.col("fiscal_year"))
             & (pl.col("revenue") > 0)
-            & (pl.col("fiscal_year") > pl.col("founded")).fill_null(True)
+            & after_founding_year(pl.col("fiscal_year"))
         )
         .select(
             "credit_code",
