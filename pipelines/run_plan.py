@@ -159,10 +159,12 @@ def plan_run(
     out_of_date = stale_dates(root)
     if landing_dates_only:
         requested &= {*landed, end}
+    built = built_as_of_dates(root)
     # A drop about to be loaded changes every as-of date from its landing date on.
-    touched = {d for d in built_as_of_dates(root) if ingest and d >= ingest[0]}
     if full:
-        touched = {d for d in built_as_of_dates(root) if d <= end}
+        touched = {d for d in built if d <= end}
+    else:
+        touched = {d for d in built if ingest and d >= ingest[0]}
     return RunPlan(
         ingest_dates=ingest,
         as_of_ranges=contiguous_ranges(requested | touched | set(out_of_date)),
