@@ -1,4 +1,4 @@
-"""Contract -> a Great Expectations 1.x ExpectationSuite, and running it on a frame.
+"""Contract -> Great Expectations 1.x expectations, and running them on a frame.
 
 The polars row rules (rules.py) decide which rows load; this suite is the
 second, independent line: built from the same YAML with GX's built-in
@@ -24,19 +24,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 
+from capscore.storage.tables import LANDING_DATE
 from data_contracts.check_digits import APPLICATION_FORMAT, CREDIT_CODE_PATTERN
 from data_contracts.contract import Column, Contract
 from data_contracts.rules import helper, identifier_helpers
 from data_contracts.schemas import FILE, ROW_NUMBER, raw_schema_of
-
-if TYPE_CHECKING:
-    import great_expectations as gx
-
-from capscore.storage.tables import LANDING_DATE
 
 _ID_PATTERNS = {"credit_code": CREDIT_CODE_PATTERN, "application_number": APPLICATION_FORMAT}
 
@@ -192,7 +188,7 @@ def _column_expectations(c: Column, contract: Contract, gxe: Any) -> list[tuple[
     return out
 
 
-def _expectations(contract: Contract) -> list[Any]:
+def expectations(contract: Contract) -> list[Any]:
     """The contract's GX expectations; each one's meta names its contract rule id."""
     import great_expectations.expectations as gxe
 
@@ -208,15 +204,6 @@ def _expectations(contract: Contract) -> list[Any]:
     for rule, expectation in pairs:
         expectation.meta = {"rule": rule, "source": contract.source}
     return [e for _, e in pairs]
-
-
-def build_suite(contract: Contract) -> gx.ExpectationSuite:
-    """The contract as one GX suite."""
-    import great_expectations as gx
-
-    return gx.ExpectationSuite(
-        name=f"{contract.source}_contract", expectations=_expectations(contract)
-    )
 
 
 def _reads(expectation: Any) -> tuple[str, ...]:
@@ -262,12 +249,12 @@ def run_suite(accepted: pl.DataFrame, contract: Contract) -> GxSummary:
     source = context.data_sources.add_pandas(name="capscore")
     frame = gx_frame(accepted, contract).to_pandas()
     results = []
-    for i, (columns, expectations) in enumerate(_by_columns(_expectations(contract)).items()):
+    for i, (columns, group) in enumerate(_by_columns(expectations(contract)).items()):
         batch = source.add_dataframe_asset(
             name=f"{contract.source}_{i}"
         ).add_batch_definition_whole_dataframe(name="accepted")
         suite = context.suites.add(
-            gx.ExpectationSuite(name=f"{contract.source}_contract_{i}", expectations=expectations)
+            gx.ExpectationSuite(name=f"{contract.source}_contract_{i}", expectations=group)
         )
         validation = context.validation_definitions.add(
             gx.ValidationDefinition(name=f"{contract.source}_accepted_{i}", data=batch, suite=suite)

@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from data_contracts.contract import load_contract
-from data_contracts.gx_suite import build_suite, gx_frame, run_suite
+from data_contracts.gx_suite import expectations, gx_frame, run_suite
 from data_contracts.schemas import raw_schema
 
 DROP = date(2026, 11, 12)
@@ -40,8 +40,8 @@ def patents(rows: int = 3) -> pl.DataFrame:
 
 
 def test_suite_has_built_in_expectations_for_what_gx_can_express() -> None:
-    suite = build_suite(load_contract("patents"))
-    types = [e.expectation_type for e in suite.expectations]
+    suite = expectations(load_contract("patents"))
+    types = [e.expectation_type for e in suite]
     for expected in (
         "expect_column_to_exist",
         "expect_column_values_to_not_be_null",
@@ -53,7 +53,7 @@ def test_suite_has_built_in_expectations_for_what_gx_can_express() -> None:
         "expect_compound_columns_to_be_unique",
     ):
         assert expected in types
-    rules = {e.meta["rule"] for e in suite.expectations if e.meta}
+    rules = {e.meta["rule"] for e in suite if e.meta}
     assert {"check_digit", "type_number_mismatch", "future_date", "date_order"} <= rules
 
 
