@@ -175,8 +175,8 @@ def write_partition(
     )
     path = table_dir(root, table)
     delta = _open(root, table)  # refuses a legacy layout before writing next to it
-    schema = Schema.from_arrow(data.head(0).to_arrow().schema)
     if _plain(data, values):
+        schema = Schema.from_arrow(data.head(0).to_arrow().schema)
         if delta is None:
             delta = DeltaTable.create(str(path), schema, partition_by=list(table.partition_keys))
         if _delta_types(schema) == _delta_types(delta.schema()):
