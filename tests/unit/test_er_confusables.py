@@ -10,7 +10,7 @@ from capscore.entity_resolution.confusables import (
     OTHER,
     SHAPE,
     SOUND,
-    look_alikes,
+    looks_alike,
     reading,
     substitution_kind,
     substitution_kinds,
@@ -32,9 +32,14 @@ def test_substitution_kinds() -> None:
     assert frame.rows() == [("化", "华", SOUND), ("天", "华", OTHER)]
 
 
-def test_look_alike_groups_are_symmetric() -> None:
-    assert "桓" in look_alikes("恒") and "恒" in look_alikes("桓")
-    assert "恒" not in look_alikes("恒")
+def test_look_alikes_by_group_four_corner_code_and_components() -> None:
+    assert looks_alike("恒", "桓") and looks_alike("桓", "恒")  # SIGHAN group
+    assert looks_alike("微", "徽") and looks_alike("金", "全")  # four-corner code
+    assert looks_alike("仓", "创") and looks_alike("芸", "云")  # one inside the other
+    assert looks_alike("峰", "锋")  # the distinctive 夆
+    assert not looks_alike("锐", "钢")  # only the common radical 钅
+    assert not looks_alike("恒", "恒")
+    assert not looks_alike("利", "鑫")
 
 
 def test_variants_come_from_the_inventory_only() -> None:

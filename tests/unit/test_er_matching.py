@@ -24,6 +24,7 @@ from capscore.entity_resolution.model import (
 )
 from capscore.entity_resolution.normalize import parse_names
 from capscore.entity_resolution.registry_names import registry_names
+from capscore.entity_resolution.resolve import MENTION_SCHEMA, pair_features, prepare_registry
 from capscore.entity_resolution.training import feature_columns
 
 ENTERPRISES = pl.DataFrame(
@@ -178,6 +179,31 @@ def test_bracketed_region_reads_as_the_same_name() -> None:
     assert by_code["C1"]["ordered_edits"] == 0
     assert by_code["C2"]["ordered_edits"] == 2
     assert by_code["C1"]["margin"] > 0
+
+
+def test_the_address_tells_near_identical_names_apart() -> None:
+    """华泰汽车零部件… (no region) is as close to C1 (嘉兴) as to C2 (杭州): an address in
+    杭州 makes C2 the only namesake there and C1 beaten; no address tells nothing."""
+    mentions = pl.DataFrame(
+        {
+            "mention_key": ["m1", "m2"],
+            "mention_type": ["applicant", "applicant"],
+            "mention_name": ["华泰汽车零部件有限公司"] * 2,
+            "mention_date": [date(2024, 1, 1)] * 2,
+            "address": ["浙江省杭州市西湖区文三路1号", None],
+            "ipc_subclass": ["B60G"] * 2,
+            "filed_code": [None, None],
+        },
+        schema=MENTION_SCHEMA,
+    )
+    pairs = pair_features(mentions, prepare_registry(ENTERPRISES, HISTORY))
+    rank = {
+        (r["mention_key"], r["credit_code"]): r["address_rank"]
+        for r in pairs.filter(pl.col("name_type") == "current").iter_rows(named=True)
+    }
+    assert rank[("m1", "C2")] == "only"
+    assert rank[("m1", "C1")] == "beaten"
+    assert rank[("m2", "C1")] == rank[("m2", "C2")] == "none"
 
 
 def test_name_features() -> None:
