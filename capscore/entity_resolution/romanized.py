@@ -87,6 +87,7 @@ KEY_SCHEMA = {
     "registry_name": pl.String,
     "tail": pl.String,
     "dropped": pl.String,
+    "group": pl.Boolean,
 }
 
 
@@ -201,7 +202,7 @@ def registry_keys(names: pl.DataFrame) -> pl.DataFrame:
         orient="row",
     )
     return (
-        names.with_columns(pl.col("industry").fill_null(""))
+        names.with_columns(pl.col("industry").fill_null(""), pl.col("group").fill_null(False))
         .join(keyed, on=["zihao", "industry"])
         .select(list(KEY_SCHEMA))
         .unique()
@@ -251,7 +252,8 @@ def _tokens(names: pl.Series) -> pl.Series:
 @dataclass(frozen=True)
 class ParsedMentions:
     # span (id), mention_name, key (1-4 tokens joined), places (the places written
-    # before them and in brackets, as region keys), rest (the tokens after them)
+    # before them and in brackets, as region keys), rest (the tokens after them),
+    # group (the legal form cut from the end says Group)
     spans: pl.DataFrame
     phrases: pl.DataFrame  # span, phrase: the known translations among its rest
 
@@ -280,16 +282,18 @@ def parse_mentions(names: pl.Series) -> ParsedMentions:
     surfaces += list(romanization().legal_forms)
     forms = "(?: (?:" + "|".join(re.escape(f) for f in surfaces) + "))+$"
     frame = pl.DataFrame({"mention_name": names}).unique().drop_nulls().sort("mention_name")
+    tokens = _tokens(frame["mention_name"])
     frame = frame.with_columns(
-        _tokens(frame["mention_name"]).str.replace(forms, "").alias("_body"),
+        tokens.str.replace(forms, "").alias("_body"),
         _tokens(frame["mention_name"].str.extract(r"\(([^()]*)\)", 1)).alias("_bracket"),
+        tokens.str.extract(forms, 0).str.contains(r"\bgroup\b").fill_null(False).alias("_group"),
     )
     place_set = set(region_keys()["key"].to_list())
     known_phrases = set(_industry_phrases()["phrase"].to_list())
     longest = max(len(p.split()) for p in known_phrases)
-    spans: list[tuple[int, str, str, list[str], list[str]]] = []
+    spans: list[tuple[int, str, str, list[str], list[str], bool]] = []
     phrases: list[tuple[int, str]] = []
-    for name, body, bracket in frame.iter_rows():
+    for name, body, bracket, group in frame.iter_rows():
         tokens = (body or "").split()
         bracketed = (bracket or "").split()
         in_brackets = ["".join(bracketed)] if "".join(bracketed) in place_set else []
@@ -308,7 +312,7 @@ def parse_mentions(names: pl.Series) -> ParsedMentions:
                     continue
                 rest = tokens[start + n :]
                 span = len(spans)
-                spans.append((span, name, key, places + in_brackets, rest))
+                spans.append((span, name, key, places + in_brackets, rest, group))
                 phrases.extend(
                     (span, gram)
                     for k in range(1, longest + 1)
@@ -324,6 +328,7 @@ def parse_mentions(names: pl.Series) -> ParsedMentions:
                 "key": pl.String,
                 "places": pl.List(pl.String),
                 "rest": pl.List(pl.String),
+                "group": pl.Boolean,
             },
             orient="row",
         ),
@@ -346,6 +351,47 @@ def _expected_phrases(tails: pl.Series) -> pl.DataFrame:
     ]
     pairs = pl.DataFrame(rows, schema={"tail": pl.String, "word": pl.String}, orient="row")
     return pairs.join(words, on="word").select("tail", "phrase", "generic").unique()
+
+
+@lru_cache(maxsize=65536)
+def tail_words(tail: str) -> tuple[str, ...]:
+    """The 行业 words of a tail, read greedily longest first (汽车零部件 is one word,
+    not 汽车 + 零部件); characters no word starts with are skipped."""
+    words = romanization().industry
+    longest = max(map(len, words))
+    found: list[str] = []
+    i = 0
+    while i < len(tail):
+        word = next(
+            (tail[i : i + n] for n in range(longest, 0, -1) if tail[i : i + n] in words), None
+        )
+        if word:
+            found.append(word)
+        i += len(word) if word else 1
+    return tuple(found)
+
+
+def _unwritten(pairs: pl.DataFrame, phrases: pl.DataFrame) -> pl.DataFrame:
+    """(span, tail, _unwritten): how many 行业 words of the firm's tail the mention
+    writes no translation of (泰华汽车零部件 for "Taihua Motor": 汽车零部件 is
+    "auto parts", not written; 泰华电机: 电机 is "motor", written)."""
+    distinct = pairs.select("span", "tail").unique()
+    words = distinct.with_columns(
+        pl.col("tail")
+        .map_elements(lambda t: list(tail_words(t)), return_dtype=pl.List(pl.String))
+        .alias("word")
+    ).explode("word", keep_nulls=False, empty_as_null=False)
+    written = (
+        words.join(_industry_phrases().select("word", "phrase"), on="word")
+        .join(phrases, on=["span", "phrase"], how="semi")
+        .select("span", "tail", "word")
+        .unique()
+    )
+    return (
+        words.join(written, on=["span", "tail", "word"], how="anti")
+        .group_by("span", "tail")
+        .agg(pl.len().cast(pl.UInt32).alias("_unwritten"))
+    )
 
 
 def _prefix(code: pl.Expr) -> pl.Expr:
@@ -400,6 +446,7 @@ CANDIDATE_SCHEMA = {
     "region": pl.String,
     "industry": pl.String,
     "unexplained": pl.UInt32,
+    "unwritten": pl.UInt32,
 }
 
 
@@ -412,7 +459,7 @@ def romanized_candidates(queries: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFr
     address starts with; `keys` is regional_keys' frame."""
     parsed = parse_mentions(queries["mention_name"].unique())
     reads = _span_regions(queries, parsed.spans)
-    key_columns = ["credit_code", "registry_name", "tail", "dropped"]
+    key_columns = ["credit_code", "registry_name", "tail", "dropped", "group"]
     inside = reads.filter(pl.col("prefix").is_not_null()).join(keys, on=["key", "prefix"])
     anywhere = reads.filter(pl.col("prefix").is_null()).join(
         keys.filter(pl.col("prefix").str.len_chars() == 2).drop("prefix"), on="key"
@@ -431,7 +478,7 @@ def romanized_candidates(queries: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFr
             ]
         )
         .unique()
-        .join(parsed.spans.select("span", "rest"), on="span")
+        .join(parsed.spans.select("span", "rest", pl.col("group").alias("_says_group")), on="span")
     )
     if pairs.height == 0:
         return pl.DataFrame(schema=CANDIDATE_SCHEMA)
@@ -490,12 +537,22 @@ def romanized_candidates(queries: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFr
     ).list.len() + ((pl.col("dropped") != "") & pl.col("_dropped_written").is_null()).cast(
         pl.UInt32
     )
+    # Written "Group" and a registered 集团 should go together; a difference only
+    # ranks the firm behind one without it, never blocks a link by itself.
+    unwritten = pl.col("_unwritten").fill_null(0) + (pl.col("group") != pl.col("_says_group")).cast(
+        pl.UInt32
+    )
     return (
         pairs.join(agreeing, on=["span", "tail"], how="left")
         .join(dropped_written, on=["span", "dropped"], how="left")
         .join(writes_specific, on="span", how="left")
         .join(knows_industry, on="tail", how="left")
-        .with_columns(industry.alias("industry"), unexplained.alias("unexplained"))
+        .join(_unwritten(pairs, parsed.phrases), on=["span", "tail"], how="left")
+        .with_columns(
+            industry.alias("industry"),
+            unexplained.alias("unexplained"),
+            unwritten.alias("unwritten"),
+        )
         .select(list(CANDIDATE_SCHEMA))
         .cast(CANDIDATE_SCHEMA)  # type: ignore[arg-type]
     )
@@ -517,11 +574,13 @@ DECISION_SCHEMA = pl.Schema(
 
 def ranked_firms(candidates: pl.DataFrame) -> pl.DataFrame:
     """One row per (query, consistent firm): its best-fitting name and reading with
-    `_rank` (region, then industry, then fewer unexplained words)."""
+    `_rank` (region, then industry, then fewer unexplained written words, then fewer
+    of the firm's words left unwritten)."""
     rank = (
-        pl.col("region").replace_strict(_REGION_RANK, default=-1) * 1000
-        + pl.col("industry").replace_strict(_INDUSTRY_RANK, default=-1) * 100
-        + (9 - pl.col("unexplained").clip(0, 9).cast(pl.Int64))
+        pl.col("region").replace_strict(_REGION_RANK, default=-1) * 10000
+        + pl.col("industry").replace_strict(_INDUSTRY_RANK, default=-1) * 1000
+        + (9 - pl.col("unexplained").clip(0, 9).cast(pl.Int64)) * 10
+        + (9 - pl.col("unwritten").clip(0, 9).cast(pl.Int64))
     )
     return (
         candidates.filter(pl.col("industry") != "disagree")
@@ -615,6 +674,9 @@ def decide_romanized(
         + pl.when(explained)
         .then(pl.lit(""))
         .otherwise(pl.format("; {} written word(s) unexplained", pl.col("unexplained")))
+        + pl.when(pl.col("unwritten") == 0)
+        .then(pl.lit(""))
+        .otherwise(pl.format("; {} of its words not written", pl.col("unwritten")))
         + pl.when(sole)
         .then(pl.lit(""))
         .otherwise(pl.format("; {} firms fit as well", pl.col("_fits")))

@@ -27,6 +27,8 @@ FIRMS = {
     "91330411MA2B00004A": ("嘉兴华鑫智能装备有限公司", "330411"),
     "91330481MA2B00005B": ("海宁鲁达远东照明科技有限公司", "330481"),
     "91330402MA2B00006C": ("嘉兴永源表面处理有限公司", "330402"),
+    "91330402MA2B00007D": ("嘉兴泰华电机集团有限公司", "330402"),
+    "91330402MA2B00008E": ("嘉兴泰华汽车零部件有限公司", "330402"),
 }
 ENTERPRISES = pl.DataFrame(
     {
@@ -114,6 +116,17 @@ def test_the_applicant_address_tells_homophone_firms_apart() -> None:
     link = _links(written, address="浙江省嘉兴市秀洲区洪兴路1号")[written]
     assert (link["credit_code"], link["decision"]) == ("91330411MA2B00004A", "matched")
     assert "region agree" in str(link["explanation"])
+
+
+def test_the_firm_whose_own_words_are_all_written_fits_best() -> None:
+    """ "Motor" translates 电机 and 汽车 alike; "Group" is 集团: 泰华电机集团 leaves none of
+    its words unwritten, 泰华汽车零部件 leaves "auto parts" and the group unwritten."""
+    written = "Jiaxing Taihua Motor Group Co., Ltd."
+    link = _links(written)[written]
+    assert (link["credit_code"], link["decision"]) == ("91330402MA2B00007D", "matched")
+    parts = "Jiaxing Taihua Auto Parts Co., Ltd."
+    link = _links(parts)[parts]
+    assert (link["credit_code"], link["decision"]) == ("91330402MA2B00008E", "matched")
 
 
 def test_a_written_word_the_firm_name_does_not_explain_leaves_it_to_a_person() -> None:
