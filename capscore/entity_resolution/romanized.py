@@ -282,11 +282,11 @@ def parse_mentions(names: pl.Series) -> ParsedMentions:
     surfaces += list(romanization().legal_forms)
     forms = "(?: (?:" + "|".join(re.escape(f) for f in surfaces) + "))+$"
     frame = pl.DataFrame({"mention_name": names}).unique().drop_nulls().sort("mention_name")
-    tokens = _tokens(frame["mention_name"])
+    written = _tokens(frame["mention_name"])
     frame = frame.with_columns(
-        tokens.str.replace(forms, "").alias("_body"),
+        written.str.replace(forms, "").alias("_body"),
         _tokens(frame["mention_name"].str.extract(r"\(([^()]*)\)", 1)).alias("_bracket"),
-        tokens.str.extract(forms, 0).str.contains(r"\bgroup\b").fill_null(False).alias("_group"),
+        written.str.extract(forms, 0).str.contains(r"\bgroup\b").fill_null(False).alias("_group"),
     )
     place_set = set(region_keys()["key"].to_list())
     known_phrases = set(_industry_phrases()["phrase"].to_list())
