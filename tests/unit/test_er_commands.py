@@ -94,6 +94,7 @@ def _links(root: DataRoot) -> None:
             "method": ["exact_name", "none", "fuzzy"],
             "decision": ["matched", "unmatched", "review"],
             "explanation": ["e"] * 3,
+            "decided_by": ["model"] * 3,
         }
     )
     write_partition(root, table_named("er.applicant_links"), links, DAY.isoformat())

@@ -7,7 +7,7 @@ from datetime import date
 import polars as pl
 import pytest
 
-from capscore.entity_resolution.evaluation import evaluate_links, pairwise
+from capscore.entity_resolution.evaluation import evaluate_links, pairwise, threshold_tradeoff
 from capscore.entity_resolution.model import MatchModel, Thresholds, comparisons
 from capscore.entity_resolution.resolve import (
     APPLICANT_LINK_COLUMNS,
@@ -256,3 +256,34 @@ def test_evaluate_links_reads_truth_files() -> None:
     assert report["applicant"]["recall"] == 0.5
     assert report["applicant"]["kind_accuracy"] == 1.0
     assert report["targets"]["applicant_recall"]["met"] is False
+
+
+def test_threshold_tradeoff_demotes_model_matches_below_the_threshold() -> None:
+    links = pl.DataFrame(
+        {
+            "mention_key": ["a", "b", "c", "d"],
+            "credit_code": ["X", "Y", "Z", "W"],
+            "decision": ["matched"] * 4,
+            "match_probability": [0.99, 0.93, 0.96, 0.92],
+            "decided_by": ["model", "model", "model", "reviewer"],
+        }
+    )
+    truth = pl.DataFrame(
+        {
+            "mention_key": ["a", "b", "c", "d"],
+            "credit_code": ["X", "Y", None, "W"],
+            "true_kind": ["enterprise"] * 4,
+            "noise": ["exact", "typo", "lookalike", "pinyin"],
+        }
+    )
+    rows = {
+        r["match_threshold"]: r
+        for r in threshold_tradeoff(links, truth, (0.9, 0.95, 0.98)).to_dicts()
+    }
+    assert rows[0.9]["hard_negative_false_match_rate"] == 1.0
+    assert rows[0.9]["recall"] == 1.0
+    # 0.95: b (0.93) goes to review; the reviewer's d stays matched.
+    assert rows[0.95]["recall"] == round(2 / 3, 6)
+    assert rows[0.95]["hard_negative_false_match_rate"] == 1.0
+    assert rows[0.98]["hard_negative_false_match_rate"] == 0.0
+    assert rows[0.98]["review_share"] == 0.5
