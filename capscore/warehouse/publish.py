@@ -31,10 +31,17 @@ MASK_MACRO = (
 )
 # raw_record keeps the row as read, minus personal data: the legal representative
 # keeps a first character, inventors (a list or a `;` joined cell) are dropped whole.
+# A line that could not be split into columns ({"_line": ...}) has no names to go
+# by: every field of two to four Han characters alone (a person's name, 李四光;
+# firm names are longer) keeps its first character. Two passes, because adjacent
+# fields share the delimiter one match consumes.
+_SHORT_HAN_FIELD = "'([^\\p{Han}]|^)(\\p{Han})\\p{Han}{1,3}([^\\p{Han}]|$)', '\\1\\2**\\3', 'g'"
 MASK_JSON_MACRO = (
-    "CREATE MACRO mask_json(j) AS regexp_replace(regexp_replace(j, "
+    "CREATE MACRO mask_json(j) AS CASE WHEN starts_with(j, '{\"_line\"') THEN "
+    f"regexp_replace(regexp_replace(j, {_SHORT_HAN_FIELD}), {_SHORT_HAN_FIELD}) "
+    "ELSE regexp_replace(regexp_replace(j, "
     '\'("legal_representative"\\s*:\\s*")([^"])[^"]*"\', \'\\1\\2**"\', \'g\'), '
-    '\'("inventors"\\s*:\\s*)(\\[[^\\]]*\\]|"[^"]*")\', \'\\1"***"\', \'g\')'
+    '\'("inventors"\\s*:\\s*)(\\[[^\\]]*\\]|"[^"]*")\', \'\\1"***"\', \'g\') END'
 )
 
 
