@@ -15,16 +15,26 @@ KEY = "application_number"
 VERSION_ORDER = [LANDING_DATE, "publication_date", *LINEAGE_ORDER]
 
 
+def citation_key(number: pl.Expr) -> pl.Expr:
+    """An application number as citations are matched: trimmed, upper-case, without
+    the `CN` prefix (a citation list may write 201710601862.3 for CN201710601862.3;
+    the check digits are the same)."""
+    return number.str.strip_chars().str.to_uppercase().str.strip_prefix("CN")
+
+
 def forward_citation_counts(patent: pl.DataFrame) -> pl.DataFrame:
     """(application_number, forward_citations): distinct patents in `patent` citing each one.
 
     Self-citations and repeated entries in one citing patent count once at most
     (a patent does not cite itself).
     """
+    keys = patent.select(KEY, citation_key(pl.col(KEY)).alias("_key"))
     return (
-        patent.select(pl.col(KEY).alias("_citing"), pl.col("cited_applications").alias(KEY))
-        .explode(KEY)
-        .drop_nulls(KEY)
+        patent.select(pl.col(KEY).alias("_citing"), pl.col("cited_applications").alias("_key"))
+        .explode("_key")
+        .drop_nulls("_key")
+        .with_columns(citation_key(pl.col("_key")))
+        .join(keys, on="_key")
         .filter(pl.col(KEY) != pl.col("_citing"))
         .group_by(KEY)
         .agg(pl.col("_citing").n_unique().cast(pl.Int64).alias("forward_citations"))

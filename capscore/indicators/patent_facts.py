@@ -12,6 +12,7 @@ from datetime import date
 
 import polars as pl
 
+from capscore.core.patent import citation_key
 from scoring_models.config import PatentRules
 
 KEY = "application_number"
@@ -128,7 +129,7 @@ def citation_edges(visible: pl.DataFrame) -> pl.DataFrame:
     `edge` is the (citing, cited) pair as one UInt64.
     """
     targets = visible.select(
-        pl.col(KEY).alias("_cited_number"),
+        citation_key(pl.col(KEY)).alias("_cited_number"),
         pl.col("pid").alias("cited_pid"),
         pl.col("publication_date").alias("cited_pub"),
     )
@@ -139,7 +140,7 @@ def citation_edges(visible: pl.DataFrame) -> pl.DataFrame:
             pl.col("cited_applications").alias("_cited_number"),
         )
         .explode("_cited_number")
-        .with_columns(pl.col("_cited_number").str.strip_chars())
+        .with_columns(citation_key(pl.col("_cited_number")))
         .join(targets, on="_cited_number", how="inner")
         .filter(pl.col("citing_pid") != pl.col("cited_pid"))
         .with_columns(pair_key(pl.col("citing_pid"), pl.col("cited_pid")).alias("edge"))

@@ -92,3 +92,18 @@ def test_citations_follow_the_latest_version_of_the_citing_patent() -> None:
 
     assert counts("2024-02-01") == {P1: 1, P2: 0}
     assert counts("2024-03-01") == {P1: 0, P2: 0}
+
+
+def test_a_citation_without_the_cn_prefix_counts() -> None:
+    """201710601862.3 in a citation list is the application CN201710601862.3."""
+    frame = raw(
+        version(P2, "2024-01-10", "2024-01-11"),
+        version(P1, "2024-01-12", "2024-01-13", cited_applications=[P2.removeprefix("CN")]),
+        version(P3, "2024-01-12", "2024-01-13", cited_applications=[" cn" + P2[2:]]),
+    )
+    counts = dict(
+        patent_state(frame, D("2024-02-01"))
+        .select("application_number", "forward_citations")
+        .iter_rows()
+    )
+    assert counts[P2] == 2

@@ -10,7 +10,12 @@ import polars as pl
 import pytest
 
 from capscore.indicators.inputs import APPLICANT_LINK, PATENT, from_records
-from capscore.indicators.patent_facts import months_before, subclass_list, visible_patents
+from capscore.indicators.patent_facts import (
+    citation_edges,
+    months_before,
+    subclass_list,
+    visible_patents,
+)
 from capscore.indicators.patent_quality import capped_share, patent_quality
 from scoring_models.config import ScoringModel
 from tests.models_v1 import scoring_v1
@@ -362,3 +367,18 @@ def test_subclass_list_normalizes_and_dedupes(model: ScoringModel) -> None:
 )
 def test_months_before_clips_to_month_end(day: date, months: int, expected: date) -> None:
     assert months_before(day, months) == expected
+
+
+def test_a_citation_edge_is_found_with_or_without_the_cn_prefix() -> None:
+    visible = pl.DataFrame(
+        {
+            "pid": [0, 1, 2],
+            "application_number": ["CN201710601862.3", "CN202310123456.6", "CN202320000001.X"],
+            "publication_date": [date(2018, 1, 1), date(2024, 1, 1), date(2024, 2, 1)],
+            "cited_applications": [[], ["201710601862.3"], [" cn201710601862.3"]],
+        },
+        schema_overrides={"pid": pl.UInt32},
+    )
+    edges = citation_edges(visible)
+    assert sorted(edges["citing_pid"].to_list()) == [1, 2]
+    assert set(edges["cited_pid"].to_list()) == {0}
