@@ -30,7 +30,12 @@ from collections.abc import Sequence
 import polars as pl
 
 from capscore.indicators.exact import SCORE_SCALE, UNIT_SCALE, exact_sum
-from capscore.scoring.wording import empty_dimension_text, indicator_meta, reason_text
+from capscore.scoring.wording import (
+    empty_dimension_text,
+    indicator_meta,
+    reason_text,
+    unmoved_text,
+)
 from scoring_models.config import Band, IndicatorSpec, ScoringModel
 
 INDICATOR_VALUE_SCHEMA: dict[str, pl.DataType] = {
@@ -517,6 +522,12 @@ def enterprise_scores(
                 empty_dims,
             ).alias("top_reasons"),
             pl.lit(model.version).alias("model_version"),
+        )
+        .with_columns(
+            pl.when(pl.col("top_reasons").list.len() == 0)
+            .then(pl.concat_list(unmoved_text()))
+            .otherwise(pl.col("top_reasons"))
+            .alias("top_reasons")
         )
         .sort("_eid")
         .select([pl.col(n).cast(t) for n, t in schema.items()])

@@ -91,3 +91,23 @@ def reason_text(model: ScoringModel) -> pl.Expr:
 
 def empty_dimension_text(label: str, score: float) -> str:
     return f"- {label}: no indicator available, dimension scored {score:g}"
+
+
+def unmoved_text() -> pl.Expr:
+    """The reason of a firm no indicator moved from its peer median: without it an
+    analyst sees a score and no word of why."""
+    return (
+        pl.when(pl.col("composite_evidence") == 0)
+        .then(
+            pl.lit(
+                "- no evidence: every indicator measured scores 0 (nothing counted as of"
+                " this date), and so does the peer median"
+            )
+        )
+        .otherwise(
+            pl.format(
+                "- every indicator is at its peer median; composite {}",
+                pl.col("composite").round(1),
+            )
+        )
+    )

@@ -188,3 +188,18 @@ def test_every_v2_enterprise_frame_is_typed_like_the_registry() -> None:
     assert (
         rows.schema["insured_staff"] == pl.Int64 and rows.schema["registered_capital"] == pl.Float64
     )
+
+
+def test_a_firm_without_evidence_is_told_why_it_scores_zero(model: ScoringModel) -> None:
+    """All counts zero, nothing filed: no indicator moves it from a peer median that is
+    itself zero, so its reasons say there is no evidence instead of nothing."""
+    zeros = dict.fromkeys(counts(model), 0.0)
+    rows = {f"z{i:02d}": zeros for i in range(20)}
+    rows |= {f"e{i:02d}": {**zeros, "valid_invention_stock": float(i + 1)} for i in range(5)}
+    prof = profile(list(rows))
+    scores = enterprise_scores(score_indicators(wide(model, rows), prof, model), prof, model)
+    bare = scores.filter(pl.col("credit_code") == "z00").row(0, named=True)
+    assert bare["composite"] == 0.0
+    assert len(bare["top_reasons"]) == 1 and bare["top_reasons"][0].startswith("- no evidence")
+    strong = scores.filter(pl.col("credit_code") == "e04").row(0, named=True)
+    assert not any(r.startswith("- no evidence") for r in strong["top_reasons"])
