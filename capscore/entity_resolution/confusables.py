@@ -52,11 +52,12 @@ def _shape_groups() -> dict[str, frozenset[str]]:
     return {c: frozenset(g - {c}) for c, g in groups.items()}
 
 
-# A component in at most this many characters is distinctive (夆 is in 12, 帛 in 30;
-# radicals such as 钅 or 氵 are in hundreds). Over all pairs of the generator's 586
-# name characters, 0.45% look alike by these rules (SIGHAN's groups alone: 0.06%),
-# 0.49% sound the same.
+# A component in at most this many characters is distinctive (夆 is in 12; radicals
+# such as 钅 or 氵 are in hundreds). A character inside another looks like it only
+# when it is not itself a part of everything: 仓 (in 15 characters) in 创, 云 (32)
+# in 芸, but not 口 (933) in 吗 or 木 (997) in 林.
 RARE_COMPONENT = 10
+CONTAINED_AT_MOST = 40
 
 
 @cache
@@ -93,6 +94,11 @@ def _distinctive(char: str) -> frozenset[str]:
     return frozenset(c for c in components(char) if counts[c] <= RARE_COMPONENT)
 
 
+def _inside(part: str, whole: str) -> bool:
+    """`part` is a component of `whole` and not a component of everything."""
+    return part in components(whole) and _component_counts()[part] <= CONTAINED_AT_MOST
+
+
 def looks_alike(char: str, variant: str) -> bool:
     """Whether `variant` looks like `char`: a SIGHAN similar-shape group, the same
     four-corner code, one a component of the other, or a shared distinctive component."""
@@ -102,7 +108,7 @@ def looks_alike(char: str, variant: str) -> bool:
         return True
     if four_corner(char) and four_corner(char) == four_corner(variant):
         return True
-    if char in components(variant) or variant in components(char):
+    if _inside(char, variant) or _inside(variant, char):
         return True
     return bool(_distinctive(char) & _distinctive(variant))
 
@@ -140,7 +146,9 @@ def variants(chars: Iterable[str], inventory: Iterable[str]) -> pl.DataFrame:
 
     def candidates(c: str) -> set[str]:
         found = set((_shape_groups().get(c, frozenset()) | components(c)) & known)
-        keys = [("corner", four_corner(c)), ("part", c)]
+        keys = [("corner", four_corner(c))]
+        if _component_counts()[c] <= CONTAINED_AT_MOST:
+            keys.append(("part", c))
         keys += [("whole", part) for part in _distinctive(c)]
         for key in keys:
             found |= index.get(key, set())

@@ -412,27 +412,40 @@ def _with_address_rank(rows: pl.DataFrame) -> pl.DataFrame:
 
     In a dense registry 嘉兴市新金电子… (秀洲) and 嘉兴新金电子… (海盐) both exist; the
     name cannot choose between them, the address of the filing can."""
-    near = pl.col("name_closeness").is_in(["exact", "typo"])
-    score = region_agreement(pl.col("address_code"), pl.col("region_code"))
-    firms = (
-        rows.filter(near)
-        .group_by("mention_key", "credit_code")
-        .agg(score.max().fill_null(-1).alias("_score"))
+    # Only rows with an address can tell firms apart, and only those are worked on: the
+    # label is scattered back by row number (most mentions have one near candidate).
+    near = pl.col("name_closeness").is_in(["exact", "typo"]) & pl.col("address_code").is_not_null()
+    score = region_agreement(pl.col("address_code"), pl.col("region_code")).fill_null(-1)
+    placed = (
+        rows.select(
+            pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i"),
+            "mention_key",
+            "credit_code",
+            score.alias("_score"),
+            near.alias("_near"),
+        )
+        .filter("_near")
+        .with_columns(pl.col("_score").max().over("mention_key", "credit_code"))
     )
-    top = pl.col("_score").max().over("mention_key")
-    ranked = firms.with_columns(
-        pl.when(pl.len().over("mention_key") == 1)
+    mention = ["mention_key"]
+    firm_score, top = pl.col("_score"), pl.col("_score").max().over(mention)
+    firms = pl.col("credit_code").n_unique().over(mention)
+    at_top = pl.col("credit_code").filter(firm_score == firm_score.max()).n_unique().over(mention)
+    ranked = placed.select(
+        "_i",
+        pl.when(firms == 1)
         .then(pl.lit("none"))
-        .when(pl.col("_score") < top)
+        .when(firm_score < top)
         .then(pl.lit("beaten"))
-        .when((pl.col("_score") == 3) & ((pl.col("_score") == top).sum().over("mention_key") == 1))
+        .when((firm_score == 3) & (at_top == 1))
         .then(pl.lit("only"))
         .otherwise(pl.lit("none"))
-        .alias("address_rank")
-    ).drop("_score")
-    return rows.join(
-        ranked, on=["mention_key", "credit_code"], how="left", maintain_order="left"
-    ).with_columns(pl.col("address_rank").fill_null("none"))
+        .alias("address_rank"),
+    )
+    column = pl.repeat("none", rows.height, dtype=pl.String, eager=True).alias("address_rank")
+    if ranked.height:
+        column = column.scatter(ranked["_i"], ranked["address_rank"])
+    return rows.with_columns(column)
 
 
 def _hamming(rows: pl.DataFrame, chosen: pl.Expr) -> pl.Series:

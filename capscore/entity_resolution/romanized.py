@@ -376,11 +376,13 @@ def _unwritten(pairs: pl.DataFrame, phrases: pl.DataFrame) -> pl.DataFrame:
     writes no translation of (泰华汽车零部件 for "Taihua Motor": 汽车零部件 is
     "auto parts", not written; 泰华电机: 电机 is "motor", written)."""
     distinct = pairs.select("span", "tail").unique()
-    words = distinct.with_columns(
-        pl.col("tail")
-        .map_elements(lambda t: list(tail_words(t)), return_dtype=pl.List(pl.String))
-        .alias("word")
+    tails = distinct.select("tail").unique()
+    by_tail = tails.with_columns(
+        pl.Series(
+            "word", [list(tail_words(t)) for t in tails["tail"].to_list()], pl.List(pl.String)
+        )
     ).explode("word", keep_nulls=False, empty_as_null=False)
+    words = distinct.join(by_tail, on="tail")
     written = (
         words.join(_industry_phrases().select("word", "phrase"), on="word")
         .join(phrases, on=["span", "phrase"], how="semi")
