@@ -33,7 +33,7 @@ from capscore.entity_resolution.evaluation import (
     report_text,
 )
 from capscore.entity_resolution.kinds import CANDIDATE_KINDS, classify_kinds
-from capscore.entity_resolution.model import MODEL_JSON, TRAINING_PAIRS, file_sha256
+from capscore.entity_resolution.model import MODEL_JSON, TRAINING_PAIRS
 from capscore.entity_resolution.resolve import (
     applicant_mentions,
     pair_features,
@@ -49,6 +49,7 @@ from capscore.entity_resolution.training import (
     read_pairs,
     write_pairs,
 )
+from capscore.storage.hashing import file_sha256
 from capscore.storage.paths import DataRoot
 
 

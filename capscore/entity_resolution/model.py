@@ -9,7 +9,6 @@ by `training.train` and never edited by hand.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import operator
 from collections.abc import Iterable
@@ -20,6 +19,8 @@ from typing import Any
 
 import polars as pl
 import yaml
+
+from capscore.storage.hashing import cached_file_sha256
 
 PACKAGE_DIR = Path(__file__).parent
 COMPARISONS_YAML = PACKAGE_DIR / "comparisons.yaml"
@@ -80,10 +81,6 @@ class Comparison:
     def column(self) -> str:
         """The level-index column (prefixed: a comparison may share a feature's name)."""
         return f"level_{self.name}"
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @cache
@@ -176,7 +173,7 @@ def load_model(path: Path = MODEL_JSON, check: bool = True) -> MatchModel:
         stale = [
             name
             for name, file in inputs.items()
-            if not file.exists() or model.provenance.get(name) != file_sha256(file)
+            if not file.exists() or model.provenance.get(name) != cached_file_sha256(file)
         ]
         if stale:
             raise StaleModelError(

@@ -29,9 +29,9 @@ from capscore.entity_resolution.model import (
     MatchModel,
     Thresholds,
     comparisons,
-    file_sha256,
     with_levels,
 )
+from capscore.storage.hashing import file_sha256
 
 ID_COLUMNS: dict[str, pl.DataType] = {
     "source": pl.String(),

@@ -9,7 +9,6 @@ mismatch, which means "being rewritten, retry", never a half-written file.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from datetime import UTC, date, datetime
@@ -18,6 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from capscore.storage.files import atomic_write_text
+from capscore.storage.hashing import file_sha256
 
 MANIFEST_NAME = "_manifest.json"
 PARTITION_KEY = "as_of_date"
@@ -25,14 +25,6 @@ PARTITION_KEY = "as_of_date"
 
 class ManifestError(ValueError):
     """A credit_limit partition that does not match its manifest."""
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def write_manifest(

@@ -1,0 +1,27 @@
+"""sha256 of files: streamed, and remembered by size and modification time for the model
+and reference files every as-of fingerprint hashes (33 MB of training pairs among them)."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def cached_file_sha256(path: Path) -> str:
+    """file_sha256, computed again only when the file's size or mtime changed."""
+    stat = path.stat()
+    return _sha256_at(path.resolve(), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=256)
+def _sha256_at(path: Path, mtime_ns: int, size: int) -> str:
+    return file_sha256(path)
