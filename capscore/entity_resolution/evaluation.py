@@ -191,9 +191,6 @@ def evaluate_links(
         report["applicant"] = pairwise(applicant_links, truth) | kind_accuracy(
             applicant_links, truth
         )
-        report["applicant"]["threshold_tradeoff"] = threshold_tradeoff(
-            applicant_links, truth
-        ).to_dicts()
     if rd_links is not None and rd_truth_raw is not None:
         truth = rd_truth(rd_truth_raw)
         report["rd"] = pairwise(rd_links, truth)
@@ -277,6 +274,7 @@ def report_text(report: dict[str, Any]) -> str:
             lines.append(str(pl.DataFrame(report["rd"]["by_code_noise"])))
         if "applicant" in report:
             lines.append(f"\napplicant kind accuracy: {report['applicant']['kind_accuracy']}")
+        if "threshold_tradeoff" in report.get("applicant", {}):
             lines.append(
                 "\napplicant links had the model's matches below a stricter threshold"
                 " gone to review (model/config.yaml `thresholds.match`)"

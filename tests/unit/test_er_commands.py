@@ -120,6 +120,13 @@ def test_eval_er_reads_the_latest_links_and_the_truth(tmp_path: Path) -> None:
     assert report["applicant"]["recall"] == 0.5
     assert report["applicant"]["review_share"] == pytest.approx(1 / 3, abs=1e-6)
     assert "applicant_recall" in text and "NOT MET" in text
+    assert [r["match_threshold"] for r in report["applicant"]["threshold_tradeoff"]] == [
+        0.95,
+        0.97,
+        0.98,
+        0.99,
+    ]
+    assert "stricter threshold" in text
 
 
 def test_eval_er_needs_truth(tmp_path: Path) -> None:
