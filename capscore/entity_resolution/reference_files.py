@@ -9,7 +9,6 @@ built date stale, as a new model version does.
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import yaml
 from capscore.entity_resolution.romanized import ROMANIZATION_YAML
 from capscore.entity_resolution.vocabulary import VOCABULARY_YAML
 from capscore.reference_data import GBT2260_CSV, SIMILAR_SHAPE_TXT
-from capscore.storage.hashing import cached_file_sha256
+from capscore.storage.hashing import cached_file_sha256, per_file_version
 from scoring_models.versioning import content_sha256
 
 REFERENCE_FILES: tuple[Path, ...] = (
@@ -35,17 +34,15 @@ REFERENCE_FILES: tuple[Path, ...] = (
 
 def _content(path: Path) -> bytes:
     """A YAML file's parsed content, hashed as the model files are (a comment or re-indent
-    is no change), else its bytes' sha256."""
+    is no change), else its bytes' sha256; once per version of the file (every as-of
+    fingerprint asks)."""
     if path.suffix != ".yaml":
         return cached_file_sha256(path).encode("ascii")
-    stat = path.stat()
-    return _yaml_content_at(path, stat.st_mtime_ns, stat.st_size)
+    return per_file_version(path, _yaml_content_sha256).encode("ascii")
 
 
-@lru_cache(maxsize=16)
-def _yaml_content_at(path: Path, mtime_ns: int, size: int) -> bytes:
-    """Parsed once per version of the file: every as-of fingerprint asks."""
-    return content_sha256(yaml.safe_load(path.read_text(encoding="utf-8"))).encode("ascii")
+def _yaml_content_sha256(path: Path) -> str:
+    return content_sha256(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
 def reference_digest(files: tuple[Path, ...] = REFERENCE_FILES) -> str:
