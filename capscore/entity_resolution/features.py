@@ -415,7 +415,10 @@ def _with_address_rank(rows: pl.DataFrame) -> pl.DataFrame:
     # Only rows with an address can tell firms apart, and only those are worked on: the
     # label is scattered back by row number (most mentions have one near candidate).
     near = pl.col("name_closeness").is_in(["exact", "typo"]) & pl.col("address_code").is_not_null()
-    score = region_agreement(pl.col("address_code"), pl.col("region_code")).fill_null(-1)
+    # region_in_address already holds the agreement; its labels rank back into numbers.
+    score = pl.col("region_in_address").replace_strict(
+        {"match": 3, "partial": 1, "conflict": 0}, default=-1, return_dtype=pl.Int32
+    )
     placed = (
         rows.select(
             pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i"),
