@@ -38,10 +38,17 @@ from capscore.entity_resolution.features import (
     ipc_industry_lift,
     name_features,
 )
+from capscore.entity_resolution.incremental import (
+    SNAPSHOT_COLUMNS,
+    Carried,
+    RegistrySnapshot,
+    Reuse,
+    kept_links,
+)
 from capscore.entity_resolution.kinds import CANDIDATE_KINDS, classify_kinds
 from capscore.entity_resolution.model import MatchModel, comparisons, with_levels
 from capscore.entity_resolution.normalize import parse_names
-from capscore.entity_resolution.registry_names import registry_names
+from capscore.entity_resolution.registry_names import REGISTRY_NAME_SCHEMA, registry_names
 from capscore.entity_resolution.review import apply_decisions
 from capscore.entity_resolution.romanized import (
     contested,
@@ -142,6 +149,10 @@ class PreparedRegistry:
     names: pl.DataFrame
     index: RegistryIndex
 
+    @property
+    def snapshot(self) -> RegistrySnapshot:
+        return RegistrySnapshot(self.enterprises, self.names.select(list(REGISTRY_NAME_SCHEMA)))
+
     @cached_property
     def pinyin_keys(self) -> pl.DataFrame:
         """The pinyin keys of every Chinese name's 字号 by the divisions its firm lies
@@ -154,20 +165,26 @@ def _present(frame: pl.DataFrame, columns: tuple[str, ...]) -> list[str]:
     return [c for c in columns if c in frame.columns]
 
 
-def prepare_registry(enterprises: pl.DataFrame, history: pl.DataFrame) -> PreparedRegistry:
+def registry_snapshot(enterprises: pl.DataFrame, history: pl.DataFrame) -> RegistrySnapshot:
+    """What matching reads of core/enterprise and core/enterprise_history as of D."""
     enterprises = enterprises.select(_present(enterprises, ENTERPRISE_COLUMNS)).sort("credit_code")
     history = history.select(HISTORY_COLUMNS).sort("credit_code", "valid_from", "name")
     names = registry_names(enterprises, history)
-    distinct = names.select("registry_name").unique().sort("registry_name")
+    return RegistrySnapshot(enterprises.select(SNAPSHOT_COLUMNS), names)
+
+
+def prepare_registry(enterprises: pl.DataFrame, history: pl.DataFrame) -> PreparedRegistry:
+    snapshot = registry_snapshot(enterprises, history)
+    distinct = snapshot.names.select("registry_name").unique().sort("registry_name")
     parsed = parse_names(distinct["registry_name"]).rename({"name": "registry_name"})
-    ent = enterprises.select(
-        "credit_code", "name", "region_code", "industry_code", "established_date"
-    )
-    named = names.join(parsed, on="registry_name", how="left", maintain_order="left")
+    named = snapshot.names.join(parsed, on="registry_name", how="left", maintain_order="left")
+    ent = snapshot.enterprises
     return PreparedRegistry(ent, named, index_registry(named, ent))
 
 
-def lift_anchors(mentions: pl.DataFrame, registry: PreparedRegistry) -> pl.DataFrame:
+def lift_anchors(
+    mentions: pl.DataFrame, registry: PreparedRegistry | RegistrySnapshot
+) -> pl.DataFrame:
     """industry_code, ipc_subclass of mentions whose name is one firm's current name."""
     sole_owner = (
         registry.names.filter(pl.col("name_type") == "current")
@@ -288,11 +305,14 @@ def link_mentions(
     model: MatchModel,
     decisions: pl.DataFrame | None,
     chunk_names: int = CHUNK_NAMES,
+    lift: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """RESULT_COLUMNS per mention_key of `mentions` (all of them, unmatched when no
-    candidate), in no particular order."""
+    candidate), in no particular order. `lift` (ipc_industry_lift) defaults to the one
+    learnt from `mentions`."""
     mentions = mentions.select(list(MENTION_SCHEMA))
-    lift = ipc_industry_lift(lift_anchors(mentions, registry))
+    if lift is None:
+        lift = ipc_industry_lift(lift_anchors(mentions, registry))
     reviewed = (
         decisions.select("mention_key")
         if decisions is not None
@@ -452,33 +472,71 @@ def resolve_applicants(
     """er.applicant_links rows for core/patent as of D (APPLICANT_LINK_COLUMNS), sorted by
     application_number, applicant_position."""
     registry = registry or prepare_registry(enterprises, history)
+    return link_applicants(patents, registry, decisions, model, None, chunk_names)[0]
+
+
+def _applicant_lookup(patents: pl.DataFrame) -> tuple[pl.DataFrame, pl.Expr]:
+    """Every applicant mention (MENTION_SCHEMA plus the link table's own columns) with its
+    applicant_kind, and the filter of those looked up in the registry."""
     mentions = applicant_mentions(patents)
-    # Only the mentions are needed from here on; a caller that passed the frame inline
-    # gets its memory back for the matching.
-    del patents
     names = mentions.select("mention_name").unique().sort("mention_name")
     kinds = names.with_columns(classify_kinds(names["mention_name"]).alias("applicant_kind"))
     mentions = mentions.join(kinds, on="mention_name", how="left", maintain_order="left")
-    looked_up = pl.col("applicant_kind").is_in(CANDIDATE_KINDS).fill_null(False)
+    return mentions, pl.col("applicant_kind").is_in(CANDIDATE_KINDS).fill_null(False)
+
+
+def _kept(
+    reuse: Reuse | None,
+    mentions: pl.DataFrame,
+    lift: pl.DataFrame,
+    decisions: pl.DataFrame | None,
+) -> pl.DataFrame:
+    """RESULT_COLUMNS rows an earlier date's links give `mentions` unchanged (incremental.py)."""
+    if reuse is None:
+        return pl.DataFrame(schema=RESULT_COLUMNS)  # type: ignore[arg-type]
+    decided = None if decisions is None else decisions["mention_key"]
+    kept = kept_links(reuse.carried, mentions, lift, reuse.change, decided)
+    return kept.select(list(RESULT_COLUMNS))
+
+
+def link_applicants(
+    patents: pl.DataFrame,
+    registry: PreparedRegistry,
+    decisions: pl.DataFrame | None,
+    model: MatchModel,
+    reuse: Reuse | None = None,
+    chunk_names: int = CHUNK_NAMES,
+) -> tuple[pl.DataFrame, Carried]:
+    """resolve_applicants' rows, keeping the links of `reuse`'s earlier date that cannot
+    have changed, and what a later date may reuse of this one."""
+    mentions, looked_up = _applicant_lookup(patents)
+    # Only the mentions are needed from here on; a caller that passed the frame inline
+    # gets its memory back for the matching.
+    del patents
     lookup = mentions.filter(looked_up).select(list(MENTION_SCHEMA))
     rows = mentions.select(
         "mention_key", "application_number", "applicant_position", "applicant", "applicant_kind"
     )
+    outside = rows.filter(~looked_up)
     del mentions
-    linked = link_mentions(lookup, registry, model, decisions, chunk_names)
-    del lookup
+    # The lift is learnt from every mention, also those whose link is kept.
+    lift = ipc_industry_lift(lift_anchors(lookup, registry))
+    kept = _kept(reuse, lookup, lift, decisions)
+    to_link = lookup.join(kept.select("mention_key"), on="mention_key", how="anti")
+    linked = link_mentions(to_link, registry, model, decisions, chunk_names, lift)
+    del to_link
     not_looked_up = _unmatched(
-        rows.filter(~looked_up),
-        pl.col("applicant_kind") + ": not a registry enterprise, not looked up",
+        outside, pl.col("applicant_kind") + ": not a registry enterprise, not looked up"
     )
     outside = apply_decisions(not_looked_up, None, registry.enterprises, decisions)
-    links = pl.concat([linked, outside])
+    links = pl.concat([linked, kept, outside])
     # `rows` is in key order and the join keeps it: no sort of the wide result.
-    return (
+    result = (
         rows.join(links, on="mention_key", how="left", maintain_order="left")
         .with_columns(pl.lit(model.version).alias("model_version"))
         .select(APPLICANT_LINK_COLUMNS)
     )
+    return result, Carried(lookup, result.select(list(RESULT_COLUMNS)), lift)
 
 
 def _rd_mentions(rd: pl.DataFrame) -> pl.DataFrame:
@@ -499,7 +557,9 @@ def _rd_mentions(rd: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _direct_links(rows: pl.DataFrame, registry: PreparedRegistry) -> pl.DataFrame:
+def _direct_links(
+    rows: pl.DataFrame, registry: PreparedRegistry | RegistrySnapshot
+) -> pl.DataFrame:
     """Filings whose code is valid and registered, with the registered name as `_registered`."""
     known = registry.enterprises.select("credit_code", pl.col("name").alias("_registered"))
     return rows.filter(pl.col("credit_code_valid")).join(
@@ -521,8 +581,39 @@ def _as_name_mentions(rows: pl.DataFrame) -> pl.DataFrame:
 
 def rd_name_mentions(rd: pl.DataFrame, registry: PreparedRegistry) -> pl.DataFrame:
     """The R&D filings that must be resolved by name, as mentions (MENTION_SCHEMA)."""
+    return _rd_split(rd, registry)[3].select(list(MENTION_SCHEMA))
+
+
+def _rd_split(
+    rd: pl.DataFrame, registry: PreparedRegistry | RegistrySnapshot
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(every filing in key order, those linked by a registered code, the others, the
+    others as mentions: MENTION_SCHEMA plus credit_code_valid, which their explanation
+    reads)."""
     rows = _rd_mentions(rd)
-    return _as_name_mentions(rows.join(_direct_links(rows, registry), on="mention_key", how="anti"))
+    direct = _direct_links(rows, registry)
+    by_name = rows.join(direct, on="mention_key", how="anti")
+    mentions = _as_name_mentions(by_name).with_columns(by_name["credit_code_valid"])
+    return rows, direct, by_name, mentions
+
+
+def carried_rd(rd: pl.DataFrame, links: pl.DataFrame, registry: RegistrySnapshot) -> Carried:
+    """What a later date may reuse of the rd links `links` made from `rd` on `registry`'s
+    date (link_rd returns the same when it makes them)."""
+    mentions = _rd_split(rd, registry)[3]
+    lift = ipc_industry_lift(lift_anchors(mentions, registry))
+    return Carried(mentions, links.select(list(RESULT_COLUMNS)), lift)
+
+
+def carried_applicants(
+    patents: pl.DataFrame, links: pl.DataFrame, registry: RegistrySnapshot
+) -> Carried:
+    """What a later date may reuse of the applicant links `links` made from `patents` on
+    `registry`'s date (link_applicants returns the same when it makes them)."""
+    mentions, looked_up = _applicant_lookup(patents)
+    lookup = mentions.filter(looked_up).select(list(MENTION_SCHEMA))
+    lift = ipc_industry_lift(lift_anchors(lookup, registry))
+    return Carried(lookup, links.select(list(RESULT_COLUMNS)), lift)
 
 
 def resolve_rd(
@@ -542,9 +633,20 @@ def resolve_rd(
     filed feeding the `credit_code` comparison (a one-character slip).
     """
     registry = registry or prepare_registry(enterprises, history)
-    rows = _rd_mentions(rd)
-    direct = _direct_links(rows, registry)
-    by_name = rows.join(direct, on="mention_key", how="anti")
+    return link_rd(rd, registry, decisions, model, None, chunk_names)[0]
+
+
+def link_rd(
+    rd: pl.DataFrame,
+    registry: PreparedRegistry,
+    decisions: pl.DataFrame | None,
+    model: MatchModel,
+    reuse: Reuse | None = None,
+    chunk_names: int = CHUNK_NAMES,
+) -> tuple[pl.DataFrame, Carried]:
+    """resolve_rd's rows, keeping the links of `reuse`'s earlier date that cannot have
+    changed, and what a later date may reuse of this one."""
+    rows, direct, by_name, mentions = _rd_split(rd, registry)
     direct_links = direct.select(
         "mention_key",
         pl.col("credit_code_as_filed").alias("credit_code"),
@@ -561,7 +663,9 @@ def resolve_rd(
         pl.lit(None, dtype=pl.List(CANDIDATE_STRUCT)).alias("top_candidates"),
         pl.lit("model").alias("decided_by"),
     ).cast(RESULT_COLUMNS)  # type: ignore[arg-type]
-    mentions = _as_name_mentions(by_name)
+    lift = ipc_industry_lift(lift_anchors(mentions, registry))
+    kept = _kept(reuse, mentions, lift, decisions)
+    to_link = by_name.join(kept.select("mention_key"), on="mention_key", how="anti")
     code_note = (
         pl.when(pl.col("credit_code_as_filed").is_null())
         .then(pl.lit("no credit code filed; "))
@@ -575,22 +679,25 @@ def resolve_rd(
             pl.lit("filed credit code ") + pl.col("credit_code_as_filed") + " is not registered; "
         )
     )
-    named = link_mentions(mentions, registry, model, decisions, chunk_names)
+    named = link_mentions(_as_name_mentions(to_link), registry, model, decisions, chunk_names, lift)
     named = (
         named.join(
-            by_name.select("mention_key", "credit_code_as_filed", "credit_code_valid"),
+            to_link.select("mention_key", "credit_code_as_filed", "credit_code_valid"),
             on="mention_key",
         )
         .with_columns((code_note + pl.col("explanation") + _one_off_note()).alias("explanation"))
         .select(list(RESULT_COLUMNS))
     )
-    links = pl.concat([apply_decisions(direct_links, None, registry.enterprises, decisions), named])
+    links = pl.concat(
+        [apply_decisions(direct_links, None, registry.enterprises, decisions), named, kept]
+    )
     # `rows` is in key order and the join keeps it.
-    return (
+    result = (
         rows.join(links, on="mention_key", how="left", maintain_order="left")
         .with_columns(pl.lit(model.version).alias("model_version"))
         .select(RD_LINK_COLUMNS)
     )
+    return result, Carried(mentions, result.select(list(RESULT_COLUMNS)), lift)
 
 
 def _one_off_note() -> pl.Expr:

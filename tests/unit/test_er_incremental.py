@@ -1,0 +1,187 @@
+"""Links kept from an earlier as-of date equal a full re-resolution of the later one."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+
+from capscore.entity_resolution.features import ipc_industry_lift
+from capscore.entity_resolution.incremental import (
+    Reuse,
+    kept_links,
+    moved_ipc_classes,
+    registry_change,
+)
+from capscore.entity_resolution.model import MatchModel, load_model
+from capscore.entity_resolution.resolve import (
+    carried_applicants,
+    carried_rd,
+    lift_anchors,
+    link_applicants,
+    link_rd,
+    prepare_registry,
+    registry_snapshot,
+    resolve_applicants,
+    resolve_rd,
+)
+from tests.unit.test_er_determinism import ENTERPRISES, HISTORY, PATENTS, RD
+
+# Firms that appear only on the later date: namesakes of earlier firms in a new place.
+ARRIVING = ["舟山华泰汽车零部件有限公司", "舟山华泰光电科技有限公司"]
+RENAMED_LATER = 3  # ENTERPRISES row renamed on the later date
+MOVED_LATER = 20  # ENTERPRISES row whose registered region changes
+RECODED_LATER = 40  # ENTERPRISES row whose industry changes
+
+
+def _later_registry(recoded: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The fixture with firms arriving, one renamed, one moved and (`recoded`) one in
+    another industry: the IPC fit of a whole industry division moves with it."""
+    codes = ENTERPRISES["credit_code"]
+    renamed = pl.col("credit_code") == codes[RENAMED_LATER]
+    old_name = ENTERPRISES["name"][RENAMED_LATER]
+    arriving = pl.DataFrame(
+        {
+            "credit_code": [f"91330902MA{n:07d}X" for n in range(len(ARRIVING))],
+            "name": ARRIVING,
+            "region_code": ["330902"] * len(ARRIVING),
+            "industry_code": ["C3670", "C3976"],
+            "established_date": [date(2024, 5, 1)] * len(ARRIVING),
+        }
+    )
+    enterprises = pl.concat(
+        [
+            ENTERPRISES.with_columns(
+                pl.when(renamed)
+                .then(pl.lit("嘉兴新瑞智能装备有限公司"))
+                .otherwise("name")
+                .alias("name"),
+                pl.when(renamed)
+                .then(pl.concat_list(pl.col("former_names").fill_null([]), pl.lit(old_name)))
+                .otherwise("former_names")
+                .alias("former_names"),
+                pl.when(pl.col("credit_code") == codes[MOVED_LATER])
+                .then(pl.lit("330281"))
+                .otherwise("region_code")
+                .alias("region_code"),
+                pl.when((pl.col("credit_code") == codes[RECODED_LATER]) & recoded)
+                .then(pl.lit("I6510"))
+                .otherwise("industry_code")
+                .alias("industry_code"),
+            ),
+            arriving,
+        ],
+        how="diagonal_relaxed",
+    )
+    history = pl.concat(
+        [
+            HISTORY.with_columns(
+                pl.when(pl.col("credit_code") == codes[RENAMED_LATER])
+                .then(pl.lit(date(2024, 6, 1)))
+                .otherwise("valid_to")
+                .alias("valid_to")
+            ),
+            pl.DataFrame(
+                {
+                    "credit_code": [codes[RENAMED_LATER], *arriving["credit_code"]],
+                    "name": ["嘉兴新瑞智能装备有限公司", *ARRIVING],
+                    "valid_from": [date(2024, 6, 1)] + [date(2024, 5, 1)] * len(ARRIVING),
+                    "valid_to": [None] * (1 + len(ARRIVING)),
+                },
+                schema=HISTORY.schema,
+            ),
+        ]
+    )
+    return enterprises, history
+
+
+def _later_patents() -> pl.DataFrame:
+    """The earlier patents, one with a new address, plus a new patent."""
+    moved = PATENTS.with_columns(
+        pl.when(pl.int_range(pl.len()) == 7)
+        .then(pl.lit("浙江省宁波市某路1号"))
+        .otherwise("applicant_address")
+        .alias("applicant_address")
+    )
+    new = PATENTS.head(1).with_columns(
+        pl.lit("CN202499999999.9").alias("application_number"),
+        pl.Series("applicants", [["嘉兴华泰汽车零部件有限公司"]]),
+    )
+    return pl.concat([moved, new])
+
+
+@pytest.fixture(scope="module")
+def model() -> MatchModel:
+    return load_model()
+
+
+@pytest.mark.parametrize("recoded", [False, True])
+def test_kept_links_equal_a_full_re_resolution(model: MatchModel, recoded: bool) -> None:
+    after_ent, after_hist = _later_registry(recoded)
+    earlier = prepare_registry(ENTERPRISES, HISTORY)
+    later = prepare_registry(after_ent, after_hist)
+    patents = PATENTS.head(PATENTS.height - 5)
+    decisions = pl.DataFrame(
+        {
+            "mention_key": [f"{PATENTS['application_number'][2]}#0"],
+            "credit_code": [None],
+            "decided_at": [date(2024, 7, 1)],
+            "reviewer": ["r1"],
+        },
+        schema_overrides={"credit_code": pl.String},
+    )
+    first, carried = link_applicants(patents, earlier, None, model)
+    change = registry_change(earlier.snapshot, later.snapshot)
+    assert change.codes.len() == len(ARRIVING) + 2 + recoded
+    kept, _ = link_applicants(_later_patents(), later, decisions, model, Reuse(carried, change))
+    full = resolve_applicants(_later_patents(), after_ent, after_hist, decisions, model)
+    assert kept.equals(full)
+    # The changes matter: links of mentions present on both dates moved.
+    moved = first.join(full, on=["application_number", "applicant_position"]).filter(
+        pl.col("credit_code").ne_missing(pl.col("credit_code_right"))
+        | (pl.col("decision") != pl.col("decision_right"))
+    )
+    assert moved.height > 0
+    lift = ipc_industry_lift(lift_anchors(carried.mentions, later))
+    kept_rows = kept_links(carried, carried.mentions, lift, change, decisions["mention_key"])
+    if not recoded:
+        # Some links were kept, not re-resolved: in a fixture this dense (three 字号 in
+        # eight places) a change reaches most mentions, and a new industry moves every
+        # IPC class's fit.
+        assert kept_rows.height > 0
+
+    rd_first, rd_carried = link_rd(RD, earlier, None, model)
+    rd_kept, _ = link_rd(RD, later, None, model, Reuse(rd_carried, change))
+    assert rd_kept.equals(resolve_rd(RD, after_ent, after_hist, None, model))
+    assert not rd_first.equals(rd_kept)
+
+
+def test_what_a_date_carries_is_what_its_inputs_give(model: MatchModel) -> None:
+    """Carried state rebuilt from a stored date's inputs equals what resolving it returned."""
+    registry = prepare_registry(ENTERPRISES, HISTORY)
+    links, carried = link_applicants(PATENTS, registry, None, model)
+    again = carried_applicants(PATENTS, links, registry_snapshot(ENTERPRISES, HISTORY))
+    assert again.mentions.equals(carried.mentions)
+    assert again.links.equals(carried.links)
+    by_pair = ["division", "ipc_subclass"]
+    assert again.lift.sort(by_pair).equals(carried.lift.sort(by_pair))
+    rd_links, rd_carried = link_rd(RD, registry, None, model)
+    rd_again = carried_rd(RD, rd_links, registry_snapshot(ENTERPRISES, HISTORY))
+    assert rd_again.mentions.equals(rd_carried.mentions)
+    assert rd_again.links.equals(rd_carried.links)
+
+
+def test_an_ipc_class_moves_only_when_its_fit_level_does() -> None:
+    before = pl.DataFrame(
+        {"division": ["C36", "C36", "C39"], "ipc_subclass": ["B60G", "H01L", "H01L"]}
+    ).with_columns(pl.Series("ipc_lift", [2.5, 0.1, 0.6]))
+    # B60G stays "strong" (2.5 -> 2.4); H01L in C39 drops from "fits" to "weak"; F16B is new.
+    after = pl.DataFrame(
+        {
+            "division": ["C36", "C36", "C39", "C34"],
+            "ipc_subclass": ["B60G", "H01L", "H01L", "F16B"],
+            "ipc_lift": [2.4, 0.1, 0.4, 1.0],
+        }
+    )
+    assert sorted(moved_ipc_classes(before, after).to_list()) == ["F16B", "H01L"]
