@@ -11,12 +11,8 @@ import polars as pl
 from capscore.core.enterprise import enterprise_state
 from capscore.core.patent import patent_state
 from capscore.core.point_in_time import LANDING_DATE, visible_as_of
-from capscore.entity_resolution.resolve import (
-    ENTERPRISE_COLUMNS,
-    HISTORY_COLUMNS,
-    PATENT_COLUMNS,
-    RD_COLUMNS,
-)
+from capscore.entity_resolution.registry import ENTERPRISE_COLUMNS, HISTORY_COLUMNS
+from capscore.entity_resolution.resolve import PATENT_COLUMNS, RD_COLUMNS
 from capscore.entity_resolution.review import DECISIONS_FILE, normalize_decisions
 from capscore.storage import tables
 from capscore.storage.lake import (

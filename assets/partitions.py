@@ -34,6 +34,10 @@ def partition_dates(context: dg.AssetExecutionContext) -> list[date]:
     return [date.fromisoformat(key) for key in context.partition_keys]
 
 
+# Run tag of `capscore run --full` (a UI run may set it too): recompute what an asset
+# would otherwise keep from an earlier as-of date.
+FULL_TAG = "capscore/full"
+
 # Dagster's run tags for a range of partitions run as one (single-run backfills).
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"

@@ -28,14 +28,23 @@ from assets.er_inputs import (
     review_links,
     review_stakes,
 )
-from assets.partitions import daily_partitions, partition_dates, single_run_backfill
+from assets.freshness import as_of_fingerprint
+from assets.partitions import FULL_TAG, daily_partitions, partition_dates, single_run_backfill
 from assets.resources import CapscoreResource
 from capscore.entity_resolution import resolve
 from capscore.entity_resolution.evaluation import evaluate_links, summary_rows
+from capscore.entity_resolution.incremental import Carried, Since
 from capscore.entity_resolution.model import load_model
-from capscore.entity_resolution.resolve import prepare_registry, resolve_applicants, resolve_rd
+from capscore.entity_resolution.registry import prepare_registry, registry_snapshot
+from capscore.entity_resolution.resolve import (
+    carried_applicants,
+    carried_rd,
+    link_applicants,
+    link_rd,
+)
 from capscore.entity_resolution.review import decisions_as_of
-from capscore.storage import tables
+from capscore.storage import lake, tables
+from capscore.storage.lake import scan_as_of
 from capscore.storage.paths import DataRoot
 
 GROUP = "er"
@@ -101,6 +110,48 @@ def _rd_metadata(root: DataRoot, links: pl.DataFrame) -> dict[str, Any]:
     }
 
 
+_ER_INPUTS = (tables.ENTERPRISE, tables.ENTERPRISE_HISTORY, tables.PATENT)
+
+
+def _reusable_date(root: DataRoot, before: date, wanted: set[dg.AssetKey]) -> date | None:
+    """The latest as-of date before `before` whose link tables (and the core tables they
+    were made from) are built from the inputs that date has now."""
+    needed = [
+        *_ER_INPUTS,
+        *(t for t in (tables.APPLICANT_LINKS, tables.RD_LINKS) if asset_key(t) in wanted),
+    ]
+    built = [
+        {p: f for p, f in lake.builds(root, table).select("partition", "fingerprint").iter_rows()}
+        for table in needed
+    ]
+    days = sorted(
+        (date.fromisoformat(p) for p in set.intersection(*(set(b) for b in built))), reverse=True
+    )
+    earlier = next((d for d in days if d < before), None)
+    if earlier is None:
+        return None
+    now = as_of_fingerprint(root, earlier)
+    return earlier if all(b[earlier.isoformat()] == now for b in built) else None
+
+
+def _earlier_resolution(
+    root: DataRoot, before: date, wanted: set[dg.AssetKey], raw_rd: pl.DataFrame | None
+) -> Since | None:
+    """What the latest reusable as-of date before `before` resolved (None: resolve all)."""
+    day = _reusable_date(root, before, wanted)
+    if day is None:
+        return None
+    snapshot = registry_snapshot(*registry_as_of(root, day))
+    applicants = rd = None
+    if APPLICANT_LINKS in wanted:
+        links = scan_as_of(root, tables.APPLICANT_LINKS, day)
+        applicants = carried_applicants(patents_as_of(root, day), links, snapshot)
+    if raw_rd is not None:
+        links = scan_as_of(root, tables.RD_LINKS, day)
+        rd = carried_rd(rd_as_of(raw_rd, day), links, snapshot)
+    return Since(day, snapshot, applicants, rd)
+
+
 @dg.multi_asset(
     name="er_links",
     specs=[
@@ -129,40 +180,59 @@ def er_links(
     context: dg.AssetExecutionContext, capscore: CapscoreResource
 ) -> Iterator[dg.MaterializeResult]:
     """Both link tables in one step: the registry index, the costly part both need, is
-    built once per as-of date. Either table can be materialized on its own."""
+    built once per as-of date. Either table can be materialized on its own.
+
+    A mention keeps the link of the previous as-of date when nothing it depends on
+    changed (capscore.entity_resolution.incremental): the same rows as resolving it
+    again, at a fraction of the work. The run tag `capscore/full=true` resolves all."""
     root = capscore.root
     model = load_model()
     decisions = read_decisions(root)
     days = partition_dates(context)
     wanted = context.selected_asset_keys
     raw_rd = raw_rd_landed_by(root, max(days)) if RD_LINKS in wanted else None
+    full = context.run.tags.get(FULL_TAG) == "true"
+    since = None if full else _earlier_resolution(root, days[0], wanted, raw_rd)
     summaries: dict[dg.AssetKey, list[dict[str, Any]]] = {key: [] for key in wanted}
     write = AsOfWriter(root)
     metadata: dict[dg.AssetKey, dict[str, Any]] = {}
+
     # The detailed figures (and the evaluation against truth/) are for the last day.
+    def record(key: dg.AssetKey, links: pl.DataFrame, result: Carried, day: date) -> None:
+        write(tables.APPLICANT_LINKS if key == APPLICANT_LINKS else tables.RD_LINKS, links, day)
+        summaries[key].append({**_decision_counts(links, day), "kept": result.kept})
+        if day == days[-1]:
+            describe = _applicant_metadata if key == APPLICANT_LINKS else _rd_metadata
+            metadata[key] = describe(root, links)
+
     for day in days:
         enterprises, history = registry_as_of(root, day)
         registry = prepare_registry(enterprises, history)
+        del enterprises, history
+        reuse_applicants, reuse_rd = (None, None) if since is None else since.reuse(registry)
+        # The earlier date's frames live on only in what this day reuses of them.
+        since = None
         # A decision made after D must not rewrite what was published for D.
         applying = decisions_as_of(decisions, day)
+        applicants = rd = None
         if APPLICANT_LINKS in wanted:
-            links = resolve_applicants(
-                patents_as_of(root, day), enterprises, history, applying, model, registry
+            links, applicants = link_applicants(
+                patents_as_of(root, day),
+                registry,
+                applying,
+                model,
+                reuse_applicants,
             )
-            write(tables.APPLICANT_LINKS, links, day)
-            summaries[APPLICANT_LINKS].append(_decision_counts(links, day))
-            if day == days[-1]:
-                metadata[APPLICANT_LINKS] = _applicant_metadata(root, links)
+            reuse_applicants = None
+            record(APPLICANT_LINKS, links, applicants, day)
             del links
         if raw_rd is not None:
-            links = resolve_rd(
-                rd_as_of(raw_rd, day), enterprises, history, applying, model, registry
-            )
-            write(tables.RD_LINKS, links, day)
-            summaries[RD_LINKS].append(_decision_counts(links, day))
-            if day == days[-1]:
-                metadata[RD_LINKS] = _rd_metadata(root, links)
+            links, rd = link_rd(rd_as_of(raw_rd, day), registry, applying, model, reuse_rd)
+            record(RD_LINKS, links, rd, day)
             del links
+        if day != days[-1]:
+            since = Since(day, registry.snapshot, applicants, rd)
+        del registry, applicants, rd
     for key in (APPLICANT_LINKS, RD_LINKS):
         if key in wanted:
             yield dg.MaterializeResult(

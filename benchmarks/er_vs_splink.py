@@ -35,9 +35,9 @@ from capscore.entity_resolution.features import address_region_codes
 from capscore.entity_resolution.kinds import CANDIDATE_KINDS, classify_kinds
 from capscore.entity_resolution.model import load_model
 from capscore.entity_resolution.normalize import parse_names
+from capscore.entity_resolution.registry import prepare_registry
 from capscore.entity_resolution.resolve import (
     applicant_mentions,
-    prepare_registry,
     resolve_applicants,
 )
 from capscore.storage.paths import DataRoot

@@ -27,6 +27,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--start", type=date.fromisoformat)
     parser.add_argument("--end", type=date.fromisoformat)
+    parser.add_argument(
+        "--full", action="store_true", help="recompute, keeping nothing from an earlier date"
+    )
     args = parser.parse_args()
     root = DataRoot.resolve(args.data_root)
     if args.stage == "generate":
@@ -38,7 +41,7 @@ def main() -> None:
 
     prepare_environment(root)
     job, groups = STAGE_GROUPS[args.stage]
-    execute(root, job, args.start, args.end, print, groups=groups)
+    execute(root, job, args.start, args.end, print, groups=groups, full=args.full)
 
 
 if __name__ == "__main__":

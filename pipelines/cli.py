@@ -107,7 +107,7 @@ def _run_plan(
         for first, last in plan.as_of_ranges:
             step += 1
             say(f"[{step}/{steps}] build as-of dates {first} .. {last}")
-            execute(root, "capscore_as_of", first, last, say)
+            execute(root, "capscore_as_of", first, last, say, full=full)
     except RunFailed as exc:
         say(f"FAILED: {exc}")
         say(f"See the run in the UI: DAGSTER_HOME={root.dagster_home} make ui")

@@ -35,10 +35,10 @@ from capscore.entity_resolution.evaluation import (
 )
 from capscore.entity_resolution.kinds import CANDIDATE_KINDS, classify_kinds
 from capscore.entity_resolution.model import MODEL_JSON, TRAINING_PAIRS
+from capscore.entity_resolution.registry import prepare_registry
 from capscore.entity_resolution.resolve import (
     applicant_mentions,
     pair_features,
-    prepare_registry,
     rd_name_mentions,
 )
 from capscore.entity_resolution.training import (

@@ -13,7 +13,7 @@ from datetime import date
 
 import dagster as dg
 
-from assets.partitions import range_tags
+from assets.partitions import FULL_TAG, range_tags
 from capscore.storage.paths import DataRoot
 from pipelines.progress import StepProgress, following
 
@@ -68,9 +68,11 @@ def execute(
     end: date,
     say: Callable[[str], None],
     groups: Sequence[str] | None = None,
+    full: bool = False,
 ) -> dg.ExecuteInProcessResult:
     """Run `job_name` over `start..end` on `root` as one run (optionally only the assets of
-    `groups`). The data root reaches the assets as the `capscore` resource's config."""
+    `groups`). The data root reaches the assets as the `capscore` resource's config;
+    `full` recomputes what assets would otherwise keep from an earlier date."""
     from pipelines.definitions import defs
 
     job = defs.resolve_job_def(job_name)
@@ -88,7 +90,11 @@ def execute(
         result = job.execute_in_process(
             instance=instance,
             asset_selection=selection,
-            tags={**range_tags(start, end), "capscore/launched_by": "cli"},
+            tags={
+                **range_tags(start, end),
+                "capscore/launched_by": "cli",
+                **({FULL_TAG: "true"} if full else {}),
+            },
             raise_on_error=False,
             run_config={
                 "loggers": {

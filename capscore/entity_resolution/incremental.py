@@ -11,12 +11,17 @@ whose attributes are the same, that reaches no firm whose registry rows changed
 (under D'’s registry or D's), whose IPC class fits every industry at the same
 level and that no reviewer decided, gets on D exactly the link it got on D'.
 
-"Reaches" is tested with the resolver's own candidate generators run against an
-index of the changed firms alone, without block caps or a limit on fuzzy
-candidates: caps, limits and the "no exact hit" gates only ever remove
-candidates, so every changed firm a full index could propose on either date is
-proposed there. The test can flag too many mentions, never too few: the links
-of a date resolved this way equal a full re-resolution of it.
+"Reaches" is tested with the resolver's own candidate generator run against each
+date's registry index restricted to the changed firms' rows (with the blocks as
+that date's full index uses them: a block too common to use stays unused) plus
+every block a changed firm makes used on one date and unused on the other (a firm
+that arrives can push a block past its cap, and every mention that used it loses
+those candidates), with no limit on fuzzy candidates. The "no exact hit" gates and
+the limits only ever remove candidates, so every changed firm a full index
+proposes on either date is proposed there: the test can flag too many mentions,
+never too few, and the links of a date resolved this way equal a full
+re-resolution of it (tests/unit/test_er_incremental.py, and the end-to-end test
+compares nightly runs with a backfill that recomputes everything).
 """
 
 from __future__ import annotations
@@ -28,12 +33,14 @@ from functools import cached_property
 import polars as pl
 
 from capscore.entity_resolution.candidates import (
+    Blocks,
     RegistryIndex,
     generate_candidates,
     index_registry,
 )
 from capscore.entity_resolution.model import Comparison, comparisons, with_levels
 from capscore.entity_resolution.normalize import parse_names
+from capscore.entity_resolution.registry import PreparedRegistry, RegistrySnapshot
 from capscore.entity_resolution.registry_names import REGISTRY_NAME_SCHEMA
 from capscore.entity_resolution.romanized import (
     regional_keys,
@@ -47,27 +54,20 @@ RUN_WIDE_FEATURES = frozenset({"ipc_lift"})
 # No block is too common and no fuzzy candidate too far when only changed firms are
 # indexed: every one of them a full index could propose must be found.
 UNLIMITED = 2**31 - 1
-SNAPSHOT_COLUMNS = ("credit_code", "name", "region_code", "industry_code", "established_date")
-
-
-@dataclass(frozen=True)
-class RegistrySnapshot:
-    """What matching reads of the registry as of a date: each enterprise's place, industry
-    and founding (SNAPSHOT_COLUMNS) and every name it is known by (REGISTRY_NAME_SCHEMA)."""
-
-    enterprises: pl.DataFrame
-    names: pl.DataFrame
 
 
 @dataclass(frozen=True)
 class Carried:
     """One link table's resolution of a date, as a later date may reuse it: the mentions
     (MENTION_SCHEMA plus what else the link reads), their links (mention_key plus the
-    resolver's RESULT columns) and the IPC–industry lift it used."""
+    resolver's RESULT columns; lazy, so that a date read back from the lake loads only
+    the rows kept) and the IPC–industry lift it used; `kept`: how many of the links
+    were kept from an earlier date."""
 
     mentions: pl.DataFrame
-    links: pl.DataFrame
+    links: pl.LazyFrame
     lift: pl.DataFrame
+    kept: int = 0
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,13 @@ class Since:
     registry: RegistrySnapshot
     applicants: Carried | None
     rd: Carried | None
+
+    def reuse(self, now: PreparedRegistry) -> tuple[Reuse | None, Reuse | None]:
+        """What the applicant and the rd links of this date give a date whose registry is
+        `now`."""
+        change = registry_change(self.registry, now)
+        app, rd = (None if c is None else Reuse(c, change) for c in (self.applicants, self.rd))
+        return app, rd
 
 
 @dataclass(frozen=True)
@@ -102,19 +109,117 @@ def _changed_codes(before: RegistrySnapshot, after: RegistrySnapshot) -> pl.Seri
     return pl.concat(codes).unique().sort()
 
 
+def _parsed(names: pl.DataFrame) -> pl.DataFrame:
+    """REGISTRY_NAME_SCHEMA rows with their parse, as PreparedRegistry.names has them."""
+    parsed = parse_names(names["registry_name"].unique().sort()).rename({"name": "registry_name"})
+    return names.select(list(REGISTRY_NAME_SCHEMA)).join(
+        parsed, on="registry_name", how="left", maintain_order="left"
+    )
+
+
+# Each block table of the index and the column holding its key.
+_BLOCKS = {"garbled": "_key", "deletions": "_key", "zihao": "zihao"}
+
+
+def _use(blocks: Blocks, key: str, values: pl.DataFrame) -> pl.DataFrame:
+    """For each key of `values`: whether its block is used everywhere, and the places
+    where it is used split by place."""
+    everywhere = (
+        blocks.all.join(values, on=key, how="semi")
+        .select(key)
+        .unique()
+        .with_columns(pl.lit(True).alias("_everywhere"))
+    )
+    places = (
+        blocks.local.join(values, on=key, how="semi")
+        .group_by(key)
+        .agg(pl.col("_place").unique().sort().alias("_places"))
+    )
+    return values.join(everywhere, on=key, how="left").join(places, on=key, how="left")
+
+
+def _flipped(
+    before: RegistryIndex, after: RegistryIndex, touched: RegistryIndex
+) -> dict[str, pl.DataFrame]:
+    """Per block table, the keys of changed firms (`touched` indexes every key they have
+    on either date) whose block is used differently on the two dates: a firm that
+    arrives can make a block too common to use, and every mention that used it loses
+    its candidates."""
+    flipped = {}
+    for table, key in _BLOCKS.items():
+        values = getattr(touched, table).all.select(key).unique()
+        old = _use(getattr(before, table), key, values)
+        new = _use(getattr(after, table), key, values)
+        both = old.join(new, on=key, suffix="_after")
+        differs = (
+            pl.col("_everywhere").fill_null(False) != pl.col("_everywhere_after").fill_null(False)
+        ) | pl.col("_places").ne_missing(pl.col("_places_after"))
+        flipped[table] = both.filter(differs).select(key)
+    return flipped
+
+
+def _restricted(
+    index: RegistryIndex,
+    codes: pl.Series,
+    flipped: dict[str, pl.DataFrame],
+    characters: pl.Series,
+) -> RegistryIndex:
+    """`index` reduced to the rows of firms in `codes` and the whole of every flipped
+    block: what a mention can reach of the changes. Names stay in place (rows are
+    looked up by position) but only the changed firms' can be hit exactly."""
+    rids = index.names.filter(pl.col("credit_code").is_in(codes.implode()))["rid"].implode()
+    changed = pl.col("rid").is_in(rids)
+
+    def reduced(table: str) -> Blocks:
+        blocks: Blocks = getattr(index, table)
+        key = _BLOCKS[table]
+        keep = changed | pl.col(key).is_in(flipped[table][key].implode())
+        return Blocks(blocks.all.filter(keep), blocks.local.filter(keep))
+
+    return RegistryIndex(
+        names=index.names.with_columns(
+            pl.when(changed).then(pl.col("registry_name")).alias("registry_name")
+        ),
+        keys=index.keys.filter(changed),
+        # A look-alike swap can only hit a changed firm's key with one of its characters.
+        characters=characters,
+        garbled=reduced("garbled"),
+        deletions=reduced("deletions"),
+        zihao=reduced("zihao"),
+    )
+
+
+def _merged(first: RegistryIndex, second: RegistryIndex) -> RegistryIndex:
+    """One index holding both: `second`'s rows numbered after `first`'s. A mention finds
+    in it every candidate it finds in either (the exact-hit gates only narrow the search
+    for mentions that hit a changed firm exactly, which reach it anyway)."""
+    offset = first.names.height
+
+    def shifted(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.with_columns(pl.col("rid") + offset)
+
+    def blocks(a: Blocks, b: Blocks) -> Blocks:
+        return Blocks(pl.concat([a.all, shifted(b.all)]), pl.concat([a.local, shifted(b.local)]))
+
+    return RegistryIndex(
+        names=pl.concat([first.names, shifted(second.names)]),
+        keys=pl.concat([first.keys, shifted(second.keys)]),
+        characters=pl.concat([first.characters, second.characters]).unique().sort(),
+        garbled=blocks(first.garbled, second.garbled),
+        deletions=blocks(first.deletions, second.deletions),
+        zihao=blocks(first.zihao, second.zihao),
+    )
+
+
 @dataclass(frozen=True)
 class RegistryChange:
-    """The firms whose registry rows differ between two as-of dates, indexed as on both."""
+    """The firms whose registry rows differ between two as-of dates: both dates' indexes
+    restricted to what they touch, in one, and their rows on either date."""
 
     codes: pl.Series
-    enterprises: pl.DataFrame  # their SNAPSHOT_COLUMNS rows on either date
-    names: pl.DataFrame  # their names on either date, parsed
-
-    @cached_property
-    def index(self) -> RegistryIndex:
-        # One place per firm is enough: with no cap, blocks are never split by place.
-        places = self.enterprises.unique("credit_code", keep="last").sort("credit_code")
-        return index_registry(self.names, places, max_block=UNLIMITED)
+    index: RegistryIndex
+    enterprises: pl.DataFrame  # SNAPSHOT_COLUMNS rows on either date
+    names: pl.DataFrame  # names on either date, parsed
 
     @cached_property
     def pinyin_keys(self) -> pl.DataFrame:
@@ -131,26 +236,34 @@ class RegistryChange:
         ).unique()
 
 
-def registry_change(before: RegistrySnapshot, after: RegistrySnapshot) -> RegistryChange:
-    codes = _changed_codes(before, after)
-    chosen = pl.col("credit_code").is_in(codes.implode())
+def registry_change(before: RegistrySnapshot, after: PreparedRegistry) -> RegistryChange:
+    codes = _changed_codes(before, after.snapshot)
+    changed = pl.col("credit_code").is_in(codes.implode())
     enterprises = (
-        pl.concat([before.enterprises.filter(chosen), after.enterprises.filter(chosen)])
+        pl.concat([before.enterprises.filter(changed), after.enterprises.filter(changed)])
         .unique(maintain_order=True)
         .sort("credit_code", maintain_order=True)
     )
+    old_names = _parsed(before.names.filter(changed))
     names = (
-        pl.concat(
-            [
-                before.names.filter(chosen).select(list(REGISTRY_NAME_SCHEMA)),
-                after.names.filter(chosen).select(list(REGISTRY_NAME_SCHEMA)),
-            ]
-        )
-        .unique(["credit_code", "registry_name"])
+        pl.concat([old_names, after.names.filter(changed)])
+        .unique(["credit_code", "registry_name"], keep="first", maintain_order=True)
         .sort("credit_code", "registry_name")
     )
-    parsed = parse_names(names["registry_name"].unique().sort()).rename({"name": "registry_name"})
-    return RegistryChange(codes, enterprises, names.join(parsed, on="registry_name", how="left"))
+    # Unchanged firms have the same names (and parses) on both dates.
+    before_index = index_registry(
+        pl.concat([after.names.filter(~changed), old_names]), before.enterprises
+    )
+    # One place per firm is enough to list its keys: nothing is capped here.
+    touched = index_registry(
+        names, enterprises.unique("credit_code", keep="last"), max_block=UNLIMITED
+    )
+    flipped = _flipped(before_index, after.index, touched)
+    restricted = (
+        _restricted(index, codes, flipped, touched.characters)
+        for index in (before_index, after.index)
+    )
+    return RegistryChange(codes, _merged(*restricted), enterprises, names)
 
 
 def reaching(names: pl.Series, change: RegistryChange) -> pl.Series:
@@ -215,7 +328,7 @@ def kept_links(
     reviewer decision applies to now."""
     same = mentions.join(since.mentions, on=mentions.columns, how="semi", nulls_equal=True)
     model_made = since.links.filter(pl.col("decided_by") == "model")
-    same = same.join(model_made.select("mention_key"), on="mention_key", how="semi")
+    same = same.join(model_made.select("mention_key").collect(), on="mention_key", how="semi")
     if decided is not None:
         same = same.filter(~pl.col("mention_key").is_in(decided.implode()))
     moved = moved_ipc_classes(since.lift, lift)
@@ -225,4 +338,6 @@ def kept_links(
             ~pl.col("mention_name").is_in(reaching(same["mention_name"], change).implode())
             & ~pl.col("filed_code").is_in(change.codes.implode()).fill_null(False)
         )
-    return model_made.join(same.select("mention_key"), on="mention_key", how="semi")
+    return model_made.join(
+        same.select("mention_key").lazy(), on="mention_key", how="semi"
+    ).collect()

@@ -19,13 +19,11 @@ outputs are sorted by their keys (a backfill gives the nightly run's rows).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from functools import cached_property
 from itertools import pairwise
 
 import polars as pl
 
-from capscore.entity_resolution.candidates import RegistryIndex, generate_candidates, index_registry
+from capscore.entity_resolution.candidates import generate_candidates
 from capscore.entity_resolution.decide import (
     CANDIDATE_STRUCT,
     best_per_enterprise,
@@ -38,23 +36,19 @@ from capscore.entity_resolution.features import (
     ipc_industry_lift,
     name_features,
 )
-from capscore.entity_resolution.incremental import (
-    SNAPSHOT_COLUMNS,
-    Carried,
-    RegistrySnapshot,
-    Reuse,
-    kept_links,
-)
+from capscore.entity_resolution.incremental import Carried, Reuse, kept_links
 from capscore.entity_resolution.kinds import CANDIDATE_KINDS, classify_kinds
 from capscore.entity_resolution.model import MatchModel, comparisons, with_levels
 from capscore.entity_resolution.normalize import parse_names
-from capscore.entity_resolution.registry_names import REGISTRY_NAME_SCHEMA, registry_names
+from capscore.entity_resolution.registry import (
+    PreparedRegistry,
+    RegistrySnapshot,
+    prepare_registry,
+)
 from capscore.entity_resolution.review import apply_decisions
 from capscore.entity_resolution.romanized import (
     contested,
     decide_romanized,
-    regional_keys,
-    registry_keys,
     romanized_candidates,
 )
 
@@ -62,17 +56,8 @@ from capscore.entity_resolution.romanized import (
 # working memory per chunk whatever the size of the run; smaller chunks cost time
 # (each probes the whole registry index).
 CHUNK_NAMES = 60_000
-# The input columns resolution reads (lake_io reads only these).
-ENTERPRISE_COLUMNS = (
-    "credit_code",
-    "name",
-    "former_names",
-    "english_name",
-    "region_code",
-    "industry_code",
-    "established_date",
-)
-HISTORY_COLUMNS = ("credit_code", "name", "valid_from", "valid_to")
+# The input columns resolution reads (lake_io reads only these; the registry's are in
+# registry.py).
 PATENT_COLUMNS = (
     "application_number",
     "applicants",
@@ -139,47 +124,6 @@ RD_LINK_COLUMNS = [
     "mention_key",
     "top_candidates",
 ]
-
-
-@dataclass(frozen=True)
-class PreparedRegistry:
-    """The registry as of D, ready for matching: enterprises and every parsed name."""
-
-    enterprises: pl.DataFrame
-    names: pl.DataFrame
-    index: RegistryIndex
-
-    @property
-    def snapshot(self) -> RegistrySnapshot:
-        return RegistrySnapshot(self.enterprises, self.names.select(list(REGISTRY_NAME_SCHEMA)))
-
-    @cached_property
-    def pinyin_keys(self) -> pl.DataFrame:
-        """The pinyin keys of every Chinese name's 字号 by the divisions its firm lies
-        in (romanized.regional_keys), built the first time a Latin-script mention
-        needs them."""
-        return regional_keys(registry_keys(self.names), self.enterprises)
-
-
-def _present(frame: pl.DataFrame, columns: tuple[str, ...]) -> list[str]:
-    return [c for c in columns if c in frame.columns]
-
-
-def registry_snapshot(enterprises: pl.DataFrame, history: pl.DataFrame) -> RegistrySnapshot:
-    """What matching reads of core/enterprise and core/enterprise_history as of D."""
-    enterprises = enterprises.select(_present(enterprises, ENTERPRISE_COLUMNS)).sort("credit_code")
-    history = history.select(HISTORY_COLUMNS).sort("credit_code", "valid_from", "name")
-    names = registry_names(enterprises, history)
-    return RegistrySnapshot(enterprises.select(SNAPSHOT_COLUMNS), names)
-
-
-def prepare_registry(enterprises: pl.DataFrame, history: pl.DataFrame) -> PreparedRegistry:
-    snapshot = registry_snapshot(enterprises, history)
-    distinct = snapshot.names.select("registry_name").unique().sort("registry_name")
-    parsed = parse_names(distinct["registry_name"]).rename({"name": "registry_name"})
-    named = snapshot.names.join(parsed, on="registry_name", how="left", maintain_order="left")
-    ent = snapshot.enterprises
-    return PreparedRegistry(ent, named, index_registry(named, ent))
 
 
 def lift_anchors(
@@ -536,7 +480,7 @@ def link_applicants(
         .with_columns(pl.lit(model.version).alias("model_version"))
         .select(APPLICANT_LINK_COLUMNS)
     )
-    return result, Carried(lookup, result.select(list(RESULT_COLUMNS)), lift)
+    return result, Carried(lookup, result.select(list(RESULT_COLUMNS)).lazy(), lift, kept.height)
 
 
 def _rd_mentions(rd: pl.DataFrame) -> pl.DataFrame:
@@ -597,7 +541,7 @@ def _rd_split(
     return rows, direct, by_name, mentions
 
 
-def carried_rd(rd: pl.DataFrame, links: pl.DataFrame, registry: RegistrySnapshot) -> Carried:
+def carried_rd(rd: pl.DataFrame, links: pl.LazyFrame, registry: RegistrySnapshot) -> Carried:
     """What a later date may reuse of the rd links `links` made from `rd` on `registry`'s
     date (link_rd returns the same when it makes them)."""
     mentions = _rd_split(rd, registry)[3]
@@ -606,7 +550,7 @@ def carried_rd(rd: pl.DataFrame, links: pl.DataFrame, registry: RegistrySnapshot
 
 
 def carried_applicants(
-    patents: pl.DataFrame, links: pl.DataFrame, registry: RegistrySnapshot
+    patents: pl.DataFrame, links: pl.LazyFrame, registry: RegistrySnapshot
 ) -> Carried:
     """What a later date may reuse of the applicant links `links` made from `patents` on
     `registry`'s date (link_applicants returns the same when it makes them)."""
@@ -697,7 +641,7 @@ def link_rd(
         .with_columns(pl.lit(model.version).alias("model_version"))
         .select(RD_LINK_COLUMNS)
     )
-    return result, Carried(mentions, result.select(list(RESULT_COLUMNS)), lift)
+    return result, Carried(mentions, result.select(list(RESULT_COLUMNS)).lazy(), lift, kept.height)
 
 
 def _one_off_note() -> pl.Expr:

@@ -10,10 +10,13 @@ import duckdb
 import polars as pl
 import pytest
 
+from assets.common import asset_keys
+from assets.resolve import _reusable_date
 from capscore.storage import tables
 from capscore.storage.lake import read_partition, table_dir
 from capscore.storage.paths import DataRoot
 from capscore.storage.tables import table_named
+from pipelines.runner import execute, prepare_environment
 from tests.e2e.conftest import copy_landing_up_to, landing_dates
 
 pytestmark = pytest.mark.e2e
@@ -130,6 +133,8 @@ CONTRACT_COLUMNS: dict[str, set[str]] = {
     },
 }
 
+ER_KEYS = asset_keys([tables.APPLICANT_LINKS, tables.RD_LINKS])
+
 # The as-of outputs a backfill must reproduce exactly.
 AS_OF_TABLES = [
     ("core", "enterprise"),
@@ -183,9 +188,12 @@ def test_nightly_runs_equal_a_backfill_and_later_drops_change_nothing(
 ) -> None:
     days = landing_dates(clean_sample)[:3]
     nightly = copy_landing_up_to(clean_sample, tmp_path / "nightly", days[-1])
+    # Each night keeps the links of the night before that its drop cannot change.
     for day in days:
         assert run_cli(["run", "--data-root", str(nightly.root), "--as-of", day.isoformat()]) == 0
+    assert _reusable_date(nightly, days[-1], set(ER_KEYS)) == days[-2]
     # The backfill root also holds every later drop: as of days[-1] they must be invisible.
+    # It recomputes every date from scratch.
     backfill = copy_landing_up_to(clean_sample, tmp_path / "backfill", date.max)
     assert (
         run_cli(
@@ -197,6 +205,7 @@ def test_nightly_runs_equal_a_backfill_and_later_drops_change_nothing(
                 days[0].isoformat(),
                 "--end",
                 days[-1].isoformat(),
+                "--full",
             ]
         )
         == 0
@@ -224,3 +233,10 @@ def test_nightly_runs_equal_a_backfill_and_later_drops_change_nothing(
     )
     assert set(stability["subject"]) >= {"composite", "innovation", "influence"}
     assert (stability["value"] < 0.1).all(), stability
+    # A drop landing late for the first day changes what every later date was built
+    # from: no earlier date's links may be kept until they are rebuilt.
+    late = nightly.landing / "patents" / days[0].isoformat() / "late.csv"
+    late.write_text(next((clean_sample.landing / "patents").glob("*/*.csv")).read_text("utf-8"))
+    prepare_environment(nightly)
+    execute(nightly, "capscore_ingest", days[0], days[0], lambda _: None)
+    assert _reusable_date(nightly, quiet + timedelta(days=1), set(ER_KEYS)) is None

@@ -23,8 +23,9 @@ from capscore.entity_resolution.model import (
     with_levels,
 )
 from capscore.entity_resolution.normalize import parse_names
+from capscore.entity_resolution.registry import prepare_registry
 from capscore.entity_resolution.registry_names import registry_names
-from capscore.entity_resolution.resolve import MENTION_SCHEMA, pair_features, prepare_registry
+from capscore.entity_resolution.resolve import MENTION_SCHEMA, pair_features
 from capscore.entity_resolution.training import feature_columns
 
 ENTERPRISES = pl.DataFrame(

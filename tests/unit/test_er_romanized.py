@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from capscore.entity_resolution.resolve import prepare_registry, resolve_applicants
+from capscore.entity_resolution.registry import prepare_registry
+from capscore.entity_resolution.resolve import resolve_applicants
 from capscore.entity_resolution.romanized import (
     decide_romanized,
     parse_mentions,

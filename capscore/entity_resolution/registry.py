@@ -1,0 +1,78 @@
+"""The registry as matching reads it as of a date: every name each enterprise is known by,
+parsed, and the lookup index over them (built once per as-of date, shared by both link
+tables)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import polars as pl
+
+from capscore.entity_resolution.candidates import RegistryIndex, index_registry
+from capscore.entity_resolution.normalize import parse_names
+from capscore.entity_resolution.registry_names import REGISTRY_NAME_SCHEMA, registry_names
+from capscore.entity_resolution.romanized import regional_keys, registry_keys
+
+# The input columns resolution reads (lake_io reads only these).
+ENTERPRISE_COLUMNS = (
+    "credit_code",
+    "name",
+    "former_names",
+    "english_name",
+    "region_code",
+    "industry_code",
+    "established_date",
+)
+HISTORY_COLUMNS = ("credit_code", "name", "valid_from", "valid_to")
+SNAPSHOT_COLUMNS = ("credit_code", "name", "region_code", "industry_code", "established_date")
+
+
+@dataclass(frozen=True)
+class RegistrySnapshot:
+    """What matching reads of the registry as of a date: each enterprise's place, industry
+    and founding (SNAPSHOT_COLUMNS) and every name it is known by (REGISTRY_NAME_SCHEMA)."""
+
+    enterprises: pl.DataFrame
+    names: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class PreparedRegistry:
+    """The registry as of D, ready for matching: enterprises and every parsed name."""
+
+    enterprises: pl.DataFrame
+    names: pl.DataFrame
+    index: RegistryIndex
+
+    @property
+    def snapshot(self) -> RegistrySnapshot:
+        return RegistrySnapshot(self.enterprises, self.names.select(list(REGISTRY_NAME_SCHEMA)))
+
+    @cached_property
+    def pinyin_keys(self) -> pl.DataFrame:
+        """The pinyin keys of every Chinese name's 字号 by the divisions its firm lies
+        in (romanized.regional_keys), built the first time a Latin-script mention
+        needs them."""
+        return regional_keys(registry_keys(self.names), self.enterprises)
+
+
+def _present(frame: pl.DataFrame, columns: tuple[str, ...]) -> list[str]:
+    return [c for c in columns if c in frame.columns]
+
+
+def registry_snapshot(enterprises: pl.DataFrame, history: pl.DataFrame) -> RegistrySnapshot:
+    """What matching reads of core/enterprise and core/enterprise_history as of D."""
+    enterprises = enterprises.select(_present(enterprises, ENTERPRISE_COLUMNS)).sort("credit_code")
+    history = history.select(HISTORY_COLUMNS).sort("credit_code", "valid_from", "name")
+    names = registry_names(enterprises, history)
+    return RegistrySnapshot(enterprises.select(SNAPSHOT_COLUMNS), names)
+
+
+def prepare_registry(enterprises: pl.DataFrame, history: pl.DataFrame) -> PreparedRegistry:
+    snapshot = registry_snapshot(enterprises, history)
+    distinct = snapshot.names.select("registry_name").unique().sort("registry_name")
+    parsed = parse_names(distinct["registry_name"]).rename({"name": "registry_name"})
+    named = snapshot.names.join(parsed, on="registry_name", how="left", maintain_order="left")
+    ent = snapshot.enterprises
+    return PreparedRegistry(ent, named, index_registry(named, ent))
