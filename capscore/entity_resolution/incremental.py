@@ -54,6 +54,8 @@ RUN_WIDE_FEATURES = frozenset({"ipc_lift"})
 # No block is too common and no fuzzy candidate too far when only changed firms are
 # indexed: every one of them a full index could propose must be found.
 UNLIMITED = 2**31 - 1
+# Distinct mention names tested for reach at a time.
+REACH_CHUNK = 100_000
 
 
 @dataclass(frozen=True)
@@ -271,7 +273,13 @@ def reaching(names: pl.Series, change: RegistryChange) -> pl.Series:
     if change.codes.len() == 0 or names.len() == 0:
         return pl.Series("mention_name", [], dtype=pl.String)
     distinct = names.drop_nulls().unique().sort()
-    by_name = generate_candidates(parse_names(distinct), change.index, max_fuzzy=UNLIMITED)
+    # Parts of the names one at a time: every probe key of every name at once would
+    # cost gigabytes at province scale, and the index probed is small.
+    parts = [distinct.slice(start, REACH_CHUNK) for start in range(0, distinct.len(), REACH_CHUNK)]
+    by_name = pl.concat(
+        generate_candidates(parse_names(part), change.index, max_fuzzy=UNLIMITED)["mention_name"]
+        for part in parts
+    )
     latin = distinct.filter(~distinct.str.contains(r"\p{Han}"))
     # Without an address a reading joins every firm of its key, wherever it lies: a
     # superset of what any address would let it reach.
@@ -280,7 +288,7 @@ def reaching(names: pl.Series, change: RegistryChange) -> pl.Series:
     ).with_row_index("query")
     by_pinyin = romanized_candidates(queries.cast({"query": pl.Int64}), change.pinyin_keys)
     pinyin_names = queries.join(by_pinyin.select("query").unique(), on="query")["mention_name"]
-    return pl.concat([by_name["mention_name"], pinyin_names]).unique()
+    return pl.concat([by_name, pinyin_names]).unique()
 
 
 def _run_wide_comparisons() -> tuple[Comparison, ...]:
