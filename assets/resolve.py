@@ -209,8 +209,12 @@ def er_links(
         enterprises, history = registry_as_of(root, day)
         registry = prepare_registry(enterprises, history)
         del enterprises, history
-        reuse_applicants, reuse_rd = (None, None) if since is None else since.reuse(registry)
-        # The earlier date's frames live on only in what this day reuses of them.
+        # The earlier date's frames live on only in what this day reuses of them, and
+        # each table's only until it has taken what it keeps.
+        pairs = (
+            zip((APPLICANT_LINKS, RD_LINKS), since.reuse(registry), strict=True) if since else ()
+        )
+        reuse = dict(pairs)
         since = None
         # A decision made after D must not rewrite what was published for D.
         applying = decisions_as_of(decisions, day)
@@ -221,13 +225,14 @@ def er_links(
                 registry,
                 applying,
                 model,
-                reuse_applicants,
+                reuse.pop(APPLICANT_LINKS, None),
             )
-            reuse_applicants = None
             record(APPLICANT_LINKS, links, applicants, day)
             del links
         if raw_rd is not None:
-            links, rd = link_rd(rd_as_of(raw_rd, day), registry, applying, model, reuse_rd)
+            links, rd = link_rd(
+                rd_as_of(raw_rd, day), registry, applying, model, reuse.pop(RD_LINKS, None)
+            )
             record(RD_LINKS, links, rd, day)
             del links
         if day != days[-1]:

@@ -346,6 +346,6 @@ def kept_links(
             ~pl.col("mention_name").is_in(reaching(same["mention_name"], change).implode())
             & ~pl.col("filed_code").is_in(change.codes.implode()).fill_null(False)
         )
-    return model_made.join(
-        same.select("mention_key").lazy(), on="mention_key", how="semi"
-    ).collect()
+    # Streamed: a date read back from the lake is scanned in batches, not loaded whole.
+    kept = model_made.join(same.select("mention_key").lazy(), on="mention_key", how="semi")
+    return kept.collect(engine="streaming")

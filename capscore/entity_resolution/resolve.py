@@ -466,6 +466,9 @@ def link_applicants(
     # The lift is learnt from every mention, also those whose link is kept.
     lift = ipc_industry_lift(lift_anchors(lookup, registry))
     kept = _kept(reuse, lookup, lift, decisions)
+    # The earlier date's frames are not needed any more (a caller that passed `reuse`
+    # inline gets their memory back).
+    del reuse
     to_link = lookup.join(kept.select("mention_key"), on="mention_key", how="anti")
     linked = link_mentions(to_link, registry, model, decisions, chunk_names, lift)
     del to_link
@@ -609,6 +612,7 @@ def link_rd(
     ).cast(RESULT_COLUMNS)  # type: ignore[arg-type]
     lift = ipc_industry_lift(lift_anchors(mentions, registry))
     kept = _kept(reuse, mentions, lift, decisions)
+    del reuse
     to_link = by_name.join(kept.select("mention_key"), on="mention_key", how="anti")
     code_note = (
         pl.when(pl.col("credit_code_as_filed").is_null())
