@@ -62,8 +62,18 @@ def main() -> None:
     for stage in STAGE_GROUPS:
         first, last = spans.get(stage, (days[-1], days[-1]))
         print(f"== {stage} ({first} .. {last})", flush=True)
-        wall, peak = run_stage(stage, [*base, "--start", str(first), "--end", str(last)])
+        # Nothing is kept from an earlier date: the first run's cost.
+        wall, peak = run_stage(stage, [*base, "--start", str(first), "--end", str(last), "--full"])
         rows.append({"stage": stage, "seconds": wall, "peak_gb": peak})
+    # The night before the last landing date, then the last night keeping its links.
+    for stage, day, label in (
+        ("core+er", days[-2], f"core+er as of {days[-2]} (the night before)"),
+        ("core+er", days[-1], f"core+er as of {days[-1]}, nightly (keeping {days[-2]}'s links)"),
+    ):
+        print(f"== {label}", flush=True)
+        full = ["--full"] if day == days[-2] else []
+        wall, peak = run_stage(stage, [*base, "--start", str(day), "--end", str(day), *full])
+        rows.append({"stage": label, "seconds": wall, "peak_gb": peak})
     disk = as_of_disk_gb(root, days[-1])
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")
