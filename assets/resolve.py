@@ -198,9 +198,12 @@ def er_links(
     metadata: dict[dg.AssetKey, dict[str, Any]] = {}
 
     # The detailed figures (and the evaluation against truth/) are for the last day.
-    def record(key: dg.AssetKey, links: pl.DataFrame, result: Carried, day: date) -> None:
+    def record(
+        key: dg.AssetKey, links: pl.DataFrame, result: Carried, day: date, earlier: date | None
+    ) -> None:
         write(tables.APPLICANT_LINKS if key == APPLICANT_LINKS else tables.RD_LINKS, links, day)
-        summaries[key].append({**_decision_counts(links, day), "kept": result.kept})
+        counts = _decision_counts(links, day)
+        summaries[key].append({**counts, "kept": result.kept, "kept_from": earlier})
         if day == days[-1]:
             describe = _applicant_metadata if key == APPLICANT_LINKS else _rd_metadata
             metadata[key] = describe(root, links)
@@ -211,6 +214,7 @@ def er_links(
         del enterprises, history
         # The earlier date's frames live on only in what this day reuses of them, and
         # each table's only until it has taken what it keeps.
+        kept_from = since.day if since else None
         pairs = (
             zip((APPLICANT_LINKS, RD_LINKS), since.reuse(registry), strict=True) if since else ()
         )
@@ -227,13 +231,13 @@ def er_links(
                 model,
                 reuse.pop(APPLICANT_LINKS, None),
             )
-            record(APPLICANT_LINKS, links, applicants, day)
+            record(APPLICANT_LINKS, links, applicants, day, kept_from)
             del links
         if raw_rd is not None:
             links, rd = link_rd(
                 rd_as_of(raw_rd, day), registry, applying, model, reuse.pop(RD_LINKS, None)
             )
-            record(RD_LINKS, links, rd, day)
+            record(RD_LINKS, links, rd, day, kept_from)
             del links
         if day != days[-1]:
             since = Since(day, registry.snapshot, applicants, rd)
