@@ -28,7 +28,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
 
 import polars as pl
 
@@ -43,8 +42,6 @@ from capscore.entity_resolution.normalize import parse_names
 from capscore.entity_resolution.registry import PreparedRegistry, RegistrySnapshot
 from capscore.entity_resolution.registry_names import REGISTRY_NAME_SCHEMA
 from capscore.entity_resolution.romanized import (
-    regional_keys,
-    registry_keys,
     romanized_candidates,
 )
 
@@ -223,20 +220,6 @@ class RegistryChange:
     enterprises: pl.DataFrame  # SNAPSHOT_COLUMNS rows on either date
     names: pl.DataFrame  # names on either date, parsed
 
-    @cached_property
-    def pinyin_keys(self) -> pl.DataFrame:
-        keys = registry_keys(self.names)
-        # A firm that moved is reachable from mentions of its old place and its new one.
-        return pl.concat(
-            [
-                regional_keys(keys, self.enterprises.filter(first))
-                for first in (
-                    pl.int_range(pl.len()).over("credit_code") == 0,
-                    pl.int_range(pl.len()).over("credit_code") > 0,
-                )
-            ]
-        ).unique()
-
 
 def registry_change(before: RegistrySnapshot, after: PreparedRegistry) -> RegistryChange:
     codes = _changed_codes(before, after.snapshot)
@@ -286,7 +269,9 @@ def reaching(names: pl.Series, change: RegistryChange) -> pl.Series:
     queries = pl.DataFrame(
         {"mention_name": latin, "address_code": pl.Series([None] * latin.len(), dtype=pl.String)}
     ).with_row_index("query")
-    by_pinyin = romanized_candidates(queries.cast({"query": pl.Int64}), change.pinyin_keys)
+    by_pinyin = romanized_candidates(
+        queries.cast({"query": pl.Int64}), change.names, change.enterprises
+    )
     pinyin_names = queries.join(by_pinyin.select("query").unique(), on="query")["mention_name"]
     return pl.concat([by_name, pinyin_names]).unique()
 

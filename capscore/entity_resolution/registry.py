@@ -5,14 +5,12 @@ tables)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 import polars as pl
 
 from capscore.entity_resolution.candidates import RegistryIndex, index_registry
 from capscore.entity_resolution.normalize import parse_names
 from capscore.entity_resolution.registry_names import REGISTRY_NAME_SCHEMA, registry_names
-from capscore.entity_resolution.romanized import regional_keys, registry_keys
 
 # The input columns resolution reads (lake_io reads only these).
 ENTERPRISE_COLUMNS = (
@@ -48,13 +46,6 @@ class PreparedRegistry:
     @property
     def snapshot(self) -> RegistrySnapshot:
         return RegistrySnapshot(self.enterprises, self.names.select(list(REGISTRY_NAME_SCHEMA)))
-
-    @cached_property
-    def pinyin_keys(self) -> pl.DataFrame:
-        """The pinyin keys of every Chinese name's 字号 by the divisions its firm lies
-        in (romanized.regional_keys), built the first time a Latin-script mention
-        needs them."""
-        return regional_keys(registry_keys(self.names), self.enterprises)
 
 
 def _present(frame: pl.DataFrame, columns: tuple[str, ...]) -> list[str]:

@@ -310,7 +310,7 @@ def with_romanized(
         .cast({"query": pl.Int64})
     )
     latin = latin.join(queries, on=["mention_name", "address_code"], nulls_equal=True)
-    candidates = romanized_candidates(queries, registry.pinyin_keys)
+    candidates = romanized_candidates(queries, registry.names, registry.enterprises)
     decided = decide_romanized(
         candidates, registry.enterprises, registry.names.select("registry_name", "zihao")
     )

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -174,9 +174,14 @@ def _key_rows(
             yield key, tail, dropped
 
 
-def registry_keys(names: pl.DataFrame) -> pl.DataFrame:
+def registry_keys(names: pl.DataFrame, wanted: Collection[str] | None = None) -> pl.DataFrame:
     """KEY_SCHEMA rows: the pinyin keys of the 字号 of every Chinese registry name
-    (`names`: registry_name, credit_code, script, zihao, industry)."""
+    (`names`: registry_name, credit_code, script, zihao, industry); with `wanted`,
+    only the keys among those.
+
+    Every key of a 字号 starts with a reading of its first character, so a 字号
+    whose first character reads as no beginning of a wanted key is not spelled
+    at all (what makes a night's few Latin mentions cheap to read)."""
     voc = romanization()
     trailing = re.compile("(?:" + "|".join(map(re.escape, voc.zihao_words)) + ")$")
     words = tuple(voc.industry)
@@ -185,10 +190,17 @@ def registry_keys(names: pl.DataFrame) -> pl.DataFrame:
         .select("zihao", pl.col("industry").fill_null(""))
         .unique()
     )
+    if wanted is not None:
+        starts = {key[:end] for key in wanted for end in range(1, len(key) + 1)}
+        first = parsed["zihao"].str.slice(0, 1).unique()
+        spelled = [c for c in first.to_list() if any(r in starts for r in readings(c))]
+        parsed = parsed.filter(pl.col("zihao").str.slice(0, 1).is_in(spelled))
+    keep = (lambda key: key in wanted) if wanted is not None else (lambda key: True)
     rows = [
         (zihao, industry, key, tail, dropped)
         for zihao, industry in parsed.iter_rows()
         for key, tail, dropped in _key_rows(zihao, industry, trailing, words)
+        if keep(key)
     ]
     keyed = pl.DataFrame(
         rows,
@@ -406,7 +418,8 @@ def regional_keys(keys: pl.DataFrame, firms: pl.DataFrame) -> pl.DataFrame:
     """`keys` (KEY_SCHEMA) once per division the firm's registered region lies in:
     `prefix` is its province (2 digits), prefecture (4) and county (6) code prefix,
     so a mention is joined only with the firms inside a place it names."""
-    regions = firms.select("credit_code", "region_code").unique("credit_code")
+    # A firm listed in two places (it moved) is read in both.
+    regions = firms.select("credit_code", "region_code").unique()
     return (
         keys.join(regions, on="credit_code")
         .with_columns(
@@ -452,14 +465,18 @@ CANDIDATE_SCHEMA = {
 }
 
 
-def romanized_candidates(queries: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
+def romanized_candidates(
+    queries: pl.DataFrame, names: pl.DataFrame, firms: pl.DataFrame
+) -> pl.DataFrame:
     """CANDIDATE_SCHEMA: every (query, reading, firm name) whose 字号 spelling the
     mention writes, with its levels and the count of the mention's words after
     the 字号 that the firm's name does not explain.
 
     `queries` (QUERY_SCHEMA): a mention name with the region code its applicant
-    address starts with; `keys` is regional_keys' frame."""
+    address starts with; `names` and `firms` as registry_keys and regional_keys
+    read them (the registry's parsed names, its firms' region codes)."""
     parsed = parse_mentions(queries["mention_name"].unique())
+    keys = regional_keys(registry_keys(names, set(parsed.spans["key"].to_list())), firms)
     reads = _span_regions(queries, parsed.spans)
     key_columns = ["credit_code", "registry_name", "tail", "dropped", "group"]
     inside = reads.filter(pl.col("prefix").is_not_null()).join(keys, on=["key", "prefix"])

@@ -190,7 +190,7 @@ def test_case_spacing_and_legal_form_never_change_the_link(
         schema={"query": pl.Int64, "mention_name": pl.String, "address_code": pl.String},
     )
     registry = REGISTRY
-    candidates = romanized_candidates(queries, registry.pinyin_keys)
+    candidates = romanized_candidates(queries, registry.names, registry.enterprises)
     decided = decide_romanized(
         candidates, registry.enterprises, registry.names.select("registry_name", "zihao")
     )
