@@ -113,7 +113,7 @@ def _rd_metadata(root: DataRoot, links: pl.DataFrame) -> dict[str, Any]:
 _ER_INPUTS = (tables.ENTERPRISE, tables.ENTERPRISE_HISTORY, tables.PATENT)
 
 
-def _reusable_date(root: DataRoot, before: date, wanted: set[dg.AssetKey]) -> date | None:
+def reusable_date(root: DataRoot, before: date, wanted: set[dg.AssetKey]) -> date | None:
     """The latest as-of date before `before` whose link tables (and the core tables they
     were made from) are built from the inputs that date has now."""
     needed = [
@@ -138,7 +138,7 @@ def _earlier_resolution(
     root: DataRoot, before: date, wanted: set[dg.AssetKey], raw_rd: pl.DataFrame | None
 ) -> Since | None:
     """What the latest reusable as-of date before `before` resolved (None: resolve all)."""
-    day = _reusable_date(root, before, wanted)
+    day = reusable_date(root, before, wanted)
     if day is None:
         return None
     snapshot = registry_snapshot(*registry_as_of(root, day))

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from assets.common import asset_keys
-from assets.resolve import _reusable_date
+from assets.resolve import reusable_date
 from capscore.storage import tables
 from capscore.storage.lake import read_partition, table_dir
 from capscore.storage.paths import DataRoot
@@ -191,7 +191,7 @@ def test_nightly_runs_equal_a_backfill_and_later_drops_change_nothing(
     # Each night keeps the links of the night before that its drop cannot change.
     for day in days:
         assert run_cli(["run", "--data-root", str(nightly.root), "--as-of", day.isoformat()]) == 0
-    assert _reusable_date(nightly, days[-1], set(ER_KEYS)) == days[-2]
+    assert reusable_date(nightly, days[-1], set(ER_KEYS)) == days[-2]
     # The backfill root also holds every later drop: as of days[-1] they must be invisible.
     # It recomputes every date from scratch.
     backfill = copy_landing_up_to(clean_sample, tmp_path / "backfill", date.max)
@@ -239,4 +239,4 @@ def test_nightly_runs_equal_a_backfill_and_later_drops_change_nothing(
     late.write_text(next((clean_sample.landing / "patents").glob("*/*.csv")).read_text("utf-8"))
     prepare_environment(nightly)
     execute(nightly, "capscore_ingest", days[0], days[0], lambda _: None)
-    assert _reusable_date(nightly, quiet + timedelta(days=1), set(ER_KEYS)) is None
+    assert reusable_date(nightly, quiet + timedelta(days=1), set(ER_KEYS)) is None
