@@ -43,9 +43,11 @@ def registry_as_of(root: DataRoot, day: date) -> tuple[pl.DataFrame, pl.DataFram
     )
 
 
-def patents_as_of(root: DataRoot, day: date) -> pl.DataFrame:
-    """core/patent as of `day`, the columns applicant resolution reads."""
-    return read_as_of(root, tables.PATENT, day, PATENT_COLUMNS)
+def patents_as_of(
+    root: DataRoot, day: date, columns: tuple[str, ...] = PATENT_COLUMNS
+) -> pl.DataFrame:
+    """core/patent as of `day`, the columns applicant resolution reads (or `columns`)."""
+    return read_as_of(root, tables.PATENT, day, columns)
 
 
 def raw_rd_landed_by(root: DataRoot, last: date) -> pl.DataFrame:

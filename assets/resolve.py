@@ -37,6 +37,7 @@ from capscore.entity_resolution.incremental import Carried, Since
 from capscore.entity_resolution.model import load_model
 from capscore.entity_resolution.registry import prepare_registry, registry_snapshot
 from capscore.entity_resolution.resolve import (
+    PATENT_CONTEXT,
     carried_applicants,
     carried_rd,
     link_applicants,
@@ -145,7 +146,8 @@ def _earlier_resolution(
     applicants = rd = None
     if APPLICANT_LINKS in wanted:
         links = scan_as_of(root, tables.APPLICANT_LINKS, day)
-        applicants = carried_applicants(patents_as_of(root, day), links, snapshot)
+        patents = patents_as_of(root, day, PATENT_CONTEXT)
+        applicants = carried_applicants(patents, links, snapshot)
     if raw_rd is not None:
         links = scan_as_of(root, tables.RD_LINKS, day)
         rd = carried_rd(rd_as_of(raw_rd, day), links, snapshot)

@@ -65,6 +65,8 @@ PATENT_COLUMNS = (
     "ipc_codes",
     "application_date",
 )
+# What a patent gives each of its applicant mentions besides the name.
+PATENT_CONTEXT = ("application_number", "applicant_address", "ipc_codes", "application_date")
 RD_COLUMNS = (
     "_file",
     "_row_number",
@@ -392,6 +394,14 @@ def applicant_mentions(patents: pl.DataFrame) -> pl.DataFrame:
         (pl.col("application_number") + "#" + pl.col("applicant_position").cast(pl.String)).alias(
             "mention_key"
         ),
+        *_applicant_mention_columns(),
+    )
+
+
+def _applicant_mention_columns() -> list[pl.Expr]:
+    """MENTION_SCHEMA but the key, from an applicant row (applicant, applicant_position)
+    beside its patent's PATENT_CONTEXT columns."""
+    return [
         pl.lit("applicant").alias("mention_type"),
         pl.col("applicant").str.strip_chars().alias("mention_name"),
         pl.col("application_date").alias("mention_date"),
@@ -401,7 +411,7 @@ def applicant_mentions(patents: pl.DataFrame) -> pl.DataFrame:
         .alias("address"),
         pl.col("ipc_codes").list.first().str.slice(0, 4).alias("ipc_subclass"),
         pl.lit(None, dtype=pl.String).alias("filed_code"),
-    )
+    ]
 
 
 def resolve_applicants(
@@ -555,10 +565,19 @@ def carried_rd(rd: pl.DataFrame, links: pl.LazyFrame, registry: RegistrySnapshot
 def carried_applicants(
     patents: pl.DataFrame, links: pl.LazyFrame, registry: RegistrySnapshot
 ) -> Carried:
-    """What a later date may reuse of the applicant links `links` made from `patents` on
-    `registry`'s date (link_applicants returns the same when it makes them)."""
-    mentions, looked_up = _applicant_lookup(patents)
-    lookup = mentions.filter(looked_up).select(list(MENTION_SCHEMA))
+    """What a later date may reuse of the applicant links `links` made from `patents`
+    (PATENT_CONTEXT columns suffice) on `registry`'s date (link_applicants returns the
+    same when it makes them). The links already say each applicant's kind."""
+    looked_up = (
+        links.select(
+            "mention_key", "application_number", "applicant_position", "applicant", "applicant_kind"
+        )
+        .filter(pl.col("applicant_kind").is_in(CANDIDATE_KINDS))
+        .collect()
+    )
+    lookup = looked_up.join(
+        patents.select(PATENT_CONTEXT), on="application_number", how="left"
+    ).select("mention_key", *_applicant_mention_columns())
     lift = ipc_industry_lift(lift_anchors(lookup, registry))
     return Carried(lookup, links.select(list(RESULT_COLUMNS)), lift)
 
