@@ -19,6 +19,11 @@ from capscore.storage.tables import Table
 MAX_TABLE_ROWS = 50
 
 
+# Metadata an asset sets to say how many of its rows it kept from an earlier as-of date
+# instead of computing them again (the CLI's progress lines show it: a night was incremental).
+KEPT_ROWS = "capscore/kept_rows"
+
+
 def asset_key(table: Table) -> dg.AssetKey:
     return dg.AssetKey(list(table.key))
 

@@ -11,6 +11,7 @@ import dagster as dg
 import polars as pl
 
 from assets.common import (
+    KEPT_ROWS,
     AsOfWriter,
     as_of_asset,
     asset_key,
@@ -208,7 +209,7 @@ def er_links(
         summaries[key].append({**counts, "kept": result.kept, "kept_from": earlier})
         if day == days[-1]:
             describe = _applicant_metadata if key == APPLICANT_LINKS else _rd_metadata
-            metadata[key] = describe(root, links)
+            metadata[key] = {**describe(root, links), KEPT_ROWS: result.kept}
 
     for day in days:
         enterprises, history = registry_as_of(root, day)

@@ -19,6 +19,8 @@ from typing import TextIO
 
 import dagster as dg
 
+from assets.common import KEPT_ROWS
+
 REFRESH_SECONDS = 1.0
 
 
@@ -29,6 +31,7 @@ class _Step:
     # A single-run backfill materializes every partition with the run's one
     # metadata: rows are counted once per asset, not once per partition.
     rows: dict[str, int] = field(default_factory=dict)
+    kept: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -58,15 +61,19 @@ class StepProgress:
                 state = self._running[step]
                 state.partitions += 1
                 materialization = event.step_materialization_data.materialization
-                count = materialization.metadata.get("dagster/row_count")
-                if count is not None and isinstance(count.value, int):
-                    state.rows[materialization.asset_key.to_user_string()] = count.value
+                asset = materialization.asset_key.to_user_string()
+                for name, into in (("dagster/row_count", state.rows), (KEPT_ROWS, state.kept)):
+                    count = materialization.metadata.get(name)
+                    if count is not None and isinstance(count.value, int):
+                        into[asset] = count.value
             elif kind in ("STEP_SUCCESS", "STEP_FAILURE") and step in self._running:
                 state = self._running.pop(step)
                 verdict = "done" if kind == "STEP_SUCCESS" else "FAILED"
                 detail = f", {state.partitions} partition(s)" if state.partitions else ""
                 rows = sum(state.rows.values())
                 detail += f", {rows:,} rows" if rows else ""
+                kept = sum(state.kept.values())
+                detail += f" ({kept:,} kept from the date before)" if kept else ""
                 elapsed = self.clock() - state.started
                 self._line(f"    {step:<36} {verdict} in {elapsed:.1f}s{detail}")
 

@@ -8,12 +8,13 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from assets.common import KEPT_ROWS
 from pipelines.progress import StepProgress, following, progress_logger
 
 
 @dg.asset
 def first() -> dg.MaterializeResult:
-    return dg.MaterializeResult(metadata={"dagster/row_count": 12})
+    return dg.MaterializeResult(metadata={"dagster/row_count": 12, KEPT_ROWS: 9})
 
 
 @dg.asset(deps=[first])
@@ -46,7 +47,7 @@ def test_each_step_is_shown_as_it_starts_and_ends_with_rows(tmp_path: Path) -> N
         ["second", "started"],
         ["second", "FAILED"],
     ]
-    assert lines[1].endswith("1 partition(s), 12 rows")
+    assert lines[1].endswith("1 partition(s), 12 rows (9 kept from the date before)")
 
 
 def test_a_terminal_gets_a_live_line_that_is_cleared(tmp_path: Path) -> None:
