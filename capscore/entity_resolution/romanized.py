@@ -195,12 +195,11 @@ def registry_keys(names: pl.DataFrame, wanted: Collection[str] | None = None) ->
         first = parsed["zihao"].str.slice(0, 1).unique()
         spelled = [c for c in first.to_list() if any(r in starts for r in readings(c))]
         parsed = parsed.filter(pl.col("zihao").str.slice(0, 1).is_in(spelled))
-    keep = (lambda key: key in wanted) if wanted is not None else (lambda key: True)
     rows = [
         (zihao, industry, key, tail, dropped)
         for zihao, industry in parsed.iter_rows()
         for key, tail, dropped in _key_rows(zihao, industry, trailing, words)
-        if keep(key)
+        if wanted is None or key in wanted
     ]
     keyed = pl.DataFrame(
         rows,
