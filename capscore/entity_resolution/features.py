@@ -17,7 +17,7 @@ import polars as pl
 from rapidfuzz import distance, process
 
 from capscore.entity_resolution.confusables import SUBSTITUTION_SCHEMA, substitution_kinds
-from capscore.entity_resolution.places import code_level, leading_regions
+from capscore.entity_resolution.places import leading_regions, region_agreement
 
 # Names whose best similarity is within this of a candidate's count as its rivals.
 RIVAL_BAND = 0.03
@@ -72,29 +72,6 @@ def _similarity(edits: pl.Expr, left: str, right: str) -> pl.Expr:
         pl.col(left).fill_null("").str.len_chars(), pl.col(right).fill_null("").str.len_chars()
     )
     return pl.when(longer == 0).then(1.0).otherwise(1.0 - edits / longer).round(6)
-
-
-def region_agreement(codes: pl.Expr, enterprise_code: pl.Expr) -> pl.Expr:
-    """3 the enterprise lies in the place, 1 same province only, 0 elsewhere, null unknown."""
-
-    def digits(code: pl.Expr) -> pl.Expr:
-        """The significant digits of a code: 2 province, 4 prefecture, 6 county."""
-        return 2 + 2 * code_level(code)
-
-    # Compare at the coarser of the two: a firm registered with its city's code
-    # (330300) lies in any county of that city the address names.
-    level_len = pl.min_horizontal(digits(codes), digits(enterprise_code))
-    inside = codes.str.slice(0, level_len) == enterprise_code.str.slice(0, level_len)
-    same_province = codes.str.slice(0, 2) == enterprise_code.str.slice(0, 2)
-    return (
-        pl.when(codes.is_null() | enterprise_code.is_null())
-        .then(None)
-        .when(inside)
-        .then(3)
-        .when(same_province)
-        .then(1)
-        .otherwise(0)
-    )
 
 
 def _agreement_label(score: pl.Expr) -> pl.Expr:

@@ -228,3 +228,26 @@ def leading_regions(
         )
         active = peeled.select("_i")
     return state.sort("_i").select("region", "region_codes", "rest")
+
+
+def region_agreement(codes: pl.Expr, enterprise_code: pl.Expr) -> pl.Expr:
+    """3 the enterprise lies in the place, 1 same province only, 0 elsewhere, null unknown."""
+
+    def digits(code: pl.Expr) -> pl.Expr:
+        """The significant digits of a code: 2 province, 4 prefecture, 6 county."""
+        return 2 + 2 * code_level(code)
+
+    # Compare at the coarser of the two: a firm registered with its city's code
+    # (330300) lies in any county of that city the address names.
+    level_len = pl.min_horizontal(digits(codes), digits(enterprise_code))
+    inside = codes.str.slice(0, level_len) == enterprise_code.str.slice(0, level_len)
+    same_province = codes.str.slice(0, 2) == enterprise_code.str.slice(0, 2)
+    return (
+        pl.when(codes.is_null() | enterprise_code.is_null())
+        .then(None)
+        .when(inside)
+        .then(3)
+        .when(same_province)
+        .then(1)
+        .otherwise(0)
+    )

@@ -25,7 +25,9 @@ characters and cannot see that; this path does, for Latin-script mentions:
    name does not explain;
 4. the decision table of romanization.yaml turns the levels of the firm that
    fits strictly best into matched or review; it is matched only when every
-   written word is explained, and several equal fits go to review.
+   written word is explained, and several equal fits go to review. Among firms
+   the name fits equally, the only one lying where the applicant address is
+   fits best.
 
 The result uses method `normalized_name` (the name normalized to its pinyin
 key) and says in its explanation which spelling, region and industry agreed.
@@ -49,7 +51,7 @@ from pypinyin import Style, pinyin
 
 from capscore.entity_resolution.decide import CANDIDATE_STRUCT
 from capscore.entity_resolution.normalize import latin_words
-from capscore.entity_resolution.places import code_level, surfaces
+from capscore.entity_resolution.places import code_level, region_agreement, surfaces
 from capscore.entity_resolution.vocabulary import vocabulary
 
 ROMANIZATION_YAML = Path(__file__).with_name("romanization.yaml")
@@ -179,9 +181,10 @@ def registry_keys(names: pl.DataFrame, wanted: Collection[str] | None = None) ->
     (`names`: registry_name, credit_code, script, zihao, industry); with `wanted`,
     only the keys among those.
 
-    Every key of a 字号 starts with a reading of its first character, so a 字号
-    whose first character reads as no beginning of a wanted key is not spelled
-    at all (what makes a night's few Latin mentions cheap to read)."""
+    Every key spells at least the first two characters of a 字号 (the parse and
+    the shortened stems keep two or more), so a 字号 whose first two characters
+    read as no beginning of a wanted key is not spelled at all (what makes the
+    Latin mentions cheap to read against a province's registry)."""
     voc = romanization()
     trailing = re.compile("(?:" + "|".join(map(re.escape, voc.zihao_words)) + ")$")
     words = tuple(voc.industry)
@@ -192,9 +195,13 @@ def registry_keys(names: pl.DataFrame, wanted: Collection[str] | None = None) ->
     )
     if wanted is not None:
         starts = {key[:end] for key in wanted for end in range(1, len(key) + 1)}
-        first = parsed["zihao"].str.slice(0, 1).unique()
-        spelled = [c for c in first.to_list() if any(r in starts for r in readings(c))]
-        parsed = parsed.filter(pl.col("zihao").str.slice(0, 1).is_in(spelled))
+        heads = parsed["zihao"].str.slice(0, 2).unique()
+        spelled = [
+            head
+            for head in heads.to_list()
+            if any(a + b in starts for a in readings(head[0]) for b in readings(head[1]))
+        ]
+        parsed = parsed.filter(pl.col("zihao").str.slice(0, 2).is_in(spelled))
     rows = [
         (zihao, industry, key, tail, dropped)
         for zihao, industry in parsed.iter_rows()
@@ -461,6 +468,7 @@ CANDIDATE_SCHEMA = {
     "industry": pl.String,
     "unexplained": pl.UInt32,
     "unwritten": pl.UInt32,
+    "address": pl.Boolean,
 }
 
 
@@ -473,7 +481,8 @@ def romanized_candidates(
 
     `queries` (QUERY_SCHEMA): a mention name with the region code its applicant
     address starts with; `names` and `firms` as registry_keys and regional_keys
-    read them (the registry's parsed names, its firms' region codes)."""
+    read them (the registry's parsed names, its firms' region codes). `address`:
+    the firm lies inside the region of the applicant address."""
     parsed = parse_mentions(queries["mention_name"].unique())
     keys = regional_keys(registry_keys(names, set(parsed.spans["key"].to_list())), firms)
     reads = _span_regions(queries, parsed.spans)
@@ -560,8 +569,23 @@ def romanized_candidates(
     unwritten = pl.col("_unwritten").fill_null(0) + (pl.col("group") != pl.col("_says_group")).cast(
         pl.UInt32
     )
+    # A firm listed in two places (it moved) lies where either of them is.
+    at_address = (
+        pairs.select("query", "credit_code")
+        .unique()
+        .join(queries.select("query", "address_code"), on="query")
+        .join(firms.select("credit_code", "region_code").unique(), on="credit_code")
+        .group_by("query", "credit_code")
+        .agg(
+            (region_agreement(pl.col("address_code"), pl.col("region_code")) == 3)
+            .any()
+            .alias("address")
+        )
+    )
     return (
         pairs.join(agreeing, on=["span", "tail"], how="left")
+        .join(at_address, on=["query", "credit_code"], how="left")
+        .with_columns(pl.col("address").fill_null(False))
         .join(dropped_written, on=["span", "dropped"], how="left")
         .join(writes_specific, on="span", how="left")
         .join(knows_industry, on="tail", how="left")
@@ -578,6 +602,7 @@ def romanized_candidates(
 
 _REGION_RANK = {"agree": 1, "none": 0}
 _INDUSTRY_RANK = {"agree": 2, "generic": 1, "unknown": 0}
+ADDRESS_DIGIT = 10
 DECISION_SCHEMA = pl.Schema(
     {
         "query": pl.Int64(),
@@ -593,13 +618,14 @@ DECISION_SCHEMA = pl.Schema(
 def ranked_firms(candidates: pl.DataFrame) -> pl.DataFrame:
     """One row per (query, consistent firm): its best-fitting name and reading with
     `_rank` (region, then industry, then fewer unexplained written words, then fewer
-    of the firm's words left unwritten)."""
+    of the firm's words left unwritten, then lying where the applicant address is:
+    the last digit, so `_rank // ADDRESS_DIGIT` ranks the name alone)."""
     rank = (
         pl.col("region").replace_strict(_REGION_RANK, default=-1) * 10000
         + pl.col("industry").replace_strict(_INDUSTRY_RANK, default=-1) * 1000
         + (9 - pl.col("unexplained").clip(0, 9).cast(pl.Int64)) * 10
         + (9 - pl.col("unwritten").clip(0, 9).cast(pl.Int64))
-    )
+    ) * ADDRESS_DIGIT + pl.col("address").cast(pl.Int64)
     return (
         candidates.filter(pl.col("industry") != "disagree")
         .with_columns(rank.alias("_rank"))
@@ -634,7 +660,9 @@ def decide_romanized(
     The firm that fits strictly best takes its row of the decision table, but
     is matched only when its name explains every word the mention writes after
     the 字号 ("CNC" in "Huayuan CNC Machine Tool" is not explained by 华元机床);
-    otherwise, and when several fit as well, a person decides.
+    otherwise, and when several fit as well, a person decides. Among firms the
+    name fits as well, the only one lying where the applicant address is fits
+    best (as `address_among_namesakes` does for Chinese names).
 
     `candidates` is romanized_candidates' frame, `enterprises` has credit_code and
     name, `zihao` has registry_name and zihao (for the explanation)."""
@@ -663,7 +691,11 @@ def decide_romanized(
     per_query = best.group_by("query", maintain_order=True).agg(
         pl.all().first(),
         pl.col("_rank").get(1, null_on_oob=True).alias("_second"),
-        pl.len().alias("_fits"),
+        (pl.col("_rank") == pl.col("_rank").first()).sum().alias("_fits"),
+        # Firms the name alone fits as well: the applicant address chose among them.
+        (pl.col("_rank") // ADDRESS_DIGIT == pl.col("_rank").first() // ADDRESS_DIGIT)
+        .sum()
+        .alias("_by_name"),
         pl.struct("credit_code", pl.col("_firm").alias("name"), pl.col("probability"))
         .head(TOP_CANDIDATES)
         .alias("top_candidates"),
@@ -695,9 +727,17 @@ def decide_romanized(
         + pl.when(pl.col("unwritten") == 0)
         .then(pl.lit(""))
         .otherwise(pl.format("; {} of its words not written", pl.col("unwritten")))
-        + pl.when(sole)
-        .then(pl.lit(""))
-        .otherwise(pl.format("; {} firms fit as well", pl.col("_fits")))
+        + pl.when(~sole)
+        .then(pl.format("; {} firms fit as well", pl.col("_fits")))
+        .when(pl.col("_by_name") > 1)
+        .then(
+            pl.format(
+                "; the applicant address lies in its region, not in those of {} other"
+                " firm(s) the name fits as well",
+                pl.col("_by_name") - 1,
+            )
+        )
+        .otherwise(pl.lit(""))
     )
     return per_query.select(
         "query",

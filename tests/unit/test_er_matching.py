@@ -11,7 +11,8 @@ import pytest
 
 from capscore.entity_resolution.candidates import METHOD_RANK, generate_candidates, index_registry
 from capscore.entity_resolution.decide import decide
-from capscore.entity_resolution.features import ipc_industry_lift, name_features, region_agreement
+from capscore.entity_resolution.features import ipc_industry_lift, name_features
+from capscore.entity_resolution.places import region_agreement
 from capscore.entity_resolution.model import (
     Comparison,
     Level,

@@ -119,6 +119,22 @@ def test_the_applicant_address_tells_homophone_firms_apart() -> None:
     assert "region agree" in str(link["explanation"])
 
 
+def test_the_applicant_address_chooses_among_homophones_the_name_places_alike() -> None:
+    """The name says Jiaxing, where both 华信 and 华鑫 lie: the address in 秀洲 is
+    华鑫's county only; an address in 南湖 (华信's) picks 华信; one in Hangzhou neither."""
+    written = "Jiaxing Huaxin Intelligent Equipment Co., Ltd."
+    xiuzhou = _links(written, address="浙江省嘉兴市秀洲区洪兴路1号")[written]
+    assert (xiuzhou["credit_code"], xiuzhou["decision"]) == ("91330411MA2B00004A", "matched")
+    assert "the applicant address lies in its region, not in those of 1 other" in str(
+        xiuzhou["explanation"]
+    )
+    nanhu = _links(written, address="浙江省嘉兴市南湖区南溪路2号")[written]
+    assert (nanhu["credit_code"], nanhu["decision"]) == ("91330402MA2B00003Z", "matched")
+    elsewhere = _links(written, address="浙江省杭州市西湖区文三路3号")[written]
+    assert elsewhere["decision"] == "review"
+    assert "2 firms fit as well" in str(elsewhere["explanation"])
+
+
 def test_the_firm_whose_own_words_are_all_written_fits_best() -> None:
     """ "Motor" translates 电机 and 汽车 alike; "Group" is 集团: 泰华电机集团 leaves none of
     its words unwritten, 泰华汽车零部件 leaves "auto parts" and the group unwritten."""
