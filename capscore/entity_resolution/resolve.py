@@ -18,7 +18,9 @@ outputs are sorted by their keys (a backfill gives the nightly run's rows).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import pairwise
 
 import polars as pl
@@ -56,6 +58,10 @@ from capscore.entity_resolution.romanized import (
 # working memory per chunk whatever the size of the run; smaller chunks cost time
 # (each probes the whole registry index).
 CHUNK_NAMES = 60_000
+# Chunks resolved at once: one chunk's Python-bound steps (parsing, rapidfuzz input)
+# leave cores idle that another chunk's polars work uses; each one in flight costs
+# its working memory.
+CHUNKS_IN_FLIGHT = 2
 # The input columns resolution reads (lake_io reads only these; the registry's are in
 # registry.py).
 PATENT_COLUMNS = (
@@ -245,6 +251,22 @@ def _name_chunks(mentions: pl.DataFrame, chunk_names: int) -> Iterator[pl.DataFr
         yield mentions.filter(in_part)
 
 
+def _in_flight(
+    work: Callable[[pl.DataFrame], tuple[pl.DataFrame, pl.DataFrame]],
+    parts: Iterator[pl.DataFrame],
+) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+    """work(part) for every part, in order, CHUNKS_IN_FLIGHT at a time (a part is
+    made only when a slot frees, so at most that many are held)."""
+    with ThreadPoolExecutor(CHUNKS_IN_FLIGHT) as pool:
+        running: deque[Future[tuple[pl.DataFrame, pl.DataFrame]]] = deque()
+        for part in parts:
+            running.append(pool.submit(work, part))
+            if len(running) == CHUNKS_IN_FLIGHT:
+                yield running.popleft().result()
+        while running:
+            yield running.popleft().result()
+
+
 def link_mentions(
     mentions: pl.DataFrame,
     registry: PreparedRegistry,
@@ -266,8 +288,10 @@ def link_mentions(
     )
     linked = [pl.DataFrame(schema=RESULT_COLUMNS)]  # type: ignore[arg-type]
     found = [pl.DataFrame(schema={k: pl.String for k in ("mention_key", "credit_code", "method")})]
-    for part in _name_chunks(mentions, chunk_names):
-        chunk_links, chunk_best = _link_chunk(part, registry, model, lift)
+    for chunk_links, chunk_best in _in_flight(
+        lambda part: _link_chunk(part, registry, model, lift),
+        _name_chunks(mentions, chunk_names),
+    ):
         linked.append(chunk_links)
         # Only reviewed mentions need their candidates (the method a reviewer's pick had).
         found.append(chunk_best.join(reviewed, on="mention_key", how="semi"))
