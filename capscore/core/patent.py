@@ -22,6 +22,13 @@ def citation_key(number: pl.Expr) -> pl.Expr:
     return number.str.strip_chars().str.to_uppercase().str.strip_prefix("CN")
 
 
+def canonical_number(number: pl.Expr) -> pl.Expr:
+    """An application number in the contract's form, `CN` + digits + `.` + check: a
+    drop may write 201710601862.3 for the application CN201710601862.3 (the
+    contracts accept both; raw/patents keeps what was filed)."""
+    return pl.lit("CN") + citation_key(number)
+
+
 def forward_citation_counts(patent: pl.DataFrame) -> pl.DataFrame:
     """(application_number, forward_citations): distinct patents in `patent` citing each one.
 
@@ -45,9 +52,14 @@ def patent_state(raw_patents: pl.DataFrame, as_of: date) -> pl.DataFrame:
     """core/patent as of `as_of` from all raw/patents rows.
 
     Citations count only from visible patents (their publication_date <= D),
-    as of their latest visible version's cited list.
+    as of their latest visible version's cited list. One application is one row
+    whether a drop writes its number with the `CN` prefix or without.
     """
-    versions = visible_as_of(raw_patents, as_of, "publication_date")
+    versions = visible_as_of(
+        raw_patents.with_columns(canonical_number(pl.col(KEY)).alias(KEY)),
+        as_of,
+        "publication_date",
+    )
     first_landing = versions.group_by(KEY).agg(
         pl.col(LANDING_DATE).min().alias("first_landing_date")
     )

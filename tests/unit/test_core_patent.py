@@ -107,3 +107,16 @@ def test_a_citation_without_the_cn_prefix_counts() -> None:
         .iter_rows()
     )
     assert counts[P2] == 2
+
+
+def test_a_number_written_without_cn_is_the_same_application() -> None:
+    """A later drop writing 202310123456.6 updates CN202310123456.6: one row, the
+    contract's form, the latest version."""
+    frame = raw(
+        version(P1, "2024-01-10", "2024-01-11", legal_status="pending"),
+        version(P1.removeprefix("CN"), "2024-01-10", "2024-02-11", legal_status="granted"),
+    )
+    patent = patent_state(frame, D("2024-03-01"))
+    assert patent.select("application_number", "legal_status", "first_landing_date").rows() == [
+        (P1, "granted", D("2024-01-11"))
+    ]
