@@ -13,7 +13,7 @@ from assets.resources import CapscoreResource
 from capscore.pool.cultivation import pool_days
 from capscore.pool.transitions import CHANGES
 from capscore.storage import tables
-from capscore.storage.lake import read_as_of, read_partition
+from capscore.storage.lake import partitions, read_as_of, read_partition
 from scoring_models.policy_config import GRADES, STAGES, load_pool_policy
 
 GROUP = "pool"
@@ -36,13 +36,13 @@ def tier_distribution(pool: pl.DataFrame) -> pl.DataFrame:
 @as_of_asset(
     tables.CULTIVATION_POOL,
     GROUP,
-    "Cultivation pool (eligibility, life stage, grade with hysteresis against D-1, "
-    "tier) and pool/tier_transitions against D-1, as of D.",
+    "Cultivation pool (eligibility, life stage, grade with hysteresis against the "
+    "previous built as-of date, tier) and pool/tier_transitions against it, as of D.",
     deps=[
         # scoring/indicator_value writes scoring/enterprise_profile (eligibility facts)
         tables.ENTERPRISE_SCORE,
         tables.INDICATOR_VALUE,
-        # Grade hysteresis reads yesterday's grades.
+        # Grade hysteresis reads the previous as-of date's grades (D-1 when built).
         dg.AssetDep(
             POOL_KEY,
             partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1),
@@ -58,6 +58,11 @@ def cultivation_pool(
     def stored_pool(day: date) -> pl.DataFrame | None:
         return read_partition(root, tables.CULTIVATION_POOL, day)
 
+    stored_days = [date.fromisoformat(d) for d in partitions(root, tables.CULTIVATION_POOL)]
+
+    def built_before(day: date) -> date | None:
+        return max((d for d in stored_days if d < day), default=None)
+
     def scores_of(day: date) -> tuple[pl.DataFrame, pl.DataFrame]:
         return (
             read_as_of(root, tables.ENTERPRISE_SCORE, day),
@@ -66,7 +71,7 @@ def cultivation_pool(
 
     summary = []
     write = AsOfWriter(root)
-    for built in pool_days(partition_dates(context), stored_pool, scores_of, policy):
+    for built in pool_days(partition_dates(context), built_before, stored_pool, scores_of, policy):
         pool = built.pool
         write(tables.CULTIVATION_POOL, pool, built.as_of)
         write(tables.TIER_TRANSITIONS, built.transitions, built.as_of)
@@ -77,7 +82,7 @@ def cultivation_pool(
                 "as_of_date": built.as_of,
                 "enterprises": pool.height,
                 "in_pool": pool["in_pool"].sum(),
-                "previous_day_built": built.previous_built,
+                "compared_with": str(built.previous_as_of or "none"),
                 **{change: by_change.get(change, 0) for change in CHANGES},
             }
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import polars as pl
 
@@ -29,8 +29,8 @@ POOL_COLUMNS = [
     "model_version",
     "score_model_version",
 ]
-# Why a grade is what it is: yesterday's grade held within the hysteresis band,
-# or the plain cut-off grade because there was nothing to hold.
+# Why a grade is what it is: the previous as-of date's grade held within the
+# hysteresis band, or the plain cut-off grade because there was nothing to hold.
 BASIS_HYSTERESIS = "hysteresis"
 BASIS_NO_PREVIOUS_PARTITION = "cutoff_no_previous_partition"
 BASIS_NO_PREVIOUS_GRADE = "cutoff_no_previous_grade"
@@ -47,8 +47,9 @@ def cultivation_pool(
     """pool/cultivation_pool rows for every enterprise of scoring/enterprise_profile as of D.
 
     `score` is scoring/enterprise_score (credit_code, composite, life_stage,
-    model_version); `previous` is this table's partition for D-1, or None when
-    it was never built (then grades are plain cut-off grades, see grade_basis).
+    model_version); `previous` is this table's partition of the latest as-of date
+    before D that was built, or None when none was (then grades are plain cut-off
+    grades, see grade_basis).
     """
     scores = score.select(
         "credit_code",
@@ -116,29 +117,35 @@ class PoolDay:
     as_of: date
     pool: pl.DataFrame
     transitions: pl.DataFrame
-    previous_built: bool
+    # The as-of date compared with (hysteresis, transitions); None on the first.
+    previous_as_of: date | None
 
 
 def pool_days(
     days: Sequence[date],
+    built_before: Callable[[date], date | None],
     stored_pool: Callable[[date], pl.DataFrame | None],
     scores_of: Callable[[date], tuple[pl.DataFrame, pl.DataFrame]],
     policy: PoolPolicy,
 ) -> Iterator[PoolDay]:
-    """The pool of each day in `days` (ascending) with its transitions against D-1.
+    """The pool of each day in `days` (ascending) with its transitions.
 
-    Grade hysteresis compares with D-1's grades: the pool this loop just built
-    when D-1 is in the run (a backfill walks its days in order), otherwise D-1
-    as stored (`stored_pool`, None when never built). `scores_of(day)` gives
+    Each day is compared with the latest earlier as-of date whose pool exists
+    (grade hysteresis and transitions): drops do not land every day, and a day
+    never built says nothing about the pool. That is the pool this loop just
+    built, unless a later one is stored (`built_before(day)`: the latest stored
+    date before the day, read with `stored_pool`). `scores_of(day)` gives
     (scoring/enterprise_score, scoring/enterprise_profile) as of the day.
     """
-    built_day: date | None = None
-    previous: pl.DataFrame | None = None
+    previous: tuple[date, pl.DataFrame] | None = None
     for day in days:
-        yesterday = day - timedelta(days=1)
-        if built_day != yesterday:
-            previous = stored_pool(yesterday)
+        stored = built_before(day)
+        if stored is not None and (previous is None or stored > previous[0]):
+            frame = stored_pool(stored)
+            previous = (stored, frame) if frame is not None else previous
+        before = previous[1] if previous is not None else None
         score, profile = scores_of(day)
-        pool = cultivation_pool(score, profile, previous, policy, day)
-        yield PoolDay(day, pool, tier_transitions(previous, pool, day), previous is not None)
-        built_day, previous = day, pool
+        pool = cultivation_pool(score, profile, before, policy, day)
+        compared_with = previous[0] if previous is not None else None
+        yield PoolDay(day, pool, tier_transitions(before, pool, day, compared_with), compared_with)
+        previous = (day, pool)

@@ -14,8 +14,8 @@ from capscore.pool.cultivation import (
 )
 
 _BASIS_TEXT = {
-    BASIS_NO_PREVIOUS_PARTITION: "plain cut-off grade: the pool of the previous day was not built",
-    BASIS_NO_PREVIOUS_GRADE: "plain cut-off grade: no grade on the previous day",
+    BASIS_NO_PREVIOUS_PARTITION: "plain cut-off grade: no earlier as-of date has a pool",
+    BASIS_NO_PREVIOUS_GRADE: "plain cut-off grade: no grade on the previous as-of date",
 }
 
 
@@ -42,13 +42,13 @@ def _pool_lines(row: Mapping[str, Any]) -> list[str]:
     if basis == BASIS_HYSTERESIS:
         if row["grade"] == row["cutoff_grade"]:
             lines.append(
-                f"  grade {row['grade']} by cut-off (previous day {row['previous_grade']})"
+                f"  grade {row['grade']} by cut-off (grade {row['previous_grade']} on the previous as-of date)"
             )
         else:
             lines.append(
                 f"  grade {row['grade']} kept by hysteresis: the cut-off grade would be "
                 f"{row['cutoff_grade']}, but the composite is within the margin of the cut-off "
-                f"(previous day {row['previous_grade']})"
+                f"(grade {row['previous_grade']} on the previous as-of date)"
             )
     elif basis in _BASIS_TEXT:
         lines.append(f"  grade: {_BASIS_TEXT[basis]}")

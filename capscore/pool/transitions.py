@@ -1,4 +1,4 @@
-"""Tier changes between the pool of D-1 and the pool of D.
+"""Tier changes between the pool of the previous built as-of date and the pool of D.
 
 Which change a move is (entered, exited, promoted, demoted, stage_changed) is
 decided by the `tier_change` macro in `sql/macro_tier_change.sql`, the rule the
@@ -7,7 +7,7 @@ warehouse's `mart.tier_movers` and the pool report call too.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import duckdb
 import polars as pl
@@ -52,19 +52,22 @@ def classify_changes(moves: pl.DataFrame) -> pl.Series:
 
 
 def tier_transitions(
-    previous: pl.DataFrame | None, current: pl.DataFrame, as_of: date
+    previous: pl.DataFrame | None,
+    current: pl.DataFrame,
+    as_of: date,
+    previous_as_of: date | None,
 ) -> pl.DataFrame:
-    """pool/tier_transitions for D: one row per enterprise whose tier differs from D-1.
+    """pool/tier_transitions for D: one row per enterprise whose tier differs from
+    the pool `previous`, built as of `previous_as_of` (the latest earlier as-of date
+    that has one).
 
-    Without a D-1 partition the comparison is against an empty pool (every
+    Without a previous pool the comparison is against an empty pool (every
     member `entered`) and previous_as_of_date is null, so a reader can tell a
     first day from a real entry.
     """
     if previous is None:
         previous = current.clear()
-        compared_with = None
-    else:
-        compared_with = as_of - timedelta(days=1)
+        previous_as_of = None
     moves = (
         _side(previous, "_before")
         .join(_side(current, "_after"), on="credit_code", how="full", coalesce=True)
@@ -77,7 +80,7 @@ def tier_transitions(
             pl.col("grade_before").alias("from_grade"),
             pl.col("grade_after").alias("to_grade"),
             pl.coalesce("composite_after", "composite_before").alias("composite"),
-            pl.lit(compared_with, dtype=pl.Date).alias("previous_as_of_date"),
+            pl.lit(previous_as_of, dtype=pl.Date).alias("previous_as_of_date"),
         )
         .sort("credit_code")
     )

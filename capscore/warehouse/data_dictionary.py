@@ -162,14 +162,14 @@ COLUMN_MEANINGS: dict[str, str] = {
     # pool
     "exclusion_reason": "why not in the pool: inactive, no_rule_held or not_scored (null when in the pool)",
     "cutoff_grade": "grade the composite alone would give (plain cut-offs, no hysteresis)",
-    "previous_grade": "grade on D-1 (null when D-1 was not built or the enterprise was not graded)",
+    "previous_grade": "grade on the previous built as-of date (null on the first or when the enterprise was not graded)",
     "grade_basis": "how the grade was set: hysteresis (against previous_grade), "
     "cutoff_no_previous_partition, cutoff_no_previous_grade or not_scored",
     "score_model_version": "scoring model version of the scores the row was built from",
     "pool_model_version": "pool model version of the pool rows the limit was built from",
     "from_grade": "grade before the move",
     "to_grade": "grade after the move",
-    "previous_as_of_date": "the as-of date compared with (D-1; null when D-1 was not built)",
+    "previous_as_of_date": "the as-of date compared with: the latest earlier one with a pool (null on the first)",
     "in_pool": "in the cultivation pool (科创企业培育库) on D",
     "eligibility_reason": "first pool eligibility rule that held (null when not eligible)",
     "grade": "A, B, C or D within the life stage, by composite with hysteresis",

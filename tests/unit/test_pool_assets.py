@@ -178,6 +178,30 @@ def test_a_later_range_reads_the_day_before_from_the_lake(tmp_path: Path) -> Non
     assert dict(pools[DAYS[2]].select("credit_code", "grade").iter_rows())["a"] == "B"
 
 
+def test_a_day_after_a_gap_compares_with_the_last_built_day(tmp_path: Path) -> None:
+    """Drops do not land every day: day 2 built after day 0 (day 1 never built) holds
+    day 0's grades and lists only real moves, against day 0 (not every member as
+    `entered` against nothing)."""
+
+    def built(table: str, day: date) -> pl.DataFrame:
+        frame = read_partition(DataRoot(tmp_path), table_named(table), day.isoformat())
+        assert frame is not None
+        return frame
+
+    seed_upstream(DataRoot(tmp_path))
+    materialize(tmp_path, DAYS[0], DAYS[0])
+    materialize(tmp_path, DAYS[2], DAYS[2])
+    assert set(built("pool.cultivation_pool", DAYS[2])["grade_basis"]) == {"hysteresis"}
+    moves = built("pool.tier_transitions", DAYS[2])
+    assert moves.select("credit_code", "change", "previous_as_of_date").sort(
+        "credit_code"
+    ).rows() == [("b", "promoted", DAYS[0]), ("c", "exited", DAYS[0])]
+    # Day 1 built late changes nothing for day 3, which compares with day 2.
+    materialize(tmp_path, DAYS[1], DAYS[1])
+    materialize(tmp_path, DAYS[3], DAYS[3])
+    assert set(built("pool.tier_transitions", DAYS[3])["previous_as_of_date"]) == {DAYS[2]}
+
+
 def test_missing_upstream_partition_fails_clearly(tmp_path: Path) -> None:
     with pytest.raises(
         MissingPartition, match="scoring/enterprise_score as of 2026-03-01 is missing"

@@ -253,7 +253,7 @@ def test_transitions_name_each_kind_of_change() -> None:
         ],
         previous=yesterday,
     )
-    moves = tier_transitions(yesterday, today, D)
+    moves = tier_transitions(yesterday, today, D, date(2026, 11, 19))
     assert moves.select("credit_code", "from_tier", "to_tier", "change").sort(
         "credit_code"
     ).rows() == [
@@ -271,7 +271,7 @@ def test_transitions_name_each_kind_of_change() -> None:
 
 def test_first_day_everyone_enters_and_says_there_was_no_previous_day() -> None:
     today = build([enterprise("a"), enterprise("b", status=INACTIVE[1])])
-    moves = tier_transitions(None, today, D)
+    moves = tier_transitions(None, today, D, None)
     assert moves.select("credit_code", "change").rows() == [("a", "entered")]
     assert moves["previous_as_of_date"].to_list() == [None]
 
@@ -282,7 +282,9 @@ def test_transitions_accept_a_previous_partition_as_read_from_the_lake(tmp_path:
     yesterday.drop("as_of_date").write_parquet(path)
     from_lake = pl.read_parquet(path)
     today = build([enterprise("a", MIDDLE["A"])], previous=from_lake)
-    assert tier_transitions(from_lake, today, D)["change"].to_list() == ["promoted"]
+    assert tier_transitions(from_lake, today, D, date(2026, 11, 19))["change"].to_list() == [
+        "promoted"
+    ]
 
 
 def _set(path: tuple[Any, ...], value: Callable[[Any], Any]) -> Callable[[dict[str, Any]], None]:

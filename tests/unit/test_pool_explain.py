@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 
@@ -31,7 +31,7 @@ def scenario(composite: float, previous_composite: float | None, **facts: object
         old_score, old_profile = frames(enterprise("a", previous_composite, **facts))
         previous = cultivation_pool(old_score, old_profile, None, policy(), D)
     pool = cultivation_pool(score, profile, previous, policy(), D)
-    moves = tier_transitions(previous, pool, D)
+    moves = tier_transitions(previous, pool, D, D - timedelta(days=1))
     ip = pl.DataFrame(
         {
             "credit_code": ["a"],
@@ -70,7 +70,7 @@ def test_explains_exclusion_and_zero_limits() -> None:
     text = scenario(MIDDLE["B"], None, status=INACTIVE[1])
     assert "in pool: no (inactive)" in text
     assert "would grade B" in text
-    assert "plain cut-off grade: the pool of the previous day was not built" in text
+    assert "plain cut-off grade: no earlier as-of date has a pool" in text
     assert "set by inactive" in text
     assert f"inactive: status {INACTIVE[1]}" in text
 
