@@ -21,8 +21,8 @@ characters and cannot see that; this path does, for Latin-script mentions:
    `agree` or `none`: a firm outside a named place is never a candidate), and
    compared on industry (a translation of a word of its tail appears: agree,
    only a generic one such as "technology", nothing comparable, or only other
-   industries: disagree) and on the words written after the 字号 that its
-   name does not explain;
+   industries: disagree, and never a candidate) and on the words written
+   after the 字号 that its name does not explain;
 4. the decision table of romanization.yaml turns the levels of the firm that
    fits strictly best into matched or review; it is matched only when every
    written word is explained, and several equal fits go to review. Among firms
@@ -472,49 +472,34 @@ CANDIDATE_SCHEMA = {
 }
 
 
-def romanized_candidates(
-    queries: pl.DataFrame, names: pl.DataFrame, firms: pl.DataFrame
-) -> pl.DataFrame:
-    """CANDIDATE_SCHEMA: every (query, reading, firm name) whose 字号 spelling the
-    mention writes, with its levels and the count of the mention's words after
-    the 字号 that the firm's name does not explain.
-
-    `queries` (QUERY_SCHEMA): a mention name with the region code its applicant
-    address starts with; `names` and `firms` as registry_keys and regional_keys
-    read them (the registry's parsed names, its firms' region codes). `address`:
-    the firm lies inside the region of the applicant address."""
-    parsed = parse_mentions(queries["mention_name"].unique())
-    keys = regional_keys(registry_keys(names, set(parsed.spans["key"].to_list())), firms)
-    reads = _span_regions(queries, parsed.spans)
-    key_columns = ["credit_code", "registry_name", "tail", "dropped", "group"]
-    inside = reads.filter(pl.col("prefix").is_not_null()).join(keys, on=["key", "prefix"])
+def _read_against(reads: pl.DataFrame, keys: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """`reads` joined with `keys` (KEY_SCHEMA rows by division prefix, or any frame
+    with key, prefix and `columns`): a reading that names a place (or has an address)
+    meets the firms inside it (region `agree`), one without meets every firm of its
+    key (`none`). A firm outside every place the mention names is never met."""
+    on = [c for c in ("span", "tail") if c in reads.columns and c in keys.columns]
+    inside = reads.filter(pl.col("prefix").is_not_null()).join(keys, on=["key", "prefix", *on])
     anywhere = reads.filter(pl.col("prefix").is_null()).join(
-        keys.filter(pl.col("prefix").str.len_chars() == 2).drop("prefix"), on="key"
+        keys.filter(pl.col("prefix").str.len_chars() == 2).drop("prefix"), on=["key", *on]
     )
-    # A firm outside every place the mention names disagrees and is never
-    # proposed: only firms inside (agree) or unplaced mentions (none) are joined.
-    pairs = (
-        pl.concat(
-            [
-                inside.select(
-                    "query", "span", "key", *key_columns, pl.lit("agree").alias("region")
-                ),
-                anywhere.select(
-                    "query", "span", "key", *key_columns, pl.lit("none").alias("region")
-                ),
-            ]
-        )
-        .unique()
-        .join(parsed.spans.select("span", "rest", pl.col("group").alias("_says_group")), on="span")
-    )
-    if pairs.height == 0:
-        return pl.DataFrame(schema=CANDIDATE_SCHEMA)
-    expected = _expected_phrases(pairs["tail"])
+    kept = [c for c in reads.columns if c != "prefix"]
+    return pl.concat(
+        [
+            inside.select(*kept, *columns, pl.lit("agree").alias("region")),
+            anywhere.select(*kept, *columns, pl.lit("none").alias("region")),
+        ]
+    ).unique()
+
+
+def _industry_levels(span_tails: pl.DataFrame, phrases: pl.DataFrame) -> pl.DataFrame:
+    """Per (span, tail): `industry` (a translation of a word of the tail is written:
+    agree; only a generic one: generic; both name specific industries and share
+    none: disagree; else unknown), `_covered` (the written words the tail explains)
+    and `_unwritten` (its 行业 words the mention writes no translation of)."""
+    expected = _expected_phrases(span_tails["tail"])
     agreeing = (
-        pairs.select("span", "tail")
-        .unique()
-        .join(expected, on="tail")
-        .join(parsed.phrases, on=["span", "phrase"], how="semi")
+        span_tails.join(expected, on="tail")
+        .join(phrases, on=["span", "phrase"], how="semi")
         .group_by("span", "tail")
         .agg(
             (~pl.col("generic")).any().alias("_specific"),
@@ -527,7 +512,7 @@ def romanized_candidates(
     )
     specific = _industry_phrases().filter(~pl.col("generic")).select("phrase").unique()
     writes_specific = (
-        parsed.phrases.join(specific, on="phrase", how="semi")
+        phrases.join(specific, on="phrase", how="semi")
         .select("span")
         .unique()
         .with_columns(pl.lit(True).alias("_writes"))
@@ -538,7 +523,6 @@ def romanized_candidates(
         .unique()
         .with_columns(pl.lit(True).alias("_knows"))
     )
-    # Disagree only when both sides name a specific industry and none is shared.
     industry = (
         pl.when(pl.col("_specific"))
         .then(pl.lit("agree"))
@@ -548,6 +532,48 @@ def romanized_candidates(
         .then(pl.lit("disagree"))
         .otherwise(pl.lit("unknown"))
     )
+    return (
+        span_tails.join(agreeing, on=["span", "tail"], how="left")
+        .join(writes_specific, on="span", how="left")
+        .join(knows_industry, on="tail", how="left")
+        .join(_unwritten(span_tails, phrases), on=["span", "tail"], how="left")
+        .select("span", "tail", industry.alias("industry"), "_covered", "_unwritten")
+    )
+
+
+def romanized_candidates(
+    queries: pl.DataFrame, names: pl.DataFrame, firms: pl.DataFrame
+) -> pl.DataFrame:
+    """CANDIDATE_SCHEMA: every (query, reading, firm name) whose 字号 spelling the
+    mention writes and whose industry does not disagree, with its levels and the
+    count of the mention's words after the 字号 that the firm's name does not explain.
+
+    `queries` (QUERY_SCHEMA): a mention name with the region code its applicant
+    address starts with; `names` and `firms` as registry_keys and regional_keys
+    read them (the registry's parsed names, its firms' region codes). `address`:
+    the firm lies inside the region of the applicant address.
+
+    Industry is decided per (reading, tail) before firms are joined: most firms
+    a common 字号 spelling meets make something else, and are never candidates."""
+    parsed = parse_mentions(queries["mention_name"].unique())
+    keys = regional_keys(registry_keys(names, set(parsed.spans["key"].to_list())), firms)
+    reads = _span_regions(queries, parsed.spans)
+    span_tails = (
+        _read_against(
+            reads.select("span", "key", "prefix").unique(),
+            keys.select("key", "prefix", "tail").unique(),
+            ["tail"],
+        )
+        .select("span", "tail")
+        .unique()
+    )
+    levels = _industry_levels(span_tails, parsed.phrases).filter(pl.col("industry") != "disagree")
+    key_columns = ["credit_code", "registry_name", "dropped", "group"]
+    pairs = _read_against(
+        reads.join(levels.select("span", "tail"), on="span"), keys, key_columns
+    ).join(parsed.spans.select("span", "rest", pl.col("group").alias("_says_group")), on="span")
+    if pairs.height == 0:
+        return pl.DataFrame(schema=CANDIDATE_SCHEMA)
     # A 字号 word the firm's English name translates (远东) that the mention
     # does not write counts as unexplained too.
     dropped_written = (
@@ -583,17 +609,13 @@ def romanized_candidates(
         )
     )
     return (
-        pairs.join(agreeing, on=["span", "tail"], how="left")
-        .join(at_address, on=["query", "credit_code"], how="left")
-        .with_columns(pl.col("address").fill_null(False))
+        pairs.join(levels, on=["span", "tail"], how="left")
         .join(dropped_written, on=["span", "dropped"], how="left")
-        .join(writes_specific, on="span", how="left")
-        .join(knows_industry, on="tail", how="left")
-        .join(_unwritten(pairs, parsed.phrases), on=["span", "tail"], how="left")
+        .join(at_address, on=["query", "credit_code"], how="left")
         .with_columns(
-            industry.alias("industry"),
             unexplained.alias("unexplained"),
             unwritten.alias("unwritten"),
+            pl.col("address").fill_null(False),
         )
         .select(list(CANDIDATE_SCHEMA))
         .cast(CANDIDATE_SCHEMA)  # type: ignore[arg-type]
@@ -627,8 +649,7 @@ def ranked_firms(candidates: pl.DataFrame) -> pl.DataFrame:
         + (9 - pl.col("unwritten").clip(0, 9).cast(pl.Int64))
     ) * ADDRESS_DIGIT + pl.col("address").cast(pl.Int64)
     return (
-        candidates.filter(pl.col("industry") != "disagree")
-        .with_columns(rank.alias("_rank"))
+        candidates.with_columns(rank.alias("_rank"))
         .sort("_rank", "registry_name", "key", descending=[True, False, False])
         .unique(["query", "credit_code"], keep="first")
     )
