@@ -12,7 +12,6 @@ import pytest
 from capscore.entity_resolution.candidates import METHOD_RANK, generate_candidates, index_registry
 from capscore.entity_resolution.decide import decide
 from capscore.entity_resolution.features import ipc_industry_lift, name_features
-from capscore.entity_resolution.places import region_agreement
 from capscore.entity_resolution.model import (
     Comparison,
     Level,
@@ -24,6 +23,7 @@ from capscore.entity_resolution.model import (
     with_levels,
 )
 from capscore.entity_resolution.normalize import parse_names
+from capscore.entity_resolution.places import region_agreement
 from capscore.entity_resolution.registry import prepare_registry
 from capscore.entity_resolution.registry_names import registry_names
 from capscore.entity_resolution.resolve import MENTION_SCHEMA, pair_features
