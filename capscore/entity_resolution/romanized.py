@@ -474,10 +474,11 @@ CANDIDATE_SCHEMA = {
 
 def _read_against(reads: pl.DataFrame, keys: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     """`reads` joined with `keys` (KEY_SCHEMA rows by division prefix, or any frame
-    with key, prefix and `columns`): a reading that names a place (or has an address)
-    meets the firms inside it (region `agree`), one without meets every firm of its
-    key (`none`). A firm outside every place the mention names is never met."""
-    on = [c for c in ("span", "tail") if c in reads.columns and c in keys.columns]
+    with key, prefix and `columns`; on the tail too when both have one): a reading
+    that names a place (or has an address) meets the firms inside it (region
+    `agree`), one without meets every firm of its key (`none`). A firm outside
+    every place the mention names is never met."""
+    on = ["tail"] if "tail" in reads.columns and "tail" in keys.columns else []
     inside = reads.filter(pl.col("prefix").is_not_null()).join(keys, on=["key", "prefix", *on])
     anywhere = reads.filter(pl.col("prefix").is_null()).join(
         keys.filter(pl.col("prefix").str.len_chars() == 2).drop("prefix"), on=["key", *on]
