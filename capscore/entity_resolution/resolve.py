@@ -63,17 +63,11 @@ CHUNK_NAMES = 60_000
 # its working memory. Resolving the applicants at 1M on 2 cores: 1 chunk 106 s,
 # 2 90 s, 3 84-86 s, 4 81-83 s, 6 82 s, the peak the same (5.6-5.8 GB).
 CHUNKS_IN_FLIGHT = 4
-# The input columns resolution reads (lake_io reads only these; the registry's are in
-# registry.py).
-PATENT_COLUMNS = (
-    "application_number",
-    "applicants",
-    "applicant_address",
-    "ipc_codes",
-    "application_date",
-)
 # What a patent gives each of its applicant mentions besides the name.
 PATENT_CONTEXT = ("application_number", "applicant_address", "ipc_codes", "application_date")
+# The input columns resolution reads (lake_io reads only these; the registry's are in
+# registry.py).
+PATENT_COLUMNS = ("applicants", *PATENT_CONTEXT)
 RD_COLUMNS = (
     "_file",
     "_row_number",
