@@ -18,7 +18,7 @@ from pathlib import Path
 
 from benchmarks.stage import STAGE_GROUPS
 from capscore.storage import tables
-from capscore.storage.lake import partition_bytes, table_dir
+from capscore.storage.lake import base_ids, partition_bytes, table_dir
 from capscore.storage.paths import DataRoot
 from pipelines.run_plan import landing_files
 
@@ -38,11 +38,16 @@ def run_stage(stage: str, extra: list[str]) -> tuple[float, float]:
 
 def as_of_disk_gb(root: DataRoot, day: date) -> float:
     """What one as-of date costs on disk: the live files of every as-of table's
-    partition for `day` (before retention) plus the credit export."""
-    total = sum(
-        partition_bytes(root, table, day)
-        for table in tables.LAKE_TABLES
-        if table.partition_keys == (tables.AS_OF_DATE,)
+    partition for `day` and of the base snapshots taken on `day` (before retention),
+    plus the credit export."""
+    as_of = [t for t in tables.LAKE_TABLES if t.partition_keys == (tables.AS_OF_DATE,)]
+    total = sum(partition_bytes(root, table, day) for table in as_of)
+    total += sum(
+        partition_bytes(root, table.bases, base)
+        for table in as_of
+        if table.keys
+        for base in base_ids(root, table)
+        if base.startswith(day.isoformat())
     )
     export = table_dir(root, tables.CREDIT_EXPORT) / f"{tables.AS_OF_DATE}={day.isoformat()}"
     total += sum(path.stat().st_size for path in export.glob("*") if path.is_file())
@@ -74,14 +79,23 @@ def main() -> None:
         full = ["--full"] if day == days[-2] else []
         wall, peak = run_stage(stage, [*base, "--start", str(day), "--end", str(day), *full])
         rows.append({"stage": label, "seconds": wall, "peak_gb": peak})
+    # The night before's downstream tables, next to the last date's: what a further
+    # as-of date adds to the lake once another one is built (keyed tables store it as
+    # its changes against the other date's base snapshots).
+    for stage in ("scoring", "pool", "credit"):
+        print(f"== {stage} as of {days[-2]}", flush=True)
+        wall, peak = run_stage(stage, [*base, "--start", str(days[-2]), "--end", str(days[-2])])
+        rows.append({"stage": f"{stage} as of {days[-2]}", "seconds": wall, "peak_gb": peak})
     disk = as_of_disk_gb(root, days[-1])
+    further = as_of_disk_gb(root, days[-2])
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")
     print(f"\nenterprises: {enterprises:,}; measured {stamp} on {machine}\n")
     print("| stage | wall time (s) | peak memory (GB) |\n|---|---:|---:|")
     for row in rows:
         print(f"| {row['stage']} | {row['seconds']:.1f} | {row['peak_gb']:.2f} |")
-    print(f"\nlake disk for one as-of date ({days[-1]}): {disk:.2f} GB")
+    print(f"\nlake disk of the first as-of date ({days[-1]}, with its bases): {disk:.3f} GB")
+    print(f"lake disk of a further as-of date ({days[-2]}): {further:.3f} GB")
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"bench_{enterprises}_{stamp}.json"
     out.write_text(
@@ -91,6 +105,7 @@ def main() -> None:
                 "machine": machine,
                 "rows": rows,
                 "as_of_disk_gb": disk,
+                "further_as_of_disk_gb": further,
             }
         )
     )

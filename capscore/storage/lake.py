@@ -37,9 +37,10 @@ from deltalake import DeltaTable, Schema, WriterProperties, write_deltalake
 from deltalake.transaction import AddAction
 from polars.datatypes import DataTypeClass
 
+from capscore.storage import changes
 from capscore.storage.files import atomic_write
 from capscore.storage.paths import DataRoot
-from capscore.storage.tables import LANDING_DATE, RAW, Table
+from capscore.storage.tables import BASE_ID, LANDING_DATE, RAW, Table
 
 EXPORT_FILE = "part-0.parquet"
 DELTA_LOG = "_delta_log"
@@ -170,7 +171,20 @@ def write_partition(
     # Delta stores text as text: categoricals (an in-memory saving) are written as strings.
     text = [c for c, d in df.schema.items() if isinstance(d, pl.Categorical | pl.Enum)]
     data = df.with_columns(pl.col(text).cast(pl.String)) if text else df
-    data = data.drop([k for k in table.partition_keys if k in data.columns]).with_columns(
+    data = data.drop([k for k in table.partition_keys if k in data.columns])
+    if table.keys:
+        data = _as_changes(root, table, data, values)
+    _commit(root, table, data, values)
+    version = _delta(table_dir(root, table)).version()
+    _register(root, table, partition_name(table, values), df.height, version, fingerprint, False)
+    return version
+
+
+def _commit(
+    root: DataRoot, table: Table, data: pl.DataFrame, values: Sequence[PartitionValue]
+) -> None:
+    """Replace one partition with `data` (without its partition columns) in one commit."""
+    data = data.with_columns(
         _typed_value(k, v).alias(k) for k, v in zip(table.partition_keys, values, strict=True)
     )
     path = table_dir(root, table)
@@ -181,7 +195,7 @@ def write_partition(
             delta = DeltaTable.create(str(path), schema, partition_by=list(table.partition_keys))
         if _delta_types(schema) == _delta_types(delta.schema()):
             _commit_file(delta, path, table, data, values)
-            return _registered(root, table, values, df.height, fingerprint)
+            return
     write_deltalake(
         str(path),
         _stream(data),
@@ -191,19 +205,53 @@ def write_partition(
         schema_mode="merge",
         writer_properties=_WRITER,
     )
-    return _registered(root, table, values, df.height, fingerprint)
 
 
-def _registered(
-    root: DataRoot,
-    table: Table,
-    values: Sequence[PartitionValue],
-    rows: int,
-    fingerprint: str | None,
-) -> int:
-    version = _delta(table_dir(root, table)).version()
-    _register(root, table, partition_name(table, values), rows, version, fingerprint, False)
-    return version
+def _as_changes(
+    root: DataRoot, table: Table, state: pl.DataFrame, values: Sequence[PartitionValue]
+) -> pl.DataFrame:
+    """What a keyed table's partition stores for `state`: its changes against the base of
+    the nearest built date, or, when those are not worth keeping, a new base of its own."""
+    nearest = _nearest_built(root, table, values[0])
+    if nearest is not None:
+        base_id = changes.base_of(nearest)
+        base = _read_base(root, table, base_id)
+        delta = changes.changes(base, state, table.keys)
+        if delta is not None and changes.worth_keeping(delta, base):
+            return changes.stored(delta, base_id)
+    new_id = None
+    if state.height:
+        # Bases are not in the build register: a date's partition names the one it needs.
+        new_id = f"{partition_name(table, values)}-{uuid.uuid4().hex[:8]}"
+        _commit(root, table.bases, state, [new_id])
+    return changes.stored(state.head(0), new_id)
+
+
+def _nearest_built(root: DataRoot, table: Table, value: PartitionValue) -> pl.DataFrame | None:
+    """The stored partition of the built date nearest to `value` (itself if built; the
+    earlier on a tie); None before any, or when that date holds a whole state."""
+    target = date.fromisoformat(str(value))
+    built = [date.fromisoformat(p) for p in _stored_partitions(root, table)]
+    if not built:
+        return None
+    nearest = min(built, key=lambda d: (abs((d - target).days), d > target))
+    stored = _read_stored(root, table, [nearest])
+    return None if stored is None or _whole(stored) else stored
+
+
+def _read_base(
+    root: DataRoot, table: Table, base_id: str | None, columns: Sequence[str] | None = None
+) -> pl.DataFrame:
+    if base_id is None:
+        empty = _empty(_delta(table_dir(root, table)), table).drop(changes.BOOKKEEPING)
+        return empty if columns is None else empty.select(columns)
+    frame = _read_stored(root, table.bases, [base_id], columns)
+    if frame is None:
+        raise MissingPartition(
+            f"{table}: its base snapshot {base_id} is missing from {table_dir(root, table.bases)}; "
+            "rebuild the lake's as-of dates with `capscore run --full`"
+        )
+    return frame
 
 
 def _plain_dtype(dtype: pl.DataType | DataTypeClass) -> bool:
@@ -371,6 +419,33 @@ def read_partition(
     columns: Sequence[str] | None = None,
 ) -> pl.DataFrame | None:
     """One partition's rows (without the partition columns), or None if it was never written."""
+    if not table.keys:
+        return _read_stored(root, table, values, columns)
+    stored = _read_stored(root, table, values)
+    if stored is None:
+        return None
+    if _whole(stored):
+        state = stored.drop(changes.BOOKKEEPING, strict=False)
+    else:
+        wanted = None if columns is None else list(dict.fromkeys([*table.keys, *columns]))
+        base = _read_base(root, table, changes.base_of(stored), wanted)
+        state = changes.apply(base, stored, table.keys)
+    return state if columns is None else state.select(columns)
+
+
+def _whole(stored: pl.DataFrame) -> bool:
+    """Whether a keyed table's partition holds its state itself: written by a capscore
+    before keyed storage (no base row, and so no bookkeeping or no rows at all)."""
+    return changes.OP not in stored.columns or stored.is_empty()
+
+
+def _read_stored(
+    root: DataRoot,
+    table: Table,
+    values: Sequence[PartitionValue],
+    columns: Sequence[str] | None = None,
+) -> pl.DataFrame | None:
+    """The rows a partition's files hold, or None if it was never written."""
     delta = _open(root, table)
     if delta is None:
         return None
@@ -416,6 +491,16 @@ def scan(
     """
     if _open(root, table) is None:
         return pl.LazyFrame(schema=dict(schema_hint or {}))
+    if table.keys:
+        # The states the dates store as changes, one after the other (in memory: for
+        # tests and audits, not for the stages, which read one date at a time).
+        states = []
+        for value in partitions(root, table):
+            state = read_partition(root, table, value)
+            assert state is not None
+            key = table.partition_keys[0]
+            states.append(state.with_columns(_typed_value(key, value).alias(key)))
+        return pl.concat(states, how="diagonal_relaxed").lazy()
     return pl.scan_delta(str(table_dir(root, table)))
 
 
@@ -449,6 +534,34 @@ def delete_partitions(root: DataRoot, table: Table, keep: Sequence[str]) -> list
         if record["partition"].split("/")[0] in doomed:
             _register(root, table, record["partition"], 0, version, None, True)
     return doomed
+
+
+def _stored_partitions(root: DataRoot, table: Table) -> list[str]:
+    """Values of the first partition key that the table's current version has files for."""
+    delta = _open(root, table)
+    if delta is None:
+        return []
+    key = table.partition_keys[0]
+    return sorted({p[key] for p in delta.partitions()})
+
+
+def base_ids(root: DataRoot, table: Table) -> list[str]:
+    """The base snapshots a keyed table holds."""
+    return _stored_partitions(root, table.bases)
+
+
+def drop_unused_bases(root: DataRoot, table: Table) -> list[str]:
+    """Delete the base snapshots of a keyed table that no built date stores against."""
+    used = set()
+    for value in _stored_partitions(root, table):
+        stored = _read_stored(root, table, [value])
+        if stored is not None and not _whole(stored):
+            used.add(changes.base_of(stored))
+    unused = [b for b in base_ids(root, table) if b not in used]
+    bases = _open(root, table.bases)
+    if unused and bases is not None:
+        bases.delete(f"{BASE_ID} IN ({', '.join(repr(b) for b in unused)})")
+    return unused
 
 
 def vacuum(

@@ -13,6 +13,7 @@ LANDING_DATE = "landing_date"
 AS_OF_DATE = "as_of_date"
 SOURCE = "source"
 PARTITION_DATE = "partition_date"
+BASE_ID = "base_id"
 
 # The three landing sources (sources.md), in the order they are ingested.
 SOURCES = ("registry", "patents", "rd_records")
@@ -33,6 +34,10 @@ class Table:
     # warehouse masks it in views; `materialize` copies a masked table instead).
     personal: bool = False
     materialize: bool = False
+    # The columns that identify a row within an as-of date. A keyed table stores each
+    # date as its changes against a base snapshot (storage.changes); the bases live in
+    # `bases`, a table of their own.
+    keys: tuple[str, ...] = ()
 
     @property
     def folder(self) -> str:
@@ -47,12 +52,29 @@ class Table:
         """The Dagster asset key path (`dg.AssetKey(list(table.key))`)."""
         return (self.schema, self.name)
 
+    @property
+    def bases(self) -> Table:
+        return Table(
+            self.schema,
+            f"{self.name}_base",
+            (BASE_ID,),
+            f"Base snapshots {self} stores its as-of dates against.",
+            folder_name=f"{self.folder}_base",
+            personal=self.personal,
+        )
+
     def __str__(self) -> str:
         return f"{self.schema}/{self.name}"
 
 
-def _as_of(schema: str, name: str, description: str, latest_only: bool = False) -> Table:
-    return Table(schema, name, (AS_OF_DATE,), description, latest_only)
+def _as_of(
+    schema: str,
+    name: str,
+    description: str,
+    latest_only: bool = False,
+    keys: tuple[str, ...] = (),
+) -> Table:
+    return Table(schema, name, (AS_OF_DATE,), description, latest_only, keys=keys)
 
 
 RAW_REGISTRY = Table(
@@ -80,24 +102,52 @@ QUARANTINE = Table(
     materialize=True,
 )
 
-ENTERPRISE = _as_of("core", "enterprise", "Latest snapshot per enterprise.", True)
-ENTERPRISE_HISTORY = _as_of("core", "enterprise_history", "SCD2 over snapshots.", True)
-PATENT = _as_of("core", "patent", "Latest state per application.", True)
-RD_FILING = _as_of("core", "rd_filing", "Resolved R&D filings.", True)
+ENTERPRISE = _as_of("core", "enterprise", "Latest snapshot per enterprise.", True, ("credit_code",))
+ENTERPRISE_HISTORY = _as_of(
+    "core", "enterprise_history", "SCD2 over snapshots.", True, ("credit_code", "valid_from")
+)
+PATENT = _as_of("core", "patent", "Latest state per application.", True, ("application_number",))
+RD_FILING = _as_of(
+    "core", "rd_filing", "Resolved R&D filings.", True, ("credit_code", "fiscal_year")
+)
 
-APPLICANT_LINKS = _as_of("er", "applicant_links", "Patent applicant links.", True)
-RD_LINKS = _as_of("er", "rd_links", "R&D filing links.", True)
-REVIEW_QUEUE = _as_of("er", "review_queue", "Doubtful links to review.", True)
+APPLICANT_LINKS = _as_of(
+    "er",
+    "applicant_links",
+    "Patent applicant links.",
+    True,
+    ("application_number", "applicant_position"),
+)
+RD_LINKS = _as_of("er", "rd_links", "R&D filing links.", True, ("file", "row_number"))
+REVIEW_QUEUE = _as_of(
+    "er", "review_queue", "Doubtful links to review.", True, ("mention_type", "mention_key")
+)
 
-PATENT_QUALITY = _as_of("scoring", "patent_quality", "OECD patent quality per patent.")
-INDICATOR_VALUE = _as_of("scoring", "indicator_value", "Indicator raw values and scores.")
-ENTERPRISE_PROFILE = _as_of("scoring", "enterprise_profile", "Facts for pool/credit rules.")
-ENTERPRISE_SCORE = _as_of("scoring", "enterprise_score", "Dimension and composite scores.")
+PATENT_QUALITY = _as_of(
+    "scoring",
+    "patent_quality",
+    "OECD patent quality per patent.",
+    keys=("application_number",),
+)
+INDICATOR_VALUE = _as_of(
+    "scoring",
+    "indicator_value",
+    "Indicator raw values and scores.",
+    keys=("credit_code", "indicator"),
+)
+ENTERPRISE_PROFILE = _as_of(
+    "scoring", "enterprise_profile", "Facts for pool/credit rules.", keys=("credit_code",)
+)
+ENTERPRISE_SCORE = _as_of(
+    "scoring", "enterprise_score", "Dimension and composite scores.", keys=("credit_code",)
+)
 VALIDATION = _as_of(
     "scoring", "validation", "Model validation: out-of-time backtest, truth, stability."
 )
 
-CULTIVATION_POOL = _as_of("pool", "cultivation_pool", "Pool membership, stage, grade, tier.")
+CULTIVATION_POOL = _as_of(
+    "pool", "cultivation_pool", "Pool membership, stage, grade, tier.", keys=("credit_code",)
+)
 TIER_TRANSITIONS = _as_of("pool", "tier_transitions", "Tier moves on each as-of date.")
 
 # The credit limits, versioned like every lake table (what the warehouse shows)...
@@ -107,6 +157,7 @@ CREDIT_LIMIT = Table(
     (AS_OF_DATE,),
     "Credit limits per product.",
     folder_name="credit_limit_versions",
+    keys=("credit_code", "product"),
 )
 # ...and the plain-Parquet export the credit system reads (outputs.md): one file
 # and a manifest per as-of date under lake/credit/credit_limit/.
@@ -140,6 +191,9 @@ LAKE_TABLES: tuple[Table, ...] = (
 
 # Warehouse schemas: one per layer, plus the analysts' marts.
 SCHEMAS = ("raw", "quality", "core", "er", "scoring", "pool", "credit", "mart", "meta")
+
+# Every Delta table of the lake: the above and the bases of the keyed ones.
+STORED_TABLES: tuple[Table, ...] = LAKE_TABLES + tuple(t.bases for t in LAKE_TABLES if t.keys)
 
 _BY_RELATION = {t.relation: t for t in LAKE_TABLES}
 

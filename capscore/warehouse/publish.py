@@ -20,10 +20,11 @@ import polars as pl
 
 from capscore.core.personal import PERSONAL_COLUMNS, PERSONAL_LIST_COLUMNS
 from capscore.sql_library import derived_views, with_macros
+from capscore.storage.changes import BASE, BOOKKEEPING, HEADER, OP, UPSERT
 from capscore.storage.files import atomic_write
 from capscore.storage.lake import snapshot
 from capscore.storage.paths import DataRoot
-from capscore.storage.tables import LAKE_TABLES, SCHEMAS, Table
+from capscore.storage.tables import AS_OF_DATE, BASE_ID, LAKE_TABLES, SCHEMAS, Table
 
 MASK_MACRO = (
     "CREATE MACRO mask_name(s) AS CASE WHEN s IS NULL THEN NULL "
@@ -84,12 +85,57 @@ def _source(
     empty table of its schema when the version has none."""
     if files:
         listed = ", ".join(_quote_path(f) for f in files)
-        return f"read_parquet([{listed}], hive_partitioning = true, union_by_name = true)"
+        types = ", ".join(f"'{k}': VARCHAR" for k in table.partition_keys if k == BASE_ID)
+        return f"read_parquet([{listed}], hive_partitioning = true, union_by_name = true" + (
+            f", hive_types = {{{types}}})" if types else ")"
+        )
     holder = f"{table.schema}._empty_{table.name}"
     con.register("_empty", pl.DataFrame(schema=empty).to_arrow())
     con.execute(f"CREATE TABLE {holder} AS SELECT * FROM _empty")
     con.unregister("_empty")
     return holder
+
+
+def _keyed_source(stored: str, bases: str, table: Table) -> str:
+    """The rows of every as-of date of a keyed table (storage.changes): each date's base
+    without the keys its changes name, plus its upserts."""
+    same_key = " AND ".join(f'c."{k}" IS NOT DISTINCT FROM b."{k}"' for k in table.keys)
+    return f"""(
+    WITH stored AS (SELECT * FROM {stored}), bases AS (SELECT * FROM {bases})
+    SELECT * EXCLUDE ({OP}, {BASE}) FROM stored WHERE {OP} = '{UPSERT}'
+    UNION ALL BY NAME
+    SELECT h.{AS_OF_DATE}, b.* EXCLUDE ({BASE_ID})
+    FROM stored AS h JOIN bases AS b ON b.{BASE_ID} = h.{BASE}
+    WHERE h.{OP} = '{HEADER}' AND NOT EXISTS (
+        SELECT 1 FROM stored AS c
+        WHERE c.{OP} <> '{HEADER}' AND c.{AS_OF_DATE} = h.{AS_OF_DATE} AND {same_key}
+    )
+)"""
+
+
+def _table_source(
+    con: duckdb.DuckDBPyConnection,
+    root: DataRoot,
+    table: Table,
+    found: tuple[int, list[str], pl.Schema],
+    summary: PublishSummary,
+) -> tuple[str, list[str]]:
+    """What a lake table's view reads and the files it pins (recording their versions)."""
+    version, files, schema = found
+    summary.versions[table.relation] = version
+    source = _source(con, table, files, schema)
+    if not table.keys:
+        return source, files
+    bases = snapshot(root, table.bases)
+    base_files = [] if bases is None else bases[1]
+    if bases is not None:
+        summary.versions[table.bases.relation] = bases[0]
+    base_schema = pl.Schema(
+        [(n, d) for n, d in schema.items() if n not in (*BOOKKEEPING, AS_OF_DATE)]
+        + [(BASE_ID, pl.String())]
+    )
+    base_source = _source(con, table.bases, base_files, base_schema)
+    return _keyed_source(source, base_source, table), files + base_files
 
 
 def _create_base_views(
@@ -102,9 +148,7 @@ def _create_base_views(
         if found is None:
             summary.missing.append(t.relation)
             continue
-        version, files, schema = found
-        summary.versions[t.relation] = version
-        source = _source(con, t, files, schema)
+        source, files = _table_source(con, root, t, found, summary)
         select = f"SELECT {_select_list(con, source)} FROM {source}"
         if t.materialize:
             # A masked copy inside the warehouse: the analysts' sandbox never needs its files.

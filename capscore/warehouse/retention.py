@@ -24,7 +24,7 @@ import duckdb
 
 from capscore.storage import lake
 from capscore.storage.paths import DataRoot
-from capscore.storage.tables import AS_OF_DATE, CREDIT_EXPORT, LAKE_TABLES, Table
+from capscore.storage.tables import AS_OF_DATE, CREDIT_EXPORT, LAKE_TABLES, STORED_TABLES, Table
 
 DAILY_DAYS_ENV = "CAPSCORE_RETAIN_DAILY_DAYS"
 PUBLISHED_DAYS_ENV = "CAPSCORE_RETAIN_PUBLISHED_DAYS"
@@ -100,6 +100,8 @@ def apply_retention(
         deleted = lake.delete_partitions(root, table, sorted(keep))
         if deleted:
             summary.deleted_dates[table.relation] = deleted
+        if table.keys:
+            lake.drop_unused_bases(root, table)
     for day in sorted(built):
         if day.isoformat() not in keep:
             folder = lake.export_dir(root, CREDIT_EXPORT, day)
@@ -115,7 +117,7 @@ def apply_retention(
         else:
             kept_warehouses.append(path)
     pinned = _pinned_versions(kept_warehouses)
-    for table in LAKE_TABLES:
+    for table in STORED_TABLES:
         summary.removed_files += len(
             lake.vacuum(
                 root,

@@ -1,0 +1,86 @@
+"""An as-of partition stored as its changes against a base snapshot.
+
+Most of a day's state (every patent, every applicant link) is the day before's:
+storing a full copy per as-of date grows the lake by the whole state a day. A keyed
+as-of table (`Table.keys`) instead stores each date as the rows that differ from a
+base snapshot, kept once in a table of bases (see `storage.lake`):
+
+- an `upsert` row: a row of the state that the base lacks or holds otherwise;
+- a `delete` row: the key of a base row that is no longer in the state;
+- one `base` row naming the base (`_base`; null: the empty base).
+
+The state is the base without the keys the changes name, plus the upserts. Any
+state can be stored this way; when the changes would not be much smaller than the
+state itself (or the keys do not identify rows, or the columns differ) the state
+becomes a base of its own and the date stores only its `base` row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+OP = "_op"
+BASE = "_base"
+HEADER, UPSERT, DELETE = "base", "upsert", "delete"
+BOOKKEEPING = (OP, BASE)
+
+# A date's changes stay on its base while they are at most this share of the base's
+# rows; beyond it the state becomes a new base. Changes accumulate from the base: with
+# c rows changing a day on N, a base lasts about share * N / c days, and a date costs
+# on average c / share + share * N / 2 rows: 5% keeps that a few percent of N for
+# daily change rates up to a tenth of a percent.
+REBASE_SHARE = 0.05
+
+
+def _unique(frame: pl.DataFrame, keys: Sequence[str]) -> bool:
+    return not frame.select(pl.struct(keys).is_duplicated().any()).item()
+
+
+def changes(base: pl.DataFrame, state: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame | None:
+    """The upsert and delete rows that turn `base` into `state`; None when the two
+    cannot be related by `keys` (different columns, keys it lacks or keys that repeat)."""
+    if base.schema != state.schema or not set(keys) <= set(state.columns):
+        return None
+    if not (_unique(base, keys) and _unique(state, keys)):
+        return None
+    upserts = state.join(base, on=state.columns, how="anti", nulls_equal=True)
+    deletes = base.join(state, on=list(keys), how="anti", nulls_equal=True).select(keys)
+    return pl.concat(
+        [
+            upserts.with_columns(pl.lit(UPSERT).alias(OP)),
+            deletes.with_columns(pl.lit(DELETE).alias(OP)),
+        ],
+        how="diagonal_relaxed",
+    ).with_columns(pl.lit(None, pl.String).alias(BASE))
+
+
+def worth_keeping(delta: pl.DataFrame | None, base: pl.DataFrame) -> bool:
+    return delta is not None and delta.height <= REBASE_SHARE * base.height
+
+
+def header(base_id: str | None) -> pl.DataFrame:
+    return pl.DataFrame({OP: [HEADER], BASE: [base_id]}, schema={OP: pl.String, BASE: pl.String})
+
+
+def stored(delta: pl.DataFrame, base_id: str | None) -> pl.DataFrame:
+    """What the date's partition holds: its `base` row, then its changes."""
+    return pl.concat([header(base_id), delta], how="diagonal_relaxed")
+
+
+def base_of(partition: pl.DataFrame) -> str | None:
+    """The base a stored partition names (read from its `base` row)."""
+    found = partition.filter(pl.col(OP) == HEADER)[BASE]
+    if found.len() != 1:
+        raise ValueError(f"a stored as-of partition names {found.len()} bases, expected 1")
+    return found.item()
+
+
+def apply(base: pl.DataFrame, partition: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
+    """The state a stored partition describes on `base` (base rows in their order, then
+    the upserts). `partition` may hold only some of the base's columns."""
+    touched = partition.filter(pl.col(OP) != HEADER).select(keys)
+    kept = base.join(touched, on=list(keys), how="anti", nulls_equal=True, maintain_order="left")
+    upserts = partition.filter(pl.col(OP) == UPSERT).select(base.columns)
+    return pl.concat([kept, upserts.cast(kept.schema)], how="vertical")
