@@ -26,38 +26,52 @@ BASE = "_base"
 HEADER, UPSERT, DELETE = "base", "upsert", "delete"
 BOOKKEEPING = (OP, BASE)
 
-# A date's changes stay on its base while they are at most this share of the base's
+# A date's changes stay on its base while they are at most this share of the state's
 # rows; beyond it the state becomes a new base. Changes accumulate from the base: with
 # c rows changing a day on N, a base lasts about share * N / c days, and a date costs
 # on average c / share + share * N / 2 rows: 5% keeps that a few percent of N for
 # daily change rates up to a tenth of a percent.
 REBASE_SHARE = 0.05
+# Rows are compared by two 64-bit hashes of their values (seeds 0 and 1) next to their
+# keys: the base is never held whole to diff against it. A changed row is taken for
+# unchanged only if both hashes collide on its key (about 2**-128). Polars' hashes may
+# differ between its versions: then every row looks changed and the state becomes a
+# new base, which costs space once and is still exact.
+_HASHES = ("_hash_0", "_hash_1")
+_ROW = "_row"
+
+
+def _fingerprints(frame: pl.LazyFrame, keys: Sequence[str]) -> pl.LazyFrame:
+    row = pl.struct(pl.all())
+    return frame.select(*keys, *(row.hash(seed).alias(h) for seed, h in enumerate(_HASHES)))
 
 
 def _unique(frame: pl.DataFrame, keys: Sequence[str]) -> bool:
     return not frame.select(pl.struct(keys).is_duplicated().any()).item()
 
 
-def changes(base: pl.DataFrame, state: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame | None:
+def changes(base: pl.LazyFrame, state: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame | None:
     """The upsert and delete rows that turn `base` into `state`; None when the two
     cannot be related by `keys` (different columns, keys it lacks or keys that repeat)."""
-    if base.schema != state.schema or not set(keys) <= set(state.columns):
+    if base.collect_schema() != state.schema or not set(keys) <= set(state.columns):
         return None
-    if not (_unique(base, keys) and _unique(state, keys)):
+    old = _fingerprints(base, keys).collect(engine="streaming")
+    new = _fingerprints(state.lazy(), keys).with_row_index(_ROW).collect()
+    if not (_unique(old, keys) and _unique(new, keys)):
         return None
-    upserts = state.join(base, on=state.columns, how="anti", nulls_equal=True)
-    deletes = base.join(state, on=list(keys), how="anti", nulls_equal=True).select(keys)
+    changed = new.join(old, on=[*keys, *_HASHES], how="anti", nulls_equal=True)[_ROW]
+    deletes = old.join(new, on=list(keys), how="anti", nulls_equal=True).select(keys)
     return pl.concat(
         [
-            upserts.with_columns(pl.lit(UPSERT).alias(OP)),
+            state.select(pl.all().gather(changed)).with_columns(pl.lit(UPSERT).alias(OP)),
             deletes.with_columns(pl.lit(DELETE).alias(OP)),
         ],
         how="diagonal_relaxed",
     ).with_columns(pl.lit(None, pl.String).alias(BASE))
 
 
-def worth_keeping(delta: pl.DataFrame | None, base: pl.DataFrame) -> bool:
-    return delta is not None and delta.height <= REBASE_SHARE * base.height
+def worth_keeping(delta: pl.DataFrame, state: pl.DataFrame) -> bool:
+    return delta.height <= REBASE_SHARE * state.height
 
 
 def header(base_id: str | None) -> pl.DataFrame:
@@ -77,10 +91,15 @@ def base_of(partition: pl.DataFrame) -> str | None:
     return found.item()
 
 
-def apply(base: pl.DataFrame, partition: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
+def apply(base: pl.LazyFrame, partition: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
     """The state a stored partition describes on `base` (base rows in their order, then
-    the upserts). `partition` may hold only some of the base's columns."""
+    the upserts). `partition` may hold more columns than the base."""
     touched = partition.filter(pl.col(OP) != HEADER).select(keys)
-    kept = base.join(touched, on=list(keys), how="anti", nulls_equal=True, maintain_order="left")
-    upserts = partition.filter(pl.col(OP) == UPSERT).select(base.columns)
-    return pl.concat([kept, upserts.cast(kept.schema)], how="vertical")
+    if touched.is_empty():  # a base of its own, or a day that changed nothing
+        return base.collect()
+    schema = base.collect_schema()
+    kept = base.join(
+        touched.lazy(), on=list(keys), how="anti", nulls_equal=True, maintain_order="left"
+    )
+    upserts = partition.filter(pl.col(OP) == UPSERT).select(schema.names()).cast(schema)
+    return pl.concat([kept, upserts.lazy()], how="vertical").collect()

@@ -215,9 +215,8 @@ def _as_changes(
     nearest = _nearest_built(root, table, values[0])
     if nearest is not None:
         base_id = changes.base_of(nearest)
-        base = _read_base(root, table, base_id)
-        delta = changes.changes(base, state, table.keys)
-        if delta is not None and changes.worth_keeping(delta, base):
+        delta = changes.changes(_scan_base(root, table, base_id), state, table.keys)
+        if delta is not None and changes.worth_keeping(delta, state):
             return changes.stored(delta, base_id)
     new_id = None
     if state.height:
@@ -239,19 +238,22 @@ def _nearest_built(root: DataRoot, table: Table, value: PartitionValue) -> pl.Da
     return None if stored is None or _whole(stored) else stored
 
 
-def _read_base(
+def _scan_base(
     root: DataRoot, table: Table, base_id: str | None, columns: Sequence[str] | None = None
-) -> pl.DataFrame:
+) -> pl.LazyFrame:
     if base_id is None:
-        empty = _empty(_delta(table_dir(root, table)), table).drop(changes.BOOKKEEPING)
-        return empty if columns is None else empty.select(columns)
-    frame = _read_stored(root, table.bases, [base_id], columns)
-    if frame is None:
-        raise MissingPartition(
-            f"{table}: its base snapshot {base_id} is missing from {table_dir(root, table.bases)}; "
-            "rebuild the lake's as-of dates with `capscore run --full`"
-        )
-    return frame
+        frame = _empty(_delta(table_dir(root, table)), table).drop(changes.BOOKKEEPING).lazy()
+    else:
+        found = _open(root, table.bases)
+        files = [] if found is None else _files(found, table.bases, [base_id])
+        if not files:
+            raise MissingPartition(
+                f"{table}: its base snapshot {base_id} is missing from "
+                f"{table_dir(root, table.bases)}; rebuild the lake's as-of dates with "
+                "`capscore run --full`"
+            )
+        frame = pl.scan_parquet(files, hive_partitioning=False, missing_columns="insert")
+    return frame if columns is None else frame.select(columns)
 
 
 def _plain_dtype(dtype: pl.DataType | DataTypeClass) -> bool:
@@ -428,7 +430,7 @@ def read_partition(
         state = stored.drop(changes.BOOKKEEPING, strict=False)
     else:
         wanted = None if columns is None else list(dict.fromkeys([*table.keys, *columns]))
-        base = _read_base(root, table, changes.base_of(stored), wanted)
+        base = _scan_base(root, table, changes.base_of(stored), wanted)
         state = changes.apply(base, stored, table.keys)
     return state if columns is None else state.select(columns)
 
