@@ -17,7 +17,9 @@ becomes a base of its own and the date stores only its `base` row.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
+from datetime import date
 
 import polars as pl
 
@@ -26,12 +28,13 @@ BASE = "_base"
 HEADER, UPSERT, DELETE = "base", "upsert", "delete"
 BOOKKEEPING = (OP, BASE)
 
-# A date's changes stay on its base while they are at most this share of the state's
-# rows; beyond it the state becomes a new base. Changes accumulate from the base: with
-# c rows changing a day on N, a base lasts about share * N / c days, and a date costs
-# on average c / share + share * N / 2 rows: 5% keeps that a few percent of N for
-# daily change rates up to a tenth of a percent.
-REBASE_SHARE = 0.05
+# When a date's changes are kept against an old base rather than making the state a
+# new base. Changes accumulate from the base: with c rows changing a day on N, a base
+# kept K days costs N / K + c * K / 2 rows a day, least (sqrt(2 N c)) at K = sqrt(2 N / c),
+# that is when the changes (c K) times the days since the base (K) reach 2 N. And never
+# more changes than half the state: then the state itself is the smaller record.
+REBASE_AT_CHANGES_TIMES_DAYS = 2.0
+MAX_CHANGE_SHARE = 0.5
 # Rows are compared by two 64-bit hashes of their values (seeds 0 and 1) next to their
 # keys: the base is never held whole to diff against it. A changed row is taken for
 # unchanged only if both hashes collide on its key (about 2**-128). Polars' hashes may
@@ -70,8 +73,20 @@ def changes(base: pl.LazyFrame, state: pl.DataFrame, keys: Sequence[str]) -> pl.
     ).with_columns(pl.lit(None, pl.String).alias(BASE))
 
 
-def worth_keeping(delta: pl.DataFrame, state: pl.DataFrame) -> bool:
-    return delta.height <= REBASE_SHARE * state.height
+def worth_keeping(delta: pl.DataFrame, state: pl.DataFrame, days_from_base: int) -> bool:
+    return delta.height <= MAX_CHANGE_SHARE * state.height and (
+        delta.height * max(days_from_base, 1) <= REBASE_AT_CHANGES_TIMES_DAYS * state.height
+    )
+
+
+def new_base_id(day: date) -> str:
+    """A base's name: the date it was taken on, and a suffix of its own (a date rebuilt
+    takes a new base; the old one stays while a date or a published warehouse needs it)."""
+    return f"{day.isoformat()}-{uuid.uuid4().hex[:8]}"
+
+
+def base_date(base_id: str) -> date:
+    return date.fromisoformat(base_id[:10])
 
 
 def header(base_id: str | None) -> pl.DataFrame:

@@ -212,24 +212,25 @@ def _as_changes(
 ) -> pl.DataFrame:
     """What a keyed table's partition stores for `state`: its changes against the base of
     the nearest built date, or, when those are not worth keeping, a new base of its own."""
-    nearest = _nearest_built(root, table, values[0])
+    day = date.fromisoformat(str(values[0]))
+    nearest = _nearest_built(root, table, day)
     if nearest is not None:
         base_id = changes.base_of(nearest)
         delta = changes.changes(_scan_base(root, table, base_id), state, table.keys)
-        if delta is not None and changes.worth_keeping(delta, state):
+        days = abs((day - changes.base_date(base_id)).days) if base_id else 1
+        if delta is not None and changes.worth_keeping(delta, state, days):
             return changes.stored(delta, base_id)
     new_id = None
     if state.height:
         # Bases are not in the build register: a date's partition names the one it needs.
-        new_id = f"{partition_name(table, values)}-{uuid.uuid4().hex[:8]}"
+        new_id = changes.new_base_id(day)
         _commit(root, table.bases, state, [new_id])
     return changes.stored(state.head(0), new_id)
 
 
-def _nearest_built(root: DataRoot, table: Table, value: PartitionValue) -> pl.DataFrame | None:
-    """The stored partition of the built date nearest to `value` (itself if built; the
+def _nearest_built(root: DataRoot, table: Table, target: date) -> pl.DataFrame | None:
+    """The stored partition of the built date nearest to `target` (itself if built; the
     earlier on a tie); None before any, or when that date holds a whole state."""
-    target = date.fromisoformat(str(value))
     built = [date.fromisoformat(p) for p in _stored_partitions(root, table)]
     if not built:
         return None

@@ -32,12 +32,13 @@ def root(tmp_path: Path) -> DataRoot:
     return DataRoot.resolve(tmp_path)
 
 
-def _state(n: int, bump: int = 0) -> pl.DataFrame:
+def _state(n: int, bump: int = 0, bumped: int = 3) -> pl.DataFrame:
+    """`n` rows; the first `bumped` amounts raised by `bump`."""
     return pl.DataFrame(
         {
             "code": [f"c{i}" for i in range(n)],
             "year": [2020 + i % 3 for i in range(n)],
-            "amount": [float(i + (bump if i < 3 else 0)) for i in range(n)],
+            "amount": [float(i + (bump if i < bumped else 0)) for i in range(n)],
             "tags": [["a"] if i % 2 else None for i in range(n)],
         },
         schema=SCHEMA,
@@ -77,12 +78,23 @@ def test_a_day_that_changes_little_stores_only_its_changes(root: DataRoot) -> No
 
 def test_a_day_that_changes_much_becomes_a_base_of_its_own(root: DataRoot) -> None:
     write_partition(root, KEYED, _state(20), DAY)
-    write_partition(root, KEYED, _state(20, bump=1), DAY + timedelta(days=1))
+    write_partition(root, KEYED, _state(20, bump=1, bumped=11), DAY + timedelta(days=1))
     first, second = _stored(root, DAY), _stored(root, DAY + timedelta(days=1))
     assert second.height == 1 and changes.base_of(second) != changes.base_of(first)
     again = read_partition(root, KEYED, DAY + timedelta(days=1))
     assert again is not None
-    _same_rows(again, _state(20, bump=1))
+    _same_rows(again, _state(20, bump=1, bumped=11))
+
+
+@pytest.mark.parametrize(("days", "kept"), [(1, True), (20, True), (21, False)])
+def test_changes_stay_on_a_base_until_changes_times_days_reach_twice_the_rows(
+    root: DataRoot, days: int, kept: bool
+) -> None:
+    write_partition(root, KEYED, _state(200), DAY)
+    later = DAY + timedelta(days=days)
+    write_partition(root, KEYED, _state(200, bump=1, bumped=20), later)
+    on_base = changes.base_of(_stored(root, later)) == changes.base_of(_stored(root, DAY))
+    assert on_base is kept  # 20 changes * 20 days = 400 = 2 * 200 rows
 
 
 def test_an_empty_state_needs_no_base_and_reads_back_empty(root: DataRoot) -> None:
@@ -128,13 +140,13 @@ def test_a_lost_base_is_an_error_that_says_how_to_rebuild(root: DataRoot) -> Non
 
 def test_unused_bases_are_dropped_and_used_ones_kept(root: DataRoot) -> None:
     write_partition(root, KEYED, _state(20), DAY)
-    write_partition(root, KEYED, _state(20, bump=1), DAY + timedelta(days=1))
+    write_partition(root, KEYED, _state(20, bump=1, bumped=11), DAY + timedelta(days=1))
     lake.delete_partitions(root, KEYED, keep=[(DAY + timedelta(days=1)).isoformat()])
     dropped = lake.drop_unused_bases(root, KEYED)
     assert len(dropped) == 1 and dropped[0].startswith(DAY.isoformat())
     again = read_partition(root, KEYED, DAY + timedelta(days=1))
     assert again is not None
-    _same_rows(again, _state(20, bump=1))
+    _same_rows(again, _state(20, bump=1, bumped=11))
 
 
 def test_a_date_stored_whole_by_an_earlier_capscore_reads_as_it_was(root: DataRoot) -> None:
