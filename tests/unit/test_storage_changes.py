@@ -160,7 +160,7 @@ def test_a_date_stored_whole_by_an_earlier_capscore_reads_as_it_was(root: DataRo
         _same_rows(again, expected)
 
 
-def test_scan_gives_every_date_s_state(root: DataRoot) -> None:
+def test_scan_gives_the_state_of_every_date(root: DataRoot) -> None:
     write_partition(root, KEYED, _state(200), DAY)
     write_partition(root, KEYED, _state(200, bump=4), DAY + timedelta(days=1))
     scanned = lake.scan(root, KEYED).collect()
