@@ -9,7 +9,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from capscore.storage.lake import write_partition
+from capscore.storage import lake
+from capscore.storage.lake import read_partition, write_partition
 from capscore.storage.paths import DataRoot
 from capscore.storage.tables import table_named
 from capscore.warehouse.publish import publish_warehouse
@@ -41,6 +42,32 @@ def test_latest_only_tables_show_the_latest_date_and_keep_history(root: DataRoot
     assert latest.row(0) == (3, date(2026, 11, 2))
     every = run_query(root, "SELECT count(*) FROM core.enterprise_asof")
     assert every.item() == 5
+
+
+def test_a_keyed_table_s_views_show_each_date_s_state_changes_and_bases_alike(
+    root: DataRoot,
+) -> None:
+    names = [f"企业{i}" for i in range(40)]
+    _enterprise(root, "2026-11-01", names)
+    # two renames, one firm gone, one new: stored as changes against 11-01's base
+    _enterprise(root, "2026-11-02", ["改名甲", "改名乙", *names[2:39], "新企业"])
+    _enterprise(root, "2026-11-03", [])  # nothing left: an empty state
+    stored = read_partition(root, table_named("core.enterprise"), "2026-11-02")
+    assert stored is not None and stored.height == 40
+    publish_warehouse(root)
+    every = run_query(
+        root,
+        "SELECT as_of_date::VARCHAR AS d, credit_code, name FROM core.enterprise_asof "
+        "ORDER BY d, credit_code",
+    )
+    expected = (
+        lake.scan(root, table_named("core.enterprise"))
+        .select(pl.col("as_of_date").cast(pl.String).alias("d"), "credit_code", "name")
+        .sort("d", "credit_code")
+        .collect()
+    )
+    assert every.height == 80
+    assert every.equals(expected)
 
 
 def test_personal_data_is_masked(root: DataRoot) -> None:
