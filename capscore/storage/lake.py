@@ -235,7 +235,13 @@ def _nearest_built(root: DataRoot, table: Table, target: date) -> pl.DataFrame |
     if not built:
         return None
     nearest = min(built, key=lambda d: (abs((d - target).days), d > target))
-    stored = _read_stored(root, table, [nearest])
+    return _stored_changes(root, table, nearest)
+
+
+def _stored_changes(root: DataRoot, table: Table, value: PartitionValue) -> pl.DataFrame | None:
+    """A keyed table's stored partition (its changes and base row); None if it was never
+    written or holds a whole state."""
+    stored = _read_stored(root, table, [value])
     return None if stored is None or _whole(stored) else stored
 
 
@@ -497,11 +503,10 @@ def scan(
     if table.keys:
         # The states the dates store as changes, one after the other (in memory: for
         # tests and audits, not for the stages, which read one date at a time).
-        states = []
+        key, states = table.partition_keys[0], []
         for value in partitions(root, table):
             state = read_partition(root, table, value)
             assert state is not None
-            key = table.partition_keys[0]
             states.append(state.with_columns(_typed_value(key, value).alias(key)))
         return pl.concat(states, how="diagonal_relaxed").lazy()
     return pl.scan_delta(str(table_dir(root, table)))
@@ -557,8 +562,8 @@ def drop_unused_bases(root: DataRoot, table: Table) -> list[str]:
     """Delete the base snapshots of a keyed table that no built date stores against."""
     used = set()
     for value in _stored_partitions(root, table):
-        stored = _read_stored(root, table, [value])
-        if stored is not None and not _whole(stored):
+        stored = _stored_changes(root, table, value)
+        if stored is not None:
             used.add(changes.base_of(stored))
     unused = [b for b in base_ids(root, table) if b not in used]
     bases = _open(root, table.bases)
