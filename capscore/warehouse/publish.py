@@ -22,7 +22,7 @@ from capscore.core.personal import PERSONAL_COLUMNS, PERSONAL_LIST_COLUMNS
 from capscore.sql_library import derived_views, with_macros
 from capscore.storage.changes import BASE, BOOKKEEPING, HEADER, OP, UPSERT
 from capscore.storage.files import atomic_write
-from capscore.storage.lake import snapshot
+from capscore.storage.lake import partitions, snapshot
 from capscore.storage.paths import DataRoot
 from capscore.storage.tables import AS_OF_DATE, BASE_ID, LAKE_TABLES, SCHEMAS, Table
 
@@ -157,9 +157,13 @@ def _create_base_views(
             continue
         if t.latest_only:
             con.execute(f"CREATE VIEW {t.relation}_asof AS {select}")
+            # The latest date built, even when it has no rows (an empty review queue is
+            # today's answer, not a reason to show yesterday's).
+            built = partitions(root, t)
+            latest = f"DATE '{built[-1]}'" if built else "NULL"
             con.execute(
                 f"CREATE VIEW {t.relation} AS SELECT * FROM {t.relation}_asof "
-                f"WHERE as_of_date = (SELECT max(as_of_date) FROM {t.relation}_asof)"
+                f"WHERE as_of_date = {latest}"
             )
             summary.views += [f"{t.relation}_asof", t.relation]
         else:

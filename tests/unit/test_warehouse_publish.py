@@ -68,6 +68,8 @@ def test_a_keyed_table_s_views_show_each_date_s_state_changes_and_bases_alike(
     )
     assert every.height == 80
     assert every.equals(expected)
+    # the latest date is 11-03, built empty: the latest view is empty, not 11-02's rows
+    assert run_query(root, "SELECT count(*) FROM core.enterprise").item() == 0
 
 
 def test_personal_data_is_masked(root: DataRoot) -> None:
