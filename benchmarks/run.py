@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from benchmarks.stage import STAGE_GROUPS
-from capscore.storage import tables
+from capscore.storage import changes, tables
 from capscore.storage.lake import base_ids, partition_bytes, table_dir
 from capscore.storage.paths import DataRoot
 from pipelines.run_plan import landing_files
@@ -47,7 +47,7 @@ def as_of_disk_gb(root: DataRoot, day: date) -> float:
         for table in as_of
         if table.keys
         for base in base_ids(root, table)
-        if base.startswith(day.isoformat())
+        if changes.base_date(base) == day
     )
     export = table_dir(root, tables.CREDIT_EXPORT) / f"{tables.AS_OF_DATE}={day.isoformat()}"
     total += sum(path.stat().st_size for path in export.glob("*") if path.is_file())

@@ -85,10 +85,11 @@ def _source(
     empty table of its schema when the version has none."""
     if files:
         listed = ", ".join(_quote_path(f) for f in files)
-        types = ", ".join(f"'{k}': VARCHAR" for k in table.partition_keys if k == BASE_ID)
-        return f"read_parquet([{listed}], hive_partitioning = true, union_by_name = true" + (
-            f", hive_types = {{{types}}})" if types else ")"
+        # A base id begins with a date: read it as the text it is.
+        typed = (
+            f", hive_types = {{'{BASE_ID}': VARCHAR}}" if BASE_ID in table.partition_keys else ""
         )
+        return f"read_parquet([{listed}], hive_partitioning = true, union_by_name = true{typed})"
     holder = f"{table.schema}._empty_{table.name}"
     con.register("_empty", pl.DataFrame(schema=empty).to_arrow())
     con.execute(f"CREATE TABLE {holder} AS SELECT * FROM _empty")
