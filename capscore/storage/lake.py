@@ -472,18 +472,18 @@ def _read_stored(
 
 def scan_as_of(root: DataRoot, table: Table, day: date) -> pl.LazyFrame:
     """An upstream as-of partition a stage cannot do without, lazily."""
-    frame = read_partition(root, table, day)
-    if frame is None:
-        raise MissingPartition(f"{table} as of {day} is missing: materialize it first")
-    return frame.lazy()
+    return read_as_of(root, table, day).lazy()
 
 
 def read_as_of(
     root: DataRoot, table: Table, day: date, columns: Sequence[str] | None = None
 ) -> pl.DataFrame:
-    """An upstream as-of partition a stage cannot do without (only `columns`, if given)."""
-    frame = scan_as_of(root, table, day)
-    return (frame if columns is None else frame.select(columns)).collect()
+    """An upstream as-of partition a stage cannot do without (only `columns`, if given:
+    a keyed table then reads only those of its base)."""
+    frame = read_partition(root, table, day, columns=columns)
+    if frame is None:
+        raise MissingPartition(f"{table} as of {day} is missing: materialize it first")
+    return frame
 
 
 def has_data(root: DataRoot, table: Table) -> bool:
