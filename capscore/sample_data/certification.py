@@ -44,7 +44,7 @@ Everything is vectorised over firms, one pass per batch year.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
@@ -336,4 +336,4 @@ def certify(
     hnte = _hnte(rng, f, records)
     srdi = _srdi(rng, f, records)
     frame = f.with_columns(pl.Series(k, v) for k, v in {**hnte, **srdi}.items())
-    return Firms(frame=frame, names_taken=firms.names_taken)
+    return replace(firms, frame=frame)

@@ -38,6 +38,7 @@ from capscore.sample_data.names import (
     new_names,
     other_industry_word,
     parts_frame,
+    registration_keys,
     unique_names,
     with_new_trade_names,
 )
@@ -99,6 +100,7 @@ REGISTRY_COLUMNS = (
 class Firms:
     frame: pl.DataFrame
     names_taken: pl.Series  # every registered name, current or former
+    keys_taken: pl.Series  # the registration_keys of those names
 
 
 def _two_significant(x: np.ndarray) -> np.ndarray:
@@ -202,8 +204,9 @@ def _rename_days(
 
 def _name_versions(
     rng: np.random.Generator, parts0: pl.DataFrame, places: pl.DataFrame, versions: np.ndarray
-) -> tuple[dict[str, Any], pl.DataFrame, pl.Series]:
-    """Name and legal form columns of every version, the current name parts, all names used."""
+) -> tuple[dict[str, Any], pl.DataFrame, pl.DataFrame]:
+    """Name and legal form columns of every version, the current name parts, the parts of
+    every name used."""
     n = parts0.height
     has1, has2 = np.flatnonzero(versions >= 2), np.flatnonzero(versions >= 3)
     names0 = assemble(parts0)
@@ -232,7 +235,7 @@ def _name_versions(
         "legal1": legal1,
         "legal2": legal2,
     }
-    return columns, current, pl.concat([names0, names1, names2])
+    return columns, current, pl.concat([parts0, parts1, parts2])
 
 
 def _economics(
@@ -305,7 +308,7 @@ def build_firms(
     parts0 = unique_names(rng, new_names(rng, places, county_level, industry, size))
     r1, r2 = _rename_days(rng, is_new, age_years, established, first, last)
     versions = 1 + (r1 < NEVER).astype(np.int64) + (r2 < NEVER).astype(np.int64)
-    name_columns, current, taken = _name_versions(rng, parts0, places, versions)
+    name_columns, current, used = _name_versions(rng, parts0, places, versions)
 
     capability = standardized(innov)
     evidence = channels(
@@ -361,7 +364,7 @@ def build_firms(
         assemble(current).alias("name"),
         *(pl.Series(f"ev_{name}", values) for name, values in evidence.items()),
     )
-    return Firms(frame=frame, names_taken=taken)
+    return Firms(frame=frame, names_taken=assemble(used), keys_taken=registration_keys(used))
 
 
 def _spread(values: pl.Series, rows: np.ndarray, n: int) -> pl.Series:

@@ -152,6 +152,19 @@ def assemble(parts: pl.DataFrame) -> pl.Series:
     ).to_series()
 
 
+def registration_keys(parts: pl.DataFrame) -> pl.Series:
+    """What a registration authority compares to refuse a name as already taken: the
+    行政区划 (in front or in brackets, with or without 省/市/县/区), 字号 and 行业; the
+    组织形式 does not make a name new (嘉兴市恒博塑业股份有限公司 repeats 嘉兴恒博塑业有限公司)."""
+    region = pl.when(pl.col("prefix") != "").then(pl.col("prefix")).otherwise(pl.col("paren"))
+    return parts.select(
+        pl.concat_str(
+            [region.str.replace(r"[省市县区]$", ""), pl.col("zihao"), pl.col("word")],
+            separator="|",
+        ).alias("registration_key")
+    ).to_series()
+
+
 def english_names(parts: pl.DataFrame) -> pl.Series:
     """E.g. Zhejiang Keyi International Intelligent Suspension Technology Co., Ltd."""
     region = pl.coalesce(

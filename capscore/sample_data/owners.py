@@ -24,6 +24,7 @@ from capscore.sample_data.names import (
     org_forms,
     parts_frame,
     region_prefixes,
+    registration_keys,
 )
 from capscore.sample_data.people import person_names, zipf_weights
 from capscore.sample_data.regions import county_table
@@ -68,7 +69,8 @@ def _institute_names() -> list[str]:
 
 
 def _lookalikes(rng: np.random.Generator, firms: Firms, count: int) -> pl.DataFrame:
-    """Firms with a registry firm's 字号 in another region and/or industry, not in the registry."""
+    """Firms with a registry firm's 字号 in another region and/or industry, not in the registry
+    and not a registered name written otherwise (registration_keys)."""
     frame = firms.frame
     counties = county_table()
     source = rng.integers(0, frame.height, count)
@@ -95,7 +97,11 @@ def _lookalikes(rng: np.random.Generator, firms: Firms, count: int) -> pl.DataFr
         form,
     )
     names = assemble(parts)
-    keep = (names.is_first_distinct() & ~names.is_in(firms.names_taken)).to_numpy()
+    # Not a name the registry already holds in another written form: a look-alike
+    # differs from every registered firm in its region, 字号 or industry words.
+    keys = registration_keys(parts)
+    taken = keys.is_in(firms.keys_taken.implode()) | names.is_in(firms.names_taken.implode())
+    keep = (keys.is_first_distinct() & ~taken).to_numpy()
     age = 0.5 + rng.gamma(1.3, 6.0, count)
     established = END_DAY - 400 - (age * 365.25).astype(np.int64)
     codes = credit_codes(

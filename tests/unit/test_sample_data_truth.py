@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from pathlib import Path
 
+import numpy as np
 import opencc
 import polars as pl
 import pytest
 
+from capscore.sample_data.enterprises import build_firms
 from capscore.sample_data.generate import generate
 from capscore.sample_data.industries import INDUSTRIES
+from capscore.sample_data.names import ORG_FORM_NAMES
+from capscore.sample_data.owners import _lookalikes
 from data_contracts.check_digits import credit_code_problem
 from tests.unit.test_sample_data_generate import LISTS, read_rows
 
@@ -266,3 +271,24 @@ def test_patents_look_like_patents(root: Path, latest: pl.DataFrame) -> None:
         if industry.get(code)
     ]
     assert sum(fits) / len(fits) > 0.95
+
+
+def _as_registered(name: str) -> str:
+    """A name as a registration authority compares it: the region in front and without
+    省/市/县/区, no legal form (嘉兴市恒博塑业股份有限公司 is 嘉兴恒博塑业有限公司)."""
+    form = next((f for f in sorted(ORG_FORM_NAMES, key=len, reverse=True) if name.endswith(f)), "")
+    body = name.removesuffix(form)
+    bracketed = re.fullmatch(r"(.+?)（(.+?)）(.*)", body)
+    if bracketed:
+        body = bracketed[2] + bracketed[1] + bracketed[3]
+    return re.sub(r"^(\w{2,3}?)[省市县区]", r"\1", body, count=1)
+
+
+def test_lookalikes_are_not_registered_names_written_otherwise() -> None:
+    # Ten look-alikes per firm: the 字号 of a small registry collide often (the
+    # generator's own share is 5%, too few to meet a collision at test scale).
+    firms = build_firms(np.random.default_rng(1), 2000, np.random.default_rng(2))
+    lookalikes = _lookalikes(np.random.default_rng(3), firms, 20_000)["name"]
+    taken = {_as_registered(n) for n in firms.names_taken}
+    assert lookalikes.len() > 15_000
+    assert [n for n in lookalikes if _as_registered(n) in taken] == []
