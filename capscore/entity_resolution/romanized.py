@@ -439,23 +439,26 @@ def regional_keys(keys: pl.DataFrame, firms: pl.DataFrame) -> pl.DataFrame:
 
 
 def _span_regions(queries: pl.DataFrame, spans: pl.DataFrame) -> pl.DataFrame:
-    """(query, span, key, prefix): the divisions each reading of each query names:
-    the places the name writes, else the applicant address's region; prefix null
-    when it names none."""
+    """(query, span, key, prefix, by_address): the divisions each reading of each query
+    names (the places the name writes; prefix null when it writes none), and whether
+    the applicant address stands in for them (no place written, an address given: the
+    reading meets the firms lying at the address, romanized_candidates keeps those)."""
     read = queries.join(spans.select("span", "mention_name", "key", "places"), on="mention_name")
     named = (
         read.explode("places", empty_as_null=False)
         .join(region_keys(), left_on="places", right_on="key", how="inner")
         .select("query", "span", "key", _prefix(pl.col("region_code")).alias("prefix"))
     )
-    unnamed = read.filter(pl.col("places").list.len() == 0)
-    by_address = unnamed.filter(pl.col("address_code").is_not_null()).select(
-        "query", "span", "key", _prefix(pl.col("address_code")).alias("prefix")
+    # Not joined by code prefix: a firm registered with its city's code lies in any
+    # county of it that the address names (region_agreement compares at the coarser).
+    unnamed = read.filter(pl.col("places").list.len() == 0).select(
+        "query",
+        "span",
+        "key",
+        pl.lit(None, dtype=pl.String).alias("prefix"),
+        pl.col("address_code").is_not_null().alias("by_address"),
     )
-    nowhere = unnamed.filter(pl.col("address_code").is_null()).select(
-        "query", "span", "key", pl.lit(None, dtype=pl.String).alias("prefix")
-    )
-    return pl.concat([named, by_address, nowhere]).unique()
+    return pl.concat([named.with_columns(pl.lit(False).alias("by_address")), unnamed]).unique()
 
 
 QUERY_SCHEMA = {"query": pl.Int64, "mention_name": pl.String, "address_code": pl.String}
@@ -609,6 +612,7 @@ def romanized_candidates(
             .alias("address")
         )
     )
+    by_address = pl.col("by_address")
     return (
         pairs.join(levels, on=["span", "tail"], how="left")
         .join(dropped_written, on=["span", "dropped"], how="left")
@@ -618,6 +622,8 @@ def romanized_candidates(
             unwritten.alias("unwritten"),
             pl.col("address").fill_null(False),
         )
+        .filter(~by_address | pl.col("address"))
+        .with_columns(pl.when(by_address).then(pl.lit("agree")).otherwise("region").alias("region"))
         .select(list(CANDIDATE_SCHEMA))
         .cast(CANDIDATE_SCHEMA)  # type: ignore[arg-type]
     )

@@ -30,6 +30,8 @@ FIRMS = {
     "91330402MA2B00006C": ("嘉兴永源表面处理有限公司", "330402"),
     "91330402MA2B00007D": ("嘉兴泰华电机集团有限公司", "330402"),
     "91330402MA2B00008E": ("嘉兴泰华汽车零部件有限公司", "330402"),
+    # Registered with its city's code, not a county's.
+    "91330400MA2B00009F": ("嘉兴市永胜光电有限公司", "330400"),
 }
 ENTERPRISES = pl.DataFrame(
     {
@@ -133,6 +135,18 @@ def test_the_applicant_address_chooses_among_homophones_the_name_places_alike() 
     elsewhere = _links(written, address="浙江省杭州市西湖区文三路3号")[written]
     assert elsewhere["decision"] == "review"
     assert "2 firms fit as well" in str(elsewhere["explanation"])
+
+
+def test_an_address_in_a_county_finds_the_firm_registered_with_its_city() -> None:
+    """No place written: the address stands in for it, and a firm registered with the
+    city's code (330400) lies in every county of it (平湖, 330482), as region_agreement
+    has it; read by code prefix the county's 330482 never met the city's 330400."""
+    written = "YONGSHENG OPTOELECTRONICS CO., LTD."
+    link = _links(written, address="浙江省嘉兴市平湖市中山大街1412号")[written]
+    assert (link["credit_code"], link["decision"]) == ("91330400MA2B00009F", "matched")
+    assert "region agree" in str(link["explanation"])
+    elsewhere = _links(written, address="浙江省杭州市西湖区文三路3号")[written]
+    assert elsewhere["decision"] == "unmatched"
 
 
 def test_the_firm_whose_own_words_are_all_written_fits_best() -> None:
