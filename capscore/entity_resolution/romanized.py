@@ -471,7 +471,7 @@ CANDIDATE_SCHEMA = {
     "industry": pl.String,
     "unexplained": pl.UInt32,
     "unwritten": pl.UInt32,
-    "address": pl.Boolean,
+    "address": pl.Int8,
 }
 
 
@@ -545,6 +545,24 @@ def _industry_levels(span_tails: pl.DataFrame, phrases: pl.DataFrame) -> pl.Data
     )
 
 
+def at_address_level(address_code: pl.Expr, region_code: pl.Expr) -> pl.Expr:
+    """How surely a firm registered in `region_code` lies at the applicant address: 2
+    inside the place the address names, 1 registered with a wider division that holds
+    it (a city's code, the address a county of it: it may lie elsewhere in the city),
+    0 elsewhere or unknown (the `address` of CANDIDATE_SCHEMA)."""
+    inside = region_agreement(address_code, region_code) == 3
+    surely = code_level(region_code) >= code_level(address_code)
+    return (
+        pl.when(inside & surely)
+        .then(2)
+        .when(inside)
+        .then(1)
+        .otherwise(0)
+        .cast(pl.Int8)
+        .alias("address")
+    )
+
+
 def romanized_candidates(
     queries: pl.DataFrame, names: pl.DataFrame, firms: pl.DataFrame
 ) -> pl.DataFrame:
@@ -555,7 +573,7 @@ def romanized_candidates(
     `queries` (QUERY_SCHEMA): a mention name with the region code its applicant
     address starts with; `names` and `firms` as registry_keys and regional_keys
     read them (the registry's parsed names, its firms' region codes). `address`:
-    the firm lies inside the region of the applicant address.
+    how surely the firm lies at the applicant address (at_address_level).
 
     Industry is decided per (reading, tail) before firms are joined: most firms
     a common 字号 spelling meets make something else, and are never candidates."""
@@ -606,11 +624,7 @@ def romanized_candidates(
         .join(queries.select("query", "address_code"), on="query")
         .join(firms.select("credit_code", "region_code").unique(), on="credit_code")
         .group_by("query", "credit_code")
-        .agg(
-            (region_agreement(pl.col("address_code"), pl.col("region_code")) == 3)
-            .any()
-            .alias("address")
-        )
+        .agg(at_address_level(pl.col("address_code"), pl.col("region_code")).max())
     )
     by_address = pl.col("by_address")
     return (
@@ -620,9 +634,9 @@ def romanized_candidates(
         .with_columns(
             unexplained.alias("unexplained"),
             unwritten.alias("unwritten"),
-            pl.col("address").fill_null(False),
+            pl.col("address").fill_null(0),
         )
-        .filter(~by_address | pl.col("address"))
+        .filter(~by_address | (pl.col("address") > 0))
         .with_columns(pl.when(by_address).then(pl.lit("agree")).otherwise("region").alias("region"))
         .select(list(CANDIDATE_SCHEMA))
         .cast(CANDIDATE_SCHEMA)  # type: ignore[arg-type]

@@ -30,8 +30,9 @@ FIRMS = {
     "91330402MA2B00006C": ("嘉兴永源表面处理有限公司", "330402"),
     "91330402MA2B00007D": ("嘉兴泰华电机集团有限公司", "330402"),
     "91330402MA2B00008E": ("嘉兴泰华汽车零部件有限公司", "330402"),
-    # Registered with its city's code, not a county's.
+    # Registered with its city's code, not a county's; a homophone in 平湖.
     "91330400MA2B00009F": ("嘉兴市永胜光电有限公司", "330400"),
+    "91330482MA2B00010G": ("平湖永盛光电有限公司", "330482"),
 }
 ENTERPRISES = pl.DataFrame(
     {
@@ -139,12 +140,15 @@ def test_the_applicant_address_chooses_among_homophones_the_name_places_alike() 
 
 def test_an_address_in_a_county_finds_the_firm_registered_with_its_city() -> None:
     """No place written: the address stands in for it, and a firm registered with the
-    city's code (330400) lies in every county of it (平湖, 330482), as region_agreement
-    has it; read by code prefix the county's 330482 never met the city's 330400."""
+    city's code (330400) lies in every county of it (南湖, 330402), as region_agreement
+    has it; read by code prefix the county's 330402 never met the city's 330400. A firm
+    registered in the address's own county (平湖) lies there more surely."""
     written = "YONGSHENG OPTOELECTRONICS CO., LTD."
-    link = _links(written, address="浙江省嘉兴市平湖市中山大街1412号")[written]
-    assert (link["credit_code"], link["decision"]) == ("91330400MA2B00009F", "matched")
-    assert "region agree" in str(link["explanation"])
+    nanhu = _links(written, address="浙江省嘉兴市南湖区南溪路2号")[written]
+    assert (nanhu["credit_code"], nanhu["decision"]) == ("91330400MA2B00009F", "matched")
+    assert "region agree" in str(nanhu["explanation"])
+    pinghu = _links(written, address="浙江省嘉兴市平湖市中山大街1412号")[written]
+    assert (pinghu["credit_code"], pinghu["decision"]) == ("91330482MA2B00010G", "matched")
     elsewhere = _links(written, address="浙江省杭州市西湖区文三路3号")[written]
     assert elsewhere["decision"] == "unmatched"
 
