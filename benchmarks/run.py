@@ -16,13 +16,18 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import polars as pl
+
+from benchmarks import er_probe
 from benchmarks.stage import STAGE_GROUPS
 from capscore.storage import changes, tables
 from capscore.storage.lake import base_ids, partition_bytes, table_dir
 from capscore.storage.paths import DataRoot
+from pipelines.er_commands import eval_er
 from pipelines.run_plan import landing_files
 
 RESULTS = Path(__file__).parent / "results"
+PROBE_NAMES_PER_KIND, PROBE_SEED = 3000, 5
 
 
 def run_stage(stage: str, extra: list[str]) -> tuple[float, float]:
@@ -96,6 +101,13 @@ def main() -> None:
         print(f"| {row['stage']} | {row['seconds']:.1f} | {row['peak_gb']:.2f} |")
     print(f"\nlake disk of the first as-of date ({days[-1]}, with its bases): {disk:.3f} GB")
     print(f"lake disk of a further as-of date ({days[-2]}): {further:.3f} GB")
+    # The quality of the links timed above, against the generator's truth, and the
+    # model probe: the entity resolution figures the README quotes next to the times.
+    report, er_text = eval_er(root, days[-1])
+    probe = er_probe.run(root, days[-1], PROBE_NAMES_PER_KIND, PROBE_SEED)
+    print(f"\n{er_text}")
+    with pl.Config(tbl_rows=20):
+        print(f"model probe ({er_probe.__name__}) as of {days[-1]}:\n{probe}")
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"bench_{enterprises}_{stamp}.json"
     out.write_text(
@@ -106,6 +118,8 @@ def main() -> None:
                 "rows": rows,
                 "as_of_disk_gb": disk,
                 "further_as_of_disk_gb": further,
+                "er_targets": report.get("targets"),
+                "er_probe": probe.to_dicts(),
             }
         )
     )
