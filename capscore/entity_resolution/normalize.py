@@ -17,13 +17,14 @@ English names get the same pieces from lower-case tokens.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
 import opencc
 import polars as pl
 
-from capscore.entity_resolution.places import leading_regions
-from capscore.entity_resolution.vocabulary import LegalForm, alternation, vocabulary
+from capscore.entity_resolution.places import MAX_REGION_LEVELS, leading_regions
+from capscore.entity_resolution.vocabulary import LegalForm, Vocabulary, alternation, vocabulary
 
 PARSED_SCHEMA = {
     "name": pl.String,
@@ -90,6 +91,29 @@ def _strip_suffix_words(
             .alias("_cut"),
         )
     return frame
+
+
+def _strict_named(
+    bodies: pl.Series, without_industry: Callable[[pl.Series], pl.DataFrame], voc: Vocabulary
+) -> pl.DataFrame:
+    """(zihao, industry) per row of `bodies` with bare short forms left in the 字号, and
+    no division peeled that leaves a 字号 of industry words only: a typo can make the
+    字号's first character end a place (深圳市中华科技 typed 深圳市龙华科技 reads as a
+    firm named 科技 in 龙华), and a name has a 字号, so fewer divisions are peeled."""
+    parts = []
+    rows = pl.int_range(bodies.len(), eager=True, dtype=pl.UInt32)
+    industry = pl.Series(list(voc.industry_cjk), dtype=pl.String).implode()
+    for levels in range(MAX_REGION_LEVELS, -1, -1):
+        strict = leading_regions(
+            bodies.gather(rows), min_rest=MIN_ZIHAO, bare_short_forms=False, max_levels=levels
+        )
+        named = without_industry(strict["rest"]).with_columns(rows.alias("_row"))
+        no_zihao = named["zihao"].is_in(industry) & (levels > 0)
+        parts.append(named.filter(~no_zihao))
+        rows = named.filter(no_zihao)["_row"]
+        if rows.is_empty():
+            break
+    return pl.concat(parts).sort("_row").drop("_row")
 
 
 def _parse_cjk(text: pl.Series) -> pl.DataFrame:
@@ -170,10 +194,7 @@ def _parse_cjk(text: pl.Series) -> pl.DataFrame:
     core = named["zihao"] + named["industry"]
     # The strict parse can differ only where a region was peeled: parse those again.
     peeled = (lead["region"] != "").arg_true()
-    strict = leading_regions(
-        frame["_body"].gather(peeled), min_rest=MIN_ZIHAO, bare_short_forms=False
-    )
-    strict_named = without_industry(strict["rest"])
+    strict_named = _strict_named(frame["_body"].gather(peeled), without_industry, voc)
     core_strict = core.clone().scatter(peeled, strict_named["zihao"] + strict_named["industry"])
     # One written order for the full name: 恒信(浙江)泵业… and 浙江恒信泵业… are the same
     # name, and a bracketed region must not make the other firms of that 字号 look closer.

@@ -18,6 +18,8 @@ import polars as pl
 from capscore import reference_data
 
 LEVELS = ("province", "prefecture", "county")
+# Divisions peeled off the front of a name at most (province, prefecture, county).
+MAX_REGION_LEVELS = len(LEVELS)
 # Longest first, so 维吾尔自治区 wins over 自治区.
 _LEVEL_SUFFIXES = (
     "特别行政区",
@@ -154,7 +156,10 @@ def code_level(code: pl.Expr) -> pl.Expr:
 
 
 def leading_regions(
-    heads: pl.Series, min_rest: int, bare_short_forms: bool = True, max_levels: int = 3
+    heads: pl.Series,
+    min_rest: int,
+    bare_short_forms: bool = True,
+    max_levels: int = MAX_REGION_LEVELS,
 ) -> pl.DataFrame:
     """Peel administrative divisions off the start of each string, outermost first.
 
