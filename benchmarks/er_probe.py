@@ -117,8 +117,8 @@ def probes(firms: pl.DataFrame, pool: list[str], per_kind: int, seed: int) -> li
         for swapped, suffix in ((unrelated, "unrelated"), (confusable, "confusable")):
             if swapped:
                 changed = name[:at] + swapped + name[at + len(zihao) :]
-                out += [(f"zihao_{suffix}", changed, elsewhere, code)]
-                out += [(f"typo_{suffix}", changed, own, code)]
+                out.append((f"zihao_{suffix}", changed, elsewhere, code))
+                out.append((f"typo_{suffix}", changed, own, code))
         tail = name.find(industry, at + len(zihao))
         other = industries[int(rng.integers(0, len(industries)))]
         if tail >= 0 and other != industry:
