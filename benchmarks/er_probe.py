@@ -33,7 +33,7 @@ from capscore.entity_resolution.confusables import OTHER, substitution_kind, var
 from capscore.entity_resolution.features import address_region_codes
 from capscore.entity_resolution.model import load_model
 from capscore.entity_resolution.normalize import parse_names
-from capscore.entity_resolution.places import divisions, region_agreement, short_form
+from capscore.entity_resolution.places import divisions, region_agreement, surfaces
 from capscore.entity_resolution.registry import prepare_registry
 from capscore.entity_resolution.resolve import MENTION_SCHEMA, link_mentions
 from capscore.entity_resolution.vocabulary import vocabulary
@@ -50,17 +50,21 @@ def _prefectures() -> pl.DataFrame:
     provinces = table.filter(pl.col("level") == "province").select(
         "province_code", pl.col("name").alias("province")
     )
+    shorts = (
+        surfaces().filter(pl.col("short")).select("region_code", pl.col("surface").alias("short"))
+    )
     return (
         table.filter(
             pl.col("level") == "prefecture", pl.col("region_code") != pl.col("province_code")
         )
         .join(provinces, on="province_code")
-        .with_columns(
-            pl.col("name").map_elements(short_form, return_dtype=pl.String).alias("short"),
+        .join(shorts, on="region_code")
+        .select(
+            "province_code",
+            "prefecture_code",
+            "short",
             (pl.col("province") + pl.col("name")).alias("address"),
         )
-        .drop_nulls("short")
-        .select("province_code", "prefecture_code", "short", "address")
     )
 
 
