@@ -13,7 +13,8 @@ names no firm is registered under, as applicants of a patent filed on the as-of 
   one that neither sounds nor looks alike / that sounds the same or looks alike), these
   two with the address of another registered firm;
 - the registered firm itself with a typo and its own address (`typo_unrelated`,
-  `typo_confusable`: a link to it is right).
+  `typo_confusable`: a link to it is right), and the confusable typo filed from
+  another street of the firm's own place (`typo_other_street`: an R&D site, a move).
 
 It prints per kind, and by where the address lies against the firm the name was made
 from (its county, or its prefecture when registered at that level: "source's place"),
@@ -23,6 +24,7 @@ the share linked (matched), linked to that firm, and sent to review. DIR needs c
 from __future__ import annotations
 
 import argparse
+import re
 from datetime import date
 
 import numpy as np
@@ -42,6 +44,8 @@ from capscore.storage.lake import read_as_of
 from capscore.storage.paths import DataRoot
 
 Probe = tuple[str, str, str, str]  # kind, name, address, credit code it was made from
+# A registered address's road, number and what follows (streets.py reads the same).
+OWN_STREET = r"[\u4e00-\u9fff]{2}(?:大道|大街|路|街|道|巷|弄)\d+号.*$"
 
 
 def _prefectures() -> pl.DataFrame:
@@ -123,6 +127,10 @@ def probes(firms: pl.DataFrame, pool: list[str], per_kind: int, seed: int) -> li
                 changed = name[:at] + swapped + name[at + len(zihao) :]
                 out.append((f"zihao_{suffix}", changed, elsewhere, code))
                 out.append((f"typo_{suffix}", changed, own, code))
+        other_street = re.sub(OWN_STREET, "创新路999号", own)
+        if confusable and other_street != own:
+            changed = name[:at] + confusable + name[at + len(zihao) :]
+            out.append(("typo_other_street", changed, other_street, code))
         tail = name.find(industry, at + len(zihao))
         other = industries[int(rng.integers(0, len(industries)))]
         if tail >= 0 and other != industry:

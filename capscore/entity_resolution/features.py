@@ -18,6 +18,7 @@ from rapidfuzz import distance, process
 
 from capscore.entity_resolution.confusables import SUBSTITUTION_SCHEMA, substitution_kinds
 from capscore.entity_resolution.places import leading_regions, region_agreement
+from capscore.entity_resolution.streets import street_agreement
 
 # Names whose best similarity is within this of a candidate's count as its rivals.
 RIVAL_BAND = 0.03
@@ -26,6 +27,10 @@ RIVAL_TOP = 5
 EXACT_LEAD = 0.1
 # Smoothing of the IPC–industry lift, in pseudo-observations.
 LIFT_PRIOR = 10.0
+# How near the applicant address a firm lies, for address_among_namesakes: in the
+# address's region, and above that at its very street.
+REGION_SCORE = 3
+STREET_SCORE = 4
 # Mention and registry parses compared for the 字号+industry key: either parse of
 # either name may be the right one (海宁华泰… vs 华泰…).
 CORE_PAIRINGS = (
@@ -97,7 +102,7 @@ def name_features(
     `candidates`: mention_name, credit_code, registry_name, name_type, method.
     `mentions`/`registry`: parse_names output keyed by name / registry_name
     (registry also valid_from, valid_to per credit_code). `enterprises`:
-    credit_code, name, region_code, industry_code, established_date.
+    credit_code, name, region_code, industry_code, established_date, street.
     """
     parsed_cols = [
         "clean",
@@ -123,6 +128,7 @@ def name_features(
         "region_code",
         "industry_code",
         "established_date",
+        "street",
     )
     pairs = (
         candidates.join(m, on="mention_name", how="left")
@@ -356,7 +362,8 @@ def context_features(
 ) -> pl.DataFrame:
     """One row per (mention, candidate name): `pairs` (name_features) joined to
     `mentions` (mention_key, mention_type, mention_name, mention_date,
-    address_code, ipc_subclass, filed_code) with the context features added."""
+    address_code, address_street, ipc_subclass, filed_code) with the context features
+    added."""
     rows = mentions.join(pairs, on="mention_name", how="inner")
     date = pl.col("mention_date")
     days_before = (pl.col("valid_from") - date).dt.total_days()
@@ -365,6 +372,7 @@ def context_features(
         _agreement_label(region_agreement(pl.col("address_code"), pl.col("region_code"))).alias(
             "region_in_address"
         ),
+        street_agreement(pl.col("address_street"), pl.col("street")).alias("street_address"),
         industry_division(pl.col("industry_code")).alias("division"),
         pl.max_horizontal(days_before.fill_null(0), days_after.fill_null(0), pl.lit(0))
         .fill_null(0)
@@ -384,17 +392,28 @@ def context_features(
 def _with_address_rank(rows: pl.DataFrame) -> pl.DataFrame:
     """address_rank: among a mention's candidates with near-identical names (字号+industry
     at most one character apart), whether this one is the only one lying where the
-    applicant address is (`only`), another lies closer to it (`beaten`), or the address
-    does not tell them apart (`none`).
+    applicant address is (at its street, else in its region: `only`), another lies
+    closer to it (`beaten`), or the address does not tell them apart (`none`).
 
     In a dense registry 嘉兴市新金电子… (秀洲) and 嘉兴新金电子… (海盐) both exist; the
     name cannot choose between them, the address of the filing can."""
     # Only rows with an address can tell firms apart, and only those are worked on: the
     # label is scattered back by row number (most mentions have one near candidate).
-    near = pl.col("name_closeness").is_in(["exact", "typo"]) & pl.col("address_code").is_not_null()
-    # region_in_address already holds the agreement; its labels rank back into numbers.
-    score = pl.col("region_in_address").replace_strict(
-        {"match": 3, "partial": 1, "conflict": 0}, default=-1, return_dtype=pl.Int32
+    at_street = pl.col("street_address") == "same"
+    near = pl.col("name_closeness").is_in(["exact", "typo"]) & (
+        pl.col("address_code").is_not_null() | at_street
+    )
+    # region_in_address already holds the agreement; its labels rank back into numbers,
+    # below the firm registered at the filing's very street.
+    score = (
+        pl.when(at_street)
+        .then(STREET_SCORE)
+        .otherwise(
+            pl.col("region_in_address").replace_strict(
+                {"match": REGION_SCORE, "partial": 1, "conflict": 0}, default=-1
+            )
+        )
+        .cast(pl.Int32)
     )
     placed = (
         rows.select(
@@ -417,7 +436,7 @@ def _with_address_rank(rows: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("none"))
         .when(firm_score < top)
         .then(pl.lit("beaten"))
-        .when((firm_score == 3) & (at_top == 1))
+        .when((firm_score >= REGION_SCORE) & (at_top == 1))
         .then(pl.lit("only"))
         .otherwise(pl.lit("none"))
         .alias("address_rank"),

@@ -266,8 +266,9 @@ def reaching(names: pl.Series, change: RegistryChange) -> pl.Series:
     latin = distinct.filter(~distinct.str.contains(r"\p{Han}"))
     # Without an address a reading joins every firm of its key, wherever it lies: a
     # superset of what any address would let it reach.
+    nothing = pl.Series([None] * latin.len(), dtype=pl.String)
     queries = pl.DataFrame(
-        {"mention_name": latin, "address_code": pl.Series([None] * latin.len(), dtype=pl.String)}
+        {"mention_name": latin, "address_code": nothing, "address_street": nothing}
     ).with_row_index("query")
     by_pinyin = romanized_candidates(
         queries.cast({"query": pl.Int64}), change.names, change.enterprises

@@ -11,6 +11,7 @@ import polars as pl
 from capscore.entity_resolution.candidates import RegistryIndex, index_registry
 from capscore.entity_resolution.normalize import parse_names
 from capscore.entity_resolution.registry_names import REGISTRY_NAME_SCHEMA, registry_names
+from capscore.entity_resolution.streets import street_key
 
 # The input columns resolution reads (lake_io reads only these).
 ENTERPRISE_COLUMNS = (
@@ -21,15 +22,23 @@ ENTERPRISE_COLUMNS = (
     "region_code",
     "industry_code",
     "established_date",
+    "address",
 )
 HISTORY_COLUMNS = ("credit_code", "name", "valid_from", "valid_to")
-SNAPSHOT_COLUMNS = ("credit_code", "name", "region_code", "industry_code", "established_date")
+SNAPSHOT_COLUMNS = (
+    "credit_code",
+    "name",
+    "region_code",
+    "industry_code",
+    "established_date",
+    "street",
+)
 
 
 @dataclass(frozen=True)
 class RegistrySnapshot:
-    """What matching reads of the registry as of a date: each enterprise's place, industry
-    and founding (SNAPSHOT_COLUMNS) and every name it is known by (REGISTRY_NAME_SCHEMA)."""
+    """What matching reads of the registry as of a date: each enterprise's place, industry,
+    founding and street (SNAPSHOT_COLUMNS) and every name it is known by (REGISTRY_NAME_SCHEMA)."""
 
     enterprises: pl.DataFrame
     names: pl.DataFrame
@@ -57,7 +66,9 @@ def registry_snapshot(enterprises: pl.DataFrame, history: pl.DataFrame) -> Regis
     enterprises = enterprises.select(_present(enterprises, ENTERPRISE_COLUMNS)).sort("credit_code")
     history = history.select(HISTORY_COLUMNS).sort("credit_code", "valid_from", "name")
     names = registry_names(enterprises, history)
-    return RegistrySnapshot(enterprises.select(SNAPSHOT_COLUMNS), names)
+    address = pl.col("address") if "address" in enterprises.columns else pl.lit(None, pl.String)
+    street = street_key(address).alias("street")
+    return RegistrySnapshot(enterprises.with_columns(street).select(SNAPSHOT_COLUMNS), names)
 
 
 def prepare_registry(enterprises: pl.DataFrame, history: pl.DataFrame) -> PreparedRegistry:

@@ -53,6 +53,7 @@ from capscore.entity_resolution.romanized import (
     decide_romanized,
     romanized_candidates,
 )
+from capscore.entity_resolution.streets import street_key
 
 # Distinct mention names resolved per chunk (see module doc): a few hundred MB of
 # working memory per chunk whatever the size of the run; smaller chunks cost time
@@ -162,7 +163,8 @@ def pair_features(
     pairs = name_features(candidates, parsed, registry.names, registry.enterprises)
     addresses = mentions.select("address").unique().drop_nulls()
     address_codes = addresses.with_columns(
-        address_region_codes(addresses["address"]).alias("address_code")
+        address_region_codes(addresses["address"]).alias("address_code"),
+        street_key(pl.col("address")).alias("address_street"),
     )
     context = mentions.join(address_codes, on="address", how="left")
     if lift is None:
@@ -322,15 +324,17 @@ def with_romanized(
         "mention_key",
         "mention_name",
         address_region_codes(latin["address"]).alias("address_code"),
+        street_key(pl.col("address")).alias("address_street"),
     )
+    asked = ["mention_name", "address_code", "address_street"]
     queries = (
-        latin.select("mention_name", "address_code")
+        latin.select(asked)
         .unique()
-        .sort("mention_name", "address_code", nulls_last=True)
+        .sort(asked, nulls_last=True)
         .with_row_index("query")
         .cast({"query": pl.Int64})
     )
-    latin = latin.join(queries, on=["mention_name", "address_code"], nulls_equal=True)
+    latin = latin.join(queries, on=asked, nulls_equal=True)
     candidates = romanized_candidates(queries, registry.names, registry.enterprises)
     decided = decide_romanized(
         candidates, registry.enterprises, registry.names.select("registry_name", "zihao")

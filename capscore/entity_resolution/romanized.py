@@ -27,7 +27,7 @@ characters and cannot see that; this path does, for Latin-script mentions:
    fits strictly best into matched or review; it is matched only when every
    written word is explained, and several equal fits go to review. Among firms
    the name fits equally, the only one lying where the applicant address is
-   fits best.
+   (registered at its street, else in its place) fits best.
 
 The result uses method `normalized_name` (the name normalized to its pinyin
 key) and says in its explanation which spelling, region and industry agreed.
@@ -52,6 +52,7 @@ from pypinyin import Style, pinyin
 from capscore.entity_resolution.decide import CANDIDATE_STRUCT
 from capscore.entity_resolution.normalize import latin_words
 from capscore.entity_resolution.places import code_level, region_agreement, surfaces
+from capscore.entity_resolution.streets import street_agreement
 from capscore.entity_resolution.vocabulary import vocabulary
 
 ROMANIZATION_YAML = Path(__file__).with_name("romanization.yaml")
@@ -461,7 +462,12 @@ def _span_regions(queries: pl.DataFrame, spans: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([named.with_columns(pl.lit(False).alias("by_address")), unnamed]).unique()
 
 
-QUERY_SCHEMA = {"query": pl.Int64, "mention_name": pl.String, "address_code": pl.String}
+QUERY_SCHEMA = {
+    "query": pl.Int64,
+    "mention_name": pl.String,
+    "address_code": pl.String,
+    "address_street": pl.String,
+}
 CANDIDATE_SCHEMA = {
     "query": pl.Int64,
     "credit_code": pl.String,
@@ -545,15 +551,20 @@ def _industry_levels(span_tails: pl.DataFrame, phrases: pl.DataFrame) -> pl.Data
     )
 
 
-def at_address_level(address_code: pl.Expr, region_code: pl.Expr) -> pl.Expr:
-    """How surely a firm registered in `region_code` lies at the applicant address: 2
-    inside the place the address names, 1 registered with a wider division that holds
-    it (a city's code, the address a county of it: it may lie elsewhere in the city),
-    0 elsewhere or unknown (the `address` of CANDIDATE_SCHEMA)."""
+def at_address_level(
+    address_code: pl.Expr, region_code: pl.Expr, address_street: pl.Expr, street: pl.Expr
+) -> pl.Expr:
+    """How surely a firm registered in `region_code` on `street` lies at the applicant
+    address: 3 registered at the address's street and number, 2 inside the place the
+    address names, 1 registered with a wider division that holds it (a city's code, the
+    address a county of it: it may lie elsewhere in the city), 0 elsewhere or unknown
+    (the `address` of CANDIDATE_SCHEMA)."""
     inside = region_agreement(address_code, region_code) == 3
     surely = code_level(region_code) >= code_level(address_code)
     return (
-        pl.when(inside & surely)
+        pl.when(street_agreement(address_street, street) == "same")
+        .then(3)
+        .when(inside & surely)
         .then(2)
         .when(inside)
         .then(1)
@@ -621,10 +632,17 @@ def romanized_candidates(
     at_address = (
         pairs.select("query", "credit_code")
         .unique()
-        .join(queries.select("query", "address_code"), on="query")
-        .join(firms.select("credit_code", "region_code").unique(), on="credit_code")
+        .join(queries.select("query", "address_code", "address_street"), on="query")
+        .join(firms.select("credit_code", "region_code", "street").unique(), on="credit_code")
         .group_by("query", "credit_code")
-        .agg(at_address_level(pl.col("address_code"), pl.col("region_code")).max())
+        .agg(
+            at_address_level(
+                pl.col("address_code"),
+                pl.col("region_code"),
+                pl.col("address_street"),
+                pl.col("street"),
+            ).max()
+        )
     )
     by_address = pl.col("by_address")
     return (
@@ -774,8 +792,11 @@ def decide_romanized(
         .when(pl.col("_by_name") > 1)
         .then(
             pl.format(
-                "; the applicant address lies in its region, not in those of {} other"
-                " firm(s) the name fits as well",
+                "; the applicant address {}, not in those of {} other firm(s) the name fits"
+                " as well",
+                pl.when(pl.col("address") == 3)
+                .then(pl.lit("is its registered street"))
+                .otherwise(pl.lit("lies in its region")),
                 pl.col("_by_name") - 1,
             )
         )

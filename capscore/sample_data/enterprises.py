@@ -108,9 +108,9 @@ def _two_significant(x: np.ndarray) -> np.ndarray:
     return np.maximum(np.round(x / unit) * unit, 1.0)
 
 
-def addresses(rng: np.random.Generator, places: pl.DataFrame) -> np.ndarray:
+def streets(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Road, number and (often) building: the part of an address after its place."""
     chars = np.array([c for c, _ in TRADE_CHARS])
-    n = places.height
     road = np.char.add(
         np.char.add(chars[rng.integers(0, chars.size, n)], chars[rng.integers(0, chars.size, n)]),
         np.array(ROAD_SUFFIXES)[rng.integers(0, len(ROAD_SUFFIXES), n)],
@@ -129,6 +129,11 @@ def addresses(rng: np.random.Generator, places: pl.DataFrame) -> np.ndarray:
             "",
         ),
     )
+    return np.char.add(np.char.add(road, number), unit)
+
+
+def addresses(rng: np.random.Generator, places: pl.DataFrame) -> np.ndarray:
+    street = streets(rng, places.height)
     city = np.where(
         places["municipality"].to_numpy() | places["prefecture_name"].is_null().to_numpy(),
         "",
@@ -138,7 +143,21 @@ def addresses(rng: np.random.Generator, places: pl.DataFrame) -> np.ndarray:
         np.char.add(places["province_name"].to_numpy().astype(str), city),
         places["county_name"].to_numpy().astype(str),
     )
-    return np.char.add(np.char.add(np.char.add(head, road), number), unit)
+    return np.char.add(head, street)
+
+
+def other_sites(rng: np.random.Generator, registered: pl.Series, share: float) -> pl.Series:
+    """`registered` addresses, a `share` of them moved to another street of the same place."""
+    n = registered.len()
+    moved = pl.Series(rng.random(n) < share)
+    suffixes = "|".join(sorted(set(ROAD_SUFFIXES), key=len, reverse=True))
+    head = registered.str.extract(rf"^(.*?)\p{{Han}}{{2}}(?:{suffixes})\d+号", 1)
+    other = head + pl.Series(streets(rng, n))
+    return (
+        pl.select(pl.when(moved & head.is_not_null()).then(other).otherwise(registered))
+        .to_series()
+        .alias(registered.name)
+    )
 
 
 def _rename(

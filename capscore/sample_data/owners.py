@@ -16,7 +16,7 @@ import polars as pl
 
 from capscore.sample_data.calendar import END_DAY, day_number
 from capscore.sample_data.codes import credit_codes
-from capscore.sample_data.enterprises import Firms, addresses
+from capscore.sample_data.enterprises import Firms, addresses, other_sites
 from capscore.sample_data.industries import INDUSTRIES
 from capscore.sample_data.names import (
     assemble,
@@ -41,6 +41,10 @@ NON_REGISTRY_SHARE = {
     "lookalike": 0.05,
 }
 LOOKALIKE_SHARE = 0.03  # look-alike firms per registry enterprise
+# Firms whose patents give an address other than the registered 住所 (an R&D
+# site, a workshop, the address before a move): a filing's address backs a
+# link, but its absence must not be read as proof against one.
+OTHER_SITE_SHARE = 0.2
 # Per-owner latents of patent content (q_<channel>): the registry firm's evidence channel,
 # the fixed `innov` of an applicant outside the registry.
 PATENT_CHANNELS = ("invention_share", "grant", "claims", "family", "citations")
@@ -202,6 +206,8 @@ def build_owners(rng: np.random.Generator, firms: Firms) -> Owners:
     look = look.with_columns(
         pl.Series("rate", budget("lookalike") * look_weight / look_weight.sum())
     ).select(c for c in registry.columns if not c.startswith("q_"))
+    # Drawn last, so that every other owner is what the same seed always made.
+    registry = registry.with_columns(other_sites(rng, registry["address"], OTHER_SITE_SHARE))
     others = pl.concat(
         [universities, institutes, individuals, foreign, look], how="vertical_relaxed"
     ).with_columns(pl.col("innov").alias(f"q_{c}") for c in PATENT_CHANNELS)

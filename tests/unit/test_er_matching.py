@@ -24,7 +24,7 @@ from capscore.entity_resolution.model import (
 )
 from capscore.entity_resolution.normalize import parse_names
 from capscore.entity_resolution.places import region_agreement
-from capscore.entity_resolution.registry import prepare_registry
+from capscore.entity_resolution.registry import prepare_registry, registry_snapshot
 from capscore.entity_resolution.registry_names import registry_names
 from capscore.entity_resolution.resolve import MENTION_SCHEMA, pair_features
 from capscore.entity_resolution.training import feature_columns
@@ -76,6 +76,11 @@ def _registry() -> pl.DataFrame:
     names = registry_names(ENTERPRISES, HISTORY)
     parsed = parse_names(names["registry_name"]).rename({"name": "registry_name"})
     return names.join(parsed.unique("registry_name"), on="registry_name")
+
+
+def _enterprises() -> pl.DataFrame:
+    """ENTERPRISES as matching reads them (with the street of their address)."""
+    return registry_snapshot(ENTERPRISES, HISTORY).enterprises
 
 
 def _candidates(mention: str) -> pl.DataFrame:
@@ -158,7 +163,7 @@ def test_substitution_feature() -> None:
     )
     registry = _registry()
     candidates = generate_candidates(parsed, index_registry(registry, ENTERPRISES))
-    pairs = name_features(candidates, parsed, registry, ENTERPRISES)
+    pairs = name_features(candidates, parsed, registry, _enterprises())
     kind = {
         (r["mention_name"], r["credit_code"]): r["substitution"]
         for r in pairs.filter(pl.col("name_type") == "current").iter_rows(named=True)
@@ -173,7 +178,7 @@ def test_bracketed_region_reads_as_the_same_name() -> None:
     parsed = parse_names(pl.Series(["华泰（嘉兴）汽车零部件有限公司"]))
     registry = _registry()
     candidates = generate_candidates(parsed, index_registry(registry, ENTERPRISES))
-    pairs = name_features(candidates, parsed, registry, ENTERPRISES).filter(
+    pairs = name_features(candidates, parsed, registry, _enterprises()).filter(
         pl.col("name_type") == "current"
     )
     by_code = {r["credit_code"]: r for r in pairs.iter_rows(named=True)}
@@ -208,11 +213,62 @@ def test_the_address_tells_near_identical_names_apart() -> None:
     assert rank[("m2", "C1")] == rank[("m2", "C2")] == "none"
 
 
+def test_the_registered_street_tells_namesakes_of_one_place_apart() -> None:
+    """C1 and C5 are both 华泰汽车零部件 in 南湖: a filing from C1's registered street
+    ranks C1 first; another street of 南湖 tells them apart no more than the name."""
+    enterprises = pl.concat(
+        [
+            ENTERPRISES.with_columns(
+                address=pl.when(pl.col("credit_code") == "C1").then(
+                    pl.lit("浙江省嘉兴市南湖区南溪路2号")
+                )
+            ),
+            ENTERPRISES.head(1).with_columns(
+                credit_code=pl.lit("C5"),
+                name=pl.lit("嘉兴市华泰汽车零部件有限公司"),
+                former_names=pl.lit(None, dtype=pl.List(pl.String)),
+                english_name=pl.lit(None, dtype=pl.String),
+                address=pl.lit("浙江省嘉兴市南湖区广益路8号"),
+            ),
+        ]
+    )
+    history = pl.concat(
+        [
+            HISTORY,
+            HISTORY.tail(1).with_columns(
+                credit_code=pl.lit("C5"), name=pl.lit("嘉兴市华泰汽车零部件有限公司")
+            ),
+        ]
+    )
+    mentions = pl.DataFrame(
+        {
+            "mention_key": ["m1", "m2"],
+            "mention_type": ["applicant", "applicant"],
+            "mention_name": ["嘉兴华泰汽车零部件有限公司"] * 2,
+            "mention_date": [date(2024, 1, 1)] * 2,
+            "address": ["嘉兴市南湖区 南溪路2号3幢", "浙江省嘉兴市南湖区中山路9号"],
+            "ipc_subclass": ["B60G"] * 2,
+            "filed_code": [None, None],
+        },
+        schema=MENTION_SCHEMA,
+    )
+    pairs = pair_features(mentions, prepare_registry(enterprises, history))
+    current = pairs.filter(pl.col("name_type") == "current")
+    level = {
+        (r["mention_key"], r["credit_code"]): (r["street_address"], r["address_rank"])
+        for r in current.iter_rows(named=True)
+    }
+    assert level[("m1", "C1")] == ("same", "only")
+    assert level[("m1", "C5")] == ("differs", "beaten")
+    assert level[("m2", "C1")] == ("differs", "none")
+    assert level[("m2", "C5")] == ("differs", "none")
+
+
 def test_name_features() -> None:
     parsed = parse_names(pl.Series(["华泰汽车零部件有限公司", "宁波华泰汽车零部件有限公司"]))
     registry = _registry()
     candidates = generate_candidates(parsed, index_registry(registry, ENTERPRISES))
-    pairs = name_features(candidates, parsed, registry, ENTERPRISES)
+    pairs = name_features(candidates, parsed, registry, _enterprises())
     current = pairs.filter(pl.col("name_type") == "current").sort("mention_name", "credit_code")
     rows = {(r["mention_name"], r["credit_code"]): r for r in current.iter_rows(named=True)}
     dropped = rows[("华泰汽车零部件有限公司", "C1")]

@@ -30,13 +30,22 @@ def test_probe_names_are_one_element_away() -> None:
     )
     names = dict(FIRMS.select("credit_code", "name").iter_rows())
     own = dict(FIRMS.select("credit_code", "address").iter_rows())
-    assert {"other_industry", "other_prefecture", "zihao_confusable", "typo_confusable"} <= set(
-        made["kind"]
-    )
+    assert {
+        "other_industry",
+        "other_prefecture",
+        "zihao_confusable",
+        "typo_confusable",
+        "typo_other_street",
+    } <= set(made["kind"])
     for kind, name, address, source in made.iter_rows():
         registered = names[source]
         assert name != registered
-        if kind.startswith(("zihao_", "typo_")):
+        if kind == "typo_other_street":
+            (swap,) = _differing(registered, name)
+            assert substitution_kind(*swap) != OTHER
+            place = own[source].split("区")[0].split("县")[0]
+            assert address.startswith(place) and address.endswith("创新路999号")
+        elif kind.startswith(("zihao_", "typo_")):
             (swap,) = _differing(registered, name)
             related = substitution_kind(*swap) != OTHER
             assert related == kind.endswith("confusable")

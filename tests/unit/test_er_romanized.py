@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from capscore.entity_resolution.registry import prepare_registry
 from capscore.entity_resolution.resolve import resolve_applicants
 from capscore.entity_resolution.romanized import (
+    QUERY_SCHEMA,
     decide_romanized,
     parse_mentions,
     pinyin_keys,
@@ -43,6 +44,10 @@ ENTERPRISES = pl.DataFrame(
         "region_code": [r for _, r in FIRMS.values()],
         "industry_code": ["C3976"] * len(FIRMS),
         "established_date": [date(2015, 1, 1)] * len(FIRMS),
+        "address": [
+            "浙江省嘉兴市南湖区南溪路2号" if code == "91330402MA2B00003Z" else None
+            for code in FIRMS
+        ],
     }
 )
 HISTORY = pl.DataFrame(
@@ -57,7 +62,12 @@ HISTORY = pl.DataFrame(
 REGISTRY = prepare_registry(ENTERPRISES, HISTORY)
 
 
-def _links(*applicants: str, address: str | None = None) -> dict[str, dict[str, object]]:
+def _links(
+    *applicants: str,
+    address: str | None = None,
+    enterprises: pl.DataFrame = ENTERPRISES,
+    history: pl.DataFrame = HISTORY,
+) -> dict[str, dict[str, object]]:
     patents = pl.DataFrame(
         {
             "application_number": [f"PCT{i}" for i in range(len(applicants))],
@@ -67,7 +77,7 @@ def _links(*applicants: str, address: str | None = None) -> dict[str, dict[str, 
             "application_date": [date(2024, 1, 1)] * len(applicants),
         }
     )
-    links = resolve_applicants(patents, ENTERPRISES, HISTORY, None, _model())
+    links = resolve_applicants(patents, enterprises, history, None, _model())
     return {r["applicant"]: r for r in links.iter_rows(named=True)}
 
 
@@ -134,6 +144,37 @@ def test_the_applicant_address_chooses_among_homophones_the_name_places_alike() 
     nanhu = _links(written, address="浙江省嘉兴市南湖区南溪路2号")[written]
     assert (nanhu["credit_code"], nanhu["decision"]) == ("91330402MA2B00003Z", "matched")
     elsewhere = _links(written, address="浙江省杭州市西湖区文三路3号")[written]
+    assert elsewhere["decision"] == "review"
+    assert "2 firms fit as well" in str(elsewhere["explanation"])
+
+
+def test_the_registered_street_tells_homophones_of_one_county_apart() -> None:
+    """华信 and 华欣 both make equipment in 南湖: an address on 华信's registered street
+    picks it; another street of 南湖 leaves both to a person."""
+    twin = ENTERPRISES.head(1).with_columns(
+        credit_code=pl.lit("91330402MA2B00011H"),
+        name=pl.lit("嘉兴华欣智能装备有限公司"),
+        region_code=pl.lit("330402"),
+        address=pl.lit("浙江省嘉兴市南湖区广益路88号"),
+    )
+    enterprises = pl.concat([ENTERPRISES, twin])
+    history = pl.concat(
+        [HISTORY, HISTORY.head(1).with_columns(credit_code=twin["credit_code"], name=twin["name"])]
+    )
+    written = "Jiaxing Huaxin Intelligent Equipment Co., Ltd."
+
+    def link(address: str) -> dict[str, object]:
+        return _links(written, address=address, enterprises=enterprises, history=history)[written]
+
+    at_street = link("浙江省嘉兴市南湖区南溪路2号5幢")
+    assert (at_street["credit_code"], at_street["decision"]) == ("91330402MA2B00003Z", "matched")
+    assert "the applicant address is its registered street" in str(at_street["explanation"])
+    twin_street = link("嘉兴市广益路88号")
+    assert (twin_street["credit_code"], twin_street["decision"]) == (
+        "91330402MA2B00011H",
+        "matched",
+    )
+    elsewhere = link("浙江省嘉兴市南湖区中山路9号")
     assert elsewhere["decision"] == "review"
     assert "2 firms fit as well" in str(elsewhere["explanation"])
 
@@ -220,8 +261,8 @@ def test_case_spacing_and_legal_form_never_change_the_link(
     text = f"{'Jiaxing ' if with_region else ''}{zihao} Semiconductor {form}"
     text = text.upper() if upper else text
     queries = pl.DataFrame(
-        {"query": [0], "mention_name": [text], "address_code": [None]},
-        schema={"query": pl.Int64, "mention_name": pl.String, "address_code": pl.String},
+        {"query": [0], "mention_name": [text], "address_code": [None], "address_street": [None]},
+        schema=QUERY_SCHEMA,
     )
     registry = REGISTRY
     candidates = romanized_candidates(queries, registry.names, registry.enterprises)

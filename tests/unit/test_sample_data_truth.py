@@ -11,7 +11,8 @@ import opencc
 import polars as pl
 import pytest
 
-from capscore.sample_data.enterprises import build_firms
+from capscore.entity_resolution.features import address_region_codes
+from capscore.sample_data.enterprises import build_firms, other_sites
 from capscore.sample_data.generate import generate
 from capscore.sample_data.industries import INDUSTRIES
 from capscore.sample_data.names import ORG_FORM_NAMES
@@ -292,3 +293,17 @@ def test_lookalikes_are_not_registered_names_written_otherwise() -> None:
     taken = {_as_registered(n) for n in firms.names_taken}
     assert lookalikes.len() > 15_000
     assert [n for n in lookalikes if _as_registered(n) in taken] == []
+
+
+def test_a_share_of_firms_file_from_another_street_of_their_place() -> None:
+    """Patents do not always give the registered 住所 (an R&D site, a move): entity
+    resolution must not learn that the filing address always is the registered one."""
+    firms = build_firms(np.random.default_rng(1), 2000, np.random.default_rng(2))
+    registered = firms.frame["address"]
+    filed = other_sites(np.random.default_rng(3), registered, 0.2)
+    moved = (filed != registered).to_numpy()
+    assert 0.15 < moved.mean() < 0.25
+    # Another street of the same place: the address still opens with the county.
+    place, filed_place = address_region_codes(registered), address_region_codes(filed)
+    assert place.null_count() == 0
+    assert (place == filed_place).all()
