@@ -368,11 +368,12 @@ def context_features(
     date = pl.col("mention_date")
     days_before = (pl.col("valid_from") - date).dt.total_days()
     days_after = (date - pl.col("valid_to")).dt.total_days() + 1
+    address_region = region_agreement(pl.col("address_code"), pl.col("region_code"))
     rows = rows.with_columns(
-        _agreement_label(region_agreement(pl.col("address_code"), pl.col("region_code"))).alias(
-            "region_in_address"
+        _agreement_label(address_region).alias("region_in_address"),
+        street_agreement(pl.col("address_street"), pl.col("street"), address_region).alias(
+            "street_address"
         ),
-        street_agreement(pl.col("address_street"), pl.col("street")).alias("street_address"),
         industry_division(pl.col("industry_code")).alias("division"),
         pl.max_horizontal(days_before.fill_null(0), days_after.fill_null(0), pl.lit(0))
         .fill_null(0)

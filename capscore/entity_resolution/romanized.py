@@ -559,10 +559,11 @@ def at_address_level(
     address names, 1 registered with a wider division that holds it (a city's code, the
     address a county of it: it may lie elsewhere in the city), 0 elsewhere or unknown
     (the `address` of CANDIDATE_SCHEMA)."""
-    inside = region_agreement(address_code, region_code) == 3
+    region = region_agreement(address_code, region_code)
+    inside = region == 3
     surely = code_level(region_code) >= code_level(address_code)
     return (
-        pl.when(street_agreement(address_street, street) == "same")
+        pl.when(street_agreement(address_street, street, region) == "same")
         .then(3)
         .when(inside & surely)
         .then(2)

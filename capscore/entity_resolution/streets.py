@@ -26,13 +26,17 @@ def street_key(address: pl.Expr) -> pl.Expr:
     )
 
 
-def street_agreement(mention: pl.Expr, registered: pl.Expr) -> pl.Expr:
+def street_agreement(mention: pl.Expr, registered: pl.Expr, region: pl.Expr) -> pl.Expr:
     """same (road and number), same_road (another number), differs, or unknown (a side
-    without a street key)."""
+    without a street key). `region`: region_agreement of the address with the registered
+    region (null when unknown): 中山路1号 lies in every city, so the same street in
+    another place is another street."""
     road = r"\d+$"
     return (
         pl.when(mention.is_null() | registered.is_null())
         .then(pl.lit("unknown"))
+        .when(region.fill_null(3) < 3)
+        .then(pl.lit("differs"))
         .when(mention == registered)
         .then(pl.lit("same"))
         .when(mention.str.replace(road, "") == registered.str.replace(road, ""))

@@ -215,7 +215,8 @@ def test_the_address_tells_near_identical_names_apart() -> None:
 
 def test_the_registered_street_tells_namesakes_of_one_place_apart() -> None:
     """C1 and C5 are both 华泰汽车零部件 in 南湖: a filing from C1's registered street
-    ranks C1 first; another street of 南湖 tells them apart no more than the name."""
+    ranks C1 first; another street of 南湖 tells them apart no more than the name, and
+    C1's road and number in 杭州 are not C1's street."""
     enterprises = pl.concat(
         [
             ENTERPRISES.with_columns(
@@ -242,13 +243,17 @@ def test_the_registered_street_tells_namesakes_of_one_place_apart() -> None:
     )
     mentions = pl.DataFrame(
         {
-            "mention_key": ["m1", "m2"],
-            "mention_type": ["applicant", "applicant"],
-            "mention_name": ["嘉兴华泰汽车零部件有限公司"] * 2,
-            "mention_date": [date(2024, 1, 1)] * 2,
-            "address": ["嘉兴市南湖区 南溪路2号3幢", "浙江省嘉兴市南湖区中山路9号"],
-            "ipc_subclass": ["B60G"] * 2,
-            "filed_code": [None, None],
+            "mention_key": ["m1", "m2", "m3"],
+            "mention_type": ["applicant"] * 3,
+            "mention_name": ["嘉兴华泰汽车零部件有限公司"] * 3,
+            "mention_date": [date(2024, 1, 1)] * 3,
+            "address": [
+                "嘉兴市南湖区 南溪路2号3幢",
+                "浙江省嘉兴市南湖区中山路9号",
+                "浙江省杭州市西湖区南溪路2号",
+            ],
+            "ipc_subclass": ["B60G"] * 3,
+            "filed_code": [None] * 3,
         },
         schema=MENTION_SCHEMA,
     )
@@ -262,6 +267,8 @@ def test_the_registered_street_tells_namesakes_of_one_place_apart() -> None:
     assert level[("m1", "C5")] == ("differs", "beaten")
     assert level[("m2", "C1")] == ("differs", "none")
     assert level[("m2", "C5")] == ("differs", "none")
+    # The same road and number in another city is another street.
+    assert level[("m3", "C1")][0] == "differs"
 
 
 def test_name_features() -> None:

@@ -51,15 +51,25 @@ def test_one_street_written_in_two_places_agrees(
         street_key(pl.col("a")).alias("a"), street_key(pl.col("b")).alias("b")
     )
     assert frame["a"].item() is not None
-    assert frame.select(street_agreement(pl.col("a"), pl.col("b"))).item() == "same"
+    same_place = pl.lit(3)
+    assert frame.select(street_agreement(pl.col("a"), pl.col("b"), same_place)).item() == "same"
 
 
-def test_same_street_same_road_another_road_or_unknown() -> None:
+def test_same_street_same_road_another_road_another_place_or_unknown() -> None:
     frame = pl.DataFrame(
         {
-            "m": ["亚太路1052", "亚太路7", "中山路7", None],
-            "r": ["亚太路1052", "亚太路1052", "亚太路1052", "亚太路1052"],
+            "m": ["中山路1", "中山路7", "亚太路7", "中山路1", "中山路1", None],
+            "r": ["中山路1", "中山路1", "中山路1", "中山路1", "中山路1", "中山路1"],
+            # region_agreement of the address: 3 inside, 1 same province, null unknown
+            "region": [3, 3, 3, 1, None, 3],
         }
     )
-    levels = frame.select(street_agreement(pl.col("m"), pl.col("r"))).to_series()
-    assert levels.to_list() == ["same", "same_road", "differs", "unknown"]
+    levels = frame.select(street_agreement(pl.col("m"), pl.col("r"), pl.col("region")))
+    assert levels.to_series().to_list() == [
+        "same",
+        "same_road",
+        "differs",
+        "differs",
+        "same",
+        "unknown",
+    ]
