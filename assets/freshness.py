@@ -20,10 +20,11 @@ from datetime import date
 import polars as pl
 
 from assets.er_inputs import read_decisions
-from capscore.entity_resolution.model import load_model
+from capscore.entity_resolution.model import MODEL_JSON, load_model
 from capscore.entity_resolution.reference_files import reference_digest
 from capscore.entity_resolution.review import decisions_as_of
 from capscore.storage import lake, tables
+from capscore.storage.hashing import cached_file_sha256
 from capscore.storage.paths import DataRoot
 from scoring_models.config import load_scoring_model
 from scoring_models.policy_config import load_credit_policy, load_pool_policy
@@ -64,6 +65,8 @@ def versions() -> dict[str, str]:
         "pool": load_pool_policy().version,
         "credit": load_credit_policy().version,
         "er": load_model().version,
+        # A refit or a new threshold under the same version label moves links too.
+        "er_model": cached_file_sha256(MODEL_JSON)[:16],
         "er_reference": reference_digest(),
     }
 

@@ -118,3 +118,19 @@ def test_an_edited_er_dictionary_makes_built_dates_stale(
     assert stale_dates(root) == {
         D1: ["a model or policy version (or the ER dictionaries) changed (from core/enterprise)"]
     }
+
+
+def test_a_refit_er_model_under_the_same_version_makes_built_dates_stale(
+    root: DataRoot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = tmp_path / "er_model.json"
+    model.write_bytes(freshness.MODEL_JSON.read_bytes())
+    monkeypatch.setattr(freshness, "MODEL_JSON", model)
+    _audit(root, D1, {"landing/patents/2026-11-19/a.csv": "1"})
+    _build(root, D1)
+    assert stale_dates(root) == {}
+    # Another threshold, the version label untouched: the links may differ.
+    model.write_text(model.read_text(encoding="utf-8").replace('"match": 0.97', '"match": 0.9'))
+    assert stale_dates(root) == {
+        D1: ["a model or policy version (or the ER dictionaries) changed (from core/enterprise)"]
+    }
