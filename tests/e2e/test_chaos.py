@@ -93,7 +93,8 @@ SELECT
 def test_a_looping_analyst_sees_one_run_at_a_time_and_cannot_break_anything(
     clean_sample: DataRoot, tmp_path: Path
 ) -> None:
-    dates = landing_dates(clean_sample)
+    # Four landing days are run enough for the analyst to loop through (the suite's time).
+    dates = landing_dates(clean_sample)[:4]
     root = copy_landing_up_to(clean_sample, tmp_path / "root", dates[-2])
     assert _backfill(root).wait() == 0
     # A drop lands late: the next run rebuilds every date while the analyst loops.
