@@ -38,14 +38,15 @@ from capscore.entity_resolution.normalize import parse_names
 from capscore.entity_resolution.places import divisions, region_agreement, surfaces
 from capscore.entity_resolution.registry import prepare_registry
 from capscore.entity_resolution.resolve import MENTION_SCHEMA, link_mentions
+from capscore.entity_resolution.streets import ROAD_SUFFIXES
 from capscore.entity_resolution.vocabulary import vocabulary
 from capscore.storage import tables
 from capscore.storage.lake import read_as_of
 from capscore.storage.paths import DataRoot
 
 Probe = tuple[str, str, str, str]  # kind, name, address, credit code it was made from
-# A registered address's road, number and what follows (streets.py reads the same).
-OWN_STREET = r"[\u4e00-\u9fff]{2}(?:大道|大街|路|街|道|巷|弄)\d+号.*$"
+# A registered address's road, number and what follows, as streets.py reads them.
+OWN_STREET = r"[\u4e00-\u9fff]{2}(?:" + "|".join(ROAD_SUFFIXES) + r")\d+号.*$"
 
 
 def _prefectures() -> pl.DataFrame:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import polars as pl
 
 # Longest first: 大道 before 道, so that 世纪大道 keys as 世纪大道, not 纪大道.
-_ROAD_SUFFIXES = ("大道", "大街", "路", "街", "道", "巷", "弄")
-_STREET = r"(\p{Han}{2}(?:" + "|".join(_ROAD_SUFFIXES) + r"))(\d+)号"
+ROAD_SUFFIXES = ("大道", "大街", "路", "街", "道", "巷", "弄")
+_STREET = r"(\p{Han}{2}(?:" + "|".join(ROAD_SUFFIXES) + r"))(\d+)号"
 
 
 def street_key(address: pl.Expr) -> pl.Expr:
