@@ -211,9 +211,11 @@ def er_links(
             describe = _applicant_metadata if key == APPLICANT_LINKS else _rd_metadata
             metadata[key] = {**describe(root, links), KEPT_ROWS: result.kept}
 
+    # A backfill's days share most registry names: each is parsed once.
+    parsed: pl.DataFrame | None = None
     for day in days:
         enterprises, history = registry_as_of(root, day)
-        registry = prepare_registry(enterprises, history)
+        registry = prepare_registry(enterprises, history, parsed)
         del enterprises, history
         # The earlier date's frames live on only in what this day reuses of them, and
         # each table's only until it has taken what it keeps.
@@ -244,6 +246,7 @@ def er_links(
             del links
         if day != days[-1]:
             since = Since(day, registry.snapshot, applicants, rd)
+            parsed = registry.parsed()
         del registry, applicants, rd
     for key in (APPLICANT_LINKS, RD_LINKS):
         if key in wanted:

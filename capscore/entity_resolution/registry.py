@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from capscore.entity_resolution.candidates import RegistryIndex, index_registry
-from capscore.entity_resolution.normalize import parse_names
+from capscore.entity_resolution.normalize import PARSED_SCHEMA, parse_names
 from capscore.entity_resolution.registry_names import REGISTRY_NAME_SCHEMA, registry_names
 from capscore.entity_resolution.streets import street_key
 
@@ -56,6 +56,13 @@ class PreparedRegistry:
     def snapshot(self) -> RegistrySnapshot:
         return RegistrySnapshot(self.enterprises, self.names.select(list(REGISTRY_NAME_SCHEMA)))
 
+    def parsed(self) -> pl.DataFrame:
+        """Each distinct registry name parsed (PARSED_SCHEMA, the name as registry_name):
+        what a later date's prepare_registry need not parse again."""
+        return self.names.select(
+            pl.col("registry_name"), *(c for c in PARSED_SCHEMA if c != "name")
+        ).unique("registry_name")
+
 
 def _present(frame: pl.DataFrame, columns: tuple[str, ...]) -> list[str]:
     return [c for c in columns if c in frame.columns]
@@ -71,10 +78,20 @@ def registry_snapshot(enterprises: pl.DataFrame, history: pl.DataFrame) -> Regis
     return RegistrySnapshot(enterprises.with_columns(street).select(SNAPSHOT_COLUMNS), names)
 
 
-def prepare_registry(enterprises: pl.DataFrame, history: pl.DataFrame) -> PreparedRegistry:
+def prepare_registry(
+    enterprises: pl.DataFrame, history: pl.DataFrame, known: pl.DataFrame | None = None
+) -> PreparedRegistry:
+    """The registry as of D ready for matching. `known`: names already parsed (an earlier
+    date's PreparedRegistry.parsed()); a name's parse depends on the name alone, so only
+    the others are parsed (a backfill's next day parses its few new names)."""
     snapshot = registry_snapshot(enterprises, history)
     distinct = snapshot.names.select("registry_name").unique().sort("registry_name")
+    if known is not None:
+        known = known.join(distinct, on="registry_name", how="semi")
+        distinct = distinct.join(known, on="registry_name", how="anti", maintain_order="left")
     parsed = parse_names(distinct["registry_name"]).rename({"name": "registry_name"})
+    if known is not None:
+        parsed = pl.concat([known, parsed])
     named = snapshot.names.join(parsed, on="registry_name", how="left", maintain_order="left")
     ent = snapshot.enterprises
     return PreparedRegistry(ent, named, index_registry(named, ent))
