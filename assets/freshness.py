@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 import polars as pl
@@ -115,14 +115,26 @@ def changed(built: str | None, now: str) -> list[str]:
     return [COMPONENTS[k] for k in COMPONENTS if before.get(k) != after.get(k)]
 
 
+def built_fingerprints(
+    root: DataRoot, wanted: Sequence[tables.Table]
+) -> dict[tables.Table, dict[date, str | None]]:
+    """Per table, the fingerprint each of its built as-of dates was written with."""
+    return {
+        table: {
+            date.fromisoformat(partition): stamp
+            for partition, stamp in lake.builds(root, table)
+            .select("partition", "fingerprint")
+            .iter_rows()
+        }
+        for table in wanted
+    }
+
+
 def stale_dates(root: DataRoot) -> dict[date, list[str]]:
     """Every built as-of date that is not up to date, with one line per cause (naming the
     first table, in build order, it affects)."""
-    records = lake.builds(root)
-    by_table = {t: records.filter(pl.col("table") == str(t)) for t in AS_OF_TABLES}
-    built_days = sorted(
-        {date.fromisoformat(p) for frame in by_table.values() for p in frame["partition"]}
-    )
+    by_table = built_fingerprints(root, AS_OF_TABLES)
+    built_days = sorted(set().union(*by_table.values()))
     if not built_days:
         return {}
     audit, model_versions, decisions = loaded_files(root), versions(), read_decisions(root)
@@ -130,12 +142,11 @@ def stale_dates(root: DataRoot) -> dict[date, list[str]]:
     for day in built_days:
         now = fingerprint(day, audit, model_versions, decisions)
         causes: dict[str, str] = {}
-        for table, frame in by_table.items():
-            found = frame.filter(pl.col("partition") == day.isoformat())
+        for table, prints in by_table.items():
             why = (
-                ["not built yet (a run stopped before it)"]
-                if found.is_empty()
-                else changed(found["fingerprint"][0], now)
+                changed(prints[day], now)
+                if day in prints
+                else ["not built yet (a run stopped before it)"]
             )
             for cause in why:
                 causes.setdefault(cause, str(table))

@@ -29,7 +29,7 @@ from assets.er_inputs import (
     review_links,
     review_stakes,
 )
-from assets.freshness import as_of_fingerprint
+from assets.freshness import as_of_fingerprint, built_fingerprints
 from assets.partitions import FULL_TAG, daily_partitions, partition_dates, single_run_backfill
 from assets.resources import CapscoreResource
 from capscore.entity_resolution import resolve
@@ -45,7 +45,7 @@ from capscore.entity_resolution.resolve import (
     link_rd,
 )
 from capscore.entity_resolution.review import decisions_as_of
-from capscore.storage import lake, tables
+from capscore.storage import tables
 from capscore.storage.lake import scan_as_of
 from capscore.storage.paths import DataRoot
 
@@ -122,18 +122,13 @@ def reusable_date(root: DataRoot, before: date, wanted: set[dg.AssetKey]) -> dat
         *_ER_INPUTS,
         *(t for t in (tables.APPLICANT_LINKS, tables.RD_LINKS) if asset_key(t) in wanted),
     ]
-    built = [
-        {p: f for p, f in lake.builds(root, table).select("partition", "fingerprint").iter_rows()}
-        for table in needed
-    ]
-    days = sorted(
-        (date.fromisoformat(p) for p in set.intersection(*(set(b) for b in built))), reverse=True
-    )
+    built = built_fingerprints(root, needed).values()
+    days = sorted(set.intersection(*(set(prints) for prints in built)), reverse=True)
     earlier = next((d for d in days if d < before), None)
     if earlier is None:
         return None
     now = as_of_fingerprint(root, earlier)
-    return earlier if all(b[earlier.isoformat()] == now for b in built) else None
+    return earlier if all(prints[earlier] == now for prints in built) else None
 
 
 def _earlier_resolution(
