@@ -68,6 +68,11 @@ def main() -> None:
     if not root.landing.exists():
         wall, peak = run_stage("generate", [*base, "--enterprises", str(enterprises)])
         rows.append({"stage": "generate", "seconds": wall, "peak_gb": peak})
+    if not root.truth.exists():
+        raise SystemExit(
+            f"{root.root} has no truth/: not a generated sample. The bench deletes the lake "
+            "of the root it times; point BENCH_ROOT at data `capscore generate` made."
+        )
     # Every figure is a first run's on the landing files alone: what an earlier run left
     # (bases of dates built in another order, published snapshots) changes the disk a date
     # costs and what a rebuild diffs against.
