@@ -28,7 +28,8 @@ EXACT_LEAD = 0.1
 # Smoothing of the IPC–industry lift, in pseudo-observations.
 LIFT_PRIOR = 10.0
 # How near the applicant address a firm lies, for address_among_namesakes: in the
-# address's region, and above that at its very street.
+# address's region (region_agreement's 3; 1 same province, 0 elsewhere), and above that
+# at its very street.
 REGION_SCORE = 3
 STREET_SCORE = 4
 # Mention and registry parses compared for the 字号+industry key: either parse of
@@ -371,6 +372,8 @@ def context_features(
     address_region = region_agreement(pl.col("address_code"), pl.col("region_code"))
     rows = rows.with_columns(
         _agreement_label(address_region).alias("region_in_address"),
+        # Kept as a number for _with_address_rank, which ranks firms by it.
+        address_region.alias("_address_region"),
         street_agreement(pl.col("address_street"), pl.col("street"), address_region).alias(
             "street_address"
         ),
@@ -387,7 +390,7 @@ def context_features(
         name_closeness().alias("name_closeness"),
         place().alias("place"),
     )
-    return _with_address_rank(rows)
+    return _with_address_rank(rows).drop("_address_region")
 
 
 def _with_address_rank(rows: pl.DataFrame) -> pl.DataFrame:
@@ -404,16 +407,12 @@ def _with_address_rank(rows: pl.DataFrame) -> pl.DataFrame:
     near = pl.col("name_closeness").is_in(["exact", "typo"]) & (
         pl.col("address_code").is_not_null() | at_street
     )
-    # region_in_address already holds the agreement; its labels rank back into numbers,
-    # below the firm registered at the filing's very street.
+    # The address's region agreement (-1 unknown), below the firm registered at the
+    # filing's very street.
     score = (
         pl.when(at_street)
         .then(STREET_SCORE)
-        .otherwise(
-            pl.col("region_in_address").replace_strict(
-                {"match": REGION_SCORE, "partial": 1, "conflict": 0}, default=-1
-            )
-        )
+        .otherwise(pl.col("_address_region").fill_null(-1))
         .cast(pl.Int32)
     )
     placed = (
