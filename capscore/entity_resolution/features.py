@@ -455,7 +455,7 @@ def _hamming(rows: pl.DataFrame, chosen: pl.Expr) -> pl.Series:
         pl.col("credit_code").alias("c"),
         chosen.fill_null(False).alias("t"),
     ).with_row_index("i")
-    out = pl.Series("code_distance", [None] * rows.height, dtype=pl.Int32)
+    out = pl.repeat(None, rows.height, dtype=pl.Int32, eager=True).alias("code_distance")
     todo = work.filter(pl.col("t"))
     if todo.height:
         found = _pairwise(distance.Hamming.distance, todo["f"], todo["c"], np.int32).ravel()

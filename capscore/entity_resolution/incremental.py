@@ -266,7 +266,7 @@ def reaching(names: pl.Series, change: RegistryChange) -> pl.Series:
     latin = distinct.filter(~distinct.str.contains(r"\p{Han}"))
     # Without an address a reading joins every firm of its key, wherever it lies: a
     # superset of what any address would let it reach.
-    nothing = pl.Series([None] * latin.len(), dtype=pl.String)
+    nothing = pl.repeat(None, latin.len(), dtype=pl.String, eager=True)
     queries = pl.DataFrame(
         {"mention_name": latin, "address_code": nothing, "address_street": nothing}
     ).with_row_index("query")

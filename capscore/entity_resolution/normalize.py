@@ -293,3 +293,13 @@ def parse_names(names: pl.Series) -> pl.DataFrame:
             if c != "name"
         ),
     ).cast(PARSED_SCHEMA)  # type: ignore[arg-type]
+
+
+def parse_names_once(names: pl.Series, parsed: pl.DataFrame) -> pl.DataFrame:
+    """parse_names(names) of distinct `names`, row for row, taking every name's parse
+    that `parsed` (parse_names rows; a name may repeat) already holds: a parse
+    depends on the name alone, and parsing is the costly step."""
+    wanted = names.cast(pl.String).to_frame("name")
+    known = parsed.select(list(PARSED_SCHEMA)).join(wanted, on="name", how="semi").unique("name")
+    fresh = parse_names(wanted.join(known, on="name", how="anti")["name"])
+    return wanted.join(pl.concat([known, fresh]), on="name", how="left", maintain_order="left")

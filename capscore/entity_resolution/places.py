@@ -184,7 +184,7 @@ def leading_regions(
             "_i": pl.int_range(heads.len(), eager=True),
             "rest": heads.fill_null(""),
             "region": pl.repeat("", heads.len(), eager=True, dtype=pl.String),
-            "region_codes": pl.Series([None] * heads.len(), dtype=pl.List(pl.String)),
+            "region_codes": pl.repeat(None, heads.len(), dtype=pl.List(pl.String), eager=True),
         }
     )
     pattern = surface_pattern()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from capscore.entity_resolution.candidates import RegistryIndex, index_registry
-from capscore.entity_resolution.normalize import PARSED_SCHEMA, parse_names
+from capscore.entity_resolution.normalize import PARSED_SCHEMA, parse_names_once
 from capscore.entity_resolution.registry_names import REGISTRY_NAME_SCHEMA, registry_names
 from capscore.entity_resolution.streets import street_key
 
@@ -57,11 +57,11 @@ class PreparedRegistry:
         return RegistrySnapshot(self.enterprises, self.names.select(list(REGISTRY_NAME_SCHEMA)))
 
     def parsed(self) -> pl.DataFrame:
-        """Each distinct registry name parsed (PARSED_SCHEMA, the name as registry_name):
-        what a later date's prepare_registry need not parse again."""
+        """Every registry name parsed (PARSED_SCHEMA; a name may repeat): what
+        parse_names_once need not parse again."""
         return self.names.select(
-            pl.col("registry_name"), *(c for c in PARSED_SCHEMA if c != "name")
-        ).unique("registry_name")
+            pl.col("registry_name").alias("name"), *(c for c in PARSED_SCHEMA if c != "name")
+        )
 
 
 def _present(frame: pl.DataFrame, columns: tuple[str, ...]) -> list[str]:
@@ -85,13 +85,9 @@ def prepare_registry(
     date's PreparedRegistry.parsed()); a name's parse depends on the name alone, so only
     the others are parsed (a backfill's next day parses its few new names)."""
     snapshot = registry_snapshot(enterprises, history)
-    distinct = snapshot.names.select("registry_name").unique().sort("registry_name")
-    if known is not None:
-        known = known.join(distinct, on="registry_name", how="semi")
-        distinct = distinct.join(known, on="registry_name", how="anti", maintain_order="left")
-    parsed = parse_names(distinct["registry_name"]).rename({"name": "registry_name"})
-    if known is not None:
-        parsed = pl.concat([known, parsed])
+    distinct = snapshot.names["registry_name"].unique().sort()
+    known = known if known is not None else pl.DataFrame(schema=PARSED_SCHEMA)  # type: ignore[arg-type]
+    parsed = parse_names_once(distinct, known).rename({"name": "registry_name"})
     named = snapshot.names.join(parsed, on="registry_name", how="left", maintain_order="left")
     ent = snapshot.enterprises
     return PreparedRegistry(ent, named, index_registry(named, ent))

@@ -41,7 +41,7 @@ from capscore.entity_resolution.features import (
 from capscore.entity_resolution.incremental import Carried, Reuse, kept_links
 from capscore.entity_resolution.kinds import CANDIDATE_KINDS, classify_kinds
 from capscore.entity_resolution.model import MatchModel, comparisons, with_levels
-from capscore.entity_resolution.normalize import parse_names
+from capscore.entity_resolution.normalize import parse_names_once
 from capscore.entity_resolution.registry import (
     PreparedRegistry,
     RegistrySnapshot,
@@ -157,8 +157,9 @@ def pair_features(
     mentions to be looked up (enterprise/unknown kinds). `lift` (ipc_industry_lift)
     defaults to the one learnt from `mentions`."""
     mentions = mentions.select(list(MENTION_SCHEMA))
-    distinct = mentions.select("mention_name").unique().drop_nulls().sort("mention_name")
-    parsed = parse_names(distinct["mention_name"])
+    distinct = mentions["mention_name"].unique().drop_nulls().sort()
+    # Most mentions are written as a registry name: those are parsed already.
+    parsed = parse_names_once(distinct, registry.parsed())
     candidates = generate_candidates(parsed, registry.index)
     pairs = name_features(candidates, parsed, registry.names, registry.enterprises)
     addresses = mentions.select("address").unique().drop_nulls()

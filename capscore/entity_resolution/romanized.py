@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -53,13 +53,15 @@ from capscore.entity_resolution.decide import CANDIDATE_STRUCT
 from capscore.entity_resolution.normalize import latin_words
 from capscore.entity_resolution.places import code_level, region_agreement, surfaces
 from capscore.entity_resolution.streets import street_agreement
-from capscore.entity_resolution.vocabulary import vocabulary
+from capscore.entity_resolution.vocabulary import alternation, vocabulary
 
 ROMANIZATION_YAML = Path(__file__).with_name("romanization.yaml")
 MAX_ZIHAO_TOKENS = 4
 MAX_READINGS = 2
 MAX_KEYS = 4
 MIN_KEY_LETTERS = 4
+# A spelled stem keeps at least the two characters a 字号 has.
+MIN_STEM = 2
 TOP_CANDIDATES = 3
 # Translations that fit almost any firm: agreement on them alone is weak.
 GENERIC = frozenset(
@@ -154,71 +156,131 @@ def pinyin_keys(text: str) -> tuple[str, ...]:
     return tuple(k for k in dict.fromkeys(keys) if len(k) >= MIN_KEY_LETTERS)
 
 
-def _key_rows(
-    zihao: str, industry: str, trailing: re.Pattern[str], words: tuple[str, ...]
-) -> Iterator[tuple[str, str, str]]:
-    """(key, tail, dropped) of one parsed 字号: the 字号 as parsed or, where the
+def _stems(parsed: pl.DataFrame) -> pl.DataFrame:
+    """(zihao, industry, length, tail, dropped): the starts of each parsed 字号
+    (zihao, industry) that are spelled in pinyin. The 字号 as parsed or, where the
     parse left an industry word the name vocabulary does not know inside it
     (永源表面处理), the part before that word; each also without a trailing word
-    English translates (鲁达远东 -> 鲁达, `dropped` 远东: the mention should
-    write its translation). `tail` is the Chinese text after the spelled
-    characters. Every reading of a polyphone counts the same."""
-    stems = [(zihao, industry, "")]
-    for k in range(2, len(zihao)):
-        if (zihao[k:] + industry).startswith(words):
-            stems.append((zihao[:k], zihao[k:] + industry, ""))
-            break
-    for text, tail, _ in list(stems):
-        stem = trailing.sub("", text)
-        if stem != text and len(stem) >= 2:
-            stems.append((stem, text[len(stem) :] + tail, text[len(stem) :]))
-    for text, tail, dropped in stems:
-        for key in pinyin_keys(text):
-            yield key, tail, dropped
-
-
-def registry_keys(names: pl.DataFrame, wanted: Collection[str] | None = None) -> pl.DataFrame:
-    """KEY_SCHEMA rows: the pinyin keys of the 字号 of every Chinese registry name
-    (`names`: registry_name, credit_code, script, zihao, industry); with `wanted`,
-    only the keys among those.
-
-    Every key spells at least the first two characters of a 字号 (the parse and
-    the shortened stems keep two or more), so a 字号 whose first two characters
-    read as no beginning of a wanted key is not spelled at all (what makes the
-    Latin mentions cheap to read against a province's registry)."""
+    English translates (鲁达远东 -> 鲁达, `dropped` 远东: the mention should write its
+    translation). `length` counts the characters spelled, `tail` is the Chinese text
+    after them."""
     voc = romanization()
-    trailing = re.compile("(?:" + "|".join(map(re.escape, voc.zihao_words)) + ")$")
-    words = tuple(voc.industry)
+    zihao_length = pl.col("zihao").str.len_chars().cast(pl.Int64)
+    rest = pl.concat_str(pl.col("zihao").str.slice(pl.col("length")), "industry")
+    whole = parsed.select(
+        "zihao", "industry", zihao_length.alias("length"), pl.col("industry").alias("tail")
+    )
+    before_industry_word = (
+        parsed.with_columns(pl.int_ranges(MIN_STEM, zihao_length).alias("length"))
+        .explode("length")
+        .drop_nulls("length")
+        .filter(rest.str.contains("^" + alternation(list(voc.industry))))
+        .group_by("zihao", "industry")
+        .agg(pl.col("length").min())
+        .select("zihao", "industry", "length", rest.alias("tail"))
+    )
+    stems = pl.concat([whole, before_industry_word]).with_columns(pl.lit("").alias("dropped"))
+    kept = (
+        pl.col("zihao")
+        .str.slice(0, pl.col("length"))
+        .str.replace(alternation(list(voc.zihao_words)) + "$", "")
+        .str.len_chars()
+        .cast(pl.Int64)
+    )
+    dropped = pl.col("zihao").str.slice(pl.col("kept"), pl.col("length") - pl.col("kept"))
+    without_trailing_word = (
+        stems.with_columns(kept.alias("kept"))
+        .filter((pl.col("kept") < pl.col("length")) & (pl.col("kept") >= MIN_STEM))
+        .select(
+            "zihao",
+            "industry",
+            pl.col("kept").alias("length"),
+            pl.concat_str(dropped, "tail").alias("tail"),
+            dropped.alias("dropped"),
+        )
+    )
+    return pl.concat([stems, without_trailing_word])
+
+
+def _wanted_spellings(zihao: pl.Series, wanted: Collection[str]) -> pl.DataFrame:
+    """(zihao, length, key): the keys in `wanted` that spell the first `length` (two or
+    more) characters of a 字号 of `zihao` as pinyin_keys does (a reading per
+    character, among the first MAX_KEYS choices in its order). The spellings grow a
+    character at a time and stop once they begin no wanted key: what keeps a
+    province's registry cheap to read."""
+    keys = pl.DataFrame({"spelled": list(wanted)}, schema={"spelled": pl.String}).filter(
+        pl.col("spelled").str.len_chars() >= MIN_KEY_LETTERS
+    )
+    starts = (
+        keys.with_columns(pl.int_ranges(1, pl.col("spelled").str.len_chars() + 1).alias("n"))
+        .explode("n")
+        .select(pl.col("spelled").str.slice(0, pl.col("n")))
+        .unique()
+    )
+    chars = (
+        pl.DataFrame({"zihao": zihao}, schema={"zihao": pl.String})
+        .unique()
+        .with_columns(pl.col("zihao").str.split("").alias("char"))
+        .explode("char")
+        .with_columns(pl.int_range(pl.len()).over("zihao").alias("at"))
+    )
+    distinct_chars = chars["char"].unique().drop_nulls().to_list()
+    choices = (
+        pl.DataFrame(
+            {"char": distinct_chars, "reading": [list(readings(c)) for c in distinct_chars]},
+            schema={"char": pl.String, "reading": pl.List(pl.String)},
+        )
+        .with_columns(
+            pl.col("reading").list.len().cast(pl.Int64).alias("radix"),
+            pl.int_ranges(0, pl.col("reading").list.len()).alias("digit"),
+        )
+        .explode("reading", "digit")
+        .drop_nulls("reading")
+    )
+    spelled = chars.filter(pl.col("at") == 0).select(
+        "zihao", pl.lit("").alias("spelled"), pl.lit(0, pl.Int64).alias("choice")
+    )
+    found = [pl.DataFrame(schema={"zihao": pl.String, "length": pl.Int64, "key": pl.String})]
+    length = 0
+    while spelled.height:
+        spelled = (
+            spelled.join(chars.filter(pl.col("at") == length).drop("at"), on="zihao")
+            .join(choices, on="char")
+            .select(
+                "zihao",
+                pl.concat_str("spelled", "reading").alias("spelled"),
+                # The choice's rank in itertools.product order; it only grows.
+                (pl.col("choice") * pl.col("radix") + pl.col("digit")).alias("choice"),
+            )
+            .filter(pl.col("choice") < MAX_KEYS)
+            .join(starts, on="spelled", how="semi")
+        )
+        length += 1
+        if length >= MIN_STEM:
+            found.append(
+                spelled.join(keys, on="spelled", how="semi").select(
+                    "zihao",
+                    pl.lit(length, pl.Int64).alias("length"),
+                    pl.col("spelled").alias("key"),
+                )
+            )
+    return pl.concat(found)
+
+
+def registry_keys(names: pl.DataFrame, wanted: Collection[str]) -> pl.DataFrame:
+    """KEY_SCHEMA rows: the pinyin keys in `wanted` of the 字号 of every Chinese
+    registry name (`names`: registry_name, credit_code, script, zihao, industry).
+    Every reading of a polyphone counts the same."""
     parsed = (
-        names.filter((pl.col("script") == "cjk") & (pl.col("zihao").str.len_chars() >= 2))
+        names.filter((pl.col("script") == "cjk") & (pl.col("zihao").str.len_chars() >= MIN_STEM))
         .select("zihao", pl.col("industry").fill_null(""))
         .unique()
     )
-    if wanted is not None:
-        starts = {key[:end] for key in wanted for end in range(1, len(key) + 1)}
-        heads = parsed["zihao"].str.slice(0, 2).unique()
-        spelled = [
-            head
-            for head in heads.to_list()
-            if any(a + b in starts for a in readings(head[0]) for b in readings(head[1]))
-        ]
-        parsed = parsed.filter(pl.col("zihao").str.slice(0, 2).is_in(spelled))
-    rows = [
-        (zihao, industry, key, tail, dropped)
-        for zihao, industry in parsed.iter_rows()
-        for key, tail, dropped in _key_rows(zihao, industry, trailing, words)
-        if wanted is None or key in wanted
-    ]
-    keyed = pl.DataFrame(
-        rows,
-        schema={
-            "zihao": pl.String,
-            "industry": pl.String,
-            "key": pl.String,
-            "tail": pl.String,
-            "dropped": pl.String,
-        },
-        orient="row",
+    spelled = _wanted_spellings(parsed["zihao"], wanted)
+    keyed = (
+        _stems(parsed.join(spelled.select("zihao").unique(), on="zihao", how="semi"))
+        .join(spelled, on=["zihao", "length"])
+        .select("zihao", "industry", "key", "tail", "dropped")
     )
     return (
         names.with_columns(pl.col("industry").fill_null(""), pl.col("group").fill_null(False))

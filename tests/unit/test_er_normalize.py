@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from capscore.entity_resolution.kinds import classify_kinds
-from capscore.entity_resolution.normalize import parse_names, simplify
+from capscore.entity_resolution.normalize import parse_names, parse_names_once, simplify
 from capscore.entity_resolution.places import leading_regions, short_form
 
 # name, region, zihao, industry, form, group, branch
@@ -206,3 +206,13 @@ KIND_CASES = [
 @pytest.mark.parametrize(("name", "kind"), KIND_CASES)
 def test_kinds(name: str, kind: str) -> None:
     assert classify_kinds(pl.Series([name])).item() == kind
+
+
+def test_a_name_parsed_before_is_taken_as_parsed_row_for_row() -> None:
+    names = pl.Series(
+        ["嘉兴松禧豪半导体有限公司", None, "Songxihao Co., Ltd.", "科亿(浙江)智能有限公司"]
+    )
+    # An earlier parse that knows two of them, one twice (a name on two firms).
+    earlier = parse_names(pl.Series([names[0], names[2], names[0], "平湖永盛光电有限公司"]))
+    assert parse_names_once(names, earlier).equals(parse_names(names))
+    assert parse_names_once(names, earlier.clear()).equals(parse_names(names))

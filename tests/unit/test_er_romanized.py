@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 from datetime import date
 from typing import cast
 
@@ -17,6 +19,8 @@ from capscore.entity_resolution.romanized import (
     decide_romanized,
     parse_mentions,
     pinyin_keys,
+    readings,
+    registry_keys,
     romanization,
     romanized_candidates,
 )
@@ -305,3 +309,84 @@ def test_a_near_match_on_an_english_name_is_doubted_when_a_homophone_fits_as_wel
     top = cast(list[dict[str, object]], near["top_candidates"])
     assert {c["credit_code"] for c in top} == {"91330402MA2B00003Z", "91330411MA2B00004A"}
     assert "reads the same" in str(near["explanation"])
+
+
+def _spelled_one_by_one(zihao: str, industry: str) -> set[tuple[str, str, str]]:
+    """(key, tail, dropped) of one 字号 as romanized.py's docstrings define them,
+    spelled name by name: the reference the vectorised registry_keys must equal."""
+    voc = romanization()
+    trailing = re.compile("(?:" + "|".join(map(re.escape, voc.zihao_words)) + ")$")
+    stems = [(zihao, industry, "")]
+    for k in range(2, len(zihao)):
+        if (zihao[k:] + industry).startswith(tuple(voc.industry)):
+            stems.append((zihao[:k], zihao[k:] + industry, ""))
+            break
+    for text, tail, _ in list(stems):
+        stem = trailing.sub("", text)
+        if stem != text and len(stem) >= 2:
+            stems.append((stem, text[len(stem) :] + tail, text[len(stem) :]))
+    return {(key, tail, dropped) for text, tail, dropped in stems for key in pinyin_keys(text)}
+
+
+# Polyphones (长 重 行 乐), a character without a reading (X), words English
+# translates (远东 国际) and industry words the parse can leave in a 字号 (表面处理 科技).
+_PIECES = [
+    "长",
+    "重",
+    "行",
+    "乐",
+    "松",
+    "禧",
+    "豪",
+    "鲁",
+    "达",
+    "X",
+    "远东",
+    "国际",
+    "表面处理",
+    "科技",
+]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    firms=st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(_PIECES), min_size=2, max_size=5).map("".join),
+            st.sampled_from(["", "科技", "照明科技"]),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    kept=st.integers(0, 2**32),
+)
+def test_registry_keys_spell_every_stem_as_the_name_by_name_definition(
+    firms: list[tuple[str, str]], kept: int
+) -> None:
+    reference = {
+        (f"91{i:016d}", zihao, industry, key, tail, dropped)
+        for i, (zihao, industry) in enumerate(firms)
+        for key, tail, dropped in _spelled_one_by_one(zihao, industry)
+    }
+    # Any reading of any start of a 字号 may be wanted (also those past MAX_KEYS).
+    spellable = sorted(
+        "".join(choice)
+        for zihao, _ in firms
+        for end in range(2, len(zihao) + 1)
+        for choice in itertools.product(*(readings(c) for c in zihao[:end]))
+    )
+    wanted = {k for i, k in enumerate(spellable) if kept >> (i % 32) & 1} | {"zzzzzz"}
+    names = pl.DataFrame(
+        {
+            "credit_code": [f"91{i:016d}" for i in range(len(firms))],
+            "registry_name": [f"{z}{ind}有限公司" for z, ind in firms],
+            "script": ["cjk"] * len(firms),
+            "zihao": [z for z, _ in firms],
+            "industry": [ind for _, ind in firms],
+            "group": [False] * len(firms),
+        }
+    )
+    keys = registry_keys(names, wanted)
+    assert set(keys.select("credit_code", "key", "tail", "dropped").iter_rows()) == {
+        (code, key, tail, dropped) for code, _, _, key, tail, dropped in reference if key in wanted
+    }
