@@ -26,6 +26,7 @@ import polars as pl
 from rapidfuzz import distance, process
 
 from capscore.entity_resolution.confusables import variants
+from capscore.entity_resolution.sorted_runs import rank_in_run
 
 METHODS = ("exact_name", "former_name", "normalized_name", "fuzzy")
 METHOD_RANK = {m: i for i, m in enumerate(METHODS)}
@@ -243,7 +244,7 @@ def _closest(
             descending=[False, True, True, True, False],
             nulls_last=True,
         )
-        .filter(pl.int_range(pl.len()).over("mid") < keep)
+        .filter(rank_in_run("mid") < keep)
         .select("mid", "rid")
     )
 

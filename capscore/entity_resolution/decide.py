@@ -12,6 +12,7 @@ from __future__ import annotations
 import polars as pl
 
 from capscore.entity_resolution.model import Comparison, MatchModel, comparisons
+from capscore.entity_resolution.sorted_runs import rank_in_run
 
 TOP_CANDIDATES = 3
 CANDIDATE_STRUCT = pl.Struct(
@@ -55,7 +56,7 @@ def decide(best: pl.DataFrame, model: MatchModel) -> pl.DataFrame:
     t = model.thresholds
     ranked = best.sort(
         ["mention_key", "match_probability", "credit_code"], descending=[False, True, False]
-    ).with_columns(pl.int_range(pl.len()).over("mention_key").alias("_rank"))
+    ).with_columns(rank_in_run("mention_key").alias("_rank"))
     second = ranked.filter(pl.col("_rank") == 1).select(
         "mention_key",
         pl.col("match_probability").alias("second_probability"),

@@ -38,7 +38,7 @@ from capscore.entity_resolution.candidates import (
     index_registry,
 )
 from capscore.entity_resolution.model import Comparison, comparisons, with_levels
-from capscore.entity_resolution.normalize import parse_names
+from capscore.entity_resolution.normalize import parse_names_once
 from capscore.entity_resolution.registry import PreparedRegistry, RegistrySnapshot
 from capscore.entity_resolution.registry_names import REGISTRY_NAME_SCHEMA
 from capscore.entity_resolution.romanized import (
@@ -108,9 +108,11 @@ def _changed_codes(before: RegistrySnapshot, after: RegistrySnapshot) -> pl.Seri
     return pl.concat(codes).unique().sort()
 
 
-def _parsed(names: pl.DataFrame) -> pl.DataFrame:
-    """REGISTRY_NAME_SCHEMA rows with their parse, as PreparedRegistry.names has them."""
-    parsed = parse_names(names["registry_name"].unique().sort()).rename({"name": "registry_name"})
+def _parsed(names: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
+    """REGISTRY_NAME_SCHEMA rows with their parse, as PreparedRegistry.names has them
+    (`known`: parse_names_once's)."""
+    distinct = names["registry_name"].unique().sort()
+    parsed = parse_names_once(distinct, known).rename({"name": "registry_name"})
     return names.select(list(REGISTRY_NAME_SCHEMA)).join(
         parsed, on="registry_name", how="left", maintain_order="left"
     )
@@ -219,6 +221,7 @@ class RegistryChange:
     index: RegistryIndex
     enterprises: pl.DataFrame  # SNAPSHOT_COLUMNS rows on either date
     names: pl.DataFrame  # names on either date, parsed
+    parsed: pl.DataFrame  # every registry name of the later date parsed (PARSED_SCHEMA)
 
 
 def registry_change(before: RegistrySnapshot, after: PreparedRegistry) -> RegistryChange:
@@ -229,7 +232,7 @@ def registry_change(before: RegistrySnapshot, after: PreparedRegistry) -> Regist
         .unique(maintain_order=True)
         .sort("credit_code", maintain_order=True)
     )
-    old_names = _parsed(before.names.filter(changed))
+    old_names = _parsed(before.names.filter(changed), after.parsed())
     names = (
         pl.concat([old_names, after.names.filter(changed)])
         .unique(["credit_code", "registry_name"], keep="first", maintain_order=True)
@@ -248,7 +251,7 @@ def registry_change(before: RegistrySnapshot, after: PreparedRegistry) -> Regist
         _restricted(index, codes, flipped, touched.characters)
         for index in (before_index, after.index)
     )
-    return RegistryChange(codes, _merged(*restricted), enterprises, names)
+    return RegistryChange(codes, _merged(*restricted), enterprises, names, after.parsed())
 
 
 def reaching(names: pl.Series, change: RegistryChange) -> pl.Series:
@@ -260,7 +263,9 @@ def reaching(names: pl.Series, change: RegistryChange) -> pl.Series:
     # cost gigabytes at province scale, and the index probed is small.
     parts = [distinct.slice(start, REACH_CHUNK) for start in range(0, distinct.len(), REACH_CHUNK)]
     by_name = pl.concat(
-        generate_candidates(parse_names(part), change.index, max_fuzzy=UNLIMITED)["mention_name"]
+        generate_candidates(
+            parse_names_once(part, change.parsed), change.index, max_fuzzy=UNLIMITED
+        )["mention_name"]
         for part in parts
     )
     latin = distinct.filter(~distinct.str.contains(r"\p{Han}"))

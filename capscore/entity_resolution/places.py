@@ -179,20 +179,21 @@ def leading_regions(
         "prefecture_code",
         pl.col("level").replace_strict(level_rank(), return_dtype=pl.Int8).alias("rank"),
     )
-    state = pl.DataFrame(
-        {
-            "_i": pl.int_range(heads.len(), eager=True),
-            "rest": heads.fill_null(""),
-            "region": pl.repeat("", heads.len(), eager=True, dtype=pl.String),
-            "region_codes": pl.repeat(None, heads.len(), dtype=pl.List(pl.String), eager=True),
-        }
+    rows = pl.int_range(heads.len(), eager=True).alias("_i")
+    rest = heads.fill_null("").alias("rest")
+    region = pl.repeat("", heads.len(), eager=True, dtype=pl.String)
+    # The strings still being peeled (an empty one holds no division), and the codes
+    # of every string peeled so far, the latest peel last.
+    active = (
+        pl.DataFrame([rows, rest])
+        .filter(pl.col("rest") != "")
+        .with_columns(pl.lit(None, dtype=pl.List(pl.String)).alias("region_codes"))
     )
+    peels = [pl.DataFrame(schema={"_i": rows.dtype, "region_codes": pl.List(pl.String)})]
     pattern = surface_pattern()
-    active = state.select("_i")
     for _ in range(max_levels):
         found = (
-            state.join(active, on="_i", how="semi")
-            .with_columns(pl.col("rest").str.extract(pattern, 1).alias("_m"))
+            active.with_columns(pl.col("rest").str.extract(pattern, 1).alias("_m"))
             .filter(
                 pl.col("_m").is_not_null()
                 & (pl.col("rest").str.len_chars() - pl.col("_m").str.len_chars() >= min_rest)
@@ -216,23 +217,26 @@ def leading_regions(
             found.filter(allowed)
             .group_by("_i")
             .agg(pl.col("_m").first(), pl.col("region_code").unique().sort().alias("_codes"))
+            .join(active.select("_i", "rest"), on="_i")
         )
         if peeled.height == 0:
             break
-        state = (
-            state.join(peeled, on="_i", how="left")
-            .with_columns(
-                pl.when(pl.col("_m").is_not_null())
-                .then(pl.col("rest").str.slice(pl.col("_m").str.len_chars()))
-                .otherwise(pl.col("rest"))
-                .alias("rest"),
-                (pl.col("region") + pl.col("_m").fill_null("")).alias("region"),
-                pl.coalesce("_codes", "region_codes").alias("region_codes"),
-            )
-            .drop("_m", "_codes")
+        at = peeled["_i"]
+        rest = rest.scatter(at, peeled["rest"].str.slice(peeled["_m"].str.len_chars()))
+        region = region.scatter(at, region.gather(at) + peeled["_m"])
+        active = peeled.select("_i", rest.gather(at), pl.col("_codes").alias("region_codes"))
+        peels.append(active.select("_i", "region_codes"))
+    codes = (
+        rows.to_frame()
+        .join(
+            pl.concat(peels).unique("_i", keep="last", maintain_order=True),
+            on="_i",
+            how="left",
+            maintain_order="left",
         )
-        active = peeled.select("_i")
-    return state.sort("_i").select("region", "region_codes", "rest")
+        .get_column("region_codes")
+    )
+    return pl.DataFrame([region.alias("region"), codes, rest])
 
 
 def region_agreement(codes: pl.Expr, enterprise_code: pl.Expr) -> pl.Expr:
