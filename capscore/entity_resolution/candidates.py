@@ -108,15 +108,11 @@ def confusable_keys(frame: pl.DataFrame, inventory: pl.Series) -> pl.DataFrame:
 def _capped(keys: pl.DataFrame, key: str, max_block: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(rows of blocks holding at most `max_block` enterprises, rows of the bigger blocks
     split by place (prefecture) where each part holds at most `max_block`)."""
-    sizes = keys.group_by(key).agg(pl.col("_code").n_unique().alias("_n"))
-    small = keys.join(sizes.filter(pl.col("_n") <= max_block).select(key), on=key, how="semi")
-    big = keys.join(sizes.filter(pl.col("_n") > max_block).select(key), on=key, how="semi")
-    local_sizes = big.group_by(key, "_place").agg(pl.col("_code").n_unique().alias("_n"))
-    local = big.join(
-        local_sizes.filter(pl.col("_n") <= max_block).select(key, "_place"),
-        on=[key, "_place"],
-        how="semi",
-    )
+    firms = pl.col("_code").n_unique()
+    sized = keys.with_columns(firms.over(key).alias("_n"))
+    small = sized.filter(pl.col("_n") <= max_block).drop("_n")
+    big = sized.filter(pl.col("_n") > max_block).drop("_n")
+    local = big.filter(firms.over(key, "_place") <= max_block)
     return small.drop("_code", "_place"), local.drop("_code")
 
 
