@@ -266,6 +266,8 @@ def _scan_base(
 def _plain_dtype(dtype: pl.DataType | DataTypeClass) -> bool:
     if isinstance(dtype, pl.List):
         return _plain_dtype(dtype.inner)
+    if isinstance(dtype, pl.Struct):
+        return all(_plain_dtype(field.dtype) for field in dtype.fields)
     if isinstance(dtype, pl.Datetime):
         return dtype.time_unit == "us" and dtype.time_zone == "UTC"
     return isinstance(dtype, _PLAIN_DTYPES)

@@ -105,9 +105,11 @@ def test_every_reader_sees_a_partition_written_by_either_writer(
             "on": [DAY, None],
             "at": [datetime(2026, 11, 20, 8, tzinfo=UTC), None],
             "tags": [["x", "y"], []],
+            # Ranked candidates, as the link tables hold them.
+            "picks": [[{"code": "a", "p": 0.5}, {"code": None, "p": None}], None],
         }
     )
-    write_partition(root, DAILY, rows.drop("tags"), DAY)  # a new table: polars' file
+    write_partition(root, DAILY, rows.drop("tags", "picks"), DAY)  # a new table: polars' file
     write_partition(root, DAILY, rows, date(2026, 11, 21))  # a new column: delta-rs merges
 
     def unused(*_: object, **__: object) -> None:
