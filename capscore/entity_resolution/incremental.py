@@ -39,8 +39,7 @@ from capscore.entity_resolution.candidates import (
 )
 from capscore.entity_resolution.model import Comparison, comparisons, with_levels
 from capscore.entity_resolution.normalize import parse_names_once
-from capscore.entity_resolution.registry import PreparedRegistry, RegistrySnapshot
-from capscore.entity_resolution.registry_names import REGISTRY_NAME_SCHEMA
+from capscore.entity_resolution.registry import PreparedRegistry, RegistrySnapshot, with_parse
 from capscore.entity_resolution.romanized import (
     romanized_candidates,
 )
@@ -106,16 +105,6 @@ def _changed_codes(before: RegistrySnapshot, after: RegistrySnapshot) -> pl.Seri
         for a, b in ((old, new), (new, old)):
             codes.append(a.join(b, on=columns, how="anti", nulls_equal=True)["credit_code"])
     return pl.concat(codes).unique().sort()
-
-
-def _parsed(names: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
-    """REGISTRY_NAME_SCHEMA rows with their parse, as PreparedRegistry.names has them
-    (`known`: parse_names_once's)."""
-    distinct = names["registry_name"].unique().sort()
-    parsed = parse_names_once(distinct, known).rename({"name": "registry_name"})
-    return names.select(list(REGISTRY_NAME_SCHEMA)).join(
-        parsed, on="registry_name", how="left", maintain_order="left"
-    )
 
 
 # Each block table of the index and the column holding its key.
@@ -232,7 +221,7 @@ def registry_change(before: RegistrySnapshot, after: PreparedRegistry) -> Regist
         .unique(maintain_order=True)
         .sort("credit_code", maintain_order=True)
     )
-    old_names = _parsed(before.names.filter(changed), after.parsed())
+    old_names = with_parse(before.names.filter(changed), after.parsed())
     names = (
         pl.concat([old_names, after.names.filter(changed)])
         .unique(["credit_code", "registry_name"], keep="first", maintain_order=True)

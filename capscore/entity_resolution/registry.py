@@ -78,6 +78,16 @@ def registry_snapshot(enterprises: pl.DataFrame, history: pl.DataFrame) -> Regis
     return RegistrySnapshot(enterprises.with_columns(street).select(SNAPSHOT_COLUMNS), names)
 
 
+def with_parse(names: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
+    """REGISTRY_NAME_SCHEMA rows of `names` with each name's parse, as
+    PreparedRegistry.names has them (`known`: as parse_names_once takes it)."""
+    distinct = names["registry_name"].unique().sort()
+    parsed = parse_names_once(distinct, known).rename({"name": "registry_name"})
+    return names.select(list(REGISTRY_NAME_SCHEMA)).join(
+        parsed, on="registry_name", how="left", maintain_order="left"
+    )
+
+
 def prepare_registry(
     enterprises: pl.DataFrame, history: pl.DataFrame, known: pl.DataFrame | None = None
 ) -> PreparedRegistry:
@@ -85,9 +95,7 @@ def prepare_registry(
     date's PreparedRegistry.parsed()); a name's parse depends on the name alone, so only
     the others are parsed (a backfill's next day parses its few new names)."""
     snapshot = registry_snapshot(enterprises, history)
-    distinct = snapshot.names["registry_name"].unique().sort()
     known = known if known is not None else pl.DataFrame(schema=PARSED_SCHEMA)  # type: ignore[arg-type]
-    parsed = parse_names_once(distinct, known).rename({"name": "registry_name"})
-    named = snapshot.names.join(parsed, on="registry_name", how="left", maintain_order="left")
+    named = with_parse(snapshot.names, known)
     ent = snapshot.enterprises
     return PreparedRegistry(ent, named, index_registry(named, ent))
