@@ -221,7 +221,8 @@ def registry_change(before: RegistrySnapshot, after: PreparedRegistry) -> Regist
         .unique(maintain_order=True)
         .sort("credit_code", maintain_order=True)
     )
-    old_names = with_parse(before.names.filter(changed), after.parsed())
+    parsed = after.parsed()
+    old_names = with_parse(before.names.filter(changed), parsed)
     names = (
         pl.concat([old_names, after.names.filter(changed)])
         .unique(["credit_code", "registry_name"], keep="first", maintain_order=True)
@@ -240,7 +241,7 @@ def registry_change(before: RegistrySnapshot, after: PreparedRegistry) -> Regist
         _restricted(index, codes, flipped, touched.characters)
         for index in (before_index, after.index)
     )
-    return RegistryChange(codes, _merged(*restricted), enterprises, names, after.parsed())
+    return RegistryChange(codes, _merged(*restricted), enterprises, names, parsed)
 
 
 def reaching(names: pl.Series, change: RegistryChange) -> pl.Series:
