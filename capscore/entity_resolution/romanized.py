@@ -144,9 +144,6 @@ def readings(char: str) -> tuple[str, ...]:
     return tuple(out[:MAX_READINGS])
 
 
-# Cached: a 字号 recurs with many industries and across a registry's names;
-# bounded, as a long-lived code server resolves one registry after another.
-@lru_cache(maxsize=2**18)
 def pinyin_keys(text: str) -> tuple[str, ...]:
     """Every spelling of `text` by its characters' readings, most common first."""
     options = [readings(c) for c in text]
