@@ -39,6 +39,7 @@ AS_OF_TABLES = (
     tables.RD_FILING,
     tables.REVIEW_QUEUE,
     tables.PATENT_QUALITY,
+    tables.PATENT_COHORT,
     tables.INDICATOR_VALUE,
     tables.ENTERPRISE_PROFILE,
     tables.ENTERPRISE_SCORE,

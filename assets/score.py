@@ -39,7 +39,8 @@ def _model(context: dg.AssetExecutionContext) -> ScoringModel:
     tables.PATENT_QUALITY,
     GROUP,
     "OECD patent quality indicators per patent visible on D (scope, claims, family, "
-    "grant lag, citations, generality, originality, radicalness, quality index, breakthrough).",
+    "grant lag, citations, generality, originality, radicalness, quality index, breakthrough); "
+    "also writes scoring/patent_cohort (each cohort's size and normalization caps).",
     deps=[tables.PATENT, tables.APPLICANT_LINKS],
 )
 def patent_quality(
@@ -49,20 +50,21 @@ def patent_quality(
     summary = []
     write = AsOfWriter(root)
     for day in partition_dates(context):
-        quality = oecd.patent_quality(
+        quality, cohorts = oecd.quality_and_cohorts(
             conform(read_as_of(root, tables.PATENT, day), PATENT),
             conform(read_as_of(root, tables.APPLICANT_LINKS, day), APPLICANT_LINK),
             day,
             model,
         )
         write(tables.PATENT_QUALITY, quality, day)
+        write(tables.PATENT_COHORT, cohorts, day)
         summary.append(
             {
                 "as_of_date": day,
                 "patents": quality.height,
                 "breakthrough": int(quality["breakthrough"].sum()),
                 "mean_quality_index": mean_of(quality["quality_index"], 4),
-                "cohorts": quality["cohort"].n_unique(),
+                "cohorts": cohorts.height,
                 # Year x section-class keys look like 2021-B60; anything else is a fallback.
                 "cohort_fallback_share": mean_of(
                     ~quality["cohort"].str.contains(r"^\d{4}-[A-Z]\d\d$"), 3

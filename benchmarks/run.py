@@ -42,22 +42,30 @@ def run_stage(stage: str, extra: list[str]) -> tuple[float, float]:
     return elapsed, usage.ru_maxrss / 1024 / 1024
 
 
-def as_of_disk_gb(root: DataRoot, day: date) -> float:
-    """What one as-of date costs on disk: the live files of every as-of table's
-    partition for `day` and of the base snapshots taken on `day` (before retention),
-    plus the credit export."""
+def as_of_disk(root: DataRoot, day: date) -> dict[str, int]:
+    """What one as-of date costs on disk, in bytes per table: the live files of every
+    as-of table's partition for `day` and of the base snapshots taken on `day` (before
+    retention), plus the credit export."""
     as_of = [t for t in tables.LAKE_TABLES if t.partition_keys == (tables.AS_OF_DATE,)]
-    total = sum(partition_bytes(root, table, day) for table in as_of)
-    total += sum(
-        partition_bytes(root, table.bases, base)
+    sizes = {
+        str(table): partition_bytes(root, table, day)
+        + sum(
+            partition_bytes(root, table.bases, base)
+            for base in (base_ids(root, table) if table.keys else [])
+            if changes.base_date(base) == day
+        )
         for table in as_of
-        if table.keys
-        for base in base_ids(root, table)
-        if changes.base_date(base) == day
-    )
+    }
     export = table_dir(root, tables.CREDIT_EXPORT) / f"{tables.AS_OF_DATE}={day.isoformat()}"
-    total += sum(path.stat().st_size for path in export.glob("*") if path.is_file())
-    return total / 1024**3
+    sizes["credit export"] = sum(path.stat().st_size for path in export.glob("*") if path.is_file())
+    return sizes
+
+
+def _disk_line(label: str, sizes: dict[str, int]) -> str:
+    parts = ", ".join(
+        f"{name} {size / 1024**2:.1f}" for name, size in sorted(sizes.items(), key=lambda x: -x[1])
+    )
+    return f"{label}: {sum(sizes.values()) / 1024**3:.3f} GB (MB: {parts})"
 
 
 def main() -> None:
@@ -103,16 +111,18 @@ def main() -> None:
         print(f"== {stage} as of {days[-2]}", flush=True)
         wall, peak = run_stage(stage, [*base, "--start", str(days[-2]), "--end", str(days[-2])])
         rows.append({"stage": f"{stage} as of {days[-2]}", "seconds": wall, "peak_gb": peak})
-    disk = as_of_disk_gb(root, days[-1])
-    further = as_of_disk_gb(root, days[-2])
+    disk = as_of_disk(root, days[-1])
+    further = as_of_disk(root, days[-2])
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")
     print(f"\nenterprises: {enterprises:,}; measured {stamp} on {machine}\n")
     print("| stage | wall time (s) | peak memory (GB) |\n|---|---:|---:|")
     for row in rows:
         print(f"| {row['stage']} | {row['seconds']:.1f} | {row['peak_gb']:.2f} |")
-    print(f"\nlake disk of the first as-of date ({days[-1]}, with its bases): {disk:.3f} GB")
-    print(f"lake disk of a further as-of date ({days[-2]}): {further:.3f} GB")
+    print(
+        "\n" + _disk_line(f"lake disk of the first as-of date ({days[-1]}, with its bases)", disk)
+    )
+    print(_disk_line(f"lake disk of a further as-of date ({days[-2]})", further))
     # The quality of the links timed above, against the generator's truth, and the
     # model probe: the entity resolution figures the README quotes next to the times.
     report, er_text = eval_er(root, days[-1])
@@ -128,8 +138,8 @@ def main() -> None:
                 "enterprises": enterprises,
                 "machine": machine,
                 "rows": rows,
-                "as_of_disk_gb": disk,
-                "further_as_of_disk_gb": further,
+                "as_of_disk_bytes": disk,
+                "further_as_of_disk_bytes": further,
                 "er_targets": report.get("targets"),
                 "er_probe": probe.to_dicts(),
             }

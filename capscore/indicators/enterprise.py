@@ -37,7 +37,6 @@ PROFILE_SCHEMA: dict[str, pl.DataType] = {
     "industry_code": pl.String(),
     "industry_section": pl.String(),
     "established_date": pl.Date(),
-    "age_years": pl.Float64(),
     "insured_staff": pl.Int64(),
     "registered_capital": pl.Float64(),
     "life_stage": pl.String(),
@@ -87,6 +86,12 @@ def ip_class_points(valid_inventions: pl.Expr, valid_type_ii: pl.Expr) -> pl.Exp
         .then(30.0)
         .otherwise(pl.min_horizontal(valid_type_ii, 4).cast(pl.Float64) * 6.0)
     )
+
+
+def age_years(as_of: date, model: ScoringModel) -> pl.Expr:
+    """Years since `established_date` on `as_of`. Not a column of scoring/enterprise_profile:
+    it moves every day for every firm, and the stored profiles keep only what changed."""
+    return (pl.lit(as_of) - pl.col("established_date")).dt.total_days() / model.days_per_year
 
 
 def current_enterprises(enterprises: pl.DataFrame, as_of: date) -> pl.DataFrame:
@@ -248,7 +253,7 @@ def enterprise_indicators(
     )
     hnte_valid = (pl.col("hnte_valid_until") >= as_of).fill_null(False)
     section = pl.col("industry_code").str.strip_chars().str.to_uppercase().str.slice(0, 1)
-    age = (pl.lit(as_of) - pl.col("established_date")).dt.total_days() / model.days_per_year
+    age = age_years(as_of, model)
     frame = (
         ents.select(
             "credit_code",

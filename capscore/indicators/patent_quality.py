@@ -25,7 +25,6 @@ from scoring_models.config import PatentRules, ScoringModel
 SCHEMA: dict[str, pl.DataType] = {
     KEY: pl.String(),
     "cohort": pl.String(),
-    "cohort_size": pl.Int64(),
     "scope": pl.Int64(),
     "claims": pl.Int64(),
     "family_size": pl.Int64(),
@@ -51,6 +50,20 @@ SCHEMA: dict[str, pl.DataType] = {
 
 # Components of the quality index that are normalized within the cohort.
 _NORMALIZED = ("forward_citations_5y", "family_size", "claims", "generality", "scope")
+_CAPS = {f"_cap_{c}": f"cap_{c}" for c in _NORMALIZED}
+
+# scoring/patent_cohort: per cohort a patent of D is normalized in, its size and the caps
+# (the normalization quantile of each component) the quality index divides by. Kept
+# apart from the patents' rows: one new patent moves its cohort's size and caps, and
+# the patents' rows would all change with them (see storage.changes).
+COHORT_SCHEMA: dict[str, pl.DataType] = {
+    "cohort": pl.String(),
+    "cohort_size": pl.Int64(),
+    "patents": pl.Int64(),
+    **{name: pl.Float64() for name in _CAPS.values()},
+    "breakthrough_cut": pl.Float64(),
+    "model_version": pl.String(),
+}
 
 
 def herfindahl_diversity(pairs: pl.DataFrame, key: str, name: str) -> pl.DataFrame:
@@ -203,7 +216,15 @@ def breakthrough_expr(rules: PatentRules) -> pl.Expr:
 def patent_quality(
     patents: pl.DataFrame, links: pl.DataFrame, as_of: date, model: ScoringModel
 ) -> pl.DataFrame:
-    """scoring/patent_quality rows: one per patent visible on `as_of` (schema `SCHEMA`).
+    """scoring/patent_quality rows: one per patent visible on `as_of` (schema `SCHEMA`)."""
+    return quality_and_cohorts(patents, links, as_of, model)[0]
+
+
+def quality_and_cohorts(
+    patents: pl.DataFrame, links: pl.DataFrame, as_of: date, model: ScoringModel
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """scoring/patent_quality rows (schema `SCHEMA`) and scoring/patent_cohort rows
+    (`COHORT_SCHEMA`) as of `as_of`.
 
     `patents` is core/patent as of D, `links` er/applicant_links as of D
     (only `matched` links resolve applicants, for self-citations).
@@ -252,7 +273,7 @@ def patent_quality(
         capped_share(pl.col(c).cast(pl.Float64), pl.col(f"_cap_{c}"))
         for c in rules.quality_index_components
     ]
-    return (
+    scored = (
         frame.join(caps, on="cohort", how="left")
         .with_columns(
             pl.mean_horizontal(components).alias("quality_index"),
@@ -260,6 +281,18 @@ def patent_quality(
             pl.col("_generality_out").alias("generality"),
             pl.lit(model.version).alias("model_version"),
         )
-        .select([pl.col(name).cast(dtype) for name, dtype in SCHEMA.items()])
         .sort(KEY)
     )
+    cohorts = (
+        scored.group_by("cohort")
+        .agg(
+            pl.col("cohort_size").first(),
+            pl.len().alias("patents"),
+            *(pl.col(cap).first().alias(name) for cap, name in _CAPS.items()),
+            pl.col("_breakthrough_cut").first().alias("breakthrough_cut"),
+        )
+        .with_columns(pl.lit(model.version).alias("model_version"))
+        .select([pl.col(name).cast(dtype) for name, dtype in COHORT_SCHEMA.items()])
+        .sort("cohort")
+    )
+    return scored.select([pl.col(n).cast(dtype) for n, dtype in SCHEMA.items()]), cohorts

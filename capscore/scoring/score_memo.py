@@ -13,6 +13,7 @@ from datetime import date
 
 import polars as pl
 
+from capscore.indicators.enterprise import age_years
 from capscore.scoring.wording import format_value, indicator_meta
 from scoring_models.config import ScoringModel, load_model_version, load_scoring_model
 
@@ -60,13 +61,14 @@ def _number(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def _profile_lines(profile: pl.DataFrame) -> list[str]:
+def _profile_lines(profile: pl.DataFrame, day: date | None, model: ScoringModel) -> list[str]:
     if profile.is_empty():
         return []
     p = profile.row(0, named=True)
     facts = [f"status {p.get('status') or 'unknown'}" + (" (active)" if p.get("active") else "")]
-    if p.get("age_years") is not None:
-        facts.append(f"age {p['age_years']:.1f} years")
+    age = profile.select(age_years(day, model)).item() if day and "established_date" in p else None
+    if age is not None:
+        facts.append(f"age {age:.1f} years")
     if p.get("insured_staff") is not None:
         facts.append(f"{p['insured_staff']} insured staff")
     if p.get("revenue_latest") is not None:
@@ -115,7 +117,7 @@ def score_memo(
         f"Life stage:   {s['life_stage']}"
         + (f" (by {basis.replace('_', ' ')})" if basis else "")
         + f"    Peer group: {s['peer_group']}",
-        *_profile_lines(facts),
+        *_profile_lines(facts, day, model),
         "",
         f"Composite score {_number(s['composite'])} / 100 "
         f"(data coverage {100 * (s['coverage'] or 0):.0f}%)",

@@ -251,7 +251,9 @@ def validate(
             reference.pool, happened, grades
         )
     if capability is not None:
-        result.truth = truth_agreement(now.score, now.wide, now.profile, capability, model)
+        result.truth = truth_agreement(
+            now.score, now.wide, now.profile, capability, model, now.as_of
+        )
     result.psi = psi_table(
         now.score,
         None if previous is None else previous.score,

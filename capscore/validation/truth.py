@@ -17,11 +17,14 @@ point-in-time facts could give at best?
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import polars as pl
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.model_selection import KFold
 
+from capscore.indicators.enterprise import age_years
 from capscore.validation.metrics import spearman, top_decile_lift
 from scoring_models.config import ScoringModel
 
@@ -62,14 +65,18 @@ def truth_agreement(
     profile: pl.DataFrame,
     capability: pl.DataFrame,
     model: ScoringModel,
+    as_of: date,
 ) -> pl.DataFrame:
     """measure, subject, value: the agreement of scores, baselines and the oracle with
-    the truth over the scored firms that have one."""
+    the truth over the scored firms that have one (`profile`: scoring/enterprise_profile
+    as of `as_of`)."""
     frame = (
         scores.select("credit_code", "composite", *model.dimensions)
         .join(wide, on="credit_code", how="inner")
         .join(
-            profile.select("credit_code", "patent_count", *ORACLE_CONTEXT),
+            profile.with_columns(age_years(as_of, model).alias("age_years")).select(
+                "credit_code", "patent_count", *ORACLE_CONTEXT
+            ),
             on="credit_code",
             how="inner",
         )

@@ -39,6 +39,7 @@ WRITTEN_BY: dict[str, tuple[str, ...]] = {
     "quality.quarantine": INGEST_ASSETS,
     "core.enterprise_history": ("core/enterprise",),
     "scoring.enterprise_profile": ("scoring/indicator_value",),
+    "scoring.patent_cohort": ("scoring/patent_quality",),
     "pool.tier_transitions": ("pool/cultivation_pool",),
 }
 CONTRACT_SOURCES = {
@@ -122,7 +123,6 @@ COLUMN_MEANINGS: dict[str, str] = {
     "life_stage": "seed, startup, growth or mature (bands in scoring_models)",
     "active": "registration status is 存续, 在业 or 迁入",
     "industry_section": "GB/T 4754 section: first letter of industry_code",
-    "age_years": "years since established_date as of D",
     "revenue_latest": "营业收入 of the latest visible fiscal year, 万元",
     "rd_intensity": "Σ rd_expense / Σ revenue over the last three fiscal years",
     "debt_ratio": "total_liabilities / total_assets, latest fiscal year",
@@ -155,6 +155,13 @@ COLUMN_MEANINGS: dict[str, str] = {
     "patent_count": "visible patent applications linked to the enterprise",
     "valid_patent_count": "granted patents not lapsed or expired, all types",
     "cohort_size": "patents in the cohort used for normalization",
+    "cap_forward_citations_5y": "the cohort's normalization quantile of forward_citations_5y "
+    "(quality index component = min(value, cap) / cap)",
+    "cap_family_size": "the cohort's normalization quantile of family_size",
+    "cap_claims": "the cohort's normalization quantile of claims",
+    "cap_generality": "the cohort's normalization quantile of generality (missing counts as 0)",
+    "cap_scope": "the cohort's normalization quantile of scope",
+    "breakthrough_cut": "the cohort's breakthrough quantile of forward_citations_5y",
     "granted": "granted as of D (grant_date <= D, or a status implying an earlier grant)",
     "valid": "granted and not lapsed, expired, rejected or withdrawn as of D",
     "applicant_credit_codes": "resolved (matched) enterprises among the applicants, sorted",
@@ -231,6 +238,11 @@ TABLE_COLUMN_MEANINGS: dict[str, dict[str, str]] = {
     "er.applicant_links": {"credit_code": "linked enterprise (null when unmatched)"},
     "core.rd_filing": {"credit_code": "resolved credit code of the filing enterprise"},
     "core.patent": {"forward_citations": "visible patents citing this one as of D"},
+    "scoring.patent_cohort": {
+        "patents": "visible patents normalized in this cohort (it may hold more: cohort_size)",
+        "cohort": "application year and IPC main class (2021-B60), else year and section, "
+        "year, or all: the first level with enough patents",
+    },
     "pool.cultivation_pool": {"composite": "composite score the grade was taken from, 0-100"},
     "pool.tier_history": {
         "valid_to": "first built as-of date no longer in this tier (null = still in it)"

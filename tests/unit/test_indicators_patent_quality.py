@@ -16,7 +16,7 @@ from capscore.indicators.patent_facts import (
     subclass_list,
     visible_patents,
 )
-from capscore.indicators.patent_quality import capped_share, patent_quality
+from capscore.indicators.patent_quality import capped_share, patent_quality, quality_and_cohorts
 from scoring_models.config import ScoringModel
 from tests.models_v1 import scoring_v1
 
@@ -281,9 +281,10 @@ def test_cohort_falls_back_from_class_to_section_to_year_to_all(model: ScoringMo
         ],
         PATENT,
     )
-    frame = patent_quality(patents, from_records([], APPLICANT_LINK), D, with_cohort_min(model, 2))
+    frame, table = quality_and_cohorts(
+        patents, from_records([], APPLICANT_LINK), D, with_cohort_min(model, 2)
+    )
     cohorts = dict(zip(frame["application_number"], frame["cohort"], strict=True))
-    sizes = dict(zip(frame["application_number"], frame["cohort_size"], strict=True))
     assert cohorts == {
         "A1": "2020-B60",
         "A2": "2020-B60",
@@ -291,7 +292,13 @@ def test_cohort_falls_back_from_class_to_section_to_year_to_all(model: ScoringMo
         "B1": "2020-B",
         "C1": "all",
     }
-    assert sizes == {"A1": 3, "A2": 3, "A3": 3, "B1": 4, "C1": 5}
+    # The size of a cohort counts every patent of its level, also those normalized in a
+    # finer one (2020-B holds the three 2020-B60 patents too).
+    assert table.select("cohort", "cohort_size", "patents").rows() == [
+        ("2020-B", 4, 1),
+        ("2020-B60", 3, 3),
+        ("all", 5, 1),
+    ]
 
 
 def test_capped_share_with_zero_and_missing_caps() -> None:
@@ -382,3 +389,19 @@ def test_a_citation_edge_is_found_with_or_without_the_cn_prefix() -> None:
     edges = citation_edges(visible)
     assert sorted(edges["citing_pid"].to_list()) == [1, 2]
     assert set(edges["cited_pid"].to_list()) == {0}
+
+
+def test_quality_index_is_explained_by_its_cohort_caps(model: ScoringModel) -> None:
+    # An analyst recomputes each quality index from scoring/patent_cohort alone.
+    patents, links = citation_example()
+    frame, cohorts = quality_and_cohorts(patents, links, D, with_cohort_min(model, 1))
+    assert cohorts["patents"].sum() == frame.height
+    shares = [
+        capped_share(pl.col(c).cast(pl.Float64).fill_null(0.0), pl.col(f"cap_{c}"))
+        for c in model.patents.quality_index_components
+    ]
+    recomputed = frame.join(cohorts, on="cohort").select(
+        "application_number", "quality_index", pl.mean_horizontal(shares).alias("again")
+    )
+    assert recomputed.height == frame.height
+    assert recomputed["quality_index"].to_list() == pytest.approx(recomputed["again"].to_list())

@@ -42,7 +42,7 @@ def frames(model: ScoringModel) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFram
             "active": [True, True, False],
             "industry_section": ["C", "C", "C"],
             "life_stage": ["growth", "growth", "growth"],
-            "age_years": [7.25, 3.0, 12.0],
+            "established_date": [date(2019, 3, 31), date(2023, 6, 30), date(2014, 6, 30)],
             "revenue_latest": [3500.0, None, 100.0],
             "fiscal_year_latest": [2025, None, 2025],
             "hnte_valid": [True, False, False],
@@ -66,6 +66,7 @@ def test_explain_lists_dimensions_indicators_and_reasons(
     assert f"As of:        2026-06-30    Scoring model: {model.version}" in text
     assert "Life stage:   growth    Peer group: C-growth" in text
     assert "revenue 3500万元 (FY2025)" in text and "HNTE certificate valid" in text
+    assert "age 7.2 years" in text  # from established_date on the as-of date
     for dimension in model.dimensions:
         assert model.dimension_labels[dimension] in text
     rd_label, debt_label = (model.indicator(n).label for n in ("rd_intensity", "debt_ratio"))
