@@ -36,6 +36,7 @@ from capscore.entity_resolution import resolve
 from capscore.entity_resolution.evaluation import evaluate_links, summary_rows
 from capscore.entity_resolution.incremental import Carried, Since
 from capscore.entity_resolution.model import load_model
+from capscore.entity_resolution.parse_cache import cache_folder, read_parsed, write_parsed
 from capscore.entity_resolution.registry import prepare_registry, registry_snapshot
 from capscore.entity_resolution.resolve import (
     PATENT_CONTEXT,
@@ -182,7 +183,9 @@ def er_links(
 
     A mention keeps the link of the previous as-of date when nothing it depends on
     changed (capscore.entity_resolution.incremental): the same rows as resolving it
-    again, at a fraction of the work. The run tag `capscore/full=true` resolves all."""
+    again, at a fraction of the work, and the registry names the last run parsed are
+    not parsed again (capscore.entity_resolution.parse_cache). The run tag
+    `capscore/full=true` resolves and parses all."""
     root = capscore.root
     model = load_model()
     decisions = read_decisions(root)
@@ -206,12 +209,15 @@ def er_links(
             describe = _applicant_metadata if key == APPLICANT_LINKS else _rd_metadata
             metadata[key] = {**describe(root, links), KEPT_ROWS: result.kept}
 
-    # A backfill's days share most registry names: each is parsed once.
-    parsed: pl.DataFrame | None = None
+    # A backfill's days, and a night and the one before, share most registry names: each
+    # is parsed once.
+    parse_cache = cache_folder(root)
+    parsed = None if full else read_parsed(parse_cache)
     for day in days:
         enterprises, history = registry_as_of(root, day)
         registry = prepare_registry(enterprises, history, parsed)
-        del enterprises, history
+        # What a day keeps of the names parsed before is in its registry.
+        del enterprises, history, parsed
         # The earlier date's frames live on only in what this day reuses of them, and
         # each table's only until it has taken what it keeps.
         kept_from = since.day if since else None
@@ -239,9 +245,11 @@ def er_links(
             )
             record(RD_LINKS, links, rd, day, kept_from)
             del links
-        if day != days[-1]:
+        parsed = registry.parsed()
+        if day == days[-1]:
+            write_parsed(parse_cache, parsed.unique("name"))
+        else:
             since = Since(day, registry.snapshot, applicants, rd)
-            parsed = registry.parsed()
         del registry, applicants, rd
     for key in (APPLICANT_LINKS, RD_LINKS):
         if key in wanted:

@@ -84,7 +84,7 @@ def main() -> None:
     # Every figure is a first run's on the landing files alone: what an earlier run left
     # (bases of dates built in another order, published snapshots) changes the disk a date
     # costs and what a rebuild diffs against.
-    for derived in (root.lake, root.published, root.reports, root.dagster_home):
+    for derived in (root.lake, root.published, root.reports, root.dagster_home, root.cache):
         shutil.rmtree(derived, ignore_errors=True)
     root.warehouse.unlink(missing_ok=True)
     days = sorted(landing_files(root))

@@ -26,21 +26,23 @@ import polars as pl
 from capscore.entity_resolution.places import MAX_REGION_LEVELS, leading_regions
 from capscore.entity_resolution.vocabulary import LegalForm, Vocabulary, alternation, vocabulary
 
-PARSED_SCHEMA = {
-    "name": pl.String,
-    "clean": pl.String,
-    "ordered": pl.String,
-    "script": pl.String,
-    "branch": pl.Boolean,
-    "form": pl.String,
-    "group": pl.Boolean,
-    "region": pl.String,
-    "region_codes": pl.List(pl.String),
-    "zihao": pl.String,
-    "industry": pl.String,
-    "core": pl.String,
-    "core_strict": pl.String,
-}
+PARSED_SCHEMA = pl.Schema(
+    {
+        "name": pl.String(),
+        "clean": pl.String(),
+        "ordered": pl.String(),
+        "script": pl.String(),
+        "branch": pl.Boolean(),
+        "form": pl.String(),
+        "group": pl.Boolean(),
+        "region": pl.String(),
+        "region_codes": pl.List(pl.String()),
+        "zihao": pl.String(),
+        "industry": pl.String(),
+        "core": pl.String(),
+        "core_strict": pl.String(),
+    }
+)
 MIN_ZIHAO = 2
 _MAX_INDUSTRY_WORDS = 4
 _HAN = r"\p{Han}"
@@ -292,7 +294,7 @@ def parse_names(names: pl.Series) -> pl.DataFrame:
             for c in PARSED_SCHEMA
             if c != "name"
         ),
-    ).cast(PARSED_SCHEMA)  # type: ignore[arg-type]
+    ).cast(PARSED_SCHEMA)
 
 
 def parse_names_once(names: pl.Series, parsed: pl.DataFrame) -> pl.DataFrame:

@@ -95,7 +95,7 @@ def prepare_registry(
     date's PreparedRegistry.parsed()); a name's parse depends on the name alone, so only
     the others are parsed (a backfill's next day parses its few new names)."""
     snapshot = registry_snapshot(enterprises, history)
-    known = known if known is not None else pl.DataFrame(schema=PARSED_SCHEMA)  # type: ignore[arg-type]
+    known = known if known is not None else pl.DataFrame(schema=PARSED_SCHEMA)
     named = with_parse(snapshot.names, known)
     ent = snapshot.enterprises
     return PreparedRegistry(ent, named, index_registry(named, ent))

@@ -59,6 +59,11 @@ class DataRoot:
         return self.root / "reports"
 
     @property
+    def cache(self) -> Path:
+        """What a run keeps to spare the next one work: derived, safe to delete."""
+        return self.root / "cache"
+
+    @property
     def review(self) -> Path:
         """Reviewer decisions that override the match model (entity resolution)."""
         return self.root / "review"

@@ -12,6 +12,7 @@ import pytest
 
 from assets.common import asset_keys
 from assets.resolve import reusable_date
+from capscore.entity_resolution.parse_cache import cache_folder, read_parsed
 from capscore.storage import tables
 from capscore.storage.lake import read_partition, table_dir
 from capscore.storage.paths import DataRoot
@@ -192,6 +193,8 @@ def test_nightly_runs_equal_a_backfill_and_later_drops_change_nothing(
     for day in days:
         assert run_cli(["run", "--data-root", str(nightly.root), "--as-of", day.isoformat()]) == 0
     assert reusable_date(nightly, days[-1], set(ER_KEYS)) == days[-2]
+    # ...and the registry names the night before parsed.
+    assert read_parsed(cache_folder(nightly)) is not None
     # The backfill root also holds every later drop: as of days[-1] they must be invisible.
     # It recomputes every date from scratch.
     backfill = copy_landing_up_to(clean_sample, tmp_path / "backfill", date.max)

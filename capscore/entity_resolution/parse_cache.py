@@ -1,0 +1,72 @@
+"""Registry names as parsed by the last run, kept for the next one.
+
+Parsing the registry's names is the costliest step of preparing it (1.3M names, about
+8 s at a million firms), and a night changes a few hundred of them. A parse depends on
+the name, the parsing code and its dictionaries alone, so the cache file is named by a
+digest of the entity-resolution code, its reference files and the versions of the
+libraries that parse (polars' string functions, OpenCC's conversion): after any change
+to them the old file is never read (the next run parses everything, then replaces it). A file that cannot be read is a miss too: it
+is a copy of what parsing gives, never the only record of anything.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib.metadata import version
+from pathlib import Path
+
+import polars as pl
+
+from capscore.entity_resolution.normalize import PARSED_SCHEMA
+from capscore.entity_resolution.reference_files import REFERENCE_FILES, reference_digest
+from capscore.storage.files import atomic_write
+from capscore.storage.paths import DataRoot
+
+log = logging.getLogger(__name__)
+
+CODE_FILES: tuple[Path, ...] = tuple(sorted(Path(__file__).parent.glob("*.py")))
+LIBRARIES = ("polars", "opencc")
+PREFIX = "parsed-"
+
+
+def parse_digest() -> str:
+    libraries = "-".join(f"{name}{version(name)}" for name in LIBRARIES)
+    return f"{reference_digest(REFERENCE_FILES + CODE_FILES)}-{libraries}"
+
+
+def cache_folder(root: DataRoot) -> Path:
+    return root.cache / "er_parse"
+
+
+def cache_file(folder: Path) -> Path:
+    return folder / f"{PREFIX}{parse_digest()}.parquet"
+
+
+def read_parsed(folder: Path) -> pl.DataFrame | None:
+    """The parses the last run kept (PARSED_SCHEMA rows), or None when there are none
+    made by this code."""
+    path = cache_file(folder)
+    if not path.exists():
+        return None
+    try:
+        parsed = pl.read_parquet(path)
+    except (OSError, pl.exceptions.PolarsError) as error:
+        log.warning("ignoring the parse cache %s: %s", path, error)
+        return None
+    if parsed.schema != PARSED_SCHEMA:
+        log.warning("ignoring the parse cache %s: columns %s", path, parsed.schema)
+        return None
+    return parsed
+
+
+def write_parsed(folder: Path, parsed: pl.DataFrame) -> Path:
+    """Keep `parsed` (PARSED_SCHEMA rows, one per name) for the next run; files made by
+    other code are removed."""
+    path = atomic_write(
+        cache_file(folder),
+        lambda tmp: parsed.select(list(PARSED_SCHEMA)).write_parquet(tmp, compression="zstd"),
+    )
+    for stale in folder.glob(f"{PREFIX}*.parquet"):
+        if stale != path:
+            stale.unlink(missing_ok=True)
+    return path
