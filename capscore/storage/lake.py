@@ -216,7 +216,8 @@ def _as_changes(
     nearest = _nearest_built(root, table, day)
     if nearest is not None:
         base_id = changes.base_of(nearest)
-        delta = changes.changes(_scan_base(root, table, base_id), state, table.keys)
+        base = _scan_base(root, table, base_id, fingerprint=True)
+        delta = changes.changes(base, state, table.keys)
         days = abs((day - changes.base_date(base_id)).days) if base_id else 1
         if delta is not None and changes.worth_keeping(delta, state, days):
             return changes.stored(delta, base_id)
@@ -224,7 +225,7 @@ def _as_changes(
     if state.height:
         # Bases are not in the build register: a date's partition names the one it needs.
         new_id = changes.new_base_id(day)
-        _commit(root, table.bases, state, [new_id])
+        _commit(root, table.bases, changes.with_fingerprint(state), [new_id])
     return changes.stored(state.head(0), new_id)
 
 
@@ -246,8 +247,13 @@ def _stored_changes(root: DataRoot, table: Table, value: PartitionValue) -> pl.D
 
 
 def _scan_base(
-    root: DataRoot, table: Table, base_id: str | None, columns: Sequence[str] | None = None
+    root: DataRoot,
+    table: Table,
+    base_id: str | None,
+    columns: Sequence[str] | None = None,
+    fingerprint: bool = False,
 ) -> pl.LazyFrame:
+    """A base's rows (`columns` of them), with their stored fingerprints if asked for."""
     if base_id is None:
         frame = _empty(_delta(table_dir(root, table)), table).drop(changes.BOOKKEEPING).lazy()
     else:
@@ -260,6 +266,7 @@ def _scan_base(
                 "`capscore run --full`"
             )
         frame = pl.scan_parquet(files, hive_partitioning=False, missing_columns="insert")
+        frame = frame if fingerprint else changes.without_fingerprint(frame)
     return frame if columns is None else frame.select(columns)
 
 

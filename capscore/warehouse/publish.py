@@ -20,7 +20,7 @@ import polars as pl
 
 from capscore.core.personal import PERSONAL_COLUMNS, PERSONAL_LIST_COLUMNS
 from capscore.sql_library import derived_views, with_macros
-from capscore.storage.changes import BASE, BOOKKEEPING, HEADER, OP, UPSERT
+from capscore.storage.changes import BASE, BOOKKEEPING, FINGERPRINT, HEADER, OP, UPSERT
 from capscore.storage.files import atomic_write
 from capscore.storage.lake import partitions, snapshot
 from capscore.storage.paths import DataRoot
@@ -97,15 +97,17 @@ def _source(
     return holder
 
 
-def _keyed_source(stored: str, bases: str, table: Table) -> str:
+def _keyed_source(stored: str, bases: str, table: Table, fingerprinted: bool) -> str:
     """The rows of every as-of date of a keyed table (storage.changes): each date's base
-    without the keys its changes name, plus its upserts."""
+    without the keys its changes name, plus its upserts. `fingerprinted`: some base
+    holds its rows' FINGERPRINT, which is no column of the table."""
     same_key = " AND ".join(f'c."{k}" IS NOT DISTINCT FROM b."{k}"' for k in table.keys)
+    dropped = f"{BASE_ID}, {FINGERPRINT}" if fingerprinted else BASE_ID
     return f"""(
     WITH stored AS (SELECT * FROM {stored}), bases AS (SELECT * FROM {bases})
     SELECT * EXCLUDE ({OP}, {BASE}) FROM stored WHERE {OP} = '{UPSERT}'
     UNION ALL BY NAME
-    SELECT h.{AS_OF_DATE}, b.* EXCLUDE ({BASE_ID})
+    SELECT h.{AS_OF_DATE}, b.* EXCLUDE ({dropped})
     FROM stored AS h JOIN bases AS b ON b.{BASE_ID} = h.{BASE}
     WHERE h.{OP} = '{HEADER}' AND NOT EXISTS (
         SELECT 1 FROM stored AS c
@@ -136,7 +138,8 @@ def _table_source(
         + [(BASE_ID, pl.String())]
     )
     base_source = _source(con, table.bases, base_files, base_schema)
-    return _keyed_source(source, base_source, table), files + base_files
+    fingerprinted = bases is not None and FINGERPRINT in bases[2]
+    return _keyed_source(source, base_source, table, fingerprinted), files + base_files
 
 
 def _create_base_views(

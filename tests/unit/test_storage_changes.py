@@ -196,6 +196,10 @@ def test_applying_the_changes_to_the_base_gives_the_state(
             state.select(pl.struct("code", "year").is_duplicated().any()).item()
         )
         return
+    # A base that stores its rows' fingerprints gives the same changes.
+    stored_prints = changes.changes(changes.with_fingerprint(base).lazy(), state, KEYED.keys)
+    assert stored_prints is not None
+    assert_frame_equal(stored_prints, delta, check_exact=True)
     rebuilt = changes.apply(base.lazy(), changes.stored(delta, "b"), KEYED.keys)
     # equal as sets of rows, exact to the bit (NaN, -0.0 and nulls included)
     assert_frame_equal(
@@ -203,3 +207,18 @@ def test_applying_the_changes_to_the_base_gives_the_state(
         state.sort(pl.all(), nulls_last=True),
         check_exact=True,
     )
+
+
+def test_a_base_s_stored_fingerprints_are_what_its_rows_are_compared_by() -> None:
+    state = _frame([("a", 2020, 1.0, ["x"]), ("b", 2021, 2.0, None)])
+    base = changes.with_fingerprint(state)
+    assert changes.changes(base.lazy(), state, KEYED.keys).height == 0  # type: ignore[union-attr]
+    # A fingerprint that no longer matches its row's values marks the row changed: the
+    # diff read it instead of hashing the base's values again.
+    tampered = base.with_columns(
+        pl.when(pl.col("code") == "b")
+        .then(pl.col(changes.FINGERPRINT) + 1)
+        .otherwise(pl.col(changes.FINGERPRINT))
+    )
+    delta = changes.changes(tampered.lazy(), state, KEYED.keys)
+    assert delta is not None and delta["code"].to_list() == ["b"]
