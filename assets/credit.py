@@ -5,11 +5,12 @@
 import dagster as dg
 import polars as pl
 
-from assets.common import AsOfWriter, as_of_asset, by_day_result, markdown_table
+from assets.common import AsOfWriter, as_of_asset, by_day_result, markdown_table, read_input
 from assets.partitions import partition_dates
 from assets.resources import CapscoreResource
 from capscore.credit.ip_value import enterprise_ip_values, patent_values
 from capscore.credit.limits import credit_limits
+from capscore.indicators.inputs import APPLICANT_LINK, PATENT
 from capscore.storage import tables
 from capscore.storage.lake import read_as_of, write_export
 from capscore.storage.manifest import MANIFEST_NAME, verify_partition, write_manifest
@@ -55,9 +56,9 @@ def credit_limit(
     write = AsOfWriter(root)
     for day in partition_dates(context):
         values = patent_values(
-            read_as_of(root, tables.PATENT, day),
-            read_as_of(root, tables.APPLICANT_LINKS, day),
-            read_as_of(root, tables.PATENT_QUALITY, day),
+            read_input(root, tables.PATENT, day, PATENT),
+            read_input(root, tables.APPLICANT_LINKS, day, APPLICANT_LINK),
+            read_as_of(root, tables.PATENT_QUALITY, day, ["application_number", "quality_index"]),
             policy,
             day,
         )

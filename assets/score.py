@@ -6,12 +6,18 @@
 import dagster as dg
 import polars as pl
 
-from assets.common import AsOfWriter, as_of_asset, by_day_result, markdown_table
+from assets.common import AsOfWriter, as_of_asset, by_day_result, markdown_table, read_input
 from assets.partitions import partition_dates
 from assets.resources import CapscoreResource
 from capscore.indicators import enterprise as enterprise_indicators
 from capscore.indicators import patent_quality as oecd
-from capscore.indicators.inputs import APPLICANT_LINK, ENTERPRISE, PATENT, RD_FILING, conform
+from capscore.indicators.inputs import (
+    APPLICANT_LINK,
+    ENTERPRISE,
+    PATENT,
+    PATENT_QUALITY,
+    RD_FILING,
+)
 from capscore.scoring.scores import enterprise_scores, require_model_version, score_indicators
 from capscore.scoring.summary import indicator_summary, score_distribution, stage_counts
 from capscore.scoring.weights import weight_comparison
@@ -51,8 +57,8 @@ def patent_quality(
     write = AsOfWriter(root)
     for day in partition_dates(context):
         quality, cohorts = oecd.quality_and_cohorts(
-            conform(read_as_of(root, tables.PATENT, day), PATENT),
-            conform(read_as_of(root, tables.APPLICANT_LINKS, day), APPLICANT_LINK),
+            read_input(root, tables.PATENT, day, PATENT),
+            read_input(root, tables.APPLICANT_LINKS, day, APPLICANT_LINK),
             day,
             model,
         )
@@ -96,11 +102,11 @@ def indicator_value(
     write = AsOfWriter(root)
     for day in partition_dates(context):
         wide, profile = enterprise_indicators.enterprise_indicators(
-            conform(read_as_of(root, tables.ENTERPRISE, day), ENTERPRISE),
-            conform(read_as_of(root, tables.PATENT, day), PATENT),
-            conform(read_as_of(root, tables.APPLICANT_LINKS, day), APPLICANT_LINK),
-            conform(read_as_of(root, tables.RD_FILING, day), RD_FILING),
-            read_as_of(root, tables.PATENT_QUALITY, day),
+            read_input(root, tables.ENTERPRISE, day, ENTERPRISE),
+            read_input(root, tables.PATENT, day, PATENT),
+            read_input(root, tables.APPLICANT_LINKS, day, APPLICANT_LINK),
+            read_input(root, tables.RD_FILING, day, RD_FILING),
+            read_input(root, tables.PATENT_QUALITY, day, PATENT_QUALITY),
             day,
             model,
         )

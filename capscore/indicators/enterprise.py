@@ -16,7 +16,7 @@ import polars as pl
 
 from capscore.indicators.exact import UNIT_SCALE, exact_mean
 from capscore.indicators.fiscal import fiscal_facts
-from capscore.indicators.inputs import ENTERPRISE, conform
+from capscore.indicators.inputs import ENTERPRISE, PATENT_QUALITY, conform
 from capscore.indicators.life_stage import life_stage_expr, stage_basis_expr
 from capscore.indicators.patent_facts import (
     KEY,
@@ -239,9 +239,7 @@ def enterprise_indicators(
     owners = patent_owners(pats, links).join(
         ents.select("credit_code"), on="credit_code", how="semi"
     )
-    quality = patent_quality.select(
-        KEY, "quality_index", "originality", "generality", "forward_citations_5y", "breakthrough"
-    )
+    quality = conform(patent_quality, PATENT_QUALITY)
     patent_facts = _patent_aggregates(pats, owners, quality, links, as_of, model)
     fiscal = fiscal_facts(
         rd_filings.join(ents.select("credit_code", "established_date"), on="credit_code"),

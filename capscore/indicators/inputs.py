@@ -12,6 +12,7 @@ from typing import Any
 
 import polars as pl
 
+from capscore.indicators.patent_quality import SCHEMA as QUALITY_SCHEMA
 from data_contracts.schemas import raw_schema
 
 
@@ -80,6 +81,20 @@ RD_FILING = _columns(
         "reported_date",
     ],
 )
+
+
+# What the enterprise indicators take of scoring/patent_quality.
+PATENT_QUALITY: dict[str, pl.DataType] = {
+    name: QUALITY_SCHEMA[name]
+    for name in (
+        "application_number",
+        "quality_index",
+        "originality",
+        "generality",
+        "forward_citations_5y",
+        "breakthrough",
+    )
+}
 
 
 def conform(frame: pl.DataFrame, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:

@@ -425,6 +425,14 @@ def _schema(delta: DeltaTable) -> pl.Schema:
     return frame.schema
 
 
+def column_names(root: DataRoot, table: Table) -> list[str]:
+    """The columns of a table's rows (neither partition nor bookkeeping columns); none
+    before it is written."""
+    delta = _open(root, table)
+    hidden = {*table.partition_keys, *changes.BOOKKEEPING}
+    return [] if delta is None else [c for c in _schema(delta).names() if c not in hidden]
+
+
 def _empty(delta: DeltaTable, table: Table) -> pl.DataFrame:
     frame = pl.DataFrame(schema=_schema(delta))
     return frame.drop([k for k in table.partition_keys if k in frame.columns])

@@ -222,3 +222,10 @@ def test_a_base_s_stored_fingerprints_are_what_its_rows_are_compared_by() -> Non
     )
     delta = changes.changes(tampered.lazy(), state, KEYED.keys)
     assert delta is not None and delta["code"].to_list() == ["b"]
+
+
+def test_column_names_are_the_rows_columns_alone(root: DataRoot) -> None:
+    assert lake.column_names(root, KEYED) == []
+    write_partition(root, KEYED, _state(200), DAY)
+    write_partition(root, KEYED, _state(200, bump=3), DAY + timedelta(days=1))
+    assert lake.column_names(root, KEYED) == list(SCHEMA)
