@@ -11,9 +11,15 @@ import pytest
 
 from capscore.indicators.enterprise import PROFILE_SCHEMA, age_years, enterprise_indicators
 from capscore.indicators.fiscal import fiscal_facts
-from capscore.indicators.inputs import APPLICANT_LINK, ENTERPRISE, PATENT, RD_FILING, from_records
+from capscore.indicators.inputs import (
+    APPLICANT_LINK,
+    ENTERPRISE,
+    PATENT,
+    PATENT_QUALITY,
+    RD_FILING,
+    from_records,
+)
 from capscore.indicators.life_stage import life_stage_expr
-from capscore.indicators.patent_quality import SCHEMA as QUALITY_SCHEMA
 from scoring_models.config import ScoringModel
 from tests.models_v1 import scoring_v1, stage_condition
 
@@ -273,17 +279,7 @@ def result(
 ) -> tuple[dict[str, dict[str, object]], dict[str, dict[str, object]]]:
     quality = pl.DataFrame(
         [{"application_number": k, **v} for k, v in QUALITY.items()],
-        schema={
-            k: QUALITY_SCHEMA[k]
-            for k in (
-                "application_number",
-                "quality_index",
-                "originality",
-                "generality",
-                "forward_citations_5y",
-                "breakthrough",
-            )
-        },
+        schema=PATENT_QUALITY,
     )
     wide, profile = enterprise_indicators(
         from_records(ENTERPRISES, ENTERPRISE),
