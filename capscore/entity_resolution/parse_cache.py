@@ -5,8 +5,9 @@ Parsing the registry's names is the costliest step of preparing it (1.3M names, 
 the name, the parsing code and its dictionaries alone, so the cache file is named by a
 digest of the entity-resolution code, its reference files and the versions of the
 libraries that parse (polars' string functions, OpenCC's conversion): after any change
-to them the old file is never read (the next run parses everything, then replaces it). A file that cannot be read is a miss too: it
-is a copy of what parsing gives, never the only record of anything.
+to them the old file is never read (the next run parses everything, then replaces it).
+A file that cannot be read is a miss too: it is a copy of what parsing gives, never
+the only record of anything.
 """
 
 from __future__ import annotations
