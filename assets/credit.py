@@ -12,7 +12,7 @@ from capscore.credit.ip_value import enterprise_ip_values, patent_values
 from capscore.credit.limits import credit_limits
 from capscore.indicators.inputs import APPLICANT_LINK, PATENT
 from capscore.storage import tables
-from capscore.storage.lake import read_as_of, write_export
+from capscore.storage.lake import export_partition, read_as_of
 from capscore.storage.manifest import MANIFEST_NAME, verify_partition, write_manifest
 from scoring_models.policy_config import PRODUCTS, load_credit_policy
 
@@ -71,7 +71,7 @@ def credit_limit(
             day,
         )
         write(tables.CREDIT_LIMIT, limits, day)
-        path = write_export(root, tables.CREDIT_EXPORT, limits, day)
+        path = export_partition(root, tables.CREDIT_LIMIT, tables.CREDIT_EXPORT, day)
         write_manifest(path, policy.version, day)
         verify_partition(path.parent)
         summary.append(

@@ -57,7 +57,12 @@ def as_of_disk(root: DataRoot, day: date) -> dict[str, int]:
         for table in as_of
     }
     export = table_dir(root, tables.CREDIT_EXPORT) / f"{tables.AS_OF_DATE}={day.isoformat()}"
-    sizes["credit export"] = sum(path.stat().st_size for path in export.glob("*") if path.is_file())
+    # The export's Parquet file is a hard link to the Delta table's (counted there).
+    sizes["credit export"] = sum(
+        path.stat().st_size
+        for path in export.glob("*")
+        if path.is_file() and path.stat().st_nlink == 1
+    )
     return sizes
 
 

@@ -11,7 +11,7 @@ import yaml
 
 from assets.validation import validation_as_of
 from capscore.pool.calibration import fit_stage_ladders, grade_shares
-from capscore.pool.cultivation import cultivation_pool
+from capscore.pool.cultivation import cultivation_pool, with_composite
 from capscore.pool.grade_yaml import grades_block, replace_grades
 from capscore.storage import tables
 from capscore.storage.lake import partitions, read_as_of
@@ -65,8 +65,11 @@ def calibrate_grades(root: DataRoot, as_of: date | None, policy_path: Path) -> s
     if policy.grade_targets is None:
         raise SystemExit(f"{policy_path}: a v1 policy has one fixed ladder, nothing to fit")
     score = read_as_of(root, tables.ENTERPRISE_SCORE, day)
-    pool = cultivation_pool(
-        score, read_as_of(root, tables.ENTERPRISE_PROFILE, day), None, policy, day
+    pool = with_composite(
+        cultivation_pool(
+            score, read_as_of(root, tables.ENTERPRISE_PROFILE, day), None, policy, day
+        ),
+        score,
     )
     fitted = fit_stage_ladders(pool, STAGES, GRADES, policy.grade_targets)
     members = pool.filter("in_pool")

@@ -240,8 +240,8 @@ def credit_limits(
 ) -> pl.DataFrame:
     """credit/credit_limit rows: every enterprise of the pool partition × every product.
 
-    `pool` is pool/cultivation_pool, `score` scoring/enterprise_score (innovation,
-    evolution), `profile` scoring/enterprise_profile (status, revenue_latest,
+    `pool` is pool/cultivation_pool, `score` scoring/enterprise_score (composite,
+    innovation, evolution), `profile` scoring/enterprise_profile (status, revenue_latest,
     debt_ratio) and `ip_values` credit.ip_value.enterprise_ip_values, all as of D.
     """
     frame = (
@@ -252,11 +252,14 @@ def credit_limits(
             "tier",
             "life_stage",
             "grade",
-            "composite",
             pl.col("model_version").alias("pool_model_version"),
             "score_model_version",
         )
-        .join(score.select("credit_code", "innovation", "evolution"), on="credit_code", how="left")
+        .join(
+            score.select("credit_code", "composite", "innovation", "evolution"),
+            on="credit_code",
+            how="left",
+        )
         .join(
             profile.select("credit_code", "status", "revenue_latest", "debt_ratio"),
             on="credit_code",

@@ -22,7 +22,6 @@ POOL_COLUMNS = [
     "life_stage",
     "grade",
     "tier",
-    "composite",
     "cutoff_grade",
     "previous_grade",
     "grade_basis",
@@ -35,6 +34,13 @@ BASIS_HYSTERESIS = "hysteresis"
 BASIS_NO_PREVIOUS_PARTITION = "cutoff_no_previous_partition"
 BASIS_NO_PREVIOUS_GRADE = "cutoff_no_previous_grade"
 BASIS_NOT_SCORED = "not_scored"
+
+
+def with_composite(pool: pl.DataFrame, score: pl.DataFrame) -> pl.DataFrame:
+    """`pool` rows with the composite their grade was taken from. The pool does not copy
+    it (scoring/enterprise_score holds it): most composites move a little every day, so a
+    copy would make every pool row change daily, where grades and tiers rarely do."""
+    return pool.join(score.select("credit_code", "composite"), on="credit_code", how="left")
 
 
 def cultivation_pool(
@@ -147,5 +153,7 @@ def pool_days(
         score, profile = scores_of(day)
         pool = cultivation_pool(score, profile, before, policy, day)
         compared_with = previous[0] if previous is not None else None
-        yield PoolDay(day, pool, tier_transitions(before, pool, day, compared_with), compared_with)
+        yield PoolDay(
+            day, pool, tier_transitions(before, pool, score, day, compared_with), compared_with
+        )
         previous = (day, pool)

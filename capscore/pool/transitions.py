@@ -34,7 +34,6 @@ def _side(pool: pl.DataFrame, suffix: str) -> pl.DataFrame:
         "credit_code",
         pl.when(in_pool).then(pl.col("tier")).alias(f"tier{suffix}"),
         pl.when(in_pool).then(pl.col("grade")).alias(f"grade{suffix}"),
-        pl.col("composite").alias(f"composite{suffix}"),
     )
 
 
@@ -54,12 +53,13 @@ def classify_changes(moves: pl.DataFrame) -> pl.Series:
 def tier_transitions(
     previous: pl.DataFrame | None,
     current: pl.DataFrame,
+    score: pl.DataFrame,
     as_of: date,
     previous_as_of: date | None,
 ) -> pl.DataFrame:
     """pool/tier_transitions for D: one row per enterprise whose tier differs from
     the pool `previous`, built as of `previous_as_of` (the latest earlier as-of date
-    that has one).
+    that has one). `score` is scoring/enterprise_score as of D (the composite shown).
 
     Without a previous pool the comparison is against an empty pool (every
     member `entered`) and previous_as_of_date is null, so a reader can tell a
@@ -72,6 +72,7 @@ def tier_transitions(
         _side(previous, "_before")
         .join(_side(current, "_after"), on="credit_code", how="full", coalesce=True)
         .filter(pl.col("tier_before").ne_missing(pl.col("tier_after")))
+        .join(score.select("credit_code", "composite"), on="credit_code", how="left")
         .select(
             "credit_code",
             pl.lit(as_of).alias("as_of_date"),
@@ -79,7 +80,7 @@ def tier_transitions(
             pl.col("tier_after").alias("to_tier"),
             pl.col("grade_before").alias("from_grade"),
             pl.col("grade_after").alias("to_grade"),
-            pl.coalesce("composite_after", "composite_before").alias("composite"),
+            "composite",
             pl.lit(previous_as_of, dtype=pl.Date).alias("previous_as_of_date"),
         )
         .sort("credit_code")

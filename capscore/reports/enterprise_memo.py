@@ -10,6 +10,7 @@ from datetime import date
 import polars as pl
 
 from capscore.credit.limit_memo import limit_memo
+from capscore.pool.cultivation import with_composite
 from capscore.pool.tier_memo import tier_memo
 from capscore.scoring.score_memo import ExplainError, score_memo
 from capscore.storage.paths import DataRoot
@@ -54,5 +55,5 @@ def explain_enterprise(root: DataRoot, credit_code: str, as_of: date | None) -> 
         memo = score_memo(credit_code, scores, values, profile, as_of=day)
     except ExplainError as exc:
         raise SystemExit(str(exc)) from None
-    pool_row = pool.row(0, named=True) if pool.height else None
+    pool_row = with_composite(pool, scores).row(0, named=True) if pool.height else None
     return "\n\n".join([memo, tier_memo(pool_row, transitions) + "\n" + limit_memo(limits)])

@@ -35,5 +35,19 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
     return path
 
 
+def atomic_link(source: Path, path: Path) -> Path:
+    """Make `path` a hard link to `source` in one rename (OSError where the file system
+    has no hard links, or `source` is on another one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temporary_path(path)
+    try:
+        os.link(source, tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
 def atomic_write_text(path: Path, text: str) -> Path:
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))

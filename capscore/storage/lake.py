@@ -16,8 +16,9 @@ the inputs they were built from. A write killed between the two commits leaves
 the partition unregistered, so it counts as not built and is built again.
 
 The credit system's export (`credit/credit_limit`, plain Parquet, one file per
-as-of date and a manifest) is not a Delta table: `write_export` replaces its
-file atomically.
+as-of date and a manifest) is not a Delta table: `export_partition` replaces its
+file atomically with a hard link to the Delta table's file for that date (the
+same bytes, stored once; Delta never rewrites a file in place).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from deltalake.transaction import AddAction
 from polars.datatypes import DataTypeClass
 
 from capscore.storage import changes
-from capscore.storage.files import atomic_write
+from capscore.storage.files import atomic_link, atomic_write
 from capscore.storage.paths import DataRoot
 from capscore.storage.tables import BASE_ID, LANDING_DATE, RAW, Table
 
@@ -54,7 +55,11 @@ BUILD_SCHEMA: dict[str, pl.DataType] = {
     "deleted": pl.Boolean(),
     "written_at": pl.Datetime("us", "UTC"),
 }
-_WRITER = WriterProperties(compression="ZSTD")
+# zstd level 7 instead of the default 3: a whole-state partition of scores, indicators or
+# credit at 1M firms is 7-20% smaller for about a second more per write (measured at 1M,
+# 2026-12-06: enterprise_score 50 -> 40 MB, indicator_value 47 -> 43, credit 36 -> 34).
+ZSTD_LEVEL = 7
+_WRITER = WriterProperties(compression="ZSTD", compression_level=ZSTD_LEVEL)
 # Rows handed to the Delta writer at a time: a 19M-row partition streamed in
 # slices peaks at a fraction of the memory of one batch (measured at 1M firms).
 _WRITE_SLICE = 500_000
@@ -314,7 +319,7 @@ def _commit_file(
     relative = folder / f"part-{uuid.uuid4().hex}.zstd.parquet"
     target = path / relative
     target.parent.mkdir(parents=True, exist_ok=True)
-    data.drop(list(keys)).write_parquet(target, compression="zstd")
+    data.drop(list(keys)).write_parquet(target, compression="zstd", compression_level=ZSTD_LEVEL)
     add = AddAction(
         path=relative.as_posix(),
         size=target.stat().st_size,
@@ -609,7 +614,10 @@ def vacuum(
 
 def atomic_write_parquet(df: pl.DataFrame, path: Path) -> Path:
     return atomic_write(
-        path, lambda tmp: df.write_parquet(tmp, compression="zstd", statistics=True)
+        path,
+        lambda tmp: df.write_parquet(
+            tmp, compression="zstd", compression_level=ZSTD_LEVEL, statistics=True
+        ),
     )
 
 
@@ -618,15 +626,44 @@ def export_dir(root: DataRoot, table: Table, day: date) -> Path:
 
 
 def write_export(root: DataRoot, table: Table, df: pl.DataFrame, day: date) -> Path:
-    """Replace the plain-Parquet export of `day` (one file, partition column in the folder)."""
+    """Replace the plain-Parquet export of `day` with `df` (partition column in the folder)."""
     folder = export_dir(root, table, day)
     target = atomic_write_parquet(
         df.drop([k for k in table.partition_keys if k in df.columns]), folder / EXPORT_FILE
     )
+    _drop_stale(folder)
+    return target
+
+
+def export_partition(root: DataRoot, source: Table, export: Table, day: date) -> Path:
+    """Replace the plain-Parquet export of `day` with `source`'s partition of that day.
+
+    The export is a hard link to the partition's one Parquet file: the credit system
+    and the warehouse read the same bytes, stored once. A partition delta-rs wrote
+    in several files, or a file system without hard links, gets a copy written
+    from the rows instead.
+    """
+    delta = _open(root, source)
+    files = [] if delta is None else _files(delta, source, [day])
+    if len(files) != 1:
+        return write_export(root, export, read_as_of(root, source, day), day)
+    folder = export_dir(root, export, day)
+    file = Path(files[0].removeprefix("file://"))
+    # One inode behind two names: read-only, so that a writer of the export cannot
+    # change the lake's rows under Delta (or the reverse).
+    file.chmod(0o444)
+    try:
+        target = atomic_link(file, folder / EXPORT_FILE)
+    except OSError:
+        return write_export(root, export, read_as_of(root, source, day), day)
+    _drop_stale(folder)
+    return target
+
+
+def _drop_stale(folder: Path) -> None:
     for stale in folder.glob("*.parquet"):
         if stale.name != EXPORT_FILE:
             stale.unlink()
-    return target
 
 
 def scan_landed_by(

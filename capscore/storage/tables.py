@@ -141,7 +141,9 @@ VALIDATION = _as_of(
     "scoring", "validation", "Model validation: out-of-time backtest, truth, stability."
 )
 
-CULTIVATION_POOL = _as_of("pool", "cultivation_pool", "Pool membership, stage, grade, tier.")
+CULTIVATION_POOL = _as_of(
+    "pool", "cultivation_pool", "Pool membership, stage, grade, tier.", keys=("credit_code",)
+)
 TIER_TRANSITIONS = _as_of("pool", "tier_transitions", "Tier moves on each as-of date.")
 
 # The credit limits, versioned like every lake table (what the warehouse shows)...

@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 
 from capscore.indicators.enterprise import ip_class_points
+from capscore.pool.cultivation import with_composite
 from capscore.validation.backtest import (
     BASELINES,
     discrimination_table,
@@ -259,7 +260,7 @@ def validate(
         None if previous is None else previous.score,
         reference_shares,
         ["composite", *dims],
-        now.pool.filter("in_pool")["composite"],
+        with_composite(now.pool, now.score).filter("in_pool")["composite"],
     )
     result.psi_status = psi_status(result.psi)
     if previous is not None:

@@ -243,7 +243,6 @@ TABLE_COLUMN_MEANINGS: dict[str, dict[str, str]] = {
         "cohort": "application year and IPC main class (2021-B60), else year and section, "
         "year, or all: the first level with enough patents",
     },
-    "pool.cultivation_pool": {"composite": "composite score the grade was taken from, 0-100"},
     "pool.tier_history": {
         "valid_to": "first built as-of date no longer in this tier (null = still in it)"
     },

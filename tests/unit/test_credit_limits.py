@@ -81,11 +81,10 @@ def limits_for(*rows: dict[str, Any], policy: CreditPolicy | None = None) -> pl.
         "tier",
         "life_stage",
         "grade",
-        "composite",
         pl.lit("pool_v1").alias("model_version"),
         pl.lit("scoring_v1").alias("score_model_version"),
     )
-    score = frame.select("credit_code", "innovation", "evolution")
+    score = frame.select("credit_code", "composite", "innovation", "evolution")
     profile = frame.select("credit_code", "status", "revenue_latest", "debt_ratio")
     ip = frame.select("credit_code", "ip_value_wan", "pledge_value_wan", "valid_patents")
     return credit_limits(pool, score, profile, ip, policy or credit_v1(), D)

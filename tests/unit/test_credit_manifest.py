@@ -7,10 +7,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from capscore.storage.lake import write_export
+from capscore.storage.lake import export_partition, snapshot, write_export, write_partition
 from capscore.storage.manifest import MANIFEST_NAME, ManifestError, verify_partition, write_manifest
 from capscore.storage.paths import DataRoot
-from capscore.storage.tables import CREDIT_EXPORT
+from capscore.storage.tables import CREDIT_EXPORT, CREDIT_LIMIT
 
 D = date(2026, 11, 20)
 
@@ -87,3 +87,22 @@ def test_missing_or_broken_manifest_fails(tmp_path: Path) -> None:
     manifest_path.unlink()
     with pytest.raises(ManifestError, match=r"no _manifest\.json"):
         verify_partition(path.parent)
+
+
+def test_the_export_is_the_delta_partition_file_stored_once(tmp_path: Path) -> None:
+    root = DataRoot(tmp_path)
+    first = pl.DataFrame({"credit_code": ["a", "b"], "limit_wan": [100.0, 0.0]})
+    write_partition(root, CREDIT_LIMIT, first, D)
+    path = export_partition(root, CREDIT_LIMIT, CREDIT_EXPORT, D)
+    pinned = snapshot(root, CREDIT_LIMIT)
+    assert pinned is not None
+    (delta_file,) = (Path(f) for f in pinned[1])
+    assert path.stat().st_ino == delta_file.stat().st_ino
+    assert pl.read_parquet(path).equals(first)
+
+    # A rerun replaces the export; the files an analyst's snapshot pins keep their rows.
+    write_partition(root, CREDIT_LIMIT, first.head(1), D)
+    again = export_partition(root, CREDIT_LIMIT, CREDIT_EXPORT, D)
+    assert pl.read_parquet(again).equals(first.head(1))
+    assert pl.read_parquet(delta_file).equals(first)
+    assert sorted(p.name for p in again.parent.iterdir()) == ["part-0.parquet"]

@@ -240,20 +240,19 @@ def test_transitions_name_each_kind_of_change() -> None:
             enterprise("in", b, status=INACTIVE[1]),
         ]
     )
-    today = build(
-        [
-            enterprise("stay", b + 1),
-            enterprise("up", MIDDLE["A"]),
-            enterprise("down", MIDDLE["C"]),
-            enterprise("stage", MIDDLE["A"], life_stage="growth"),
-            enterprise("moved", b, life_stage="growth"),
-            enterprise("out", b, valid_invention_count=MIN_INVENTIONS - 1),
-            enterprise("in", b),
-            enterprise("brand_new", MIDDLE["D"]),
-        ],
-        previous=yesterday,
-    )
-    moves = tier_transitions(yesterday, today, D, date(2026, 11, 19))
+    today_rows = [
+        enterprise("stay", b + 1),
+        enterprise("up", MIDDLE["A"]),
+        enterprise("down", MIDDLE["C"]),
+        enterprise("stage", MIDDLE["A"], life_stage="growth"),
+        enterprise("moved", b, life_stage="growth"),
+        enterprise("out", b, valid_invention_count=MIN_INVENTIONS - 1),
+        enterprise("in", b),
+        enterprise("brand_new", MIDDLE["D"]),
+    ]
+    today = build(today_rows, previous=yesterday)
+    today_score = frames(*today_rows)[0]
+    moves = tier_transitions(yesterday, today, today_score, D, date(2026, 11, 19))
     assert moves.select("credit_code", "from_tier", "to_tier", "change").sort(
         "credit_code"
     ).rows() == [
@@ -267,11 +266,13 @@ def test_transitions_name_each_kind_of_change() -> None:
         ("up", "growth-B", "growth-A", "promoted"),
     ]
     assert set(moves["previous_as_of_date"]) == {date(2026, 11, 19)}
+    # The composite shown is the score's as of D (the pool does not copy it).
+    assert dict(moves.select("credit_code", "composite").iter_rows())["down"] == MIDDLE["C"]
 
 
 def test_first_day_everyone_enters_and_says_there_was_no_previous_day() -> None:
-    today = build([enterprise("a"), enterprise("b", status=INACTIVE[1])])
-    moves = tier_transitions(None, today, D, None)
+    rows = [enterprise("a"), enterprise("b", status=INACTIVE[1])]
+    moves = tier_transitions(None, build(rows), frames(*rows)[0], D, None)
     assert moves.select("credit_code", "change").rows() == [("a", "entered")]
     assert moves["previous_as_of_date"].to_list() == [None]
 
@@ -281,10 +282,10 @@ def test_transitions_accept_a_previous_partition_as_read_from_the_lake(tmp_path:
     path = tmp_path / "part-0.parquet"
     yesterday.drop("as_of_date").write_parquet(path)
     from_lake = pl.read_parquet(path)
-    today = build([enterprise("a", MIDDLE["A"])], previous=from_lake)
-    assert tier_transitions(from_lake, today, D, date(2026, 11, 19))["change"].to_list() == [
-        "promoted"
-    ]
+    rows = [enterprise("a", MIDDLE["A"])]
+    today = build(rows, previous=from_lake)
+    moves = tier_transitions(from_lake, today, frames(*rows)[0], D, date(2026, 11, 19))
+    assert moves["change"].to_list() == ["promoted"]
 
 
 def _set(path: tuple[Any, ...], value: Callable[[Any], Any]) -> Callable[[dict[str, Any]], None]:

@@ -6,7 +6,7 @@ import polars as pl
 
 from capscore.credit.limit_memo import limit_memo
 from capscore.credit.limits import credit_limits
-from capscore.pool.cultivation import cultivation_pool
+from capscore.pool.cultivation import cultivation_pool, with_composite
 from capscore.pool.tier_memo import tier_memo
 from capscore.pool.transitions import tier_transitions
 from tests.models_v1 import credit_v1
@@ -31,7 +31,7 @@ def scenario(composite: float, previous_composite: float | None, **facts: object
         old_score, old_profile = frames(enterprise("a", previous_composite, **facts))
         previous = cultivation_pool(old_score, old_profile, None, policy(), D)
     pool = cultivation_pool(score, profile, previous, policy(), D)
-    moves = tier_transitions(previous, pool, D, D - timedelta(days=1))
+    moves = tier_transitions(previous, pool, score, D, D - timedelta(days=1))
     ip = pl.DataFrame(
         {
             "credit_code": ["a"],
@@ -41,7 +41,9 @@ def scenario(composite: float, previous_composite: float | None, **facts: object
         }
     )
     limits = credit_limits(pool, score, profile, ip, credit_v1(), D)
-    return tier_memo(pool.row(0, named=True), moves) + "\n" + limit_memo(limits)
+    return (
+        tier_memo(with_composite(pool, score).row(0, named=True), moves) + "\n" + limit_memo(limits)
+    )
 
 
 def test_explains_tier_hysteresis_transition_and_each_limit() -> None:

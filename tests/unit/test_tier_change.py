@@ -57,7 +57,6 @@ def _pool_frame(day: date, side: int) -> pl.DataFrame:
         rows, schema=["credit_code", "life_stage", "grade", "in_pool"], orient="row"
     ).with_columns(
         pl.format("{}-{}", "life_stage", "grade").alias("tier"),
-        pl.lit(50.0).alias("composite"),
         pl.lit(day).alias("as_of_date"),
     )
 
@@ -72,7 +71,8 @@ def test_transitions_the_mart_and_the_report_give_one_answer(
             insert(con, "pool.cultivation_pool", [pool(code, day, in_pool, stage, grade)])
             insert(con, "scoring.enterprise_score", [score(code, day, 50.0, stage)])
             insert(con, "core.enterprise_asof", [enterprise(code, day, f"{code}公司")])
-    transitions = tier_transitions(_pool_frame(D0, 0), _pool_frame(D7, 1), D7, D0)
+    scores = pl.DataFrame({"credit_code": list(FIRMS), "composite": 50.0})
+    transitions = tier_transitions(_pool_frame(D0, 0), _pool_frame(D7, 1), scores, D7, D0)
     by_transitions = dict(transitions.select("credit_code", "change").iter_rows())
     movers = con.execute(
         "SELECT credit_code, change FROM mart.tier_movers WHERE as_of_date = ? AND period_days = 7",

@@ -269,12 +269,13 @@ def _limit_inputs(
             "tier": [f"{stage}-A"],
             "life_stage": [stage],
             "grade": ["A"],
-            "composite": [90.0],
             "model_version": ["pool_v2"],
             "score_model_version": ["scoring_v2"],
         }
     )
-    score = pl.DataFrame({"credit_code": ["x"], "innovation": [95.0], "evolution": [95.0]})
+    score = pl.DataFrame(
+        {"credit_code": ["x"], "composite": [90.0], "innovation": [95.0], "evolution": [95.0]}
+    )
     profile = pl.DataFrame(
         {
             "credit_code": ["x"],
