@@ -18,7 +18,12 @@ from capscore.indicators.inputs import (
     PATENT_QUALITY,
     RD_FILING,
 )
-from capscore.scoring.scores import enterprise_scores, require_model_version, score_indicators
+from capscore.scoring.scores import (
+    enterprise_scores,
+    indicator_columns,
+    indicator_rows,
+    require_model_version,
+)
 from capscore.scoring.summary import indicator_summary, score_distribution, stage_counts
 from capscore.scoring.weights import weight_comparison
 from capscore.storage import tables
@@ -110,8 +115,9 @@ def indicator_value(
             day,
             model,
         )
-        values = score_indicators(wide, profile, model)
-        write(tables.INDICATOR_VALUE, values, day)
+        stored = indicator_columns(wide, profile, model)
+        write(tables.INDICATOR_VALUE, stored, day)
+        values = indicator_rows(stored)
         write(tables.ENTERPRISE_PROFILE, profile, day)
         summary.append(
             {
@@ -147,7 +153,7 @@ def enterprise_score(
     summary = []
     write = AsOfWriter(root)
     for day in partition_dates(context):
-        values = read_as_of(root, tables.INDICATOR_VALUE, day)
+        values = indicator_rows(read_as_of(root, tables.INDICATOR_VALUE, day))
         require_model_version(values, model)
         profile = read_as_of(root, tables.ENTERPRISE_PROFILE, day)
         scores = enterprise_scores(values, profile, model)

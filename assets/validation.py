@@ -16,8 +16,9 @@ import polars as pl
 from assets.common import AsOfWriter, as_of_asset, asset_key, by_day_result, markdown_table
 from assets.partitions import partition_dates
 from assets.resources import CapscoreResource
+from capscore.scoring.scores import raw_value_columns
 from capscore.storage import tables
-from capscore.storage.lake import partitions, read_as_of, scan_as_of
+from capscore.storage.lake import partitions, read_as_of
 from capscore.storage.paths import DataRoot
 from capscore.validation.outcomes import State
 from capscore.validation.report import (
@@ -41,16 +42,7 @@ BASELINE_INDICATORS = ("rd_intensity", "rd_staff_share", "ip_class_points")
 
 def wide_values(root: DataRoot, day: date, names: tuple[str, ...] | None = None) -> pl.DataFrame:
     """credit_code + one raw-value column per indicator (only `names`, if given)."""
-    values = scan_as_of(root, tables.INDICATOR_VALUE, day).select(
-        "credit_code", pl.col("indicator").cast(pl.String), "raw_value"
-    )
-    if names is not None:
-        values = values.filter(pl.col("indicator").is_in(list(names)))
-    return (
-        values.collect()
-        .pivot(on="indicator", index="credit_code", values="raw_value")
-        .sort("credit_code")
-    )
+    return raw_value_columns(read_as_of(root, tables.INDICATOR_VALUE, day), names)
 
 
 def scored_on(root: DataRoot, day: date, names: tuple[str, ...] | None) -> Scored:

@@ -31,15 +31,19 @@ RESULTS = Path(__file__).parent / "results"
 PROBE_NAMES_PER_KIND, PROBE_SEED = 3000, 5
 
 
-def run_stage(stage: str, extra: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS in GB) of one stage process."""
+def timed(command: list[str], what: str) -> tuple[float, float]:
+    """(wall seconds, peak RSS in GB) of one process running `python <command>`."""
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "benchmarks.stage", stage, *extra])
+    proc = subprocess.Popen([sys.executable, *command])
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"benchmark stage {stage} failed")
+        raise SystemExit(f"benchmark {what} failed")
     return elapsed, usage.ru_maxrss / 1024 / 1024
+
+
+def run_stage(stage: str, extra: list[str]) -> tuple[float, float]:
+    return timed(["-m", "benchmarks.stage", stage, *extra], f"stage {stage}")
 
 
 def as_of_disk(root: DataRoot, day: date) -> dict[str, int]:
@@ -86,55 +90,48 @@ def main() -> None:
             f"{root.root} has no truth/: not a generated sample. The bench deletes the lake "
             "of the root it times; point BENCH_ROOT at data `capscore generate` made."
         )
-    # Every figure is a first run's on the landing files alone: what an earlier run left
-    # (bases of dates built in another order, published snapshots) changes the disk a date
-    # costs and what a rebuild diffs against.
+    # The figures are a first run's on the landing files alone and the night after it:
+    # what an earlier run left (bases of dates built in another order, published
+    # snapshots) changes the disk a date costs and what a rebuild diffs against.
     for derived in (root.lake, root.published, root.reports, root.dagster_home, root.cache):
         shutil.rmtree(derived, ignore_errors=True)
     root.warehouse.unlink(missing_ok=True)
     days = sorted(landing_files(root))
-    spans = {"ingest": (days[0], days[-1])}
+    first, night = days[-2], days[-1]
+    # The first run: every landing date but the last, then every as-of stage on the
+    # day before it, keeping nothing from an earlier date.
     for stage in STAGE_GROUPS:
-        first, last = spans.get(stage, (days[-1], days[-1]))
-        print(f"== {stage} ({first} .. {last})", flush=True)
-        # Nothing is kept from an earlier date: the first run's cost.
-        wall, peak = run_stage(stage, [*base, "--start", str(first), "--end", str(last), "--full"])
+        span = (days[0], first) if stage == "ingest" else (first, first)
+        print(f"== {stage} ({span[0]} .. {span[1]})", flush=True)
+        wall, peak = run_stage(
+            stage, [*base, "--start", str(span[0]), "--end", str(span[1]), "--full"]
+        )
         rows.append({"stage": stage, "seconds": wall, "peak_gb": peak})
-    # The night before the last landing date, then the last night keeping its links.
-    for stage, day, label in (
-        ("core+er", days[-2], f"core+er as of {days[-2]} (the night before)"),
-        ("core+er", days[-1], f"core+er as of {days[-1]}, nightly (keeping {days[-2]}'s links)"),
-    ):
-        print(f"== {label}", flush=True)
-        full = ["--full"] if day == days[-2] else []
-        wall, peak = run_stage(stage, [*base, "--start", str(day), "--end", str(day), *full])
-        rows.append({"stage": label, "seconds": wall, "peak_gb": peak})
-    # The night before's downstream tables, next to the last date's: what a further
-    # as-of date adds to the lake once another one is built (keyed tables store it as
-    # its changes against the other date's base snapshots).
-    for stage in ("scoring", "pool", "credit"):
-        print(f"== {stage} as of {days[-2]}", flush=True)
-        wall, peak = run_stage(stage, [*base, "--start", str(days[-2]), "--end", str(days[-2])])
-        rows.append({"stage": f"{stage} as of {days[-2]}", "seconds": wall, "peak_gb": peak})
-    disk = as_of_disk(root, days[-1])
-    further = as_of_disk(root, days[-2])
+    # The night: what the nightly schedule runs, `capscore run` in one process: the last
+    # landing date's drop, then every stage as of that day (ER keeps the links of the
+    # day before where nothing changed). Its steps' times are in the log above the table.
+    print(f"== capscore run as of {night}, nightly", flush=True)
+    wall, peak = timed(["-m", "pipelines.cli", "run", *base], "capscore run")
+    rows.append(
+        {"stage": f"the night: capscore run as of {night}", "seconds": wall, "peak_gb": peak}
+    )
+    disk = as_of_disk(root, first)
+    further = as_of_disk(root, night)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")
     print(f"\nenterprises: {enterprises:,}; measured {stamp} on {machine}\n")
     print("| stage | wall time (s) | peak memory (GB) |\n|---|---:|---:|")
     for row in rows:
         print(f"| {row['stage']} | {row['seconds']:.1f} | {row['peak_gb']:.2f} |")
-    print(
-        "\n" + _disk_line(f"lake disk of the first as-of date ({days[-1]}, with its bases)", disk)
-    )
-    print(_disk_line(f"lake disk of a further as-of date ({days[-2]})", further))
+    print("\n" + _disk_line(f"lake disk of the first as-of date ({first}, with its bases)", disk))
+    print(_disk_line(f"lake disk of the night's as-of date ({night})", further))
     # The quality of the links timed above, against the generator's truth, and the
     # model probe: the entity resolution figures the README quotes next to the times.
-    report, er_text = eval_er(root, days[-1])
-    probe = er_probe.run(root, days[-1], PROBE_NAMES_PER_KIND, PROBE_SEED)
+    report, er_text = eval_er(root, night)
+    probe = er_probe.run(root, night, PROBE_NAMES_PER_KIND, PROBE_SEED)
     print(f"\n{er_text}")
     with pl.Config(tbl_rows=20):
-        print(f"model probe ({er_probe.__name__}) as of {days[-1]}:\n{probe}")
+        print(f"model probe ({er_probe.__name__}) as of {night}:\n{probe}")
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"bench_{enterprises}_{stamp}.json"
     out.write_text(

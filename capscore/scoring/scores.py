@@ -36,6 +36,7 @@ from capscore.scoring.wording import (
     reason_text,
     unmoved_text,
 )
+from capscore.storage.tables import PIVOT_SEPARATOR
 from scoring_models.config import Band, IndicatorSpec, ScoringModel
 
 INDICATOR_VALUE_SCHEMA: dict[str, pl.DataType] = {
@@ -52,6 +53,24 @@ INDICATOR_VALUE_SCHEMA: dict[str, pl.DataType] = {
     "weight": pl.Float64(),
     "model_version": pl.Categorical(),
 }
+
+# The lake stores scoring/indicator_value one row per enterprise with these fields per
+# indicator, as columns `<indicator>__<field>`: 19 indicators' values side by side
+# compress to two thirds of 19 rows per enterprise, each repeating the enterprise's
+# code. The warehouse view and `indicator_rows` give the rows. The last field is never
+# null for an indicator the model has (the view tells a date's indicators by it).
+FIELD_SEPARATOR = PIVOT_SEPARATOR
+INDICATOR_FIELDS = (
+    "dimension",
+    "raw_value",
+    "score",
+    "peer_group",
+    "peer_size",
+    "peer_median",
+    "peer_median_score",
+    "direction",
+    "weight",
+)
 
 _DIGITS = 6
 
@@ -183,7 +202,8 @@ def _evidence_score(
 
 
 def _score_indicator(frame: pl.DataFrame, name: str, model: ScoringModel) -> pl.DataFrame:
-    """Adds <name>__score, __peer, __size, __median, __median_score to the wide frame."""
+    """Adds <name>__score, __peer_group, __peer_size, __peer_median, __peer_median_score
+    to the wide frame."""
     raw = pl.col(name)
     spec = model.indicator(name)
     levels = model.peer_levels
@@ -216,10 +236,10 @@ def _score_indicator(frame: pl.DataFrame, name: str, model: ScoringModel) -> pl.
         pick("_score").round(_DIGITS).alias(f"{name}__score"),
         pick_level(chosen, [level_name(level) for level in levels])
         .cast(pl.Categorical)
-        .alias(f"{name}__peer"),
-        pick("_size").alias(f"{name}__size"),
-        pick("_median").alias(f"{name}__median"),
-        pick("_median_score").alias(f"{name}__median_score"),
+        .alias(f"{name}__peer_group"),
+        pick("_size").alias(f"{name}__peer_size"),
+        pick("_median").alias(f"{name}__peer_median"),
+        pick("_median_score").alias(f"{name}__peer_median_score"),
     ).drop(temporary)
 
 
@@ -239,16 +259,17 @@ def _group_columns(level: str) -> tuple[str, ...]:
     }[level]
 
 
-def score_indicators(
+def indicator_columns(
     wide: pl.DataFrame, profile: pl.DataFrame, model: ScoringModel
 ) -> pl.DataFrame:
-    """scoring/indicator_value rows (`INDICATOR_VALUE_SCHEMA`), sorted by credit_code, indicator.
+    """scoring/indicator_value as the lake stores it: one row per enterprise (sorted by
+    credit_code), its model_version, and per indicator the columns
+    `<indicator>__<field>` for each of INDICATOR_FIELDS (`indicator_rows` gives the rows).
 
     `wide`: credit_code + one column per configured indicator (null =
     missing), as `indicators.enterprise.enterprise_indicators` returns it;
     `profile`: credit_code, industry_section, life_stage. Enterprises without
-    a profile are not scored. Scores are computed column by column on the
-    wide frame (one row per enterprise); the long rows are built at the end.
+    a profile are not scored. Scores are computed column by column.
     """
     names = sorted(model.indicator_names)
     frame = (
@@ -259,7 +280,6 @@ def score_indicators(
             how="inner",
         )
         .sort("credit_code")
-        .with_row_index("_row")
         .with_columns(
             pl.concat_str("industry_section", pl.lit("-"), "life_stage")
             .rank("dense")
@@ -272,30 +292,81 @@ def score_indicators(
         frame = _score_indicator(frame, name, model)
     weights = dict(indicator_meta(model).select("indicator", "weight").iter_rows())
 
-    def rows_of(name: str) -> pl.DataFrame:
+    def group(name: str) -> list[pl.Expr]:
         spec = model.indicator(name)
-        return frame.select(
-            "_row",
-            pl.lit(name, dtype=pl.Categorical).alias("indicator"),
-            pl.lit(spec.dimension, dtype=pl.Categorical).alias("dimension"),
-            pl.col(name).alias("raw_value"),
-            pl.col(f"{name}__score").alias("score"),
-            pl.col(f"{name}__peer").alias("peer_group"),
-            pl.col(f"{name}__size").alias("peer_size"),
-            pl.col(f"{name}__median").alias("peer_median"),
-            pl.col(f"{name}__median_score").alias("peer_median_score"),
-            pl.lit(spec.direction, dtype=pl.Categorical).alias("direction"),
-            pl.lit(weights[name], dtype=pl.Float64).alias("weight"),
-            pl.lit(model.version, dtype=pl.Categorical).alias("model_version"),
+        given = {
+            "raw_value": pl.col(name),
+            "dimension": pl.lit(spec.dimension),
+            "direction": pl.lit(spec.direction),
+            "weight": pl.lit(weights[name]),
+        }
+        return [
+            given.get(field, pl.col(f"{name}{FIELD_SEPARATOR}{field}"))
+            .cast(INDICATOR_VALUE_SCHEMA[field])
+            .alias(f"{name}{FIELD_SEPARATOR}{field}")
+            for field in INDICATOR_FIELDS
+        ]
+
+    return frame.select(
+        "credit_code",
+        *[expr for name in names for expr in group(name)],
+        pl.lit(model.version).alias("model_version"),
+    ).with_columns(pl.col(pl.Categorical).cast(pl.String))
+
+
+def stored_indicators(stored: pl.DataFrame) -> list[str]:
+    """The indicators a stored scoring/indicator_value frame has columns for, sorted."""
+    suffix = f"{FIELD_SEPARATOR}{INDICATOR_FIELDS[-1]}"
+    return sorted(c.removesuffix(suffix) for c in stored.columns if c.endswith(suffix))
+
+
+def indicator_rows(stored: pl.DataFrame) -> pl.DataFrame:
+    """scoring/indicator_value rows (`INDICATOR_VALUE_SCHEMA`) of a stored frame
+    (`indicator_columns`): one per enterprise and indicator, in the stored enterprise
+    order (credit_code), then by indicator."""
+    if "indicator" in stored.columns:  # a date stored in rows, before the columns layout
+        return stored.select([pl.col(n).cast(t) for n, t in INDICATOR_VALUE_SCHEMA.items()])
+
+    def rows_of(name: str) -> pl.DataFrame:
+        return stored.select(
+            pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"),
+            pl.lit(name).alias("indicator"),
+            *[pl.col(f"{name}{FIELD_SEPARATOR}{f}").alias(f) for f in INDICATOR_FIELDS],
         )
 
     # Blocks per indicator (in name order); a stable sort on the row number
-    # interleaves them into (credit_code, indicator) order.
-    long = pl.concat([rows_of(name) for name in names]).sort("_row", maintain_order=True)
-    codes = frame.get_column("credit_code").gather(long.get_column("_row"))
-    return long.with_columns(codes.alias("credit_code")).select(
-        [pl.col(n).cast(t) for n, t in INDICATOR_VALUE_SCHEMA.items()]
-    )
+    # interleaves them into (enterprise, indicator) order.
+    long = pl.concat([rows_of(name) for name in stored_indicators(stored)])
+    long = long.sort("_row", maintain_order=True)
+    return long.with_columns(
+        stored.get_column("credit_code").gather(long.get_column("_row")).alias("credit_code"),
+        stored.get_column("model_version").gather(long.get_column("_row")).alias("model_version"),
+    ).select([pl.col(n).cast(t) for n, t in INDICATOR_VALUE_SCHEMA.items()])
+
+
+def raw_value_columns(stored: pl.DataFrame, names: Sequence[str] | None = None) -> pl.DataFrame:
+    """credit_code + one raw-value column per indicator (only `names`, if given) of a
+    stored scoring/indicator_value frame, sorted by credit_code."""
+    if "indicator" in stored.columns:  # a date stored in rows, before the columns layout
+        rows = stored.with_columns(pl.col("indicator").cast(pl.String))
+        if names is not None:
+            rows = rows.filter(pl.col("indicator").is_in(list(names)))
+        wide = rows.pivot(on="indicator", index="credit_code", values="raw_value")
+    else:
+        wanted = [n for n in stored_indicators(stored) if names is None or n in names]
+        wide = stored.select(
+            "credit_code",
+            *[pl.col(f"{n}{FIELD_SEPARATOR}raw_value").alias(n) for n in wanted],
+        )
+    return wide.sort("credit_code")
+
+
+def score_indicators(
+    wide: pl.DataFrame, profile: pl.DataFrame, model: ScoringModel
+) -> pl.DataFrame:
+    """scoring/indicator_value rows (`INDICATOR_VALUE_SCHEMA`), sorted by credit_code,
+    indicator (see `indicator_columns` for the arguments)."""
+    return indicator_rows(indicator_columns(wide, profile, model))
 
 
 def _indicator_codes(model: ScoringModel) -> pl.DataFrame:

@@ -43,6 +43,10 @@ class Table:
     # percentile and are stored whole (measured at 1M, 2026-12-06: 13% of 19M indicator
     # rows changed in a day, whose diff took 17 s and still stored half the bytes).
     keys: tuple[str, ...] = ()
+    # A row column whose values the lake stores as column groups `<value>__<field>` of one
+    # row per enterprise, not as one row per enterprise and value (scoring.indicator_value:
+    # per indicator). The warehouse view turns the groups back into rows.
+    pivoted_on: str | None = None
 
     @property
     def folder(self) -> str:
@@ -132,7 +136,13 @@ PATENT_QUALITY = _as_of(
 PATENT_COHORT = _as_of(
     "scoring", "patent_cohort", "Patent cohorts: size and the caps the quality index divides by."
 )
-INDICATOR_VALUE = _as_of("scoring", "indicator_value", "Indicator raw values and scores.")
+INDICATOR_VALUE = Table(
+    "scoring",
+    "indicator_value",
+    (AS_OF_DATE,),
+    "Indicator raw values and scores.",
+    pivoted_on="indicator",
+)
 ENTERPRISE_PROFILE = _as_of(
     "scoring", "enterprise_profile", "Facts for pool/credit rules.", keys=("credit_code",)
 )
@@ -184,6 +194,9 @@ LAKE_TABLES: tuple[Table, ...] = (
     VALIDATION,
     CREDIT_LIMIT,
 )
+
+# What separates a pivoted table's value from its field in a stored column name.
+PIVOT_SEPARATOR = "__"
 
 # Warehouse schemas: one per layer, plus the analysts' marts.
 SCHEMAS = ("raw", "quality", "core", "er", "scoring", "pool", "credit", "mart", "meta")

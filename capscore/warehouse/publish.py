@@ -24,7 +24,14 @@ from capscore.storage.changes import BASE, BOOKKEEPING, FINGERPRINT, HEADER, OP,
 from capscore.storage.files import atomic_write
 from capscore.storage.lake import partitions, snapshot
 from capscore.storage.paths import DataRoot
-from capscore.storage.tables import AS_OF_DATE, BASE_ID, LAKE_TABLES, SCHEMAS, Table
+from capscore.storage.tables import (
+    AS_OF_DATE,
+    BASE_ID,
+    LAKE_TABLES,
+    PIVOT_SEPARATOR,
+    SCHEMAS,
+    Table,
+)
 
 MASK_MACRO = (
     "CREATE MACRO mask_name(s) AS CASE WHEN s IS NULL THEN NULL "
@@ -142,6 +149,55 @@ def _table_source(
     return _keyed_source(source, base_source, table, fingerprinted), files + base_files
 
 
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _unpivoted(con: duckdb.DuckDBPyConnection, source: str, name: str) -> str:
+    """The rows of a pivoted table (`Table.pivoted_on`): each stored column group
+    `<value>__<field>` becomes a row with `name` = value; dates stored in rows before
+    the column layout are kept as they are. The row columns stand where the groups do."""
+    columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+    groups: dict[str, list[str]] = {}
+    for column in columns:
+        value, separator, field = column.partition(PIVOT_SEPARATOR)
+        if separator:
+            groups.setdefault(value, []).append(field)
+    if not groups:
+        return source
+    fields = next(iter(groups.values()))
+    odd = sorted(v for v, f in groups.items() if f != fields)
+    if odd:
+        raise ValueError(f"{source}: column groups {odd} do not have the fields {fields}")
+    grouped = {f"{v}{PIVOT_SEPARATOR}{f}" for v, fs in groups.items() for f in fs}
+    row_columns = [name, *fields]
+    legacy = [c for c in row_columns if c in columns]
+    kept = [c for c in columns if c not in grouped and c not in legacy]
+    pairs = ", ".join(
+        f"({', '.join(_ident(f'{v}{PIVOT_SEPARATOR}{f}') for f in fields)}) AS {_quote_path(v)}"
+        for v in groups
+    )
+    # The last field is never null where the value was stored (an indicator's weight):
+    # null, the date's model did not have that value.
+    rows = (
+        f"SELECT * FROM (SELECT {', '.join(map(_ident, kept + sorted(grouped)))} FROM {source}) "
+        f"UNPIVOT INCLUDE NULLS (({', '.join(map(_ident, fields))}) FOR {_ident(name)} "
+        f"IN ({pairs})) WHERE {_ident(fields[-1])} IS NOT NULL"
+    )
+    if legacy:
+        earlier = ", ".join(map(_ident, kept + legacy))
+        rows += (
+            f" UNION ALL BY NAME SELECT {earlier} FROM {source} WHERE {_ident(name)} IS NOT NULL"
+        )
+    order: list[str] = []
+    for column in columns:
+        if column in kept:
+            order.append(column)
+        elif name not in order:
+            order += row_columns
+    return f"(SELECT {', '.join(map(_ident, order))} FROM ({rows}))"
+
+
 def _create_base_views(
     con: duckdb.DuckDBPyConnection, root: DataRoot, summary: PublishSummary
 ) -> None:
@@ -153,6 +209,8 @@ def _create_base_views(
             summary.missing.append(t.relation)
             continue
         source, files = _table_source(con, root, t, found, summary)
+        if t.pivoted_on:
+            source = _unpivoted(con, source, t.pivoted_on)
         select = f"SELECT {_select_list(con, source)} FROM {source}"
         if t.materialize:
             # A masked copy inside the warehouse: the analysts' sandbox never needs its files.

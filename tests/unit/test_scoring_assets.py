@@ -12,7 +12,12 @@ import pytest
 from assets.resources import CapscoreResource
 from assets.score import score_assets
 from benchmarks.scoring_chain import synthetic_inputs
-from capscore.scoring.scores import INDICATOR_VALUE_SCHEMA
+from capscore.scoring.scores import (
+    FIELD_SEPARATOR,
+    INDICATOR_VALUE_SCHEMA,
+    indicator_rows,
+    stored_indicators,
+)
 from capscore.storage.lake import read_partition, write_partition
 from capscore.storage.paths import DataRoot
 from capscore.storage.tables import table_named
@@ -47,20 +52,19 @@ def test_assets_write_scoring_tables(root: DataRoot) -> None:
     result = materialize(root)
     assert result.success
     quality = read_partition(root, table_named("scoring.patent_quality"), *PARTITION.values())
-    values = read_partition(root, table_named("scoring.indicator_value"), *PARTITION.values())
+    stored = read_partition(root, table_named("scoring.indicator_value"), *PARTITION.values())
     profile = read_partition(root, table_named("scoring.enterprise_profile"), *PARTITION.values())
     scores = read_partition(root, table_named("scoring.enterprise_score"), *PARTITION.values())
-    assert quality is not None and values is not None and profile is not None and scores is not None
-    assert profile.height == scores.height == 300
-    # The lake stores the in-memory categoricals as text.
-    assert values.schema == pl.Schema(
-        {
-            n: pl.String() if isinstance(d, pl.Categorical) else d
-            for n, d in INDICATOR_VALUE_SCHEMA.items()
-        }
-    )
-    # The assets score with the packaged (default) scoring model.
+    assert quality is not None and stored is not None and profile is not None and scores is not None
+    assert profile.height == scores.height == stored.height == 300
+    # The lake stores one row per enterprise, a column group per indicator, as text where
+    # the rows have categoricals.
     model = load_scoring_model()
+    assert stored_indicators(stored) == sorted(model.indicator_names)
+    assert stored.schema[f"rd_intensity{FIELD_SEPARATOR}peer_group"] == pl.String()
+    values = indicator_rows(stored)
+    assert values.schema == pl.Schema(INDICATOR_VALUE_SCHEMA)
+    # The assets score with the packaged (default) scoring model.
     assert values.height == 300 * len(model.indicators)
     for frame in (quality, values, profile, scores):
         assert set(frame["model_version"].cast(pl.String)) == {model.version}

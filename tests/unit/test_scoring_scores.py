@@ -16,8 +16,14 @@ from capscore.scoring.scores import (
     INDICATOR_VALUE_SCHEMA,
     enterprise_score_schema,
     enterprise_scores,
+    indicator_columns,
+    raw_value_columns,
     score,
     score_indicators,
+    stored_indicators,
+)
+from capscore.scoring.scores import (
+    indicator_rows as rows_of_stored,
 )
 from capscore.scoring.wording import format_value, indicator_meta
 from scoring_models.config import ScoringModel
@@ -405,3 +411,22 @@ def test_first_day_without_patents_or_filings(model: ScoringModel) -> None:
     assert values.filter(pl.col("indicator") == "rd_intensity")["score"].to_list() == [None]
     empty_values, empty_scores = score(wide.clear(), profile.clear(), model)
     assert empty_values.is_empty() and empty_scores.is_empty()
+
+
+def test_stored_columns_and_rows_give_the_same_rows_and_raw_values(model: ScoringModel) -> None:
+    values = {"A": 0.1, "B": None, "C": 0.3}
+    wide = wide_frame(model, {c: {"rd_intensity": v, "debt_ratio": v} for c, v in values.items()})
+    stored = indicator_columns(wide, profile_frame({c: ("C", "growth") for c in values}), model)
+    assert stored.height == 3 and stored_indicators(stored) == sorted(model.indicator_names)
+    rows = rows_of_stored(stored)
+    assert rows.equals(
+        score_indicators(wide, profile_frame({c: ("C", "growth") for c in values}), model)
+    )
+    # A date stored in rows (before the columns layout) reads the same.
+    assert rows_of_stored(rows).equals(rows)
+    names = ("debt_ratio", "rd_intensity")
+    from_columns = raw_value_columns(stored, names)
+    assert from_columns.columns == ["credit_code", *names]
+    assert from_columns["rd_intensity"].to_list() == [0.1, None, 0.3]
+    from_rows = raw_value_columns(rows, names)
+    assert from_rows.select(from_columns.columns).equals(from_columns)

@@ -9,12 +9,15 @@ import duckdb
 import polars as pl
 import pytest
 
+from capscore.scoring.scores import INDICATOR_VALUE_SCHEMA, indicator_columns, indicator_rows
 from capscore.storage import lake
 from capscore.storage.lake import read_partition, write_partition
 from capscore.storage.paths import DataRoot
 from capscore.storage.tables import table_named
 from capscore.warehouse.publish import publish_warehouse
 from capscore.warehouse.query import WarehouseMissing, format_result, run_query
+from scoring_models.config import load_scoring_model
+from tests.models_v1 import scoring_v1
 
 
 def _enterprise(root: DataRoot, day: str, names: list[str]) -> None:
@@ -110,3 +113,39 @@ def test_csv_and_json_formats_handle_lists() -> None:
     frame = pl.DataFrame({"a": [1], "reasons": [["x", "y"]]})
     assert format_result(frame, "csv").splitlines() == ["a,reasons", "1,x; y"]
     assert '"reasons":["x","y"]' in format_result(frame, "json")
+
+
+def test_indicator_values_stored_as_columns_are_rows_in_the_warehouse(root: DataRoot) -> None:
+    """scoring.indicator_value: dates of two models with other indicators, and a date
+    stored in rows before the column layout, each read back row for row."""
+    table = table_named("scoring.indicator_value")
+    codes = [f"C{i}" for i in range(6)]
+    profile = pl.DataFrame(
+        {"credit_code": codes, "industry_section": ["C"] * 6, "life_stage": ["growth"] * 6}
+    )
+    expected = []
+    for day, model, as_rows in (
+        ("2026-11-01", scoring_v1(), True),
+        ("2026-11-02", scoring_v1(), False),
+        ("2026-11-03", load_scoring_model(), False),
+    ):
+        # every indicator of the model, one in three missing
+        wide = pl.DataFrame(
+            {"credit_code": codes}
+            | {
+                n: [None if (i + j) % 3 == 0 else float(i * j) for i in range(6)]
+                for j, n in enumerate(model.indicator_names)
+            }
+        )
+        stored = indicator_columns(wide, profile, model)
+        rows = indicator_rows(stored)
+        write_partition(root, table, rows if as_rows else stored, day)
+        expected.append(rows.with_columns(pl.lit(date.fromisoformat(day)).alias("as_of_date")))
+    publish_warehouse(root)
+    columns = [*INDICATOR_VALUE_SCHEMA, "as_of_date"]
+    order = ["as_of_date", "credit_code", "indicator"]
+    view = run_query(root, f"SELECT {', '.join(columns)} FROM scoring.indicator_value")
+    want = pl.concat(expected).with_columns(pl.col(pl.Categorical).cast(pl.String))
+    assert view.sort(order).equals(want.select(columns).sort(order))
+    # in the rows' column order
+    assert run_query(root, "SELECT * FROM scoring.indicator_value LIMIT 0").columns == columns
