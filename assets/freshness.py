@@ -43,6 +43,7 @@ AS_OF_TABLES = (
     tables.INDICATOR_VALUE,
     tables.ENTERPRISE_PROFILE,
     tables.ENTERPRISE_SCORE,
+    tables.SCORE_REASONS,
     tables.CULTIVATION_POOL,
     tables.TIER_TRANSITIONS,
     tables.CREDIT_LIMIT,

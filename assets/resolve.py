@@ -292,7 +292,7 @@ def review_queue(
                 "applicant_share": round(counts.get("applicant", 0) / max(mentions, 1), 4),
             }
         )
-    preview = queue.select(
+    preview = resolve.review_order(queue).select(
         "priority", "mention_type", "mention", "exposure_wan", "patents", "match_probability"
     )
     return by_day_result(summary, "queued", first_items=markdown_table(preview, max_rows=10))

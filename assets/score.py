@@ -143,7 +143,8 @@ def indicator_value(
     tables.ENTERPRISE_SCORE,
     GROUP,
     "Innovation, competitiveness, evolution and influence scores, the stage-weighted "
-    "composite, coverage and top reasons per enterprise, as of D.",
+    "composite, coverage and top reasons per enterprise, as of D; the reasons are "
+    "stored as scoring/score_reasons (the warehouse view joins them in).",
     deps=[tables.INDICATOR_VALUE],
 )
 def enterprise_score(
@@ -157,7 +158,8 @@ def enterprise_score(
         require_model_version(values, model)
         profile = read_as_of(root, tables.ENTERPRISE_PROFILE, day)
         scores = enterprise_scores(values, profile, model)
-        write(tables.ENTERPRISE_SCORE, scores, day)
+        write(tables.ENTERPRISE_SCORE, scores.drop("top_reasons"), day)
+        write(tables.SCORE_REASONS, scores.select("credit_code", "top_reasons"), day)
         summary.append(
             {
                 "as_of_date": day,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 # The repository's sql/ folder (the project is installed editable, see Makefile).
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
@@ -33,6 +34,19 @@ def with_macros(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     for statement in macros():
         con.execute(statement)
     return con
+
+
+def query_frames(sql: str, **frames: pl.DataFrame) -> pl.DataFrame:
+    """The result of `sql` over `frames` (each registered under its keyword), in a
+    connection of its own with the library's macros: how a stage applies a rule the
+    warehouse views share."""
+    con = with_macros(duckdb.connect())
+    try:
+        for name, frame in frames.items():
+            con.register(name, frame)
+        return con.sql(sql).pl()
+    finally:
+        con.close()
 
 
 def derived_views() -> dict[str, str]:

@@ -3,7 +3,7 @@
 -- doubtful mention, most at stake first: the best candidate's credit exposure
 -- and patents (what a decision could move), then mentions whose text recurs
 -- most (one decision settles them all), then the likeliest matches (the order
--- is er.review_queue.priority, set by the pipeline).
+-- is the review_priority macro's, the one the pipeline's preview shows).
 -- An applicant who is a person is masked (personal data). Reviewer decisions
 -- go to <root>/review/.
 --
@@ -37,7 +37,10 @@ queue AS (
             WHEN i.mention_key IS NOT NULL THEN mask_name(q.mention)
             ELSE q.mention
         END AS mention,
-        q.priority,
+        review_priority(
+            q.exposure_wan, q.patents, q.same_mention_count, q.match_probability,
+            q.mention_type, q.mention_key
+        ) AS priority,
         q.exposure_wan,
         q.patents,
         q.same_mention_count,

@@ -54,6 +54,7 @@ from capscore.entity_resolution.romanized import (
     romanized_candidates,
 )
 from capscore.entity_resolution.streets import street_key
+from capscore.sql_library import query_frames
 
 # Distinct mention names resolved per chunk (see module doc): a few hundred MB of
 # working memory per chunk whatever the size of the run; smaller chunks cost time
@@ -725,14 +726,12 @@ STAKES_SCHEMA = {"credit_code": pl.String, "exposure_wan": pl.Float64, "patents"
 def review_queue(
     applicant_links: pl.DataFrame, rd_links: pl.DataFrame, stakes: pl.DataFrame | None = None
 ) -> pl.DataFrame:
-    """er.review_queue: every `review` decision of both link tables with its top candidates,
-    most at stake first.
+    """er.review_queue: every `review` decision of both link tables with its top candidates
+    and what decides its priority (`review_order`), by mention type and key.
 
     `stakes` (STAKES_SCHEMA) says what the best candidate has at stake: its credit
-    exposure (万元, the latest limits known) and its patents; a decision that could
-    move a large limit or many patents comes before a small one, then a mention
-    whose text recurs in the queue (one decision settles them all), then the more
-    probable before the less. `priority` numbers that order (1 = review first).
+    exposure (万元, the latest limits known) and its patents; `same_mention_count`
+    how many mentions in the queue have its text.
     """
     applicants = applicant_links.filter(pl.col("decision") == "review").select(
         pl.lit("applicant").alias("mention_type"),
@@ -767,16 +766,15 @@ def review_queue(
             pl.col("patents").fill_null(0),
             pl.len().over("mention").cast(pl.Int64).alias("same_mention_count"),
         )
-        .sort(
-            [
-                "exposure_wan",
-                "patents",
-                "same_mention_count",
-                "match_probability",
-                "mention_type",
-                "mention_key",
-            ],
-            descending=[True, True, True, True, False, False],
-        )
-        .with_row_index("priority", offset=1)
+        .sort("mention_type", "mention_key")
+    )
+
+
+def review_order(queue: pl.DataFrame) -> pl.DataFrame:
+    """er.review_queue rows with their `priority` (sql/macro_review_priority.sql: 1 =
+    review first), in that order."""
+    return query_frames(
+        "SELECT review_priority(exposure_wan, patents, same_mention_count, match_probability, "
+        "mention_type, mention_key) AS priority, * FROM queue ORDER BY priority",
+        queue=queue,
     )

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from datetime import date
 
-import duckdb
 import polars as pl
 
-from capscore.sql_library import with_macros
+from capscore.sql_library import query_frames
 
 TRANSITION_COLUMNS = [
     "credit_code",
@@ -39,14 +38,10 @@ def _side(pool: pl.DataFrame, suffix: str) -> pl.DataFrame:
 
 def classify_changes(moves: pl.DataFrame) -> pl.Series:
     """`tier_change(from_tier, to_tier, from_grade, to_grade)` for each row of `moves`."""
-    con = with_macros(duckdb.connect())
-    try:
-        con.register("moves", moves.select("from_tier", "to_tier", "from_grade", "to_grade"))
-        changes = con.sql(
-            "SELECT tier_change(from_tier, to_tier, from_grade, to_grade) AS change FROM moves"
-        ).pl()
-    finally:
-        con.close()
+    changes = query_frames(
+        "SELECT tier_change(from_tier, to_tier, from_grade, to_grade) AS change FROM moves",
+        moves=moves.select("from_tier", "to_tier", "from_grade", "to_grade"),
+    )
     return changes.get_column("change").cast(pl.String)
 
 

@@ -262,9 +262,9 @@ def _group_columns(level: str) -> tuple[str, ...]:
 def indicator_columns(
     wide: pl.DataFrame, profile: pl.DataFrame, model: ScoringModel
 ) -> pl.DataFrame:
-    """scoring/indicator_value as the lake stores it: one row per enterprise (sorted by
-    credit_code), its model_version, and per indicator the columns
-    `<indicator>__<field>` for each of INDICATOR_FIELDS (`indicator_rows` gives the rows).
+    """scoring/indicator_value as the lake stores it: one row per enterprise (peer group
+    by peer group), per indicator the columns `<indicator>__<field>` for each of
+    INDICATOR_FIELDS, its model_version (`indicator_rows` gives the rows).
 
     `wide`: credit_code + one column per configured indicator (null =
     missing), as `indicators.enterprise.enterprise_indicators` returns it;
@@ -307,11 +307,17 @@ def indicator_columns(
             for field in INDICATOR_FIELDS
         ]
 
-    return frame.select(
-        "credit_code",
-        *[expr for name in names for expr in group(name)],
-        pl.lit(model.version).alias("model_version"),
-    ).with_columns(pl.col(pl.Categorical).cast(pl.String))
+    # The enterprises of a peer group side by side: their peer columns repeat, and the
+    # file is a third smaller than in credit code order (measured at 1M, 2026-12-06).
+    return (
+        frame.sort("industry_section", "life_stage", "credit_code")
+        .select(
+            "credit_code",
+            *[expr for name in names for expr in group(name)],
+            pl.lit(model.version).alias("model_version"),
+        )
+        .with_columns(pl.col(pl.Categorical).cast(pl.String))
+    )
 
 
 def stored_indicators(stored: pl.DataFrame) -> list[str]:
@@ -322,10 +328,11 @@ def stored_indicators(stored: pl.DataFrame) -> list[str]:
 
 def indicator_rows(stored: pl.DataFrame) -> pl.DataFrame:
     """scoring/indicator_value rows (`INDICATOR_VALUE_SCHEMA`) of a stored frame
-    (`indicator_columns`): one per enterprise and indicator, in the stored enterprise
-    order (credit_code), then by indicator."""
+    (`indicator_columns`): one per enterprise and indicator, sorted by credit_code,
+    indicator."""
     if "indicator" in stored.columns:  # a date stored in rows, before the columns layout
         return stored.select([pl.col(n).cast(t) for n, t in INDICATOR_VALUE_SCHEMA.items()])
+    stored = stored.sort("credit_code")
 
     def rows_of(name: str) -> pl.DataFrame:
         return stored.select(

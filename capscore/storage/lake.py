@@ -177,6 +177,10 @@ def write_partition(
     text = [c for c, d in df.schema.items() if isinstance(d, pl.Categorical | pl.Enum)]
     data = df.with_columns(pl.col(text).cast(pl.String)) if text else df
     data = data.drop([k for k in table.partition_keys if k in data.columns])
+    # The order is the file's compression, not the rows' meaning: by what it has of it.
+    order = [c for c in table.sort_by if c in data.columns]
+    if order:
+        data = data.sort(order)
     if table.keys:
         data = _as_changes(root, table, data, values)
     _commit(root, table, data, values)

@@ -40,6 +40,7 @@ WRITTEN_BY: dict[str, tuple[str, ...]] = {
     "core.enterprise_history": ("core/enterprise",),
     "scoring.enterprise_profile": ("scoring/indicator_value",),
     "scoring.patent_cohort": ("scoring/patent_quality",),
+    "scoring.score_reasons": ("scoring/enterprise_score",),
     "pool.tier_transitions": ("pool/cultivation_pool",),
 }
 CONTRACT_SOURCES = {

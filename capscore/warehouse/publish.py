@@ -11,6 +11,7 @@ view; the next connect sees the new one.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -198,6 +199,14 @@ def _unpivoted(con: duckdb.DuckDBPyConnection, source: str, name: str) -> str:
     return f"(SELECT {', '.join(map(_ident, order))} FROM ({rows}))"
 
 
+def _joined(source: str, other: str, keys: Sequence[str]) -> str:
+    """`source`'s rows with the other columns of `other`'s row of the same keys."""
+    on = ", ".join(map(_ident, keys))
+    return (
+        f"(SELECT s.*, o.* EXCLUDE ({on}) FROM {source} AS s LEFT JOIN {other} AS o USING ({on}))"
+    )
+
+
 def _create_base_views(
     con: duckdb.DuckDBPyConnection, root: DataRoot, summary: PublishSummary
 ) -> None:
@@ -211,6 +220,14 @@ def _create_base_views(
         source, files = _table_source(con, root, t, found, summary)
         if t.pivoted_on:
             source = _unpivoted(con, source, t.pivoted_on)
+        for joined in t.joined:
+            found_joined = snapshot(root, joined)
+            if found_joined is not None:
+                joined_source, joined_files = _table_source(
+                    con, root, joined, found_joined, summary
+                )
+                source = _joined(source, joined_source, (*joined.keys, *joined.partition_keys))
+                files = files + joined_files
         select = f"SELECT {_select_list(con, source)} FROM {source}"
         if t.materialize:
             # A masked copy inside the warehouse: the analysts' sandbox never needs its files.

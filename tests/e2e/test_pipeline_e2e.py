@@ -145,6 +145,7 @@ AS_OF_TABLES = [
     ("er", "rd_links"),
     ("scoring", "indicator_value"),
     ("scoring", "enterprise_score"),
+    ("scoring", "score_reasons"),
     ("pool", "cultivation_pool"),
     ("pool", "tier_transitions"),
     ("credit", "credit_limit"),

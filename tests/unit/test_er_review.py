@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from capscore.entity_resolution.model import load_model
-from capscore.entity_resolution.resolve import resolve_applicants, review_queue
+from capscore.entity_resolution.resolve import resolve_applicants, review_order, review_queue
 from tests.unit.test_er_resolve import ENTERPRISES, HISTORY
 
 LINK = {
@@ -41,12 +41,12 @@ def test_the_queue_puts_what_is_at_stake_first() -> None:
     stakes = pl.DataFrame(
         {"credit_code": ["A", "B", "C"], "exposure_wan": [0.0, 800.0, 0.0], "patents": [1, 0, 9]}
     )
-    queue = review_queue(applicants, rd, stakes)
+    queue = review_order(review_queue(applicants, rd, stakes))
     assert queue["mention_key"].to_list() == ["CN2#0", "CN3#0", "CN4#0", "CN1#0"]
     assert queue["priority"].to_list() == [1, 2, 3, 4]
     assert queue.filter(pl.col("mention") == "丙公司")["same_mention_count"].to_list() == [2, 2]
     # Without stakes (no limits built yet) the recurring, then the likelier, come first.
-    plain = review_queue(applicants, rd)
+    plain = review_order(review_queue(applicants, rd))
     assert plain["mention_key"].to_list() == ["CN3#0", "CN4#0", "CN1#0", "CN2#0"]
 
 

@@ -26,8 +26,9 @@ TABLES = {
         credit_code VARCHAR, as_of_date DATE, product VARCHAR, limit_wan DOUBLE,
         policy_version VARCHAR, binding_constraint VARCHAR, reasons VARCHAR""",
     "er.review_queue": """
-        as_of_date DATE, priority BIGINT, mention_type VARCHAR, mention_key VARCHAR,
-        mention VARCHAR, exposure_wan DOUBLE, patents BIGINT, same_mention_count BIGINT,
+        as_of_date DATE, mention_type VARCHAR, mention_key VARCHAR,
+        mention VARCHAR, match_probability DOUBLE, exposure_wan DOUBLE, patents BIGINT,
+        same_mention_count BIGINT,
         top_candidates STRUCT(credit_code VARCHAR, name VARCHAR, probability DOUBLE)[],
         explanation VARCHAR""",
     "er.applicant_links": """
@@ -334,19 +335,19 @@ def test_credit_exposure_sums_by_product_stage_grade_region(con):
     )
 
 
-def test_review_queue_masks_people_and_keeps_the_pipelines_priority(con):
+def test_review_queue_masks_people_and_orders_by_what_is_at_stake(con):
     cand = lambda code, p: {"credit_code": code, "name": f"{code}公司", "probability": p}  # noqa: E731
     insert(
         con,
         "er.review_queue",
         [
-            (D0, 3, "applicant", "CN1#0", "李小龙", 0.0, 0, 1, [cand("P", 0.6)], "person-like"),
+            (D0, "applicant", "CN1#0", "李小龙", 0.6, 0.0, 0, 1, [cand("P", 0.6)], "person-like"),
             (
                 D0,
-                1,
                 "applicant",
                 "CN2#1",
                 "华科技",
+                0.7,
                 500.0,
                 3,
                 2,
@@ -355,17 +356,17 @@ def test_review_queue_masks_people_and_keeps_the_pipelines_priority(con):
             ),
             (
                 D0,
-                2,
                 "rd",
                 "landing/rd_records/2026-06-01/a.csv#3",
                 "华科技",
+                0.72,
                 0.0,
                 3,
                 2,
                 [cand("R", 0.72)],
                 "no code",
             ),
-            (D0, 4, "applicant", "CN3#0", "远景公司", 0.0, 0, 1, [], "no candidate"),
+            (D0, "applicant", "CN3#0", "远景公司", 0.4, 0.0, 0, 1, [], "no candidate"),
         ],
     )
     insert(

@@ -68,14 +68,12 @@ def test_assets_write_scoring_tables(root: DataRoot) -> None:
     assert values.height == 300 * len(model.indicators)
     for frame in (quality, values, profile, scores):
         assert set(frame["model_version"].cast(pl.String)) == {model.version}
-    assert {
-        "innovation",
-        "composite",
-        "peer_group",
-        "life_stage",
-        "coverage",
-        "top_reasons",
-    } <= set(scores.columns)
+    assert {"innovation", "composite", "peer_group", "life_stage", "coverage"} <= set(
+        scores.columns
+    )
+    reasons = read_partition(root, table_named("scoring.score_reasons"), *PARTITION.values())
+    assert reasons is not None and reasons.columns == ["credit_code", "top_reasons"]
+    assert reasons["credit_code"].sort().equals(scores["credit_code"].sort())
     metadata = {
         event.asset_key.to_user_string(): event.materialization.metadata
         for event in result.get_asset_materialization_events()

@@ -149,3 +149,33 @@ def test_indicator_values_stored_as_columns_are_rows_in_the_warehouse(root: Data
     assert view.sort(order).equals(want.select(columns).sort(order))
     # in the rows' column order
     assert run_query(root, "SELECT * FROM scoring.indicator_value LIMIT 0").columns == columns
+
+
+def test_the_score_view_joins_the_reasons_stored_apart_as_changes(root: DataRoot) -> None:
+    scores = table_named("scoring.enterprise_score")
+    reasons = table_named("scoring.score_reasons")
+    codes = [f"C{i}" for i in range(30)]
+    for day, composite, first_reason in (("2026-11-01", 10.0, "+ a"), ("2026-11-02", 20.0, "- b")):
+        write_partition(
+            root, scores, pl.DataFrame({"credit_code": codes, "composite": composite}), day
+        )
+        said = [[first_reason]] + [["+ same"]] * (len(codes) - 1)
+        write_partition(
+            root, reasons, pl.DataFrame({"credit_code": codes, "top_reasons": said}), day
+        )
+    # the second date's reasons are stored as the one change
+    stored = lake._read_stored(root, reasons, ["2026-11-02"])
+    assert stored is not None and stored.height < len(codes)
+    publish_warehouse(root)
+    view = run_query(
+        root,
+        "SELECT as_of_date::VARCHAR AS d, credit_code, composite, top_reasons "
+        "FROM scoring.enterprise_score WHERE credit_code IN ('C0', 'C1') ORDER BY d, credit_code",
+    )
+    assert view.rows() == [
+        ("2026-11-01", "C0", 10.0, ["+ a"]),
+        ("2026-11-01", "C1", 10.0, ["+ same"]),
+        ("2026-11-02", "C0", 20.0, ["- b"]),
+        ("2026-11-02", "C1", 20.0, ["+ same"]),
+    ]
+    assert run_query(root, "SELECT count(*) FROM scoring.enterprise_score").item() == 60
