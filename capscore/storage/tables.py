@@ -37,11 +37,12 @@ class Table:
     # The columns that identify a row within an as-of date. A keyed table stores each
     # date as its changes against a base snapshot (storage.changes); the bases live in
     # `bases`, a table of their own. Given to the tables whose rows mostly stay the same
-    # from one date to the next (core and ER state, patent quality, enterprise profiles:
-    # what moves with the date alone, a cohort's size, a firm's age, is not in their rows);
-    # indicator scores, composites and what copies them (pool, credit) move with every
-    # percentile and are stored whole (measured at 1M, 2026-12-06: 13% of 19M indicator
-    # rows changed in a day, whose diff took 17 s and still stored half the bytes).
+    # from one date to the next (core and ER state and the review queue, patent quality,
+    # enterprise profiles, the pool, the score reasons: what moves with the date alone, a
+    # cohort's size, a firm's age, a composite, is not in their rows); indicator scores,
+    # composites and credit limits move with every percentile and are stored whole
+    # (measured at 1M, 2026-12-06: 13% of 19M indicator rows changed in a day, whose diff
+    # took 17 s and still stored half the bytes).
     keys: tuple[str, ...] = ()
     # A row column whose values the lake stores as column groups `<value>__<field>` of one
     # row per enterprise, not as one row per enterprise and value (scoring.indicator_value:

@@ -419,6 +419,7 @@ def test_stored_columns_and_rows_give_the_same_rows_and_raw_values(model: Scorin
     stored = indicator_columns(wide, profile_frame({c: ("C", "growth") for c in values}), model)
     assert stored.height == 3 and stored_indicators(stored) == sorted(model.indicator_names)
     rows = rows_of_stored(stored)
+    assert rows.equals(rows.sort("credit_code", "indicator"))
     assert rows.equals(
         score_indicators(wide, profile_frame({c: ("C", "growth") for c in values}), model)
     )
