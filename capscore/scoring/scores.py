@@ -59,7 +59,6 @@ INDICATOR_VALUE_SCHEMA: dict[str, pl.DataType] = {
 # compress to two thirds of 19 rows per enterprise, each repeating the enterprise's
 # code. The warehouse view and `indicator_rows` give the rows. The last field is never
 # null for an indicator the model has (the view tells a date's indicators by it).
-FIELD_SEPARATOR = PIVOT_SEPARATOR
 INDICATOR_FIELDS = (
     "dimension",
     "raw_value",
@@ -303,9 +302,9 @@ def indicator_columns(
             "weight": pl.lit(weights[name]),
         }
         return [
-            given.get(field, pl.col(f"{name}{FIELD_SEPARATOR}{field}"))
+            given.get(field, pl.col(f"{name}{PIVOT_SEPARATOR}{field}"))
             .cast(INDICATOR_VALUE_SCHEMA[field])
-            .alias(f"{name}{FIELD_SEPARATOR}{field}")
+            .alias(f"{name}{PIVOT_SEPARATOR}{field}")
             for field in INDICATOR_FIELDS
         ]
 
@@ -318,7 +317,7 @@ def indicator_columns(
 
 def stored_indicators(stored: pl.DataFrame) -> list[str]:
     """The indicators a stored scoring/indicator_value frame has columns for, sorted."""
-    suffix = f"{FIELD_SEPARATOR}{INDICATOR_FIELDS[-1]}"
+    suffix = f"{PIVOT_SEPARATOR}{INDICATOR_FIELDS[-1]}"
     return sorted(c.removesuffix(suffix) for c in stored.columns if c.endswith(suffix))
 
 
@@ -344,7 +343,7 @@ def indicator_rows(stored: pl.DataFrame) -> pl.DataFrame:
         return pl.concat([v.cast(dtype) for v in values]).gather(take).alias(name)
 
     def stored_field(f: str) -> list[pl.Series]:
-        return [stored.get_column(f"{name}{FIELD_SEPARATOR}{f}") for name in names]
+        return [stored.get_column(f"{name}{PIVOT_SEPARATOR}{f}") for name in names]
 
     return pl.DataFrame(
         [
@@ -368,7 +367,7 @@ def raw_value_columns(stored: pl.DataFrame, names: Sequence[str] | None = None) 
         wanted = [n for n in stored_indicators(stored) if names is None or n in names]
         wide = stored.select(
             "credit_code",
-            *[pl.col(f"{n}{FIELD_SEPARATOR}raw_value").alias(n) for n in wanted],
+            *[pl.col(f"{n}{PIVOT_SEPARATOR}raw_value").alias(n) for n in wanted],
         )
     return wide.sort("credit_code")
 

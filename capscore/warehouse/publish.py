@@ -70,11 +70,15 @@ def _quote_path(path: str) -> str:
     return "'" + path.replace("'", "''") + "'"
 
 
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _select_list(con: duckdb.DuckDBPyConnection, source: str) -> str:
     columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
     masked = []
     for name in columns:
-        quoted = f'"{name}"'
+        quoted = _ident(name)
         if name in PERSONAL_COLUMNS:
             masked.append(f"mask_name({quoted}) AS {quoted}")
         elif name in PERSONAL_LIST_COLUMNS:
@@ -148,10 +152,6 @@ def _table_source(
     base_source = _source(con, table.bases, base_files, base_schema)
     fingerprinted = bases is not None and FINGERPRINT in bases[2]
     return _keyed_source(source, base_source, table, fingerprinted), files + base_files
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _unpivoted(con: duckdb.DuckDBPyConnection, source: str, name: str) -> str:

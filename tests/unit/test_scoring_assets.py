@@ -13,14 +13,13 @@ from assets.resources import CapscoreResource
 from assets.score import score_assets
 from benchmarks.scoring_chain import synthetic_inputs
 from capscore.scoring.scores import (
-    FIELD_SEPARATOR,
     INDICATOR_VALUE_SCHEMA,
     indicator_rows,
     stored_indicators,
 )
 from capscore.storage.lake import read_partition, write_partition
 from capscore.storage.paths import DataRoot
-from capscore.storage.tables import table_named
+from capscore.storage.tables import PIVOT_SEPARATOR, table_named
 from scoring_models.config import load_scoring_model
 
 D = date(2026, 6, 30)
@@ -61,7 +60,7 @@ def test_assets_write_scoring_tables(root: DataRoot) -> None:
     # the rows have categoricals.
     model = load_scoring_model()
     assert stored_indicators(stored) == sorted(model.indicator_names)
-    assert stored.schema[f"rd_intensity{FIELD_SEPARATOR}peer_group"] == pl.String()
+    assert stored.schema[f"rd_intensity{PIVOT_SEPARATOR}peer_group"] == pl.String()
     values = indicator_rows(stored)
     assert values.schema == pl.Schema(INDICATOR_VALUE_SCHEMA)
     # The assets score with the packaged (default) scoring model.
