@@ -21,13 +21,13 @@ from capscore.indicators.inputs import (
 from capscore.scoring.scores import (
     enterprise_scores,
     indicator_columns,
-    indicator_rows,
     require_model_version,
 )
 from capscore.scoring.summary import indicator_summary, score_distribution, stage_counts
 from capscore.scoring.weights import weight_comparison
 from capscore.storage import tables
 from capscore.storage.lake import read_as_of
+from capscore.storage.tables import PIVOT_SEPARATOR
 from scoring_models.config import ScoringModel, load_scoring_model
 
 GROUP = "scoring"
@@ -117,15 +117,16 @@ def indicator_value(
         )
         stored = indicator_columns(wide, profile, model)
         write(tables.INDICATOR_VALUE, stored, day)
-        values = indicator_rows(stored)
         write(tables.ENTERPRISE_PROFILE, profile, day)
+        raw = stored.select(pl.col(f"^.*{PIVOT_SEPARATOR}raw_value$"))
+        rows = raw.height * raw.width
         summary.append(
             {
                 "as_of_date": day,
                 "enterprises": profile.height,
                 "active": int(profile["active"].sum()),
-                "indicator_rows": values.height,
-                "missing_share": round(values["raw_value"].null_count() / max(values.height, 1), 3),
+                "indicator_rows": rows,
+                "missing_share": round(sum(raw.null_count().row(0)) / max(rows, 1), 3),
             }
         )
     stages = profile.group_by("life_stage").len("enterprises").sort("life_stage")
@@ -134,7 +135,7 @@ def indicator_value(
         "indicator_rows",
         model_version=model.version,
         life_stages=markdown_table(stages),
-        indicators=markdown_table(indicator_summary(values, model)),
+        indicators=markdown_table(indicator_summary(stored, model)),
         weights_configured_vs_data_driven=markdown_table(weight_comparison(wide, model)),
     )
 
@@ -154,7 +155,7 @@ def enterprise_score(
     summary = []
     write = AsOfWriter(root)
     for day in partition_dates(context):
-        values = indicator_rows(read_as_of(root, tables.INDICATOR_VALUE, day))
+        values = read_as_of(root, tables.INDICATOR_VALUE, day)
         require_model_version(values, model)
         profile = read_as_of(root, tables.ENTERPRISE_PROFILE, day)
         scores = enterprise_scores(values, profile, model)

@@ -23,7 +23,7 @@ import polars as pl
 
 from capscore.indicators.enterprise import enterprise_indicators
 from capscore.indicators.patent_quality import patent_quality
-from capscore.scoring.scores import enterprise_scores, score_indicators
+from capscore.scoring.scores import enterprise_scores, indicator_columns
 from capscore.scoring.weights import weight_comparison
 from scoring_models.config import ScoringModel, load_scoring_model
 
@@ -206,7 +206,7 @@ def run_benchmark(
             data.enterprises, data.patents, data.links, data.rd_filings, quality, d, model
         ),
     )
-    values = _timed(timings, "score_indicators", lambda: score_indicators(wide, profile, model))
+    values = _timed(timings, "indicator_columns", lambda: indicator_columns(wide, profile, model))
     _timed(timings, "enterprise_scores", lambda: enterprise_scores(values, profile, model))
     _timed(timings, "weights", lambda: weight_comparison(wide, model))
     scoring_steps = [k for k in timings if k != "generate"]

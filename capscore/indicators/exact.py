@@ -9,6 +9,8 @@ or backfill of D reproduces the nightly rows exactly.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import polars as pl
 
 # Fixed-point units: 1e-12 for shares and indices in [0, 1]; 1e-9 for 0-100
@@ -26,3 +28,11 @@ def exact_sum(expr: pl.Expr, scale: float) -> pl.Expr:
 def exact_mean(expr: pl.Expr, scale: float) -> pl.Expr:
     """Mean of the non-null values of expr in 1/scale units; null when there are none."""
     return pl.when(expr.count() > 0).then(exact_sum(expr, scale) / expr.count())
+
+
+def exact_sum_horizontal(exprs: Sequence[pl.Expr], scale: float) -> pl.Expr:
+    """Σ of a row's `exprs` rounded to 1/scale units as `exact_sum` rounds them, so a
+    row's sum equals the group sum of the same values (nulls ignored; none: 0)."""
+    if not exprs:
+        return pl.lit(0.0)
+    return pl.sum_horizontal((e * scale).round(0).cast(pl.Int64) for e in exprs) / scale

@@ -18,9 +18,10 @@
   dimension = Z x evidence score + (1 - Z) x prior.
 - Composite = Σ stage weight x dimension score.
 
-scoring/indicator_value has one row per enterprise and indicator (23M rows
-for a million enterprises), so its repeated text columns are Categorical and
-the enterprise-level pass works on integer codes.
+scoring/indicator_value is stored one row per enterprise with a column group
+per indicator (`indicator_columns`); enterprise scores are sums across those
+columns. Only the reasons rank indicators within an enterprise, on a long
+frame of three numeric columns (19M rows for a million enterprises).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from capscore.indicators.exact import SCORE_SCALE, UNIT_SCALE, exact_sum
+from capscore.indicators.exact import SCORE_SCALE, UNIT_SCALE, exact_sum_horizontal
 from capscore.scoring.wording import (
     empty_dimension_text,
     indicator_meta,
@@ -72,6 +73,9 @@ INDICATOR_FIELDS = (
 )
 
 _DIGITS = 6
+
+# The fields of an indicator that scores and their reasons read.
+_REASON_FIELDS = ("raw_value", "score", "peer_median", "peer_median_score")
 
 # Integer group id column of each peer-group level in the wide frame (none: everyone).
 _LEVEL_GROUP: dict[str, tuple[str, ...]] = {
@@ -355,6 +359,30 @@ def indicator_rows(stored: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def as_stored_columns(indicator_value: pl.DataFrame) -> pl.DataFrame:
+    """scoring/indicator_value in the lake's columns layout (`indicator_columns`), also
+    when given in rows (`indicator_rows`; a date stored before the layout)."""
+    if "indicator" not in indicator_value.columns:
+        return indicator_value
+    rows = indicator_value.with_columns(pl.col(pl.Categorical).cast(pl.String))
+    names = sorted(rows.get_column("indicator").unique().drop_nulls())
+    wide = rows.pivot(
+        on="indicator",
+        index=["credit_code", "model_version"],
+        values=list(INDICATOR_FIELDS),
+        separator=PIVOT_SEPARATOR,
+    )
+    return wide.select(
+        "credit_code",
+        *[
+            pl.col(f"{field}{PIVOT_SEPARATOR}{name}").alias(f"{name}{PIVOT_SEPARATOR}{field}")
+            for name in names
+            for field in INDICATOR_FIELDS
+        ],
+        "model_version",
+    )
+
+
 def raw_value_columns(stored: pl.DataFrame, names: Sequence[str] | None = None) -> pl.DataFrame:
     """credit_code + one raw-value column per indicator (only `names`, if given) of a
     stored scoring/indicator_value frame, sorted by credit_code."""
@@ -380,50 +408,57 @@ def score_indicators(
     return indicator_rows(indicator_columns(wide, profile, model))
 
 
-def _indicator_codes(model: ScoringModel) -> pl.DataFrame:
-    """Per configured indicator: integer code, dimension code, within-dimension weight, wording."""
-    dim_code = {d: i for i, d in enumerate(model.dimensions)}
-    return (
-        indicator_meta(model)
-        .with_row_index("_ind")
-        .with_columns(
-            pl.col("indicator").cast(pl.Categorical),
-            pl.col("dimension").replace_strict(dim_code, return_dtype=pl.UInt8).alias("_dim"),
-        )
-    )
-
-
 def _stage_weight(model: ScoringModel, dimension: str) -> pl.Expr:
     mapping = {stage: weights[dimension] for stage, weights in model.stage_weights.items()}
     return pl.col("life_stage").replace_strict(mapping, default=0.0, return_dtype=pl.Float64)
 
 
-def _top_reasons(scored: pl.DataFrame, codes: pl.DataFrame, model: ScoringModel) -> pl.DataFrame:
-    """_eid, top_reasons: k raising then k lowering indicators, as sentences."""
+def _top_reasons(frame: pl.DataFrame, names: Sequence[str], model: ScoringModel) -> pl.DataFrame:
+    """_eid, top_reasons: k raising then k lowering indicators, as sentences.
+
+    `frame`: one row per enterprise in _eid order (0, 1, ...) with `_contribution<i>`
+    and the reason fields of indicator `names[i]`; `_ind` below is i, so it also
+    orders the indicators by name.
+    """
     k = model.reason_count
-    moved = scored.filter(pl.col("contribution") != 0)
+    n = frame.height
+    # Row i * n + e of the long frame is indicator i of enterprise e.
+    row = pl.int_range(n * len(names), dtype=pl.UInt32, eager=True)
+
+    def stacked(field: str) -> pl.Series:
+        return pl.concat([frame.get_column(f"{field}{i}") for i in range(len(names))])
+
+    moved = pl.DataFrame(
+        {"_eid": row % n, "_ind": row // n, "contribution": stacked("_contribution")}
+    ).filter(pl.col("contribution") != 0)
     # Ties in contribution go to the alphabetically first indicator.
-    by = ["contribution", "_name_rank"]
+    by = ["contribution", "_ind"]
     picks = pl.concat(
         [
             moved.filter(pl.col("contribution") > 0)
             .group_by("_eid")
-            .agg(pl.col("_ind").top_k_by(by, k, reverse=[False, True])),
+            .agg(pl.col("_ind", "contribution").top_k_by(by, k, reverse=[False, True])),
             moved.filter(pl.col("contribution") < 0)
             .group_by("_eid")
-            .agg(pl.col("_ind").bottom_k_by(by, k)),
+            .agg(pl.col("_ind", "contribution").bottom_k_by(by, k)),
         ]
-    ).explode("_ind")
+    ).explode("_ind", "contribution")
+    at = picks.get_column("_ind") * n + picks.get_column("_eid")
+    wording = (
+        indicator_meta(model)
+        .join(pl.DataFrame({"indicator": names}).with_row_index("_ind"), on="indicator")
+        .select("_ind", "label", "unit", "direction")
+    )
     chosen = (
-        moved.join(picks, on=["_eid", "_ind"], how="semi")
-        .join(codes.select("_ind", "label", "unit", "direction"), on="_ind")
+        picks.with_columns(stacked(f"_{field}").gather(at).alias(field) for field in _REASON_FIELDS)
+        .join(wording, on="_ind")
         .with_columns(reason_text(model).alias("_text"))
         # Raising reasons first, strongest first; then lowering, strongest first.
         .sort(
             "_eid",
             pl.col("contribution") < 0,
             pl.col("contribution").abs(),
-            "_name_rank",
+            "_ind",
             descending=[False, False, True, False],
         )
     )
@@ -464,15 +499,22 @@ def enterprise_scores(
 ) -> pl.DataFrame:
     """scoring/enterprise_score rows from scored indicators and the profile.
 
-    `indicator_value` as `score_indicators` returns it (credit_code,
-    indicator, raw_value, score, peer_median, peer_median_score are read;
-    dimensions and weights come from `model`); `profile`: credit_code,
-    industry_section, life_stage.
+    `indicator_value` as the lake stores it (`indicator_columns`; a date stored
+    in rows is read too): per indicator raw_value, score, peer_median and
+    peer_median_score are read, dimensions and weights come from `model`;
+    `profile`: credit_code, industry_section, life_stage. Everything is a
+    column of one row per enterprise: no row per enterprise and indicator.
     """
     dims = model.dimensions
-    codes = _indicator_codes(model).with_columns(
-        pl.col("indicator").cast(pl.String).rank("ordinal").alias("_name_rank")
-    )
+    names = sorted(model.indicator_names)
+    stored = as_stored_columns(indicator_value)
+    weight = dict(indicator_meta(model).select("indicator", "weight").iter_rows())
+    dim_of = [dims.index(model.indicator(name).dimension) for name in names]
+
+    def read(name: str, field: str) -> pl.Expr:
+        column = f"{name}{PIVOT_SEPARATOR}{field}"
+        return pl.col(column) if column in stored.columns else pl.lit(None, pl.Float64)
+
     ents = (
         profile.select("credit_code", "industry_section", "life_stage")
         .sort("credit_code")
@@ -480,44 +522,45 @@ def enterprise_scores(
         .with_columns(
             enterprise_peer_group(model).alias("peer_group"),
             *[_stage_weight(model, d).alias(f"_stage_weight{i}") for i, d in enumerate(dims)],
-            pl.col("life_stage")
-            .replace_strict({s: i for i, s in enumerate(model.stages)}, default=None)
-            .cast(pl.UInt8)
-            .alias("_stage"),
         )
     )
-    # Only scored rows matter below; credit codes and names become integer codes.
-    iv = (
-        indicator_value.select(
-            "credit_code",
-            pl.col("indicator").cast(pl.Categorical),
-            "raw_value",
-            "score",
-            "peer_median",
-            "peer_median_score",
-        )
-        .filter(pl.col("score").is_not_null())
-        .join(ents.select("credit_code", "_eid", "_stage"), on="credit_code", how="inner")
-        .join(codes.select("indicator", "_ind", "_dim", "weight", "_name_rank"), on="indicator")
-        .drop("credit_code", "indicator")
-    )
-    dim = pl.col("_dim")
-    per_dim = iv.group_by("_eid").agg(
+    values = stored.select(
+        "credit_code",
         *[
-            exact_sum((pl.col("weight") * pl.col("score")).filter(dim == i), SCORE_SCALE).alias(
-                f"_weighted{i}"
-            )
-            for i in range(len(dims))
-        ],
-        *[
-            exact_sum(pl.col("weight").filter(dim == i), UNIT_SCALE).alias(f"_present{i}")
-            for i in range(len(dims))
+            read(name, field).cast(pl.Float64).alias(f"_{field}{i}")
+            for i, name in enumerate(names)
+            for field in _REASON_FIELDS
         ],
     )
+    # Enterprises without indicator values score as if every indicator were missing.
+    frame = ents.join(values, on="credit_code", how="left", maintain_order="left")
+
+    def in_dimension(i: int) -> list[int]:
+        return [j for j, d in enumerate(dim_of) if d == i]
+
+    def score(j: int) -> pl.Expr:
+        return pl.col(f"_score{j}")
+
     empty = model.empty_dimension_score
     frame = (
-        ents.join(per_dim, on="_eid", how="left")
-        .with_columns(pl.col(f"_present{i}").fill_null(0.0) for i in range(len(dims)))
+        frame.with_columns(
+            *[
+                exact_sum_horizontal(
+                    [pl.lit(weight[names[j]]) * score(j) for j in in_dimension(i)], SCORE_SCALE
+                ).alias(f"_weighted{i}")
+                for i in range(len(dims))
+            ],
+            *[
+                exact_sum_horizontal(
+                    [
+                        pl.when(score(j).is_not_null()).then(pl.lit(weight[names[j]]))
+                        for j in in_dimension(i)
+                    ],
+                    UNIT_SCALE,
+                ).alias(f"_present{i}")
+                for i in range(len(dims))
+            ],
+        )
         .with_columns(
             pl.when(pl.col(f"_present{i}") > 0)
             .then(pl.col(f"_weighted{i}") / pl.col(f"_present{i}"))
@@ -557,38 +600,24 @@ def enterprise_scores(
                 pl.col(f"_present{i}").round(_DIGITS).alias(f"{d}_coverage")
                 for i, d in enumerate(dims)
             ],
+            # An indicator's effective composite weight: stage weight of its dimension x
+            # the dimension's credibility x its weight renormalized over the dimension's
+            # present indicators.
+            *[
+                (
+                    pl.col(f"_stage_weight{i}")
+                    * pl.col(f"_credibility{i}")
+                    * weight[names[j]]
+                    / pl.col(f"_present{i}")
+                    * (score(j) - pl.col(f"_peer_median_score{j}"))
+                )
+                .round(_DIGITS)
+                .alias(f"_contribution{j}")
+                for j, i in enumerate(dim_of)
+            ],
         )
     )
-    # An indicator's effective composite weight: stage weight of its dimension x
-    # the dimension's credibility x its weight renormalized over the dimension's
-    # present indicators.
-    n_dims = len(dims)
-    stage_weight = {
-        stage_index * n_dims + i: weights[d]
-        for stage_index, weights in enumerate(model.stage_weights.values())
-        for i, d in enumerate(dims)
-    }
-    stage_dim = pl.col("_stage").cast(pl.Int64) * n_dims + pl.col("_dim").cast(pl.Int64)
-    dim_credibility = (
-        frame.select(
-            "_eid",
-            pl.concat_list([pl.col(f"_credibility{i}") for i in range(n_dims)]).alias("_z"),
-        )
-        .with_columns(pl.int_ranges(0, n_dims, dtype=pl.UInt8).alias("_dim"))
-        .explode("_z", "_dim")
-    )
-    scored = iv.join(dim_credibility, on=["_eid", "_dim"], how="left").with_columns(
-        (
-            stage_dim.replace_strict(stage_weight, default=0.0, return_dtype=pl.Float64)
-            * pl.col("_z")
-            * pl.col("weight")
-            / exact_sum(pl.col("weight"), UNIT_SCALE).over("_eid", "_dim")
-            * (pl.col("score") - pl.col("peer_median_score"))
-        )
-        .round(_DIGITS)
-        .alias("contribution")
-    )
-    reasons = _top_reasons(scored, codes, model)
+    reasons = _top_reasons(frame, names, model)
     empty_dims = pl.concat_list(
         pl.when(pl.col(f"{d}_coverage") == 0).then(
             pl.lit(empty_dimension_text(model.dimension_labels[d], empty))
@@ -619,6 +648,7 @@ def enterprise_scores(
 def score(
     wide: pl.DataFrame, profile: pl.DataFrame, model: ScoringModel
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(scoring/indicator_value, scoring/enterprise_score) from wide indicator values and the profile."""
-    indicator_value = score_indicators(wide, profile, model)
-    return indicator_value, enterprise_scores(indicator_value, profile, model)
+    """(scoring/indicator_value rows, scoring/enterprise_score) from wide indicator values
+    and the profile."""
+    stored = indicator_columns(wide, profile, model)
+    return indicator_rows(stored), enterprise_scores(stored, profile, model)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from capscore.scoring.scores import stored_indicators
+from capscore.storage.tables import PIVOT_SEPARATOR
 from scoring_models.config import ScoringModel
 
 
@@ -47,46 +49,41 @@ def stage_counts(enterprise_score: pl.DataFrame, model: ScoringModel) -> pl.Data
     )
 
 
-def indicator_summary(indicator_value: pl.DataFrame, model: ScoringModel) -> pl.DataFrame:
-    """Per indicator: share with a value, median raw value, share ranked in a fallback group."""
-    order = {name: i for i, name in enumerate(model.indicator_names)}
-    with_value = pl.col("raw_value").is_not_null()
-    # Aggregate the large frame first; text tests run on the small result.
-    groups = (
-        indicator_value.group_by("indicator", "peer_group")
-        .agg(pl.len().alias("n"), with_value.sum().alias("with_value"))
-        .with_columns(
-            pl.col("indicator").cast(pl.String),
-            (~pl.col("peer_group").cast(pl.String).str.contains("-")).alias("fallback"),
-        )
-        .group_by("indicator")
-        .agg(
-            (pl.col("with_value").sum() / pl.col("n").sum()).round(3).alias("share_with_value"),
-            (pl.col("with_value").filter("fallback").sum() / pl.col("with_value").sum())
+def indicator_summary(stored: pl.DataFrame, model: ScoringModel) -> pl.DataFrame:
+    """Per indicator of the model: share with a value, median raw value, share ranked in a
+    fallback group, from scoring/indicator_value as the lake stores it (`indicator_columns`)."""
+    present = set(stored_indicators(stored))
+    stats: list[pl.Expr] = []
+    for name in model.indicator_names:
+        if name not in present:
+            continue
+        raw = pl.col(f"{name}{PIVOT_SEPARATOR}raw_value")
+        fallback = ~pl.col(f"{name}{PIVOT_SEPARATOR}peer_group").str.contains("-")
+        stats += [
+            raw.is_not_null().mean().round(3).alias(f"{name}\tshare_with_value"),
+            raw.median().alias(f"{name}\tmedian_raw"),
+            ((raw.is_not_null() & fallback).sum() / raw.is_not_null().sum())
             .round(3)
-            .alias("peer_fallback_share"),
-        )
-    )
-    medians = indicator_value.group_by("indicator").agg(
-        pl.col("raw_value").median().alias("median_raw")
-    )
-    meta = pl.DataFrame(
-        {
-            "indicator": list(model.indicator_names),
-            "dimension": [s.dimension for s in model.indicators],
-            "direction": [s.direction for s in model.indicators],
-        }
-    )
-    return (
-        meta.join(groups, on="indicator", how="left")
-        .join(medians.with_columns(pl.col("indicator").cast(pl.String)), on="indicator", how="left")
-        .select(
-            "indicator",
-            "dimension",
-            "direction",
-            "share_with_value",
-            "median_raw",
-            "peer_fallback_share",
-        )
-        .sort(pl.col("indicator").replace_strict(order, default=len(order)))
+            .alias(f"{name}\tpeer_fallback_share"),
+        ]
+    found = stored.select(stats).row(0, named=True) if stats else {}
+    fields = ("share_with_value", "median_raw", "peer_fallback_share")
+    return pl.DataFrame(
+        [
+            {
+                "indicator": spec.name,
+                "dimension": spec.dimension,
+                "direction": spec.direction,
+                **{f: found.get(f"{spec.name}\t{f}") for f in fields},
+            }
+            for spec in model.indicators
+        ],
+        schema={
+            "indicator": pl.String(),
+            "dimension": pl.String(),
+            "direction": pl.String(),
+            "share_with_value": pl.Float64(),
+            "median_raw": pl.Float64(),
+            "peer_fallback_share": pl.Float64(),
+        },
     )

@@ -14,6 +14,7 @@ from capscore.indicators.inputs import APPLICANT_LINK, ENTERPRISE, PATENT, RD_FI
 from capscore.indicators.patent_quality import patent_quality
 from capscore.scoring.scores import (
     INDICATOR_VALUE_SCHEMA,
+    as_stored_columns,
     enterprise_score_schema,
     enterprise_scores,
     indicator_columns,
@@ -423,8 +424,11 @@ def test_stored_columns_and_rows_give_the_same_rows_and_raw_values(model: Scorin
     assert rows.equals(
         score_indicators(wide, profile_frame({c: ("C", "growth") for c in values}), model)
     )
-    # A date stored in rows (before the columns layout) reads the same.
+    # A date stored in rows (before the columns layout) reads and scores the same.
     assert rows_of_stored(rows).equals(rows)
+    assert as_stored_columns(rows).equals(stored)
+    profile = profile_frame({c: ("C", "growth") for c in values})
+    assert enterprise_scores(rows, profile, model).equals(enterprise_scores(stored, profile, model))
     names = ("debt_ratio", "rd_intensity")
     from_columns = raw_value_columns(stored, names)
     assert from_columns.columns == ["credit_code", *names]
