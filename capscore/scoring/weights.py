@@ -64,9 +64,9 @@ def _frame(model: ScoringModel, weights: np.ndarray, name: str) -> pl.DataFrame:
     )
 
 
-def entropy_weights(wide: pl.DataFrame, model: ScoringModel) -> pl.DataFrame:
-    """indicator, dimension, entropy (weights over all indicators, summing to 1)."""
-    x = normalized_matrix(wide, model)
+def entropy_weights(x: np.ndarray, model: ScoringModel) -> pl.DataFrame:
+    """indicator, dimension, entropy (weights over all indicators, summing to 1), from
+    the `normalized_matrix`."""
     present = ~np.isnan(x)
     n = present.sum(axis=0)
     x0 = np.where(present, x, 0.0)
@@ -99,9 +99,9 @@ def pairwise_correlation(x: np.ndarray) -> np.ndarray:
     return r
 
 
-def critic_weights(wide: pl.DataFrame, model: ScoringModel) -> pl.DataFrame:
-    """indicator, dimension, critic (weights over all indicators, summing to 1)."""
-    x = normalized_matrix(wide, model)
+def critic_weights(x: np.ndarray, model: ScoringModel) -> pl.DataFrame:
+    """indicator, dimension, critic (weights over all indicators, summing to 1), from
+    the `normalized_matrix`."""
     present = ~np.isnan(x)
     n = present.sum(axis=0)
     x0 = np.where(present, x, 0.0)
@@ -119,11 +119,12 @@ def weight_comparison(wide: pl.DataFrame, model: ScoringModel) -> pl.DataFrame:
     Within-dimension shares are what the configured weights mean (the stage
     weights then combine dimensions), so the three columns compare directly.
     """
+    x = normalized_matrix(wide, model)
     frame = (
         indicator_meta(model)
         .select("indicator", "dimension", pl.col("weight").alias("configured"))
-        .join(entropy_weights(wide, model).drop("dimension"), on="indicator")
-        .join(critic_weights(wide, model).drop("dimension"), on="indicator")
+        .join(entropy_weights(x, model).drop("dimension"), on="indicator")
+        .join(critic_weights(x, model).drop("dimension"), on="indicator")
     )
     return frame.with_columns(
         (pl.col(c) / pl.col(c).sum().over("dimension")).fill_nan(None).round(4).alias(c)

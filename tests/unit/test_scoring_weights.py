@@ -65,7 +65,7 @@ def test_entropy_weights(model: ScoringModel) -> None:
         },
         3,
     )
-    got = weights_of(entropy_weights(frame, model), "entropy")
+    got = weights_of(entropy_weights(normalized_matrix(frame, model), model), "entropy")
     # rd_intensity: p = (0, 2/3, 1/3); rd_staff_share: p = (0, 0, 1) -> e = 0; constant -> 0.
     e = -(2 / 3 * math.log(2 / 3) + 1 / 3 * math.log(1 / 3)) / math.log(3)
     d = {"rd_intensity": 1 - e, "rd_staff_share": 1.0}
@@ -86,7 +86,7 @@ def test_critic_weights(model: ScoringModel) -> None:
         },
         3,
     )
-    got = weights_of(critic_weights(frame, model), "critic")
+    got = weights_of(critic_weights(normalized_matrix(frame, model), model), "critic")
     # sigma = 0.5 each; r(x, y) = 1, r(x, z) = r(y, z) = -1; undefined pairs are left out.
     # C_x = 0.5 * (0 + 0 + 2) = 1, C_y = 1, C_z = 0.5 * (2 + 2 + 0) = 2.
     assert got["rd_intensity"] == pytest.approx(0.25)
@@ -105,11 +105,13 @@ def test_pairwise_correlation_uses_common_rows_only() -> None:
 
 def test_uninformative_data_gives_equal_weights(model: ScoringModel) -> None:
     frame = wide(model, {}, 4)
-    assert entropy_weights(frame, model)["entropy"].to_list() == pytest.approx(
-        [1 / len(model.indicators)] * len(model.indicators)
-    )
+    assert entropy_weights(normalized_matrix(frame, model), model)[
+        "entropy"
+    ].to_list() == pytest.approx([1 / len(model.indicators)] * len(model.indicators))
     empty = wide(model, {}, 0)
-    assert critic_weights(empty, model)["critic"].sum() == pytest.approx(1.0)
+    assert critic_weights(normalized_matrix(empty, model), model)["critic"].sum() == pytest.approx(
+        1.0
+    )
 
 
 def test_comparison_is_within_dimension(model: ScoringModel) -> None:
