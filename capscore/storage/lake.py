@@ -497,7 +497,13 @@ def _read_stored(
 
 
 def scan_as_of(root: DataRoot, table: Table, day: date) -> pl.LazyFrame:
-    """An upstream as-of partition a stage cannot do without, lazily."""
+    """An upstream as-of partition a stage cannot do without, lazily: a keyed table's
+    base is scanned, so a query reads only the columns and rows it needs of it."""
+    if table.keys:
+        stored = _read_stored(root, table, [day])
+        if stored is not None and not _whole(stored):
+            base = _scan_base(root, table, changes.base_of(stored))
+            return changes.scan_applied(base, stored, table.keys)
     return read_as_of(root, table, day).lazy()
 
 
