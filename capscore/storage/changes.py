@@ -129,14 +129,10 @@ def base_of(partition: pl.DataFrame) -> str | None:
     return found.item()
 
 
-def apply(base: pl.LazyFrame, partition: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
-    """The state a stored partition describes on `base` (base rows in their order, then
-    the upserts). `partition` may hold more columns than the base."""
-    return scan_applied(base, partition, keys).collect()
-
-
 def scan_applied(base: pl.LazyFrame, partition: pl.DataFrame, keys: Sequence[str]) -> pl.LazyFrame:
-    """`apply`, lazily: a query on it reads only what it needs of the base."""
+    """The state a stored partition describes on `base` (base rows in their order, then
+    the upserts), lazily: a query on it reads only what it needs of the base.
+    `partition` may hold more columns than the base."""
     touched = partition.filter(pl.col(OP) != HEADER).select(keys)
     if touched.is_empty():  # a base of its own, or a day that changed nothing
         return base

@@ -456,16 +456,28 @@ def read_partition(
     """One partition's rows (without the partition columns), or None if it was never written."""
     if not table.keys:
         return _read_stored(root, table, values, columns)
+    state = _scan_keyed(root, table, values, columns)
+    if state is None:
+        return None
+    return (state if columns is None else state.select(columns)).collect()
+
+
+def _scan_keyed(
+    root: DataRoot,
+    table: Table,
+    values: Sequence[PartitionValue],
+    columns: Sequence[str] | None = None,
+) -> pl.LazyFrame | None:
+    """A keyed table's partition state, lazily (the base is scanned: a query reads only
+    what it needs of it), or None if it was never written."""
     stored = _read_stored(root, table, values)
     if stored is None:
         return None
     if _whole(stored):
-        state = stored.drop(changes.BOOKKEEPING, strict=False)
-    else:
-        wanted = None if columns is None else list(dict.fromkeys([*table.keys, *columns]))
-        base = _scan_base(root, table, changes.base_of(stored), wanted)
-        state = changes.apply(base, stored, table.keys)
-    return state if columns is None else state.select(columns)
+        return stored.drop(changes.BOOKKEEPING, strict=False).lazy()
+    wanted = None if columns is None else list(dict.fromkeys([*table.keys, *columns]))
+    base = _scan_base(root, table, changes.base_of(stored), wanted)
+    return changes.scan_applied(base, stored, table.keys)
 
 
 def _whole(stored: pl.DataFrame) -> bool:
@@ -499,12 +511,8 @@ def _read_stored(
 def scan_as_of(root: DataRoot, table: Table, day: date) -> pl.LazyFrame:
     """An upstream as-of partition a stage cannot do without, lazily: a keyed table's
     base is scanned, so a query reads only the columns and rows it needs of it."""
-    if table.keys:
-        stored = _read_stored(root, table, [day])
-        if stored is not None and not _whole(stored):
-            base = _scan_base(root, table, changes.base_of(stored))
-            return changes.scan_applied(base, stored, table.keys)
-    return read_as_of(root, table, day).lazy()
+    state = _scan_keyed(root, table, [day]) if table.keys else None
+    return read_as_of(root, table, day).lazy() if state is None else state
 
 
 def read_as_of(
