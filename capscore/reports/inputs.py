@@ -49,7 +49,9 @@ def load_inputs(
     return PoolReportInputs(
         as_of=day,
         scorecard=_frame(con, "report_scorecard", as_of=day),
-        previous=_frame(con, "report_scorecard", as_of=previous_day) if previous_day else None,
+        previous=(
+            _frame(con, "report_previous_scorecard", as_of=previous_day) if previous_day else None
+        ),
         previous_as_of=previous_day,
         tier_moves=dict(
             zip(moves["change"].to_list(), moves["enterprises"].to_list(), strict=True)
