@@ -385,19 +385,13 @@ def as_stored_columns(indicator_value: pl.DataFrame) -> pl.DataFrame:
 
 def raw_value_columns(stored: pl.DataFrame, names: Sequence[str] | None = None) -> pl.DataFrame:
     """credit_code + one raw-value column per indicator (only `names`, if given) of a
-    stored scoring/indicator_value frame, sorted by credit_code."""
-    if "indicator" in stored.columns:  # a date stored in rows, before the columns layout
-        rows = stored.with_columns(pl.col("indicator").cast(pl.String))
-        if names is not None:
-            rows = rows.filter(pl.col("indicator").is_in(list(names)))
-        wide = rows.pivot(on="indicator", index="credit_code", values="raw_value")
-    else:
-        wanted = [n for n in stored_indicators(stored) if names is None or n in names]
-        wide = stored.select(
-            "credit_code",
-            *[pl.col(f"{n}{PIVOT_SEPARATOR}raw_value").alias(n) for n in wanted],
-        )
-    return wide.sort("credit_code")
+    stored scoring/indicator_value frame (a date stored in rows too), sorted by
+    credit_code."""
+    stored = as_stored_columns(stored)
+    wanted = [n for n in stored_indicators(stored) if names is None or n in names]
+    return stored.select(
+        "credit_code", *[pl.col(f"{n}{PIVOT_SEPARATOR}raw_value").alias(n) for n in wanted]
+    ).sort("credit_code")
 
 
 def score_indicators(
