@@ -274,7 +274,15 @@ def credit_limits(
     )
     gate_ids, gate_texts = _gates(policy)
     frame = frame.with_columns(gate_ids.alias("_gate_ids"), gate_texts.alias("_gate_texts"))
+    # A gated enterprise gets 0 on its first gate, whatever the product: the products'
+    # terms and reasons, the costly part, are worked out for the others only.
     gated = pl.col("_gate_ids").list.len() > 0
+    closed = frame.filter(gated).with_columns(
+        pl.lit(0.0).alias("limit_wan"),
+        pl.col("_gate_ids").list.first().alias("binding_constraint"),
+        pl.col("_gate_texts").alias("reasons"),
+    )
+    open_ = frame.filter(~gated)
     step = policy.round_down_to_wan
     products = []
     for product, (amount, binding, reasons) in {
@@ -285,17 +293,13 @@ def credit_limits(
         floored = ((amount.clip(lower_bound=0.0) + _EPSILON) / step).floor() * step
         # The epsilon may lift a hair over the amount; a cap is never exceeded.
         rounded = pl.min_horizontal(floored, amount.clip(lower_bound=0.0))
-        products.append(
-            frame.with_columns(
-                pl.lit(product).alias("product"),
-                pl.when(gated).then(0.0).otherwise(rounded).alias("limit_wan"),
-                pl.when(gated)
-                .then(pl.col("_gate_ids").list.first())
-                .otherwise(binding)
-                .alias("binding_constraint"),
-                pl.when(gated).then(pl.col("_gate_texts")).otherwise(reasons).alias("reasons"),
-            )
+        offered = open_.with_columns(
+            rounded.alias("limit_wan"),
+            binding.alias("binding_constraint"),
+            reasons.alias("reasons"),
         )
+        for rows in (closed, offered):
+            products.append(rows.with_columns(pl.lit(product).alias("product")))
     return (
         pl.concat(products)
         .with_columns(
