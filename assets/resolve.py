@@ -34,7 +34,7 @@ from assets.partitions import FULL_TAG, daily_partitions, partition_dates, singl
 from assets.resources import CapscoreResource
 from capscore.entity_resolution import resolve
 from capscore.entity_resolution.evaluation import evaluate_links, summary_rows
-from capscore.entity_resolution.incremental import Carried, Since
+from capscore.entity_resolution.incremental import Since
 from capscore.entity_resolution.model import load_model
 from capscore.entity_resolution.parse_cache import cache_folder, read_parsed, write_parsed
 from capscore.entity_resolution.registry import prepare_registry, registry_snapshot
@@ -200,20 +200,21 @@ def er_links(
 
     # The detailed figures (and the evaluation against truth/) are for the last day.
     def record(
-        key: dg.AssetKey, links: pl.DataFrame, result: Carried, day: date, earlier: date | None
+        key: dg.AssetKey, links: pl.DataFrame, kept: int, day: date, earlier: date | None
     ) -> None:
         write(tables.APPLICANT_LINKS if key == APPLICANT_LINKS else tables.RD_LINKS, links, day)
         counts = _decision_counts(links, day)
-        summaries[key].append({**counts, "kept": result.kept, "kept_from": earlier})
+        summaries[key].append({**counts, "kept": kept, "kept_from": earlier})
         if day == days[-1]:
             describe = _applicant_metadata if key == APPLICANT_LINKS else _rd_metadata
-            metadata[key] = {**describe(root, links), KEPT_ROWS: result.kept}
+            metadata[key] = {**describe(root, links), KEPT_ROWS: kept}
 
     # A backfill's days, and a night and the one before, share most registry names: each
     # is parsed once.
     parse_cache = cache_folder(root)
     parsed = None if full else read_parsed(parse_cache)
     for day in days:
+        last = day == days[-1]
         enterprises, history = registry_as_of(root, day)
         registry = prepare_registry(enterprises, history, parsed)
         # What a day keeps of the names parsed before is in its registry.
@@ -229,6 +230,17 @@ def er_links(
         # A decision made after D must not rewrite what was published for D.
         applying = decisions_as_of(decisions, day)
         applicants = rd = None
+        # The R&D filings first: the applicants' links, the largest frame, are then
+        # written and evaluated without the registry or the filings in memory (and, on
+        # the last day, without what a later day would reuse).
+        if raw_rd is not None:
+            links, rd = link_rd(
+                rd_as_of(raw_rd, day), registry, applying, model, reuse.pop(RD_LINKS, None)
+            )
+            record(RD_LINKS, links, rd.kept, day, kept_from)
+            del links
+            if last:
+                raw_rd = rd = None
         if APPLICANT_LINKS in wanted:
             links, applicants = link_applicants(
                 patents_as_of(root, day),
@@ -237,20 +249,20 @@ def er_links(
                 model,
                 reuse.pop(APPLICANT_LINKS, None),
             )
-            record(APPLICANT_LINKS, links, applicants, day, kept_from)
-            del links
-        if raw_rd is not None:
-            links, rd = link_rd(
-                rd_as_of(raw_rd, day), registry, applying, model, reuse.pop(RD_LINKS, None)
-            )
-            record(RD_LINKS, links, rd, day, kept_from)
-            del links
-        parsed = registry.parsed()
-        if day == days[-1]:
+            kept = applicants.kept
+            if last:
+                applicants = None
+        parsed, snapshot = registry.parsed(), registry.snapshot
+        del registry
+        if last:
             write_parsed(parse_cache, parsed.unique("name"))
+            parsed = None
         else:
-            since = Since(day, registry.snapshot, applicants, rd)
-        del registry, applicants, rd
+            since = Since(day, snapshot, applicants, rd)
+        del applicants, rd, snapshot
+        if APPLICANT_LINKS in wanted:
+            record(APPLICANT_LINKS, links, kept, day, kept_from)
+            del links
     for key in (APPLICANT_LINKS, RD_LINKS):
         if key in wanted:
             yield dg.MaterializeResult(
