@@ -48,9 +48,12 @@ def oracle_predictions(
     """Out-of-fold predictions of capability from `features` (NaN = missing)."""
     predictions = np.empty(capability.size)
     for train, test in KFold(FOLDS, shuffle=True, random_state=SEED).split(features):
+        # Early stopping ends these fits at 60-100 rounds: at 1M (200,000 firms sampled)
+        # the oracle ranks as well as at half the rate (0.4698 against 0.4700, with
+        # context 0.5405 both) in two thirds of the time.
         model = HistGradientBoostingRegressor(
-            max_iter=300,
-            learning_rate=0.05,
+            max_iter=200,
+            learning_rate=0.1,
             random_state=SEED,
             categorical_features=categorical,
         )
