@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
+from scipy.special import xlogy
 
 from capscore.scoring.wording import indicator_meta
 from scoring_models.config import ScoringModel
@@ -29,21 +30,16 @@ def normalized_matrix(wide: pl.DataFrame, model: ScoringModel) -> np.ndarray:
     """n x m matrix in [0, 1] (NaN = missing), columns in model.indicators order."""
     columns = []
     for spec in model.indicators:
-        col = pl.col(spec.name).cast(pl.Float64)
+        col = pl.col(spec.name).cast(pl.Float64).fill_nan(None)
         if spec.transform == "log1p":
             col = col.clip(lower_bound=0.0).log1p()
         if spec.direction == "lower":
             col = -col
-        columns.append(col.alias(spec.name))
-    raw = wide.select(columns).to_numpy().astype(np.float64)
-    if raw.size == 0:
-        return raw.reshape(wide.height, len(model.indicators))
-    with np.errstate(invalid="ignore", divide="ignore", all="ignore"):
-        low = np.nanmin(np.where(np.isnan(raw), np.inf, raw), axis=0)
-        high = np.nanmax(np.where(np.isnan(raw), -np.inf, raw), axis=0)
-        span = high - low
-        scaled = np.where(span > 0, (raw - low) / np.where(span > 0, span, 1.0), 0.0)
-    return np.where(np.isnan(raw), np.nan, scaled)
+        low, span = col.min(), col.max() - col.min()
+        # A constant indicator is 0 wherever it has a value.
+        scaled = pl.when(span > 0).then((col - low) / span).otherwise(col * 0.0)
+        columns.append(scaled.alias(spec.name))
+    return wide.select(columns).to_numpy().astype(np.float64)
 
 
 def _normalize(scores: np.ndarray) -> np.ndarray:
@@ -67,13 +63,12 @@ def _frame(model: ScoringModel, weights: np.ndarray, name: str) -> pl.DataFrame:
 def entropy_weights(x: np.ndarray, model: ScoringModel) -> pl.DataFrame:
     """indicator, dimension, entropy (weights over all indicators, summing to 1), from
     the `normalized_matrix`."""
-    present = ~np.isnan(x)
-    n = present.sum(axis=0)
-    x0 = np.where(present, x, 0.0)
+    n = (~np.isnan(x)).sum(axis=0)
+    x0 = np.nan_to_num(x, nan=0.0)
     total = x0.sum(axis=0)
+    p = x0 / np.where(total > 0, total, 1.0)
+    plogp = xlogy(p, p).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        p = np.where(total > 0, x0 / np.where(total > 0, total, 1.0), 0.0)
-        plogp = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0).sum(axis=0)
         entropy = np.where(n > 1, -plogp / np.log(np.maximum(n, 2)), 1.0)
     divergence = np.where(total > 0, 1.0 - entropy, 0.0)
     return _frame(model, _normalize(divergence), "entropy")
