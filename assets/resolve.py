@@ -33,13 +33,19 @@ from assets.freshness import as_of_fingerprint, built_fingerprints
 from assets.partitions import FULL_TAG, daily_partitions, partition_dates, single_run_backfill
 from assets.resources import CapscoreResource
 from capscore.entity_resolution import resolve
+from capscore.entity_resolution.carried_cache import carried_folder, read_carried, write_carried
 from capscore.entity_resolution.evaluation import evaluate_links, summary_rows
-from capscore.entity_resolution.incremental import Since
+from capscore.entity_resolution.incremental import Carried, Since
 from capscore.entity_resolution.model import load_model
 from capscore.entity_resolution.parse_cache import cache_folder, read_parsed, write_parsed
-from capscore.entity_resolution.registry import prepare_registry, registry_snapshot
+from capscore.entity_resolution.registry import (
+    RegistrySnapshot,
+    prepare_registry,
+    registry_snapshot,
+)
 from capscore.entity_resolution.resolve import (
     PATENT_CONTEXT,
+    RESULT_COLUMNS,
     carried_applicants,
     carried_rd,
     link_applicants,
@@ -132,22 +138,52 @@ def reusable_date(root: DataRoot, before: date, wanted: set[dg.AssetKey]) -> dat
     return earlier if all(prints[earlier] == now for prints in built) else None
 
 
-def _earlier_resolution(
+def _carried_frames(prefix: str, carried: Carried) -> dict[str, pl.DataFrame]:
+    """What a later night reuses of one link table's resolution besides its links."""
+    return {f"{prefix}_mentions": carried.mentions, f"{prefix}_lift": carried.lift}
+
+
+def _kept_resolution(root: DataRoot, day: date, links: dict[str, pl.LazyFrame]) -> Since | None:
+    """`day`'s resolution as the run that made it kept it (None: it did not, or from
+    other inputs or code); `links`: its link tables by mention prefix, read from the lake."""
+    parts = [f"{prefix}_{part}" for prefix in links for part in ("mentions", "lift")]
+    kept = read_carried(
+        carried_folder(root), day, as_of_fingerprint(root, day), ("enterprises", "names", *parts)
+    )
+    if kept is None:
+        return None
+    carried = {
+        prefix: Carried(
+            kept[f"{prefix}_mentions"], found.select(list(RESULT_COLUMNS)), kept[f"{prefix}_lift"]
+        )
+        for prefix, found in links.items()
+    }
+    snapshot = RegistrySnapshot(kept["enterprises"], kept["names"])
+    return Since(day, snapshot, carried.get("applicant"), carried.get("rd"))
+
+
+def earlier_resolution(
     root: DataRoot, before: date, wanted: set[dg.AssetKey], raw_rd: pl.DataFrame | None
 ) -> Since | None:
     """What the latest reusable as-of date before `before` resolved (None: resolve all)."""
     day = reusable_date(root, before, wanted)
     if day is None:
         return None
+    links = {}
+    if APPLICANT_LINKS in wanted:
+        links["applicant"] = scan_as_of(root, tables.APPLICANT_LINKS, day)
+    if raw_rd is not None:
+        links["rd"] = scan_as_of(root, tables.RD_LINKS, day)
+    kept = _kept_resolution(root, day, links)
+    if kept is not None:
+        return kept
     snapshot = registry_snapshot(*registry_as_of(root, day))
     applicants = rd = None
-    if APPLICANT_LINKS in wanted:
-        links = scan_as_of(root, tables.APPLICANT_LINKS, day)
+    if "applicant" in links:
         patents = patents_as_of(root, day, PATENT_CONTEXT)
-        applicants = carried_applicants(patents, links, snapshot)
+        applicants = carried_applicants(patents, links["applicant"], snapshot)
     if raw_rd is not None:
-        links = scan_as_of(root, tables.RD_LINKS, day)
-        rd = carried_rd(rd_as_of(raw_rd, day), links, snapshot)
+        rd = carried_rd(rd_as_of(raw_rd, day), links["rd"], snapshot)
     return Since(day, snapshot, applicants, rd)
 
 
@@ -193,7 +229,7 @@ def er_links(
     wanted = context.selected_asset_keys
     raw_rd = raw_rd_landed_by(root, max(days)) if RD_LINKS in wanted else None
     full = context.run.tags.get(FULL_TAG) == "true"
-    since = None if full else _earlier_resolution(root, days[0], wanted, raw_rd)
+    since = None if full else earlier_resolution(root, days[0], wanted, raw_rd)
     summaries: dict[dg.AssetKey, list[dict[str, Any]]] = {key: [] for key in wanted}
     write = AsOfWriter(root)
     metadata: dict[dg.AssetKey, dict[str, Any]] = {}
@@ -230,6 +266,8 @@ def er_links(
         # A decision made after D must not rewrite what was published for D.
         applying = decisions_as_of(decisions, day)
         applicants = rd = None
+        # What the next night reuses of the last day, besides its links (carried_cache).
+        keep: dict[str, pl.DataFrame] = {}
         # The R&D filings first: the applicants' links, the largest frame, are then
         # written and evaluated without the registry or the filings in memory (and, on
         # the last day, without what a later day would reuse).
@@ -240,6 +278,7 @@ def er_links(
             record(RD_LINKS, links, rd.kept, day, kept_from)
             del links
             if last:
+                keep |= _carried_frames("rd", rd)
                 raw_rd = rd = None
         if APPLICANT_LINKS in wanted:
             links, applicants = link_applicants(
@@ -251,11 +290,14 @@ def er_links(
             )
             kept = applicants.kept
             if last:
+                keep |= _carried_frames("applicant", applicants)
                 applicants = None
         parsed, snapshot = registry.parsed(), registry.snapshot
         del registry
         if last:
             write_parsed(parse_cache, parsed.unique("name"))
+            keep |= {"enterprises": snapshot.enterprises, "names": snapshot.names}
+            write_carried(carried_folder(root), day, as_of_fingerprint(root, day), keep)
             parsed = None
         else:
             since = Since(day, snapshot, applicants, rd)

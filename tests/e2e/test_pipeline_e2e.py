@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -11,7 +12,11 @@ import polars as pl
 import pytest
 
 from assets.common import asset_keys
-from assets.resolve import reusable_date
+from assets.er_inputs import raw_rd_landed_by
+from assets.freshness import as_of_fingerprint
+from assets.resolve import earlier_resolution, reusable_date
+from capscore.entity_resolution.carried_cache import carried_folder, read_carried
+from capscore.entity_resolution.incremental import Since
 from capscore.entity_resolution.parse_cache import cache_folder, read_parsed
 from capscore.storage import tables
 from capscore.storage.lake import read_partition, table_dir
@@ -185,6 +190,18 @@ def _frame(root: DataRoot, schema: str, table: str, day: date) -> pl.DataFrame:
     return frame.sort(flat)
 
 
+def _assert_same_resolution(kept: Since | None, rebuilt: Since | None) -> None:
+    assert kept is not None and rebuilt is not None and kept.day == rebuilt.day
+    assert kept.registry.enterprises.equals(rebuilt.registry.enterprises)
+    assert kept.registry.names.equals(rebuilt.registry.names)
+    for ours, theirs in ((kept.applicants, rebuilt.applicants), (kept.rd, rebuilt.rd)):
+        assert ours is not None and theirs is not None
+        assert ours.mentions.sort("mention_key").equals(theirs.mentions.sort("mention_key"))
+        by_pair = ["division", "ipc_subclass"]
+        assert ours.lift.sort(by_pair).equals(theirs.lift.sort(by_pair))
+        assert ours.links.collect().equals(theirs.links.collect())
+
+
 def test_nightly_runs_equal_a_backfill_and_later_drops_change_nothing(
     clean_sample: DataRoot, tmp_path: Path, run_cli: Callable[..., int]
 ) -> None:
@@ -196,6 +213,15 @@ def test_nightly_runs_equal_a_backfill_and_later_drops_change_nothing(
     assert reusable_date(nightly, days[-1], set(ER_KEYS)) == days[-2]
     # ...and the registry names the night before parsed.
     assert read_parsed(cache_folder(nightly)) is not None
+    # What the last night read, kept for the next, is what the next would rebuild.
+    raw_rd = raw_rd_landed_by(nightly, days[-1])
+    next_night = days[-1] + timedelta(days=1)
+    kept = earlier_resolution(nightly, next_night, set(ER_KEYS), raw_rd)
+    inputs = as_of_fingerprint(nightly, days[-1])
+    assert read_carried(carried_folder(nightly), days[-1], inputs, ("names",)) is not None
+    shutil.rmtree(carried_folder(nightly))
+    rebuilt = earlier_resolution(nightly, next_night, set(ER_KEYS), raw_rd)
+    _assert_same_resolution(kept, rebuilt)
     # The backfill root also holds every later drop: as of days[-1] they must be invisible.
     # It recomputes every date from scratch.
     backfill = copy_landing_up_to(clean_sample, tmp_path / "backfill", date.max)

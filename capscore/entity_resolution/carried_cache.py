@@ -1,0 +1,68 @@
+"""What a date's entity resolution read, kept for the next night's.
+
+A night keeps the links of the night before that cannot have changed
+(incremental.py), and for that it needs what the night before read: its registry
+snapshot and its mentions with their IPC–industry lift. Rebuilding them from the
+lake (every name and street of the registry, the patents' context of every
+applicant) takes about 7 s at a million firms. The run that resolved a date keeps
+them in files named by the date and a digest of that date's inputs and of the
+entity-resolution code (parse_cache.parse_digest); a later run reads them only under
+the same names, so a date rebuilt from other inputs, or other code, is rebuilt from
+the lake as before. The links are not kept here: they are read from the lake.
+A file that cannot be read is a miss: each is a copy of what the lake gives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from capscore.entity_resolution.parse_cache import parse_digest
+from capscore.storage.files import atomic_write
+from capscore.storage.paths import DataRoot
+
+log = logging.getLogger(__name__)
+
+
+def carried_folder(root: DataRoot) -> Path:
+    return root.cache / "er_carried"
+
+
+def _prefix(day: date, inputs: str) -> str:
+    digest = hashlib.sha256(f"{inputs}\n{parse_digest()}".encode()).hexdigest()[:16]
+    return f"{day.isoformat()}-{digest}-"
+
+
+def write_carried(folder: Path, day: date, inputs: str, frames: Mapping[str, pl.DataFrame]) -> None:
+    """Keep `frames` (by name) as what resolving `day` from `inputs` (its as-of
+    fingerprint) read; whatever an earlier date kept is removed."""
+    prefix = _prefix(day, inputs)
+    for name, frame in frames.items():
+        atomic_write(folder / f"{prefix}{name}.parquet", frame.write_parquet)
+    for stale in folder.glob("*.parquet"):
+        if not stale.name.startswith(prefix):
+            stale.unlink(missing_ok=True)
+
+
+def read_carried(
+    folder: Path, day: date, inputs: str, names: tuple[str, ...]
+) -> dict[str, pl.DataFrame] | None:
+    """The frames `names` kept for `day` resolved from `inputs`, or None if any is not
+    there (or cannot be read)."""
+    prefix = _prefix(day, inputs)
+    frames = {}
+    for name in names:
+        path = folder / f"{prefix}{name}.parquet"
+        if not path.exists():
+            return None
+        try:
+            frames[name] = pl.read_parquet(path)
+        except (OSError, pl.exceptions.PolarsError) as error:
+            log.warning("ignoring the carried resolution %s: %s", path, error)
+            return None
+    return frames
