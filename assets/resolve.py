@@ -138,27 +138,32 @@ def reusable_date(root: DataRoot, before: date, wanted: set[dg.AssetKey]) -> dat
     return earlier if all(prints[earlier] == now for prints in built) else None
 
 
+# The frames a night keeps for the next (carried_cache): the registry snapshot's, and
+# per link table ("applicant", "rd") its mentions and lift.
+SNAPSHOT_FRAMES = ("enterprises", "names")
+
+
+def _carried_names(prefix: str) -> tuple[str, str]:
+    return f"{prefix}_mentions", f"{prefix}_lift"
+
+
 def _carried_frames(prefix: str, carried: Carried) -> dict[str, pl.DataFrame]:
     """What a later night reuses of one link table's resolution besides its links."""
-    return {f"{prefix}_mentions": carried.mentions, f"{prefix}_lift": carried.lift}
+    return dict(zip(_carried_names(prefix), (carried.mentions, carried.lift), strict=True))
 
 
 def _kept_resolution(root: DataRoot, day: date, links: dict[str, pl.LazyFrame]) -> Since | None:
     """`day`'s resolution as the run that made it kept it (None: it did not, or from
     other inputs or code); `links`: its link tables by mention prefix, read from the lake."""
-    parts = [f"{prefix}_{part}" for prefix in links for part in ("mentions", "lift")]
-    kept = read_carried(
-        carried_folder(root), day, as_of_fingerprint(root, day), ("enterprises", "names", *parts)
-    )
+    names = SNAPSHOT_FRAMES + tuple(name for prefix in links for name in _carried_names(prefix))
+    kept = read_carried(carried_folder(root), day, as_of_fingerprint(root, day), names)
     if kept is None:
         return None
-    carried = {
-        prefix: Carried(
-            kept[f"{prefix}_mentions"], found.select(list(RESULT_COLUMNS)), kept[f"{prefix}_lift"]
-        )
-        for prefix, found in links.items()
-    }
-    snapshot = RegistrySnapshot(kept["enterprises"], kept["names"])
+    carried = {}
+    for prefix, found in links.items():
+        mentions, lift = (kept[name] for name in _carried_names(prefix))
+        carried[prefix] = Carried(mentions, found.select(list(RESULT_COLUMNS)), lift)
+    snapshot = RegistrySnapshot(*(kept[name] for name in SNAPSHOT_FRAMES))
     return Since(day, snapshot, carried.get("applicant"), carried.get("rd"))
 
 
@@ -296,7 +301,7 @@ def er_links(
         del registry
         if last:
             write_parsed(parse_cache, parsed.unique("name"))
-            keep |= {"enterprises": snapshot.enterprises, "names": snapshot.names}
+            keep |= dict(zip(SNAPSHOT_FRAMES, (snapshot.enterprises, snapshot.names), strict=True))
             write_carried(carried_folder(root), day, as_of_fingerprint(root, day), keep)
             parsed = None
         else:
