@@ -272,7 +272,7 @@ def er_links(
         applying = decisions_as_of(decisions, day)
         applicants = rd = None
         # What the next night reuses of the last day, besides its links (carried_cache).
-        keep: dict[str, pl.DataFrame] = {}
+        for_next_night: dict[str, pl.DataFrame] = {}
         # The R&D filings first: the applicants' links, the largest frame, are then
         # written and evaluated without the registry or the filings in memory (and, on
         # the last day, without what a later day would reuse).
@@ -283,7 +283,7 @@ def er_links(
             record(RD_LINKS, links, rd.kept, day, kept_from)
             del links
             if last:
-                keep |= _carried_frames("rd", rd)
+                for_next_night |= _carried_frames("rd", rd)
                 raw_rd = rd = None
         if APPLICANT_LINKS in wanted:
             links, applicants = link_applicants(
@@ -295,14 +295,15 @@ def er_links(
             )
             kept = applicants.kept
             if last:
-                keep |= _carried_frames("applicant", applicants)
+                for_next_night |= _carried_frames("applicant", applicants)
                 applicants = None
         parsed, snapshot = registry.parsed(), registry.snapshot
         del registry
         if last:
             write_parsed(parse_cache, parsed.unique("name"))
-            keep |= dict(zip(SNAPSHOT_FRAMES, (snapshot.enterprises, snapshot.names), strict=True))
-            write_carried(carried_folder(root), day, as_of_fingerprint(root, day), keep)
+            snapshot_frames = (snapshot.enterprises, snapshot.names)
+            for_next_night |= dict(zip(SNAPSHOT_FRAMES, snapshot_frames, strict=True))
+            write_carried(carried_folder(root), day, as_of_fingerprint(root, day), for_next_night)
             parsed = None
         else:
             since = Since(day, snapshot, applicants, rd)
