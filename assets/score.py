@@ -7,10 +7,11 @@ import dagster as dg
 import polars as pl
 
 from assets.common import AsOfWriter, as_of_asset, by_day_result, markdown_table, read_input
-from assets.partitions import partition_dates
+from assets.partitions import FULL_TAG, partition_dates
 from assets.resources import CapscoreResource
 from capscore.indicators import enterprise as enterprise_indicators
 from capscore.indicators import patent_quality as oecd
+from capscore.indicators.citation_cache import read_kept_citations, write_kept_citations
 from capscore.indicators.inputs import (
     APPLICANT_LINK,
     ENTERPRISE,
@@ -60,12 +61,15 @@ def patent_quality(
     root, model = capscore.root, _model(context)
     summary = []
     write = AsOfWriter(root)
+    full = context.run.tags.get(FULL_TAG) == "true"
+    kept = None if full else read_kept_citations(root, model)
     for day in partition_dates(context):
-        quality, cohorts = oecd.quality_and_cohorts(
+        quality, cohorts, kept, remeasured = oecd.quality_and_cohorts(
             read_input(root, tables.PATENT, day, PATENT),
             read_input(root, tables.APPLICANT_LINKS, day, APPLICANT_LINK),
             day,
             model,
+            kept,
         )
         write(tables.PATENT_QUALITY, quality, day)
         write(tables.PATENT_COHORT, cohorts, day)
@@ -73,6 +77,7 @@ def patent_quality(
             {
                 "as_of_date": day,
                 "patents": quality.height,
+                "citations_remeasured": remeasured,
                 "breakthrough": int(quality["breakthrough"].sum()),
                 "mean_quality_index": mean_of(quality["quality_index"], 4),
                 "cohorts": cohorts.height,
@@ -83,6 +88,8 @@ def patent_quality(
                 "forward_citations_5y": int(quality["forward_citations_5y"].sum()),
             }
         )
+    if kept is not None:
+        write_kept_citations(root, model, kept)
     return by_day_result(summary, "patents", model_version=model.version)
 
 

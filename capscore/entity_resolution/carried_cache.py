@@ -15,7 +15,6 @@ A file that cannot be read is a miss: each is a copy of what the lake gives.
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
@@ -24,9 +23,8 @@ import polars as pl
 
 from capscore.entity_resolution.parse_cache import parse_digest
 from capscore.storage.files import atomic_write
+from capscore.storage.kept_files import read_kept
 from capscore.storage.paths import DataRoot
-
-log = logging.getLogger(__name__)
 
 
 def carried_folder(root: DataRoot) -> Path:
@@ -54,15 +52,10 @@ def read_carried(
 ) -> dict[str, pl.DataFrame] | None:
     """The frames `names` kept for `day` resolved from `inputs`, or None if any is not
     there (or cannot be read)."""
-    prefix = _prefix(day, inputs)
     frames = {}
     for name in names:
-        path = folder / f"{prefix}{name}.parquet"
-        if not path.exists():
+        frame = read_kept(folder / f"{_prefix(day, inputs)}{name}.parquet")
+        if frame is None:
             return None
-        try:
-            frames[name] = pl.read_parquet(path)
-        except (OSError, pl.exceptions.PolarsError) as error:
-            log.warning("ignoring the carried resolution %s: %s", path, error)
-            return None
+        frames[name] = frame
     return frames

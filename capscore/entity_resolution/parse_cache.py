@@ -12,7 +12,6 @@ the only record of anything.
 
 from __future__ import annotations
 
-import logging
 from importlib.metadata import version
 from pathlib import Path
 
@@ -20,10 +19,8 @@ import polars as pl
 
 from capscore.entity_resolution.normalize import PARSED_SCHEMA
 from capscore.entity_resolution.reference_files import REFERENCE_FILES, reference_digest
-from capscore.storage.files import atomic_write
+from capscore.storage.kept_files import read_kept, write_kept
 from capscore.storage.paths import DataRoot
-
-log = logging.getLogger(__name__)
 
 CODE_FILES: tuple[Path, ...] = tuple(sorted(Path(__file__).parent.glob("*.py")))
 LIBRARIES = ("polars", "opencc")
@@ -46,28 +43,10 @@ def cache_file(folder: Path) -> Path:
 def read_parsed(folder: Path) -> pl.DataFrame | None:
     """The parses the last run kept (PARSED_SCHEMA rows), or None when there are none
     made by this code."""
-    path = cache_file(folder)
-    if not path.exists():
-        return None
-    try:
-        parsed = pl.read_parquet(path)
-    except (OSError, pl.exceptions.PolarsError) as error:
-        log.warning("ignoring the parse cache %s: %s", path, error)
-        return None
-    if parsed.schema != PARSED_SCHEMA:
-        log.warning("ignoring the parse cache %s: columns %s", path, parsed.schema)
-        return None
-    return parsed
+    return read_kept(cache_file(folder), PARSED_SCHEMA)
 
 
 def write_parsed(folder: Path, parsed: pl.DataFrame) -> Path:
     """Keep `parsed` (PARSED_SCHEMA rows, one per name) for the next run; files made by
     other code are removed."""
-    path = atomic_write(
-        cache_file(folder),
-        lambda tmp: parsed.select(list(PARSED_SCHEMA)).write_parquet(tmp, compression="zstd"),
-    )
-    for stale in folder.glob(f"{PREFIX}*.parquet"):
-        if stale != path:
-            stale.unlink(missing_ok=True)
-    return path
+    return write_kept(cache_file(folder), parsed.select(list(PARSED_SCHEMA)), f"{PREFIX}*.parquet")

@@ -8,18 +8,17 @@ next to their parameters in scoring_models/scoring_v1.yaml.
 from __future__ import annotations
 
 from datetime import date
+from typing import NamedTuple
 
 import polars as pl
 
-from capscore.indicators.patent_facts import (
-    KEY,
-    citation_edges,
-    pair_key,
-    patent_owners,
-    patent_subclasses,
-    self_citation_flags,
-    visible_patents,
+from capscore.indicators.citations import (
+    citation_inputs,
+    kept_measures,
+    measure_all,
+    updated_measures,
 )
+from capscore.indicators.patent_facts import KEY, patent_owners, visible_patents
 from scoring_models.config import PatentRules, ScoringModel
 
 SCHEMA: dict[str, pl.DataType] = {
@@ -66,23 +65,6 @@ COHORT_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def herfindahl_diversity(pairs: pl.DataFrame, key: str, name: str) -> pl.DataFrame:
-    """1 - Σ_j s_j² per `key` over (key, subclass) rows, s_j = share of rows in subclass j.
-
-    Computed as 1 - Σ n_j² / (Σ n_j)² from integer counts, after the group-by,
-    so the result does not depend on the order in which subclasses arrive.
-    """
-    n = pl.col("n").cast(pl.Int64)
-    return (
-        pairs.select(pair_key(pl.col(key), pl.col("subclass")).alias("_pair"))
-        .group_by("_pair")
-        .len("n")
-        .group_by((pl.col("_pair") // (1 << 32)).cast(pl.UInt32).alias(key))
-        .agg((n * n).sum().alias("_squares"), n.sum().alias("_total"))
-        .select(key, (1.0 - pl.col("_squares") / (pl.col("_total") ** 2)).alias(name))
-    )
-
-
 def capped_share(x: pl.Expr, cap: pl.Expr) -> pl.Expr:
     """min(x, cap) / cap; with cap = 0 a positive x is at the cap (1) and 0 is 0."""
     return (
@@ -92,50 +74,6 @@ def capped_share(x: pl.Expr, cap: pl.Expr) -> pl.Expr:
         .then(pl.min_horizontal(x, cap) / cap)
         .otherwise((x > 0).cast(pl.Float64))
     )
-
-
-def _citation_measures(
-    pats: pl.DataFrame, owners: pl.DataFrame, window_years: int
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Forward (per cited patent) and backward-side (per citing patent) citation measures."""
-    edges = citation_edges(pats)
-    edges = edges.with_columns(self_citation_flags(edges, owners)).with_columns(
-        (pl.col("citing_pub") <= pl.col("cited_pub").dt.offset_by(f"{window_years}y")).alias(
-            "in_window"
-        )
-    )
-    subs = patent_subclasses(pats)
-    counted = edges.filter(pl.col("in_window") & ~pl.col("self_citation"))
-    forward = counted.group_by("cited_pid").agg(
-        pl.len().cast(pl.Int64).alias("forward_citations_5y")
-    )
-    generality = herfindahl_diversity(
-        counted.join(subs, left_on="citing_pid", right_on="pid").select("cited_pid", "subclass"),
-        "cited_pid",
-        "generality",
-    )
-    cited_subs = edges.select("citing_pid", "cited_pid").join(
-        subs, left_on="cited_pid", right_on="pid"
-    )
-    originality = herfindahl_diversity(cited_subs, "citing_pid", "originality")
-    # Radicalness: share of the cited patents' subclasses (with repetition over
-    # cited patents) that the focal patent does not have; undefined without
-    # focal IPC codes.
-    focal = subs.select(pair_key(pl.col("pid"), pl.col("subclass"))).to_series()
-    has_ipc = pats.filter(pl.col("subclasses").list.len() > 0).get_column("pid")
-    radicalness = (
-        cited_subs.filter(pl.col("citing_pid").is_in(has_ipc))
-        .with_columns(pair_key(pl.col("citing_pid"), pl.col("subclass")).is_in(focal).alias("_own"))
-        .group_by("citing_pid")
-        .agg((1.0 - pl.col("_own").sum() / pl.len()).alias("radicalness"))
-    )
-    per_cited = forward.join(generality, on="cited_pid", how="full", coalesce=True).rename(
-        {"cited_pid": "pid"}
-    )
-    per_citing = originality.join(radicalness, on="citing_pid", how="full", coalesce=True).rename(
-        {"citing_pid": "pid"}
-    )
-    return per_cited, per_citing
 
 
 def _cohorts(pats: pl.DataFrame, min_size: int) -> pl.DataFrame:
@@ -213,30 +151,49 @@ def breakthrough_expr(rules: PatentRules) -> pl.Expr:
     return cited & (place <= allowed)
 
 
+class QualityAndCohorts(NamedTuple):
+    quality: pl.DataFrame  # scoring/patent_quality rows (SCHEMA)
+    cohorts: pl.DataFrame  # scoring/patent_cohort rows (COHORT_SCHEMA)
+    kept: pl.DataFrame  # the citation measures a later date updates (citations.KEPT_SCHEMA)
+    remeasured: int  # patents whose citation measures were worked out
+
+
 def patent_quality(
     patents: pl.DataFrame, links: pl.DataFrame, as_of: date, model: ScoringModel
 ) -> pl.DataFrame:
     """scoring/patent_quality rows: one per patent visible on `as_of` (schema `SCHEMA`)."""
-    return quality_and_cohorts(patents, links, as_of, model)[0]
+    return quality_and_cohorts(patents, links, as_of, model).quality
 
 
 def quality_and_cohorts(
-    patents: pl.DataFrame, links: pl.DataFrame, as_of: date, model: ScoringModel
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """scoring/patent_quality rows (schema `SCHEMA`) and scoring/patent_cohort rows
-    (`COHORT_SCHEMA`) as of `as_of`.
+    patents: pl.DataFrame,
+    links: pl.DataFrame,
+    as_of: date,
+    model: ScoringModel,
+    kept: pl.DataFrame | None = None,
+) -> QualityAndCohorts:
+    """scoring/patent_quality and scoring/patent_cohort rows as of `as_of`.
 
     `patents` is core/patent as of D, `links` er/applicant_links as of D
-    (only `matched` links resolve applicants, for self-citations).
+    (only `matched` links resolve applicants, for self-citations). With `kept`, the
+    citation measures another date kept, only the patents a change reaches are measured
+    again (citations.updated_measures): the same rows.
     """
     rules = model.patents
     pats = visible_patents(patents, as_of, rules)
     owners = patent_owners(pats, links)
-    per_cited, per_citing = _citation_measures(pats, owners, rules.forward_window_years)
-    codes = owners.group_by("pid").agg(pl.col("credit_code").sort().alias("applicant_credit_codes"))
+    # Sorted first: sorting within each group is several times slower at 3M patents.
+    codes = (
+        owners.sort("pid", "credit_code")
+        .group_by("pid", maintain_order=True)
+        .agg(pl.col("credit_code").alias("applicant_credit_codes"))
+    )
+    inputs = citation_inputs(pats, codes)
+    window = rules.forward_window_years
+    updated = None if kept is None else updated_measures(pats, owners, inputs, kept, window)
+    measures, remeasured = updated or (measure_all(pats, owners, window), pats.height)
     base = (
-        pats.join(per_cited, on="pid", how="left")
-        .join(per_citing, on="pid", how="left")
+        pats.join(measures, on="pid", how="left")
         .join(codes, on="pid", how="left")
         .with_columns(
             pl.col("subclasses").list.len().cast(pl.Int64).replace(0, None).alias("scope"),
@@ -256,7 +213,6 @@ def quality_and_cohorts(
             .list.len()
             .cast(pl.Int64)
             .alias("backward_citations"),
-            pl.col("forward_citations_5y").fill_null(0),
             pl.col("applicant_credit_codes").fill_null(pl.lit([], dtype=pl.List(pl.String()))),
         )
     )
@@ -295,4 +251,9 @@ def quality_and_cohorts(
         .select([pl.col(name).cast(dtype) for name, dtype in COHORT_SCHEMA.items()])
         .sort("cohort")
     )
-    return scored.select([pl.col(n).cast(dtype) for n, dtype in SCHEMA.items()]), cohorts
+    return QualityAndCohorts(
+        scored.select([pl.col(n).cast(dtype) for n, dtype in SCHEMA.items()]),
+        cohorts,
+        kept_measures(pats, inputs, measures),
+        remeasured,
+    )

@@ -11,18 +11,22 @@ import duckdb
 import polars as pl
 import pytest
 
-from assets.common import asset_keys
+from assets.common import asset_keys, read_input
 from assets.er_inputs import raw_rd_landed_by
 from assets.freshness import as_of_fingerprint
 from assets.resolve import earlier_resolution, reusable_date
 from capscore.entity_resolution.carried_cache import carried_folder, read_carried
 from capscore.entity_resolution.incremental import Since
 from capscore.entity_resolution.parse_cache import cache_folder, read_parsed
+from capscore.indicators.citation_cache import read_kept_citations
+from capscore.indicators.inputs import APPLICANT_LINK, PATENT
+from capscore.indicators.patent_quality import quality_and_cohorts
 from capscore.storage import tables
 from capscore.storage.lake import read_partition, table_dir
 from capscore.storage.paths import DataRoot
 from capscore.storage.tables import table_named
 from pipelines.runner import execute, prepare_environment
+from scoring_models.config import load_scoring_model
 from tests.e2e.conftest import copy_landing_up_to, landing_dates
 
 pytestmark = pytest.mark.e2e
@@ -148,6 +152,8 @@ AS_OF_TABLES = [
     ("core", "rd_filing"),
     ("er", "applicant_links"),
     ("er", "rd_links"),
+    ("scoring", "patent_quality"),
+    ("scoring", "patent_cohort"),
     ("scoring", "indicator_value"),
     ("scoring", "enterprise_score"),
     ("scoring", "score_reasons"),
@@ -186,8 +192,11 @@ def test_credit_partition_is_readable_by_the_credit_system(dirty_root: DataRoot)
 def _frame(root: DataRoot, schema: str, table: str, day: date) -> pl.DataFrame:
     frame = read_partition(root, table_named(f"{schema}.{table}"), day.isoformat())
     assert frame is not None, f"{schema}.{table} as of {day} was not written under {root.root}"
-    flat = [c for c, t in frame.schema.items() if not t.is_nested()]
-    return frame.sort(flat)
+    return frame.sort(_flat(frame))
+
+
+def _flat(frame: pl.DataFrame) -> list[str]:
+    return [c for c, t in frame.schema.items() if not t.is_nested()]
 
 
 def _assert_same_resolution(kept: Since | None, rebuilt: Since | None) -> None:
@@ -222,6 +231,18 @@ def test_nightly_runs_equal_a_backfill_and_later_drops_change_nothing(
     shutil.rmtree(carried_folder(nightly))
     rebuilt = earlier_resolution(nightly, next_night, set(ER_KEYS), raw_rd)
     _assert_same_resolution(kept, rebuilt)
+    # The last night updated the citation measures the night before kept: the same
+    # patent quality as measuring every patent again.
+    model = load_scoring_model()
+    assert read_kept_citations(nightly, model) is not None
+    measured = quality_and_cohorts(
+        read_input(nightly, tables.PATENT, days[-1], PATENT),
+        read_input(nightly, tables.APPLICANT_LINKS, days[-1], APPLICANT_LINK),
+        days[-1],
+        model,
+    ).quality
+    nightly_quality = _frame(nightly, "scoring", "patent_quality", days[-1])
+    assert nightly_quality.equals(measured.select(nightly_quality.columns).sort(_flat(measured)))
     # The backfill root also holds every later drop: as of days[-1] they must be invisible.
     # It recomputes every date from scratch.
     backfill = copy_landing_up_to(clean_sample, tmp_path / "backfill", date.max)

@@ -281,7 +281,7 @@ def test_cohort_falls_back_from_class_to_section_to_year_to_all(model: ScoringMo
         ],
         PATENT,
     )
-    frame, table = quality_and_cohorts(
+    frame, table, *_ = quality_and_cohorts(
         patents, from_records([], APPLICANT_LINK), D, with_cohort_min(model, 2)
     )
     cohorts = dict(zip(frame["application_number"], frame["cohort"], strict=True))
@@ -394,7 +394,7 @@ def test_a_citation_edge_is_found_with_or_without_the_cn_prefix() -> None:
 def test_quality_index_is_explained_by_its_cohort_caps(model: ScoringModel) -> None:
     # An analyst recomputes each quality index from scoring/patent_cohort alone.
     patents, links = citation_example()
-    frame, cohorts = quality_and_cohorts(patents, links, D, with_cohort_min(model, 1))
+    frame, cohorts, *_ = quality_and_cohorts(patents, links, D, with_cohort_min(model, 1))
     assert cohorts["patents"].sum() == frame.height
     shares = [
         capped_share(pl.col(c).cast(pl.Float64).fill_null(0.0), pl.col(f"cap_{c}"))

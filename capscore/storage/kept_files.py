@@ -1,0 +1,44 @@
+"""Frames a run keeps under cache/ for a later run to start from.
+
+Each is a copy of what computing gives, never the only record of anything: a file
+that is missing, cannot be read or has other columns is a miss (the later run computes
+again), not an error. A file is named by a digest of what made it (code, libraries,
+model), so files made otherwise are never read and are removed when a new one is kept.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+import polars as pl
+
+from capscore.storage.files import atomic_write
+
+log = logging.getLogger(__name__)
+
+
+def read_kept(path: Path, schema: Mapping[str, pl.DataType] | None = None) -> pl.DataFrame | None:
+    """The frame kept at `path` (with exactly `schema`'s columns, when given), or None."""
+    if not path.exists():
+        return None
+    try:
+        frame = pl.read_parquet(path)
+    except (OSError, pl.exceptions.PolarsError) as error:
+        log.warning("ignoring the kept frame %s: %s", path, error)
+        return None
+    if schema is not None and frame.schema != pl.Schema(schema):
+        log.warning("ignoring the kept frame %s: columns %s", path, frame.schema)
+        return None
+    return frame
+
+
+def write_kept(path: Path, frame: pl.DataFrame, replaces: str) -> Path:
+    """Keep `frame` at `path`; the other files of its folder matching `replaces` (a glob)
+    are removed."""
+    atomic_write(path, lambda tmp: frame.write_parquet(tmp, compression="zstd"))
+    for stale in path.parent.glob(replaces):
+        if stale != path:
+            stale.unlink(missing_ok=True)
+    return path
