@@ -3,6 +3,7 @@
 # No `from __future__ import annotations`: Dagster inspects the context annotation at
 # definition time.
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -167,6 +168,24 @@ def _kept_resolution(root: DataRoot, day: date, links: dict[str, pl.LazyFrame]) 
     return Since(day, snapshot, carried.get("applicant"), carried.get("rd"))
 
 
+def _links_read_back(root: DataRoot, since: Since) -> Since:
+    """`since` with its links scanned from the lake, where they were just written, as a
+    night reads the night before's: a backfill's next day then does not hold this day's
+    link rows in memory beside its own."""
+
+    def read(carried: Carried | None, table: tables.Table) -> Carried | None:
+        if carried is None:
+            return None
+        links = scan_as_of(root, table, since.day).select(list(RESULT_COLUMNS))
+        return dataclasses.replace(carried, links=links)
+
+    return dataclasses.replace(
+        since,
+        applicants=read(since.applicants, tables.APPLICANT_LINKS),
+        rd=read(since.rd, tables.RD_LINKS),
+    )
+
+
 def earlier_resolution(
     root: DataRoot, before: date, wanted: set[dg.AssetKey], raw_rd: pl.DataFrame | None
 ) -> Since | None:
@@ -311,6 +330,8 @@ def er_links(
         if APPLICANT_LINKS in wanted:
             record(APPLICANT_LINKS, links, kept, day, kept_from)
             del links
+        if since is not None:
+            since = _links_read_back(root, since)
     for key in (APPLICANT_LINKS, RD_LINKS):
         if key in wanted:
             yield dg.MaterializeResult(
