@@ -166,19 +166,19 @@ def updated_measures(
     """(pid, MEASURES) for every visible patent from `kept` (KEPT_SCHEMA, another date's),
     and how many patents were measured again; None when measuring all is called for (a
     kept patent is not visible now, or too many changed)."""
-    now = pats.select("pid", KEY).with_columns(inputs.alias("inputs"))
-    if kept.join(now, on=KEY, how="anti").height:
+    then = pats.select("pid", KEY, inputs.alias("inputs")).join(
+        kept.select(KEY, pl.col("inputs").alias("_then"), *MEASURES), on=KEY, how="left"
+    )
+    if then.get_column("_then").count() < kept.height:  # a kept patent is not visible now
         return None
-    changed = now.join(
-        kept.select(KEY, pl.col("inputs").alias("_then")), on=KEY, how="left"
-    ).filter(pl.col("_then").is_null() | (pl.col("_then") != pl.col("inputs")))
+    changed = then.filter(pl.col("_then").is_null() | (pl.col("_then") != pl.col("inputs")))
     if changed.height > _UPDATE_AT_MOST * pats.height:
         return None
     edges = citation_edges(pats)
     moved = changed.get_column("pid")
     # What a changed patent cited before may no longer count it.
     cited_then = (
-        kept.join(changed, on=KEY, how="semi")
+        kept.join(changed.select(KEY), on=KEY, how="semi")
         .select(citation_key(pl.col("cited_applications").explode()).alias("_number"))
         .join(
             pats.select(citation_key(pl.col(KEY)).alias("_number"), "pid"),
@@ -212,19 +212,14 @@ def updated_measures(
     recomputed = {name: forward_side for name in _FORWARD} | {
         name: backward_side for name in _BACKWARD
     }
-    measures = (
-        now.select("pid", KEY)
-        .join(kept.select(KEY, *MEASURES), on=KEY, how="left")
-        .join(fresh, on="pid", how="left", suffix="_fresh")
-        .select(
-            "pid",
-            *(
-                pl.when(pl.col("pid").is_in(recomputed[name]))
-                .then(pl.col(f"{name}_fresh"))
-                .otherwise(pl.col(name))
-                .alias(name)
-                for name in MEASURES
-            ),
-        )
+    measures = then.join(fresh, on="pid", how="left", suffix="_fresh").select(
+        "pid",
+        *(
+            pl.when(pl.col("pid").is_in(recomputed[name]))
+            .then(pl.col(f"{name}_fresh"))
+            .otherwise(pl.col(name))
+            .alias(name)
+            for name in MEASURES
+        ),
     )
     return measures, remeasured.len()
