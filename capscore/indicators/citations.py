@@ -42,7 +42,8 @@ KEPT_SCHEMA: dict[str, pl.DataType] = {
     **MEASURES,
 }
 
-# Above this share of changed patents, measuring all costs about as much as updating.
+# From this share of changed patents on, updating is no quicker than measuring all (at
+# 1M: 1% changed 4.0 s, 10% 7.5 s, 20% 8.6 s; measuring all 8.3 s).
 _UPDATE_AT_MOST = 0.2
 
 
