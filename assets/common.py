@@ -57,12 +57,15 @@ def by_day_result(
     summary: Sequence[Mapping[str, Any]],
     row_count: str,
     check_results: Sequence[dg.AssetCheckResult] = (),
+    asset_key: dg.AssetKey | None = None,
     **metadata: Any,
 ) -> dg.MaterializeResult:
     """The result of an asset that looped over days: the last day's `row_count` column is
-    `dagster/row_count`, every day's figures are a table, plus `metadata`."""
+    `dagster/row_count`, every day's figures are a table, plus `metadata` (`asset_key`:
+    which asset of a multi-asset)."""
     table = pl.DataFrame(list(summary))
     return dg.MaterializeResult(
+        asset_key=asset_key,
         metadata={
             "dagster/row_count": int(table[row_count][-1]),
             "by_as_of_date": markdown_table(table),
@@ -89,6 +92,20 @@ def as_of_asset(
         group_name=group,
         description=description,
         check_specs=list(check_specs) or None,
+    )
+
+
+def as_of_multi_asset(
+    name: str, specs: Sequence[dg.AssetSpec]
+) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
+    """as_of_asset for one step that writes several tables (each an asset of `specs`),
+    sharing what they all read; any of them can be materialized on its own."""
+    return dg.multi_asset(
+        name=name,
+        specs=list(specs),
+        partitions_def=daily_partitions,
+        backfill_policy=single_run_backfill,
+        can_subset=True,
     )
 
 

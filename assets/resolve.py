@@ -15,6 +15,7 @@ from assets.common import (
     KEPT_ROWS,
     AsOfWriter,
     as_of_asset,
+    as_of_multi_asset,
     asset_key,
     asset_keys,
     by_day_result,
@@ -31,7 +32,7 @@ from assets.er_inputs import (
     review_stakes,
 )
 from assets.freshness import as_of_fingerprint, built_fingerprints
-from assets.partitions import FULL_TAG, daily_partitions, partition_dates, single_run_backfill
+from assets.partitions import FULL_TAG, partition_dates
 from assets.resources import CapscoreResource
 from capscore.entity_resolution import resolve
 from capscore.entity_resolution.carried_cache import carried_folder, read_carried, write_carried
@@ -211,9 +212,9 @@ def earlier_resolution(
     return Since(day, snapshot, applicants, rd)
 
 
-@dg.multi_asset(
-    name="er_links",
-    specs=[
+@as_of_multi_asset(
+    "er_links",
+    [
         dg.AssetSpec(
             APPLICANT_LINKS,
             deps=asset_keys([tables.PATENT, tables.ENTERPRISE]),
@@ -231,9 +232,6 @@ def earlier_resolution(
             "off).",
         ),
     ],
-    partitions_def=daily_partitions,
-    backfill_policy=single_run_backfill,
-    can_subset=True,
 )
 def er_links(
     context: dg.AssetExecutionContext, capscore: CapscoreResource

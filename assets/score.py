@@ -3,10 +3,23 @@
 # No `from __future__ import annotations`: Dagster inspects the context annotation at
 # definition time.
 
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
 import dagster as dg
 import polars as pl
 
-from assets.common import AsOfWriter, as_of_asset, by_day_result, markdown_table, read_input
+from assets.common import (
+    AsOfWriter,
+    as_of_asset,
+    as_of_multi_asset,
+    asset_key,
+    asset_keys,
+    by_day_result,
+    markdown_table,
+    read_input,
+)
 from assets.partitions import FULL_TAG, partition_dates
 from assets.resources import CapscoreResource
 from capscore.indicators import enterprise as enterprise_indicators
@@ -19,6 +32,7 @@ from capscore.indicators.inputs import (
     PATENT_QUALITY,
     RD_FILING,
 )
+from capscore.indicators.patent_facts import patent_view
 from capscore.scoring.scores import (
     enterprise_scores,
     indicator_columns,
@@ -47,104 +61,128 @@ def _model(context: dg.AssetExecutionContext) -> ScoringModel:
     return model
 
 
-@as_of_asset(
-    tables.PATENT_QUALITY,
-    GROUP,
-    "OECD patent quality indicators per patent visible on D (scope, claims, family, "
-    "grant lag, citations, generality, originality, radicalness, quality index, breakthrough); "
-    "also writes scoring/patent_cohort (each cohort's size and normalization caps).",
-    deps=[tables.PATENT, tables.APPLICANT_LINKS],
-)
-def patent_quality(
-    context: dg.AssetExecutionContext, capscore: CapscoreResource
-) -> dg.MaterializeResult:
-    root, model = capscore.root, _model(context)
-    summary = []
-    write = AsOfWriter(root)
-    full = context.run.tags.get(FULL_TAG) == "true"
-    kept = None if full else read_kept_citations(root, model)
-    for day in partition_dates(context):
-        quality, cohorts, kept, remeasured = oecd.quality_and_cohorts(
-            read_input(root, tables.PATENT, day, PATENT),
-            read_input(root, tables.APPLICANT_LINKS, day, APPLICANT_LINK),
-            day,
-            model,
-            kept,
-        )
-        write(tables.PATENT_QUALITY, quality, day)
-        write(tables.PATENT_COHORT, cohorts, day)
-        summary.append(
-            {
-                "as_of_date": day,
-                "patents": quality.height,
-                "citations_remeasured": remeasured,
-                "breakthrough": int(quality["breakthrough"].sum()),
-                "mean_quality_index": mean_of(quality["quality_index"], 4),
-                "cohorts": cohorts.height,
-                # Year x section-class keys look like 2021-B60; anything else is a fallback.
-                "cohort_fallback_share": mean_of(
-                    ~quality["cohort"].str.contains(r"^\d{4}-[A-Z]\d\d$"), 3
+PATENT_QUALITY_KEY = asset_key(tables.PATENT_QUALITY)
+INDICATOR_VALUE_KEY = asset_key(tables.INDICATOR_VALUE)
+
+
+def _quality_summary(day: date, result: oecd.QualityAndCohorts) -> dict[str, Any]:
+    quality, cohorts = result.quality, result.cohorts
+    return {
+        "as_of_date": day,
+        "patents": quality.height,
+        "citations_remeasured": result.remeasured,
+        "breakthrough": int(quality["breakthrough"].sum()),
+        "mean_quality_index": mean_of(quality["quality_index"], 4),
+        "cohorts": cohorts.height,
+        # Year x section-class keys look like 2021-B60; anything else is a fallback.
+        "cohort_fallback_share": mean_of(~quality["cohort"].str.contains(r"^\d{4}-[A-Z]\d\d$"), 3),
+        "forward_citations_5y": int(quality["forward_citations_5y"].sum()),
+    }
+
+
+def _indicator_summary(day: date, stored: pl.DataFrame, profile: pl.DataFrame) -> dict[str, Any]:
+    raw = stored.select(pl.col(f"^.*{PIVOT_SEPARATOR}raw_value$"))
+    rows = raw.height * raw.width
+    return {
+        "as_of_date": day,
+        "enterprises": profile.height,
+        "active": int(profile["active"].sum()),
+        "indicator_rows": rows,
+        "missing_share": round(sum(raw.null_count().row(0)) / max(rows, 1), 3),
+    }
+
+
+@as_of_multi_asset(
+    "patent_quality_and_indicators",
+    [
+        dg.AssetSpec(
+            PATENT_QUALITY_KEY,
+            deps=asset_keys([tables.PATENT, tables.APPLICANT_LINKS]),
+            group_name=GROUP,
+            description="OECD patent quality indicators per patent visible on D (scope, "
+            "claims, family, grant lag, citations, generality, originality, radicalness, "
+            "quality index, breakthrough); also writes scoring/patent_cohort (each cohort's "
+            "size and normalization caps).",
+        ),
+        dg.AssetSpec(
+            INDICATOR_VALUE_KEY,
+            deps=[
+                PATENT_QUALITY_KEY,
+                *asset_keys(
+                    [tables.ENTERPRISE, tables.PATENT, tables.RD_FILING, tables.APPLICANT_LINKS]
                 ),
-                "forward_citations_5y": int(quality["forward_citations_5y"].sum()),
-            }
-        )
-    if kept is not None:
-        write_kept_citations(root, model, kept)
-    return by_day_result(summary, "patents", model_version=model.version)
-
-
-@as_of_asset(
-    tables.INDICATOR_VALUE,
-    GROUP,
-    "Enterprise indicators (raw value, peer-group percentile score) as of D; also "
-    "writes scoring/enterprise_profile (life stage and the facts pool and credit rules need).",
-    deps=[
-        tables.PATENT_QUALITY,
-        tables.ENTERPRISE,
-        tables.PATENT,
-        tables.RD_FILING,
-        tables.APPLICANT_LINKS,
+            ],
+            group_name=GROUP,
+            description="Enterprise indicators (raw value, peer-group percentile score) as "
+            "of D; also writes scoring/enterprise_profile (life stage and the facts pool and "
+            "credit rules need).",
+        ),
     ],
 )
-def indicator_value(
+def patent_quality_and_indicators(
     context: dg.AssetExecutionContext, capscore: CapscoreResource
-) -> dg.MaterializeResult:
+) -> Iterator[dg.MaterializeResult]:
+    """Both tables in one step: they start from the same visible patents, resolved
+    owners and citations (patent_facts.PatentView), built once per as-of date. Either
+    can be materialized on its own (the indicators then read patent quality from the
+    lake).
+
+    Patent quality updates the citation measures the last run kept
+    (capscore.indicators.citations): the same rows as measuring every patent again,
+    which the run tag `capscore/full=true` does."""
     root, model = capscore.root, _model(context)
-    summary = []
+    wanted = context.selected_asset_keys
     write = AsOfWriter(root)
+    full = context.run.tags.get(FULL_TAG) == "true"
+    kept = None if full or PATENT_QUALITY_KEY not in wanted else read_kept_citations(root, model)
+    quality_days, indicator_days = [], []
     for day in partition_dates(context):
-        wide, profile = enterprise_indicators.enterprise_indicators(
-            read_input(root, tables.ENTERPRISE, day, ENTERPRISE),
-            read_input(root, tables.PATENT, day, PATENT),
-            read_input(root, tables.APPLICANT_LINKS, day, APPLICANT_LINK),
-            read_input(root, tables.RD_FILING, day, RD_FILING),
-            read_input(root, tables.PATENT_QUALITY, day, PATENT_QUALITY),
-            day,
-            model,
+        patents = read_input(root, tables.PATENT, day, PATENT)
+        links = read_input(root, tables.APPLICANT_LINKS, day, APPLICANT_LINK)
+        view = patent_view(patents, links, day, model.patents)
+        del patents
+        if PATENT_QUALITY_KEY in wanted:
+            result = oecd.quality_of(view, model, kept)
+            write(tables.PATENT_QUALITY, result.quality, day)
+            write(tables.PATENT_COHORT, result.cohorts, day)
+            quality_days.append(_quality_summary(day, result))
+            quality, kept = result.quality, result.kept
+            del result
+        else:
+            quality = read_input(root, tables.PATENT_QUALITY, day, PATENT_QUALITY)
+        if INDICATOR_VALUE_KEY in wanted:
+            wide, profile = enterprise_indicators.indicators_of(
+                read_input(root, tables.ENTERPRISE, day, ENTERPRISE),
+                view,
+                links,
+                read_input(root, tables.RD_FILING, day, RD_FILING),
+                quality,
+                day,
+                model,
+            )
+            stored = indicator_columns(wide, profile, model)
+            write(tables.INDICATOR_VALUE, stored, day)
+            write(tables.ENTERPRISE_PROFILE, profile, day)
+            indicator_days.append(_indicator_summary(day, stored, profile))
+        del view, links, quality
+    if kept is not None:
+        write_kept_citations(root, model, kept)
+        del kept
+    if PATENT_QUALITY_KEY in wanted:
+        yield by_day_result(
+            quality_days, "patents", asset_key=PATENT_QUALITY_KEY, model_version=model.version
         )
-        stored = indicator_columns(wide, profile, model)
-        write(tables.INDICATOR_VALUE, stored, day)
-        write(tables.ENTERPRISE_PROFILE, profile, day)
-        raw = stored.select(pl.col(f"^.*{PIVOT_SEPARATOR}raw_value$"))
-        rows = raw.height * raw.width
-        summary.append(
-            {
-                "as_of_date": day,
-                "enterprises": profile.height,
-                "active": int(profile["active"].sum()),
-                "indicator_rows": rows,
-                "missing_share": round(sum(raw.null_count().row(0)) / max(rows, 1), 3),
-            }
+    if INDICATOR_VALUE_KEY in wanted:
+        stages = profile.group_by("life_stage").len("enterprises").sort("life_stage")
+        yield by_day_result(
+            indicator_days,
+            "indicator_rows",
+            asset_key=INDICATOR_VALUE_KEY,
+            model_version=model.version,
+            life_stages=markdown_table(stages),
+            indicators=markdown_table(indicator_summary(stored, model)),
+            weights_configured_vs_data_driven=markdown_table(weight_comparison(wide, model)),
         )
-    stages = profile.group_by("life_stage").len("enterprises").sort("life_stage")
-    return by_day_result(
-        summary,
-        "indicator_rows",
-        model_version=model.version,
-        life_stages=markdown_table(stages),
-        indicators=markdown_table(indicator_summary(stored, model)),
-        weights_configured_vs_data_driven=markdown_table(weight_comparison(wide, model)),
-    )
 
 
 @as_of_asset(
@@ -185,4 +223,4 @@ def enterprise_score(
     )
 
 
-score_assets = [patent_quality, indicator_value, enterprise_score]
+score_assets = [patent_quality_and_indicators, enterprise_score]

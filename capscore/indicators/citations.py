@@ -19,7 +19,7 @@ import polars as pl
 from capscore.core.patent import citation_key
 from capscore.indicators.patent_facts import (
     KEY,
-    citation_edges,
+    PatentView,
     pair_key,
     patent_subclasses,
     self_citation_flags,
@@ -122,11 +122,10 @@ def _per_patent(
     )
 
 
-def measure_all(pats: pl.DataFrame, owners: pl.DataFrame, window_years: int) -> pl.DataFrame:
-    """(pid, MEASURES) for every visible patent (patent_facts.visible_patents rows;
-    `owners` its patent_owners)."""
-    per_cited, per_citing = _measures(pats, citation_edges(pats), owners, window_years)
-    return _per_patent(pats.select("pid"), per_cited, per_citing)
+def measure_all(view: PatentView, window_years: int) -> pl.DataFrame:
+    """(pid, MEASURES) for every visible patent."""
+    per_cited, per_citing = _measures(view.pats, view.edges, view.owners, window_years)
+    return _per_patent(view.pats.select("pid"), per_cited, per_citing)
 
 
 def citation_inputs(pats: pl.DataFrame, codes: pl.DataFrame) -> pl.Series:
@@ -158,15 +157,12 @@ def kept_measures(pats: pl.DataFrame, inputs: pl.Series, measures: pl.DataFrame)
 
 
 def updated_measures(
-    pats: pl.DataFrame,
-    owners: pl.DataFrame,
-    inputs: pl.Series,
-    kept: pl.DataFrame,
-    window_years: int,
+    view: PatentView, inputs: pl.Series, kept: pl.DataFrame, window_years: int
 ) -> tuple[pl.DataFrame, int] | None:
     """(pid, MEASURES) for every visible patent from `kept` (KEPT_SCHEMA, another date's),
     and how many patents were measured again; None when measuring all is called for (a
     kept patent is not visible now, or too many changed)."""
+    pats, owners, edges = view.pats, view.owners, view.edges
     then = pats.select("pid", KEY, inputs.alias("inputs")).join(
         kept.select(KEY, pl.col("inputs").alias("_then"), *MEASURES), on=KEY, how="left"
     )
@@ -175,7 +171,6 @@ def updated_measures(
     changed = then.filter(pl.col("_then").is_null() | (pl.col("_then") != pl.col("inputs")))
     if changed.height > _UPDATE_AT_MOST * pats.height:
         return None
-    edges = citation_edges(pats)
     moved = changed.get_column("pid")
     # What a changed patent cited before may no longer count it.
     cited_then = (

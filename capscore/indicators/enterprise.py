@@ -20,11 +20,10 @@ from capscore.indicators.inputs import ENTERPRISE, PATENT_QUALITY, conform
 from capscore.indicators.life_stage import life_stage_expr, stage_basis_expr
 from capscore.indicators.patent_facts import (
     KEY,
-    citation_edges,
+    PatentView,
     months_before,
-    patent_owners,
     patent_subclasses,
-    visible_patents,
+    patent_view,
 )
 from scoring_models.config import ScoringModel
 
@@ -106,14 +105,16 @@ def current_enterprises(enterprises: pl.DataFrame, as_of: date) -> pl.DataFrame:
 
 
 def _patent_aggregates(
-    pats: pl.DataFrame,
+    view: PatentView,
     owners: pl.DataFrame,
     quality: pl.DataFrame,
     links: pl.DataFrame,
     as_of: date,
     model: ScoringModel,
 ) -> pl.DataFrame:
-    """Per enterprise with at least one visible resolved patent: the patent-based facts."""
+    """Per enterprise with at least one visible resolved patent: the patent-based facts
+    (`owners`: the view's, of current enterprises only)."""
+    pats = view.pats
     recent = months_before(as_of, model.recent_months)
     portfolio = months_before(as_of, model.portfolio_months)
     now_start = months_before(as_of, 12)
@@ -185,7 +186,7 @@ def _patent_aggregates(
         .group_by("credit_code")
         .agg((pl.col("_first") > recent).sum().alias("new_fields_3y"))
     )
-    edges = citation_edges(pats).select("citing_pid", "cited_pid")
+    edges = view.edges.select("citing_pid", "cited_pid")
     citing = (
         edges.join(owners.rename({"pid": "cited_pid"}), on="cited_pid")
         .join(owners.rename({"pid": "citing_pid", "credit_code": "_citing_code"}), on="citing_pid")
@@ -233,14 +234,25 @@ def enterprise_indicators(
     core/patent, er/applicant_links, core/rd_filing and scoring/patent_quality
     as of D.
     """
+    view = patent_view(patents, links, as_of, model.patents)
+    return indicators_of(enterprises, view, links, rd_filings, patent_quality, as_of, model)
+
+
+def indicators_of(
+    enterprises: pl.DataFrame,
+    view: PatentView,
+    links: pl.DataFrame,
+    rd_filings: pl.DataFrame,
+    patent_quality: pl.DataFrame,
+    as_of: date,
+    model: ScoringModel,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """enterprise_indicators from the date's patent view (built from the same links)."""
     # Optional registry facts a caller may lack (no size facts yet) come in as nulls.
     ents = current_enterprises(conform(enterprises, ENTERPRISE), as_of)
-    pats = visible_patents(patents, as_of, model.patents)
-    owners = patent_owners(pats, links).join(
-        ents.select("credit_code"), on="credit_code", how="semi"
-    )
+    owners = view.owners.join(ents.select("credit_code"), on="credit_code", how="semi")
     quality = conform(patent_quality, PATENT_QUALITY)
-    patent_facts = _patent_aggregates(pats, owners, quality, links, as_of, model)
+    patent_facts = _patent_aggregates(view, owners, quality, links, as_of, model)
     fiscal = fiscal_facts(
         rd_filings.join(ents.select("credit_code", "established_date"), on="credit_code"),
         as_of,

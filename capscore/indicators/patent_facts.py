@@ -8,6 +8,7 @@ YAML, `patents:`).
 from __future__ import annotations
 
 import calendar
+from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
@@ -163,3 +164,22 @@ def self_citation_flags(edges: pl.DataFrame, owners: pl.DataFrame) -> pl.Series:
         .unique()
     )
     return edges.get_column("edge").is_in(shared).alias("self_citation")
+
+
+@dataclass(frozen=True)
+class PatentView:
+    """What patent quality and the enterprise indicators both start from on D: the
+    visible patents, the enterprises they resolve to and the citations among them.
+    Built once, it serves both."""
+
+    pats: pl.DataFrame  # visible_patents
+    owners: pl.DataFrame  # patent_owners
+    edges: pl.DataFrame  # citation_edges
+
+
+def patent_view(
+    patents: pl.DataFrame, links: pl.DataFrame, as_of: date, rules: PatentRules
+) -> PatentView:
+    """`patents`: core/patent as of D; `links`: er/applicant_links as of D."""
+    pats = visible_patents(patents, as_of, rules)
+    return PatentView(pats, patent_owners(pats, links), citation_edges(pats))

@@ -18,7 +18,7 @@ from capscore.indicators.citations import (
     measure_all,
     updated_measures,
 )
-from capscore.indicators.patent_facts import KEY, patent_owners, visible_patents
+from capscore.indicators.patent_facts import KEY, PatentView, patent_view
 from scoring_models.config import PatentRules, ScoringModel
 
 SCHEMA: dict[str, pl.DataType] = {
@@ -179,19 +179,25 @@ def quality_and_cohorts(
     citation measures another date kept, only the patents a change reaches are measured
     again (citations.updated_measures): the same rows.
     """
+    return quality_of(patent_view(patents, links, as_of, model.patents), model, kept)
+
+
+def quality_of(
+    view: PatentView, model: ScoringModel, kept: pl.DataFrame | None = None
+) -> QualityAndCohorts:
+    """quality_and_cohorts from the date's patent view."""
     rules = model.patents
-    pats = visible_patents(patents, as_of, rules)
-    owners = patent_owners(pats, links)
+    pats = view.pats
     # Sorted first: sorting within each group is several times slower at 3M patents.
     codes = (
-        owners.sort("pid", "credit_code")
+        view.owners.sort("pid", "credit_code")
         .group_by("pid", maintain_order=True)
         .agg(pl.col("credit_code").alias("applicant_credit_codes"))
     )
     inputs = citation_inputs(pats, codes)
     window = rules.forward_window_years
-    updated = None if kept is None else updated_measures(pats, owners, inputs, kept, window)
-    measures, remeasured = updated or (measure_all(pats, owners, window), pats.height)
+    updated = None if kept is None else updated_measures(view, inputs, kept, window)
+    measures, remeasured = updated or (measure_all(view, window), pats.height)
     base = (
         pats.join(measures, on="pid", how="left")
         .join(codes, on="pid", how="left")

@@ -93,6 +93,28 @@ def test_rerun_rewrites_identical_rows(root: DataRoot) -> None:
     assert first is not None and second is not None and first.equals(second)
 
 
+def test_either_of_patent_quality_and_indicators_alone_writes_the_same_rows(
+    root: DataRoot,
+) -> None:
+    assert materialize(root).success
+    names = ("scoring.patent_quality", "scoring.patent_cohort", "scoring.indicator_value")
+    both = {name: read_partition(root, table_named(name), *PARTITION.values()) for name in names}
+    for alone in ("scoring/patent_quality", "scoring/indicator_value"):
+        result = dg.materialize(
+            score_assets,
+            selection=[alone],
+            partition_key=D.isoformat(),
+            resources={"capscore": CapscoreResource(data_root=str(root.root))},
+        )
+        assert result.success
+        written = {event.asset_key for event in result.get_asset_materialization_events()}
+        assert written == {dg.AssetKey.from_user_string(alone)}
+        for name in names:
+            before, again = both[name], read_partition(root, table_named(name), *PARTITION.values())
+            assert before is not None and again is not None
+            assert again.equals(before), (alone, name)
+
+
 def test_missing_upstream_partition_fails_clearly(tmp_path: Path) -> None:
     result = dg.materialize(
         score_assets[:1],
