@@ -27,11 +27,19 @@ REFRESH_SECONDS = 1.0
 @dataclass
 class _Step:
     started: float
-    partitions: int = 0
+    # A step that writes several assets materializes each partition once per asset.
+    partitions: set[str | None] = field(default_factory=set)
     # A single-run backfill materializes every partition with the run's one
     # metadata: rows are counted once per asset, not once per partition.
     rows: dict[str, int] = field(default_factory=dict)
     kept: dict[str, int] = field(default_factory=dict)
+
+
+def _rows(rows: dict[str, int]) -> str:
+    """The rows of a step's assets: named per asset when it wrote several."""
+    if len(rows) > 1:
+        return "".join(f", {asset} {count:,} rows" for asset, count in sorted(rows.items()))
+    return "".join(f", {count:,} rows" for count in rows.values() if count)
 
 
 @dataclass
@@ -59,8 +67,8 @@ class StepProgress:
                 self._line(f"    {step:<36} started")
             elif kind == "ASSET_MATERIALIZATION" and step in self._running:
                 state = self._running[step]
-                state.partitions += 1
                 materialization = event.step_materialization_data.materialization
+                state.partitions.add(materialization.partition)
                 asset = materialization.asset_key.to_user_string()
                 for name, into in (("dagster/row_count", state.rows), (KEPT_ROWS, state.kept)):
                     count = materialization.metadata.get(name)
@@ -69,9 +77,9 @@ class StepProgress:
             elif kind in ("STEP_SUCCESS", "STEP_FAILURE") and step in self._running:
                 state = self._running.pop(step)
                 verdict = "done" if kind == "STEP_SUCCESS" else "FAILED"
-                detail = f", {state.partitions} partition(s)" if state.partitions else ""
-                rows = sum(state.rows.values())
-                detail += f", {rows:,} rows" if rows else ""
+                partitions = len(state.partitions)
+                detail = f", {partitions} partition(s)" if partitions else ""
+                detail += _rows(state.rows)
                 kept = sum(state.kept.values())
                 detail += f" ({kept:,} kept from the date before)" if kept else ""
                 elapsed = self.clock() - state.started

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -99,3 +100,33 @@ def test_a_single_run_over_several_partitions_counts_its_rows_once(tmp_path: Pat
         )
     assert result.success
     assert lines[-1].endswith("3 partition(s), 5 rows"), lines
+
+
+@dg.multi_asset(
+    specs=[dg.AssetSpec("quality"), dg.AssetSpec("indicators")],
+    partitions_def=DAYS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+)
+def both_tables() -> Iterator[dg.MaterializeResult]:
+    yield dg.MaterializeResult(asset_key="quality", metadata={"dagster/row_count": 7})
+    yield dg.MaterializeResult(asset_key="indicators", metadata={"dagster/row_count": 40})
+
+
+def test_a_step_writing_two_assets_counts_dates_once_and_names_each_assets_rows(
+    tmp_path: Path,
+) -> None:
+    lines: list[str] = []
+    job = dg.Definitions(
+        assets=[both_tables],
+        jobs=[dg.define_asset_job("two")],
+        loggers={"progress": progress_logger},
+    ).resolve_job_def("two")
+    with (
+        dg.instance_for_test(temp_dir=str(tmp_path)) as instance,
+        following(StepProgress(lines.append)),
+    ):
+        result = job.execute_in_process(
+            instance=instance, run_config={"loggers": {"progress": {}}}, partition_key="2026-11-02"
+        )
+    assert result.success
+    assert lines[-1].endswith("1 partition(s), indicators 40 rows, quality 7 rows"), lines
