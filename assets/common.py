@@ -86,7 +86,7 @@ def as_of_asset(
     single-run backfill (a range is one run that loads inputs once and loops over the days)."""
     return dg.asset(
         key=asset_key(table),
-        deps=[asset_key(d) if isinstance(d, Table) else d for d in deps],
+        deps=_keys(deps),
         partitions_def=daily_partitions,
         backfill_policy=single_run_backfill,
         group_name=group,
@@ -95,10 +95,23 @@ def as_of_asset(
     )
 
 
+def _keys(deps: Sequence[Table | dg.AssetDep | dg.AssetKey]) -> list[dg.AssetDep | dg.AssetKey]:
+    return [asset_key(d) if isinstance(d, Table) else d for d in deps]
+
+
+def as_of_spec(
+    table: Table, group: str, description: str, deps: Sequence[Table | dg.AssetKey]
+) -> dg.AssetSpec:
+    """One of the tables an as_of_multi_asset writes, declared as as_of_asset declares one."""
+    return dg.AssetSpec(
+        asset_key(table), deps=_keys(deps), group_name=group, description=description
+    )
+
+
 def as_of_multi_asset(
     name: str, specs: Sequence[dg.AssetSpec]
 ) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
-    """as_of_asset for one step that writes several tables (each an asset of `specs`),
+    """as_of_asset for one step that writes several tables (each an `as_of_spec`),
     sharing what they all read; any of them can be materialized on its own."""
     return dg.multi_asset(
         name=name,

@@ -16,8 +16,8 @@ from assets.common import (
     AsOfWriter,
     as_of_asset,
     as_of_multi_asset,
+    as_of_spec,
     asset_key,
-    asset_keys,
     by_day_result,
     markdown_table,
 )
@@ -215,21 +215,20 @@ def earlier_resolution(
 @as_of_multi_asset(
     "er_links",
     [
-        dg.AssetSpec(
-            APPLICANT_LINKS,
-            deps=asset_keys([tables.PATENT, tables.ENTERPRISE]),
-            group_name=GROUP,
-            description="Every patent applicant as of D: its kind and the registry enterprise "
-            "it is (matched / review / unmatched, probability, method, explanation). Reviewer "
+        as_of_spec(
+            tables.APPLICANT_LINKS,
+            GROUP,
+            "Every patent applicant as of D: its kind and the registry enterprise it is "
+            "(matched / review / unmatched, probability, method, explanation). Reviewer "
             "decisions in <data root>/review/decisions.csv override the model.",
+            deps=[tables.PATENT, tables.ENTERPRISE],
         ),
-        dg.AssetSpec(
-            RD_LINKS,
-            deps=asset_keys([tables.RAW_RD_RECORDS, tables.ENTERPRISE]),
-            group_name=GROUP,
-            description="Every R&D filing visible as of D linked to its enterprise: directly by "
-            "a valid, registered credit code, else by name (noting a credit code one character "
-            "off).",
+        as_of_spec(
+            tables.RD_LINKS,
+            GROUP,
+            "Every R&D filing visible as of D linked to its enterprise: directly by a valid, "
+            "registered credit code, else by name (noting a credit code one character off).",
+            deps=[tables.RAW_RD_RECORDS, tables.ENTERPRISE],
         ),
     ],
 )

@@ -14,8 +14,8 @@ from assets.common import (
     AsOfWriter,
     as_of_asset,
     as_of_multi_asset,
+    as_of_spec,
     asset_key,
-    asset_keys,
     by_day_result,
     markdown_table,
     read_input,
@@ -95,27 +95,28 @@ def _indicator_summary(day: date, stored: pl.DataFrame, profile: pl.DataFrame) -
 @as_of_multi_asset(
     "patent_quality_and_indicators",
     [
-        dg.AssetSpec(
-            PATENT_QUALITY_KEY,
-            deps=asset_keys([tables.PATENT, tables.APPLICANT_LINKS]),
-            group_name=GROUP,
-            description="OECD patent quality indicators per patent visible on D (scope, "
-            "claims, family, grant lag, citations, generality, originality, radicalness, "
-            "quality index, breakthrough); also writes scoring/patent_cohort (each cohort's "
-            "size and normalization caps).",
+        as_of_spec(
+            tables.PATENT_QUALITY,
+            GROUP,
+            "OECD patent quality indicators per patent visible on D (scope, claims, family, "
+            "grant lag, citations, generality, originality, radicalness, quality index, "
+            "breakthrough); also writes scoring/patent_cohort (each cohort's size and "
+            "normalization caps).",
+            deps=[tables.PATENT, tables.APPLICANT_LINKS],
         ),
-        dg.AssetSpec(
-            INDICATOR_VALUE_KEY,
+        as_of_spec(
+            tables.INDICATOR_VALUE,
+            GROUP,
+            "Enterprise indicators (raw value, peer-group percentile score) as of D; also "
+            "writes scoring/enterprise_profile (life stage and the facts pool and credit "
+            "rules need).",
             deps=[
-                PATENT_QUALITY_KEY,
-                *asset_keys(
-                    [tables.ENTERPRISE, tables.PATENT, tables.RD_FILING, tables.APPLICANT_LINKS]
-                ),
+                tables.PATENT_QUALITY,
+                tables.ENTERPRISE,
+                tables.PATENT,
+                tables.RD_FILING,
+                tables.APPLICANT_LINKS,
             ],
-            group_name=GROUP,
-            description="Enterprise indicators (raw value, peer-group percentile score) as "
-            "of D; also writes scoring/enterprise_profile (life stage and the facts pool and "
-            "credit rules need).",
         ),
     ],
 )
