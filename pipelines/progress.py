@@ -1,7 +1,8 @@
 """Step progress of a CLI run, read from Dagster's event stream.
 
 A 1M-firm run spends minutes inside one "build as-of dates" job; the person
-who launched it sees each step start and end (elapsed, partitions, rows).
+who launched it sees each step start and end (elapsed, the step's peak memory,
+partitions, rows).
 On a terminal a live line counts the running step's seconds; in CI logs
 (no terminal) only the plain start and end lines are written.
 """
@@ -20,6 +21,7 @@ from typing import TextIO
 import dagster as dg
 
 from assets.common import KEPT_ROWS
+from pipelines.step_memory import PeakSampler
 
 REFRESH_SECONDS = 1.0
 
@@ -33,6 +35,8 @@ class _Step:
     # metadata: rows are counted once per asset, not once per partition.
     rows: dict[str, int] = field(default_factory=dict)
     kept: dict[str, int] = field(default_factory=dict)
+    # Whether the memory sampler's peak is this step's alone.
+    measured: bool = False
 
 
 def _rows(rows: dict[str, int]) -> str:
@@ -55,6 +59,7 @@ class StepProgress:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)
     _ticker: threading.Thread | None = None
+    _memory: PeakSampler = field(default_factory=PeakSampler)
 
     def handle(self, event: dg.DagsterEvent) -> None:
         step = event.step_key
@@ -63,7 +68,11 @@ class StepProgress:
         kind = event.event_type_value
         with self._lock:
             if kind == "STEP_START":
-                self._running[step] = _Step(self.clock())
+                # One step at a time in a CLI run; steps running together share a peak.
+                measured = not self._running
+                if measured:
+                    self._memory.restart()
+                self._running[step] = _Step(self.clock(), measured=measured)
                 self._line(f"    {step:<36} started")
             elif kind == "ASSET_MATERIALIZATION" and step in self._running:
                 state = self._running[step]
@@ -82,8 +91,10 @@ class StepProgress:
                 detail += _rows(state.rows)
                 kept = sum(state.kept.values())
                 detail += f" ({kept:,} kept from the date before)" if kept else ""
+                peak = self._memory.peak() if state.measured else None
+                memory = f" at peak {peak / 1024**3:.1f} GB" if peak else ""
                 elapsed = self.clock() - state.started
-                self._line(f"    {step:<36} {verdict} in {elapsed:.1f}s{detail}")
+                self._line(f"    {step:<36} {verdict} in {elapsed:.1f}s{memory}{detail}")
 
     def _line(self, text: str) -> None:
         if self.live:
@@ -101,6 +112,7 @@ class StepProgress:
                     self.stream.flush()
 
     def __enter__(self) -> StepProgress:
+        self._memory.start()
         if self.live:
             self._ticker = threading.Thread(target=self._tick, daemon=True)
             self._ticker.start()
@@ -108,6 +120,7 @@ class StepProgress:
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
+        self._memory.stop()
         if self._ticker is not None:
             self._ticker.join()
             self.stream.write("\r\033[K")

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
+import numpy as np
 import pytest
 
 from assets.common import KEPT_ROWS
 from pipelines.progress import StepProgress, following, progress_logger
+from pipelines.step_memory import resident_bytes
 
 
 @dg.asset
@@ -130,3 +133,40 @@ def test_a_step_writing_two_assets_counts_dates_once_and_names_each_assets_rows(
         )
     assert result.success
     assert lines[-1].endswith("1 partition(s), indicators 40 rows, quality 7 rows"), lines
+
+
+@dg.asset
+def holds_half_a_gigabyte() -> None:
+    block = np.ones(512 * 1024**2 // 8)
+    block[::512] += 1  # touched, so resident
+    del block
+
+
+@dg.asset(deps=[holds_half_a_gigabyte])
+def small_after() -> None:
+    np.ones(1024).sum()
+
+
+@pytest.mark.skipif(resident_bytes() is None, reason="needs /proc to read the resident size")
+def test_each_step_shows_its_own_peak_memory(tmp_path: Path) -> None:
+    # The steps run one after another in one process: the second must not inherit the
+    # first one's peak.
+    lines: list[str] = []
+    job = dg.Definitions(
+        assets=[holds_half_a_gigabyte, small_after],
+        jobs=[dg.define_asset_job("two")],
+        loggers={"progress": progress_logger},
+    ).resolve_job_def("two")
+    with (
+        dg.instance_for_test(temp_dir=str(tmp_path)) as instance,
+        following(StepProgress(lines.append)),
+    ):
+        assert job.execute_in_process(
+            instance=instance, run_config={"loggers": {"progress": {}}}
+        ).success
+    peaks = {
+        line.split()[0]: float(re.search(r"at peak ([\d.]+) GB", line).group(1))  # type: ignore[union-attr]
+        for line in lines
+        if " done " in line
+    }
+    assert peaks["holds_half_a_gigabyte"] - peaks["small_after"] >= 0.4, lines
