@@ -82,7 +82,10 @@ def pool_report(
     if published is None:
         raise dg.Failure(f"no published warehouse under {root.published}")
     names = region_names()
-    written: list[tuple[date, Path, PoolReportInputs]] = []
+    written: list[tuple[date, Path]] = []
+    # Only the last date's inputs: a backfill holding every date's would grow by a
+    # scorecard of the whole registry per date.
+    last: PoolReportInputs | None = None
     empty: dict[date, str] = {}
     # Read-only, and by the run's own snapshot file: the report never holds a write
     # lock, and never reads an older warehouse another session of this process holds.
@@ -101,14 +104,16 @@ def pool_report(
                 context.log.info(f"nothing to report yet as of {day}: {why}")
                 page, empty[day] = with_notice(page, day, why), why
             path = atomic_write_text(report_path(root, day), page)
-            written.append((day, path, inputs))
+            written.append((day, path))
+            last = inputs
     finally:
         con.close()
-    day, path, last = written[-1]
+    assert last is not None, "a run materializes at least one date"
+    day, path = written[-1]
     summary = summarize(last)
     listing = "\n".join(
         f"- {d.isoformat()}: `{p}`" + (" (nothing to report yet)" if d in empty else "")
-        for d, p, _ in written
+        for d, p in written
     )
     headline = f"**Pool report {day.isoformat()}**" + (
         f"\n\nNothing to report yet: {empty[day]}." if day in empty else ""
