@@ -222,6 +222,15 @@ def registry_change(before: RegistrySnapshot, after: PreparedRegistry) -> Regist
         .sort("credit_code", maintain_order=True)
     )
     parsed = after.parsed()
+    if codes.len() == 0:
+        # A date with no registry drop since: nothing to reach, and the earlier date's
+        # full index (the costly part) is not built.
+        unused = {
+            table: getattr(after.index, table).all.select(key).clear()
+            for table, key in _BLOCKS.items()
+        }
+        nothing = _restricted(after.index, codes, unused, pl.Series([], dtype=pl.String))
+        return RegistryChange(codes, nothing, enterprises, after.names.clear(), parsed)
     old_names = with_parse(before.names.filter(changed), parsed)
     names = (
         pl.concat([old_names, after.names.filter(changed)])

@@ -153,6 +153,20 @@ def test_kept_links_equal_a_full_re_resolution(model: MatchModel, recoded: bool)
     assert not rd_first.equals(rd_kept)
 
 
+def test_a_date_without_a_registry_change_keeps_what_its_patents_allow(model: MatchModel) -> None:
+    # No registry drop between the dates: no firm changed, and only the changed
+    # mentions are resolved again.
+    registry = prepare_registry(ENTERPRISES, HISTORY)
+    _, carried = link_applicants(PATENTS.head(PATENTS.height - 5), registry, None, model)
+    change = registry_change(registry.snapshot, registry)
+    assert change.codes.len() == 0
+    kept, carried_later = link_applicants(
+        _later_patents(), registry, None, model, Reuse(carried, change)
+    )
+    assert kept.equals(resolve_applicants(_later_patents(), ENTERPRISES, HISTORY, None, model))
+    assert 0 < carried_later.kept < kept.height
+
+
 def test_what_a_date_carries_is_what_its_inputs_give(model: MatchModel) -> None:
     """Carried state rebuilt from a stored date's inputs equals what resolving it returned."""
     registry = prepare_registry(ENTERPRISES, HISTORY)
