@@ -278,6 +278,15 @@ META_DOCS: dict[str, RelationDoc] = {
             "delta_version": "version of its Delta table the view reads, fixed at publish",
         },
     ),
+    "meta.as_of_dates": RelationDoc(
+        "The as-of dates each as-of relation has rows for, in the versions this warehouse "
+        "pins: which dates can be asked for, without scanning a table.",
+        PUBLISHER,
+        {
+            "relation": "warehouse relation (schema.table)",
+            "as_of_date": "an as-of date it holds rows for",
+        },
+    ),
     "meta.analyst_files": RelationDoc(
         "The data files the analysts' sandbox may read: those the published views pin, "
         "never a table holding unmasked personal data.",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -63,6 +63,8 @@ class PublishSummary:
     # relation -> the Delta version and the files the warehouse pins
     versions: dict[str, int] = field(default_factory=dict)
     files: dict[str, list[str]] = field(default_factory=dict)
+    # relation -> the as-of dates with rows in the version it pins
+    as_of_dates: dict[str, list[date]] = field(default_factory=dict)
     snapshot: Path | None = None
 
 
@@ -139,6 +141,13 @@ def _table_source(
     version, files, schema = found
     summary.versions[table.relation] = version
     source = _source(con, table, files, schema)
+    if AS_OF_DATE in table.partition_keys:
+        # Read off the stored partitions alone: a keyed table's date has rows when its
+        # base holds some or it stores an upsert (its view would apply every change).
+        with_rows = f"{OP} = '{UPSERT}' OR ({OP} = '{HEADER}' AND {BASE} IS NOT NULL)"
+        where = f"WHERE {with_rows}" if table.keys else ""
+        found_dates = con.sql(f"SELECT DISTINCT {AS_OF_DATE} FROM {source} {where}").fetchall()
+        summary.as_of_dates[table.relation] = sorted(row[0] for row in found_dates)
     if not table.keys:
         return source, files
     bases = snapshot(root, table.bases)
@@ -265,7 +274,17 @@ def _record_publication(
         {"file": sorted({f for listed in summary.files.values() for f in listed})},
         schema={"file": pl.String},
     )
-    for name, frame in (("published", published), ("versions", versions), ("analyst_files", files)):
+    as_of_dates = pl.DataFrame(
+        [(relation, day) for relation, days in summary.as_of_dates.items() for day in days],
+        schema={"relation": pl.String, "as_of_date": pl.Date},
+        orient="row",
+    )
+    for name, frame in (
+        ("published", published),
+        ("versions", versions),
+        ("analyst_files", files),
+        ("as_of_dates", as_of_dates),
+    ):
         con.register("_frame", frame.to_arrow())
         con.execute(f"CREATE TABLE meta.{name} AS SELECT * FROM _frame")
         con.unregister("_frame")

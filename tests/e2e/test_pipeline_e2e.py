@@ -175,6 +175,32 @@ def test_warehouse_has_every_contract_table(dirty_root: DataRoot) -> None:
         con.close()
 
 
+def test_the_warehouse_lists_each_relations_dates_as_its_rows_have_them(
+    dirty_root: DataRoot,
+) -> None:
+    # meta.as_of_dates is read off the stored changes; the views apply them to the bases.
+    con = duckdb.connect(str(dirty_root.warehouse), read_only=True)
+    try:
+        views = {
+            f"{s}.{n}"
+            for s, n in con.sql("SELECT schema_name, view_name FROM duckdb_views()").fetchall()
+        }
+        listed = con.sql(
+            "SELECT relation, list(as_of_date ORDER BY as_of_date) FROM meta.as_of_dates GROUP BY ALL"
+        ).fetchall()
+        assert {"scoring.enterprise_score", "pool.cultivation_pool", "credit.credit_limit"} <= {
+            relation for relation, _ in listed
+        }
+        for relation, days in listed:
+            # A latest-only relation's history is its _asof view.
+            view = f"{relation}_asof" if f"{relation}_asof" in views else relation
+            have = con.sql(f"SELECT DISTINCT as_of_date FROM {view} ORDER BY 1").fetchall()
+            assert days == [row[0] for row in have], relation
+        assert len(dict(listed)["scoring.enterprise_score"]) > 1
+    finally:
+        con.close()
+
+
 def test_credit_partition_is_readable_by_the_credit_system(dirty_root: DataRoot) -> None:
     import pyarrow.dataset as ds
 

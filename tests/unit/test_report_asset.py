@@ -72,6 +72,12 @@ def build_warehouse(path: Path) -> None:
                 ),
             ],
         )
+    # As publish_warehouse lists them (tested end to end against the tables themselves).
+    con.execute("CREATE SCHEMA meta")
+    con.execute(
+        "CREATE TABLE meta.as_of_dates AS SELECT DISTINCT 'scoring.enterprise_score' AS "
+        "relation, as_of_date FROM scoring.enterprise_score"
+    )
     con.close()
 
 
