@@ -245,6 +245,43 @@ def _closest(
     )
 
 
+def _mention_table(mentions: pl.DataFrame) -> pl.DataFrame:
+    return mentions.select(
+        pl.col("name").alias("mention_name"),
+        "script",
+        "core",
+        "core_strict",
+        "zihao",
+        place_of(pl.col("region_codes")).alias("_place"),
+    ).with_row_index("mid")
+
+
+def _direct(
+    men: pl.DataFrame, index: RegistryIndex
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(exact name hits, the mentions' normalized keys, normalized key hits): the
+    candidates no block or limit narrows."""
+    exact = men.join(
+        index.names.select("rid", "registry_name"), left_on="mention_name", right_on="registry_name"
+    ).select("mid", "rid", pl.lit(METHOD_RANK["exact_name"], dtype=pl.Int8).alias("method"))
+    men_keys = name_keys(men).select("mid", "script", "_place", "_key")
+    normalized = (
+        men_keys.select("mid", _hashed(pl.col("_key")))
+        .join(index.keys, on="_key")
+        .select("mid", "rid", pl.lit(METHOD_RANK["normalized_name"], dtype=pl.Int8).alias("method"))
+    )
+    return exact, men_keys, normalized
+
+
+def directly_found(mentions: pl.DataFrame, index: RegistryIndex) -> pl.Series:
+    """The names of `mentions` (as generate_candidates takes them) with an exact or a
+    normalized candidate in `index`: all a name with an exact hit can be proposed."""
+    men = _mention_table(mentions)
+    exact, _, normalized = _direct(men, index)
+    found = pl.concat([exact.select("mid"), normalized.select("mid")]).unique()
+    return men.join(found, on="mid", how="semi")["mention_name"]
+
+
 def generate_candidates(
     mentions: pl.DataFrame, index: RegistryIndex, max_fuzzy: int = MAX_FUZZY
 ) -> pl.DataFrame:
@@ -255,23 +292,8 @@ def generate_candidates(
     strongest method that found it (an exact or normalized hit on a former
     name is `former_name`).
     """
-    men = mentions.select(
-        pl.col("name").alias("mention_name"),
-        "script",
-        "core",
-        "core_strict",
-        "zihao",
-        place_of(pl.col("region_codes")).alias("_place"),
-    ).with_row_index("mid")
-    exact = men.join(
-        index.names.select("rid", "registry_name"), left_on="mention_name", right_on="registry_name"
-    ).select("mid", "rid", pl.lit(METHOD_RANK["exact_name"], dtype=pl.Int8).alias("method"))
-    men_keys = name_keys(men).select("mid", "script", "_place", "_key")
-    normalized = (
-        men_keys.select("mid", _hashed(pl.col("_key")))
-        .join(index.keys, on="_key")
-        .select("mid", "rid", pl.lit(METHOD_RANK["normalized_name"], dtype=pl.Int8).alias("method"))
-    )
+    men = _mention_table(mentions)
+    exact, men_keys, normalized = _direct(men, index)
     unresolved = men.join(exact.select("mid").unique(), on="mid", how="anti")
     open_keys = men_keys.filter(pl.col("script") == "cjk").join(
         unresolved.select("mid"), on="mid", how="semi"

@@ -10,6 +10,7 @@ import pytest
 from capscore.entity_resolution.incremental import (
     Reuse,
     moved_ipc_classes,
+    reaching,
     registry_change,
 )
 from capscore.entity_resolution.model import MatchModel, load_model
@@ -165,6 +166,51 @@ def test_a_date_without_a_registry_change_keeps_what_its_patents_allow(model: Ma
     )
     assert kept.equals(resolve_applicants(_later_patents(), ENTERPRISES, HISTORY, None, model))
     assert 0 < carried_later.kept < kept.height
+
+
+def test_a_name_an_unchanged_firm_bears_reaches_a_new_firm_only_by_its_own_keys() -> None:
+    # A firm arrives in the 华泰 字号 block. Mentions written as an unchanged firm's
+    # name have an exact hit on both dates, so no block candidates: the arrival cannot
+    # change their links. A near-miss of the new firm's name still reaches it.
+    arriving = pl.DataFrame(
+        {
+            "credit_code": ["91330402MA0000001X"],
+            "name": ["嘉兴华泰新材料有限公司"],
+            "region_code": ["330402"],
+            "industry_code": ["C2659"],
+            "established_date": [date(2024, 5, 1)],
+        }
+    )
+    enterprises = pl.concat([ENTERPRISES, arriving], how="diagonal_relaxed")
+    history = pl.concat(
+        [
+            HISTORY,
+            pl.DataFrame(
+                {
+                    "credit_code": arriving["credit_code"],
+                    "name": arriving["name"],
+                    "valid_from": [date(2024, 5, 1)],
+                    "valid_to": [None],
+                },
+                schema=HISTORY.schema,
+            ),
+        ]
+    )
+    earlier = prepare_registry(ENTERPRISES, HISTORY)
+    change = registry_change(earlier.snapshot, prepare_registry(enterprises, history))
+    names = pl.Series(
+        "mention_name",
+        [
+            "嘉兴华泰汽车零部件有限公司",
+            "杭州华泰机械有限公司",
+            "嘉兴华泰新材料有限公司",
+            "嘉兴华秦新材料有限公司",
+        ],
+    )
+    assert sorted(reaching(names, change).to_list()) == [
+        "嘉兴华泰新材料有限公司",
+        "嘉兴华秦新材料有限公司",
+    ]
 
 
 def test_what_a_date_carries_is_what_its_inputs_give(model: MatchModel) -> None:
