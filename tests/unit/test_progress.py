@@ -6,6 +6,7 @@ import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import numpy as np
@@ -83,24 +84,34 @@ def daily() -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={"dagster/row_count": 5})
 
 
-def test_a_single_run_over_several_partitions_counts_its_rows_once(tmp_path: Path) -> None:
-    # Dagster repeats the run's one metadata on every partition it materialized.
+def _progress_of(
+    tmp_path: Path, assets: list[Any], **run: Any
+) -> tuple[list[str], dg.ExecuteInProcessResult]:
+    """The progress lines of one in-process run of `assets` (and its result)."""
     lines: list[str] = []
     job = dg.Definitions(
-        assets=[daily], jobs=[dg.define_asset_job("days")], loggers={"progress": progress_logger}
-    ).resolve_job_def("days")
+        assets=assets, jobs=[dg.define_asset_job("job")], loggers={"progress": progress_logger}
+    ).resolve_job_def("job")
     with (
         dg.instance_for_test(temp_dir=str(tmp_path)) as instance,
         following(StepProgress(lines.append)),
     ):
         result = job.execute_in_process(
-            instance=instance,
-            run_config={"loggers": {"progress": {}}},
-            tags={
-                "dagster/asset_partition_range_start": "2026-11-01",
-                "dagster/asset_partition_range_end": "2026-11-03",
-            },
+            instance=instance, run_config={"loggers": {"progress": {}}}, **run
         )
+    return lines, result
+
+
+def test_a_single_run_over_several_partitions_counts_its_rows_once(tmp_path: Path) -> None:
+    # Dagster repeats the run's one metadata on every partition it materialized.
+    lines, result = _progress_of(
+        tmp_path,
+        [daily],
+        tags={
+            "dagster/asset_partition_range_start": "2026-11-01",
+            "dagster/asset_partition_range_end": "2026-11-03",
+        },
+    )
     assert result.success
     assert lines[-1].endswith("3 partition(s), 5 rows"), lines
 
@@ -118,19 +129,7 @@ def both_tables() -> Iterator[dg.MaterializeResult]:
 def test_a_step_writing_two_assets_counts_dates_once_and_names_each_assets_rows(
     tmp_path: Path,
 ) -> None:
-    lines: list[str] = []
-    job = dg.Definitions(
-        assets=[both_tables],
-        jobs=[dg.define_asset_job("two")],
-        loggers={"progress": progress_logger},
-    ).resolve_job_def("two")
-    with (
-        dg.instance_for_test(temp_dir=str(tmp_path)) as instance,
-        following(StepProgress(lines.append)),
-    ):
-        result = job.execute_in_process(
-            instance=instance, run_config={"loggers": {"progress": {}}}, partition_key="2026-11-02"
-        )
+    lines, result = _progress_of(tmp_path, [both_tables], partition_key="2026-11-02")
     assert result.success
     assert lines[-1].endswith("1 partition(s), indicators 40 rows, quality 7 rows"), lines
 
@@ -151,19 +150,8 @@ def small_after() -> None:
 def test_each_step_shows_its_own_peak_memory(tmp_path: Path) -> None:
     # The steps run one after another in one process: the second must not inherit the
     # first one's peak.
-    lines: list[str] = []
-    job = dg.Definitions(
-        assets=[holds_half_a_gigabyte, small_after],
-        jobs=[dg.define_asset_job("two")],
-        loggers={"progress": progress_logger},
-    ).resolve_job_def("two")
-    with (
-        dg.instance_for_test(temp_dir=str(tmp_path)) as instance,
-        following(StepProgress(lines.append)),
-    ):
-        assert job.execute_in_process(
-            instance=instance, run_config={"loggers": {"progress": {}}}
-        ).success
+    lines, result = _progress_of(tmp_path, [holds_half_a_gigabyte, small_after])
+    assert result.success
     peaks = {
         line.split()[0]: float(re.search(r"at peak ([\d.]+) GB", line).group(1))  # type: ignore[union-attr]
         for line in lines
