@@ -20,9 +20,9 @@ those candidates), with no limit on fuzzy candidates. The limits only ever remov
 candidates, and so do the "no exact hit" gates, of which one is applied exactly: a
 name an unchanged firm bears hits it exactly on both dates, gets no fuzzy candidate
 on either, and is tested for exact and normalized hits alone (at a million firms
-this spares most of the mentions a changed firm's blocks hold). So
-every changed firm a full index proposes on either date is proposed there: the
-test can flag too many mentions, never too few, and the links of a date resolved this way equal a full
+this spares most of the mentions a changed firm's blocks hold). So every changed
+firm a full index proposes on either date is proposed there: the test can flag too
+many mentions, never too few, and the links of a date resolved this way equal a full
 re-resolution of it (tests/unit/test_er_incremental.py, and the end-to-end test
 compares nightly runs with a backfill that recomputes everything).
 """
