@@ -37,9 +37,11 @@ import polars as pl
 from capscore.entity_resolution.candidates import (
     Blocks,
     RegistryIndex,
+    deletion_keys,
     directly_found,
     generate_candidates,
     index_registry,
+    name_keys,
 )
 from capscore.entity_resolution.model import Comparison, comparisons, with_levels
 from capscore.entity_resolution.normalize import parse_names_once
@@ -205,6 +207,26 @@ def _merged(first: RegistryIndex, second: RegistryIndex) -> RegistryIndex:
     )
 
 
+def _holding(names: pl.DataFrame, touched: RegistryIndex) -> pl.Series:
+    """The credit codes of `names` (parsed registry names) with a key in one of the block
+    tables of `touched` (all of whose rows are in its `all`)."""
+    keys = name_keys(names.select("credit_code", "script", "core", "core_strict"))
+    deletions = deletion_keys(keys.filter(pl.col("script") == "cjk").select("credit_code", "_key"))
+
+    def holders(frame: pl.DataFrame, table: str) -> pl.Series:
+        key = _BLOCKS[table]
+        held = getattr(touched, table).all.select(key).unique()
+        return frame.join(held, on=key, how="semi")["credit_code"]
+
+    return pl.concat(
+        [
+            holders(keys, "garbled"),
+            holders(deletions, "deletions"),
+            holders(names.select("credit_code", "zihao"), "zihao"),
+        ]
+    ).unique()
+
+
 @dataclass(frozen=True)
 class RegistryChange:
     """The firms whose registry rows differ between two as-of dates: both dates' indexes
@@ -241,14 +263,16 @@ def registry_change(before: RegistrySnapshot, after: PreparedRegistry) -> Regist
         .unique(["credit_code", "registry_name"], keep="first", maintain_order=True)
         .sort("credit_code", "registry_name")
     )
-    # Unchanged firms have the same names (and parses) on both dates.
-    before_index = index_registry(
-        pl.concat([after.names.filter(~changed), old_names]), before.enterprises
-    )
     # One place per firm is enough to list its keys: nothing is capped here.
     touched = index_registry(
         names, enterprises.unique("credit_code", keep="last"), max_block=UNLIMITED
     )
+    # Unchanged firms have the same names (and parses) on both dates. The earlier
+    # registry is indexed over the firms holding a key a changed firm has: every block
+    # read below is such a key's, and holds the same firms as in an index of the whole.
+    unchanged = after.names.filter(~changed)
+    neighbours = unchanged.filter(pl.col("credit_code").is_in(_holding(unchanged, touched)))
+    before_index = index_registry(pl.concat([neighbours, old_names]), before.enterprises)
     flipped = _flipped(before_index, after.index, touched)
     restricted = (
         _restricted(index, codes, flipped, touched.characters)

@@ -7,6 +7,7 @@ from datetime import date
 import polars as pl
 import pytest
 
+from capscore.entity_resolution import incremental
 from capscore.entity_resolution.incremental import (
     Reuse,
     moved_ipc_classes,
@@ -211,6 +212,66 @@ def test_a_name_an_unchanged_firm_bears_reaches_a_new_firm_only_by_its_own_keys(
         "嘉兴华泰新材料有限公司",
         "嘉兴华秦新材料有限公司",
     ]
+
+
+def _with_firms(names: list[str], region: str, first: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """ENTERPRISES and HISTORY with firms of `names` added in `region`."""
+    added = pl.DataFrame(
+        {
+            "credit_code": [f"91{region}MA{first + n:07d}X" for n in range(len(names))],
+            "name": names,
+            "region_code": [region] * len(names),
+            "industry_code": ["C3670"] * len(names),
+            "established_date": [date(2024, 5, 1)] * len(names),
+        }
+    )
+    history = pl.DataFrame(
+        {
+            "credit_code": added["credit_code"],
+            "name": names,
+            "valid_from": [date(2024, 5, 1)] * len(names),
+            "valid_to": [None] * len(names),
+        },
+        schema=HISTORY.schema,
+    )
+    return (
+        pl.concat([ENTERPRISES, added], how="diagonal_relaxed"),
+        pl.concat([HISTORY, history]),
+    )
+
+
+def test_the_earlier_registry_indexed_around_the_changes_reaches_as_the_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 16 more 华泰 firms fill the 字号 block to its cap (40); one arriving firm pushes
+    # it past, so every mention that used the block loses those candidates. The
+    # earlier registry is indexed only around the changed firm's keys: it must flip
+    # the same blocks and reach the same names as an index of the whole registry.
+    words = ["纺织", "化工", "电子", "食品", "服装", "印刷", "建材", "塑料"]
+    filler = [f"{city}华泰{word}有限公司" for city in ("丽水", "衢州") for word in words]
+    before_ent, before_hist = _with_firms(filler, "331100", 0)
+    earlier = prepare_registry(before_ent, before_hist)
+    later = prepare_registry(*_with_firms([*filler, "台州华泰家具有限公司"], "331100", 0))
+    names = pl.Series(
+        "mention_name",
+        [
+            "嘉兴华泰纺织有限公司",
+            "华泰纺织有限公司",
+            "丽水华泰纺织有限公司",
+            "嘉兴华泰汽车零部件有限公司",
+            "台州华泰家俱有限公司",
+            "嘉兴新瑞智能装备有限公司",
+        ],
+    )
+    change = registry_change(earlier.snapshot, later)
+    reached = reaching(names, change)
+    monkeypatch.setattr(incremental, "_holding", lambda names, _: names["credit_code"])
+    whole = registry_change(earlier.snapshot, later)
+    assert sorted(reached.to_list()) == sorted(reaching(names, whole).to_list())
+    # The flipped block is read on both dates: 华泰 names no firm bears (their other
+    # keys reach no changed firm) are reached, also one without a place, which only
+    # the earlier date's block (used everywhere) proposes anything.
+    assert {"嘉兴华泰纺织有限公司", "华泰纺织有限公司"} <= set(reached.to_list())
 
 
 def test_what_a_date_carries_is_what_its_inputs_give(model: MatchModel) -> None:
