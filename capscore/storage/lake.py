@@ -239,20 +239,29 @@ def _as_changes(
 
 
 def _nearest_built(root: DataRoot, table: Table, target: date) -> pl.DataFrame | None:
-    """The stored partition of the built date nearest to `target` (itself if built; the
+    """The base row of the built date nearest to `target` (itself if built; the
     earlier on a tie); None before any, or when that date holds a whole state."""
     built = [date.fromisoformat(p) for p in _stored_partitions(root, table)]
     if not built:
         return None
     nearest = min(built, key=lambda d: (abs((d - target).days), d > target))
-    return _stored_changes(root, table, nearest)
+    return _base_row(root, table, nearest)
 
 
-def _stored_changes(root: DataRoot, table: Table, value: PartitionValue) -> pl.DataFrame | None:
-    """A keyed table's stored partition (its changes and base row); None if it was never
-    written or holds a whole state."""
-    stored = _read_stored(root, table, [value])
-    return None if stored is None or _whole(stored) else stored
+def _base_row(root: DataRoot, table: Table, value: PartitionValue) -> pl.DataFrame | None:
+    """The base row of a keyed table's stored partition (its bookkeeping columns), read
+    without its changes; None if it was never written or holds a whole state."""
+    delta = _open(root, table)
+    files = [] if delta is None else _files(delta, table, [value])
+    if not files or changes.OP not in pl.read_parquet_schema(files[0]):
+        return None
+    row = (
+        pl.scan_parquet(files, hive_partitioning=False, missing_columns="insert")
+        .select(changes.BOOKKEEPING)
+        .filter(pl.col(changes.OP) == changes.HEADER)
+        .collect()
+    )
+    return None if row.is_empty() else row
 
 
 def _scan_base(
@@ -602,9 +611,9 @@ def drop_unused_bases(root: DataRoot, table: Table) -> list[str]:
     """Delete the base snapshots of a keyed table that no built date stores against."""
     used = set()
     for value in _stored_partitions(root, table):
-        stored = _stored_changes(root, table, value)
-        if stored is not None:
-            used.add(changes.base_of(stored))
+        row = _base_row(root, table, value)
+        if row is not None:
+            used.add(changes.base_of(row))
     unused = [b for b in base_ids(root, table) if b not in used]
     bases = _open(root, table.bases)
     if unused and bases is not None:
