@@ -44,7 +44,7 @@ MAX_CHANGE_SHARE = 0.5
 # versions: then every row looks changed and the state becomes a new base, which costs
 # space once and is still exact.
 FINGERPRINT = "_fingerprint"
-_ROW = "_row"
+_ROW, _BASE_ROW, _OLD = "_row", "_base_row", "_old"
 
 
 def _row_hash(columns: Sequence[str]) -> pl.Expr:
@@ -81,15 +81,27 @@ def changes(base: pl.LazyFrame, state: pl.DataFrame, keys: Sequence[str]) -> pl.
         state.columns
     ):
         return None
-    old = _fingerprints(base, keys).collect(engine="streaming")
     new = _fingerprints(state.lazy(), keys).with_row_index(_ROW).collect()
-    if not (_unique(old, keys) and _unique(new, keys)):
+    old = _fingerprints(base, keys).with_row_index(_BASE_ROW).collect(engine="streaming")
+    both = new.join(old, on=list(keys), how="full", coalesce=True, nulls_equal=True, suffix=_OLD)
+    # Each side's rows are in `both` once each unless a key joins several rows of it.
+    if both.select(pl.col(_ROW).count(), pl.col(_BASE_ROW).count()).row(0) != (
+        new.height,
+        old.height,
+    ):
         return None
-    changed = new.join(old, on=[*keys, FINGERPRINT], how="anti", nulls_equal=True)[_ROW]
-    deletes = old.join(new, on=list(keys), how="anti", nulls_equal=True).select(keys)
+    changed = both.filter(
+        pl.col(_ROW).is_not_null() & pl.col(FINGERPRINT).ne_missing(pl.col(FINGERPRINT + _OLD))
+    )[_ROW].sort()
+    upserts = state.select(pl.all().gather(changed))
+    deletes = both.filter(pl.col(_ROW).is_null()).sort(_BASE_ROW).select(keys)
+    # A key repeated on one side and absent from the other joined nothing: its rows are
+    # all upserts or all deletes (on a night, few).
+    if not (_unique(upserts, keys) and _unique(deletes, keys)):
+        return None
     return pl.concat(
         [
-            state.select(pl.all().gather(changed)).with_columns(pl.lit(UPSERT).alias(OP)),
+            upserts.with_columns(pl.lit(UPSERT).alias(OP)),
             deletes.with_columns(pl.lit(DELETE).alias(OP)),
         ],
         how="diagonal_relaxed",
