@@ -141,30 +141,34 @@ def reusable_date(root: DataRoot, before: date, wanted: set[dg.AssetKey]) -> dat
 
 
 # The frames a night keeps for the next (carried_cache): the registry snapshot's, and
-# per link table ("applicant", "rd") its mentions and lift.
+# per link table (by its mention prefix) what Carried holds besides the links.
 SNAPSHOT_FRAMES = ("enterprises", "names")
-
-
-def _carried_names(prefix: str) -> tuple[str, str]:
-    return f"{prefix}_mentions", f"{prefix}_lift"
+_CARRIED_PARTS = {"applicant": ("mentions", "lift", "kinds"), "rd": ("mentions", "lift")}
 
 
 def _carried_frames(prefix: str, carried: Carried) -> dict[str, pl.DataFrame]:
     """What a later night reuses of one link table's resolution besides its links."""
-    return dict(zip(_carried_names(prefix), (carried.mentions, carried.lift), strict=True))
+    return {f"{prefix}_{part}": getattr(carried, part) for part in _CARRIED_PARTS[prefix]}
 
 
 def _kept_resolution(root: DataRoot, day: date, links: dict[str, pl.LazyFrame]) -> Since | None:
     """`day`'s resolution as the run that made it kept it (None: it did not, or from
     other inputs or code); `links`: its link tables by mention prefix, read from the lake."""
-    names = SNAPSHOT_FRAMES + tuple(name for prefix in links for name in _carried_names(prefix))
+    names = SNAPSHOT_FRAMES + tuple(
+        f"{prefix}_{part}" for prefix in links for part in _CARRIED_PARTS[prefix]
+    )
     kept = read_carried(carried_folder(root), day, as_of_fingerprint(root, day), names)
     if kept is None:
         return None
-    carried = {}
-    for prefix, found in links.items():
-        mentions, lift = (kept[name] for name in _carried_names(prefix))
-        carried[prefix] = Carried(mentions, found.select(list(RESULT_COLUMNS)), lift)
+    carried = {
+        prefix: Carried(
+            kept[f"{prefix}_mentions"],
+            found.select(list(RESULT_COLUMNS)),
+            kept[f"{prefix}_lift"],
+            kinds=kept.get(f"{prefix}_kinds"),
+        )
+        for prefix, found in links.items()
+    }
     snapshot = RegistrySnapshot(*(kept[name] for name in SNAPSHOT_FRAMES))
     return Since(day, snapshot, carried.get("applicant"), carried.get("rd"))
 

@@ -66,12 +66,14 @@ class Carried:
     (MENTION_SCHEMA plus what else the link reads), their links (mention_key plus the
     resolver's RESULT columns; lazy, so that a date read back from the lake loads only
     the rows kept) and the IPC–industry lift it used; `kept`: how many of the links
-    were kept from an earlier date."""
+    were kept from an earlier date; `kinds`: the applicant links' names with their
+    applicant_kind, what a later date need not classify again."""
 
     mentions: pl.DataFrame
     links: pl.LazyFrame
     lift: pl.DataFrame
     kept: int = 0
+    kinds: pl.DataFrame | None = None
 
 
 @dataclass(frozen=True)

@@ -454,14 +454,30 @@ def resolve_applicants(
     return link_applicants(patents, registry, decisions, model, None, chunk_names)[0]
 
 
-def _applicant_lookup(patents: pl.DataFrame) -> tuple[pl.DataFrame, pl.Expr]:
+def _applicant_lookup(
+    patents: pl.DataFrame, known: pl.DataFrame | None
+) -> tuple[pl.DataFrame, pl.Expr, pl.DataFrame]:
     """Every applicant mention (MENTION_SCHEMA plus the link table's own columns) with its
-    applicant_kind, and the filter of those looked up in the registry."""
+    applicant_kind, the filter of those looked up in the registry, and each name's kind
+    (mention_name, applicant_kind). `known`: such kinds of an earlier date's names,
+    classified by the same code: those names are not classified again."""
     mentions = applicant_mentions(patents)
     names = mentions.select("mention_name").unique().sort("mention_name")
-    kinds = names.with_columns(classify_kinds(names["mention_name"]).alias("applicant_kind"))
+
+    def classified(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.with_columns(classify_kinds(frame["mention_name"]).alias("applicant_kind"))
+
+    if known is None:
+        kinds = classified(names)
+    else:
+        kinds = pl.concat(
+            [
+                names.join(known, on="mention_name", how="inner"),
+                classified(names.join(known, on="mention_name", how="anti")),
+            ]
+        )
     mentions = mentions.join(kinds, on="mention_name", how="left", maintain_order="left")
-    return mentions, pl.col("applicant_kind").is_in(CANDIDATE_KINDS).fill_null(False)
+    return mentions, pl.col("applicant_kind").is_in(CANDIDATE_KINDS).fill_null(False), kinds
 
 
 def _kept(
@@ -488,7 +504,9 @@ def link_applicants(
 ) -> tuple[pl.DataFrame, Carried]:
     """resolve_applicants' rows, keeping the links of `reuse`'s earlier date that cannot
     have changed, and what a later date may reuse of this one."""
-    mentions, looked_up = _applicant_lookup(patents)
+    mentions, looked_up, kinds = _applicant_lookup(
+        patents, None if reuse is None else reuse.carried.kinds
+    )
     # Only the mentions are needed from here on; a caller that passed the frame inline
     # gets its memory back for the matching.
     del patents
@@ -518,7 +536,8 @@ def link_applicants(
         .with_columns(pl.lit(model.version).alias("model_version"))
         .select(APPLICANT_LINK_COLUMNS)
     )
-    return result, Carried(lookup, result.select(list(RESULT_COLUMNS)).lazy(), lift, kept.height)
+    carried = Carried(lookup, result.select(list(RESULT_COLUMNS)).lazy(), lift, kept.height, kinds)
+    return result, carried
 
 
 def _rd_mentions(rd: pl.DataFrame) -> pl.DataFrame:

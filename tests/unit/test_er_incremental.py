@@ -283,6 +283,12 @@ def test_what_a_date_carries_is_what_its_inputs_give(model: MatchModel) -> None:
     assert again.links.collect().equals(carried.links.collect())
     by_pair = ["division", "ipc_subclass"]
     assert again.lift.sort(by_pair).equals(carried.lift.sort(by_pair))
+    # Every applicant's name with the kind its links carry, what a later date reuses.
+    kinds = links.select(
+        pl.col("applicant").str.strip_chars().alias("mention_name"), "applicant_kind"
+    )
+    assert carried.kinds is not None
+    assert carried.kinds.sort("mention_name").equals(kinds.unique().sort("mention_name"))
     rd_links, rd_carried = link_rd(RD, registry, None, model)
     rd_again = carried_rd(RD, rd_links.lazy(), registry_snapshot(ENTERPRISES, HISTORY))
     assert rd_again.mentions.equals(rd_carried.mentions)
