@@ -39,7 +39,14 @@ from capscore.entity_resolution.carried_cache import carried_folder, read_carrie
 from capscore.entity_resolution.evaluation import evaluate_links, summary_rows
 from capscore.entity_resolution.incremental import Carried, Since
 from capscore.entity_resolution.model import load_model
-from capscore.entity_resolution.parse_cache import cache_folder, read_parsed, write_parsed
+from capscore.entity_resolution.parse_cache import (
+    cache_folder,
+    read_parsed,
+    read_reach_keys,
+    write_parsed,
+    write_reach_keys,
+)
+from capscore.entity_resolution.reach_keys import NameKeys
 from capscore.entity_resolution.registry import (
     RegistrySnapshot,
     prepare_registry,
@@ -274,6 +281,7 @@ def er_links(
     # is parsed once.
     parse_cache = cache_folder(root)
     parsed = None if full else read_parsed(parse_cache)
+    reach_keys = NameKeys(None if full else read_reach_keys(parse_cache))
     for day in days:
         last = day == days[-1]
         enterprises, history = registry_as_of(root, day)
@@ -284,7 +292,9 @@ def er_links(
         # each table's only until it has taken what it keeps.
         kept_from = since.day if since else None
         pairs = (
-            zip((APPLICANT_LINKS, RD_LINKS), since.reuse(registry), strict=True) if since else ()
+            zip((APPLICANT_LINKS, RD_LINKS), since.reuse(registry, reach_keys), strict=True)
+            if since
+            else ()
         )
         reuse = dict(pairs)
         since = None
@@ -321,6 +331,9 @@ def er_links(
         del registry
         if last:
             write_parsed(parse_cache, parsed.unique("name"))
+            met = reach_keys.met()
+            if met.height:
+                write_reach_keys(parse_cache, met)
             snapshot_frames = (snapshot.enterprises, snapshot.names)
             for_next_night |= dict(zip(SNAPSHOT_FRAMES, snapshot_frames, strict=True))
             write_carried(carried_folder(root), day, as_of_fingerprint(root, day), for_next_night)

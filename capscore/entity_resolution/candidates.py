@@ -54,11 +54,11 @@ def name_keys(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _hashed(key: pl.Expr) -> pl.Expr:
+def hashed(key: pl.Expr) -> pl.Expr:
     return key.hash(KEY_HASH_SEED)
 
 
-def _spliced(insert: pl.Expr) -> pl.Expr:
+def spliced(insert: pl.Expr) -> pl.Expr:
     """`_key` with its character at `_pos` replaced by `insert` ("" deletes it)."""
     key, pos = pl.col("_key"), pl.col("_pos")
     return key.str.slice(0, pos) + insert + key.str.slice(pos + 1)
@@ -79,11 +79,24 @@ def deletion_keys(frame: pl.DataFrame) -> pl.DataFrame:
         .with_columns(
             pl.when(pl.col("_pos") < 0)
             .then(pl.col("_key"))
-            .otherwise(_spliced(pl.lit("")))
-            .pipe(_hashed)
+            .otherwise(spliced(pl.lit("")))
+            .pipe(hashed)
             .alias("_key")
         )
         .drop("_pos")
+    )
+
+
+def garbled_cuts(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` (with `_key`) with one row per key behind its first two to five
+    characters: a typo inside the leading region (佳兴 for 嘉兴) hides the region from
+    the parser, and the core then starts with them."""
+    return (
+        frame.with_columns(pl.int_ranges(MIN_GARBLED, MAX_GARBLED + 1).alias("_cut"))
+        .explode("_cut")
+        .with_columns(pl.col("_key").str.slice(pl.col("_cut")).alias("_key"))
+        .filter(pl.col("_key").str.len_chars() >= MIN_GARBLED_REST)
+        .drop("_cut")
     )
 
 
@@ -100,7 +113,7 @@ def confusable_keys(frame: pl.DataFrame, inventory: pl.Series) -> pl.DataFrame:
     swaps = variants(spots["char"].unique().to_list(), inventory.to_list())
     return (
         spots.join(swaps, on="char")
-        .with_columns(_spliced(pl.col("variant")).pipe(_hashed).alias("_key"))
+        .with_columns(spliced(pl.col("variant")).pipe(hashed).alias("_key"))
         .drop("_pos", "char", "variant")
     )
 
@@ -193,7 +206,7 @@ def index_registry(
     han_keys = keys.filter(pl.col("script") == "cjk")["_key"].unique()
     return RegistryIndex(
         names=names.drop("_code", "_place"),
-        keys=keys.select("rid", _hashed(pl.col("_key"))),
+        keys=keys.select("rid", hashed(pl.col("_key"))),
         characters=han_keys.str.split("").explode().unique().sort(),
         garbled=Blocks(*_capped(keys.drop("script"), "_key", max_block)),
         deletions=Blocks(*_capped(deletions, "_key", max_block)),
@@ -245,7 +258,7 @@ def _closest(
     )
 
 
-def _mention_table(mentions: pl.DataFrame) -> pl.DataFrame:
+def mention_table(mentions: pl.DataFrame) -> pl.DataFrame:
     return mentions.select(
         pl.col("name").alias("mention_name"),
         "script",
@@ -266,7 +279,7 @@ def _direct(
     ).select("mid", "rid", pl.lit(METHOD_RANK["exact_name"], dtype=pl.Int8).alias("method"))
     men_keys = name_keys(men).select("mid", "script", "_place", "_key")
     normalized = (
-        men_keys.select("mid", _hashed(pl.col("_key")))
+        men_keys.select("mid", hashed(pl.col("_key")))
         .join(index.keys, on="_key")
         .select("mid", "rid", pl.lit(METHOD_RANK["normalized_name"], dtype=pl.Int8).alias("method"))
     )
@@ -276,7 +289,7 @@ def _direct(
 def directly_found(mentions: pl.DataFrame, index: RegistryIndex) -> pl.Series:
     """The names of `mentions` (as generate_candidates takes them) with an exact or a
     normalized candidate in `index`: all a name with an exact hit can be proposed."""
-    men = _mention_table(mentions)
+    men = mention_table(mentions)
     exact, _, normalized = _direct(men, index)
     found = pl.concat([exact.select("mid"), normalized.select("mid")]).unique()
     return men.join(found, on="mid", how="semi")["mention_name"]
@@ -292,22 +305,14 @@ def generate_candidates(
     strongest method that found it (an exact or normalized hit on a former
     name is `former_name`).
     """
-    men = _mention_table(mentions)
+    men = mention_table(mentions)
     exact, men_keys, normalized = _direct(men, index)
     unresolved = men.join(exact.select("mid").unique(), on="mid", how="anti")
     open_keys = men_keys.filter(pl.col("script") == "cjk").join(
         unresolved.select("mid"), on="mid", how="semi"
     )
     by_deletion = index.deletions.join(deletion_keys(open_keys), "_key")
-    # A typo inside the leading region (佳兴 for 嘉兴) hides the region from the
-    # parser: the mention's core then starts with two to five extra characters.
-    cut = (
-        open_keys.with_columns(pl.int_ranges(MIN_GARBLED, MAX_GARBLED + 1).alias("_cut"))
-        .explode("_cut")
-        .with_columns(pl.col("_key").str.slice(pl.col("_cut")).alias("_key"))
-        .filter(pl.col("_key").str.len_chars() >= MIN_GARBLED_REST)
-    )
-    by_garbled_region = index.garbled.join(cut, "_key")
+    by_garbled_region = index.garbled.join(garbled_cuts(open_keys), "_key")
     by_zihao = index.zihao.join(unresolved, "zihao")
     no_key_hit = open_keys.join(normalized.select("mid").unique(), on="mid", how="anti")
     by_swap = confusable_keys(no_key_hit.select("mid", "_key"), index.characters).join(

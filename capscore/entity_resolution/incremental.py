@@ -11,7 +11,9 @@ whose attributes are the same, that reaches no firm whose registry rows changed
 (under D'’s registry or D's), whose IPC class fits every industry at the same
 level and that no reviewer decided, gets on D exactly the link it got on D'.
 
-"Reaches" is tested with the resolver's own candidate generator run against each
+"Reaches" is tested with the resolver's own candidate generator (for the names no
+registry firm bears, its keys of each name, kept from night to night: reach_keys.py) run
+against each
 date's registry index restricted to the changed firms' rows (with the blocks as
 that date's full index uses them: a block too common to use stays unused) plus
 every block a changed firm makes used on one date and unused on the other (a firm
@@ -29,7 +31,7 @@ compares nightly runs with a backfill that recomputes everything).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import polars as pl
@@ -39,12 +41,12 @@ from capscore.entity_resolution.candidates import (
     RegistryIndex,
     deletion_keys,
     directly_found,
-    generate_candidates,
     index_registry,
     name_keys,
 )
 from capscore.entity_resolution.model import Comparison, comparisons, with_levels
 from capscore.entity_resolution.normalize import parse_names_once
+from capscore.entity_resolution.reach_keys import NameKeys, found
 from capscore.entity_resolution.registry import PreparedRegistry, RegistrySnapshot, with_parse
 from capscore.entity_resolution.romanized import (
     romanized_candidates,
@@ -56,8 +58,6 @@ RUN_WIDE_FEATURES = frozenset({"ipc_lift"})
 # No block is too common and no fuzzy candidate too far when only changed firms are
 # indexed: every one of them a full index could propose must be found.
 UNLIMITED = 2**31 - 1
-# Distinct mention names tested for reach at a time.
-REACH_CHUNK = 100_000
 
 
 @dataclass(frozen=True)
@@ -85,20 +85,24 @@ class Since:
     applicants: Carried | None
     rd: Carried | None
 
-    def reuse(self, now: PreparedRegistry) -> tuple[Reuse | None, Reuse | None]:
+    def reuse(self, now: PreparedRegistry, keys: NameKeys) -> tuple[Reuse | None, Reuse | None]:
         """What the applicant and the rd links of this date give a date whose registry is
-        `now`."""
+        `now` (`keys`: as Reuse holds them)."""
         change = registry_change(self.registry, now)
-        app, rd = (None if c is None else Reuse(c, change) for c in (self.applicants, self.rd))
+        app, rd = (
+            None if c is None else Reuse(c, change, keys) for c in (self.applicants, self.rd)
+        )
         return app, rd
 
 
 @dataclass(frozen=True)
 class Reuse:
-    """One link table of an earlier date and how the registry changed since."""
+    """One link table of an earlier date, how the registry changed since, and the
+    reach test's keys of the names met so far (kept from run to run)."""
 
     carried: Carried
     change: RegistryChange
+    keys: NameKeys = field(default_factory=NameKeys)
 
 
 def _changed_codes(before: RegistrySnapshot, after: RegistrySnapshot) -> pl.Series:
@@ -283,8 +287,9 @@ def registry_change(before: RegistrySnapshot, after: PreparedRegistry) -> Regist
     return RegistryChange(codes, _merged(*restricted), enterprises, names, parsed)
 
 
-def reaching(names: pl.Series, change: RegistryChange) -> pl.Series:
-    """The mention names among `names` that reach a changed firm (module doc)."""
+def reaching(names: pl.Series, change: RegistryChange, keys: NameKeys) -> pl.Series:
+    """The mention names among `names` that reach a changed firm (module doc); `keys`:
+    the keys of the names met so far (reach_keys.py)."""
     if change.codes.len() == 0 or names.len() == 0:
         return pl.Series("mention_name", [], dtype=pl.String)
     distinct = names.drop_nulls().unique().sort()
@@ -296,21 +301,7 @@ def reaching(names: pl.Series, change: RegistryChange) -> pl.Series:
     by_exact = directly_found(
         parse_names_once(distinct.filter(registered), change.parsed), change.index
     )
-    fuzzy = distinct.filter(~registered)
-    # Parts of the names one at a time: every probe key of every name at once would
-    # cost gigabytes at province scale, and the index probed is small.
-    parts = [fuzzy.slice(start, REACH_CHUNK) for start in range(0, fuzzy.len(), REACH_CHUNK)]
-    by_name = pl.concat(
-        [
-            by_exact,
-            *(
-                generate_candidates(
-                    parse_names_once(part, change.parsed), change.index, max_fuzzy=UNLIMITED
-                )["mention_name"]
-                for part in parts
-            ),
-        ]
-    )
+    by_keys = found(keys.of(distinct.filter(~registered), change.parsed), change.index)
     latin = distinct.filter(~distinct.str.contains(r"\p{Han}"))
     # Without an address a reading joins every firm of its key, wherever it lies: a
     # superset of what any address would let it reach.
@@ -322,7 +313,7 @@ def reaching(names: pl.Series, change: RegistryChange) -> pl.Series:
         queries.cast({"query": pl.Int64}), change.names, change.enterprises
     )
     pinyin_names = queries.join(by_pinyin.select("query").unique(), on="query")["mention_name"]
-    return pl.concat([by_name, pinyin_names]).unique()
+    return pl.concat([by_exact, by_keys, pinyin_names]).unique()
 
 
 def _run_wide_comparisons() -> tuple[Comparison, ...]:
@@ -364,10 +355,11 @@ def kept_links(
     lift: pl.DataFrame,
     change: RegistryChange,
     decided: pl.Series | None,
+    keys: NameKeys,
 ) -> pl.DataFrame:
     """The rows of `since.links` whose mention (same key, same attributes: the columns
     of `mentions`) cannot link differently now (module doc). `decided`: mention keys a
-    reviewer decision applies to now."""
+    reviewer decision applies to now; `keys`: the reach test's (reach_keys.NameKeys)."""
     same = mentions.join(since.mentions, on=mentions.columns, how="semi", nulls_equal=True)
     model_made = since.links.filter(pl.col("decided_by") == "model")
     same = same.join(model_made.select("mention_key").collect(), on="mention_key", how="semi")
@@ -377,7 +369,7 @@ def kept_links(
     same = same.filter(~pl.col("ipc_subclass").is_in(moved.implode()).fill_null(False))
     if change.codes.len():
         same = same.filter(
-            ~pl.col("mention_name").is_in(reaching(same["mention_name"], change).implode())
+            ~pl.col("mention_name").is_in(reaching(same["mention_name"], change, keys).implode())
             & ~pl.col("filed_code").is_in(change.codes.implode()).fill_null(False)
         )
     # Streamed: a date read back from the lake is scanned in batches, not loaded whole.

@@ -490,7 +490,7 @@ def _kept(
     if reuse is None:
         return pl.DataFrame(schema=RESULT_COLUMNS)  # type: ignore[arg-type]
     decided = None if decisions is None else decisions["mention_key"]
-    kept = kept_links(reuse.carried, mentions, lift, reuse.change, decided)
+    kept = kept_links(reuse.carried, mentions, lift, reuse.change, decided, reuse.keys)
     return kept.select(list(RESULT_COLUMNS))
 
 

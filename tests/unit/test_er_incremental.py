@@ -8,6 +8,14 @@ import polars as pl
 import pytest
 
 from capscore.entity_resolution import incremental
+from capscore.entity_resolution.candidates import (
+    confusable_keys,
+    generate_candidates,
+    hashed,
+    mention_table,
+    name_keys,
+)
+from capscore.entity_resolution.confusables import variants
 from capscore.entity_resolution.incremental import (
     Reuse,
     moved_ipc_classes,
@@ -15,6 +23,8 @@ from capscore.entity_resolution.incremental import (
     registry_change,
 )
 from capscore.entity_resolution.model import MatchModel, load_model
+from capscore.entity_resolution.normalize import parse_names_once
+from capscore.entity_resolution.reach_keys import NameKeys, _swapped_into, found
 from capscore.entity_resolution.registry import prepare_registry, registry_snapshot
 from capscore.entity_resolution.resolve import (
     carried_applicants,
@@ -208,7 +218,7 @@ def test_a_name_an_unchanged_firm_bears_reaches_a_new_firm_only_by_its_own_keys(
             "嘉兴华秦新材料有限公司",
         ],
     )
-    assert sorted(reaching(names, change).to_list()) == [
+    assert sorted(reaching(names, change, NameKeys()).to_list()) == [
         "嘉兴华泰新材料有限公司",
         "嘉兴华秦新材料有限公司",
     ]
@@ -264,10 +274,10 @@ def test_the_earlier_registry_indexed_around_the_changes_reaches_as_the_whole(
         ],
     )
     change = registry_change(earlier.snapshot, later)
-    reached = reaching(names, change)
+    reached = reaching(names, change, NameKeys())
     monkeypatch.setattr(incremental, "_holding", lambda names, _: names["credit_code"])
     whole = registry_change(earlier.snapshot, later)
-    assert sorted(reached.to_list()) == sorted(reaching(names, whole).to_list())
+    assert sorted(reached.to_list()) == sorted(reaching(names, whole, NameKeys()).to_list())
     # The flipped block is read on both dates: 华泰 names no firm bears (their other
     # keys reach no changed firm) are reached, also one without a place, which only
     # the earlier date's block (used everywhere) proposes anything.
@@ -321,3 +331,55 @@ def test_a_registry_prepared_with_another_dates_parsed_names_is_the_same() -> No
         assert reused.index.names.equals(fresh.index.names)
         assert reused.index.keys.equals(fresh.index.keys)
         assert reused.index.deletions.all.equals(fresh.index.deletions.all)
+
+
+def _near_misses(names: list[str]) -> list[str]:
+    """Each name with a character dropped, a look-alike swapped in, its region garbled
+    and its legal form and region gone: what the fuzzy blocks are for."""
+    out = []
+    for name in names:
+        out.append(name[:3] + name[4:])
+        out.append("佳兴" + name[2:] if name.startswith("嘉兴") else "某地" + name)
+        out.append(name[2:].removesuffix("有限公司"))
+        swaps = variants(list(name[2:6]), list(name + "华秦达大恒"))
+        for char, variant in swaps.head(2).iter_rows():
+            out.append(name.replace(char, variant, 1))
+    return out
+
+
+def test_the_kept_keys_of_names_reach_what_the_candidate_generator_does() -> None:
+    later = prepare_registry(*_later_registry(True))
+    change = registry_change(prepare_registry(ENTERPRISES, HISTORY).snapshot, later)
+    changed = later.enterprises.filter(pl.col("credit_code").is_in(change.codes.implode()))
+    registered = set(later.names["registry_name"].to_list())
+    names = pl.Series(
+        "mention_name",
+        sorted(
+            {
+                n
+                for n in _near_misses([*changed["name"], *ENTERPRISES["name"].head(30)])
+                if n not in registered
+            }
+        ),
+    )
+    parsed = parse_names_once(names, change.parsed)
+    candidates = generate_candidates(parsed, change.index, max_fuzzy=incremental.UNLIMITED)
+    expected = sorted(candidates["mention_name"].unique().to_list())
+    keys = NameKeys()
+    assert sorted(found(keys.of(names, change.parsed), change.index).to_list()) == expected
+    # Both sides found some names and missed others: the comparison means something.
+    assert 0 < len(expected) < names.len()
+    # Swaps, generated from the changed firms' side, find the keys a swap on the
+    # mention's side finds (here the deletion blocks find them too).
+    men = name_keys(mention_table(parsed)).filter(pl.col("script") == "cjk")
+    by_mention = confusable_keys(men.select("mid", "_key"), change.index.characters).join(
+        change.index.keys, on="_key"
+    )
+    chars = men["_key"].str.split("").explode().unique()
+    swapped = men.filter(hashed(pl.col("_key")).is_in(_swapped_into(change.index, chars).implode()))
+    assert sorted(set(swapped["mid"])) == sorted(set(by_mention["mid"])) != []
+    # A name met before is not derived again: what was kept for it is what is read.
+    kept = keys.known.with_columns(pl.lit([], dtype=pl.List(pl.String)).alias("keys"))
+    again = NameKeys(kept).of(names.head(3), change.parsed)
+    assert again["keys"].list.len().to_list() == [0, 0, 0]
+    assert NameKeys(kept).met().is_empty()
