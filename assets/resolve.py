@@ -281,7 +281,7 @@ def er_links(
     # is parsed once.
     parse_cache = cache_folder(root)
     parsed = None if full else read_parsed(parse_cache)
-    reach_keys = NameKeys(None if full else read_reach_keys(parse_cache))
+    reach_keys = NameKeys(lambda: None if full else read_reach_keys(parse_cache))
     for day in days:
         last = day == days[-1]
         enterprises, history = registry_as_of(root, day)
@@ -334,6 +334,7 @@ def er_links(
             met = reach_keys.met()
             if met.height:
                 write_reach_keys(parse_cache, met)
+            del met, reach_keys
             snapshot_frames = (snapshot.enterprises, snapshot.names)
             for_next_night |= dict(zip(SNAPSHOT_FRAMES, snapshot_frames, strict=True))
             write_carried(carried_folder(root), day, as_of_fingerprint(root, day), for_next_night)

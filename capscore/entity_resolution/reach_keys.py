@@ -19,6 +19,8 @@ names found here are the ones it finds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
 from capscore.entity_resolution.candidates import (
@@ -73,25 +75,38 @@ def derived_keys(parsed: pl.DataFrame) -> pl.DataFrame:
 
 class NameKeys:
     """The keys of the names the reach test met, derived as names come: a backfill's
-    days, and a night and the night before, share most of their names."""
+    days, and a night and the night before, share most of their names. `kept`: reads
+    those an earlier run kept, on first use (a night without a registry change tests
+    nothing and reads nothing)."""
 
-    def __init__(self, known: pl.DataFrame | None = None) -> None:
-        self.known = known if known is not None else pl.DataFrame(schema=KEYS_SCHEMA)
+    def __init__(self, kept: Callable[[], pl.DataFrame | None] = lambda: None) -> None:
+        self._kept = kept
+        self._known: pl.DataFrame | None = None
         self._met: list[pl.Series] = []
+
+    @property
+    def known(self) -> pl.DataFrame:
+        if self._known is None:
+            kept = self._kept()
+            self._known = kept if kept is not None else pl.DataFrame(schema=KEYS_SCHEMA)
+        return self._known
 
     def of(self, names: pl.Series, parsed: pl.DataFrame) -> pl.DataFrame:
         """KEYS_SCHEMA rows of the distinct `names`, deriving those not met before
         (`parsed`: as parse_names_once takes it)."""
-        new = names.filter(~names.is_in(self.known["mention_name"].implode()))
+        known = self.known
+        new = names.filter(~names.is_in(known["mention_name"].implode()))
         if new.len():
-            self.known = pl.concat([self.known, derived_keys(parse_names_once(new, parsed))])
+            known = self._known = pl.concat([known, derived_keys(parse_names_once(new, parsed))])
         self._met.append(names)
-        return self.known.join(names.to_frame("mention_name"), on="mention_name", how="semi")
+        return known.join(names.to_frame("mention_name"), on="mention_name", how="semi")
 
     def met(self) -> pl.DataFrame:
         """The rows of every name asked for: what a later run will ask for again."""
-        asked = pl.concat(self._met).unique() if self._met else pl.Series([], dtype=pl.String)
-        return self.known.join(asked.to_frame("mention_name"), on="mention_name", how="semi")
+        if not self._met:
+            return pl.DataFrame(schema=KEYS_SCHEMA)
+        asked = pl.concat(self._met).unique().to_frame("mention_name")
+        return self.known.join(asked, on="mention_name", how="semi")
 
 
 def _swapped_into(index: RegistryIndex, chars: pl.Series) -> pl.Series:
