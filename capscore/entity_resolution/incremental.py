@@ -49,6 +49,8 @@ from capscore.entity_resolution.normalize import parse_names_once
 from capscore.entity_resolution.reach_keys import NameKeys, found
 from capscore.entity_resolution.registry import PreparedRegistry, RegistrySnapshot, with_parse
 from capscore.entity_resolution.romanized import (
+    key_starts,
+    may_read_as,
     romanized_candidates,
 )
 
@@ -303,6 +305,7 @@ def reaching(names: pl.Series, change: RegistryChange, keys: NameKeys) -> pl.Ser
     )
     by_keys = found(keys.of(distinct.filter(~registered), change.parsed), change.index)
     latin = distinct.filter(~distinct.str.contains(r"\p{Han}"))
+    latin = latin.filter(may_read_as(latin, key_starts(change.names)))
     # Without an address a reading joins every firm of its key, wherever it lies: a
     # superset of what any address would let it reach.
     nothing = pl.repeat(None, latin.len(), dtype=pl.String, eager=True)

@@ -132,6 +132,11 @@ def _plain(syllable: str) -> str:
     return syllable.replace("ü", "u").replace("v", "u")
 
 
+def _plain_letters(text: pl.Series) -> pl.Series:
+    """_plain of every string of `text`."""
+    return text.str.replace_all("ü", "u", literal=True).str.replace_all("v", "u", literal=True)
+
+
 @cache
 def readings(char: str) -> tuple[str, ...]:
     """Toneless pinyin readings of `char`, most common first (at most MAX_READINGS)."""
@@ -325,6 +330,25 @@ def _industry_phrases() -> pl.DataFrame:
 
 def _tokens(names: pl.Series) -> pl.Series:
     return latin_words(names.str.normalize("NFKC"))
+
+
+def key_starts(names: pl.DataFrame) -> list[str]:
+    """The spellings of the first two characters of the 字号 of every Chinese name of
+    `names` (registry_keys' input): every key registry_keys gives them begins with one."""
+    zihao = names.filter(
+        (pl.col("script") == "cjk") & (pl.col("zihao").str.len_chars() >= MIN_STEM)
+    )["zihao"]
+    return sorted(
+        {a + b for z in zihao.unique().to_list() for a in readings(z[0]) for b in readings(z[1])}
+    )
+
+
+def may_read_as(mention_names: pl.Series, starts: list[str]) -> pl.Series:
+    """Whether a mention name's letters hold one of `starts` (key_starts): every key
+    parse_mentions reads in a name is some of its words joined, so a name without one
+    reads as no key that begins with one."""
+    letters = _tokens(mention_names).str.replace_all(" ", "")
+    return _plain_letters(letters).str.contains_any(starts)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from capscore.entity_resolution.resolve import (
     resolve_applicants,
     resolve_rd,
 )
+from capscore.entity_resolution.romanized import key_starts, may_read_as, romanized_candidates
 from tests.unit.test_er_determinism import ENTERPRISES, HISTORY, PATENTS, RD
 
 # Firms that appear only on the later date: namesakes of earlier firms in a new place.
@@ -383,3 +384,27 @@ def test_the_kept_keys_of_names_reach_what_the_candidate_generator_does() -> Non
     again = NameKeys(lambda: kept).of(names.head(3), change.parsed)
     assert again["keys"].list.len().to_list() == [0, 0, 0]
     assert NameKeys(lambda: kept).met().is_empty()
+
+
+def test_only_names_that_may_read_as_a_changed_firm_are_read_in_pinyin() -> None:
+    later = prepare_registry(*_later_registry(False))
+    change = registry_change(prepare_registry(ENTERPRISES, HISTORY).snapshot, later)
+    names = pl.Series(
+        [
+            "Zhoushan Huatai Optoelectronics Technology Co., Ltd.",
+            "ZHOUSHAN HUA-TAI AUTO PARTS",
+            "Jiaxing Xinrui Intelligent Equipment Co., Ltd.",
+            "Hangzhou Deli Machinery Co., Ltd.",
+            "Bosch Automotive Products",
+        ]
+    )
+    nothing = pl.repeat(None, names.len(), dtype=pl.String, eager=True)
+    queries = pl.DataFrame(
+        {"query": range(names.len()), "mention_name": names, "address_code": nothing}
+    ).with_columns(pl.col("query").cast(pl.Int64), pl.lit(None, pl.String).alias("address_street"))
+    read = romanized_candidates(queries, change.names, change.enterprises)["query"].unique()
+    kept = may_read_as(names, key_starts(change.names))
+    # Every name read as a changed firm is kept; a name of no changed firm's sound is not.
+    assert read.len() > 0
+    assert kept.gather(read).all()
+    assert not kept.all()
