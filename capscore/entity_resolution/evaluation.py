@@ -68,11 +68,21 @@ def _safe(num: float, den: float) -> float | None:
     return round(num / den, 6) if den else None
 
 
+def _against(links: pl.DataFrame, truth: pl.DataFrame, *columns: str) -> pl.DataFrame:
+    """The mentions in both, with the link's credit code as `_pred`, its decision and
+    `columns` of it beside the truth's."""
+    return links.select(
+        "mention_key", pl.col("credit_code").alias("_pred"), "decision", *columns
+    ).join(truth, on="mention_key", how="inner")
+
+
 def pairwise(links: pl.DataFrame, truth: pl.DataFrame) -> dict[str, Any]:
     """Precision, recall, F1 of `matched` links against truth, over the mentions in both."""
-    joined = links.select("mention_key", pl.col("credit_code").alias("_pred"), "decision").join(
-        truth, on="mention_key", how="inner"
-    )
+    return _pairwise(_against(links, truth))
+
+
+def _pairwise(joined: pl.DataFrame) -> dict[str, Any]:
+    """pairwise of the links `_against` the truth."""
     matched = pl.col("decision") == "matched"
     correct = matched & (pl.col("_pred") == pl.col("credit_code")).fill_null(False)
     counts = joined.select(
@@ -169,8 +179,8 @@ def threshold_tradeoff(
     return pl.DataFrame(rows)
 
 
-def kind_accuracy(links: pl.DataFrame, truth: pl.DataFrame) -> dict[str, Any]:
-    joined = links.select("mention_key", "applicant_kind").join(truth, on="mention_key")
+def _kind_accuracy(joined: pl.DataFrame) -> dict[str, Any]:
+    """How often the links' applicant_kind (`_against` the truth) is the true one."""
     confusion = (
         joined.group_by("true_kind", "applicant_kind").len().sort("true_kind", "applicant_kind")
     )
@@ -187,22 +197,17 @@ def evaluate_links(
     """All metrics, plus `targets`: each issue target with its value and whether it is met."""
     report: dict[str, Any] = {}
     if applicant_links is not None and applicant_truth_raw is not None:
-        truth = applicant_truth(applicant_truth_raw)
-        report["applicant"] = pairwise(applicant_links, truth) | kind_accuracy(
-            applicant_links, truth
-        )
+        joined = _against(applicant_links, applicant_truth(applicant_truth_raw), "applicant_kind")
+        report["applicant"] = _pairwise(joined) | _kind_accuracy(joined)
     if rd_links is not None and rd_truth_raw is not None:
-        truth = rd_truth(rd_truth_raw)
-        report["rd"] = pairwise(rd_links, truth)
-        joined = rd_links.select("mention_key", "credit_code", "decision").join(
-            truth.rename({"credit_code": "_true"}), on="mention_key"
-        )
+        joined = _against(rd_links, rd_truth(rd_truth_raw))
+        report["rd"] = _pairwise(joined)
         report["rd"]["by_code_noise"] = (
-            joined.filter(pl.col("_true").is_not_null())
+            joined.filter(pl.col("credit_code").is_not_null())
             .group_by("code_noise")
             .agg(
                 pl.len().alias("filings"),
-                ((pl.col("decision") == "matched") & (pl.col("credit_code") == pl.col("_true")))
+                ((pl.col("decision") == "matched") & (pl.col("_pred") == pl.col("credit_code")))
                 .mean()
                 .round(4)
                 .alias("recall"),
