@@ -60,13 +60,16 @@ def patent_state(raw_patents: pl.DataFrame, as_of: date) -> pl.DataFrame:
         as_of,
         "publication_date",
     )
-    first_landing = versions.group_by(KEY).agg(
-        pl.col(LANDING_DATE).min().alias("first_landing_date")
+    # VERSION_ORDER begins with the landing date: a key's first version landed first.
+    latest = mask_personal(
+        latest_per_key(versions, [KEY], VERSION_ORDER, {LANDING_DATE: "first_landing_date"})
     )
-    latest = mask_personal(latest_per_key(versions, [KEY], VERSION_ORDER))
     return (
-        latest.join(forward_citation_counts(latest), on=KEY, how="left")
+        latest.join(forward_citation_counts(latest), on=KEY, how="left", maintain_order="left")
         .with_columns(pl.col("forward_citations").fill_null(0))
-        .join(first_landing, on=KEY, how="left")
-        .sort(KEY)
+        .select(
+            *(c for c in latest.columns if c != "first_landing_date"),
+            "forward_citations",
+            "first_landing_date",
+        )
     )

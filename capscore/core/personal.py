@@ -16,11 +16,11 @@ PERSONAL_LIST_COLUMNS = ("inventors",)
 
 def mask_name(name: pl.Expr) -> pl.Expr:
     """张三丰 -> 张**: the first character, then one * per further character (at least one)."""
-    stars = pl.max_horizontal(name.str.len_chars() - 1, pl.lit(1))
+    length = name.str.len_chars()
     return (
-        pl.when(name.is_null())
-        .then(None)
-        .otherwise(name.str.slice(0, 1) + pl.lit("*").repeat_by(stars).list.join(""))
+        pl.when(length == 0)
+        .then(pl.lit("*"))
+        .otherwise(name.str.slice(0, 1).str.pad_end(pl.max_horizontal(length, 2), "*"))
     )
 
 

@@ -6,6 +6,7 @@ own date (snapshot_date, publication_date, reported_date) is on or before D.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 import polars as pl
@@ -22,8 +23,23 @@ def visible_as_of(raw: pl.DataFrame, as_of: date, own_date: str) -> pl.DataFrame
     return raw.filter((pl.col(LANDING_DATE) <= pl.lit(as_of)) & (pl.col(own_date) <= pl.lit(as_of)))
 
 
-def latest_per_key(frame: pl.DataFrame, key: list[str], order: list[str]) -> pl.DataFrame:
-    """One row per `key`: the last by `order` (ascending, nulls first, so a null date loses)."""
-    return frame.sort([*key, *order], nulls_last=False).unique(
-        subset=key, keep="last", maintain_order=True
-    )
+def latest_per_key(
+    frame: pl.DataFrame,
+    key: list[str],
+    order: list[str],
+    first: Mapping[str, str] | None = None,
+) -> pl.DataFrame:
+    """One row per `key`, in key order: the last by `order` (ascending, nulls first, so
+    a null date loses); `first`: columns whose value at the key's first row by `order`
+    it also carries (column -> alias). One sort, then each key's run read off its ends."""
+    ordered = frame.sort([*key, *order], nulls_last=False)
+    row = pl.int_range(pl.len())
+
+    def differs(step: int) -> pl.Expr:
+        return pl.any_horizontal(pl.col(k).ne_missing(pl.col(k).shift(step)) for k in key)
+
+    run_start = pl.when((row == 0) | differs(1)).then(row).forward_fill()
+    ends = (row == pl.len() - 1) | differs(-1)
+    return ordered.with_columns(
+        pl.col(column).gather(run_start).alias(alias) for column, alias in (first or {}).items()
+    ).filter(ends)
