@@ -37,6 +37,9 @@ from capscore.entity_resolution.candidates import (
 from capscore.entity_resolution.confusables import variants
 from capscore.entity_resolution.normalize import parse_names_once
 
+# Names whose keys are derived at a time.
+DERIVE_CHUNK = 100_000
+
 KEYS_SCHEMA = pl.Schema(
     {
         "mention_name": pl.String(),
@@ -97,7 +100,11 @@ class NameKeys:
         known = self.known
         new = names.filter(~names.is_in(known["mention_name"].implode()))
         if new.len():
-            known = self._known = pl.concat([known, derived_keys(parse_names_once(new, parsed))])
+            # Parts at a time: every key of every name of a province at once costs
+            # gigabytes (a run after a full one derives them all).
+            parts = (new.slice(start, DERIVE_CHUNK) for start in range(0, new.len(), DERIVE_CHUNK))
+            derived = [derived_keys(parse_names_once(part, parsed)) for part in parts]
+            known = self._known = pl.concat([known, *derived])
         self._met.append(names)
         return known.join(names.to_frame("mention_name"), on="mention_name", how="semi")
 
