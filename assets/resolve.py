@@ -334,6 +334,7 @@ def er_links(
             met = reach_keys.met()
             if met.height:
                 write_reach_keys(parse_cache, met)
+            # Not needed after the last day: released before the links are written.
             del met, reach_keys
             snapshot_frames = (snapshot.enterprises, snapshot.names)
             for_next_night |= dict(zip(SNAPSHOT_FRAMES, snapshot_frames, strict=True))

@@ -12,21 +12,21 @@ whose attributes are the same, that reaches no firm whose registry rows changed
 level and that no reviewer decided, gets on D exactly the link it got on D'.
 
 "Reaches" is tested with the resolver's own candidate generator (for the names no
-registry firm bears, its keys of each name, kept from night to night: reach_keys.py) run
-against each
-date's registry index restricted to the changed firms' rows (with the blocks as
-that date's full index uses them: a block too common to use stays unused) plus
-every block a changed firm makes used on one date and unused on the other (a firm
-that arrives can push a block past its cap, and every mention that used it loses
-those candidates), with no limit on fuzzy candidates. The limits only ever remove
-candidates, and so do the "no exact hit" gates, of which one is applied exactly: a
-name an unchanged firm bears hits it exactly on both dates, gets no fuzzy candidate
-on either, and is tested for exact and normalized hits alone (at a million firms
-this spares most of the mentions a changed firm's blocks hold). So every changed
-firm a full index proposes on either date is proposed there: the test can flag too
-many mentions, never too few, and the links of a date resolved this way equal a full
-re-resolution of it (tests/unit/test_er_incremental.py, and the end-to-end test
-compares nightly runs with a backfill that recomputes everything).
+registry firm bears, the keys it would derive from each, kept from night to night:
+reach_keys.py) run against each date's registry index restricted to the changed
+firms' rows (with the blocks as that date's full index uses them: a block too common
+to use stays unused) plus every block a changed firm makes used on one date and
+unused on the other (a firm that arrives can push a block past its cap, and every
+mention that used it loses those candidates), with no limit on fuzzy candidates. The
+limits only ever remove candidates, and so do the "no exact hit" gates, of which one
+is applied exactly: a name an unchanged firm bears hits it exactly on both dates,
+gets no fuzzy candidate on either, and is tested for exact and normalized hits alone
+(at a million firms this spares most of the mentions a changed firm's blocks hold).
+So every changed firm a full index proposes on either date is proposed there: the
+test can flag too many mentions, never too few, and the links of a date resolved
+this way equal a full re-resolution of it (tests/unit/test_er_incremental.py, and
+the end-to-end test compares nightly runs with a backfill that recomputes
+everything).
 """
 
 from __future__ import annotations
