@@ -215,11 +215,27 @@ def _merged(first: RegistryIndex, second: RegistryIndex) -> RegistryIndex:
     )
 
 
+def _front_pairs(key: pl.Expr) -> list[pl.Expr]:
+    """The character pairs a key's first three characters make, in order."""
+    first, second, third = (key.str.slice(at, 1) for at in range(3))
+    return [first + second, first + third, second + third]
+
+
 def _holding(names: pl.DataFrame, touched: RegistryIndex) -> pl.Series:
     """The credit codes of `names` (parsed registry names) with a key in one of the block
     tables of `touched` (all of whose rows are in its `all`)."""
     keys = name_keys(names.select("credit_code", "script", "core", "core_strict"))
-    deletions = deletion_keys(keys.filter(pl.col("script") == "cjk").select("credit_code", "_key"))
+    # A key and a touched key share a 1-deletion key only if they share one of the
+    # pairs their first three characters make (the first two of a deletion key are
+    # 01, 02 or 12 of the key it was cut from): only those keys are cut.
+    touched_pairs = pl.concat(
+        touched.garbled.all.select(pair.alias("_pair")) for pair in _front_pairs(pl.col("_key"))
+    )["_pair"].implode()
+    near = keys.filter(
+        (pl.col("script") == "cjk")
+        & pl.any_horizontal(pair.is_in(touched_pairs) for pair in _front_pairs(pl.col("_key")))
+    )
+    deletions = deletion_keys(near.select("credit_code", "_key"))
 
     def holders(frame: pl.DataFrame, table: str) -> pl.Series:
         key = _BLOCKS[table]

@@ -12,6 +12,7 @@ from capscore.entity_resolution.candidates import (
     confusable_keys,
     generate_candidates,
     hashed,
+    index_registry,
     mention_table,
     name_keys,
 )
@@ -408,3 +409,28 @@ def test_only_names_that_may_read_as_a_changed_firm_are_read_in_pinyin() -> None
     assert read.len() > 0
     assert kept.gather(read).all()
     assert not kept.all()
+
+
+def test_the_firms_holding_a_changed_firm_s_keys_are_all_found() -> None:
+    # One changed firm (core 华泰汽车). Firms whose cores share a 1-deletion key with
+    # it, whichever character the deletions cut (its end, the second, the first), hold
+    # its block; one that shares nothing does not.
+    def parsed(cores: list[str], first: int) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "credit_code": [f"91330400MA{first + n:07d}X" for n in range(len(cores))],
+                "registry_name": [f"嘉兴{core}有限公司" for core in cores],
+                "name_type": ["current"] * len(cores),
+                "script": ["cjk"] * len(cores),
+                "core": cores,
+                "core_strict": cores,
+                "zihao": [f"{core[:2]}{first}" for core in cores],
+            }
+        )
+
+    changed = parsed(["华泰汽车"], 0)
+    regions = changed.select("credit_code", pl.lit("330402").alias("region_code"))
+    touched = index_registry(changed, regions, max_block=incremental.UNLIMITED)
+    others = parsed(["华泰汽", "华新泰汽车", "新华泰汽车", "金星电器"], 10)
+    held = incremental._holding(others, touched)
+    assert sorted(held.to_list()) == sorted(others["credit_code"].head(3).to_list())
