@@ -52,6 +52,12 @@ from capscore.entity_resolution.registry import (
     prepare_registry,
     registry_snapshot,
 )
+from capscore.entity_resolution.registry_cache import (
+    read_prepared,
+    registry_digest,
+    registry_folder,
+    write_prepared,
+)
 from capscore.entity_resolution.resolve import (
     PATENT_CONTEXT,
     RESULT_COLUMNS,
@@ -281,11 +287,17 @@ def er_links(
     # is parsed once.
     parse_cache = cache_folder(root)
     parsed = None if full else read_parsed(parse_cache)
+    registries = registry_folder(root)
     reach_keys = NameKeys(lambda: None if full else read_reach_keys(parse_cache))
     for day in days:
         last = day == days[-1]
         enterprises, history = registry_as_of(root, day)
-        registry = prepare_registry(enterprises, history, parsed)
+        digest = registry_digest(enterprises, history)
+        registry = None if full else read_prepared(registries, digest)
+        built = registry is None
+        if registry is None:
+            registry = prepare_registry(enterprises, history, parsed)
+            write_prepared(registries, digest, registry)
         # What a day keeps of the names parsed before is in its registry.
         del enterprises, history, parsed
         # The earlier date's frames live on only in what this day reuses of them, and
@@ -330,7 +342,9 @@ def er_links(
         parsed, snapshot = registry.parsed(), registry.snapshot
         del registry
         if last:
-            write_parsed(parse_cache, parsed.unique("name"))
+            # A registry read back was prepared by a run that kept its parses then.
+            if built:
+                write_parsed(parse_cache, parsed.unique("name"))
             met = reach_keys.met()
             if met.height:
                 write_reach_keys(parse_cache, met)

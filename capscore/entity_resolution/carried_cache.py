@@ -22,8 +22,7 @@ from pathlib import Path
 import polars as pl
 
 from capscore.entity_resolution.parse_cache import parse_digest
-from capscore.storage.files import atomic_write
-from capscore.storage.kept_files import read_kept
+from capscore.storage.kept_files import read_kept_set, write_kept_set
 from capscore.storage.paths import DataRoot
 
 
@@ -39,12 +38,7 @@ def _prefix(day: date, inputs: str) -> str:
 def write_carried(folder: Path, day: date, inputs: str, frames: Mapping[str, pl.DataFrame]) -> None:
     """Keep `frames` (by name) as what resolving `day` from `inputs` (its as-of
     fingerprint) read; whatever an earlier date kept is removed."""
-    prefix = _prefix(day, inputs)
-    for name, frame in frames.items():
-        atomic_write(folder / f"{prefix}{name}.parquet", frame.write_parquet)
-    for stale in folder.glob("*.parquet"):
-        if not stale.name.startswith(prefix):
-            stale.unlink(missing_ok=True)
+    write_kept_set(folder, _prefix(day, inputs), frames)
 
 
 def read_carried(
@@ -52,10 +46,4 @@ def read_carried(
 ) -> dict[str, pl.DataFrame] | None:
     """The frames `names` kept for `day` resolved from `inputs`, or None if any is not
     there (or cannot be read)."""
-    frames = {}
-    for name in names:
-        frame = read_kept(folder / f"{_prefix(day, inputs)}{name}.parquet")
-        if frame is None:
-            return None
-        frames[name] = frame
-    return frames
+    return read_kept_set(folder, _prefix(day, inputs), names)

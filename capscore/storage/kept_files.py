@@ -9,8 +9,10 @@ model), so files made otherwise are never read and are removed when a new one is
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
+from typing import Literal
 
 import polars as pl
 
@@ -42,3 +44,33 @@ def write_kept(path: Path, frame: pl.DataFrame, replaces: str) -> Path:
         if stale != path:
             stale.unlink(missing_ok=True)
     return path
+
+
+def write_kept_set(
+    folder: Path,
+    prefix: str,
+    frames: Mapping[str, pl.DataFrame],
+    compression: Literal["zstd", "lz4"] = "zstd",
+) -> None:
+    """Keep `frames` (by name) as one set named by `prefix`; every other file of `folder`
+    (an earlier set) is removed once the whole set is written."""
+    for name, frame in frames.items():
+        write = partial(frame.write_parquet, compression=compression)
+        atomic_write(folder / f"{prefix}{name}.parquet", write)
+    for stale in folder.glob("*.parquet"):
+        if not stale.name.startswith(prefix):
+            stale.unlink(missing_ok=True)
+
+
+def read_kept_set(
+    folder: Path, prefix: str, names: Sequence[str]
+) -> dict[str, pl.DataFrame] | None:
+    """The frames `names` of the set `prefix`, or None if any is not there (or cannot be
+    read): a set a killed run left half written is a miss."""
+    frames = {}
+    for name in names:
+        frame = read_kept(folder / f"{prefix}{name}.parquet")
+        if frame is None:
+            return None
+        frames[name] = frame
+    return frames

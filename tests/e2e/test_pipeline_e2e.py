@@ -12,12 +12,18 @@ import polars as pl
 import pytest
 
 from assets.common import asset_keys, read_input
-from assets.er_inputs import raw_rd_landed_by
+from assets.er_inputs import raw_rd_landed_by, registry_as_of
 from assets.freshness import as_of_fingerprint
 from assets.resolve import earlier_resolution, reusable_date
 from capscore.entity_resolution.carried_cache import carried_folder, read_carried
 from capscore.entity_resolution.incremental import Since
 from capscore.entity_resolution.parse_cache import cache_folder, read_parsed
+from capscore.entity_resolution.registry import prepare_registry
+from capscore.entity_resolution.registry_cache import (
+    read_prepared,
+    registry_digest,
+    registry_folder,
+)
 from capscore.indicators.citation_cache import read_kept_citations
 from capscore.indicators.inputs import APPLICANT_LINK, PATENT
 from capscore.indicators.patent_quality import quality_and_cohorts
@@ -248,6 +254,11 @@ def test_nightly_runs_equal_a_backfill_and_later_drops_change_nothing(
     assert reusable_date(nightly, days[-1], set(ER_KEYS)) == days[-2]
     # ...and the registry names the night before parsed.
     assert read_parsed(cache_folder(nightly)) is not None
+    # ...and the registry the last night prepared, for a night without a registry drop.
+    registry_rows = registry_as_of(nightly, days[-1])
+    prepared = read_prepared(registry_folder(nightly), registry_digest(*registry_rows))
+    assert prepared is not None
+    assert prepared.names.equals(prepare_registry(*registry_rows).names)
     # What the last night read, kept for the next, is what the next would rebuild.
     raw_rd = raw_rd_landed_by(nightly, days[-1])
     next_night = days[-1] + timedelta(days=1)
