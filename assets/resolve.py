@@ -49,15 +49,9 @@ from capscore.entity_resolution.parse_cache import (
 from capscore.entity_resolution.reach_keys import NameKeys
 from capscore.entity_resolution.registry import (
     RegistrySnapshot,
-    prepare_registry,
     registry_snapshot,
 )
-from capscore.entity_resolution.registry_cache import (
-    read_prepared,
-    registry_digest,
-    registry_folder,
-    write_prepared,
-)
+from capscore.entity_resolution.registry_cache import prepared_registry, registry_folder
 from capscore.entity_resolution.resolve import (
     PATENT_CONTEXT,
     RESULT_COLUMNS,
@@ -292,12 +286,7 @@ def er_links(
     for day in days:
         last = day == days[-1]
         enterprises, history = registry_as_of(root, day)
-        digest = registry_digest(enterprises, history)
-        registry = None if full else read_prepared(registries, digest)
-        built = registry is None
-        if registry is None:
-            registry = prepare_registry(enterprises, history, parsed)
-            write_prepared(registries, digest, registry)
+        registry, built = prepared_registry(registries, enterprises, history, parsed, full)
         # What a day keeps of the names parsed before is in its registry.
         del enterprises, history, parsed
         # The earlier date's frames live on only in what this day reuses of them, and

@@ -99,3 +99,41 @@ def prepare_registry(
     named = with_parse(snapshot.names, known)
     ent = snapshot.enterprises
     return PreparedRegistry(ent, named, index_registry(named, ent))
+
+
+def firm_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    """credit_code, _row, _copies: each distinct row of `frame` (core/enterprise or
+    core/enterprise_history as matching reads them) as a hash, and how often it is
+    there: what changed_firms compares, without the rows."""
+    rows = frame.select("credit_code", frame.hash_rows().alias("_row"))
+    return rows.group_by("credit_code", "_row").len("_copies")
+
+
+def changed_firms(before: pl.DataFrame, after: pl.DataFrame) -> pl.Series:
+    """The credit codes with a row (firm_rows) in one of `before` and `after` only."""
+    return pl.concat(
+        [
+            before.join(after, on=["credit_code", "_row", "_copies"], how="anti"),
+            after.join(before, on=["credit_code", "_row", "_copies"], how="anti"),
+        ]
+    )["credit_code"].unique()
+
+
+def prepare_registry_since(
+    enterprises: pl.DataFrame,
+    history: pl.DataFrame,
+    earlier: PreparedRegistry,
+    changed: pl.Series,
+) -> PreparedRegistry:
+    """prepare_registry(enterprises, history) from an earlier date's registry and the
+    firms whose rows differ from the ones it was prepared from (`changed`, credit
+    codes): a firm's snapshot row and names depend on its own rows alone, so the
+    others' are taken as they were and only the changed firms' are made and parsed
+    (the index, over all names, is built again)."""
+    ours = pl.col("credit_code").is_in(changed.implode())
+    fresh = registry_snapshot(enterprises.filter(ours), history.filter(ours))
+    ent = pl.concat([earlier.enterprises.filter(~ours), fresh.enterprises]).sort("credit_code")
+    named = pl.concat(
+        [earlier.names.filter(~ours), with_parse(fresh.names, earlier.parsed())]
+    ).sort("credit_code", "registry_name")
+    return PreparedRegistry(ent, named, index_registry(named, ent))

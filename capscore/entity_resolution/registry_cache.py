@@ -1,19 +1,23 @@
 """The registry prepared for matching (registry.PreparedRegistry), kept for the next run.
 
 Preparing it (every name of every enterprise, parsed, and the blocking index over
-them) takes about 10 s at a million firms; reading it back, half a second. The
-registry changes only on the days a registry file lands, so a night after one without
-a registry drop, and a backfill's days between two drops, find theirs kept. The set is
-named by a digest of the registry rows it was prepared from (core/enterprise and
-core/enterprise_history as matching reads them, in any row order) and of the
-entity-resolution code and libraries (parse_cache.parse_digest): other rows or other
-code never read it. Each file is a copy of what preparing gives: a set that is missing
-a file, or a file that cannot be read, is a miss.
+them) takes about 10 s at a million firms; reading it back, half a second. A night
+whose registry rows are the ones the last run prepared from (no registry drop since)
+reads it back; a night after a registry drop makes only the changed firms' snapshot
+rows and names from their rows, takes the others' from the kept registry, and builds
+the index over all (registry.prepare_registry_since). A set is named by a digest of
+the entity-resolution code and libraries (parse_cache.parse_digest) and one of the
+registry rows it was made from (core/enterprise and core/enterprise_history as
+matching reads them, in any row order); it holds those rows' hashes per firm
+(registry.firm_rows), to tell the changed firms. Other code never reads it. Each file
+is a copy of what preparing gives: a set missing a file, or with a file that cannot
+be read, is a miss.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -21,11 +25,19 @@ import polars as pl
 
 from capscore.entity_resolution.candidates import Blocks, RegistryIndex
 from capscore.entity_resolution.parse_cache import parse_digest
-from capscore.entity_resolution.registry import PreparedRegistry
+from capscore.entity_resolution.registry import (
+    PreparedRegistry,
+    changed_firms,
+    firm_rows,
+    prepare_registry,
+    prepare_registry_since,
+)
 from capscore.storage.kept_files import read_kept_set, write_kept_set
 from capscore.storage.paths import DataRoot
 
 _BLOCKS = ("garbled", "deletions", "zihao")
+# The rows a registry was prepared from (firm_rows of core/enterprise, of its history).
+ROWS = ("enterprise_rows", "history_rows")
 PARTS = (
     "enterprises",
     "names",
@@ -40,10 +52,14 @@ def registry_folder(root: DataRoot) -> Path:
     return root.cache / "er_registry"
 
 
+def _code_digest() -> str:
+    return hashlib.sha256(parse_digest().encode()).hexdigest()[:16]
+
+
 def registry_digest(enterprises: pl.DataFrame, history: pl.DataFrame) -> str:
-    """What the prepared registry depends on: the rows (as a multiset: summed 128-bit
-    row hashes, so the lake's row order does not matter), their columns and the code."""
-    digest = hashlib.sha256(parse_digest().encode())
+    """The registry rows a prepared registry is made from, as a multiset (summed 128-bit
+    row hashes, so the lake's row order does not matter), with their columns."""
+    digest = hashlib.sha256()
     for frame in (enterprises, history):
         digest.update(f"{frame.schema}|{frame.height}|".encode())
         for seed in (0, 1):
@@ -52,14 +68,18 @@ def registry_digest(enterprises: pl.DataFrame, history: pl.DataFrame) -> str:
 
 
 def _prefix(digest: str) -> str:
-    return f"{digest}-"
+    return f"{_code_digest()}-{digest}-"
 
 
-def write_prepared(folder: Path, digest: str, registry: PreparedRegistry) -> None:
-    """Keep `registry` as prepared from the rows `digest` names; an earlier one is removed.
-    lz4: the set is about 400 MB at a million firms, written in 1.5 s (zstd: 2.2 s)."""
+def write_prepared(
+    folder: Path, digest: str, registry: PreparedRegistry, rows: Mapping[str, pl.DataFrame]
+) -> None:
+    """Keep `registry` as prepared from the registry rows `digest` names (`rows`: their
+    firm_rows, by ROWS name); an earlier one is removed. lz4: the set is about 400 MB
+    at a million firms, written in 1.5 s (zstd: 2.2 s)."""
     index = registry.index
     frames = {
+        **rows,
         "enterprises": registry.enterprises,
         "names": registry.names,
         "index_names": index.names,
@@ -75,12 +95,11 @@ def write_prepared(folder: Path, digest: str, registry: PreparedRegistry) -> Non
     write_kept_set(folder, _prefix(digest), frames, compression="lz4")
 
 
-def read_prepared(folder: Path, digest: str) -> PreparedRegistry | None:
-    """The registry kept as prepared from the rows `digest` names, or None."""
-    frames = read_kept_set(folder, _prefix(digest), PARTS)
-    if frames is None:
-        return None
+def _read(folder: Path, prefix: str, rows: tuple[str, ...] = ()) -> dict[str, pl.DataFrame] | None:
+    return read_kept_set(folder, prefix, (*rows, *PARTS))
 
+
+def _registry(frames: Mapping[str, pl.DataFrame]) -> PreparedRegistry:
     def blocks(name: str) -> Blocks:
         return Blocks(frames[f"{name}_all"], frames[f"{name}_local"])
 
@@ -93,3 +112,46 @@ def read_prepared(folder: Path, digest: str) -> PreparedRegistry | None:
         zihao=blocks("zihao"),
     )
     return PreparedRegistry(frames["enterprises"], frames["names"], index)
+
+
+def read_prepared(folder: Path, digest: str) -> PreparedRegistry | None:
+    """The registry kept as prepared from the registry rows `digest` names, or None."""
+    frames = _read(folder, _prefix(digest))
+    return None if frames is None else _registry(frames)
+
+
+def _kept_other(folder: Path) -> tuple[PreparedRegistry, dict[str, pl.DataFrame]] | None:
+    """The registry this code kept from other rows, with those rows' firm_rows."""
+    for first in folder.glob(f"{_code_digest()}-*-{ROWS[0]}.parquet"):
+        frames = _read(folder, first.name.removesuffix(f"{ROWS[0]}.parquet"), ROWS)
+        if frames is not None:
+            return _registry(frames), {name: frames[name] for name in ROWS}
+    return None
+
+
+def prepared_registry(
+    folder: Path,
+    enterprises: pl.DataFrame,
+    history: pl.DataFrame,
+    parsed: pl.DataFrame | None,
+    full: bool,
+) -> tuple[PreparedRegistry, bool]:
+    """The registry as of a date ready for matching, and whether it was made (not read
+    back). Kept from the same rows: read back. Kept from other rows (the night before's
+    registry): made from it and the firms whose rows changed. Else (or `full`): made
+    from scratch (`parsed`: names already parsed, as prepare_registry takes them). What
+    was made is kept for the next run."""
+    digest = registry_digest(enterprises, history)
+    if not full and (same := read_prepared(folder, digest)) is not None:
+        return same, False
+    rows = {ROWS[0]: firm_rows(enterprises), ROWS[1]: firm_rows(history)}
+    earlier = None if full else _kept_other(folder)
+    if earlier is None:
+        registry = prepare_registry(enterprises, history, parsed)
+    else:
+        before, before_rows = earlier
+        changed = pl.concat([changed_firms(before_rows[r], rows[r]) for r in ROWS]).unique()
+        registry = prepare_registry_since(enterprises, history, before, changed)
+        del before, before_rows, earlier
+    write_prepared(folder, digest, registry, rows)
+    return registry, True

@@ -1,4 +1,5 @@
-"""The prepared registry kept for the next run: read back whole, for the same rows only."""
+"""The prepared registry kept for the next run: read back whole for the same rows, the
+base of the next for other rows, and either way what preparing from scratch gives."""
 
 from __future__ import annotations
 
@@ -9,14 +10,25 @@ import polars as pl
 from polars.testing import assert_frame_equal, assert_series_equal
 
 from capscore.entity_resolution.candidates import Blocks
-from capscore.entity_resolution.registry import PreparedRegistry, prepare_registry
+from capscore.entity_resolution.registry import (
+    PreparedRegistry,
+    changed_firms,
+    firm_rows,
+    prepare_registry,
+)
 from capscore.entity_resolution.registry_cache import (
     PARTS,
+    prepared_registry,
     read_prepared,
     registry_digest,
-    write_prepared,
 )
 from tests.unit.test_er_determinism import ENTERPRISES, HISTORY
+from tests.unit.test_er_incremental import (
+    MOVED_LATER,
+    RECODED_LATER,
+    RENAMED_LATER,
+    _later_registry,
+)
 
 
 def _assert_same(read: PreparedRegistry, prepared: PreparedRegistry) -> None:
@@ -33,13 +45,43 @@ def _assert_same(read: PreparedRegistry, prepared: PreparedRegistry) -> None:
             assert_frame_equal(kept, made)
 
 
-def test_a_kept_registry_reads_back_as_prepared(tmp_path: Path) -> None:
-    prepared = prepare_registry(ENTERPRISES, HISTORY)
-    digest = registry_digest(ENTERPRISES, HISTORY)
-    write_prepared(tmp_path, digest, prepared)
-    read = read_prepared(tmp_path, digest)
-    assert read is not None
-    _assert_same(read, prepared)
+def test_a_registry_made_once_reads_back_as_made(tmp_path: Path) -> None:
+    made, built = prepared_registry(tmp_path, ENTERPRISES, HISTORY, None, full=False)
+    assert built
+    read, built = prepared_registry(tmp_path, ENTERPRISES, HISTORY, None, full=False)
+    assert not built
+    _assert_same(read, made)
+    _assert_same(read, prepare_registry(ENTERPRISES, HISTORY))
+    # A full run makes it again.
+    assert prepared_registry(tmp_path, ENTERPRISES, HISTORY, None, full=True)[1]
+
+
+def test_a_registry_made_from_the_one_kept_for_other_rows_is_the_whole(tmp_path: Path) -> None:
+    # Both ways: the later date has firms, names and places the earlier lacks, and the
+    # other way round.
+    earlier = (ENTERPRISES, HISTORY)
+    later = _later_registry(recoded=True)
+    for done, wanted in ((earlier, later), (later, earlier)):
+        folder = tmp_path / str(len(list(tmp_path.iterdir())))
+        prepared_registry(folder, *done, None, full=False)
+        made, built = prepared_registry(folder, *wanted, None, full=False)
+        assert built
+        _assert_same(made, prepare_registry(*wanted))
+
+
+def test_changed_firms_are_the_ones_with_a_row_on_one_side_only() -> None:
+    ent, hist = _later_registry(recoded=True)
+    changed = set()
+    for before, after in ((ENTERPRISES, ent), (HISTORY, hist)):
+        changed |= set(changed_firms(firm_rows(before), firm_rows(after)).to_list())
+    codes = ENTERPRISES["credit_code"]
+    arriving = set(ent["credit_code"]) - set(codes)
+    assert arriving
+    assert {codes[RENAMED_LATER], codes[MOVED_LATER], codes[RECODED_LATER]} | arriving <= changed
+    assert len(changed) <= len(arriving) + 3 + 1  # the renamed firm's history row too
+    # A row repeated is a change of its firm.
+    doubled = pl.concat([ENTERPRISES, ENTERPRISES.head(1)])
+    assert changed_firms(firm_rows(ENTERPRISES), firm_rows(doubled)).to_list() == [codes[0]]
 
 
 def test_the_digest_is_the_rows_not_their_order() -> None:
@@ -57,19 +99,17 @@ def test_the_digest_is_the_rows_not_their_order() -> None:
     assert registry_digest(ENTERPRISES.drop("established_date"), HISTORY) != digest
 
 
-def test_other_rows_or_a_half_written_set_are_a_miss(tmp_path: Path) -> None:
-    prepared = prepare_registry(ENTERPRISES, HISTORY)
+def test_a_half_written_set_is_a_miss_and_a_new_one_replaces_the_old(tmp_path: Path) -> None:
+    prepared_registry(tmp_path, ENTERPRISES, HISTORY, None, full=False)
     digest = registry_digest(ENTERPRISES, HISTORY)
-    write_prepared(tmp_path, digest, prepared)
-    assert read_prepared(tmp_path, registry_digest(ENTERPRISES.head(10), HISTORY)) is None
-    (tmp_path / f"{digest}-{PARTS[-1]}.parquet").unlink()
+    assert read_prepared(tmp_path, digest) is not None
+    part = next(tmp_path.glob(f"*-{digest}-{PARTS[-1]}.parquet"))
+    part.unlink()
     assert read_prepared(tmp_path, digest) is None
-
-
-def test_keeping_another_registry_removes_the_earlier(tmp_path: Path) -> None:
-    write_prepared(tmp_path, "a" * 16, prepare_registry(ENTERPRISES, HISTORY))
+    # ...and not read as the registry of other rows either: made from scratch.
     fewer = ENTERPRISES.head(20)
-    digest = registry_digest(fewer, HISTORY)
-    write_prepared(tmp_path, digest, prepare_registry(fewer, HISTORY))
-    assert read_prepared(tmp_path, "a" * 16) is None
-    assert {p.name.split("-")[0] for p in tmp_path.iterdir()} == {digest}
+    made, built = prepared_registry(tmp_path, fewer, HISTORY, None, full=False)
+    assert built
+    _assert_same(made, prepare_registry(fewer, HISTORY))
+    assert read_prepared(tmp_path, registry_digest(fewer, HISTORY)) is not None
+    assert {p.name.split("-")[1] for p in tmp_path.iterdir()} == {registry_digest(fewer, HISTORY)}
