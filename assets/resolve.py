@@ -41,9 +41,7 @@ from capscore.entity_resolution.incremental import Carried, Since
 from capscore.entity_resolution.model import load_model
 from capscore.entity_resolution.parse_cache import (
     cache_folder,
-    read_parsed,
     read_reach_keys,
-    write_parsed,
     write_reach_keys,
 )
 from capscore.entity_resolution.reach_keys import NameKeys
@@ -278,17 +276,17 @@ def er_links(
             metadata[key] = {**describe(root, links), KEPT_ROWS: kept}
 
     # A backfill's days, and a night and the one before, share most registry names: each
-    # is parsed once.
+    # day's registry is made from the one kept for the day before (a full run's first
+    # day, from scratch).
     parse_cache = cache_folder(root)
-    parsed = None if full else read_parsed(parse_cache)
     registries = registry_folder(root)
     reach_keys = NameKeys(lambda: None if full else read_reach_keys(parse_cache))
     for day in days:
         last = day == days[-1]
         enterprises, history = registry_as_of(root, day)
-        registry, built = prepared_registry(registries, enterprises, history, parsed, full)
-        # What a day keeps of the names parsed before is in its registry.
-        del enterprises, history, parsed
+        first_full = full and day == days[0]
+        registry = prepared_registry(registries, enterprises, history, first_full)
+        del enterprises, history
         # The earlier date's frames live on only in what this day reuses of them, and
         # each table's only until it has taken what it keeps.
         kept_from = since.day if since else None
@@ -328,12 +326,9 @@ def er_links(
             if last:
                 for_next_night |= _carried_frames("applicant", applicants)
                 applicants = None
-        parsed, snapshot = registry.parsed(), registry.snapshot
+        snapshot = registry.snapshot
         del registry
         if last:
-            # A registry read back was prepared by a run that kept its parses then.
-            if built:
-                write_parsed(parse_cache, parsed.unique("name"))
             met = reach_keys.met()
             if met.height:
                 write_reach_keys(parse_cache, met)
@@ -342,7 +337,6 @@ def er_links(
             snapshot_frames = (snapshot.enterprises, snapshot.names)
             for_next_night |= dict(zip(SNAPSHOT_FRAMES, snapshot_frames, strict=True))
             write_carried(carried_folder(root), day, as_of_fingerprint(root, day), for_next_night)
-            parsed = None
         else:
             since = Since(day, snapshot, applicants, rd)
         del applicants, rd, snapshot

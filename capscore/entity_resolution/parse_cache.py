@@ -1,14 +1,14 @@
-"""Registry names as parsed by the last run, and the reach test's keys of the mention
-names it met (reach_keys.py), kept for the next run.
+"""The digest of the entity-resolution code that names what ER keeps for a later run,
+and the reach test's keys of the mention names a run met (reach_keys.py), kept for the
+next run.
 
-Parsing the registry's names is the costliest step of preparing it (1.3M names, about
-8 s at a million firms), and a night changes a few hundred of them. A parse depends on
-the name, the parsing code and its dictionaries alone, so the cache file is named by a
-digest of the entity-resolution code, its reference files and the versions of the
-libraries that parse (polars' string functions, OpenCC's conversion): after any change
-to them the old file is never read (the next run parses everything, then replaces it).
-A file that cannot be read is a miss too: it is a copy of what parsing gives, never
-the only record of anything.
+What ER keeps (these keys, the prepared registry in registry_cache.py, what a date's
+resolution read in carried_cache.py) is named by a digest of the entity-resolution
+code, its reference files and the versions of the libraries that parse names (polars'
+string functions, OpenCC's conversion): after any change to them an old file is never
+read (the next run derives everything again, then replaces it). A file that cannot be
+read is a miss too: it is a copy of what deriving gives, never the only record of
+anything.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from pathlib import Path
 
 import polars as pl
 
-from capscore.entity_resolution.normalize import PARSED_SCHEMA
 from capscore.entity_resolution.reach_keys import KEYS_SCHEMA
 from capscore.entity_resolution.reference_files import REFERENCE_FILES, reference_digest
 from capscore.storage.kept_files import read_kept, write_kept
@@ -26,7 +25,7 @@ from capscore.storage.paths import DataRoot
 
 CODE_FILES: tuple[Path, ...] = tuple(sorted(Path(__file__).parent.glob("*.py")))
 LIBRARIES = ("polars", "opencc")
-PREFIX, REACH_PREFIX = "parsed-", "reach-"
+REACH_PREFIX = "reach-"
 
 
 def parse_digest() -> str:
@@ -38,28 +37,16 @@ def cache_folder(root: DataRoot) -> Path:
     return root.cache / "er_parse"
 
 
-def cache_file(folder: Path, prefix: str = PREFIX) -> Path:
-    return folder / f"{prefix}{parse_digest()}.parquet"
-
-
-def read_parsed(folder: Path) -> pl.DataFrame | None:
-    """The parses the last run kept (PARSED_SCHEMA rows), or None when there are none
-    made by this code."""
-    return read_kept(cache_file(folder), PARSED_SCHEMA)
-
-
-def write_parsed(folder: Path, parsed: pl.DataFrame) -> Path:
-    """Keep `parsed` (PARSED_SCHEMA rows, one per name) for the next run; files made by
-    other code are removed."""
-    return write_kept(cache_file(folder), parsed.select(list(PARSED_SCHEMA)), f"{PREFIX}*.parquet")
+def cache_file(folder: Path) -> Path:
+    return folder / f"{REACH_PREFIX}{parse_digest()}.parquet"
 
 
 def read_reach_keys(folder: Path) -> pl.DataFrame | None:
     """The reach test's keys the last run kept (KEYS_SCHEMA rows), or None."""
-    return read_kept(cache_file(folder, REACH_PREFIX), KEYS_SCHEMA)
+    return read_kept(cache_file(folder), KEYS_SCHEMA)
 
 
 def write_reach_keys(folder: Path, keys: pl.DataFrame) -> Path:
     """Keep the reach test's keys of the names a run met (KEYS_SCHEMA rows)."""
-    path = cache_file(folder, REACH_PREFIX)
+    path = cache_file(folder)
     return write_kept(path, keys.select(list(KEYS_SCHEMA)), f"{REACH_PREFIX}*.parquet")

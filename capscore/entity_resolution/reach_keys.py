@@ -7,7 +7,7 @@ index: the name as written, its normalized keys, their 1-deletion keys, the keys
 behind a garbled region, its 字号 (candidates.py), or one of its keys with a
 character swapped for a look-alike. All but the swaps depend on the name alone, and
 most names come back night after night: they are derived once (parsing them is the
-costly part) and kept beside the registry's parses (parse_cache.py); a night derives
+costly part) and kept under cache/er_parse/ (parse_cache.py); a night derives
 only the names it has not met. The swaps depend on the changed firms' characters
 too: they are generated from the changed firms' side, each changed key with one
 character replaced by a character it is a look-alike of (confusable_keys in reverse).

@@ -88,15 +88,11 @@ def with_parse(names: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def prepare_registry(
-    enterprises: pl.DataFrame, history: pl.DataFrame, known: pl.DataFrame | None = None
-) -> PreparedRegistry:
-    """The registry as of D ready for matching. `known`: names already parsed (an earlier
-    date's PreparedRegistry.parsed()); a name's parse depends on the name alone, so only
-    the others are parsed (a backfill's next day parses its few new names)."""
+def prepare_registry(enterprises: pl.DataFrame, history: pl.DataFrame) -> PreparedRegistry:
+    """The registry as of D ready for matching, from scratch (prepare_registry_since
+    makes it from an earlier date's)."""
     snapshot = registry_snapshot(enterprises, history)
-    known = known if known is not None else pl.DataFrame(schema=PARSED_SCHEMA)
-    named = with_parse(snapshot.names, known)
+    named = with_parse(snapshot.names, pl.DataFrame(schema=PARSED_SCHEMA))
     ent = snapshot.enterprises
     return PreparedRegistry(ent, named, index_registry(named, ent))
 

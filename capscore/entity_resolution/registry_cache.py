@@ -133,25 +133,23 @@ def prepared_registry(
     folder: Path,
     enterprises: pl.DataFrame,
     history: pl.DataFrame,
-    parsed: pl.DataFrame | None,
     full: bool,
-) -> tuple[PreparedRegistry, bool]:
-    """The registry as of a date ready for matching, and whether it was made (not read
-    back). Kept from the same rows: read back. Kept from other rows (the night before's
-    registry): made from it and the firms whose rows changed. Else (or `full`): made
-    from scratch (`parsed`: names already parsed, as prepare_registry takes them). What
-    was made is kept for the next run."""
+) -> PreparedRegistry:
+    """The registry as of a date ready for matching. Kept from the same rows: read back.
+    Kept from other rows (the night before's registry): made from it and the firms whose
+    rows changed. Else (or `full`): made from scratch. What was made is kept for the
+    next run."""
     digest = registry_digest(enterprises, history)
     if not full and (same := read_prepared(folder, digest)) is not None:
-        return same, False
+        return same
     rows = {ROWS[0]: firm_rows(enterprises), ROWS[1]: firm_rows(history)}
     earlier = None if full else _kept_other(folder)
     if earlier is None:
-        registry = prepare_registry(enterprises, history, parsed)
+        registry = prepare_registry(enterprises, history)
     else:
         before, before_rows = earlier
         changed = pl.concat([changed_firms(before_rows[r], rows[r]) for r in ROWS]).unique()
         registry = prepare_registry_since(enterprises, history, before, changed)
         del before, before_rows, earlier
     write_prepared(folder, digest, registry, rows)
-    return registry, True
+    return registry

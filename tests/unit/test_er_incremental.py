@@ -322,19 +322,6 @@ def test_an_ipc_class_moves_only_when_its_fit_level_does() -> None:
     assert sorted(moved_ipc_classes(before, after).to_list()) == ["F16B", "H01L"]
 
 
-def test_a_registry_prepared_with_another_dates_parsed_names_is_the_same() -> None:
-    # Both ways: the later date has names the earlier lacks, and the other way round.
-    earlier = (ENTERPRISES, HISTORY)
-    later = _later_registry(recoded=True)
-    for done, wanted in ((earlier, later), (later, earlier)):
-        fresh = prepare_registry(*wanted)
-        reused = prepare_registry(*wanted, prepare_registry(*done).parsed())
-        assert reused.names.equals(fresh.names)
-        assert reused.index.names.equals(fresh.index.names)
-        assert reused.index.keys.equals(fresh.index.keys)
-        assert reused.index.deletions.all.equals(fresh.index.deletions.all)
-
-
 def _near_misses(names: list[str]) -> list[str]:
     """Each name with a character dropped, a look-alike swapped in, its region garbled
     and its legal form and region gone: what the fuzzy blocks are for."""

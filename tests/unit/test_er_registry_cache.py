@@ -46,14 +46,16 @@ def _assert_same(read: PreparedRegistry, prepared: PreparedRegistry) -> None:
 
 
 def test_a_registry_made_once_reads_back_as_made(tmp_path: Path) -> None:
-    made, built = prepared_registry(tmp_path, ENTERPRISES, HISTORY, None, full=False)
-    assert built
-    read, built = prepared_registry(tmp_path, ENTERPRISES, HISTORY, None, full=False)
-    assert not built
+    made = prepared_registry(tmp_path, ENTERPRISES, HISTORY, full=False)
+    kept = list(tmp_path.iterdir())
+    mtimes = {p: p.stat().st_mtime_ns for p in kept}
+    read = prepared_registry(tmp_path, ENTERPRISES, HISTORY, full=False)
     _assert_same(read, made)
     _assert_same(read, prepare_registry(ENTERPRISES, HISTORY))
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.iterdir()} == mtimes  # read, not made
     # A full run makes it again.
-    assert prepared_registry(tmp_path, ENTERPRISES, HISTORY, None, full=True)[1]
+    prepared_registry(tmp_path, ENTERPRISES, HISTORY, full=True)
+    assert all(p.stat().st_mtime_ns > mtimes[p] for p in kept)
 
 
 def test_a_registry_made_from_the_one_kept_for_other_rows_is_the_whole(tmp_path: Path) -> None:
@@ -63,9 +65,8 @@ def test_a_registry_made_from_the_one_kept_for_other_rows_is_the_whole(tmp_path:
     later = _later_registry(recoded=True)
     for done, wanted in ((earlier, later), (later, earlier)):
         folder = tmp_path / str(len(list(tmp_path.iterdir())))
-        prepared_registry(folder, *done, None, full=False)
-        made, built = prepared_registry(folder, *wanted, None, full=False)
-        assert built
+        prepared_registry(folder, *done, full=False)
+        made = prepared_registry(folder, *wanted, full=False)
         _assert_same(made, prepare_registry(*wanted))
 
 
@@ -100,7 +101,7 @@ def test_the_digest_is_the_rows_not_their_order() -> None:
 
 
 def test_a_half_written_set_is_a_miss_and_a_new_one_replaces_the_old(tmp_path: Path) -> None:
-    prepared_registry(tmp_path, ENTERPRISES, HISTORY, None, full=False)
+    prepared_registry(tmp_path, ENTERPRISES, HISTORY, full=False)
     digest = registry_digest(ENTERPRISES, HISTORY)
     assert read_prepared(tmp_path, digest) is not None
     part = next(tmp_path.glob(f"*-{digest}-{PARTS[-1]}.parquet"))
@@ -108,8 +109,7 @@ def test_a_half_written_set_is_a_miss_and_a_new_one_replaces_the_old(tmp_path: P
     assert read_prepared(tmp_path, digest) is None
     # ...and not read as the registry of other rows either: made from scratch.
     fewer = ENTERPRISES.head(20)
-    made, built = prepared_registry(tmp_path, fewer, HISTORY, None, full=False)
-    assert built
+    made = prepared_registry(tmp_path, fewer, HISTORY, full=False)
     _assert_same(made, prepare_registry(fewer, HISTORY))
     assert read_prepared(tmp_path, registry_digest(fewer, HISTORY)) is not None
     assert {p.name.split("-")[1] for p in tmp_path.iterdir()} == {registry_digest(fewer, HISTORY)}
