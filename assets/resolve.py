@@ -40,6 +40,7 @@ from capscore.entity_resolution.evaluation import evaluate_links, summary_rows
 from capscore.entity_resolution.incremental import Carried, Since
 from capscore.entity_resolution.model import load_model
 from capscore.entity_resolution.parse_cache import (
+    cache_file,
     cache_folder,
     read_reach_keys,
     write_reach_keys,
@@ -281,6 +282,10 @@ def er_links(
     parse_cache = cache_folder(root)
     registries = registry_folder(root)
     reach_keys = NameKeys(lambda: None if full else read_reach_keys(parse_cache))
+    # A run that finds no kept keys (a full run, new code) keeps those of every mention
+    # name the next night's reach test may ask for: the first registry change after it
+    # would derive them all (400,000 names at a million firms).
+    cover_mentions = full or not cache_file(parse_cache).exists()
     for day in days:
         last = day == days[-1]
         enterprises, history = registry_as_of(root, day)
@@ -327,6 +332,10 @@ def er_links(
                 for_next_night |= _carried_frames("applicant", applicants)
                 applicants = None
         snapshot = registry.snapshot
+        if last and cover_mentions:
+            for prefix in ("applicant", "rd"):
+                if (mentions := for_next_night.get(f"{prefix}_mentions")) is not None:
+                    reach_keys.cover(mentions["mention_name"], registry.parsed())
         del registry
         if last:
             met = reach_keys.met()

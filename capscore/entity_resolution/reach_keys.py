@@ -108,6 +108,12 @@ class NameKeys:
         self._met.append(names)
         return known.join(names.to_frame("mention_name"), on="mention_name", how="semi")
 
+    def cover(self, names: pl.Series, parsed: pl.DataFrame) -> None:
+        """Derive the keys of `names` that are no registry name (`parsed`: the registry's
+        parses), as the reach test asks for them: what a later run may ask for."""
+        distinct = names.drop_nulls().unique()
+        self.of(distinct.filter(~distinct.is_in(parsed["name"].implode())), parsed)
+
     def met(self) -> pl.DataFrame:
         """The rows of every name asked for: what a later run will ask for again."""
         if not self._met:

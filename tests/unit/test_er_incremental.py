@@ -25,7 +25,7 @@ from capscore.entity_resolution.incremental import (
 )
 from capscore.entity_resolution.model import MatchModel, load_model
 from capscore.entity_resolution.normalize import parse_names_once
-from capscore.entity_resolution.reach_keys import NameKeys, _swapped_into, found
+from capscore.entity_resolution.reach_keys import KEYS_SCHEMA, NameKeys, _swapped_into, found
 from capscore.entity_resolution.registry import prepare_registry, registry_snapshot
 from capscore.entity_resolution.resolve import (
     carried_applicants,
@@ -372,6 +372,18 @@ def test_the_kept_keys_of_names_reach_what_the_candidate_generator_does() -> Non
     again = NameKeys(lambda: kept).of(names.head(3), change.parsed)
     assert again["keys"].list.len().to_list() == [0, 0, 0]
     assert NameKeys(lambda: kept).met().is_empty()
+    # Covering the mentions of a run derives the keys of every name no firm bears (as
+    # the reach test asks for them) and only those: they are what the run keeps.
+    covering = NameKeys()
+    with_registered = pl.concat([names, later.names["registry_name"].head(5), pl.Series([None])])
+    covering.cover(with_registered, change.parsed)
+    assert sorted(covering.met()["mention_name"].to_list()) == names.to_list()
+    lists = [c for c, t in KEYS_SCHEMA.items() if isinstance(t, pl.List)]
+
+    def comparable(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.with_columns(pl.col(lists).list.sort()).sort("mention_name")
+
+    assert comparable(covering.met()).equals(comparable(keys.met()))
 
 
 def test_only_names_that_may_read_as_a_changed_firm_are_read_in_pinyin() -> None:
