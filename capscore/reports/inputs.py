@@ -36,22 +36,39 @@ def comparison_date(con: duckdb.DuckDBPyConnection, day: date) -> date | None:
     return found if isinstance(found, date) else None
 
 
+def tier_moves(
+    con: duckdb.DuckDBPyConnection, current: pl.DataFrame, previous: pl.DataFrame
+) -> pl.DataFrame:
+    """change, enterprises: pool moves between two scorecards (credit_code, tier, grade
+    rows of report_scorecard.sql and report_previous_scorecard.sql)."""
+    moved = ("credit_code", "tier", "grade")
+    con.register("report_now", current.select(moved).to_arrow())
+    con.register("report_before", previous.select(moved).to_arrow())
+    try:
+        return _frame(con, "report_tier_moves")
+    finally:
+        con.unregister("report_now")
+        con.unregister("report_before")
+
+
 def load_inputs(
     con: duckdb.DuckDBPyConnection, day: date, names: dict[str, str]
 ) -> PoolReportInputs:
     """The report's inputs as of `day` from a (read-only) warehouse connection."""
     previous_day = comparison_date(con, day)
+    scorecard = _frame(con, "report_scorecard", as_of=day)
+    previous = (
+        _frame(con, "report_previous_scorecard", as_of=previous_day) if previous_day else None
+    )
     moves = (
-        _frame(con, "report_tier_moves", as_of=day, previous=previous_day)
-        if previous_day
+        tier_moves(con, scorecard, previous)
+        if previous is not None
         else pl.DataFrame(schema={"change": pl.String, "enterprises": pl.Int64})
     )
     return PoolReportInputs(
         as_of=day,
-        scorecard=_frame(con, "report_scorecard", as_of=day),
-        previous=(
-            _frame(con, "report_previous_scorecard", as_of=previous_day) if previous_day else None
-        ),
+        scorecard=scorecard,
+        previous=previous,
         previous_as_of=previous_day,
         tier_moves=dict(
             zip(moves["change"].to_list(), moves["enterprises"].to_list(), strict=True)

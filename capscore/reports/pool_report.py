@@ -62,7 +62,7 @@ class PoolReportInputs:
     """What the report shows, each frame restricted to what is knowable on `as_of`.
 
     scorecard: `mart.enterprise_scorecard` rows of `as_of`. previous: credit_code,
-    composite and tier of its rows of `previous_as_of` (the comparison date for
+    composite, tier and grade of its rows of `previous_as_of` (the comparison date for
     movers; None when there is none).
     tier_moves: enterprises per pool move (`tier_change`) between the two dates.
     validation: `scoring.validation` rows of `as_of` (section, outcome, subject,

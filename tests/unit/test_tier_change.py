@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from capscore.pool.transitions import CHANGES, classify_changes, tier_transitions
-from capscore.reports.inputs import _frame
+from capscore.reports.inputs import _frame, tier_moves
 from tests.unit.test_report_mart_views import con, enterprise, insert, pool, score  # noqa: F401
 
 D0, D7 = date(2026, 6, 1), date(2026, 6, 8)
@@ -89,6 +89,10 @@ def test_transitions_the_mart_and_the_report_give_one_answer(
             "out": "exited",
         }
     )
-    counts = _frame(con, "report_tier_moves", as_of=D7, previous=D0)
+    counts = tier_moves(
+        con,
+        _frame(con, "report_scorecard", as_of=D7),
+        _frame(con, "report_previous_scorecard", as_of=D0),
+    )
     expected = pl.Series(list(by_transitions.values())).value_counts()
     assert dict(counts.iter_rows()) == dict(expected.iter_rows())
