@@ -35,14 +35,11 @@ def patent_values(
     statutory term left (grant_date, if any, on or before D); the owner's share is its applicant positions over all
     positions of the application.
     """
-    positions = applicant_links.group_by("application_number").agg(pl.len().alias("_positions"))
     owners = (
-        applicant_links.filter(
-            (pl.col("decision") == "matched") & pl.col("credit_code").is_not_null()
-        )
+        applicant_links.with_columns(pl.len().over("application_number").alias("_positions"))
+        .filter((pl.col("decision") == "matched") & pl.col("credit_code").is_not_null())
         .group_by("application_number", "credit_code")
-        .agg(pl.len().alias("_held"))
-        .join(positions, on="application_number")
+        .agg(pl.len().alias("_held"), pl.col("_positions").first())
         .select(
             "application_number",
             "credit_code",
