@@ -126,7 +126,7 @@ def sweep_temporary_files(root: DataRoot, min_age: float = SWEEP_MIN_AGE_SECONDS
     `.wal` beside them) under the places capscore writes; never under landing/."""
     now = time.time()
     removed = []
-    for place in (root.lake, root.reports, root.published, root.root):
+    for place in (root.lake, root.reports, root.published, root.cache, root.root):
         if not place.exists():
             continue
         pattern = "*" if place == root.root else "**/*"

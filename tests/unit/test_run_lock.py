@@ -71,15 +71,16 @@ def test_the_lock_is_reentrant_within_a_process(root: DataRoot) -> None:
 
 def test_taking_the_lock_fresh_sweeps_what_a_killed_writer_left(root: DataRoot) -> None:
     leftover = root.lake / "core" / "x" / ".part-0.parquet.0a1b.tmp"
+    kept = root.cache / "er_registry" / ".0f-1e-names.parquet.2c3d.tmp"
     recent = root.reports / ".pool_report.html.ffff.tmp"
     landing = root.landing / "patents" / "2026-11-20" / ".upload.csv.1.tmp"
-    for path in (leftover, recent, landing):
+    for path in (leftover, kept, recent, landing):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("half", encoding="utf-8")
     old = time.time() - 3600
-    os.utime(leftover, (old, old))
-    os.utime(landing, (old, old))
-    assert sweep_temporary_files(root) == [leftover]
+    for path in (leftover, kept, landing):
+        os.utime(path, (old, old))
+    assert sorted(sweep_temporary_files(root)) == sorted([leftover, kept])
     assert recent.exists() and landing.exists()  # too young / not ours
 
 
