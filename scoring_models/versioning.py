@@ -75,7 +75,9 @@ def read_lock(lock_path: Path = LOCK_FILE) -> dict[str, LockEntry]:
 
 
 def _parse(path: Path) -> tuple[dict[str, Any], str]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    # libyaml's loader: the same data, a model YAML in 4 ms instead of 30 (every as-of
+    # fingerprint loads the models).
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     if not isinstance(data, dict):
         raise VersionLockError(f"{path}: expected a YAML mapping at the top level")
     version = data.get("version")
