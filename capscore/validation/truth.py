@@ -30,8 +30,10 @@ from scoring_models.config import ScoringModel
 
 # What the composite knows besides the indicators (life stage, peer groups).
 ORACLE_CONTEXT = ("age_years", "industry_section")
-# The truth section samples at most this many firms (the oracle is the costly part).
-MAX_FIRMS = 200_000
+# The truth section samples at most this many firms (the oracle is the costly part). At
+# 1M firms (2026-11-19) 100,000 against 200,000: oracle 0.4680 / 0.4679, with context
+# 0.5371 / 0.5388, composite 0.4676 / 0.4680, in 5.8 s instead of 10.1.
+MAX_FIRMS = 100_000
 FOLDS = 3
 SEED = 20261204
 

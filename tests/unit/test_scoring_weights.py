@@ -126,3 +126,18 @@ def test_comparison_is_within_dimension(model: ScoringModel) -> None:
     assert configured == pytest.approx(
         {n: round(within_dimension_weight(model, n), 4) for n in model.indicator_names}
     )
+
+
+def test_row_blocks_do_not_change_the_weights(
+    model: ScoringModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = np.random.default_rng(5)
+    x = rng.random((101, len(model.indicator_names)))
+    x[rng.random(x.shape) < 0.3] = np.nan
+    whole = (entropy_weights(x, model), critic_weights(x, model), pairwise_correlation(x))
+    monkeypatch.setattr("capscore.scoring.weights._BLOCK_ROWS", 7)
+    blocked = (entropy_weights(x, model), critic_weights(x, model), pairwise_correlation(x))
+    for one, other in zip(whole[:2], blocked[:2], strict=True):
+        assert one.drop(one.columns[-1]).equals(other.drop(other.columns[-1]))
+        assert one[one.columns[-1]].to_numpy() == pytest.approx(other[other.columns[-1]].to_numpy())
+    assert np.allclose(whole[2], blocked[2], equal_nan=True)
