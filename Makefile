@@ -45,8 +45,12 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy .
 
+# Two test processes (pytest-xdist), a file at a time each: most of an end-to-end
+# test is single-threaded (Dagster's events, Great Expectations, small polars frames).
+TEST_WORKERS ?= 2
+
 unit: setup
-	bash scripts/pytest.sh -q
+	bash scripts/pytest.sh -q -n $(TEST_WORKERS) --dist loadfile
 
 test: setup browser-deps lint typecheck unit
 
