@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import shutil
 from collections.abc import Callable
 from datetime import date
@@ -40,22 +39,11 @@ def copy_landing_up_to(source: DataRoot, target: Path, last: date) -> DataRoot:
 
 
 @pytest.fixture(scope="session")
-def dirty_root(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> DataRoot:
-    """A dirty sample, fully processed by `capscore backfill` over every landing date.
-
-    Built once per test run: under pytest-xdist the first worker to ask builds it in the
-    run's shared temp folder and the others wait for it (its tests only read it)."""
-    base = tmp_path_factory.getbasetemp()
-    shared = base if worker_id == "master" else base.parent
-    folder = shared / "dirty"
-    with (shared / "dirty.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (shared / "dirty.built").exists():
-            shutil.rmtree(folder, ignore_errors=True)  # a worker that failed half-way
-            root = generate(folder, dirty=True)
-            assert capscore(["backfill", "--data-root", str(root.root)]) == 0
-            (shared / "dirty.built").touch()
-    return DataRoot.resolve(folder)
+def dirty_root(tmp_path_factory: pytest.TempPathFactory) -> DataRoot:
+    """A dirty sample, fully processed by `capscore backfill` over every landing date."""
+    root = generate(tmp_path_factory.mktemp("dirty"), dirty=True)
+    assert capscore(["backfill", "--data-root", str(root.root)]) == 0
+    return root
 
 
 @pytest.fixture(scope="session")
