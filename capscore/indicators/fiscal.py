@@ -60,14 +60,18 @@ def full_base_year(model: ScoringModel) -> pl.Expr:
 
 
 def latest_filings(rd_filings: pl.DataFrame, as_of: date) -> pl.DataFrame:
-    """One filing per (credit_code, fiscal_year) visible on D: the latest reported_date wins."""
+    """One filing per (credit_code, fiscal_year) visible on D, the latest reported_date
+    winning; sorted by credit_code and fiscal_year."""
     rows = rd_filings.filter(
         pl.col("credit_code").is_not_null() & (pl.col("reported_date") <= as_of)
     )
     # Same-day refilings: core/rd_filing already resolved them; the value sort
     # only makes a stray tie independent of row order.
     order = ["credit_code", "fiscal_year", "reported_date", "revenue", "rd_expense"]
-    return rows.sort(order, nulls_last=False).unique(["credit_code", "fiscal_year"], keep="last")
+    last_of_year = pl.any_horizontal(
+        pl.col(key).ne_missing(pl.col(key).shift(-1)) for key in ("credit_code", "fiscal_year")
+    )
+    return rows.sort(order, nulls_last=False).filter(last_of_year)
 
 
 def fiscal_facts(rd_filings: pl.DataFrame, as_of: date, model: ScoringModel) -> pl.DataFrame:
@@ -81,7 +85,6 @@ def fiscal_facts(rd_filings: pl.DataFrame, as_of: date, model: ScoringModel) -> 
     window = (
         rows.filter(latest >= as_of.year - model.fiscal_max_lag_years)
         .filter(pl.col("fiscal_year") > latest - model.fiscal_years)
-        .sort("credit_code", "fiscal_year")
         .with_columns(
             year_on_year("revenue", full_base).alias("_revenue_yoy"),
             year_on_year("rd_expense", full_base).alias("_rd_yoy"),
