@@ -14,6 +14,7 @@ from datetime import date
 
 import polars as pl
 
+from capscore.core.point_in_time import latest_per_key
 from capscore.indicators.exact import UNIT_SCALE, exact_mean
 from capscore.indicators.fiscal import fiscal_facts
 from capscore.indicators.inputs import ENTERPRISE, PATENT_QUALITY, conform
@@ -95,13 +96,13 @@ def age_years(as_of: date, model: ScoringModel) -> pl.Expr:
 
 def current_enterprises(enterprises: pl.DataFrame, as_of: date) -> pl.DataFrame:
     """The latest snapshot per credit_code with snapshot_date <= D (core/enterprise has one already)."""
-    rows = enterprises
-    if "snapshot_date" in rows.columns:
-        # core/enterprise is already as of D; a missing snapshot date (column
-        # absent) leaves the row visible.
-        rows = rows.filter(pl.col("snapshot_date").is_null() | (pl.col("snapshot_date") <= as_of))
-        rows = rows.sort("credit_code", "snapshot_date", nulls_last=False)
-    return rows.unique("credit_code", keep="last").sort("credit_code")
+    if "snapshot_date" not in enterprises.columns:
+        return enterprises.unique("credit_code", keep="last").sort("credit_code")
+    # core/enterprise is already as of D; a missing snapshot date leaves the row visible.
+    rows = enterprises.filter(
+        pl.col("snapshot_date").is_null() | (pl.col("snapshot_date") <= as_of)
+    )
+    return latest_per_key(rows, ["credit_code"], ["snapshot_date"])
 
 
 def _patent_aggregates(

@@ -6,6 +6,7 @@ from datetime import date
 
 import polars as pl
 
+from capscore.core.point_in_time import latest_per_key
 from capscore.indicators.exact import MONEY_SCALE, exact_sum
 from scoring_models.config import ScoringModel
 
@@ -67,11 +68,9 @@ def latest_filings(rd_filings: pl.DataFrame, as_of: date) -> pl.DataFrame:
     )
     # Same-day refilings: core/rd_filing already resolved them; the value sort
     # only makes a stray tie independent of row order.
-    order = ["credit_code", "fiscal_year", "reported_date", "revenue", "rd_expense"]
-    last_of_year = pl.any_horizontal(
-        pl.col(key).ne_missing(pl.col(key).shift(-1)) for key in ("credit_code", "fiscal_year")
+    return latest_per_key(
+        rows, ["credit_code", "fiscal_year"], ["reported_date", "revenue", "rd_expense"]
     )
-    return rows.sort(order, nulls_last=False).filter(last_of_year)
 
 
 def fiscal_facts(rd_filings: pl.DataFrame, as_of: date, model: ScoringModel) -> pl.DataFrame:
