@@ -81,6 +81,7 @@ def fiscal_facts(rd_filings: pl.DataFrame, as_of: date, model: ScoringModel) -> 
     rows = latest_filings(rd_filings, as_of)
     full_base = full_base_year(model)
     latest = pl.col("fiscal_year").max().over("credit_code")
+    # In latest_filings' order (firm, then year), which year_on_year reads.
     window = (
         rows.filter(latest >= as_of.year - model.fiscal_max_lag_years)
         .filter(pl.col("fiscal_year") > latest - model.fiscal_years)
