@@ -17,6 +17,7 @@ from typing import Literal
 import polars as pl
 
 from capscore.storage.files import atomic_write
+from capscore.storage.parquet_files import write_parquet
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def read_kept(path: Path, schema: Mapping[str, pl.DataType] | None = None) -> pl
 def write_kept(path: Path, frame: pl.DataFrame, replaces: str) -> Path:
     """Keep `frame` at `path`; the other files of its folder matching `replaces` (a glob)
     are removed."""
-    atomic_write(path, lambda tmp: frame.write_parquet(tmp, compression="zstd"))
+    atomic_write(path, lambda tmp: write_parquet(frame, tmp, compression="zstd"))
     for stale in path.parent.glob(replaces):
         if stale != path:
             stale.unlink(missing_ok=True)
@@ -55,7 +56,7 @@ def write_kept_set(
     """Keep `frames` (by name) as one set named by `prefix`; every other file of `folder`
     (an earlier set) is removed once the whole set is written."""
     for name, frame in frames.items():
-        write = partial(frame.write_parquet, compression=compression)
+        write = partial(write_parquet, frame, compression=compression)
         atomic_write(folder / f"{prefix}{name}.parquet", write)
     for stale in folder.glob("*.parquet"):
         if not stale.name.startswith(prefix):

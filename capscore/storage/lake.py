@@ -40,6 +40,7 @@ from polars.datatypes import DataTypeClass
 
 from capscore.storage import changes
 from capscore.storage.files import atomic_link, atomic_write
+from capscore.storage.parquet_files import write_parquet
 from capscore.storage.paths import DataRoot
 from capscore.storage.tables import BASE_ID, LANDING_DATE, RAW, Table
 
@@ -332,7 +333,7 @@ def _commit_file(
     relative = folder / f"part-{uuid.uuid4().hex}.zstd.parquet"
     target = path / relative
     target.parent.mkdir(parents=True, exist_ok=True)
-    data.drop(list(keys)).write_parquet(target, compression="zstd", compression_level=ZSTD_LEVEL)
+    write_parquet(data.drop(list(keys)), target, compression="zstd", compression_level=ZSTD_LEVEL)
     add = AddAction(
         path=relative.as_posix(),
         size=target.stat().st_size,
@@ -650,8 +651,8 @@ def vacuum(
 def atomic_write_parquet(df: pl.DataFrame, path: Path) -> Path:
     return atomic_write(
         path,
-        lambda tmp: df.write_parquet(
-            tmp, compression="zstd", compression_level=ZSTD_LEVEL, statistics=True
+        lambda tmp: write_parquet(
+            df, tmp, compression="zstd", compression_level=ZSTD_LEVEL, statistics=True
         ),
     )
 
