@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import polars as pl
 
 from capscore.indicators.exact import SCORE_SCALE, UNIT_SCALE, exact_sum_horizontal
@@ -414,47 +415,35 @@ def _top_reasons(frame: pl.DataFrame, names: Sequence[str], model: ScoringModel)
     and the reason fields of indicator `names[i]`; `_ind` below is i, so it also
     orders the indicators by name.
     """
-    k = model.reason_count
+    k = min(model.reason_count, len(names))
     n = frame.height
-    # Row i * n + e of the long frame is indicator i of enterprise e.
-    row = pl.int_range(n * len(names), dtype=pl.UInt32, eager=True)
+    contribution = frame.select(f"_contribution{i}" for i in range(len(names))).to_numpy()
+    # A stable sort of each enterprise's row: strongest first, ties to the alphabetically
+    # first indicator; the k raising are the first k of the descending order that raise,
+    # the k lowering the first k of the ascending order that lower (NaN sorts last).
+    raising = np.argsort(-contribution, axis=1, kind="stable")[:, :k]
+    lowering = np.argsort(contribution, axis=1, kind="stable")[:, :k]
+    picked = np.hstack([raising, lowering])
+    value = np.take_along_axis(contribution, picked, axis=1)
+    moved = np.hstack([value[:, :k] > 0, value[:, k:] < 0])
+    # Row-major: by enterprise, raising reasons then lowering, each strongest first.
+    eid = np.broadcast_to(np.arange(n, dtype=np.uint32)[:, None], picked.shape)[moved]
+    ind = picked[moved].astype(np.uint32)
+    at = pl.Series(ind, dtype=pl.UInt32) * n + pl.Series(eid, dtype=pl.UInt32)
 
     def stacked(field: str) -> pl.Series:
         return pl.concat([frame.get_column(f"{field}{i}") for i in range(len(names))])
 
-    moved = pl.DataFrame(
-        {"_eid": row % n, "_ind": row // n, "contribution": stacked("_contribution")}
-    ).filter(pl.col("contribution") != 0)
-    # Ties in contribution go to the alphabetically first indicator.
-    by = ["contribution", "_ind"]
-    picks = pl.concat(
-        [
-            moved.filter(pl.col("contribution") > 0)
-            .group_by("_eid")
-            .agg(pl.col("_ind", "contribution").top_k_by(by, k, reverse=[False, True])),
-            moved.filter(pl.col("contribution") < 0)
-            .group_by("_eid")
-            .agg(pl.col("_ind", "contribution").bottom_k_by(by, k)),
-        ]
-    ).explode("_ind", "contribution")
-    at = picks.get_column("_ind") * n + picks.get_column("_eid")
     wording = (
         indicator_meta(model)
         .join(pl.DataFrame({"indicator": names}).with_row_index("_ind"), on="indicator")
         .select("_ind", "label", "unit", "direction")
     )
     chosen = (
-        picks.with_columns(stacked(f"_{field}").gather(at).alias(field) for field in _REASON_FIELDS)
-        .join(wording, on="_ind")
+        pl.DataFrame({"_eid": eid, "_ind": ind, "contribution": value[moved]})
+        .with_columns(stacked(f"_{field}").gather(at).alias(field) for field in _REASON_FIELDS)
+        .join(wording, on="_ind", how="left", maintain_order="left")
         .with_columns(reason_text(model).alias("_text"))
-        # Raising reasons first, strongest first; then lowering, strongest first.
-        .sort(
-            "_eid",
-            pl.col("contribution") < 0,
-            pl.col("contribution").abs(),
-            "_ind",
-            descending=[False, False, True, False],
-        )
     )
     return chosen.group_by("_eid", maintain_order=True).agg(pl.col("_text").alias("top_reasons"))
 

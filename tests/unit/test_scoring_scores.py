@@ -435,3 +435,36 @@ def test_stored_columns_and_rows_give_the_same_rows_and_raw_values(model: Scorin
     assert from_columns["rd_intensity"].to_list() == [0.1, None, 0.3]
     from_rows = raw_value_columns(rows, names)
     assert from_rows.select(from_columns.columns).equals(from_columns)
+
+
+def test_tied_reasons_go_to_the_alphabetically_first_and_unmoved_ones_are_not_reasons(
+    model: ScoringModel,
+) -> None:
+    # Four innovation indicators of one weight raise the composite by the same amount.
+    given = {
+        "valid_invention_stock": (9.0, 80.0, 2.0, 50.0),
+        "rd_staff_share": (0.3, 80.0, 0.1, 50.0),
+        "portfolio_quality": (0.9, 80.0, 0.5, 50.0),
+        "invention_filings_3y": (6.0, 80.0, 1.0, 50.0),
+        "rd_intensity": (0.05, 50.0, 0.05, 50.0),
+    }
+    shown = {
+        "valid_invention_stock": ("9", "2"),
+        "rd_staff_share": ("30.0%", "10.0%"),
+        "portfolio_quality": ("0.9", "0.5"),
+        "invention_filings_3y": ("6", "1"),
+        "rd_intensity": ("5.0%", "5.0%"),
+    }
+    moved = contributions(model, "growth", given)
+    assert len({moved[n] for n in given if n != "rd_intensity"}) == 1
+    assert moved["rd_intensity"] == 0
+    row = enterprise_scores(
+        indicator_rows(model, "T", given), profile_frame({"T": ("C", "growth")}), model
+    ).row(0, named=True)
+    reasons = [r for r in row["top_reasons"] if "no indicator" not in r]
+    assert reasons == expected_reasons(model, "growth", given, shown)
+    first = ("invention_filings_3y", "portfolio_quality", "rd_staff_share")
+    assert len(reasons) == len(first)
+    assert all(
+        r.startswith(f"+ {model.indicator(n).label} ") for r, n in zip(reasons, first, strict=True)
+    )
