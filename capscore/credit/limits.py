@@ -13,6 +13,7 @@ from datetime import date
 
 import polars as pl
 
+from capscore.row_lists import present_values, row_list
 from scoring_models.policy_config import CreditPolicy
 
 # What was decided and on which collateral. The rating and financials a limit used are
@@ -78,9 +79,9 @@ def _gates(policy: CreditPolicy) -> tuple[pl.Expr, pl.Expr]:
             ),
         ),
     ]
-    ids = pl.concat_list([pl.when(cond).then(pl.lit(gid)) for gid, cond, _ in checks])
-    texts = pl.concat_list([pl.when(cond).then(text) for _, cond, text in checks])
-    return ids.list.drop_nulls(), texts.list.drop_nulls()
+    ids = present_values(*(pl.when(cond).then(pl.lit(gid)) for gid, cond, _ in checks))
+    texts = present_values(*(pl.when(cond).then(text) for _, cond, text in checks))
+    return ids, texts
 
 
 def _first_binding(amount: pl.Expr, terms: list[tuple[str, pl.Expr]]) -> pl.Expr:
@@ -108,7 +109,7 @@ def _tech_credit(policy: CreditPolicy) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
         ("product_cap", product_cap),
     ]
     amount = pl.min_horizontal([t for _, t in terms])
-    reasons = pl.concat_list(
+    reasons = row_list(
         pl.format(
             "revenue {} × k {} (grade {}) = {}",
             _text(revenue),
@@ -141,7 +142,7 @@ def _tech_credit(policy: CreditPolicy) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
         ("product_cap", product_cap),
     ]
     line_amount = pl.min_horizontal([t for _, t in line_terms])
-    line_reasons = pl.concat_list(
+    line_reasons = row_list(
         pl.lit("no financial filing: revenue unknown, the limit is an IP-and-rating line"),
         pl.format(
             "IP value {} × LTV {} + {} × unsecured {} = {}",
@@ -167,7 +168,7 @@ def _ip_pledge(policy: CreditPolicy) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     product_cap = pl.lit(policy.product_caps["ip_pledge"])
     terms = [("pledge_collateral", collateral), ("product_cap", product_cap)]
     amount = pl.min_horizontal(collateral, product_cap)
-    reasons = pl.concat_list(
+    reasons = row_list(
         pl.format(
             "{} valid patents pledgeable for {} (value × LTV by type)",
             pl.col("valid_patents"),
@@ -213,7 +214,7 @@ def _warrant_linked(policy: CreditPolicy) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
         pl.lit(min_innovation),
         pl.lit(min_evolution),
     )
-    reasons = pl.concat_list(
+    reasons = row_list(
         facts,
         pl.when(eligible)
         .then(

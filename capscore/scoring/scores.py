@@ -32,6 +32,7 @@ import numpy as np
 import polars as pl
 
 from capscore.indicators.exact import SCORE_SCALE, UNIT_SCALE, exact_sum_horizontal
+from capscore.row_lists import present_values, row_list
 from capscore.scoring.wording import (
     empty_dimension_text,
     indicator_meta,
@@ -601,12 +602,14 @@ def enterprise_scores(
         )
     )
     reasons = _top_reasons(frame, names, model)
-    empty_dims = pl.concat_list(
-        pl.when(pl.col(f"{d}_coverage") == 0).then(
-            pl.lit(empty_dimension_text(model.dimension_labels[d], empty))
+    empty_dims = present_values(
+        *(
+            pl.when(pl.col(f"{d}_coverage") == 0).then(
+                pl.lit(empty_dimension_text(model.dimension_labels[d], empty))
+            )
+            for d in dims
         )
-        for d in dims
-    ).list.drop_nulls()
+    )
     schema = enterprise_score_schema(model)
     return (
         frame.join(reasons, on="_eid", how="left")
@@ -619,7 +622,7 @@ def enterprise_scores(
         )
         .with_columns(
             pl.when(pl.col("top_reasons").list.len() == 0)
-            .then(pl.concat_list(unmoved_text()))
+            .then(row_list(unmoved_text()))
             .otherwise(pl.col("top_reasons"))
             .alias("top_reasons")
         )
