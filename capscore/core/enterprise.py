@@ -13,6 +13,7 @@ import polars as pl
 
 from capscore.core.personal import mask_personal
 from capscore.core.point_in_time import LANDING_DATE, LINEAGE_ORDER, visible_as_of
+from capscore.row_lists import row_list
 
 KEY = "credit_code"
 # A later drop re-sending the same snapshot_date is a correction of that snapshot.
@@ -58,7 +59,7 @@ def _former_names_at(snapshots: pl.DataFrame, targets: pl.DataFrame) -> pl.DataF
             _SEQ,
             pl.col("former_names")
             .fill_null(pl.lit([], dtype=pl.List(pl.String)))
-            .list.concat(pl.concat_list(pl.col("name")))
+            .list.concat(row_list(pl.col("name")))
             .alias("_token"),
         )
         .explode("_token")

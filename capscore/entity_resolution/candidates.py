@@ -27,6 +27,7 @@ from rapidfuzz import distance, process
 
 from capscore.entity_resolution.confusables import variants
 from capscore.entity_resolution.sorted_runs import rank_in_run
+from capscore.row_lists import row_list
 
 METHODS = ("exact_name", "former_name", "normalized_name", "fuzzy")
 METHOD_RANK = {m: i for i, m in enumerate(METHODS)}
@@ -48,7 +49,9 @@ KEY_HASH_SEED = 2260
 def name_keys(frame: pl.DataFrame) -> pl.DataFrame:
     """`frame` with one row per distinct normalized key (`_key`): `core` and `core_strict`."""
     return (
-        frame.with_columns(pl.concat_list("core", "core_strict").list.unique().alias("_key"))
+        frame.with_columns(
+            row_list(pl.col("core"), pl.col("core_strict")).list.unique().alias("_key")
+        )
         .explode("_key")
         .filter(pl.col("_key").str.len_chars() >= 2)
     )

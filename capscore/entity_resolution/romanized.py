@@ -54,6 +54,7 @@ from capscore.entity_resolution.normalize import latin_words
 from capscore.entity_resolution.places import code_level, region_agreement, surfaces
 from capscore.entity_resolution.streets import street_agreement
 from capscore.entity_resolution.vocabulary import alternation, vocabulary
+from capscore.row_lists import row_list
 
 ROMANIZATION_YAML = Path(__file__).with_name("romanization.yaml")
 MAX_ZIHAO_TOKENS = 4
@@ -513,7 +514,7 @@ def regional_keys(keys: pl.DataFrame, firms: pl.DataFrame) -> pl.DataFrame:
     return (
         keys.join(regions, on="credit_code")
         .with_columns(
-            pl.concat_list(pl.col("region_code").str.slice(0, n) for n in (2, 4, 6))
+            row_list(*(pl.col("region_code").str.slice(0, n) for n in (2, 4, 6)))
             .list.unique()
             .alias("prefix")
         )
