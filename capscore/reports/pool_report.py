@@ -61,9 +61,10 @@ footer{margin-top:32px;color:#5f6670;font-size:12px}
 class PoolReportInputs:
     """What the report shows, each frame restricted to what is knowable on `as_of`.
 
-    scorecard: `mart.enterprise_scorecard` rows of `as_of`. previous: credit_code,
-    composite, tier and grade of its rows of `previous_as_of` (the comparison date for
-    movers; None when there is none).
+    scorecard: `mart.enterprise_scorecard` rows of `as_of`, the columns
+    `report_scorecard.sql` reads (who, pool place, scores, total limit, model
+    version). previous: credit_code, composite, tier and grade of its rows of
+    `previous_as_of` (the comparison date for movers; None when there is none).
     tier_moves: enterprises per pool move (`tier_change`) between the two dates.
     validation: `scoring.validation` rows of `as_of` (section, outcome, subject,
     metric, value, reference_date).
