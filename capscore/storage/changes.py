@@ -41,15 +41,23 @@ MAX_CHANGE_SHARE = 0.5
 # billions of years). A base stores its rows' hashes (FINGERPRINT, 8 bytes a row), so
 # a date's diff reads them instead of reading and hashing the whole base again (at 1M:
 # 3.6 s of the 5.4 s a patents diff took). Polars' hashes may differ between its
-# versions: then every row looks changed and the state becomes a new base, which costs
-# space once and is still exact.
+# versions (or `_row_hash` change): then every row looks changed and the state becomes
+# a new base, which costs space once and is still exact.
 FINGERPRINT = "_fingerprint"
 _ROW, _BASE_ROW, _OLD = "_row", "_base_row", "_old"
+_MIX = 0x100000001B3  # the 64-bit FNV prime
 
 
 def _row_hash(columns: Sequence[str]) -> pl.Expr:
+    """Each column hashed with a seed of its own, folded as h * MIX + column hash (mod
+    2**64). MIX is odd, so a change in one column changes the fold unless that column's
+    own 64-bit hash collides. Polars hashes a struct of the columns several times
+    slower (at 1M firms, 2026-12-07: 2.2-2.6 s against 0.55 s for the 3.3M patents)."""
+    folded = pl.lit(0, dtype=pl.UInt64)
+    for seed, column in enumerate(columns):
+        folded = folded * _MIX + pl.col(column).hash(seed)
     # Signed: Delta Lake has no unsigned integers.
-    return pl.struct(columns).hash(0).reinterpret(signed=True).alias(FINGERPRINT)
+    return folded.reinterpret(signed=True).alias(FINGERPRINT)
 
 
 def with_fingerprint(state: pl.DataFrame) -> pl.DataFrame:
