@@ -24,6 +24,7 @@ from capscore.indicators.patent_facts import (
     patent_subclasses,
     self_citation_flags,
 )
+from capscore.storage.hashing import row_hash
 
 MEASURES: dict[str, pl.DataType] = {
     "forward_citations_5y": pl.Int64(),
@@ -136,11 +137,9 @@ def citation_inputs(pats: pl.DataFrame, codes: pl.DataFrame) -> pl.Series:
         pats.select("pid", "publication_date", "subclasses", "cited_applications")
         .join(codes, on="pid", how="left", maintain_order="left")
         .select(
-            pl.struct(
-                "publication_date", "subclasses", "cited_applications", "applicant_credit_codes"
-            )
-            .hash()
-            .alias("inputs")
+            row_hash(
+                ["publication_date", "subclasses", "cited_applications", "applicant_credit_codes"]
+            ).alias("inputs")
         )
         .to_series()
     )

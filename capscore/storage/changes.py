@@ -23,6 +23,8 @@ from datetime import date
 
 import polars as pl
 
+from capscore.storage.hashing import row_hash
+
 OP = "_op"
 BASE = "_base"
 HEADER, UPSERT, DELETE = "base", "upsert", "delete"
@@ -45,19 +47,11 @@ MAX_CHANGE_SHARE = 0.5
 # a new base, which costs space once and is still exact.
 FINGERPRINT = "_fingerprint"
 _ROW, _BASE_ROW, _OLD = "_row", "_base_row", "_old"
-_MIX = 0x100000001B3  # the 64-bit FNV prime
 
 
 def _row_hash(columns: Sequence[str]) -> pl.Expr:
-    """Each column hashed with a seed of its own, folded as h * MIX + column hash (mod
-    2**64). MIX is odd, so a change in one column changes the fold unless that column's
-    own 64-bit hash collides. Polars hashes a struct of the columns several times
-    slower (at 1M firms, 2026-12-07: 2.2-2.6 s against 0.55 s for the 3.3M patents)."""
-    folded = pl.lit(0, dtype=pl.UInt64)
-    for seed, column in enumerate(columns):
-        folded = folded * _MIX + pl.col(column).hash(seed)
     # Signed: Delta Lake has no unsigned integers.
-    return folded.reinterpret(signed=True).alias(FINGERPRINT)
+    return row_hash(columns).reinterpret(signed=True).alias(FINGERPRINT)
 
 
 def with_fingerprint(state: pl.DataFrame) -> pl.DataFrame:
