@@ -16,11 +16,7 @@ def row_list(*items: pl.Expr) -> pl.Expr:
     return pl.concat_arr(items).arr.to_list()
 
 
-def without_nulls(lists: pl.Expr) -> pl.Expr:
-    """`lists.list.drop_nulls()`."""
-    return lists.list.eval(pl.element().drop_nulls())
-
-
 def present_values(*items: pl.Expr) -> pl.Expr:
-    """The non-null values of scalar `items`, in order, as a list per row."""
-    return without_nulls(row_list(*items))
+    """`pl.concat_list(items).list.drop_nulls()`: the non-null values of scalar `items`,
+    in order, as a list per row."""
+    return row_list(*items).list.eval(pl.element().drop_nulls())

@@ -43,8 +43,8 @@ MAX_CHANGE_SHARE = 0.5
 # billions of years). A base stores its rows' hashes (FINGERPRINT, 8 bytes a row), so
 # a date's diff reads them instead of reading and hashing the whole base again (at 1M:
 # 3.6 s of the 5.4 s a patents diff took). Polars' hashes may differ between its
-# versions (or `_row_hash` change): then every row looks changed and the state becomes
-# a new base, which costs space once and is still exact.
+# versions (or when `row_hash` changes): then every row looks changed and the state
+# becomes a new base, which costs space once and is still exact.
 FINGERPRINT = "_fingerprint"
 _ROW, _BASE_ROW, _OLD = "_row", "_base_row", "_old"
 
