@@ -385,14 +385,27 @@ def as_stored_columns(indicator_value: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+_RAW_VALUE = f"{PIVOT_SEPARATOR}raw_value"
+
+
+def raw_value_names(columns: Sequence[str], names: Sequence[str] | None = None) -> list[str]:
+    """The raw-value columns among a stored scoring/indicator_value frame's `columns` (of
+    `names` only, if given), in the order of their indicators' names."""
+    found = {c.removesuffix(_RAW_VALUE): c for c in columns if c.endswith(_RAW_VALUE)}
+    return [found[n] for n in sorted(found) if names is None or n in names]
+
+
 def raw_value_columns(stored: pl.DataFrame, names: Sequence[str] | None = None) -> pl.DataFrame:
     """credit_code + one raw-value column per indicator (only `names`, if given) of a
-    stored scoring/indicator_value frame (a date stored in rows too), sorted by
-    credit_code."""
+    stored scoring/indicator_value frame (a date stored in rows too; in columns, its
+    raw values are all it needs), sorted by credit_code."""
     stored = as_stored_columns(stored)
-    wanted = [n for n in stored_indicators(stored) if names is None or n in names]
     return stored.select(
-        "credit_code", *[pl.col(f"{n}{PIVOT_SEPARATOR}raw_value").alias(n) for n in wanted]
+        "credit_code",
+        *[
+            pl.col(c).alias(c.removesuffix(_RAW_VALUE))
+            for c in raw_value_names(stored.columns, names)
+        ],
     ).sort("credit_code")
 
 

@@ -19,6 +19,7 @@ from capscore.scoring.scores import (
     enterprise_scores,
     indicator_columns,
     raw_value_columns,
+    raw_value_names,
     score,
     score_indicators,
     stored_indicators,
@@ -435,6 +436,10 @@ def test_stored_columns_and_rows_give_the_same_rows_and_raw_values(model: Scorin
     assert from_columns["rd_intensity"].to_list() == [0.1, None, 0.3]
     from_rows = raw_value_columns(rows, names)
     assert from_rows.select(from_columns.columns).equals(from_columns)
+    # What the validation reads of a date: the raw-value columns alone give the same.
+    only_raw = stored.select("credit_code", *raw_value_names(stored.columns, names))
+    assert raw_value_columns(only_raw, names).equals(from_columns)
+    assert raw_value_columns(stored).columns == ["credit_code", *sorted(model.indicator_names)]
 
 
 def test_tied_reasons_go_to_the_alphabetically_first_and_unmoved_ones_are_not_reasons(
