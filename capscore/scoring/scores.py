@@ -321,10 +321,17 @@ def indicator_columns(
     ).with_columns(pl.col(pl.Categorical).cast(pl.String))
 
 
+# Every stored indicator has a raw value: its column names the indicator.
+_RAW_VALUE = f"{PIVOT_SEPARATOR}raw_value"
+
+
+def _indicators_in(columns: Sequence[str]) -> list[str]:
+    return sorted(c.removesuffix(_RAW_VALUE) for c in columns if c.endswith(_RAW_VALUE))
+
+
 def stored_indicators(stored: pl.DataFrame) -> list[str]:
     """The indicators a stored scoring/indicator_value frame has columns for, sorted."""
-    suffix = f"{PIVOT_SEPARATOR}{INDICATOR_FIELDS[-1]}"
-    return sorted(c.removesuffix(suffix) for c in stored.columns if c.endswith(suffix))
+    return _indicators_in(stored.columns)
 
 
 def indicator_rows(stored: pl.DataFrame) -> pl.DataFrame:
@@ -385,14 +392,10 @@ def as_stored_columns(indicator_value: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-_RAW_VALUE = f"{PIVOT_SEPARATOR}raw_value"
-
-
 def raw_value_names(columns: Sequence[str], names: Sequence[str] | None = None) -> list[str]:
     """The raw-value columns among a stored scoring/indicator_value frame's `columns` (of
     `names` only, if given), in the order of their indicators' names."""
-    found = {c.removesuffix(_RAW_VALUE): c for c in columns if c.endswith(_RAW_VALUE)}
-    return [found[n] for n in sorted(found) if names is None or n in names]
+    return [f"{n}{_RAW_VALUE}" for n in _indicators_in(columns) if names is None or n in names]
 
 
 def raw_value_columns(stored: pl.DataFrame, names: Sequence[str] | None = None) -> pl.DataFrame:
