@@ -37,11 +37,12 @@ from capscore.scoring.scores import (
     enterprise_scores,
     indicator_columns,
     require_model_version,
+    score_input_columns,
 )
 from capscore.scoring.summary import indicator_summary, score_distribution, stage_counts
 from capscore.scoring.weights import weight_comparison
 from capscore.storage import tables
-from capscore.storage.lake import read_as_of
+from capscore.storage.lake import column_names, read_as_of
 from capscore.storage.tables import PIVOT_SEPARATOR
 from scoring_models.config import ScoringModel, load_scoring_model
 
@@ -200,8 +201,9 @@ def enterprise_score(
     root, model = capscore.root, _model(context)
     summary = []
     write = AsOfWriter(root)
+    columns = score_input_columns(column_names(root, tables.INDICATOR_VALUE))
     for day in partition_dates(context):
-        values = read_as_of(root, tables.INDICATOR_VALUE, day)
+        values = read_as_of(root, tables.INDICATOR_VALUE, day, columns)
         require_model_version(values, model)
         profile = read_as_of(root, tables.ENTERPRISE_PROFILE, day)
         scores = enterprise_scores(values, profile, model)

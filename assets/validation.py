@@ -16,7 +16,7 @@ import polars as pl
 from assets.common import AsOfWriter, as_of_asset, asset_key, by_day_result, markdown_table
 from assets.partitions import partition_dates
 from assets.resources import CapscoreResource
-from capscore.scoring.scores import raw_value_columns, raw_value_names
+from capscore.scoring.scores import field_columns, raw_value_columns
 from capscore.storage import tables
 from capscore.storage.lake import column_names, partitions, read_as_of
 from capscore.storage.paths import DataRoot
@@ -42,10 +42,8 @@ BASELINE_INDICATORS = ("rd_intensity", "rd_staff_share", "ip_class_points")
 
 def wide_values(root: DataRoot, day: date, names: tuple[str, ...] | None = None) -> pl.DataFrame:
     """credit_code + one raw-value column per indicator (only `names`, if given)."""
-    stored = column_names(root, tables.INDICATOR_VALUE)
-    # Only the raw values (20 of 173 columns; at 1M 0.4-0.85 -> 0.25-0.4 s a date); a
-    # table that still holds a date in rows (the layout before columns) is read whole.
-    columns = None if "indicator" in stored else ["credit_code", *raw_value_names(stored, names)]
+    # Only the raw values (21 of 173 columns; at 1M 0.4-0.85 -> 0.25-0.4 s a date).
+    columns = field_columns(column_names(root, tables.INDICATOR_VALUE), ("raw_value",), names)
     return raw_value_columns(read_as_of(root, tables.INDICATOR_VALUE, day, columns), names)
 
 

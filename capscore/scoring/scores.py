@@ -392,10 +392,29 @@ def as_stored_columns(indicator_value: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def raw_value_names(columns: Sequence[str], names: Sequence[str] | None = None) -> list[str]:
-    """The raw-value columns among a stored scoring/indicator_value frame's `columns` (of
-    `names` only, if given), in the order of their indicators' names."""
-    return [f"{n}{_RAW_VALUE}" for n in _indicators_in(columns) if names is None or n in names]
+def field_columns(
+    columns: Sequence[str], fields: Sequence[str], names: Sequence[str] | None = None
+) -> list[str] | None:
+    """What to read of a stored scoring/indicator_value table (its `columns`) for
+    `fields` of its indicators (of `names` only, if given): credit_code, those fields'
+    columns and model_version; None (read it whole) while it holds a date in rows, the
+    layout before columns."""
+    if "indicator" in columns:
+        return None
+    present = set(columns)
+    wanted = [
+        f"{n}{PIVOT_SEPARATOR}{f}"
+        for n in _indicators_in(columns)
+        if names is None or n in names
+        for f in fields
+    ]
+    return ["credit_code", *[c for c in wanted if c in present], "model_version"]
+
+
+def score_input_columns(columns: Sequence[str]) -> list[str] | None:
+    """What `enterprise_scores` reads of a stored scoring/indicator_value table (its
+    `columns`): at 1M 78 of 173 columns, 4.4 -> 3.3 GB peak for the step."""
+    return field_columns(columns, _REASON_FIELDS)
 
 
 def raw_value_columns(stored: pl.DataFrame, names: Sequence[str] | None = None) -> pl.DataFrame:
@@ -406,8 +425,9 @@ def raw_value_columns(stored: pl.DataFrame, names: Sequence[str] | None = None) 
     return stored.select(
         "credit_code",
         *[
-            pl.col(c).alias(c.removesuffix(_RAW_VALUE))
-            for c in raw_value_names(stored.columns, names)
+            pl.col(f"{n}{_RAW_VALUE}").alias(n)
+            for n in _indicators_in(stored.columns)
+            if names is None or n in names
         ],
     ).sort("credit_code")
 

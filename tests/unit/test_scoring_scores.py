@@ -17,11 +17,12 @@ from capscore.scoring.scores import (
     as_stored_columns,
     enterprise_score_schema,
     enterprise_scores,
+    field_columns,
     indicator_columns,
     raw_value_columns,
-    raw_value_names,
     score,
     score_indicators,
+    score_input_columns,
     stored_indicators,
 )
 from capscore.scoring.scores import (
@@ -437,8 +438,16 @@ def test_stored_columns_and_rows_give_the_same_rows_and_raw_values(model: Scorin
     from_rows = raw_value_columns(rows, names)
     assert from_rows.select(from_columns.columns).equals(from_columns)
     # What the validation reads of a date: the raw-value columns alone give the same.
-    only_raw = stored.select("credit_code", *raw_value_names(stored.columns, names))
+    only_raw = stored.select(field_columns(stored.columns, ("raw_value",), names))
+    assert only_raw.columns == ["credit_code", *[f"{n}__raw_value" for n in names], "model_version"]
     assert raw_value_columns(only_raw, names).equals(from_columns)
+    # What the scores read of a date gives the same scores; a date in rows is read whole.
+    read = score_input_columns(stored.columns)
+    assert read is not None and len(read) == 2 + 4 * len(stored_indicators(stored))
+    assert enterprise_scores(stored.select(read), profile, model).equals(
+        enterprise_scores(stored, profile, model)
+    )
+    assert score_input_columns(rows.columns) is None
     assert raw_value_columns(stored).columns == ["credit_code", *sorted(model.indicator_names)]
 
 
