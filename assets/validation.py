@@ -23,9 +23,12 @@ from capscore.storage.paths import DataRoot
 from capscore.validation.outcomes import State
 from capscore.validation.report import (
     HORIZON_DAYS,
+    POOL_COLUMNS,
+    PROFILE_COLUMNS,
     Scored,
     Validation,
     reference_date,
+    score_columns,
     summary_lines,
     validate,
 )
@@ -47,12 +50,14 @@ def wide_values(root: DataRoot, day: date, names: tuple[str, ...] | None = None)
     return raw_value_columns(read_as_of(root, tables.INDICATOR_VALUE, day, columns), names)
 
 
-def scored_on(root: DataRoot, day: date, names: tuple[str, ...] | None) -> Scored:
+def scored_on(
+    root: DataRoot, day: date, names: tuple[str, ...] | None, model: ScoringModel
+) -> Scored:
     return Scored(
         as_of=day,
-        score=read_as_of(root, tables.ENTERPRISE_SCORE, day),
-        pool=read_as_of(root, tables.CULTIVATION_POOL, day),
-        profile=read_as_of(root, tables.ENTERPRISE_PROFILE, day),
+        score=read_as_of(root, tables.ENTERPRISE_SCORE, day, score_columns(model)),
+        pool=read_as_of(root, tables.CULTIVATION_POOL, day, POOL_COLUMNS),
+        profile=read_as_of(root, tables.ENTERPRISE_PROFILE, day, PROFILE_COLUMNS),
         wide=wide_values(root, day, names),
         state=State(
             day,
@@ -89,10 +94,10 @@ def validation_as_of(
     baseline = BASELINE_INDICATORS
 
     def at(when: date | None) -> Scored | None:
-        return None if when is None else scored_on(root, when, baseline)
+        return None if when is None else scored_on(root, when, baseline, model)
 
     return validate(
-        now=scored_on(root, day, None if capability is not None else baseline),
+        now=scored_on(root, day, None if capability is not None else baseline, model),
         model=model,
         table_model=load_scoring_model(SCORING_V2),
         grades=GRADES,
