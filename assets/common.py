@@ -63,7 +63,9 @@ def by_day_result(
     """The result of an asset that looped over days: the last day's `row_count` column is
     `dagster/row_count`, every day's figures are a table, plus `metadata` (`asset_key`:
     which asset of a multi-asset)."""
-    table = pl.DataFrame(list(summary))
+    # Every row decides a column's type: a long backfill's first hundred days may all
+    # lack a figure (no backtest date yet) that later days have.
+    table = pl.DataFrame(list(summary), infer_schema_length=None)
     return dg.MaterializeResult(
         asset_key=asset_key,
         metadata={

@@ -50,4 +50,4 @@ def gx_table(summary: GxSummary) -> dg.MetadataValue:
     ]
     if not rows:
         return dg.MetadataValue.md("_every expectation met_")
-    return markdown_table(pl.DataFrame(rows))
+    return markdown_table(pl.DataFrame(rows, infer_schema_length=None))
