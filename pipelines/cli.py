@@ -166,7 +166,30 @@ def cmd_status(args: argparse.Namespace) -> int:
         say("  stale as-of dates: none")
     for day, reasons in stale.items():
         say(f"  stale {day}: {'; '.join(reasons)}")
-    return 1 if stale or waiting else 0
+    unpublished = _warehouse_status(root, built)
+    return 1 if stale or waiting or unpublished else 0
+
+
+def _warehouse_status(root: DataRoot, built: list[date]) -> bool:
+    """Say whether the warehouse analysts query shows every lake write; True if it does not."""
+    from capscore.warehouse.publish import unpublished_writes
+
+    behind = unpublished_writes(root)
+    if behind is None:
+        if built:
+            say("  warehouse: not published: `capscore publish` (or the next run) publishes it")
+        return bool(built)
+    if not behind:
+        say("  warehouse: shows every lake write")
+        return False
+    partitions = sum(len(p) for p in behind.values())
+    first = next(iter(behind.items()))
+    say(
+        f"  warehouse: behind the lake: {partitions} partition(s) of {len(behind)} table(s) "
+        f"written after it was published (e.g. {first[0]} {first[1][-1]}; a run stopped before "
+        "its warehouse step): `capscore publish` publishes them"
+    )
+    return True
 
 
 def cmd_where(args: argparse.Namespace) -> int:

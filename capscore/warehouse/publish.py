@@ -23,7 +23,7 @@ from capscore.core.personal import PERSONAL_COLUMNS, PERSONAL_LIST_COLUMNS
 from capscore.sql_library import derived_views, with_macros
 from capscore.storage.changes import BASE, BOOKKEEPING, FINGERPRINT, HEADER, OP, UPSERT
 from capscore.storage.files import atomic_write
-from capscore.storage.lake import partitions, snapshot
+from capscore.storage.lake import builds, partitions, snapshot
 from capscore.storage.paths import DataRoot
 from capscore.storage.tables import (
     AS_OF_DATE,
@@ -337,6 +337,38 @@ def publish_warehouse(root: DataRoot) -> PublishSummary:
     atomic_write(root.warehouse, lambda tmp: os.link(snapshot, tmp))
     summary.snapshot = snapshot
     return summary
+
+
+def pinned_versions(warehouse: Path) -> dict[str, int]:
+    """relation -> the Delta version a published warehouse pins (meta.versions); nothing
+    for a warehouse published before versions were recorded."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = con.execute("SELECT relation, delta_version FROM meta.versions").fetchall()
+    except duckdb.Error:
+        rows = []
+    finally:
+        con.close()
+    return {relation: int(version) for relation, version in rows}
+
+
+def unpublished_writes(root: DataRoot) -> dict[str, list[str]] | None:
+    """relation -> the partitions written to the lake since the latest published warehouse
+    pinned that table (analysts do not see those writes yet: a run stopped before its
+    warehouse step); None before any warehouse is published."""
+    latest = latest_snapshot(root)
+    if latest is None:
+        return None
+    pinned = pinned_versions(latest)
+    written = builds(root)
+    behind: dict[str, list[str]] = {}
+    for table in LAKE_TABLES:
+        rows = written.filter(pl.col("table") == str(table))
+        if table.relation in pinned:
+            rows = rows.filter(pl.col("version") > pinned[table.relation])
+        if rows.height:
+            behind[table.relation] = rows.get_column("partition").sort().to_list()
+    return behind
 
 
 def latest_snapshot(root: DataRoot) -> Path | None:

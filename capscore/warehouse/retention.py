@@ -20,11 +20,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import duckdb
-
 from capscore.storage import lake
 from capscore.storage.paths import DataRoot
 from capscore.storage.tables import AS_OF_DATE, CREDIT_EXPORT, LAKE_TABLES, STORED_TABLES, Table
+from capscore.warehouse.publish import pinned_versions
 
 DAILY_DAYS_ENV = "CAPSCORE_RETAIN_DAILY_DAYS"
 PUBLISHED_DAYS_ENV = "CAPSCORE_RETAIN_PUBLISHED_DAYS"
@@ -77,15 +76,8 @@ def _pinned_versions(warehouses: Sequence[Path]) -> dict[str, set[int]]:
     """relation -> the Delta versions the kept published warehouses pin."""
     pinned: dict[str, set[int]] = {}
     for path in warehouses:
-        con = duckdb.connect(str(path), read_only=True)
-        try:
-            rows = con.execute("SELECT relation, delta_version FROM meta.versions").fetchall()
-        except duckdb.Error:
-            rows = []  # a warehouse published before versions were recorded pins nothing
-        finally:
-            con.close()
-        for relation, version in rows:
-            pinned.setdefault(relation, set()).add(int(version))
+        for relation, version in pinned_versions(path).items():
+            pinned.setdefault(relation, set()).add(version)
     return pinned
 
 

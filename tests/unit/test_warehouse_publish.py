@@ -14,7 +14,7 @@ from capscore.storage import lake
 from capscore.storage.lake import read_partition, write_partition
 from capscore.storage.paths import DataRoot
 from capscore.storage.tables import table_named
-from capscore.warehouse.publish import publish_warehouse
+from capscore.warehouse.publish import publish_warehouse, unpublished_writes
 from capscore.warehouse.query import WarehouseMissing, format_result, run_query
 from scoring_models.config import load_scoring_model
 from tests.models_v1 import scoring_v1
@@ -179,3 +179,19 @@ def test_the_score_view_joins_the_reasons_stored_apart_as_changes(root: DataRoot
         ("2026-11-02", "C1", 20.0, ["+ same"]),
     ]
     assert run_query(root, "SELECT count(*) FROM scoring.enterprise_score").item() == 60
+
+
+def test_status_tells_which_lake_writes_the_published_warehouse_does_not_show(
+    root: DataRoot,
+) -> None:
+    assert unpublished_writes(root) is None  # nothing published yet
+    _enterprise(root, "2026-11-01", ["甲", "乙"])
+    publish_warehouse(root)
+    assert unpublished_writes(root) == {}
+    # A run that writes and stops before its warehouse step: the rebuilt date and the
+    # new one are written after the warehouse pinned the table.
+    _enterprise(root, "2026-11-01", ["甲", "乙", "丙"])
+    _enterprise(root, "2026-11-02", ["甲"])
+    assert unpublished_writes(root) == {"core.enterprise": ["2026-11-01", "2026-11-02"]}
+    publish_warehouse(root)
+    assert unpublished_writes(root) == {}
