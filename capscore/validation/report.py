@@ -289,6 +289,21 @@ def _rounded(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
+def _monotone_text(result: Validation, outcome: str, ok: bool) -> str:
+    if ok:
+        return "monotone"
+    inversions = result.significant_inversions.get(outcome, 0)
+    if inversions == 0:
+        return (
+            "monotone within sampling noise (adjacent grades' rates cross, none by more "
+            "than noise, one-sided 5%)"
+        )
+    return (
+        f"NOT monotone: {inversions} adjacent grade pair(s) in the wrong order beyond "
+        "sampling noise (one-sided 5%)"
+    )
+
+
 def summary_lines(result: Validation) -> list[str]:
     """The headline figures, one line each (the CLI and the UI show the tables too)."""
     lines = [f"Validation of {result.model_version} as of {result.as_of}"]
@@ -304,13 +319,7 @@ def summary_lines(result: Validation) -> list[str]:
             )
         for outcome, ok in result.monotone.items():
             lines.append(
-                f"    outcome rate by grade, {outcome}: {'monotone' if ok else 'NOT monotone'}"
-                + (
-                    ""
-                    if ok
-                    else f" ({result.significant_inversions.get(outcome, 0)} inversion(s) "
-                    "beyond sampling noise, one-sided 5%)"
-                )
+                f"    outcome rate by grade, {outcome}: {_monotone_text(result, outcome, ok)}"
             )
     if result.truth is not None:
         values = {

@@ -24,7 +24,7 @@ from capscore.validation.metrics import (
     top_decile_lift,
 )
 from capscore.validation.outcomes import State, outcomes
-from capscore.validation.report import reference_date
+from capscore.validation.report import Validation, reference_date, summary_lines
 from capscore.validation.stability import migration_matrix, psi_status, psi_table
 from scoring_models.policy_config import (
     CREDIT_POLICY_V2,
@@ -329,3 +329,23 @@ def test_the_v2_pool_policy_has_a_ladder_per_stage() -> None:
     policy = load_pool_policy(POOL_V2)
     assert policy.grade_targets is not None and set(policy.stage_cutoffs) == set(STAGES)
     assert sum(policy.grade_targets.values()) == pytest.approx(1.0)
+
+
+def test_the_summary_tells_crossing_rates_within_noise_from_significant_inversions() -> None:
+    result = Validation(date(2026, 11, 20), "v2")
+    result.reference_date = date(2025, 11, 20)
+    result.discrimination = pl.DataFrame(
+        {"outcome": ["certification"], "model": ["composite"], "auc": [0.8], "events": [5]}
+    ).with_columns(firms=pl.lit(100))
+    result.monotone = {"certification": True, "revenue_growth": False, "deregistration": False}
+    result.significant_inversions = {"revenue_growth": 0, "deregistration": 2}
+    lines = {
+        line.split(": ", 1)[0].strip(): line.split(": ", 1)[1]
+        for line in summary_lines(result)
+        if "by grade" in line
+    }
+    assert lines["outcome rate by grade, certification"] == "monotone"
+    assert lines["outcome rate by grade, revenue_growth"].startswith(
+        "monotone within sampling noise"
+    )
+    assert lines["outcome rate by grade, deregistration"].startswith("NOT monotone: 2 adjacent")
