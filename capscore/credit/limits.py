@@ -188,28 +188,31 @@ def _warrant_linked(policy: CreditPolicy) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     financials = (
         pl.col("revenue_latest").is_not_null() if policy.warrant_needs_financials else pl.lit(True)
     )
-    eligible = (
+    rule = (
         pl.col("life_stage").is_in(list(stages)).fill_null(False)
         & (pl.col("innovation") >= min_innovation).fill_null(False)
         & (pl.col("evolution") >= min_evolution).fill_null(False)
-        & financials
     )
+    eligible = rule & financials
     ladder = _by_grade(policy.warrant_ladder)
     product_cap = pl.lit(policy.product_caps["warrant_linked"])
     offered = pl.min_horizontal(ladder, product_cap)
     amount = pl.when(eligible).then(offered).otherwise(0.0)
     binding = (
-        pl.when(~eligible)
+        pl.when(~rule)
         .then(pl.lit("warrant_rule"))
+        .when(~financials)
+        .then(pl.lit("financial_filing"))
         .otherwise(
             _first_binding(offered, [("grade_ladder", ladder), ("product_cap", product_cap)])
         )
     )
     facts = pl.format(
-        "stage {}, innovation {}, evolution {} (needs stage {}, innovation ≥ {} and evolution ≥ {})",
+        "stage {}, innovation {}, evolution {} ({} stage {}, innovation ≥ {} and evolution ≥ {})",
         pl.col("life_stage").fill_null("unknown"),
         _text(pl.col("innovation")).fill_null("missing"),
         _text(pl.col("evolution")).fill_null("missing"),
+        pl.when(rule).then(pl.lit("meets the rule:")).otherwise(pl.lit("needs")),
         pl.lit("/".join(stages)),
         pl.lit(min_innovation),
         pl.lit(min_evolution),

@@ -318,6 +318,9 @@ def test_credit_v2_never_reads_unknown_revenue_as_zero() -> None:
     assert tech["limit_wan"] > 0 and "no financial filing" in tech["reasons"][0]
     warrant = by["warrant_linked"]
     assert warrant["limit_wan"] == 0 and any("no financial filing" in r for r in warrant["reasons"])
+    # The stage and scores meet the rule: the missing filing is what binds, and says so.
+    assert warrant["binding_constraint"] == "financial_filing"
+    assert "meets the rule" in warrant["reasons"][0]
     filed = {
         r["product"]: r
         for r in credit_limits(*_limit_inputs(5000.0), policy, D1).iter_rows(named=True)
