@@ -61,8 +61,9 @@ def by_day_result(
     **metadata: Any,
 ) -> dg.MaterializeResult:
     """The result of an asset that looped over days: the last day's `row_count` column is
-    `dagster/row_count`, every day's figures are a table, plus `metadata` (`asset_key`:
-    which asset of a multi-asset)."""
+    `dagster/row_count`, every day's figures are a table, the latest day first (a long
+    backfill shows its last days), plus `metadata` (`asset_key`: which asset of a
+    multi-asset)."""
     # Every row decides a column's type: a long backfill's first hundred days may all
     # lack a figure (no backtest date yet) that later days have.
     table = pl.DataFrame(list(summary), infer_schema_length=None)
@@ -70,7 +71,7 @@ def by_day_result(
         asset_key=asset_key,
         metadata={
             "dagster/row_count": int(table[row_count][-1]),
-            "by_as_of_date": markdown_table(table),
+            "by_as_of_date": markdown_table(table.reverse()),
             **metadata,
         },
         check_results=list(check_results),
