@@ -92,7 +92,12 @@ class StepProgress:
                 kept = sum(state.kept.values())
                 detail += f" ({kept:,} kept from the date before)" if kept else ""
                 peak = self._memory.peak() if state.measured else None
-                memory = f" at peak {peak / 1024**3:.1f} GB" if peak else ""
+                start = self._memory.at_restart()
+                memory = (
+                    f" at peak {peak / 1024**3:.1f} GB ({start / 1024**3:.1f} at its start)"
+                    if peak and start
+                    else ""
+                )
                 elapsed = self.clock() - state.started
                 self._line(f"    {step:<36} {verdict} in {elapsed:.1f}s{memory}{detail}")
 

@@ -31,7 +31,7 @@ class PeakSampler:
     between `start()` and `stop()`."""
 
     def __init__(self) -> None:
-        self._peak = resident_bytes()
+        self._peak = self._start = resident_bytes()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -62,7 +62,12 @@ class PeakSampler:
 
     def restart(self) -> None:
         with self._lock:
-            self._peak = resident_bytes()
+            self._peak = self._start = resident_bytes()
+
+    def at_restart(self) -> int | None:
+        """The resident size when `restart()` was called: a step's peak includes what
+        earlier steps freed and the allocator has not returned yet."""
+        return self._start
 
     def peak(self) -> int | None:
         self._sample()
