@@ -45,12 +45,11 @@ class RegistrySnapshot:
 
 
 @dataclass(frozen=True)
-class PreparedRegistry:
-    """The registry as of D, ready for matching: enterprises and every parsed name."""
+class ParsedRegistry:
+    """The registry as of D: enterprises (SNAPSHOT_COLUMNS) and every name parsed."""
 
     enterprises: pl.DataFrame
     names: pl.DataFrame
-    index: RegistryIndex
 
     @property
     def snapshot(self) -> RegistrySnapshot:
@@ -62,6 +61,13 @@ class PreparedRegistry:
         return self.names.select(
             pl.col("registry_name").alias("name"), *(c for c in PARSED_SCHEMA if c != "name")
         )
+
+
+@dataclass(frozen=True)
+class PreparedRegistry(ParsedRegistry):
+    """The registry as of D, ready for matching: with the lookup index over its names."""
+
+    index: RegistryIndex
 
 
 def _present(frame: pl.DataFrame, columns: tuple[str, ...]) -> list[str]:
@@ -118,7 +124,7 @@ def changed_firms(before: pl.DataFrame, after: pl.DataFrame) -> pl.Series:
 def prepare_registry_since(
     enterprises: pl.DataFrame,
     history: pl.DataFrame,
-    earlier: PreparedRegistry,
+    earlier: ParsedRegistry,
     changed: pl.Series,
 ) -> PreparedRegistry:
     """prepare_registry(enterprises, history) from an earlier date's registry and the

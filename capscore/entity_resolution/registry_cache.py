@@ -26,6 +26,7 @@ import polars as pl
 from capscore.entity_resolution.candidates import Blocks, RegistryIndex
 from capscore.entity_resolution.parse_cache import parse_digest
 from capscore.entity_resolution.registry import (
+    ParsedRegistry,
     PreparedRegistry,
     changed_firms,
     firm_rows,
@@ -95,10 +96,6 @@ def write_prepared(
     write_kept_set(folder, _prefix(digest), frames, compression="lz4")
 
 
-def _read(folder: Path, prefix: str, rows: tuple[str, ...] = ()) -> dict[str, pl.DataFrame] | None:
-    return read_kept_set(folder, prefix, (*rows, *PARTS))
-
-
 def _registry(frames: Mapping[str, pl.DataFrame]) -> PreparedRegistry:
     def blocks(name: str) -> Blocks:
         return Blocks(frames[f"{name}_all"], frames[f"{name}_local"])
@@ -116,16 +113,20 @@ def _registry(frames: Mapping[str, pl.DataFrame]) -> PreparedRegistry:
 
 def read_prepared(folder: Path, digest: str) -> PreparedRegistry | None:
     """The registry kept as prepared from the registry rows `digest` names, or None."""
-    frames = _read(folder, _prefix(digest))
+    frames = read_kept_set(folder, _prefix(digest), PARTS)
     return None if frames is None else _registry(frames)
 
 
-def _kept_other(folder: Path) -> tuple[PreparedRegistry, dict[str, pl.DataFrame]] | None:
-    """The registry this code kept from other rows, with those rows' firm_rows."""
+def _kept_other(folder: Path) -> tuple[ParsedRegistry, dict[str, pl.DataFrame]] | None:
+    """The registry this code kept from other rows, with those rows' firm_rows. Its
+    index is not read: the new one is built over all names without it (at a million
+    firms it held 0.8 GB while the new one was built)."""
     for first in folder.glob(f"{_code_digest()}-*-{ROWS[0]}.parquet"):
-        frames = _read(folder, first.name.removesuffix(f"{ROWS[0]}.parquet"), ROWS)
+        prefix = first.name.removesuffix(f"{ROWS[0]}.parquet")
+        frames = read_kept_set(folder, prefix, (*ROWS, "enterprises", "names"))
         if frames is not None:
-            return _registry(frames), {name: frames[name] for name in ROWS}
+            registry = ParsedRegistry(frames["enterprises"], frames["names"])
+            return registry, {name: frames[name] for name in ROWS}
     return None
 
 
