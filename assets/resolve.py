@@ -338,18 +338,17 @@ def er_links(
         snapshot = registry.snapshot
         if last and cover_mentions:
             for prefix in ("applicant", "rd"):
-                if (mentions := for_next_night.get(f"{prefix}_mentions")) is not None:
-                    reach_keys.cover(mentions["mention_name"], registry.parsed())
+                if (part := f"{prefix}_mentions") in for_next_night:
+                    reach_keys.cover(for_next_night[part]["mention_name"], registry.parsed())
         del registry
         if last:
             met = reach_keys.met()
             if met.height:
                 write_reach_keys(parse_cache, met)
-            # Not needed after the last day: released before the links are written.
-            del met, reach_keys
-            snapshot_frames = (snapshot.enterprises, snapshot.names)
-            for_next_night |= dict(zip(SNAPSHOT_FRAMES, snapshot_frames, strict=True))
+            for_next_night |= {name: getattr(snapshot, name) for name in SNAPSHOT_FRAMES}
             write_carried(carried_folder(root), day, as_of_fingerprint(root, day), for_next_night)
+            # Not needed after the last day: released before the links are written.
+            del met, reach_keys, for_next_night
         else:
             since = Since(day, snapshot, applicants, rd)
         del applicants, rd, snapshot
