@@ -149,7 +149,7 @@ def reusable_date(root: DataRoot, before: date, wanted: set[dg.AssetKey]) -> dat
 # The frames a night keeps for the next (carried_cache): the registry snapshot's, and
 # per link table (by its mention prefix) what Carried holds besides the links.
 SNAPSHOT_FRAMES = ("enterprises", "names")
-_CARRIED_PARTS = {"applicant": ("mentions", "lift", "kinds"), "rd": ("mentions", "lift")}
+_CARRIED_PARTS = {"applicant": ("mention_rows", "lift", "kinds"), "rd": ("mention_rows", "lift")}
 
 
 def _carried_frames(prefix: str, carried: Carried) -> dict[str, pl.DataFrame]:
@@ -168,7 +168,7 @@ def _kept_resolution(root: DataRoot, day: date, links: dict[str, pl.LazyFrame]) 
         return None
     carried = {
         prefix: Carried(
-            kept[f"{prefix}_mentions"],
+            kept[f"{prefix}_mention_rows"],
             found.select(list(RESULT_COLUMNS)),
             kept[f"{prefix}_lift"],
             kinds=kept.get(f"{prefix}_kinds"),
@@ -309,8 +309,10 @@ def er_links(
         # A decision made after D must not rewrite what was published for D.
         applying = decisions_as_of(decisions, day)
         applicants = rd = None
-        # What the next night reuses of the last day, besides its links (carried_cache).
+        # What the next night reuses of the last day, besides its links (carried_cache),
+        # and the names its reach test may ask for.
         for_next_night: dict[str, pl.DataFrame] = {}
+        met_names: list[pl.Series] = []
         # The R&D filings first: the applicants' links, the largest frame, are then
         # written and evaluated without the registry or the filings in memory (and, on
         # the last day, without what a later day would reuse).
@@ -322,6 +324,7 @@ def er_links(
             del links
             if last:
                 for_next_night |= _carried_frames("rd", rd)
+                met_names.append(rd.names)
                 raw_rd = rd = None
         if APPLICANT_LINKS in wanted:
             links, applicants = link_applicants(
@@ -334,12 +337,12 @@ def er_links(
             kept = applicants.kept
             if last:
                 for_next_night |= _carried_frames("applicant", applicants)
+                met_names.append(applicants.names)
                 applicants = None
         snapshot = registry.snapshot
         if last and cover_mentions:
-            for prefix in ("applicant", "rd"):
-                if (part := f"{prefix}_mentions") in for_next_night:
-                    reach_keys.cover(for_next_night[part]["mention_name"], registry.parsed())
+            for names in met_names:
+                reach_keys.cover(names, registry.parsed())
         del registry
         if last:
             met = reach_keys.met()
@@ -348,7 +351,7 @@ def er_links(
             for_next_night |= {name: getattr(snapshot, name) for name in SNAPSHOT_FRAMES}
             write_carried(carried_folder(root), day, as_of_fingerprint(root, day), for_next_night)
             # Not needed after the last day: released before the links are written.
-            del met, reach_keys, for_next_night
+            del met, reach_keys, for_next_night, met_names
         else:
             since = Since(day, snapshot, applicants, rd)
         del applicants, rd, snapshot

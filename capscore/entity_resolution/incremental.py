@@ -53,6 +53,7 @@ from capscore.entity_resolution.romanized import (
     may_read_as,
     romanized_candidates,
 )
+from capscore.storage.hashing import row_hash
 
 # Features computed from all of a date's mentions, not from one mention and its
 # candidates: a mention is re-resolved when the level one of these puts it on moves.
@@ -62,20 +63,47 @@ RUN_WIDE_FEATURES = frozenset({"ipc_lift"})
 UNLIMITED = 2**31 - 1
 
 
+# The hash of a mention's columns but its key (mention_rows).
+MENTION_ROW = "_mention_row"
+
+
+def mention_rows(mentions: pl.DataFrame) -> pl.DataFrame:
+    """mention_key and a 64-bit hash of the mention's other columns, in their order: what
+    a later date compares its mentions with, without holding the earlier ones (a changed
+    mention is taken for the same only if its hash collides: 2**-64 per mention)."""
+    others = [c for c in mentions.columns if c != "mention_key"]
+    return mentions.select("mention_key", row_hash(others).alias(MENTION_ROW))
+
+
 @dataclass(frozen=True)
 class Carried:
-    """One link table's resolution of a date, as a later date may reuse it: the mentions
-    (MENTION_SCHEMA plus what else the link reads), their links (mention_key plus the
-    resolver's RESULT columns; lazy, so that a date read back from the lake loads only
-    the rows kept) and the IPC–industry lift it used; `kept`: how many of the links
-    were kept from an earlier date; `kinds`: the applicant links' names with their
-    applicant_kind, what a later date need not classify again."""
+    """One link table's resolution of a date, as a later date may reuse it: its mentions'
+    mention_rows (of MENTION_SCHEMA plus what else the link reads), their links
+    (mention_key plus the resolver's RESULT columns; lazy, so that a date read back from
+    the lake loads only the rows kept) and the IPC–industry lift it used; `kept`: how
+    many of the links were kept from an earlier date; `kinds`: the applicant links'
+    names with their applicant_kind, what a later date need not classify again;
+    `names`: the mentions' distinct names (empty when read back: only the run that
+    resolved them keeps their reach test's keys)."""
 
-    mentions: pl.DataFrame
+    mention_rows: pl.DataFrame
     links: pl.LazyFrame
     lift: pl.DataFrame
     kept: int = 0
     kinds: pl.DataFrame | None = None
+    names: pl.Series = field(default_factory=lambda: pl.Series("mention_name", [], pl.String))
+
+    @classmethod
+    def of(
+        cls,
+        mentions: pl.DataFrame,
+        links: pl.LazyFrame,
+        lift: pl.DataFrame,
+        kept: int = 0,
+        kinds: pl.DataFrame | None = None,
+    ) -> Carried:
+        names = mentions["mention_name"].unique()
+        return cls(mention_rows(mentions), links, lift, kept, kinds, names)
 
 
 @dataclass(frozen=True)
@@ -377,11 +405,16 @@ def kept_links(
     keys: NameKeys,
 ) -> pl.DataFrame:
     """The rows of `since.links` whose mention (same key, same attributes: the columns
-    of `mentions`) cannot link differently now (module doc). `decided`: mention keys a
+    of `mentions`, compared by mention_rows) cannot link differently now (module doc). `decided`: mention keys a
     reviewer decision applies to now; `keys`: the reach test's (reach_keys.NameKeys)."""
-    same = mentions.join(since.mentions, on=mentions.columns, how="semi", nulls_equal=True)
+    unchanged = mention_rows(mentions).join(
+        since.mention_rows, on=["mention_key", MENTION_ROW], how="semi"
+    )
     model_made = since.links.filter(pl.col("decided_by") == "model")
-    same = same.join(model_made.select("mention_key").collect(), on="mention_key", how="semi")
+    unchanged = unchanged.join(
+        model_made.select("mention_key").collect(), on="mention_key", how="semi"
+    )
+    same = mentions.join(unchanged.select("mention_key"), on="mention_key", how="semi")
     if decided is not None:
         same = same.filter(~pl.col("mention_key").is_in(decided.implode()))
     moved = moved_ipc_classes(since.lift, lift)

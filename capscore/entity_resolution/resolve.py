@@ -536,7 +536,9 @@ def link_applicants(
         .with_columns(pl.lit(model.version).alias("model_version"))
         .select(APPLICANT_LINK_COLUMNS)
     )
-    carried = Carried(lookup, result.select(list(RESULT_COLUMNS)).lazy(), lift, kept.height, kinds)
+    carried = Carried.of(
+        lookup, result.select(list(RESULT_COLUMNS)).lazy(), lift, kept.height, kinds
+    )
     return result, carried
 
 
@@ -603,7 +605,7 @@ def carried_rd(rd: pl.DataFrame, links: pl.LazyFrame, registry: RegistrySnapshot
     date (link_rd returns the same when it makes them)."""
     mentions = _rd_split(rd, registry)[3]
     lift = ipc_industry_lift(lift_anchors(mentions, registry))
-    return Carried(mentions, links.select(list(RESULT_COLUMNS)), lift)
+    return Carried.of(mentions, links.select(list(RESULT_COLUMNS)), lift)
 
 
 def carried_applicants(
@@ -623,7 +625,7 @@ def carried_applicants(
         patents.select(PATENT_CONTEXT), on="application_number", how="left"
     ).select("mention_key", *_applicant_mention_columns())
     lift = ipc_industry_lift(lift_anchors(lookup, registry))
-    return Carried(lookup, links.select(list(RESULT_COLUMNS)), lift)
+    return Carried.of(lookup, links.select(list(RESULT_COLUMNS)), lift)
 
 
 def resolve_rd(
@@ -712,7 +714,8 @@ def link_rd(
         .with_columns(pl.lit(model.version).alias("model_version"))
         .select(RD_LINK_COLUMNS)
     )
-    return result, Carried(mentions, result.select(list(RESULT_COLUMNS)).lazy(), lift, kept.height)
+    carried = Carried.of(mentions, result.select(list(RESULT_COLUMNS)).lazy(), lift, kept.height)
+    return result, carried
 
 
 def _one_off_note() -> pl.Expr:

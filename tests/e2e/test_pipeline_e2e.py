@@ -236,7 +236,7 @@ def _assert_same_resolution(kept: Since | None, rebuilt: Since | None) -> None:
     assert kept.registry.names.equals(rebuilt.registry.names)
     for ours, theirs in ((kept.applicants, rebuilt.applicants), (kept.rd, rebuilt.rd)):
         assert ours is not None and theirs is not None
-        assert ours.mentions.sort("mention_key").equals(theirs.mentions.sort("mention_key"))
+        assert ours.mention_rows.sort("mention_key").equals(theirs.mention_rows.sort("mention_key"))
         by_pair = ["division", "ipc_subclass"]
         assert ours.lift.sort(by_pair).equals(theirs.lift.sort(by_pair))
         assert ours.links.collect().equals(theirs.links.collect())

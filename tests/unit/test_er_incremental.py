@@ -291,7 +291,7 @@ def test_what_a_date_carries_is_what_its_inputs_give(model: MatchModel) -> None:
     registry = prepare_registry(ENTERPRISES, HISTORY)
     links, carried = link_applicants(PATENTS, registry, None, model)
     again = carried_applicants(PATENTS, links.lazy(), registry_snapshot(ENTERPRISES, HISTORY))
-    assert again.mentions.sort("mention_key").equals(carried.mentions.sort("mention_key"))
+    assert again.mention_rows.sort("mention_key").equals(carried.mention_rows.sort("mention_key"))
     assert again.links.collect().equals(carried.links.collect())
     by_pair = ["division", "ipc_subclass"]
     assert again.lift.sort(by_pair).equals(carried.lift.sort(by_pair))
@@ -303,8 +303,34 @@ def test_what_a_date_carries_is_what_its_inputs_give(model: MatchModel) -> None:
     assert carried.kinds.sort("mention_name").equals(kinds.unique().sort("mention_name"))
     rd_links, rd_carried = link_rd(RD, registry, None, model)
     rd_again = carried_rd(RD, rd_links.lazy(), registry_snapshot(ENTERPRISES, HISTORY))
-    assert rd_again.mentions.equals(rd_carried.mentions)
+    assert rd_again.mention_rows.equals(rd_carried.mention_rows)
     assert rd_again.links.collect().equals(rd_carried.links.collect())
+
+
+def test_a_mention_is_the_same_only_with_every_attribute_the_same() -> None:
+    mentions = pl.DataFrame(
+        {
+            "mention_key": ["a#0", "b#0", "c#0"],
+            "mention_name": ["嘉兴华泰纺织有限公司"] * 3,
+            "address": ["嘉兴市南湖区亚太路1号", None, ""],
+            "mention_date": [date(2024, 1, 2)] * 3,
+        }
+    )
+    rows = incremental.mention_rows(mentions)
+    assert rows.columns == ["mention_key", incremental.MENTION_ROW]
+    # A missing address is not an empty one.
+    assert rows[incremental.MENTION_ROW].n_unique() == 3
+    for column, value in (("address", "嘉兴市南湖区亚太路2号"), ("mention_date", date(2024, 1, 3))):
+        moved = mentions.with_columns(
+            pl.when(pl.col("mention_key") == "a#0")
+            .then(pl.lit(value))
+            .otherwise(column)
+            .alias(column)
+        )
+        same = incremental.mention_rows(moved).join(
+            rows, on=["mention_key", incremental.MENTION_ROW], how="semi"
+        )
+        assert same["mention_key"].to_list() == ["b#0", "c#0"]
 
 
 def test_an_ipc_class_moves_only_when_its_fit_level_does() -> None:
