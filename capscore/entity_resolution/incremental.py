@@ -405,8 +405,9 @@ def kept_links(
     keys: NameKeys,
 ) -> pl.DataFrame:
     """The rows of `since.links` whose mention (same key, same attributes: the columns
-    of `mentions`, compared by mention_rows) cannot link differently now (module doc). `decided`: mention keys a
-    reviewer decision applies to now; `keys`: the reach test's (reach_keys.NameKeys)."""
+    of `mentions`, compared by mention_rows) cannot link differently now (module doc).
+    `decided`: mention keys a reviewer decision applies to now; `keys`: the reach
+    test's (reach_keys.NameKeys)."""
     unchanged = mention_rows(mentions).join(
         since.mention_rows, on=["mention_key", MENTION_ROW], how="semi"
     )
