@@ -13,7 +13,7 @@ from capscore.core.patent import patent_state
 from capscore.core.point_in_time import LANDING_DATE, visible_as_of
 from capscore.entity_resolution.registry import ENTERPRISE_COLUMNS, HISTORY_COLUMNS
 from capscore.entity_resolution.resolve import PATENT_COLUMNS, RD_COLUMNS
-from capscore.entity_resolution.review import DECISIONS_FILE, normalize_decisions
+from capscore.entity_resolution.review import DECISIONS_FILE, DecisionsError, normalize_decisions
 from capscore.storage import tables
 from capscore.storage.lake import (
     partitions,
@@ -96,7 +96,10 @@ def read_decisions(root: DataRoot) -> pl.DataFrame | None:
     path = root.review / DECISIONS_FILE
     if not path.exists():
         return None
-    return normalize_decisions(pl.read_csv(path, infer_schema=False, encoding="utf8-lossy"))
+    try:
+        return normalize_decisions(pl.read_csv(path, infer_schema=False, encoding="utf8-lossy"))
+    except DecisionsError as exc:
+        raise DecisionsError(f"{path}: {exc}; fix or remove those lines") from None
 
 
 TRUTH_FILES = {"applicant": "applicant_links.csv", "rd": "rd_links.csv"}
@@ -146,22 +149,14 @@ def read_links(root: DataRoot, day: date) -> tuple[pl.DataFrame | None, pl.DataF
     )
 
 
-def review_stakes(root: DataRoot, day: date) -> pl.DataFrame | None:
+def review_stakes(root: DataRoot, day: date) -> pl.DataFrame:
     """What each enterprise has at stake in a review (resolve.STAKES_SCHEMA): its credit
-    limits and patents on the latest date built before `day` (today's are not built
-    yet when the queue is); None before any."""
-    built = [d for d in partitions(root, tables.CREDIT_LIMIT) if d < day.isoformat()]
-    if not built:
-        return None
-    last = date.fromisoformat(built[-1])
+    limits and patents as of `day` (the queue is built after them, so that it does not
+    depend on which other dates the lake holds when it is built)."""
     limits = (
-        read_as_of(root, tables.CREDIT_LIMIT, last, ["credit_code", "limit_wan"])
+        read_as_of(root, tables.CREDIT_LIMIT, day, ["credit_code", "limit_wan"])
         .group_by("credit_code")
         .agg(pl.col("limit_wan").sum().alias("exposure_wan"))
     )
-    patents = read_partition(
-        root, tables.ENTERPRISE_PROFILE, last, columns=["credit_code", "patent_count"]
-    )
-    if patents is None:
-        return limits.with_columns(pl.lit(0, dtype=pl.Int64).alias("patents"))
+    patents = read_as_of(root, tables.ENTERPRISE_PROFILE, day, ["credit_code", "patent_count"])
     return patents.rename({"patent_count": "patents"}).join(limits, on="credit_code", how="left")

@@ -37,7 +37,6 @@ AS_OF_TABLES = (
     tables.APPLICANT_LINKS,
     tables.RD_LINKS,
     tables.RD_FILING,
-    tables.REVIEW_QUEUE,
     tables.PATENT_QUALITY,
     tables.PATENT_COHORT,
     tables.INDICATOR_VALUE,
@@ -47,6 +46,7 @@ AS_OF_TABLES = (
     tables.CULTIVATION_POOL,
     tables.TIER_TRANSITIONS,
     tables.CREDIT_LIMIT,
+    tables.REVIEW_QUEUE,
     tables.VALIDATION,
 )
 COMPONENTS = {

@@ -65,6 +65,8 @@ from capscore.storage.lake import scan_as_of
 from capscore.storage.paths import DataRoot
 
 GROUP = "er"
+# The review queue waits for the date's credit limits, which rank it.
+REVIEW_GROUP = "review"
 
 
 def _decision_counts(links: pl.DataFrame, day: date) -> dict[str, Any]:
@@ -374,11 +376,12 @@ def er_links(
 
 @as_of_asset(
     tables.REVIEW_QUEUE,
-    GROUP,
+    REVIEW_GROUP,
     "Links a person must decide (applicants and R&D filings) with their top "
-    "candidates; answer in <data root>/review/decisions.csv (mention_key, credit_code or "
+    "candidates, by what the candidate firm has at stake as of D (credit limits, "
+    "patents); answer in <data root>/review/decisions.csv (mention_key, credit_code or "
     "'no match').",
-    deps=[tables.APPLICANT_LINKS, tables.RD_LINKS],
+    deps=[tables.APPLICANT_LINKS, tables.RD_LINKS, tables.ENTERPRISE_PROFILE, tables.CREDIT_LIMIT],
 )
 def review_queue(
     context: dg.AssetExecutionContext, capscore: CapscoreResource

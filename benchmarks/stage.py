@@ -13,7 +13,7 @@ STAGE_GROUPS = {
     "core+er": ("capscore_as_of", ("core", "er")),
     "scoring": ("capscore_as_of", ("scoring",)),
     "pool": ("capscore_as_of", ("pool",)),
-    "credit": ("capscore_as_of", ("credit",)),
+    "credit": ("capscore_as_of", ("credit", "review")),
     "validation": ("capscore_as_of", ("validation",)),
     "warehouse": ("capscore_as_of", ("warehouse",)),
 }

@@ -80,8 +80,8 @@ def application_number_problem(number: str | None) -> str | None:
     match = APPLICATION_RE.match(number)
     if match is None:
         return (
-            "application_number must be CN + 12 digits + '.' + check character"
-            f" (e.g. CN202310123456.6), got {number!r}"
+            "application_number must be (CN +) 12 digits (8 before 2003) + '.' + check"
+            f" character (e.g. CN202310123456.6), got {number!r}"
         )
     digits, check = match.groups()
     expected = application_check_char(digits)
@@ -151,3 +151,9 @@ def application_type_expr(digits: pl.Expr) -> pl.Expr:
         .then(digits.str.slice(4, 1))
         .replace_strict(APPLICATION_TYPE_DIGIT, default=None, return_dtype=pl.String)
     )
+
+
+def application_key(number: pl.Expr) -> pl.Expr:
+    """An application number as two rows are the same patent by: with or without its
+    `CN` prefix (both forms pass the contract)."""
+    return number.str.strip_prefix("CN")

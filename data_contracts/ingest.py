@@ -21,6 +21,7 @@ import polars as pl
 from capscore.landing.columns import conform_columns
 from capscore.landing.drops import Refused
 from capscore.landing.read import LandingFile
+from data_contracts.check_digits import application_key
 from data_contracts.contract import Contract
 from data_contracts.quarantine import (
     duplicate_rows,
@@ -124,7 +125,12 @@ def ingest_files(
         pl.concat([x.accepted for x in loaded]) if loaded else pl.DataFrame(schema=schema)
     )
     # Only rows that pass every other rule compete for a key: first file, first row wins.
-    accepted, duplicates = split_duplicates(accepted_all, contract.key)
+    forms = {
+        c.name: application_key(pl.col(c.name))
+        for c in contract.columns
+        if c.identifier == "application_number"
+    }
+    accepted, duplicates = split_duplicates(accepted_all, contract.key, forms)
     quarantine_parts: list[pl.DataFrame] = []
     audit_rows: list[dict[str, object]] = []
     for x in loaded:

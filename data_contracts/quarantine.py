@@ -3,7 +3,7 @@ row as read and every reason, first failing rule first."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 import polars as pl
@@ -108,16 +108,22 @@ def malformed_rows(
 
 
 def split_duplicates(
-    accepted: pl.DataFrame, key: Sequence[str]
+    accepted: pl.DataFrame, key: Sequence[str], forms: Mapping[str, pl.Expr] | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(first occurrence of every key, the later ones with the reason) in row order.
 
-    `accepted` must be in file-name then row order: the first row of a key wins.
+    `accepted` must be in file-name then row order: the first row of a key wins. `forms`:
+    per key column, the form two values are compared in (an application number with
+    and without its `CN` prefix is one key).
     """
-    first = accepted.select(pl.struct(key).is_first_distinct()).to_series()
+    compared = [f"__key_{i}" for i in range(len(key))]
+    keyed = accepted.with_columns(
+        (forms or {}).get(k, pl.col(k)).alias(name) for k, name in zip(key, compared, strict=True)
+    )
+    first = keyed.select(pl.struct(compared).is_first_distinct()).to_series()
     if first.all():
         return accepted, accepted.clear().with_columns(pl.lit(None, pl.String).alias(REASON))
-    kept = accepted.filter(first)
+    kept = keyed.filter(first)
     described = pl.format(
         "duplicate key " + ", ".join(f"{k}={{}}" for k in key) + ": first loaded from {} row {}",
         *(pl.col(k).cast(pl.String).fill_null("null") for k in key),
@@ -125,20 +131,22 @@ def split_duplicates(
         pl.col("__first_row"),
     )
     later = (
-        accepted.filter(~first)
+        keyed.filter(~first)
         .join(
             kept.select(
-                *key, pl.col(FILE).alias("__first_file"), pl.col(ROW_NUMBER).alias("__first_row")
+                *compared,
+                pl.col(FILE).alias("__first_file"),
+                pl.col(ROW_NUMBER).alias("__first_row"),
             ),
-            on=list(key),
+            on=compared,
             how="left",
             nulls_equal=True,
             maintain_order="left",
         )
         .with_columns(described.alias(REASON))
-        .drop("__first_file", "__first_row")
+        .drop("__first_file", "__first_row", *compared)
     )
-    return kept, later
+    return kept.drop(compared), later
 
 
 def duplicate_rows(

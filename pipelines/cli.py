@@ -446,8 +446,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from capscore.entity_resolution.review import DecisionsError
+    from capscore.warehouse.query import WarehouseMissing, WarehouseMoved
+
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except (DecisionsError, WarehouseMissing, WarehouseMoved) as exc:
+        # Input a person must fix (the decisions file, a missing or moved warehouse): one
+        # line that says what, not a traceback.
+        sys.stderr.write(f"capscore {args.command}: {exc}\n")
+        return 2
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@
 --   mention_type: applicant (a patent applicant) or rd (an R&D filing)
 --   mention_key: <application_number>#<applicant_position> or <file>#<row_number>
 --   mention: the name as written (masked when the applicant is an individual)
---   exposure_wan: the best candidate's credit limits on the latest date built before, 万元
+--   exposure_wan: the best candidate's credit limits as of the same date, 万元
 --   patents: the best candidate's patents on that date
 --   same_mention_count: mentions in the queue with the same text
 --   best_credit_code: credit code of the most probable candidate

@@ -93,7 +93,8 @@ def apply_decisions(
     A reviewed link is `matched` (probability 1) or `unmatched` (0), decided_by
     `reviewer`; its method is how the model had found that enterprise, or `none`
     when the reviewer chose one the model never proposed. The model's view stays
-    in the explanation.
+    in the explanation. A decision naming a credit code the registry does not hold
+    as of the date is not applied: the model's link stays, sent to `review`.
     """
     if decisions is None or decisions.height == 0:
         return links
@@ -114,18 +115,24 @@ def apply_decisions(
         pl.col("credit_code").alias("_chosen"), pl.col("name").alias("_chosen_name")
     )
     joined = joined.join(names, on="_chosen", how="left")
-    is_reviewed = pl.col("mention_key").is_in(reviewed["mention_key"].implode())
     chose = pl.col("_chosen").is_not_null()
+    # A firm not in the registry as of the date cannot be linked to: the decision waits
+    # (it applies from the date the firm is registered on) and the mention goes to
+    # review with the model's link, saying why.
+    unregistered = chose & pl.col("_chosen_name").is_null()
+    decided = pl.col("mention_key").is_in(reviewed["mention_key"].implode())
+    is_reviewed, waiting = decided & ~unregistered, decided & unregistered
     said = (
         pl.when(chose)
         .then(
-            pl.lit("reviewer decision: ")
-            + pl.coalesce(pl.col("_chosen_name"), pl.lit("(not in the registry as of this date)"))
-            + " ("
-            + pl.col("_chosen")
-            + ")"
+            pl.lit("reviewer decision: ") + pl.col("_chosen_name") + " (" + pl.col("_chosen") + ")"
         )
         .otherwise(pl.lit("reviewer decision: no match"))
+    )
+    not_applied = (
+        pl.lit("reviewer decision names ")
+        + pl.col("_chosen")
+        + ", not in the registry as of this date: not applied; "
     )
     return joined.with_columns(
         pl.when(is_reviewed)
@@ -144,10 +151,14 @@ def apply_decisions(
         .alias("method"),
         pl.when(is_reviewed)
         .then(pl.when(chose).then(pl.lit("matched")).otherwise(pl.lit("unmatched")))
+        .when(waiting)
+        .then(pl.lit("review"))
         .otherwise(pl.col("decision"))
         .alias("decision"),
         pl.when(is_reviewed)
         .then(said + "; model: " + pl.col("explanation"))
+        .when(waiting)
+        .then(not_applied + "model: " + pl.col("explanation"))
         .otherwise(pl.col("explanation"))
         .alias("explanation"),
         pl.when(is_reviewed).then(None).otherwise(pl.col("top_candidates")).alias("top_candidates"),

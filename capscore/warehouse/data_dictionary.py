@@ -211,7 +211,7 @@ COLUMN_MEANINGS: dict[str, str] = {
     "sha256": "sha256 of the file's bytes as loaded (a file rewritten in place is loaded again)",
     # review queue
     "priority": "1 = review first (most at stake, then recurring, then likeliest)",
-    "exposure_wan": "the best candidate's credit limits on the latest date built before, 万元",
+    "exposure_wan": "the best candidate's credit limits as of the same date, 万元",
     "patents": "the best candidate's patents on that date",
     "same_mention_count": "mentions in the queue with the same text (one decision settles them)",
     # scoring v2

@@ -165,6 +165,7 @@ AS_OF_TABLES = [
     ("pool", "cultivation_pool"),
     ("pool", "tier_transitions"),
     ("credit", "credit_limit"),
+    ("er", "review_queue"),
 ]
 
 

@@ -10,7 +10,17 @@ from pathlib import Path
 import dagster as dg
 
 REPO = Path(__file__).resolve().parents[2]
-STAGE_GROUPS = {"ingest", "core", "er", "scoring", "pool", "credit", "validation", "warehouse"}
+STAGE_GROUPS = {
+    "ingest",
+    "core",
+    "er",
+    "scoring",
+    "pool",
+    "credit",
+    "review",
+    "validation",
+    "warehouse",
+}
 
 
 def test_workspace_validates(tmp_path: Path) -> None:

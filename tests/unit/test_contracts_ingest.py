@@ -362,6 +362,20 @@ def test_duplicate_keys_across_files_keep_the_first_valid_row(tmp_path: Path) ->
     ]
 
 
+def test_an_application_number_with_and_without_cn_is_one_key(tmp_path: Path) -> None:
+    number = str(BASE["patents"]["application_number"])
+    bare = number.removeprefix("CN")
+    assert bare != number
+    rows = [{**BASE["patents"], "application_number": bare}, BASE["patents"]]
+    result = drop(tmp_path, "patents", {"a.csv": csv_bytes(rows)})
+    assert result.accepted["application_number"].to_list() == [bare]
+    dup = result.quarantine.filter(pl.col("rule") == "duplicate_key")
+    assert dup["reason"].to_list() == [
+        f"duplicate key application_number={number}: "
+        f"first loaded from landing/patents/{DROP}/a.csv row 1"
+    ]
+
+
 def test_same_key_in_another_snapshot_is_not_a_duplicate(tmp_path: Path) -> None:
     rows = [REGISTRY, {**REGISTRY, "snapshot_date": "2026-11-11"}]
     assert drop(tmp_path, "registry", {"a.csv": csv_bytes(rows)}).accepted.height == 2

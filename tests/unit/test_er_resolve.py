@@ -140,6 +140,31 @@ def test_reviewer_decisions_override_the_model() -> None:
     assert (rows["CN1#1"]["decision"], rows["CN1#1"]["method"]) == ("matched", "none")
 
 
+def test_a_decision_naming_an_unregistered_firm_waits_in_review() -> None:
+    model_made = _by_key(resolve_applicants(PATENTS, ENTERPRISES, HISTORY, None, _model()))
+    unregistered = "91330106MA2ABC0XXX"
+    assert unregistered not in ENTERPRISES["credit_code"].to_list()
+    decisions = normalize_decisions(
+        _decisions_file(
+            mention_key=["CN2#0"],
+            credit_code=[unregistered],
+            decided_at=["2026-11-01"],
+            reviewer=["li"],
+        )
+    )
+    row = _by_key(resolve_applicants(PATENTS, ENTERPRISES, HISTORY, decisions, _model()))["CN2#0"]
+    model = model_made["CN2#0"]
+    # Never a link to a firm that does not exist: the model's link, for a person to see.
+    assert (row["decision"], row["decided_by"]) == ("review", "model")
+    assert (row["credit_code"], row["match_probability"]) == (
+        model["credit_code"],
+        model["match_probability"],
+    )
+    assert str(row["explanation"]).startswith(
+        f"reviewer decision names {unregistered}, not in the registry as of this date"
+    )
+
+
 def _decisions_file(**columns: list[str]) -> pl.DataFrame:
     return pl.DataFrame(columns, schema=dict.fromkeys(columns, pl.String))
 

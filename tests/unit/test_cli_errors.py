@@ -1,0 +1,42 @@
+"""Input a person must fix gets one line that says what and where, exit 2, no traceback."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from capscore.storage import tables
+from capscore.storage.lake import write_partition
+from capscore.storage.paths import DataRoot
+from pipelines.cli import main as capscore
+
+DAY = date(2026, 11, 20)
+
+
+def test_a_bad_decisions_line_is_named_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = DataRoot.resolve(tmp_path / "root")
+    write_partition(root, tables.ENTERPRISE, pl.DataFrame({"credit_code": ["C1"]}), DAY)
+    (root.landing / "registry" / DAY.isoformat()).mkdir(parents=True)
+    root.review.mkdir(parents=True)
+    decisions = root.review / "decisions.csv"
+    decisions.write_text(
+        "mention_key,credit_code,decided_at,reviewer\nCN1#0,no match,2026/11/23,li\n", "utf-8"
+    )
+    code = capscore(["status", "--data-root", str(root.root)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert err.startswith("capscore status: ") and str(decisions) in err and "line 2" in err
+
+
+def test_explain_without_a_warehouse_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = DataRoot.resolve(tmp_path / "root")
+    code = capscore(["explain", "--data-root", str(root.root), "91330402MA2B00001X"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("capscore explain: ") and err.count("\n") == 1, err
