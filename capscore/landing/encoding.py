@@ -20,6 +20,9 @@ from dataclasses import dataclass
 _SNIFF_BYTES = 1 << 20
 _WIDE = re.compile("[\u0800-\ufffc\ufffe-\U0010ffff]")
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+# A file decoded as GB18030 is taken for GB18030 with at most one Private Use Area
+# character in this many wide ones (see _as_gb18030).
+PRIVATE_USE_SHARE = 50
 # Bytes that are not UTF-8, as `surrogateescape` decodes them.
 _ESCAPED = re.compile("[\udc80-\udcff]+")
 
@@ -152,9 +155,12 @@ def _as_gb18030(data: bytes) -> DecodedText | None:
             return None
         # Cut inside its last character: keep what precedes it (the cut row is malformed).
         text = data[: error.start].decode("gb18030")
-    # GB18030 maps almost every pair of high bytes somewhere, many of them into
-    # the Private Use Area: real GB text does not use it, bytes of another
-    # encoding (Latin-1, a binary file) land there.
-    if _PRIVATE_USE.search(text) is not None:
+    # GB18030 maps every pair of high bytes somewhere, one in twelve (2,068 of 23,940)
+    # into the Private Use Area: bytes of another encoding (Latin-1, a binary file)
+    # land there often. Real GB text does rarely: a user-defined character (造字) or
+    # one of the few a 2005 decoder maps there (GB18030-2022 gives 𠂇, FE51, its own
+    # code point); those are kept as decoded, which gives back the same bytes.
+    private = len(_PRIVATE_USE.findall(text))
+    if private * PRIVATE_USE_SHARE > len(_WIDE.findall(text)):
         return None
     return DecodedText(text, "gb18030", text.encode("utf-8"))

@@ -29,6 +29,22 @@ def test_gb18030_is_detected_and_never_mojibake() -> None:
     assert decoded.utf8 == TEXT.encode("utf-8")
 
 
+def test_a_rare_gb18030_character_does_not_turn_the_file_to_utf8() -> None:
+    # FE51 (𠂇 in GB18030-2022) decodes into the Private Use Area; the file is GB18030.
+    rare = "嘉兴" + bytes([0xFE, 0x51]).decode("gb18030") + "记精密机械有限公司"
+    text = TEXT + f"91350100M000100Y43,{rare},浙江省嘉兴市\n"
+    decoded = decode_text(text.encode("gb18030"))
+    assert (decoded.encoding, decoded.text, decoded.bad) == ("gb18030", text, ())
+
+
+def test_high_bytes_of_no_gb_text_are_not_read_as_gb18030() -> None:
+    # Every pair of high bytes decodes as GB18030; one in twelve into the Private Use
+    # Area, which real GB text all but never uses.
+    noise = bytes(0xA1 + (i * 37) % 94 for i in range(400)) + bytes(0xAA + i % 6 for i in range(40))
+    decoded = decode_text(b"name\n" + noise + b"\n")
+    assert decoded.encoding == "utf-8" and decoded.bad
+
+
 def test_gbk_bytes_decode_as_gb18030() -> None:
     assert decode_text(TEXT.encode("gbk")).text == TEXT
 
