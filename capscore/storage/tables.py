@@ -99,11 +99,17 @@ RAW_REGISTRY = Table(
     "raw",
     "registry",
     (LANDING_DATE,),
-    "Registry rows as loaded, per landing date.",
+    "Registry rows as loaded, per landing date (legal representatives unmasked: open to "
+    "the pipeline, not to analysts, who read core.enterprise).",
     personal=True,
 )
 RAW_PATENTS = Table(
-    "raw", "patents", (LANDING_DATE,), "Patent rows as loaded, per landing date.", personal=True
+    "raw",
+    "patents",
+    (LANDING_DATE,),
+    "Patent rows as loaded, per landing date (inventors unmasked: open to the pipeline, "
+    "not to analysts, who read core.patent).",
+    personal=True,
 )
 RAW_RD_RECORDS = Table(
     "raw", "rd_records", (LANDING_DATE,), "R&D filings as loaded, per landing date."

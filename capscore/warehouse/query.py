@@ -7,7 +7,9 @@ configuration so that the session
 
 - reads only the files the published views pin (`meta.analyst_files`: never a
   raw table holding personal data, never anything outside the warehouse, no
-  `/etc/passwd`), with `enable_external_access = false`;
+  `/etc/passwd`), with `enable_external_access = false`; a statement naming such a
+  raw table (CLOSED_TO_ANALYSTS) is refused with a message saying where its rows are
+  masked;
 - cannot write any file: only read statements run (SELECT, EXPLAIN, PRAGMA,
   CALL); COPY, EXPORT, ATTACH, INSTALL, CREATE, SET ... are refused;
 - cannot undo any of this (`lock_configuration`).
@@ -24,7 +26,11 @@ import duckdb
 import polars as pl
 
 from capscore.storage.paths import DataRoot
+from capscore.storage.tables import LAKE_TABLES
 
+# Relations whose files hold personal data as landed: their views exist for the
+# pipeline's own use, and the sandbox cannot read their files.
+CLOSED_TO_ANALYSTS = frozenset(t.relation for t in LAKE_TABLES if t.personal and not t.materialize)
 READ_STATEMENTS = {
     duckdb.StatementType.SELECT,
     duckdb.StatementType.EXPLAIN,
@@ -82,6 +88,17 @@ class AnalystConnection:
             raise QueryRefused(
                 f"analysts may only read: {', '.join(sorted(set(refused)))} statements are "
                 "refused (SELECT, EXPLAIN, PRAGMA and CALL run)"
+            )
+        try:
+            named = {name.lower() for name in duckdb.get_table_names(sql, qualified=True)}
+        except duckdb.Error:
+            return  # the statement fails on its own, with DuckDB's message
+        closed = sorted(CLOSED_TO_ANALYSTS & named)
+        if closed:
+            raise QueryRefused(
+                f"{', '.join(closed)}: the rows as landed, with personal data unmasked, are "
+                "open to the pipeline only; read core.enterprise and core.patent (the same "
+                "records, masked)"
             )
 
     def sql(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
