@@ -19,6 +19,16 @@ SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 VIEW_SCHEMAS = ("mart", "pool")
 
 
+def sql_identifier(name: str) -> str:
+    """`name` as a quoted DuckDB identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_literal(text: str) -> str:
+    """`text` as a DuckDB string literal (a file path in a statement)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def read_sql(name: str) -> str:
     """The statement in `sql/<name>.sql`, without a trailing semicolon."""
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8").strip().rstrip(";")

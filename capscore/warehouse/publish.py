@@ -20,7 +20,7 @@ import duckdb
 import polars as pl
 
 from capscore.core.personal import PERSONAL_COLUMNS, PERSONAL_LIST_COLUMNS
-from capscore.sql_library import derived_views, with_macros
+from capscore.sql_library import derived_views, sql_identifier, sql_literal, with_macros
 from capscore.storage.changes import BASE, BOOKKEEPING, FINGERPRINT, HEADER, OP, UPSERT
 from capscore.storage.files import atomic_write
 from capscore.storage.lake import builds, partitions, snapshot
@@ -68,19 +68,11 @@ class PublishSummary:
     snapshot: Path | None = None
 
 
-def _quote_path(path: str) -> str:
-    return "'" + path.replace("'", "''") + "'"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _select_list(con: duckdb.DuckDBPyConnection, source: str) -> str:
     columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
     masked = []
     for name in columns:
-        quoted = _ident(name)
+        quoted = sql_identifier(name)
         if name in PERSONAL_COLUMNS:
             masked.append(f"mask_name({quoted}) AS {quoted}")
         elif name in PERSONAL_LIST_COLUMNS:
@@ -98,7 +90,7 @@ def _source(
     """The relation a base view reads: exactly the files of the table's version, or an
     empty table of its schema when the version has none."""
     if files:
-        listed = ", ".join(_quote_path(f) for f in files)
+        listed = ", ".join(sql_literal(f) for f in files)
         # A base id begins with a date: read it as the text it is.
         typed = (
             f", hive_types = {{'{BASE_ID}': VARCHAR}}" if BASE_ID in table.partition_keys else ""
@@ -183,21 +175,26 @@ def _unpivoted(con: duckdb.DuckDBPyConnection, source: str, name: str) -> str:
     row_columns = [name, *fields]
     legacy = [c for c in row_columns if c in columns]
     kept = [c for c in columns if c not in grouped and c not in legacy]
+
+    def listed(names: Sequence[str]) -> str:
+        return ", ".join(map(sql_identifier, names))
+
     pairs = ", ".join(
-        f"({', '.join(_ident(f'{v}{PIVOT_SEPARATOR}{f}') for f in fields)}) AS {_quote_path(v)}"
+        f"({listed([f'{v}{PIVOT_SEPARATOR}{f}' for f in fields])}) AS {sql_literal(v)}"
         for v in groups
     )
+    value = sql_identifier(name)
     # The last field is never null where the value was stored (an indicator's weight):
     # null, the date's model did not have that value.
     rows = (
-        f"SELECT * FROM (SELECT {', '.join(map(_ident, kept + sorted(grouped)))} FROM {source}) "
-        f"UNPIVOT INCLUDE NULLS (({', '.join(map(_ident, fields))}) FOR {_ident(name)} "
-        f"IN ({pairs})) WHERE {_ident(fields[-1])} IS NOT NULL"
+        f"SELECT * FROM (SELECT {listed(kept + sorted(grouped))} FROM {source}) "
+        f"UNPIVOT INCLUDE NULLS (({listed(fields)}) FOR {value} IN ({pairs})) "
+        f"WHERE {sql_identifier(fields[-1])} IS NOT NULL"
     )
     if legacy:
-        earlier = ", ".join(map(_ident, kept + legacy))
         rows += (
-            f" UNION ALL BY NAME SELECT {earlier} FROM {source} WHERE {_ident(name)} IS NOT NULL"
+            f" UNION ALL BY NAME SELECT {listed(kept + legacy)} FROM {source} "
+            f"WHERE {value} IS NOT NULL"
         )
     order: list[str] = []
     for column in columns:
@@ -205,12 +202,12 @@ def _unpivoted(con: duckdb.DuckDBPyConnection, source: str, name: str) -> str:
             order.append(column)
         elif name not in order:
             order += row_columns
-    return f"(SELECT {', '.join(map(_ident, order))} FROM ({rows}))"
+    return f"(SELECT {listed(order)} FROM ({rows}))"
 
 
 def _joined(source: str, other: str, keys: Sequence[str]) -> str:
     """`source`'s rows with the other columns of `other`'s row of the same keys."""
-    on = ", ".join(map(_ident, keys))
+    on = ", ".join(map(sql_identifier, keys))
     return (
         f"(SELECT s.*, o.* EXCLUDE ({on}) FROM {source} AS s LEFT JOIN {other} AS o USING ({on}))"
     )

@@ -19,12 +19,15 @@ Personal data is masked in every relation the session can reach (publish.py).
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
 import duckdb
 import polars as pl
 
+from capscore.sql_library import sql_identifier, sql_literal
 from capscore.storage.paths import DataRoot
 from capscore.storage.tables import LAKE_TABLES
 
@@ -51,8 +54,9 @@ class QueryRefused(PermissionError):
     """A statement an analyst may not run."""
 
 
-def _quote(path: str) -> str:
-    return "'" + path.replace("'", "''") + "'"
+# Column types polars cannot take or write (intervals, unions, bytes): returned as the
+# text DuckDB writes them as.
+_TEXT_TYPES = re.compile(r"\b(INTERVAL|UNION|VARIANT|BIT|BLOB)\b")
 
 
 def _published(root: DataRoot) -> duckdb.DuckDBPyConnection:
@@ -103,7 +107,20 @@ class AnalystConnection:
 
     def sql(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
         self.check(sql)
-        return self._con.sql(sql, params=params).pl()
+        relation = self._con.sql(sql, params=params)
+        if relation is None:
+            return pl.DataFrame()
+        as_text = [_TEXT_TYPES.search(str(t)) is not None for t in relation.types]
+        if any(as_text):
+            relation = relation.project(
+                ", ".join(
+                    f"CAST({sql_identifier(c)} AS VARCHAR) AS {sql_identifier(c)}"
+                    if text
+                    else sql_identifier(c)
+                    for c, text in zip(relation.columns, as_text, strict=True)
+                )
+            )
+        return relation.pl()
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         self.check(sql)
@@ -122,7 +139,7 @@ class AnalystConnection:
 def analyst_connection(root: DataRoot) -> AnalystConnection:
     con = _published(root)
     allowed = [row[0] for row in con.execute("SELECT file FROM meta.analyst_files").fetchall()]
-    listed = ", ".join(_quote(p) for p in allowed)
+    listed = ", ".join(sql_literal(p) for p in allowed)
     con.execute(f"SET allowed_paths = [{listed}]")
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
@@ -134,16 +151,43 @@ def run_query(root: DataRoot, sql: str) -> pl.DataFrame:
         return con.sql(sql)
 
 
+def _as_json_text(column: pl.Series) -> pl.Series:
+    return pl.Series(
+        column.name,
+        [None if v is None else json.dumps(v, ensure_ascii=False, default=str) for v in column],
+        dtype=pl.String,
+    )
+
+
+def _flat_list(dtype: pl.DataType) -> bool:
+    return isinstance(dtype, pl.List) and not dtype.inner.is_nested()
+
+
 def format_result(frame: pl.DataFrame, fmt: str) -> str:
     if fmt == "csv":
-        # CSV has no lists: join them the way the landing contract does.
+        # CSV has no lists: a list of values is joined the way the landing contract
+        # does; anything else nested (structs, maps, lists of them) is JSON text.
         flat = frame.with_columns(
             pl.col(name).cast(pl.List(pl.Utf8)).list.join("; ")
             for name, dtype in frame.schema.items()
-            if isinstance(dtype, pl.List)
+            if _flat_list(dtype)
+        )
+        flat = flat.with_columns(
+            _as_json_text(flat[name]) for name, dtype in flat.schema.items() if dtype.is_nested()
         )
         return flat.write_csv()
     if fmt == "json":
-        return frame.write_json() + "\n"
+        # Whole-number decimals (DuckDB's HUGEINT sums) as JSON numbers, not strings.
+        whole = [
+            name
+            for name, dtype in frame.schema.items()
+            if isinstance(dtype, pl.Decimal) and dtype.scale == 0
+        ]
+        fits = [
+            n
+            for n in whole
+            if frame[n].cast(pl.Int64, strict=False).null_count() == frame[n].null_count()
+        ]
+        return frame.with_columns(pl.col(fits).cast(pl.Int64)).write_json() + "\n"
     with pl.Config(tbl_rows=200, tbl_cols=-1, fmt_str_lengths=80, tbl_width_chars=200):
         return f"{frame}\n"

@@ -110,6 +110,22 @@ def test_a_sql_error_is_one_line(root: DataRoot, capsys: pytest.CaptureFixture[s
     assert "Traceback" not in err
 
 
+def test_any_column_type_prints_in_every_format(
+    root: DataRoot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sql = (
+        "SELECT map {'a': 1::UBIGINT} AS m, {'x': 1, 'y': [1, 2]} AS s, [{'a': 1}] AS ls, "
+        "['甲', '乙'] AS l, interval 3 day AS iv, 'ab'::BLOB AS b, sum(2::HUGEINT) AS h"
+    )
+    printed = {}
+    for fmt in ("table", "csv", "json"):
+        assert capscore(["query", "--data-root", str(root.root), "--format", fmt, sql]) == 0
+        printed[fmt] = capsys.readouterr().out
+    assert printed["csv"].splitlines()[1].startswith('"{""a"": 1}",')
+    assert "甲; 乙" in printed["csv"] and "3 days" in printed["csv"]
+    assert '"h":2' in printed["json"] and '"iv":"3 days"' in printed["json"]
+
+
 def test_a_copied_root_never_reads_the_original_lake(root: DataRoot, tmp_path: Path) -> None:
     copy = DataRoot.resolve(tmp_path / "copy")
     shutil.copytree(root.root, copy.root)
