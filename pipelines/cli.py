@@ -173,7 +173,14 @@ def cmd_status(args: argparse.Namespace) -> int:
 def _warehouse_status(root: DataRoot, built: list[date]) -> bool:
     """Say whether the warehouse analysts query shows every lake write; True if it does not."""
     from capscore.warehouse.publish import unpublished_writes
+    from capscore.warehouse.query import published_root
 
+    if root.warehouse.exists() and (elsewhere := published_root(root.warehouse)) != str(root.root):
+        say(
+            f"  warehouse: published for the data root {elsewhere} (a copied or moved root): "
+            "`capscore publish` points it at this root's lake"
+        )
+        return True
     behind = unpublished_writes(root)
     if behind is None:
         if built:
@@ -274,7 +281,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     from capscore.reports.enterprise_memo import explain_enterprise
 
-    sys.stdout.write(explain_enterprise(_root(args), args.credit_code, args.as_of) + "\n")
+    code = args.credit_code.strip().upper()  # credit codes are upper case (GB 32100)
+    sys.stdout.write(explain_enterprise(_root(args), code, args.as_of) + "\n")
     return 0
 
 

@@ -36,11 +36,14 @@ def header_names(text: str) -> list[str]:
     if header is None:
         raise CsvHeaderError("no header row")
     names = [name.strip() for name in header]
+    if "" in names:
+        raise CsvHeaderError(
+            f"header has an empty column name at position {names.index('') + 1} of "
+            f"{len(names)} (a trailing delimiter?)"
+        )
     repeated = sorted(name for name, count in Counter(names).items() if count > 1)
     if repeated:
         raise CsvHeaderError(f"header repeats column(s) {', '.join(repeated)}")
-    if "" in names:
-        raise CsvHeaderError(f"header has an empty column name at position {names.index('') + 1}")
     return names
 
 

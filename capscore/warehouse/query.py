@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -65,8 +66,7 @@ def _published(root: DataRoot) -> duckdb.DuckDBPyConnection:
             f"no warehouse at {root.warehouse}: run `capscore run --data-root {root.root}` first"
         )
     con = duckdb.connect(str(root.warehouse), read_only=True)
-    found = con.execute("SELECT data_root FROM meta.published").fetchall()
-    published_for = found[0][0] if found else None
+    published_for = _published_root(con)
     if published_for != str(root.root):
         con.close()
         raise WarehouseMoved(
@@ -74,6 +74,20 @@ def _published(root: DataRoot) -> duckdb.DuckDBPyConnection:
             f"`capscore publish --data-root {root.root}` to point it at this root's lake"
         )
     return con
+
+
+def _published_root(con: duckdb.DuckDBPyConnection) -> str | None:
+    found = con.execute("SELECT data_root FROM meta.published").fetchall()
+    return found[0][0] if found else None
+
+
+def published_root(warehouse: Path) -> str | None:
+    """The data root whose lake the warehouse's views read (meta.published)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return _published_root(con)
+    finally:
+        con.close()
 
 
 class AnalystConnection:

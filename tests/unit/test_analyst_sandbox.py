@@ -126,11 +126,16 @@ def test_any_column_type_prints_in_every_format(
     assert '"h":2' in printed["json"] and '"iv":"3 days"' in printed["json"]
 
 
-def test_a_copied_root_never_reads_the_original_lake(root: DataRoot, tmp_path: Path) -> None:
+def test_a_copied_root_never_reads_the_original_lake(
+    root: DataRoot, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     copy = DataRoot.resolve(tmp_path / "copy")
     shutil.copytree(root.root, copy.root)
     with pytest.raises(WarehouseMoved, match="capscore publish"):
         run_query(copy, "SELECT 1")
+    (copy.landing / "registry" / DAY.isoformat()).mkdir(parents=True)
+    assert capscore(["status", "--data-root", str(copy.root)]) == 1
+    assert f"published for the data root {root.root}" in capsys.readouterr().out
     assert capscore(["publish", "--data-root", str(copy.root)]) == 0
     assert run_query(copy, "SELECT limit_wan FROM credit.credit_limit").item() == 9.0
     with analyst_connection(copy) as con:

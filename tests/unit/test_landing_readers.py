@@ -62,6 +62,12 @@ def test_csv_header_is_stripped_and_a_repeated_name_rejects_the_file() -> None:
     landing = parse_bytes(b"a,a\n1,2\n", "csv", HINTS)
     assert landing.problem is not None and landing.problem.rule == "unreadable_file"
     assert "repeats column" in landing.problem.reason
+    # Trailing delimiters leave empty names: said as such, not as a repeated name "".
+    trailing = parse_bytes(b"a,b,,\n1,2,,\n", "csv", HINTS)
+    assert trailing.problem is not None
+    assert trailing.problem.reason.endswith(
+        "header has an empty column name at position 3 of 4 (a trailing delimiter?)"
+    )
 
 
 def test_header_only_csv_loads_no_rows() -> None:
