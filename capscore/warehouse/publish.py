@@ -20,6 +20,7 @@ import duckdb
 import polars as pl
 
 from capscore.core.personal import PERSONAL_COLUMNS, PERSONAL_LIST_COLUMNS
+from capscore.landing.columns import EXTRA
 from capscore.sql_library import derived_views, sql_identifier, sql_literal, with_macros
 from capscore.storage.changes import BASE, BOOKKEEPING, FINGERPRINT, HEADER, OP, UPSERT
 from capscore.storage.files import atomic_write
@@ -53,6 +54,14 @@ MASK_JSON_MACRO = (
     '\'("inventors"\\s*:\\s*)(\\[[^\\]]*\\]|"[^"]*")\', \'\\1"***"\', \'g\') END'
 )
 
+# _extra holds the source columns the contract does not know, as JSON: any of them
+# may name a person (a filer, 填报人), so a value of two to four Han characters alone
+# keeps its first character; the column names stay.
+MASK_EXTRA_MACRO = (
+    "CREATE MACRO mask_extra(j) AS regexp_replace(j, "
+    "'(:\\s*\")(\\p{Han})\\p{Han}{1,3}(\")', '\\1\\2**\\3', 'g')"
+)
+
 
 @dataclass
 class PublishSummary:
@@ -79,6 +88,8 @@ def _select_list(con: duckdb.DuckDBPyConnection, source: str) -> str:
             masked.append(f"list_transform({quoted}, lambda x: mask_name(x)) AS {quoted}")
         elif name == "raw_record":
             masked.append(f"mask_json({quoted}) AS {quoted}")
+        elif name == EXTRA:
+            masked.append(f"mask_extra({quoted}) AS {quoted}")
         else:
             masked.append(quoted)
     return ", ".join(masked)
@@ -315,6 +326,7 @@ def publish_warehouse(root: DataRoot) -> PublishSummary:
                 con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             con.execute(MASK_MACRO)
             con.execute(MASK_JSON_MACRO)
+            con.execute(MASK_EXTRA_MACRO)
             with_macros(con)
             _create_base_views(con, root, summary)
             _create_derived_views(con, summary)

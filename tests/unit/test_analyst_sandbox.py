@@ -41,6 +41,14 @@ def root(tmp_path: Path) -> DataRoot:
         }
     )
     write_partition(root, tables.QUARANTINE, quarantine, "registry", DAY)
+    # A column the contract does not know, kept as landed: a filer's name.
+    rd = pl.DataFrame(
+        {
+            "credit_code": ["C1"],
+            "_extra": ['{"填报人": "王小明", "备注": "嘉兴华泰汽车零部件有限公司"}'],
+        }
+    )
+    write_partition(root, tables.RAW_RD_RECORDS, rd, DAY)
     publish_warehouse(root)
     return root
 
@@ -94,6 +102,8 @@ def test_personal_data_is_masked_wherever_an_analyst_can_see_it(root: DataRoot) 
     for name in ("李四光", "王五", "赵六", "孙七", "周八"):
         assert name not in text
     assert "李**" in text and "赵**" in text and "嘉兴华泰汽车零部件有限公司" in text
+    extra = run_query(root, "SELECT _extra FROM raw.rd_records").item()
+    assert extra == '{"填报人": "王**", "备注": "嘉兴华泰汽车零部件有限公司"}'
     # The raw rows keep what landed: an analyst is told where they are masked.
     for sql in (
         "SELECT legal_representative FROM raw.registry",
