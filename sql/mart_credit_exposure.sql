@@ -1,7 +1,9 @@
 -- mart.credit_exposure
 -- Credit limits summed by as-of date, product, life stage, grade and region:
 -- the program's exposure if every limit were drawn, and how many enterprises
--- carry it. Enterprises evaluated with a zero limit are counted apart.
+-- carry it. Enterprises evaluated with a zero limit are counted apart. Sums and
+-- means are rounded to 4 decimals (the order a parallel sum adds in moves its
+-- last digits; two runs over the same rows must show the same figures).
 --
 -- columns:
 --   as_of_date: the as-of date
@@ -61,8 +63,8 @@ totals AS (
         region_code,
         count(*) AS enterprises_evaluated,
         count(*) FILTER (WHERE limit_wan > 0) AS enterprises_with_limit,
-        coalesce(sum(limit_wan), 0) AS total_limit_wan,
-        avg(limit_wan) FILTER (WHERE limit_wan > 0) AS avg_limit_wan,
+        round(coalesce(sum(limit_wan), 0), 4) AS total_limit_wan,
+        round(avg(limit_wan) FILTER (WHERE limit_wan > 0), 4) AS avg_limit_wan,
         max(limit_wan) AS max_limit_wan
     FROM limits
     GROUP BY as_of_date, product, life_stage, grade, region_code

@@ -2,6 +2,9 @@
 -- The cultivation pool counted by as-of date, region, life stage and grade:
 -- how many enterprises each cell holds, how they score, and how much credit
 -- they carry. Roll up with sum(enterprises) over any subset of the keys.
+-- Means and sums are rounded to 4 decimals: a parallel sum of doubles varies in
+-- its last digits with the order its threads add up, and two runs over the same
+-- rows must show the same figures.
 --
 -- columns:
 --   as_of_date: the as-of date
@@ -34,14 +37,14 @@ SELECT
     p.grade,
     p.tier,
     count(*) AS enterprises,
-    avg(s.composite) AS avg_composite,
+    round(avg(s.composite), 4) AS avg_composite,
     median(s.composite) AS median_composite,
-    avg(s.innovation) AS avg_innovation,
-    avg(s.competitiveness) AS avg_competitiveness,
-    avg(s.evolution) AS avg_evolution,
-    avg(s.influence) AS avg_influence,
+    round(avg(s.innovation), 4) AS avg_innovation,
+    round(avg(s.competitiveness), 4) AS avg_competitiveness,
+    round(avg(s.evolution), 4) AS avg_evolution,
+    round(avg(s.influence), 4) AS avg_influence,
     count(*) FILTER (WHERE l.limit_wan > 0) AS enterprises_with_credit,
-    coalesce(sum(l.limit_wan), 0) AS total_limit_wan
+    round(coalesce(sum(l.limit_wan), 0), 4) AS total_limit_wan
 FROM pool.cultivation_pool AS p
 LEFT JOIN scoring.enterprise_score AS s
     ON s.credit_code = p.credit_code AND s.as_of_date = p.as_of_date
