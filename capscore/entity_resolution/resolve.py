@@ -38,7 +38,7 @@ from capscore.entity_resolution.features import (
     ipc_industry_lift,
     name_features,
 )
-from capscore.entity_resolution.incremental import Carried, Reuse, kept_links
+from capscore.entity_resolution.incremental import Carried, Reuse, kept_links, mention_rows
 from capscore.entity_resolution.kinds import CANDIDATE_KINDS, classify_kinds
 from capscore.entity_resolution.model import MatchModel, comparisons, with_levels
 from capscore.entity_resolution.normalize import parse_names_once
@@ -523,6 +523,10 @@ def link_applicants(
     # inline gets their memory back).
     del reuse
     to_link = lookup.join(kept.select("mention_key"), on="mention_key", how="anti")
+    # What a later date reuses of the mentions, taken now: they are not held while the
+    # links are made and assembled.
+    lookup_rows, lookup_names = mention_rows(lookup), lookup["mention_name"].unique()
+    del lookup
     linked = link_mentions(to_link, registry, model, decisions, chunk_names, lift)
     del to_link
     not_looked_up = _unmatched(
@@ -536,9 +540,8 @@ def link_applicants(
         .with_columns(pl.lit(model.version).alias("model_version"))
         .select(APPLICANT_LINK_COLUMNS)
     )
-    carried = Carried.of(
-        lookup, result.select(list(RESULT_COLUMNS)).lazy(), lift, kept.height, kinds
-    )
+    own_links = result.select(list(RESULT_COLUMNS)).lazy()
+    carried = Carried(lookup_rows, own_links, lift, kept.height, kinds, lookup_names)
     return result, carried
 
 
