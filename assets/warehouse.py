@@ -40,21 +40,22 @@ WAREHOUSE_KEY = dg.AssetKey(["warehouse", "duckdb"])
     partitions_def=daily_partitions,
     backfill_policy=single_run_backfill,
     deps=UPSTREAM,
-    description="Builds warehouse.duckdb anew (views pinned to the files of each lake table's "
-    "version + the sql/ library), keeps it under published/ and swaps it into place "
-    "atomically, so open analyst sessions are never disturbed; then applies retention "
-    "(every as-of date for 90 days, month-ends before; published warehouses 30 days) and "
-    "vacuums what no kept version names.",
+    description="Applies retention (every as-of date for 90 days, month-ends before; "
+    "published warehouses 30 days; vacuums what no kept version names), then builds "
+    "warehouse.duckdb anew (views pinned to the files of each lake table's version + the "
+    "sql/ library), keeps it under published/ and swaps it into place atomically, so open "
+    "analyst sessions are never disturbed.",
 )
 def warehouse(capscore: CapscoreResource) -> dg.MaterializeResult:
+    # Before publishing, so that analysts stop seeing the dates it deletes; vacuum never
+    # removes a file of a table's latest version, which is what the publish pins.
+    retention = apply_retention(capscore.root, RetentionPolicy.from_env())
     summary = publish_warehouse(capscore.root)
     if summary.failed and not summary.missing:
         # Every lake table exists, so a view that does not build is a bug in sql/.
         raise dg.Failure(
             "warehouse views failed: " + "; ".join(f"{k}: {v}" for k, v in summary.failed.items())
         )
-    # After publishing: the new warehouse pins its versions, so vacuum keeps their files.
-    retention = apply_retention(capscore.root, RetentionPolicy.from_env())
     missing = ", ".join(summary.missing) or "none"
     failed = "\n".join(f"| {k} | {v} |" for k, v in summary.failed.items())
     deleted = sorted({d for dates in retention.deleted_dates.values() for d in dates})

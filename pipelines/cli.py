@@ -245,6 +245,7 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 def cmd_retain(args: argparse.Namespace) -> int:
     from capscore.storage.run_lock import RootBusy, root_lock
+    from capscore.warehouse.publish import latest_snapshot, publish_warehouse
     from capscore.warehouse.retention import RetentionPolicy, apply_retention
 
     root = _root(args)
@@ -256,6 +257,9 @@ def cmd_retain(args: argparse.Namespace) -> int:
     try:
         with root_lock(root, "capscore retain"):
             summary = apply_retention(root, policy)
+            if summary.deleted_dates and latest_snapshot(root) is not None:
+                # Analysts stop seeing the deleted dates (the last snapshot keeps them).
+                publish_warehouse(root)
     except RootBusy as exc:
         say(f"FAILED: {exc}")
         return 1

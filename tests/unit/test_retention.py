@@ -12,8 +12,10 @@ import pytest
 from capscore.storage import tables
 from capscore.storage.lake import partitions, snapshot, write_partition
 from capscore.storage.paths import DataRoot
-from capscore.warehouse.publish import publish_warehouse
+from capscore.warehouse.publish import latest_snapshot, publish_warehouse
+from capscore.warehouse.query import run_query
 from capscore.warehouse.retention import RetentionPolicy, apply_retention, kept_dates
+from pipelines.cli import main as capscore
 
 
 def test_kept_dates_are_the_recent_days_and_earlier_month_ends() -> None:
@@ -54,3 +56,21 @@ def test_the_policy_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("CAPSCORE_RETAIN_DAILY_DAYS", "soon")
     with pytest.raises(ValueError, match="CAPSCORE_RETAIN_DAILY_DAYS"):
         RetentionPolicy.from_env()
+
+
+def test_capscore_retain_publishes_without_the_deleted_dates(tmp_path: Path) -> None:
+    root = DataRoot.resolve(tmp_path)
+    days = [date(2026, 9, 1) + timedelta(days=i) for i in range(40)]
+    for day in days:
+        write_partition(root, tables.ENTERPRISE, pl.DataFrame({"credit_code": ["C"]}), day)
+    publish_warehouse(root)
+    before = latest_snapshot(root)
+    assert before is not None
+    assert capscore(["retain", "--data-root", str(root.root), "--daily-days", "10"]) == 0
+    # Analysts see what the lake keeps; the earlier snapshot still reads every date.
+    assert run_query(root, "SELECT count(*) AS n FROM core.enterprise_asof").item() == 11
+    con = duckdb.connect(str(before), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM core.enterprise_asof").fetchall() == [(40,)]
+    finally:
+        con.close()
