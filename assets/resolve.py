@@ -381,7 +381,8 @@ def er_links(
     "candidates, by what the candidate firm has at stake as of D (credit limits, "
     "patents); answer in <data root>/review/decisions.csv (mention_key, credit_code or "
     "'no match').",
-    deps=[tables.APPLICANT_LINKS, tables.RD_LINKS, tables.ENTERPRISE_PROFILE, tables.CREDIT_LIMIT],
+    # scoring/indicator_value's step writes the profiles (no asset of their own).
+    deps=[tables.APPLICANT_LINKS, tables.RD_LINKS, tables.INDICATOR_VALUE, tables.CREDIT_LIMIT],
 )
 def review_queue(
     context: dg.AssetExecutionContext, capscore: CapscoreResource

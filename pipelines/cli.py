@@ -51,7 +51,16 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _calendar_end() -> date:
+    """The last day of the partition calendar now (today, in the pipeline's time zone)."""
+    from pipelines.sensors import partition_window
+
+    return partition_window(time.time())[1]
+
+
 def _landing_dates(root: DataRoot) -> list[date]:
+    """The landing dates up to today: a folder dated ahead waits for its day, as the
+    sensor makes it wait."""
     from pipelines.run_plan import landing_files
 
     landed = landing_files(root)
@@ -61,7 +70,14 @@ def _landing_dates(root: DataRoot) -> list[date]:
             "landing/<registry|patents|rd_records>/<YYYY-MM-DD>/<files>; "
             "`capscore generate` makes a sample"
         )
-    return sorted(landed)
+    last = _calendar_end()
+    ahead = sorted(d for d in landed if d > last)
+    if ahead:
+        say(f"landing dates after today ({last}) wait for their day: {', '.join(map(str, ahead))}")
+    due = sorted(d for d in landed if d <= last)
+    if not due:
+        raise SystemExit(f"every landing date under {root.landing} is after today ({last})")
+    return due
 
 
 def _bring_up_to_date(
@@ -70,6 +86,12 @@ def _bring_up_to_date(
     from capscore.storage.run_lock import RootBusy, root_lock
     from pipelines.runner import prepare_environment
 
+    if end > (last := _calendar_end()):
+        say(
+            f"FAILED: {end} is after today ({last}, the partition calendar's last day): "
+            "nothing dated ahead is loaded or built before its day"
+        )
+        return 2
     prepare_environment(root)
     try:
         with root_lock(root, f"capscore run {start}..{end}") as fresh:
@@ -460,13 +482,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     from capscore.entity_resolution.review import DecisionsError
     from capscore.warehouse.query import WarehouseMissing, WarehouseMoved
+    from scoring_models.versioning import VersionLockError
 
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except (DecisionsError, WarehouseMissing, WarehouseMoved) as exc:
-        # Input a person must fix (the decisions file, a missing or moved warehouse): one
-        # line that says what, not a traceback.
+    except (DecisionsError, VersionLockError, WarehouseMissing, WarehouseMoved) as exc:
+        # Input a person must fix (the decisions file, a model file changed without a new
+        # version, a missing or moved warehouse): one line that says what, not a traceback.
         sys.stderr.write(f"capscore {args.command}: {exc}\n")
         return 2
 

@@ -40,3 +40,16 @@ def test_explain_without_a_warehouse_says_so(
     code = capscore(["explain", "--data-root", str(root.root), "91330402MA2B00001X"])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("capscore explain: ") and err.count("\n") == 1, err
+
+
+def test_nothing_dated_after_today_is_loaded_or_built(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = DataRoot.resolve(tmp_path / "root")
+    ahead = root.landing / "patents" / "2099-01-02"
+    ahead.mkdir(parents=True)
+    (ahead / "p.csv").write_text("application_number\n", "utf-8")
+    code = capscore(["run", "--data-root", str(root.root), "--as-of", "2099-01-02"])
+    out = capsys.readouterr().out
+    assert code == 2 and "FAILED: 2099-01-02 is after today" in out
+    assert not root.lake.exists()

@@ -166,7 +166,7 @@ def test_assets_are_wired_as_the_architecture_says() -> None:
     assert deps("er/review_queue") == {
         "er/applicant_links",
         "er/rd_links",
-        "scoring/enterprise_profile",
+        "scoring/indicator_value",
         "credit/credit_limit",
     }
 
