@@ -1,4 +1,5 @@
-"""The nightly schedule: every stage for the day that just ended.
+"""The nightly schedule: every stage for the day that just ended, and every earlier
+date a late drop or a new model or policy version left out of date.
 
 A drop for day X may arrive any time during X (Asia/Shanghai, the partitions'
 calendar), so the run for X starts after X is over: by default at 02:00 on
@@ -17,10 +18,12 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from assets.partitions import TIMEZONE
+from assets.freshness import stale_dates
+from assets.partitions import TIMEZONE, range_tags
 from capscore.storage.paths import DataRoot
 from capscore.storage.run_lock import holder
 from pipelines.jobs import daily_job
+from pipelines.run_plan import pending_ingest
 
 CRON_ENV = "CAPSCORE_NIGHTLY_CRON"
 TIMEZONE_ENV = "CAPSCORE_TIMEZONE"
@@ -33,6 +36,13 @@ def completed_day(tick: datetime) -> date:
     if tick.tzinfo is None:
         raise ValueError("tick time must be timezone-aware")
     return tick.astimezone(ZoneInfo(TIMEZONE)).date() - timedelta(days=1)
+
+
+def catch_up_start(root: DataRoot, day: date) -> date:
+    """The first date the night of `day` must (re)build: the earliest of `day`, a drop
+    not loaded yet and an as-of date built from other inputs or versions (freshness)."""
+    behind = [*pending_ingest(root, day), *(d for d in stale_dates(root) if d <= day)]
+    return min([day, *behind])
 
 
 def nightly_settings(environ: Mapping[str, str] | None = None) -> tuple[str, str]:
@@ -87,12 +97,17 @@ def _nightly_schedule(
             # The next run's freshness check rebuilds the day (capscore status lists it).
             return dg.SkipReason(f"data root busy: {busy} holds it")
         tick = context.scheduled_execution_time
-        day = completed_day(tick).isoformat()
+        day = completed_day(tick)
+        start = catch_up_start(DataRoot.resolve(), day)
+        tags = {"capscore/trigger": "nightly"}
         # The run key makes a re-evaluated tick (daemon restart) launch nothing new.
+        if start == day:
+            return dg.RunRequest(run_key=f"nightly:{day}", partition_key=day.isoformat(), tags=tags)
+        # As `capscore run` does: a drop that landed late for an earlier date, or dates
+        # built from older inputs or versions, are brought up to date in the same run.
         return dg.RunRequest(
-            run_key=f"nightly:{day}",
-            partition_key=day,
-            tags={"capscore/trigger": "nightly"},
+            run_key=f"nightly:{start}..{day}",
+            tags={**tags, **range_tags(start.isoformat(), day.isoformat())},
         )
 
     return capscore_nightly

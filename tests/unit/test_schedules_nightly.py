@@ -16,6 +16,12 @@ from pipelines.schedules import (
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
+@pytest.fixture(autouse=True)
+def empty_data_root(monkeypatch, tmp_path_factory):
+    # What a tick catches up on depends on the data root: an empty one by default.
+    monkeypatch.setenv("CAPSCORE_DATA_ROOT", str(tmp_path_factory.mktemp("root")))
+
+
 @dg.asset(partitions_def=daily_partitions)
 def toy() -> None:
     return None
@@ -89,3 +95,18 @@ def test_a_bad_setting_names_the_variable(monkeypatch, env, value):
     monkeypatch.setenv(env, value)
     with pytest.raises(ValueError, match=env):
         build_nightly_schedule(toy_job)
+
+
+def test_a_night_catches_up_a_drop_that_landed_late(monkeypatch, tmp_path):
+    # A drop for the 10th that no run has loaded: the night of the 15th starts there,
+    # as `capscore run` would (every later as-of date must see it).
+    late = tmp_path / "landing" / "patents" / "2026-07-10"
+    late.mkdir(parents=True)
+    (late / "p.csv").write_text("application_number\n", "utf-8")
+    monkeypatch.setenv("CAPSCORE_DATA_ROOT", str(tmp_path))
+    schedule = build_nightly_schedule(toy_job, cron="0 2 * * *", timezone="Asia/Shanghai")
+    request = request_at(schedule, datetime(2026, 7, 16, 2, 0, tzinfo=SHANGHAI))
+    assert request.partition_key is None
+    assert request.tags["dagster/asset_partition_range_start"] == "2026-07-10"
+    assert request.tags["dagster/asset_partition_range_end"] == "2026-07-15"
+    assert request.run_key == "nightly:2026-07-10..2026-07-15"
