@@ -24,7 +24,7 @@ from capscore.validation.backtest import (
 )
 from capscore.validation.challenger import TARGET, Challenger, fit_challenger
 from capscore.validation.outcomes import State, outcomes
-from capscore.validation.stability import migration_matrix, psi_status, psi_table
+from capscore.validation.stability import NOT_ENOUGH, migration_matrix, psi_status, psi_table
 from capscore.validation.truth import truth_agreement
 from scoring_models.config import ScoringModel
 
@@ -285,6 +285,11 @@ def validate(
     return result
 
 
+# An AUC on fewer events than this is shown, but said to be inconclusive: its
+# confidence interval spans most of 0..1.
+MIN_EVENTS = 10
+
+
 def _rounded(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
@@ -313,14 +318,19 @@ def summary_lines(result: Validation) -> list[str]:
         )
         for row in result.discrimination.iter_rows(named=True):
             auc = "n/a" if row["auc"] is None else f"{row['auc']:.3f}"
+            few = " - too few events to conclude" if 0 < row["events"] < MIN_EVENTS else ""
             lines.append(
                 f"    {row['outcome']:<16} {row['model']:<16} AUC {auc}  "
-                f"({row['events']:,} of {row['firms']:,})"
+                f"({row['events']:,} of {row['firms']:,}){few}"
             )
+        events = {r["outcome"]: r["events"] for r in result.discrimination.iter_rows(named=True)}
         for outcome, ok in result.monotone.items():
-            lines.append(
-                f"    outcome rate by grade, {outcome}: {_monotone_text(result, outcome, ok)}"
+            said = (
+                "no events: not assessed"
+                if events.get(outcome, 0) == 0
+                else _monotone_text(result, outcome, ok)
             )
+            lines.append(f"    outcome rate by grade, {outcome}: {said}")
     if result.truth is not None:
         values = {
             r["subject"]: r["value"]
@@ -339,8 +349,12 @@ def summary_lines(result: Validation) -> list[str]:
                 )
             )
         )
-    if result.psi is not None and result.psi.height:
-        worst = result.psi.sort("psi", descending=True).row(0, named=True)
+    if result.psi is not None and result.psi.height and result.psi_status == NOT_ENOUGH:
+        lines.append(
+            f"  stability: {NOT_ENOUGH} (too few firms for a PSI to tell a shift from chance)"
+        )
+    elif result.psi is not None and result.psi.height:
+        worst = result.psi.sort("psi", descending=True, nulls_last=True).row(0, named=True)
         lines.append(
             f"  stability: {result.psi_status} (largest PSI {worst['psi']:.3f}, {worst['column']} vs {worst['against']})"
         )

@@ -3,12 +3,14 @@
 PSI of the composite and each dimension against the previous built as-of date
 and against the model's reference distribution (the composite shares the grade
 cut-offs were fitted on, pool_v2.yaml `fitted.reference_shares`); < 0.10
-stable, 0.10-0.25 watch, > 0.25 act (reference-bands.md). The grade migration
+stable, 0.10-0.25 watch, > 0.25 act (reference-bands.md); not read where too few
+firms tell a shift from chance ("not enough data"). The grade migration
 matrix counts pool members by their grade on the previous date and now.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import polars as pl
@@ -20,6 +22,19 @@ ACT_PSI = 0.25
 OUT = "out"
 
 
+def chance_psi(bins: int, n_then: float, n_now: float) -> float:
+    """About the PSI two samples of one distribution show by chance alone: PSI is a
+    symmetric chi-square divergence, expected (bins - 1)(1/n1 + 1/n2) (a reference
+    distribution has no sampling noise: n = inf)."""
+    return (bins - 1) * (1 / n_then + 1 / n_now)
+
+
+def _telling(bins: int, n_then: float, n_now: float) -> bool:
+    # A PSI is read only where chance alone stays under the watch threshold (about 180
+    # firms on each date for 10 bins).
+    return n_then > 0 and n_now > 0 and chance_psi(bins, n_then, n_now) <= WATCH_PSI
+
+
 def psi_table(
     current: pl.DataFrame,
     previous: pl.DataFrame | None,
@@ -28,32 +43,42 @@ def psi_table(
     members_composite: pl.Series | None = None,
 ) -> pl.DataFrame:
     """against, column, psi: each column against the previous date, and the pool members'
-    composite (`members_composite`) against the reference, which was fitted on members."""
+    composite (`members_composite`) against the reference, which was fitted on members.
+    A psi is null where too few firms tell a shift from chance (chance_psi)."""
     rows: list[dict[str, object]] = []
     for column in columns:
         now = bin_shares(current[column])
+        bins, n_now = len(now), current[column].count()
         if previous is not None:
+            n_then = previous[column].count()
+            shift = psi(bin_shares(previous[column]), now)
             rows.append(
                 {
                     "against": "previous_date",
                     "column": column,
-                    "psi": psi(bin_shares(previous[column]), now),
+                    "psi": shift if _telling(bins, n_then, n_now) else None,
                 }
             )
         if reference is not None and members_composite is not None and column == "composite":
             members = bin_shares(members_composite)
+            shift = psi(list(reference), members)
             rows.append(
                 {
                     "against": "model_reference",
                     "column": "composite (pool members)",
-                    "psi": psi(list(reference), members),
+                    "psi": shift if _telling(bins, math.inf, members_composite.count()) else None,
                 }
             )
     return pl.DataFrame(rows, schema={"against": pl.String, "column": pl.String, "psi": pl.Float64})
 
 
+NOT_ENOUGH = "not enough data"
+
+
 def psi_status(table: pl.DataFrame) -> str:
     worst = table["psi"].max() if table.height else None
+    if table.height and worst is None:
+        return NOT_ENOUGH
     if not isinstance(worst, float) or worst <= WATCH_PSI:
         return "stable"
     return "watch" if worst <= ACT_PSI else "act"

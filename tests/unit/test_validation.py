@@ -199,13 +199,20 @@ def test_migration_matrix_counts_moves_including_in_and_out() -> None:
 
 
 def test_psi_table_against_previous_date_and_reference() -> None:
-    now = pl.DataFrame({"composite": [10.0, 50.0, 90.0], "innovation": [1.0, 2.0, 3.0]})
+    spread = [float(v % 100) for v in range(2_000)]
+    now = pl.DataFrame({"composite": spread, "innovation": spread})
     table = psi_table(now, now, [0.1] * 10, ["composite", "innovation"], now["composite"])
     assert set(table["against"]) == {"previous_date", "model_reference"}
     assert table.filter(pl.col("against") == "model_reference")["column"].to_list() == [
         "composite (pool members)"
     ]
     assert table.filter(pl.col("against") == "previous_date")["psi"].to_list() == [0.0, 0.0]
+    # A handful of firms: chance alone moves a PSI past the thresholds, so none is read.
+    few = now.head(15)
+    small = psi_table(few, few.reverse(), [0.1] * 10, ["composite"], few["composite"])
+    assert small["psi"].to_list() == [None, None]
+    assert psi_status(small) == "not enough data"
+    assert psi_status(psi_table(few, None, None, ["composite"])) == "stable"
 
 
 def test_reference_date_is_a_year_back_within_the_slack() -> None:
@@ -338,9 +345,19 @@ def test_the_summary_tells_crossing_rates_within_noise_from_significant_inversio
     result = Validation(date(2026, 11, 20), "v2")
     result.reference_date = date(2025, 11, 20)
     result.discrimination = pl.DataFrame(
-        {"outcome": ["certification"], "model": ["composite"], "auc": [0.8], "events": [5]}
+        {
+            "outcome": ["certification", "revenue_growth", "deregistration", "relocation"],
+            "model": ["composite"] * 4,
+            "auc": [0.8, 0.7, 0.6, None],
+            "events": [5, 40, 30, 0],
+        }
     ).with_columns(firms=pl.lit(100))
-    result.monotone = {"certification": True, "revenue_growth": False, "deregistration": False}
+    result.monotone = {
+        "certification": True,
+        "revenue_growth": False,
+        "deregistration": False,
+        "relocation": True,
+    }
     result.significant_inversions = {"revenue_growth": 0, "deregistration": 2}
     lines = {
         line.split(": ", 1)[0].strip(): line.split(": ", 1)[1]
@@ -352,3 +369,8 @@ def test_the_summary_tells_crossing_rates_within_noise_from_significant_inversio
         "monotone within sampling noise"
     )
     assert lines["outcome rate by grade, deregistration"].startswith("NOT monotone: 2 adjacent")
+    # No event, no verdict; an AUC on a few events says it proves little.
+    assert lines["outcome rate by grade, relocation"] == "no events: not assessed"
+    auc_lines = [line for line in summary_lines(result) if "AUC" in line]
+    assert auc_lines[0].endswith("(5 of 100) - too few events to conclude")
+    assert not auc_lines[1].endswith("conclude")
