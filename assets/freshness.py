@@ -154,4 +154,26 @@ def stale_dates(root: DataRoot) -> dict[date, list[str]]:
                 causes.setdefault(cause, str(table))
         if causes:
             stale[day] = [f"{cause} (from {table})" for cause, table in causes.items()]
+    if (behind := pool_out_of_order(root)) is not None:
+        first, previous = behind
+        cause = (
+            f"the pool of {previous}, whose grades the pool's hysteresis follows, was built "
+            f"after the pool of {first} (from {tables.CULTIVATION_POOL})"
+        )
+        for day in built_days:
+            if day >= first:
+                stale.setdefault(day, []).append(cause)
     return stale
+
+
+def pool_out_of_order(root: DataRoot) -> tuple[date, date] | None:
+    """The first built date whose pool was built before the pool of the built date before
+    it (date, that earlier date), or None. A pool's grades hold by hysteresis against the
+    previous built date's (assets/pool.py): built out of order (single dates launched from
+    the UI, a late rebuild of an earlier date), it and every later pool may differ."""
+    written = lake.builds(root, tables.CULTIVATION_POOL).sort("partition")
+    days, versions = written["partition"].to_list(), written["version"].to_list()
+    for i in range(1, len(days)):
+        if versions[i - 1] > versions[i]:
+            return date.fromisoformat(days[i]), date.fromisoformat(days[i - 1])
+    return None

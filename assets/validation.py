@@ -148,7 +148,9 @@ def validation(
             }
         )
     assert result is not None
-    worst = 0.0 if result.psi is None or result.psi.is_empty() else float(result.psi["psi"].max())  # type: ignore[arg-type]
+    # None: no PSI was read (no earlier date, or too few firms to tell a shift from chance).
+    largest = None if result.psi is None else result.psi["psi"].max()
+    worst = float(largest) if isinstance(largest, float) else 0.0
     return by_day_result(
         summary,
         "figures",

@@ -90,6 +90,23 @@ def test_an_interrupted_build_and_a_late_drop_leave_stale_dates(root: DataRoot) 
     assert plan.as_of_ranges == [(D1, D2)] and set(plan.stale) == {D1, D2}
 
 
+def test_a_pool_built_before_the_pool_it_follows_is_stale(root: DataRoot) -> None:
+    # Built out of order (D2 first, then D1, as single dates launched from the UI): D2's
+    # grades were held against no D1, so D2 and every later date are stale.
+    D3 = date(2026, 11, 21)
+    _audit(root, D1, {"landing/patents/2026-11-19/a.csv": "1"})
+    for day in (D2, D3, D1):
+        _build(root, day)
+    stale = stale_dates(root)
+    assert list(stale) == [D2, D3]
+    assert all("the pool of 2026-11-19" in reason for reason in stale[D2])
+    assert any(a <= D2 and b >= D3 for a, b in plan_run(root, D3, D3).as_of_ranges)
+    # Rebuilt in order, nothing is stale.
+    for day in (D2, D3):
+        _build(root, day)
+    assert stale_dates(root) == {}
+
+
 def test_an_edited_er_dictionary_makes_built_dates_stale(
     root: DataRoot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
