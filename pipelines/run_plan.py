@@ -165,6 +165,11 @@ def plan_run(
         touched = {d for d in built if d <= end}
     else:
         touched = {d for d in built if ingest and d >= ingest[0]}
+    # Days that landed since the last built date are built too, as the landing sensor
+    # builds them: two nights' drops run in one night must leave the history (the pool's
+    # hysteresis, its transitions) two nights would.
+    if built:
+        requested |= {d for d in ingest if max(built) < d <= end}
     return RunPlan(
         ingest_dates=ingest,
         as_of_ranges=contiguous_ranges(requested | touched | set(out_of_date)),

@@ -100,6 +100,15 @@ def test_full_reloads_every_drop_and_rebuilds_every_built_date(tmp_path: Path) -
     assert full.as_of_ranges == [(D("2026-11-01"), D("2026-11-03"))]
 
 
+def test_days_that_landed_since_the_last_built_date_are_built_too(tmp_path: Path) -> None:
+    root = DataRoot.resolve(tmp_path)
+    _built(root, "2026-11-01")
+    for day in ("2026-11-02", "2026-11-03"):
+        _land(root, "patents", day, "a.csv")
+    plan = plan_run(root, D("2026-11-03"), D("2026-11-03"))
+    assert plan.as_of_ranges == [(D("2026-11-02"), D("2026-11-03"))]
+
+
 def test_reloading_a_drop_rebuilds_the_dates_it_can_change(tmp_path: Path) -> None:
     root = DataRoot.resolve(tmp_path)
     for day in ("2026-11-01", "2026-11-02", "2026-11-03"):
