@@ -107,6 +107,7 @@ def validation_as_of(
         earlier=at(before_reference),
         capability=capability,
         reference_shares=policy.reference_shares,
+        fitted_on=policy.fitted_on,
     )
 
 

@@ -64,6 +64,8 @@ class PoolPolicy:
     # The composite's distribution over ten 0-100 bins on the reference data the
     # ladders were fitted on: the stability reference of the model version (v2).
     reference_shares: tuple[float, ...] | None = None
+    # The scoring model version the ladders and the reference were fitted on (v2).
+    fitted_on: str | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,7 @@ def pool_policy_from_dict(data: Mapping[str, Any]) -> PoolPolicy:
         by_stage = dict.fromkeys(STAGES, ladder)
         targets = None
         reference = None
+        fitted_on = None
     else:
         # v2: a ladder per stage, fitted to the grade share targets.
         by_stage = {s: _cutoffs(grades["by_stage"][s], f"grades.by_stage.{s}") for s in STAGES}
@@ -146,8 +149,10 @@ def pool_policy_from_dict(data: Mapping[str, Any]) -> PoolPolicy:
         targets = _numbers(grades["targets"], GRADES, "grades.targets")
         if abs(sum(targets.values()) - 1.0) > 1e-9:
             raise PolicyError(f"grades.targets must sum to 1, got {targets}")
-        shares = grades.get("fitted", {}).get("reference_shares")
+        fitted = grades.get("fitted", {})
+        shares = fitted.get("reference_shares")
         reference = tuple(float(s) for s in shares) if shares else None
+        fitted_on = fitted.get("scoring_model")
     margin = float(data["hysteresis_margin"])
     if margin < 0:
         raise PolicyError(f"hysteresis_margin must be >= 0, got {margin}")
@@ -160,6 +165,7 @@ def pool_policy_from_dict(data: Mapping[str, Any]) -> PoolPolicy:
         stage_cutoffs=by_stage,
         grade_targets=targets,
         reference_shares=reference,
+        fitted_on=fitted_on,
     )
 
 

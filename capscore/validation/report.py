@@ -221,9 +221,17 @@ def validate(
     earlier: Scored | None = None,
     capability: pl.DataFrame | None = None,
     reference_shares: Sequence[float] | None = None,
+    fitted_on: str | None = None,
 ) -> Validation:
-    """Every section the dates given allow; a missing date leaves its section out, noted."""
+    """Every section the dates given allow; a missing date leaves its section out, noted.
+    `fitted_on`: the scoring model version the grade cut-offs were fitted on."""
     result = Validation(now.as_of, model.version)
+    if fitted_on is not None and fitted_on != model.version:
+        result.notes.append(
+            f"the grade cut-offs and the stability reference were fitted on {fitted_on}, the "
+            f"scores are {model.version}: refit them (`capscore calibrate-grades`) before "
+            "reading grade shares or the PSI against the reference"
+        )
     dims = tuple(model.dimensions)
     if now.score.is_empty():
         result.notes.append(

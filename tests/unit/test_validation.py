@@ -24,8 +24,15 @@ from capscore.validation.metrics import (
     top_decile_lift,
 )
 from capscore.validation.outcomes import State, outcomes
-from capscore.validation.report import Validation, reference_date, summary_lines
+from capscore.validation.report import (
+    Scored,
+    Validation,
+    reference_date,
+    summary_lines,
+    validate,
+)
 from capscore.validation.stability import migration_matrix, psi_status, psi_table
+from scoring_models.config import load_scoring_model
 from scoring_models.policy_config import (
     CREDIT_POLICY_V2,
     GRADES,
@@ -374,3 +381,16 @@ def test_the_summary_tells_crossing_rates_within_noise_from_significant_inversio
     auc_lines = [line for line in summary_lines(result) if "AUC" in line]
     assert auc_lines[0].endswith("(5 of 100) - too few events to conclude")
     assert not auc_lines[1].endswith("conclude")
+
+
+def test_cut_offs_fitted_on_another_scoring_model_are_named() -> None:
+    model = load_scoring_model()
+    empty = pl.DataFrame()
+    nothing = Scored(D1, empty, empty, empty, empty, State(D1, empty, empty))
+    args = (nothing, model, model, GRADES, ("存续",))
+    assert not validate(*args, fitted_on=model.version).notes[:-1]
+    notes = validate(*args, fitted_on="scoring_v0.9").notes
+    assert notes[0].startswith(
+        f"the grade cut-offs and the stability reference were fitted on scoring_v0.9, the "
+        f"scores are {model.version}: refit them"
+    )
