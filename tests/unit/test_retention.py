@@ -27,12 +27,17 @@ def test_kept_dates_are_the_recent_days_and_earlier_month_ends() -> None:
     assert kept_dates([], 30) == set()
 
 
-def test_retention_deletes_old_dates_and_vacuum_keeps_the_published_files(tmp_path: Path) -> None:
+def _forty_published_dates(tmp_path: Path) -> tuple[DataRoot, list[date]]:
     root = DataRoot.resolve(tmp_path)
     days = [date(2026, 9, 1) + timedelta(days=i) for i in range(40)]
     for day in days:
         write_partition(root, tables.ENTERPRISE, pl.DataFrame({"credit_code": ["C"]}), day)
     publish_warehouse(root)
+    return root, days
+
+
+def test_retention_deletes_old_dates_and_vacuum_keeps_the_published_files(tmp_path: Path) -> None:
+    root, days = _forty_published_dates(tmp_path)
     pinned = snapshot(root, tables.ENTERPRISE)
     assert pinned is not None
     summary = apply_retention(
@@ -59,11 +64,7 @@ def test_the_policy_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_capscore_retain_publishes_without_the_deleted_dates(tmp_path: Path) -> None:
-    root = DataRoot.resolve(tmp_path)
-    days = [date(2026, 9, 1) + timedelta(days=i) for i in range(40)]
-    for day in days:
-        write_partition(root, tables.ENTERPRISE, pl.DataFrame({"credit_code": ["C"]}), day)
-    publish_warehouse(root)
+    root, _ = _forty_published_dates(tmp_path)
     before = latest_snapshot(root)
     assert before is not None
     assert capscore(["retain", "--data-root", str(root.root), "--daily-days", "10"]) == 0
