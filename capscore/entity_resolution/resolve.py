@@ -18,6 +18,7 @@ outputs are sorted by their keys (a backfill gives the nightly run's rows).
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -38,7 +39,7 @@ from capscore.entity_resolution.features import (
     ipc_industry_lift,
     name_features,
 )
-from capscore.entity_resolution.incremental import Carried, Reuse, kept_links, mention_rows
+from capscore.entity_resolution.incremental import Carried, Reuse, kept_links
 from capscore.entity_resolution.kinds import CANDIDATE_KINDS, classify_kinds
 from capscore.entity_resolution.model import MatchModel, comparisons, with_levels
 from capscore.entity_resolution.normalize import parse_names_once
@@ -524,8 +525,8 @@ def link_applicants(
     del reuse
     to_link = lookup.join(kept.select("mention_key"), on="mention_key", how="anti")
     # What a later date reuses of the mentions, taken now: they are not held while the
-    # links are made and assembled.
-    lookup_rows, lookup_names = mention_rows(lookup), lookup["mention_name"].unique()
+    # links are made and assembled (the links are this date's, set below).
+    for_later = Carried.of(lookup, pl.LazyFrame(), lift, kinds=kinds)
     del lookup
     linked = link_mentions(to_link, registry, model, decisions, chunk_names, lift)
     del to_link
@@ -541,8 +542,7 @@ def link_applicants(
         .select(APPLICANT_LINK_COLUMNS)
     )
     own_links = result.select(list(RESULT_COLUMNS)).lazy()
-    carried = Carried(lookup_rows, own_links, lift, kept.height, kinds, lookup_names)
-    return result, carried
+    return result, dataclasses.replace(for_later, links=own_links, kept=kept.height)
 
 
 def _rd_mentions(rd: pl.DataFrame) -> pl.DataFrame:

@@ -77,6 +77,10 @@ class PublishSummary:
     snapshot: Path | None = None
 
 
+def _identifiers(names: Sequence[str]) -> str:
+    return ", ".join(map(sql_identifier, names))
+
+
 def _select_list(con: duckdb.DuckDBPyConnection, source: str) -> str:
     columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
     masked = []
@@ -187,24 +191,21 @@ def _unpivoted(con: duckdb.DuckDBPyConnection, source: str, name: str) -> str:
     legacy = [c for c in row_columns if c in columns]
     kept = [c for c in columns if c not in grouped and c not in legacy]
 
-    def listed(names: Sequence[str]) -> str:
-        return ", ".join(map(sql_identifier, names))
-
     pairs = ", ".join(
-        f"({listed([f'{v}{PIVOT_SEPARATOR}{f}' for f in fields])}) AS {sql_literal(v)}"
+        f"({_identifiers([f'{v}{PIVOT_SEPARATOR}{f}' for f in fields])}) AS {sql_literal(v)}"
         for v in groups
     )
     value = sql_identifier(name)
     # The last field is never null where the value was stored (an indicator's weight):
     # null, the date's model did not have that value.
     rows = (
-        f"SELECT * FROM (SELECT {listed(kept + sorted(grouped))} FROM {source}) "
-        f"UNPIVOT INCLUDE NULLS (({listed(fields)}) FOR {value} IN ({pairs})) "
+        f"SELECT * FROM (SELECT {_identifiers(kept + sorted(grouped))} FROM {source}) "
+        f"UNPIVOT INCLUDE NULLS (({_identifiers(fields)}) FOR {value} IN ({pairs})) "
         f"WHERE {sql_identifier(fields[-1])} IS NOT NULL"
     )
     if legacy:
         rows += (
-            f" UNION ALL BY NAME SELECT {listed(kept + legacy)} FROM {source} "
+            f" UNION ALL BY NAME SELECT {_identifiers(kept + legacy)} FROM {source} "
             f"WHERE {value} IS NOT NULL"
         )
     order: list[str] = []
@@ -213,12 +214,12 @@ def _unpivoted(con: duckdb.DuckDBPyConnection, source: str, name: str) -> str:
             order.append(column)
         elif name not in order:
             order += row_columns
-    return f"(SELECT {listed(order)} FROM ({rows}))"
+    return f"(SELECT {_identifiers(order)} FROM ({rows}))"
 
 
 def _joined(source: str, other: str, keys: Sequence[str]) -> str:
     """`source`'s rows with the other columns of `other`'s row of the same keys."""
-    on = ", ".join(map(sql_identifier, keys))
+    on = _identifiers(keys)
     return (
         f"(SELECT s.*, o.* EXCLUDE ({on}) FROM {source} AS s LEFT JOIN {other} AS o USING ({on}))"
     )
