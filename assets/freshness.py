@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 
 import polars as pl
 
@@ -54,6 +54,17 @@ COMPONENTS = {
     "versions": "a model or policy version (or the ER dictionaries) changed",
     "decisions": "the reviewer decisions that apply on the date changed",
 }
+# What each entry of versions() is, as `capscore status` names a change of it.
+VERSION_NAMES = {
+    "scoring": "scoring model",
+    "pool": "pool policy",
+    "credit": "credit policy",
+    "er": "ER model",
+    "er_model": "ER model file (sha256)",
+    "er_reference": "ER dictionaries (digest)",
+}
+# Landing folders named in one stale date's reason at most.
+NAMED_DROPS = 3
 
 
 def _digest(value: object) -> str:
@@ -74,14 +85,20 @@ def versions() -> dict[str, str]:
 
 
 def loaded_files(root: DataRoot) -> pl.DataFrame:
-    """partition_date, file, sha256 of every file the load audit records."""
+    """source, partition_date, file, sha256, loaded_at of every file the load audit records."""
     return (
         lake.scan(
             root,
             tables.LOAD_AUDIT,
-            {"partition_date": pl.Date, "file": pl.String, "sha256": pl.String},
+            {
+                "source": pl.String,
+                "partition_date": pl.Date,
+                "file": pl.String,
+                "sha256": pl.String,
+                "loaded_at": pl.Datetime("us", "UTC"),
+            },
         )
-        .select("partition_date", "file", "sha256")
+        .select("source", "partition_date", "file", "sha256", "loaded_at")
         .collect()
     )
 
@@ -92,7 +109,8 @@ def fingerprint(
     model_versions: Mapping[str, str],
     decisions: pl.DataFrame | None,
 ) -> str:
-    """The inputs of D as JSON: one digest per component (so a change can be named)."""
+    """The inputs of D as JSON: one digest per component (so a change can be named), and
+    the versions themselves (so a version change can say from what to what)."""
     files = audit.filter(pl.col("partition_date") <= day).sort("file")
     applying = decisions_as_of(decisions, day)
     return json.dumps(
@@ -100,6 +118,7 @@ def fingerprint(
             "landing": _digest(files.select("file", "sha256").rows()),
             "versions": _digest(dict(model_versions)),
             "decisions": _digest([] if applying is None else applying.rows()),
+            "named_versions": dict(model_versions),
         },
         sort_keys=True,
     )
@@ -114,7 +133,38 @@ def changed(built: str | None, now: str) -> list[str]:
     if built is None:
         return ["built before inputs were fingerprinted"]
     before, after = json.loads(built), json.loads(now)
-    return [COMPONENTS[k] for k in COMPONENTS if before.get(k) != after.get(k)]
+    causes = [k for k in COMPONENTS if before.get(k) != after.get(k)]
+    return [_version_change(before, after) if k == "versions" else COMPONENTS[k] for k in causes]
+
+
+def _version_change(before: dict[str, object], after: dict[str, object]) -> str:
+    """The versions cause, naming each version that moved (fingerprints written before
+    they held the names say only that one did)."""
+    old, new = before.get("named_versions"), after.get("named_versions")
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return COMPONENTS["versions"]
+    moved = [
+        f"{VERSION_NAMES.get(k, k)} {old.get(k, 'none')} -> {new.get(k, 'none')}"
+        for k in sorted(old.keys() | new.keys())
+        if old.get(k) != new.get(k)
+    ]
+    return f"{COMPONENTS['versions']}: {', '.join(moved)}" if moved else COMPONENTS["versions"]
+
+
+def _drops_since(audit: pl.DataFrame, day: date, written_at: datetime | None) -> str:
+    """The landing folders up to `day` with a file loaded after `written_at`, as
+    'source date' (at most NAMED_DROPS, then how many more)."""
+    if written_at is None:
+        return ""
+    drops = (
+        audit.filter((pl.col("partition_date") <= day) & (pl.col("loaded_at") > written_at))
+        .select("source", "partition_date")
+        .unique()
+        .sort("partition_date", "source")
+    )
+    named = [f"{source} {when}" for source, when in drops.head(NAMED_DROPS).iter_rows()]
+    more = drops.height - len(named)
+    return ", ".join(named) + (f" and {more} more" if more > 0 else "")
 
 
 def built_fingerprints(
@@ -143,7 +193,7 @@ def stale_dates(root: DataRoot) -> dict[date, list[str]]:
     stale: dict[date, list[str]] = {}
     for day in built_days:
         now = fingerprint(day, audit, model_versions, decisions)
-        causes: dict[str, str] = {}
+        causes: dict[str, tables.Table] = {}
         for table, prints in by_table.items():
             why = (
                 changed(prints[day], now)
@@ -151,9 +201,11 @@ def stale_dates(root: DataRoot) -> dict[date, list[str]]:
                 else ["not built yet (a run stopped before it)"]
             )
             for cause in why:
-                causes.setdefault(cause, str(table))
+                causes.setdefault(cause, table)
         if causes:
-            stale[day] = [f"{cause} (from {table})" for cause, table in causes.items()]
+            stale[day] = [
+                _with_drops(cause, root, table, day, audit) for cause, table in causes.items()
+            ]
     if (behind := pool_out_of_order(root)) is not None:
         first, previous = behind
         cause = (
@@ -164,6 +216,20 @@ def stale_dates(root: DataRoot) -> dict[date, list[str]]:
             if day >= first:
                 stale.setdefault(day, []).append(cause)
     return stale
+
+
+def _with_drops(
+    cause: str, root: DataRoot, table: tables.Table, day: date, audit: pl.DataFrame
+) -> str:
+    """`cause` (from `table`), naming the landing folders loaded since the table's
+    partition of `day` was written when the cause is the landing files."""
+    if cause == COMPONENTS["landing"]:
+        builds = lake.builds(root, table).filter(pl.col("partition") == day.isoformat())
+        written_at = builds["written_at"].max()
+        drops = _drops_since(audit, day, written_at if isinstance(written_at, datetime) else None)
+        if drops:
+            cause = f"{cause}: {drops} loaded since"
+    return f"{cause} (from {table})"
 
 
 def pool_out_of_order(root: DataRoot) -> tuple[date, date] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -60,6 +61,11 @@ def test_the_fingerprint_names_what_changed() -> None:
         "the landing files loaded up to the date changed"
     ]
     assert changed(base, fingerprint(D1, audit, {**VERSIONS, "scoring": "s2"}, None)) == [
+        "a model or policy version (or the ER dictionaries) changed: scoring model s1 -> s2"
+    ]
+    # A fingerprint written before it named its versions still says that one moved.
+    unnamed = json.dumps({k: v for k, v in json.loads(base).items() if k != "named_versions"})
+    assert changed(unnamed, fingerprint(D1, audit, {**VERSIONS, "pool": "p2"}, None)) == [
         "a model or policy version (or the ER dictionaries) changed"
     ]
     decisions = pl.DataFrame(
@@ -85,7 +91,15 @@ def test_an_interrupted_build_and_a_late_drop_leave_stale_dates(root: DataRoot) 
     )
     stale = stale_dates(root)
     assert list(stale) == [D1, D2]
-    assert all("landing files" in reason for reasons in stale.values() for reason in reasons)
+    # Each names the landing folder loaded since it was built.
+    assert all(
+        reasons
+        == [
+            "the landing files loaded up to the date changed: patents 2026-11-19 loaded since "
+            "(from core/enterprise)"
+        ]
+        for reasons in stale.values()
+    )
     plan = plan_run(root, D2, D2)
     assert plan.as_of_ranges == [(D1, D2)] and set(plan.stale) == {D1, D2}
 
@@ -132,9 +146,10 @@ def test_an_edited_er_dictionary_makes_built_dates_stale(
     romanization.write_text(
         text.replace(legal_forms, "legal_forms: [factory, plant]"), encoding="utf-8"
     )
-    assert stale_dates(root) == {
-        D1: ["a model or policy version (or the ER dictionaries) changed (from core/enterprise)"]
-    }
+    (reason,) = stale_dates(root)[D1]
+    assert reason.startswith(
+        "a model or policy version (or the ER dictionaries) changed: ER dictionaries (digest) "
+    )
 
 
 def test_a_refit_er_model_under_the_same_version_makes_built_dates_stale(
@@ -148,6 +163,7 @@ def test_a_refit_er_model_under_the_same_version_makes_built_dates_stale(
     assert stale_dates(root) == {}
     # Another threshold, the version label untouched: the links may differ.
     model.write_text(model.read_text(encoding="utf-8").replace('"match": 0.97', '"match": 0.9'))
-    assert stale_dates(root) == {
-        D1: ["a model or policy version (or the ER dictionaries) changed (from core/enterprise)"]
-    }
+    (reason,) = stale_dates(root)[D1]
+    assert reason.startswith(
+        "a model or policy version (or the ER dictionaries) changed: ER model file (sha256) "
+    )
