@@ -29,22 +29,32 @@ def canonical_number(number: pl.Expr) -> pl.Expr:
     return pl.lit("CN") + citation_key(number)
 
 
-def forward_citation_counts(patent: pl.DataFrame) -> pl.DataFrame:
-    """(application_number, forward_citations): distinct patents in `patent` citing each one.
+def forward_citation_counts(patent: pl.DataFrame) -> pl.Series:
+    """`forward_citations` of each row of `patent`: the distinct other rows citing it.
 
     Self-citations and repeated entries in one citing patent count once at most
     (a patent does not cite itself).
     """
-    keys = patent.select(KEY, citation_key(pl.col(KEY)).alias("_key"))
-    return (
-        patent.select(pl.col(KEY).alias("_citing"), pl.col("cited_applications").alias("_key"))
+    targets = patent.select(citation_key(pl.col(KEY)).alias("_key")).with_row_index("_cited")
+    # Rows as UInt32 positions and a (cited, citing) pair as one UInt64: integer
+    # de-duplication and counting, then a scatter back in row order (at 1M firms half
+    # the time of counting citing numbers per cited number and joining them back).
+    pairs = (
+        patent.select(pl.col("cited_applications").alias("_key"))
+        .with_row_index("_citing")
         .explode("_key")
         .drop_nulls("_key")
         .with_columns(citation_key(pl.col("_key")))
-        .join(keys, on="_key")
-        .filter(pl.col(KEY) != pl.col("_citing"))
-        .group_by(KEY)
-        .agg(pl.col("_citing").n_unique().cast(pl.Int64).alias("forward_citations"))
+        .join(targets, on="_key")
+        .filter(pl.col("_cited") != pl.col("_citing"))
+        .select((pl.col("_cited").cast(pl.UInt64) * (1 << 32) + pl.col("_citing")).alias("_pair"))
+        .unique()
+    )
+    counts = pairs.group_by((pl.col("_pair") // (1 << 32)).cast(pl.UInt32).alias("_cited")).len()
+    return (
+        pl.zeros(patent.height, pl.Int64, eager=True)
+        .scatter(counts["_cited"], counts["len"])
+        .alias("forward_citations")
     )
 
 
@@ -64,12 +74,8 @@ def patent_state(raw_patents: pl.DataFrame, as_of: date) -> pl.DataFrame:
     latest = mask_personal(
         latest_per_key(versions, [KEY], VERSION_ORDER, {LANDING_DATE: "first_landing_date"})
     )
-    return (
-        latest.join(forward_citation_counts(latest), on=KEY, how="left", maintain_order="left")
-        .with_columns(pl.col("forward_citations").fill_null(0))
-        .select(
-            *(c for c in latest.columns if c != "first_landing_date"),
-            "forward_citations",
-            "first_landing_date",
-        )
+    return latest.with_columns(forward_citation_counts(latest)).select(
+        *(c for c in latest.columns if c != "first_landing_date"),
+        "forward_citations",
+        "first_landing_date",
     )
