@@ -357,6 +357,29 @@ def test_grant_after_d_is_not_known(model: ScoringModel) -> None:
     )
 
 
+def test_visible_patents_are_one_row_per_application_in_key_order(model: ScoringModel) -> None:
+    def version(number: str, published: date, claims: int) -> dict[str, object]:
+        return dict(
+            application_number=number,
+            patent_type="invention",
+            application_date=date(2020, 1, 1),
+            publication_date=published,
+            claims_count=claims,
+        )
+
+    unique = [version("P2", date(2021, 1, 1), 2), version("P1", date(2021, 1, 1), 1)]
+    facts = visible_patents(from_records(unique, PATENT), D, model.patents)
+    assert facts.select("pid", "application_number", "claims_count").rows() == [
+        (0, "P1", 1),
+        (1, "P2", 2),
+    ]
+    # A stray duplicate keeps the later publication, whichever row comes first.
+    later, earlier = version("P1", date(2022, 1, 1), 9), version("P1", date(2021, 6, 1), 5)
+    for rows in ([*unique, later, earlier], [earlier, *unique, later]):
+        facts = visible_patents(from_records(rows, PATENT), D, model.patents)
+        assert facts.select("application_number", "claims_count").rows() == [("P1", 9), ("P2", 2)]
+
+
 def test_subclass_list_normalizes_and_dedupes(model: ScoringModel) -> None:
     frame = pl.DataFrame({"ipc": [["b60g 17/015", "B60G3/00", "H01M", "1234", "B6"], None]})
     pattern = model.patents.ipc_subclass_pattern
