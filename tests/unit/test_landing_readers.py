@@ -75,6 +75,30 @@ def test_header_only_csv_loads_no_rows() -> None:
     assert landing.problem is None and landing.parsed.rows_read == 0
 
 
+def test_header_only_csv_without_a_final_line_break_loads_no_rows() -> None:
+    # RFC 4180: the last record may go without a line break; pyarrow refused the file.
+    landing = parse_bytes(b"a,b", "csv", HINTS)
+    assert landing.problem is None and landing.parsed.rows_read == 0
+    assert rows_of(b"a,b\r\n1,2", "csv") == [{"a": "1", "b": "2", "_row_number": 1}]
+
+
+@pytest.mark.parametrize(
+    "tail", ['2,"cut inside the last col', '2,"cut inside the last col\n', '2,"cut ""here""\n']
+)
+def test_csv_cut_inside_a_quoted_last_column_is_a_malformed_row(tail: str) -> None:
+    # The field count is right, so pyarrow loaded the row with its value cut short.
+    data = ('a,b\n1,"ok, ""quoted""\nacross lines"\n' + tail).encode()
+    landing = parse_bytes(data, "csv", HINTS)
+    assert landing.parsed.rows.to_dicts() == [
+        {"a": "1", "b": 'ok, "quoted"\nacross lines', "_row_number": 1}
+    ]
+    (bad,) = landing.parsed.malformed.to_dicts()
+    assert bad["_row_number"] == 2 and "unterminated quoted field" in bad["reason"]
+    assert json.loads(bad["raw_record"]) == {"_line": tail}
+    # A quote inside an unquoted field is no quoting: nothing is cut.
+    assert rows_of(b'a,b\n1,12" disc\n', "csv")[0]["b"] == '12" disc'
+
+
 def test_jsonl_arrays_numbers_and_malformed_lines() -> None:
     lines = [
         '{"application_number": "CN202310123456.6", "applicants": ["甲", " 乙 "], "claims_count": 10}',
