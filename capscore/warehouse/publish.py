@@ -32,8 +32,10 @@ from capscore.storage.tables import (
     LAKE_TABLES,
     PIVOT_SEPARATOR,
     SCHEMAS,
+    SOURCES,
     Table,
 )
+from data_contracts.contract import load_contract
 
 MASK_MACRO = (
     "CREATE MACRO mask_name(s) AS CASE WHEN s IS NULL THEN NULL "
@@ -49,9 +51,33 @@ _SHORT_HAN_FIELD = "'([^\\p{Han}]|^)(\\p{Han})\\p{Han}{1,3}([^\\p{Han}]|$)', '\\
 MASK_JSON_MACRO = (
     "CREATE MACRO mask_json(j) AS CASE WHEN starts_with(j, '{\"_line\"') THEN "
     f"regexp_replace(regexp_replace(j, {_SHORT_HAN_FIELD}), {_SHORT_HAN_FIELD}) "
-    "ELSE regexp_replace(regexp_replace(j, "
+    "ELSE regexp_replace(regexp_replace(mask_unknown_keys(j), "
     '\'("legal_representative"\\s*:\\s*")([^"])[^"]*"\', \'\\1\\2**"\', \'g\'), '
     '\'("inventors"\\s*:\\s*)(\\[[^\\]]*\\]|"[^"]*")\', \'\\1"***"\', \'g\') END'
+)
+
+
+def _contract_columns() -> list[str]:
+    return sorted({name for source in SOURCES for name in load_contract(source).names})
+
+
+# A quarantined row's raw_record holds the columns the contract does not know too
+# (they are `_extra` once a row loads): a value of two to four Han characters alone
+# keeps its first character there as it does in `_extra` (MASK_EXTRA_MACRO), or a
+# filer's name would show unmasked the day its row is rejected.
+_UNKNOWN_NAME = (
+    f"key NOT IN ({', '.join(sql_literal(c) for c in _contract_columns())}) AND type = 'VARCHAR' "
+    "AND regexp_full_match(value ->> '$', '\\p{Han}{2,4}')"
+)
+# Only a record with such a value is written again (the others stay byte for byte).
+_OBJECT = "CASE WHEN json_valid(j) AND json_type(j) = 'OBJECT' THEN j ELSE '{}' END"
+MASK_UNKNOWN_KEYS_MACRO = (
+    "CREATE MACRO mask_unknown_keys(j) AS CASE "
+    f"WHEN j IS NULL OR NOT EXISTS (SELECT 1 FROM json_each({_OBJECT}) WHERE {_UNKNOWN_NAME}) "
+    "THEN j "
+    "ELSE (SELECT '{' || string_agg(to_json(key) || ':' || CASE "
+    f"WHEN {_UNKNOWN_NAME} THEN to_json(left(value ->> '$', 1) || '**') ELSE value END, "
+    f"',' ORDER BY id) || '}}' FROM json_each({_OBJECT})) END"
 )
 
 # _extra holds the source columns the contract does not know, as JSON: any of them
@@ -326,6 +352,7 @@ def publish_warehouse(root: DataRoot) -> PublishSummary:
             for schema in SCHEMAS:
                 con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             con.execute(MASK_MACRO)
+            con.execute(MASK_UNKNOWN_KEYS_MACRO)
             con.execute(MASK_JSON_MACRO)
             con.execute(MASK_EXTRA_MACRO)
             with_macros(con)
