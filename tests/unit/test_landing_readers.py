@@ -7,6 +7,8 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from capscore.landing.columns import conform_columns
@@ -167,6 +169,23 @@ def test_parquet_lists_dates_and_numbers_come_back_as_text() -> None:
         "_row_number": 1,
     }
     assert rows[1]["applicants"] is None and rows[1]["pct"] == "false"
+
+
+def test_parquet_date64_columns_are_dates() -> None:
+    # Parquet has one DATE type; Arrow's date64 is stored as it, and is a date too.
+    table = pa.table(
+        {
+            "application_date": pa.array([date(2023, 1, 5), None], pa.date64()),
+            "publication_date": pa.array([date(2023, 7, 5), date(2023, 8, 1)], pa.date32()),
+        }
+    )
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    rows = rows_of(buffer.getvalue(), "parquet")
+    assert [(r["application_date"], r["publication_date"]) for r in rows] == [
+        ("2023-01-05", "2023-07-05"),
+        (None, "2023-08-01"),
+    ]
 
 
 def test_truncated_parquet_and_gzip_are_unreadable_files() -> None:
