@@ -17,6 +17,8 @@ import polars as pl
 
 from capscore.pool.transitions import CHANGES
 from capscore.reports import svg
+from capscore.validation.report import TOO_FEW_EVENTS, monotone_verdict, too_few_events
+from capscore.validation.stability import NOT_ENOUGH
 from scoring_models.policy_config import GRADES, STAGES
 
 GRADE_COLORS = {"A": "#1b7f5a", "B": "#4aa3a2", "C": "#e0a530", "D": "#c8553d"}
@@ -400,6 +402,15 @@ def _validation_section(inputs: PoolReportInputs) -> str:
         return head + '<p class="empty">No validation figures for this date.</p>'
     parts = [head]
     backtest = rows.filter((pl.col("section") == "backtest") & (pl.col("metric") == "auc"))
+    # Events per outcome (the same for every model scored on it), for the verdicts
+    # `capscore validate` gives: an AUC on too few events, a grade order without any.
+    events = {
+        r["outcome"]: int(r["value"])
+        for r in rows.filter(
+            (pl.col("section") == "backtest") & (pl.col("metric") == "events")
+        ).iter_rows(named=True)
+        if r["value"] is not None
+    }
     if backtest.height:
         reference = rows["reference_date"].drop_nulls()
         since = f" (scores as of {reference[0]}, outcomes since)" if reference.len() else ""
@@ -408,12 +419,17 @@ def _validation_section(inputs: PoolReportInputs) -> str:
         parts.append(f"<p class='sub'>Out-of-time AUC{_esc(since)}; 0.5 is chance.</p>")
         parts.append(
             _table(
-                ["outcome", *models],
+                ["outcome", *models, "events", ""],
                 [
-                    [_esc(r["outcome"]), *(_fmt(r[m], 3) for m in models)]
+                    [
+                        _esc(r["outcome"]),
+                        *(_fmt(r[m], 3) for m in models),
+                        _fmt(events.get(r["outcome"]), 0),
+                        TOO_FEW_EVENTS if too_few_events(events.get(r["outcome"])) else "",
+                    ]
                     for r in table.iter_rows(named=True)
                 ],
-                set(range(1, len(models) + 1)),
+                set(range(1, len(models) + 2)),
             )
         )
     monotone = rows.filter(pl.col("metric") == "monotone")
@@ -424,11 +440,11 @@ def _validation_section(inputs: PoolReportInputs) -> str:
         }
         text = ", ".join(
             f"{r['outcome']}: "
-            + (
-                "monotone"
-                if r["value"]
-                else f"not monotone ({inversions.get(r['outcome'], 0)} inversion(s) "
-                "beyond sampling noise)"
+            + monotone_verdict(
+                bool(r["value"]),
+                inversions.get(r["outcome"], 0),
+                # An outcome the backtest did not count is taken as assessed.
+                events.get(r["outcome"], -1),
             )
             for r in monotone.iter_rows(named=True)
         )
@@ -443,8 +459,13 @@ def _validation_section(inputs: PoolReportInputs) -> str:
             f"patent count {_fmt(found.get('baseline:patent_count'), 3)}.</p>"
         )
     stability = rows.filter(pl.col("section") == "stability")
-    if stability.height:
-        worst = stability.sort("value", descending=True).row(0, named=True)
+    if stability.height and stability["value"].drop_nulls().is_empty():
+        # Every PSI withheld: too few firms to tell a shift from chance (psi_table).
+        parts.append(
+            f"<p>Stability: {NOT_ENOUGH} (too few firms for a PSI to tell a shift from chance).</p>"
+        )
+    elif stability.height:
+        worst = stability.sort("value", descending=True, nulls_last=True).row(0, named=True)
         parts.append(
             f"<p>Stability: largest PSI {_fmt(worst['value'], 3)} ({_esc(worst['subject'])} "
             f"against the {_esc(str(worst['outcome']).replace('_', ' '))}); above 0.25 calls "

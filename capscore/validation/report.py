@@ -296,16 +296,25 @@ def validate(
 # An AUC on fewer events than this is shown, but said to be inconclusive: its
 # confidence interval spans most of 0..1.
 MIN_EVENTS = 10
+TOO_FEW_EVENTS = "too few events to conclude"
+
+
+def too_few_events(events: int | None) -> bool:
+    """An AUC on fewer than MIN_EVENTS events says nothing either way."""
+    return events is not None and 0 < events < MIN_EVENTS
 
 
 def _rounded(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
-def _monotone_text(result: Validation, outcome: str, ok: bool) -> str:
+def monotone_verdict(ok: bool, inversions: int, events: int) -> str:
+    """What the outcome rate by grade says: the words `capscore validate` and the pool
+    report both use (the report reads them back from scoring.validation)."""
+    if events == 0:
+        return "no events: not assessed"
     if ok:
         return "monotone"
-    inversions = result.significant_inversions.get(outcome, 0)
     if inversions == 0:
         return (
             "monotone within sampling noise (adjacent grades' rates cross, none by more "
@@ -326,17 +335,15 @@ def summary_lines(result: Validation) -> list[str]:
         )
         for row in result.discrimination.iter_rows(named=True):
             auc = "n/a" if row["auc"] is None else f"{row['auc']:.3f}"
-            few = " - too few events to conclude" if 0 < row["events"] < MIN_EVENTS else ""
+            few = f" - {TOO_FEW_EVENTS}" if too_few_events(row["events"]) else ""
             lines.append(
                 f"    {row['outcome']:<16} {row['model']:<16} AUC {auc}  "
                 f"({row['events']:,} of {row['firms']:,}){few}"
             )
         events = {r["outcome"]: r["events"] for r in result.discrimination.iter_rows(named=True)}
         for outcome, ok in result.monotone.items():
-            said = (
-                "no events: not assessed"
-                if events.get(outcome, 0) == 0
-                else _monotone_text(result, outcome, ok)
+            said = monotone_verdict(
+                ok, result.significant_inversions.get(outcome, 0), events.get(outcome, 0)
             )
             lines.append(f"    outcome rate by grade, {outcome}: {said}")
     if result.truth is not None:

@@ -1,6 +1,7 @@
 """The pool report page, rendered from small hand-made mart frames."""
 
 import re
+from dataclasses import replace
 from datetime import date
 
 import polars as pl
@@ -199,3 +200,48 @@ def test_page_without_history_or_data_still_renders():
 def test_histogram_needs_matching_edges():
     with pytest.raises(ValueError):
         svg.histogram([1, 2], [0.0, 1.0], "t", "#000")
+
+
+def _validation_text(validation: pl.DataFrame) -> str:
+    page = render_pool_report(replace(inputs(), validation=validation))
+    section = page[page.index("<h2>Model validation</h2>") : page.index("<h2>Data quality</h2>")]
+    return re.sub(r"<[^>]+>", " ", section)
+
+
+def test_validation_section_gives_the_verdicts_capscore_validate_gives():
+    rows = [
+        ("backtest", "certification", "composite", "auc", 0.84),
+        ("backtest", "certification", "composite", "events", 40.0),
+        ("backtest", "deregistration", "composite", "auc", 0.67),
+        ("backtest", "deregistration", "composite", "events", 8.0),
+        ("backtest", "revenue_growth", "composite", "auc", None),
+        ("backtest", "revenue_growth", "composite", "events", 0.0),
+        ("grade_rates", "certification", "all_grades", "monotone", 0.0),
+        ("grade_rates", "certification", "all_grades", "significant_inversions", 0.0),
+        ("grade_rates", "deregistration", "all_grades", "monotone", 0.0),
+        ("grade_rates", "deregistration", "all_grades", "significant_inversions", 1.0),
+        ("grade_rates", "revenue_growth", "all_grades", "monotone", 0.0),
+        ("grade_rates", "revenue_growth", "all_grades", "significant_inversions", 0.0),
+        ("stability", "previous_date", "composite", "psi", None),
+        ("stability", "model_reference", "composite (pool members)", "psi", None),
+    ]
+    frame = pl.DataFrame(
+        rows, schema=["section", "outcome", "subject", "metric", "value"], orient="row"
+    ).with_columns(pl.lit(date(2025, 7, 15)).alias("reference_date"))
+    text = _validation_text(frame)
+    # An AUC on 8 events, rates that cross within noise, an outcome without events,
+    # PSIs withheld on too few firms: the report said "not monotone (0 inversion(s)
+    # beyond sampling noise)", gave the AUC without a caveat and "largest PSI –".
+    assert re.search(r"deregistration\s+0\.670\s+8\s+too few events to conclude", text)
+    assert "certification: monotone within sampling noise" in text
+    assert "deregistration: NOT monotone: 1 adjacent grade pair(s)" in text
+    assert "revenue_growth: no events: not assessed" in text
+    assert "Stability: not enough data" in text and "largest PSI" not in text
+    # A PSI withheld beside one measured: the largest measured is named.
+    measured = frame.with_columns(
+        pl.when(pl.col("subject") == "composite")
+        .then(pl.lit(0.02))
+        .otherwise(pl.col("value"))
+        .alias("value")
+    ).filter(pl.col("section") == "stability")
+    assert "largest PSI 0.020 (composite against the previous date)" in _validation_text(measured)
