@@ -31,13 +31,16 @@ def _ratio(num: pl.Expr, den: pl.Expr) -> pl.Expr:
 
 def year_on_year(value: str, full_base_year: pl.Expr) -> pl.Expr:
     """v_t / v_(t-1) where year t-1 was filed, is a full year and v_(t-1) > 0 (rows sorted by
-    year per enterprise).
+    enterprise, then year).
 
     Growth = mean of these ratios - 1: over three complete years the 高新技术企业
     formula ½(Y2/Y1 + Y3/Y2) - 1, over two years Y/(Y-1) - 1.
     """
-    previous = pl.col(value).shift(1).over("credit_code")
-    consecutive = pl.col("fiscal_year").shift(1).over("credit_code") == pl.col("fiscal_year") - 1
+    # The row before, when it is the same enterprise's: in this order a shift, which
+    # costs a fraction of a shift within each enterprise's group.
+    same_firm = pl.col("credit_code").eq_missing(pl.col("credit_code").shift(1))
+    previous = pl.col(value).shift(1)
+    consecutive = same_firm & (pl.col("fiscal_year").shift(1) == pl.col("fiscal_year") - 1)
     return pl.when(consecutive & (previous > 0) & full_base_year).then(pl.col(value) / previous)
 
 
@@ -80,11 +83,14 @@ def fiscal_facts(rd_filings: pl.DataFrame, as_of: date, model: ScoringModel) -> 
     """
     rows = latest_filings(rd_filings, as_of)
     full_base = full_base_year(model)
-    latest = pl.col("fiscal_year").max().over("credit_code")
+    latest = pl.col("_latest")
     # In latest_filings' order (firm, then year), which year_on_year reads.
     window = (
-        rows.filter(latest >= as_of.year - model.fiscal_max_lag_years)
-        .filter(pl.col("fiscal_year") > latest - model.fiscal_years)
+        rows.with_columns(pl.col("fiscal_year").max().over("credit_code").alias("_latest"))
+        .filter(
+            (latest >= as_of.year - model.fiscal_max_lag_years)
+            & (pl.col("fiscal_year") > latest - model.fiscal_years)
+        )
         .with_columns(
             year_on_year("revenue", full_base).alias("_revenue_yoy"),
             year_on_year("rd_expense", full_base).alias("_rd_yoy"),

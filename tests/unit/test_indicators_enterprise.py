@@ -463,6 +463,21 @@ def test_two_year_growth_and_zero_base(model: ScoringModel) -> None:
     assert facts["Y"]["rd_intensity"] == pytest.approx(10 / 400)
 
 
+def test_growth_never_reads_another_firms_year(model: ScoringModel) -> None:
+    # A's 2022 sits right before B's 2023 in firm-then-year order: B has no base year.
+    filings = from_records(
+        [
+            dict(
+                credit_code=code, fiscal_year=year, revenue=revenue, reported_date=date(2024, 5, 1)
+            )
+            for code, year, revenue in (("B", 2023, 300.0), ("A", 2022, 100.0), ("C", 2023, 1.0))
+        ],
+        RD_FILING,
+    )
+    facts = {r["credit_code"]: r for r in fiscal_facts(filings, D, model).iter_rows(named=True)}
+    assert [facts[code]["revenue_growth"] for code in "ABC"] == [None, None, None]
+
+
 @pytest.mark.parametrize("skips", [True, False])
 def test_growth_is_not_measured_from_the_year_of_establishment(
     model: ScoringModel, skips: bool
