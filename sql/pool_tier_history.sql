@@ -12,6 +12,7 @@
 --   valid_from: first as-of date in this tier
 --   valid_to: first built as-of date no longer in this tier (null = still in it on the latest date)
 --   tier: <life_stage>-<grade>, e.g. growth-A
+--   model_version: the pool policy version that placed the enterprise in this tier (on valid_from)
 WITH days AS (
     SELECT
         as_of_date,
@@ -24,6 +25,7 @@ observed AS (
         p.credit_code,
         p.as_of_date,
         CASE WHEN p.in_pool THEN p.tier END AS tier,
+        p.model_version,
         d.previous_day,
         d.next_day,
         lag(p.as_of_date) OVER w AS seen_before,
@@ -50,7 +52,8 @@ SELECT
     credit_code,
     min(as_of_date) AS valid_from,
     arg_max_null(next_day, as_of_date) AS valid_to,
-    any_value(tier) AS tier
+    any_value(tier) AS tier,
+    arg_min(model_version, as_of_date) AS model_version
 FROM stretches
 WHERE tier IS NOT NULL
 GROUP BY credit_code, stretch

@@ -23,6 +23,7 @@ TRANSITION_COLUMNS = [
     "to_grade",
     "composite",
     "previous_as_of_date",
+    "model_version",
 ]
 CHANGES = ("entered", "exited", "promoted", "demoted", "stage_changed")
 
@@ -45,6 +46,14 @@ def classify_changes(moves: pl.DataFrame) -> pl.Series:
     return changes.get_column("change").cast(pl.String)
 
 
+def _version(pool: pl.DataFrame) -> str | None:
+    versions = pool.get_column("model_version").unique()
+    if versions.len() > 1:
+        raise ValueError(f"one pool holds several model versions: {sorted(versions.to_list())}")
+    version = versions.first() if versions.len() else None
+    return None if version is None else str(version)
+
+
 def tier_transitions(
     previous: pl.DataFrame | None,
     current: pl.DataFrame,
@@ -58,7 +67,8 @@ def tier_transitions(
 
     Without a previous pool the comparison is against an empty pool (every
     member `entered`) and previous_as_of_date is null, so a reader can tell a
-    first day from a real entry.
+    first day from a real entry. model_version is the pool policy version of D's
+    pool, which made the move.
     """
     if previous is None:
         previous = current.clear()
@@ -77,6 +87,7 @@ def tier_transitions(
             pl.col("grade_after").alias("to_grade"),
             "composite",
             pl.lit(previous_as_of, dtype=pl.Date).alias("previous_as_of_date"),
+            pl.lit(_version(current), dtype=pl.String).alias("model_version"),
         )
         .sort("credit_code")
     )

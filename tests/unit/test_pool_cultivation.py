@@ -266,6 +266,8 @@ def test_transitions_name_each_kind_of_change() -> None:
         ("up", "growth-B", "growth-A", "promoted"),
     ]
     assert set(moves["previous_as_of_date"]) == {date(2026, 11, 19)}
+    # Every move names the pool policy version of D's pool, which made it.
+    assert set(moves["model_version"]) == set(today["model_version"]) and today.height
     # The composite shown is the score's as of D (the pool does not copy it).
     assert dict(moves.select("credit_code", "composite").iter_rows())["down"] == MIDDLE["C"]
 

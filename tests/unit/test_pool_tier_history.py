@@ -38,6 +38,8 @@ def write_partition(root: Path, n: int) -> None:
             "in_pool": [tier is not None for tier in rows.values()],
             # an out-of-pool row may still carry a stale tier: only in_pool counts
             "tier": [tier or "mature-D" for tier in rows.values()],
+            # a new pool policy from day 2 on
+            "model_version": "pool_v1" if n < 2 else "pool_v2",
         }
     ).write_parquet(folder / "part-0.parquet")
 
@@ -52,13 +54,15 @@ def tier_history(root: Path) -> list[tuple[object, ...]]:
     return con.execute(SQL).fetchall()
 
 
+# A stretch names the version that placed the enterprise in its tier (b's first
+# stretch outlives pool_v1).
 EXPECTED = [
-    ("a", day(0), day(2), "seed-B"),
-    ("a", day(2), None, "seed-A"),
-    ("b", day(0), day(4), "growth-A"),
-    ("b", day(5), None, "growth-A"),
-    ("c", day(1), day(2), "growth-C"),
-    ("c", day(4), None, "growth-C"),
+    ("a", day(0), day(2), "seed-B", "pool_v1"),
+    ("a", day(2), None, "seed-A", "pool_v2"),
+    ("b", day(0), day(4), "growth-A", "pool_v1"),
+    ("b", day(5), None, "growth-A", "pool_v2"),
+    ("c", day(1), day(2), "growth-C", "pool_v1"),
+    ("c", day(4), None, "growth-C", "pool_v2"),
 ]
 
 
@@ -73,7 +77,7 @@ def test_out_of_order_backfill_and_rerun_give_the_same_history(tmp_path: Path) -
         write_partition(tmp_path, n)
     partial = tier_history(tmp_path)
     # only days 2, 4, 5 built so far: b's absence on day 4 still splits its stretch
-    assert ("b", day(2), day(4), "growth-A") in partial
+    assert ("b", day(2), day(4), "growth-A", "pool_v2") in partial
     for n in (0, 1, 5, 0):
         write_partition(tmp_path, n)
     assert tier_history(tmp_path) == EXPECTED
@@ -82,7 +86,7 @@ def test_out_of_order_backfill_and_rerun_give_the_same_history(tmp_path: Path) -
 def test_latest_day_alone_gives_open_intervals(tmp_path: Path) -> None:
     write_partition(tmp_path, 5)
     assert tier_history(tmp_path) == [
-        ("a", day(5), None, "seed-A"),
-        ("b", day(5), None, "growth-A"),
-        ("c", day(5), None, "growth-C"),
+        ("a", day(5), None, "seed-A", "pool_v2"),
+        ("b", day(5), None, "growth-A", "pool_v2"),
+        ("c", day(5), None, "growth-C", "pool_v2"),
     ]

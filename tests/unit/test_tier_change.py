@@ -58,6 +58,7 @@ def _pool_frame(day: date, side: int) -> pl.DataFrame:
     ).with_columns(
         pl.format("{}-{}", "life_stage", "grade").alias("tier"),
         pl.lit(day).alias("as_of_date"),
+        pl.lit("pool_test").alias("model_version"),
     )
 
 
