@@ -9,7 +9,12 @@ from typing import Any
 import polars as pl
 import pytest
 
-from capscore.indicators.enterprise import PROFILE_SCHEMA, age_years, enterprise_indicators
+from capscore.indicators.enterprise import (
+    PROFILE_SCHEMA,
+    age_years,
+    enterprise_indicators,
+    indicators_of,
+)
 from capscore.indicators.fiscal import fiscal_facts
 from capscore.indicators.inputs import (
     APPLICANT_LINK,
@@ -20,6 +25,7 @@ from capscore.indicators.inputs import (
     from_records,
 )
 from capscore.indicators.life_stage import life_stage_expr
+from capscore.indicators.patent_facts import patent_view
 from scoring_models.config import ScoringModel
 from tests.models_v1 import scoring_v1, stage_condition
 
@@ -296,6 +302,25 @@ def result(
         {r["credit_code"]: r for r in wide.iter_rows(named=True)},
         {r["credit_code"]: r for r in profile.iter_rows(named=True)},
     )
+
+
+def test_patent_quality_in_any_order_gives_the_same_indicators(model: ScoringModel) -> None:
+    # In the view's order (as patent quality comes from the same run) the quality rows
+    # are matched by position, in another by the number: the indicators are the same.
+    patents, links = from_records(PATENTS, PATENT), from_records(LINKS, APPLICANT_LINK)
+    view = patent_view(patents, links, D, model.patents)
+    quality = (
+        pl.DataFrame(
+            [{"application_number": k, **v} for k, v in QUALITY.items()], schema=PATENT_QUALITY
+        )
+        .join(view.pats.select("application_number"), on="application_number", how="right")
+        .select(list(PATENT_QUALITY))
+    )
+    assert quality["application_number"].equals(view.pats["application_number"])
+    inputs = (from_records(ENTERPRISES, ENTERPRISE), view, links, from_records(FILINGS, RD_FILING))
+    aligned = indicators_of(*inputs, quality, D, model)
+    shuffled = indicators_of(*inputs, quality.reverse(), D, model)
+    assert all(a.equals(b) for a, b in zip(aligned, shuffled, strict=True))
 
 
 def test_patent_counts_and_shares(result: tuple[dict, dict]) -> None:
