@@ -21,8 +21,17 @@ MONEY_SCALE = 1e4
 
 
 def exact_sum(expr: pl.Expr, scale: float) -> pl.Expr:
-    """Σ expr rounded to 1/scale units, independent of row order (nulls ignored)."""
-    return (expr * scale).round(0).cast(pl.Int64).sum() / scale
+    """Σ expr rounded to 1/scale units, independent of row order (nulls ignored).
+
+    The units are summed as 128-bit integers: the contracts bound amounts only by being
+    finite, and in 64 bits one filed revenue of 1e15 万元 (1e19 units) failed the cast, so
+    the whole date's indicators, and two of 5e14 wrapped around to a negative sum. A
+    value beyond even 128 bits (about 1.7e34 万元) makes the group a plain float sum of its
+    values in sorted order, which is independent of row order too.
+    """
+    units = (expr * scale).round(0).cast(pl.Int128, strict=False)
+    beyond = (units.is_null() & expr.is_not_null()).any()
+    return pl.when(beyond).then(expr.sort().sum()).otherwise(units.sum() / scale)
 
 
 def exact_mean(expr: pl.Expr, scale: float) -> pl.Expr:

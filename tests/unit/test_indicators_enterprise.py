@@ -527,3 +527,38 @@ def test_growth_is_not_measured_from_the_year_of_establishment(
     expected = 0.2 if skips else (100 / 25 + 120 / 100) / 2 - 1
     assert facts["revenue_growth"] == pytest.approx(expected)
     assert facts["rd_growth"] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("revenue", [1e15, 5e14, 1e40])
+def test_huge_filed_amounts_neither_fail_nor_wrap_around(
+    model: ScoringModel, revenue: float
+) -> None:
+    # The contract bounds amounts only by being finite: one mistyped revenue (in 万元) must
+    # not fail the date's indicators for every firm (1e15 overflowed the 64-bit fixed point)
+    # nor turn three years' sum negative (3 x 5e14 wrapped around).
+    filings = from_records(
+        [
+            dict(
+                credit_code="X",
+                fiscal_year=year,
+                revenue=revenue,
+                rd_expense=60.0,
+                reported_date=date(year + 1, 5, 1),
+            )
+            for year in (2021, 2022, 2023)
+        ]
+        + [
+            dict(
+                credit_code="Y",
+                fiscal_year=2023,
+                revenue=100.0,
+                rd_expense=5.0,
+                reported_date=date(2024, 5, 1),
+            )
+        ],
+        RD_FILING,
+    )
+    facts = {r["credit_code"]: r for r in fiscal_facts(filings, D, model).iter_rows(named=True)}
+    assert facts["X"]["rd_intensity"] == pytest.approx(180.0 / (3 * revenue))
+    assert facts["X"]["revenue_latest"] == revenue
+    assert facts["Y"]["rd_intensity"] == pytest.approx(0.05)
