@@ -482,14 +482,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     from capscore.entity_resolution.review import DecisionsError
     from capscore.warehouse.query import WarehouseMissing, WarehouseMoved
+    from pipelines.cli_errors import NotBuilt
     from scoring_models.versioning import VersionLockError
 
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except (DecisionsError, VersionLockError, WarehouseMissing, WarehouseMoved) as exc:
+    except (DecisionsError, VersionLockError, WarehouseMissing, WarehouseMoved, NotBuilt) as exc:
         # Input a person must fix (the decisions file, a model file changed without a new
-        # version, a missing or moved warehouse): one line that says what, not a traceback.
+        # version, a missing or moved warehouse, an as-of date never built, e.g. between
+        # the landing dates of a `--landing-dates-only` backfill): one line that says
+        # what, not a traceback.
         sys.stderr.write(f"capscore {args.command}: {exc}\n")
         return 2
 

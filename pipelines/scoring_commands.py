@@ -18,6 +18,7 @@ from capscore.storage.lake import partitions, read_as_of
 from capscore.storage.paths import DataRoot
 from capscore.validation.metrics import bin_shares
 from capscore.validation.report import summary_lines
+from pipelines.cli_errors import NotBuilt
 from scoring_models.config import load_scoring_model
 from scoring_models.policy_config import GRADES, STAGES, load_pool_policy, pool_policy_from_dict
 
@@ -29,6 +30,27 @@ def latest_built(root: DataRoot, table: tables.Table = tables.ENTERPRISE_SCORE) 
     return date.fromisoformat(built[-1])
 
 
+def built_date(root: DataRoot, as_of: date | None, table: tables.Table) -> date:
+    """`as_of`, or the latest built date when None; a date without a `table` partition is
+    refused in one line naming the built dates around it (the stages' outputs of that
+    date do not exist, and the validation or the fit would fail deep inside with a
+    traceback)."""
+    if as_of is None:
+        return latest_built(root, table)
+    built = [date.fromisoformat(d) for d in partitions(root, table)]
+    if as_of in built:
+        return as_of
+    before = max((d for d in built if d < as_of), default=None)
+    after = min((d for d in built if d > as_of), default=None)
+    around = "; ".join(
+        f"{which} {d}" for which, d in (("built before", before), ("after", after)) if d
+    )
+    raise NotBuilt(
+        f"{as_of} is not built ({around or 'nothing is built'}): pass a built date, or "
+        f"build it with `capscore backfill --start {as_of} --end {as_of}`"
+    )
+
+
 def _frame_text(title: str, frame: pl.DataFrame | None) -> str:
     if frame is None or frame.is_empty():
         return ""
@@ -37,7 +59,7 @@ def _frame_text(title: str, frame: pl.DataFrame | None) -> str:
 
 
 def validate_text(root: DataRoot, as_of: date | None) -> str:
-    day = as_of or latest_built(root)
+    day = built_date(root, as_of, tables.CULTIVATION_POOL)
     result = validation_as_of(root, day, load_scoring_model(), load_pool_policy())
     return "\n".join(summary_lines(result)) + "".join(
         [
@@ -59,7 +81,7 @@ def validate_text(root: DataRoot, as_of: date | None) -> str:
 def calibrate_grades(root: DataRoot, as_of: date | None, policy_path: Path) -> str:
     """Fit the per-stage grade ladders of `policy_path` on the pool as of the date and
     write them into the file's `grades:` block (the version must then be bumped and locked)."""
-    day = as_of or latest_built(root)
+    day = built_date(root, as_of, tables.ENTERPRISE_PROFILE)
     # The file is being fitted, so its content may not match its locked version yet.
     policy = pool_policy_from_dict(_parse(policy_path))
     if policy.grade_targets is None:

@@ -53,3 +53,19 @@ def test_nothing_dated_after_today_is_loaded_or_built(
     out = capsys.readouterr().out
     assert code == 2 and "FAILED: 2099-01-02 is after today" in out
     assert not root.lake.exists()
+
+
+@pytest.mark.parametrize("command", ["validate", "calibrate-grades"])
+def test_a_date_never_built_is_named_with_the_built_dates_around_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    # After a `--landing-dates-only` backfill most dates are not built: asking for one
+    # printed a MissingPartition traceback.
+    root = DataRoot.resolve(tmp_path / "root")
+    for table in (tables.CULTIVATION_POOL, tables.ENTERPRISE_PROFILE):
+        write_partition(root, table, pl.DataFrame({"credit_code": ["C1"]}), DAY)
+    extra = ["--policy", "scoring_models/pool_v2.yaml"] if command == "calibrate-grades" else []
+    code = capscore([command, "--data-root", str(root.root), "--as-of", "2026-11-18", *extra])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert err.startswith(f"capscore {command}: 2026-11-18 is not built (after 2026-11-20)"), err
