@@ -51,6 +51,17 @@ def _by_grade(ladder: Mapping[str, float]) -> pl.Expr:
     return pl.col("grade").replace_strict(dict(ladder), default=0.0, return_dtype=pl.Float64)
 
 
+# A filed balance sheet with liabilities and no assets: the debt ratio has no value
+# (liabilities / 0), yet it is not unknown but as high as it gets. The profile leaves
+# debt_ratio null (scoring.enterprise_profile: a zero denominator), which alone would
+# read as "no balance sheet filed" and not gate; the gate reads the filed figures.
+_no_assets_for_debt = (
+    (pl.col("total_liabilities_latest") > 0) & (pl.col("total_assets_latest") <= 0)
+).fill_null(False)
+# The profile columns the gates read that a caller's profile may lack (then unknown).
+_BALANCE_SHEET = ("total_assets_latest", "total_liabilities_latest")
+
+
 def _gates(policy: CreditPolicy) -> tuple[pl.Expr, pl.Expr]:
     """(gate ids, gate reasons) as list columns; empty lists when nothing gates."""
     checks = [
@@ -73,9 +84,21 @@ def _gates(policy: CreditPolicy) -> tuple[pl.Expr, pl.Expr]:
         ),
         (
             "debt_ratio",
-            (pl.col("debt_ratio") > policy.max_debt_ratio).fill_null(False),
-            pl.format(
-                "debt ratio {} > {}", _text(pl.col("debt_ratio")), pl.lit(policy.max_debt_ratio)
+            (pl.col("debt_ratio") > policy.max_debt_ratio).fill_null(False) | _no_assets_for_debt,
+            pl.when(_no_assets_for_debt)
+            .then(
+                pl.format(
+                    "liabilities {} with total assets 0: debt ratio unbounded > {}",
+                    _text(pl.col("total_liabilities_latest")),
+                    pl.lit(policy.max_debt_ratio),
+                )
+            )
+            .otherwise(
+                pl.format(
+                    "debt ratio {} > {}",
+                    _text(pl.col("debt_ratio")),
+                    pl.lit(policy.max_debt_ratio),
+                )
             ),
         ),
     ]
@@ -247,7 +270,7 @@ def credit_limits(
 
     `pool` is pool/cultivation_pool, `score` scoring/enterprise_score (composite,
     innovation, evolution), `profile` scoring/enterprise_profile (status, revenue_latest,
-    debt_ratio) and `ip_values` credit.ip_value.enterprise_ip_values, all as of D.
+    debt_ratio and, when present, total_assets_latest and total_liabilities_latest) and `ip_values` credit.ip_value.enterprise_ip_values, all as of D.
     """
     frame = (
         pool.select(
@@ -266,7 +289,16 @@ def credit_limits(
             how="left",
         )
         .join(
-            profile.select("credit_code", "status", "revenue_latest", "debt_ratio"),
+            profile.select(
+                "credit_code",
+                "status",
+                "revenue_latest",
+                "debt_ratio",
+                *[
+                    pl.col(c) if c in profile.columns else pl.lit(None, pl.Float64).alias(c)
+                    for c in _BALANCE_SHEET
+                ],
+            ),
             on="credit_code",
             how="left",
         )

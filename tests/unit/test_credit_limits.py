@@ -12,6 +12,7 @@ import yaml
 from capscore.credit.limits import credit_limits
 from scoring_models.policy_config import (
     CREDIT_POLICY_V1,
+    PRODUCTS,
     CreditPolicy,
     PolicyError,
     credit_policy_from_dict,
@@ -85,7 +86,8 @@ def limits_for(*rows: dict[str, Any], policy: CreditPolicy | None = None) -> pl.
         pl.lit("scoring_v1").alias("score_model_version"),
     )
     score = frame.select("credit_code", "composite", "innovation", "evolution")
-    profile = frame.select("credit_code", "status", "revenue_latest", "debt_ratio")
+    balance_sheet = [c for c in ("total_assets_latest", "total_liabilities_latest") if c in frame]
+    profile = frame.select("credit_code", "status", "revenue_latest", "debt_ratio", *balance_sheet)
     ip = frame.select("credit_code", "ip_value_wan", "pledge_value_wan", "valid_patents")
     return credit_limits(pool, score, profile, ip, policy or credit_v1(), D)
 
@@ -245,6 +247,29 @@ def test_gates_zero_every_product_and_list_every_reason() -> None:
     )
     assert (lent["at_limit"], lent["no_balance_sheet"]) == (expected, expected)
     assert expected > 0
+
+
+def test_liabilities_without_assets_gate_as_an_unbounded_debt_ratio() -> None:
+    # total_assets 0 (contract-valid: non-negative) leaves debt_ratio null, as for a firm
+    # that filed no balance sheet; 9,000 万元 of liabilities on no assets is no unknown,
+    # but a firm lent 185 万元 of tech_credit on a generated root before the gate read it.
+    p = policy()
+    sheet = {"debt_ratio": None, "total_assets_latest": 0.0}
+    limits = limits_for(
+        case("no_assets", **sheet, total_liabilities_latest=9000.0),
+        case("empty_sheet", **sheet, total_liabilities_latest=0.0),
+        case("no_sheet", debt_ratio=None, total_assets_latest=None, total_liabilities_latest=None),
+        policy=p,
+    )
+    got = table(limits)
+    for product in PRODUCTS:
+        assert got[("no_assets", product)] == (0.0, "debt_ratio")
+    assert got[("empty_sheet", "tech_credit")][0] > 0
+    assert got[("no_sheet", "tech_credit")][0] > 0
+    reasons = limits.filter(pl.col("credit_code") == "no_assets")["reasons"][0].to_list()
+    assert reasons == [
+        f"liabilities 9000.0 with total assets 0: debt ratio unbounded > {p.max_debt_ratio}"
+    ]
 
 
 def test_limits_round_down_to_the_policy_step() -> None:
