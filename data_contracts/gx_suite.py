@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import polars as pl
@@ -123,9 +124,21 @@ def gx_frame(accepted: pl.DataFrame, contract: Contract) -> pl.DataFrame:
         .rename(renamed)
         .with_columns(
             *(pl.col(name).list.join("; ") for name in sorted(contract.list_columns)),
-            *(pl.col(name).cast(pl.Datetime("ns")) for name in dates),
+            *(_as_nanoseconds(pl.col(name)) for name in dates),
         )
     )
+
+
+# The dates datetime64[ns] can hold. A contract date has no such bound: registries write
+# 9999-12-31 for "no expiry" (hnte_valid_until), and one such row failed the cast, the
+# blocking GX check with it, and so the whole drop's ingest. Dates beyond are moved to
+# the bound for GX alone: every date rule compares a date with the drop's date or with
+# another date of the row, which come out the same (the lake keeps the date as landed).
+_NS_FIRST, _NS_LAST = date(1677, 9, 22), date(2262, 4, 11)
+
+
+def _as_nanoseconds(value: pl.Expr) -> pl.Expr:
+    return value.clip(_NS_FIRST, _NS_LAST).cast(pl.Datetime("ns"))
 
 
 def _pair(column_a: str, column_b: str, gxe: Any, *, equal: bool = False) -> Any:

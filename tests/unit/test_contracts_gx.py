@@ -131,3 +131,17 @@ def test_duplicates_and_rd_ratio_fail_the_suite() -> None:
     ).with_columns(pl.lit(DROP).alias("landing_date"))
     summary = run_suite(rd, load_contract("rd_records"))
     assert [o.rule for o in summary.failed] == ["rd_expense_exceeds_revenue"]
+
+
+def test_dates_beyond_nanoseconds_neither_fail_the_suite_nor_hide_a_breach() -> None:
+    # Registries write 9999-12-31 for "no expiry": the cast to datetime64[ns] failed and,
+    # with it, the blocking check and the whole drop's ingest.
+    rows = patents().with_columns(
+        pl.Series("grant_date", [None, date(9999, 12, 31), None]),
+        pl.Series("application_date", [date(1500, 1, 1), date(2023, 1, 5), date(2023, 1, 5)]),
+    )
+    summary = run_suite(rows, load_contract("patents"))
+    assert all(o.error is None for o in summary.outcomes)
+    # A grant on 9999-12-31 is after the drop: still a future date.
+    assert {o.rule for o in summary.failed} == {"future_date"}
+    assert summary.unexpected_total == 1
