@@ -488,16 +488,21 @@ def test_two_year_growth_and_zero_base(model: ScoringModel) -> None:
     assert facts["Y"]["rd_intensity"] == pytest.approx(10 / 400)
 
 
+def filing(code: str, year: int, revenue: float, rd_expense: float | None = None) -> dict:
+    """A fiscal-year filing reported in May of the year after."""
+    return dict(
+        credit_code=code,
+        fiscal_year=year,
+        revenue=revenue,
+        rd_expense=rd_expense,
+        reported_date=date(year + 1, 5, 1),
+    )
+
+
 def test_growth_never_reads_another_firms_year(model: ScoringModel) -> None:
     # A's 2022 sits right before B's 2023 in firm-then-year order: B has no base year.
     filings = from_records(
-        [
-            dict(
-                credit_code=code, fiscal_year=year, revenue=revenue, reported_date=date(2024, 5, 1)
-            )
-            for code, year, revenue in (("B", 2023, 300.0), ("A", 2022, 100.0), ("C", 2023, 1.0))
-        ],
-        RD_FILING,
+        [filing("B", 2023, 300.0), filing("A", 2022, 100.0), filing("C", 2023, 1.0)], RD_FILING
     )
     facts = {r["credit_code"]: r for r in fiscal_facts(filings, D, model).iter_rows(named=True)}
     assert [facts[code]["revenue_growth"] for code in "ABC"] == [None, None, None]
@@ -511,13 +516,7 @@ def test_growth_is_not_measured_from_the_year_of_establishment(
     # the firm made; v2.1 counts only 2023/2022.
     filings = from_records(
         [
-            dict(
-                credit_code="X",
-                fiscal_year=year,
-                revenue=revenue,
-                rd_expense=revenue / 10,
-                reported_date=date(year + 1, 5, 1),
-            )
+            filing("X", year, revenue, revenue / 10)
             for year, revenue in ((2021, 25.0), (2022, 100.0), (2023, 120.0))
         ],
         RD_FILING,
@@ -537,25 +536,8 @@ def test_huge_filed_amounts_neither_fail_nor_wrap_around(
     # not fail the date's indicators for every firm (1e15 overflowed the 64-bit fixed point)
     # nor turn three years' sum negative (3 x 5e14 wrapped around).
     filings = from_records(
-        [
-            dict(
-                credit_code="X",
-                fiscal_year=year,
-                revenue=revenue,
-                rd_expense=60.0,
-                reported_date=date(year + 1, 5, 1),
-            )
-            for year in (2021, 2022, 2023)
-        ]
-        + [
-            dict(
-                credit_code="Y",
-                fiscal_year=2023,
-                revenue=100.0,
-                rd_expense=5.0,
-                reported_date=date(2024, 5, 1),
-            )
-        ],
+        [filing("X", year, revenue, 60.0) for year in (2021, 2022, 2023)]
+        + [filing("Y", 2023, 100.0, 5.0)],
         RD_FILING,
     )
     facts = {r["credit_code"]: r for r in fiscal_facts(filings, D, model).iter_rows(named=True)}
