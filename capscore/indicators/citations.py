@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import polars as pl
 
-from capscore.core.patent import citation_key
+from capscore.core.patent import citation_key, pair_key
 from capscore.indicators.patent_facts import (
     KEY,
     PatentView,
-    pair_key,
     patent_subclasses,
     self_citation_flags,
 )

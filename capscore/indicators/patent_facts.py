@@ -13,7 +13,7 @@ from datetime import date
 
 import polars as pl
 
-from capscore.core.patent import citation_key
+from capscore.core.patent import citation_key, pair_key
 from scoring_models.config import PatentRules
 
 KEY = "application_number"
@@ -104,11 +104,6 @@ def patent_owners(visible: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
         .select("pid", "credit_code")
         .unique()
     )
-
-
-def pair_key(high: pl.Expr, low: pl.Expr) -> pl.Expr:
-    """Two UInt32 ids as one UInt64 (single-key joins and group-bys are much cheaper)."""
-    return high.cast(pl.UInt64) * (1 << 32) + low.cast(pl.UInt64)
 
 
 def patent_subclasses(visible: pl.DataFrame) -> pl.DataFrame:
