@@ -90,6 +90,49 @@ def published_root(warehouse: Path) -> str | None:
         con.close()
 
 
+def _explained(con: duckdb.DuckDBPyConnection, query: str) -> list[Any] | None:
+    """The statements an EXPLAIN statement explains (None when they cannot be told):
+    the text after `EXPLAIN [ANALYZE] [(options)]`, comments skipped."""
+    found = duckdb.tokenize(query)
+    ends = [pos for pos, _ in found[1:]] + [len(query)]
+    kept = [
+        (pos, end) for (pos, kind), end in zip(found, ends, strict=True) if kind.name != "comment"
+    ]
+    tokens = [pos for pos, _ in kept]
+    words = [query[pos:end].strip() for pos, end in kept]
+    i = 1 if words and words[0].upper() == "EXPLAIN" else len(tokens)
+    if i < len(words) and words[i].upper() in ("ANALYZE", "ANALYSE"):
+        i += 1
+    if i < len(words) and words[i] == "(":
+        depth = 0
+        while i < len(words):
+            depth += {"(": 1, ")": -1}.get(words[i], 0)
+            i += 1
+            if depth == 0:
+                break
+    if i >= len(tokens):
+        return None
+    try:
+        return list(con.extract_statements(query[tokens[i] :]))
+    except duckdb.Error:
+        return None
+
+
+def _write_types(con: duckdb.DuckDBPyConnection, statement: Any) -> list[str]:
+    """The types of the statements `statement` runs that are not reads. EXPLAIN ANALYZE
+    runs the statement it explains, and the sandbox may open the files the views pin:
+    `EXPLAIN ANALYZE COPY ... TO '<a pinned lake file>' (USE_TMP_FILE false)` would
+    overwrite the lake in place, so what an EXPLAIN explains must be a read too."""
+    if statement.type not in READ_STATEMENTS:
+        return [statement.type.name]
+    if statement.type != duckdb.StatementType.EXPLAIN:
+        return []
+    inner = _explained(con, statement.query)
+    if not inner:
+        return ["EXPLAIN (of a statement that cannot be told)"]
+    return [name for s in inner for name in _write_types(con, s)]
+
+
 class AnalystConnection:
     """A sandboxed read-only session (see the module docstring)."""
 
@@ -101,7 +144,7 @@ class AnalystConnection:
             statements = self._con.extract_statements(sql)
         except duckdb.Error as exc:
             raise duckdb.ParserException(str(exc).splitlines()[0]) from None
-        refused = [s.type.name for s in statements if s.type not in READ_STATEMENTS]
+        refused = [name for s in statements for name in _write_types(self._con, s)]
         if refused:
             raise QueryRefused(
                 f"analysts may only read: {', '.join(sorted(set(refused)))} statements are "

@@ -82,6 +82,32 @@ def test_no_statement_can_write_a_file(root: DataRoot) -> None:
     assert not (root.root / "out").exists()
 
 
+def test_a_write_wrapped_in_explain_analyze_is_refused(root: DataRoot) -> None:
+    # EXPLAIN ANALYZE runs the statement it explains, and the sandbox may open the files
+    # the views pin: a COPY without a temp file would overwrite a lake file in place.
+    with analyst_connection(root) as con:
+        pinned = con.sql("SELECT file FROM meta.analyst_files")["file"].to_list()
+    target = Path(pinned[0])
+    before = target.read_bytes()
+    for sql in (
+        f"EXPLAIN ANALYZE COPY (SELECT 1 AS x) TO '{target}' (FORMAT csv, USE_TMP_FILE false)",
+        f"explain /* a comment */ analyse COPY (SELECT 1 AS x) TO '{target}' (USE_TMP_FILE 0)",
+        f"EXPLAIN (FORMAT json) COPY (SELECT 1 AS x) TO '{target}'",
+        "EXPLAIN ANALYZE CREATE TEMP TABLE t AS SELECT 1",
+        "SELECT 1; EXPLAIN ANALYZE CREATE TEMP MACRO m(a) AS a",
+    ):
+        with pytest.raises(QueryRefused):
+            run_query(root, sql)
+    assert target.read_bytes() == before
+    # Explaining a read still works, with or without ANALYZE.
+    for sql in (
+        "EXPLAIN SELECT limit_wan FROM credit.credit_limit",
+        "EXPLAIN ANALYZE SELECT limit_wan FROM credit.credit_limit",
+        "EXPLAIN (FORMAT json) SELECT 1",
+    ):
+        assert run_query(root, sql).height >= 1
+
+
 def test_nothing_outside_the_warehouse_can_be_read(root: DataRoot) -> None:
     for sql in (
         "SELECT * FROM read_csv('/etc/passwd')",
