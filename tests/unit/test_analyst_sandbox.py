@@ -143,6 +143,28 @@ def test_personal_data_is_masked_wherever_an_analyst_can_see_it(root: DataRoot) 
             run_query(root, sql)
 
 
+def test_no_pinned_file_holds_a_name_the_views_mask(root: DataRoot) -> None:
+    # The sandbox can read every file meta.analyst_files lists: masking in a view is
+    # worth nothing if the file under it holds the name (raw R&D filings keep `_extra`
+    # as landed, a filer's name included).
+    found = snapshot(root, tables.RAW_RD_RECORDS)
+    assert found is not None
+    with analyst_connection(root) as con:
+        pinned = set(con.sql("SELECT file FROM meta.analyst_files")["file"].to_list())
+        for file in pinned:
+            columns = con.sql(f"DESCRIBE SELECT * FROM read_parquet('{file}')")
+            if "_extra" in columns["column_name"].to_list():
+                text = " ".join(
+                    con.sql(f"SELECT _extra FROM read_parquet('{file}')")["_extra"].drop_nulls()
+                )
+                assert "王小明" not in text, file
+    for file in found[1]:
+        with pytest.raises(duckdb.Error, match="Permission"):
+            run_query(root, f"SELECT _extra FROM read_parquet('{file}')")
+    # The masked rows stay readable.
+    assert run_query(root, "SELECT count(*) FROM raw.rd_records").item() == 1
+
+
 def test_a_sql_error_is_one_line(root: DataRoot, capsys: pytest.CaptureFixture[str]) -> None:
     code = capscore(["query", "--data-root", str(root.root), "SELEC nonsense"])
     err = capsys.readouterr().err
