@@ -10,8 +10,16 @@ from __future__ import annotations
 
 import polars as pl
 
+from capscore.landing.columns import EXTRA
+
 PERSONAL_COLUMNS = ("legal_representative",)
 PERSONAL_LIST_COLUMNS = ("inventors",)
+# `_extra` holds the source columns the contract does not know, as JSON: any may name a
+# person (a filer, 填报人), so a value of two to four Han characters alone keeps its
+# first character. Core stores it so (the analysts' sandbox can read core's files, not
+# only its views) and the warehouse masks the raw layer's with the same rule
+# (publish.MASK_EXTRA_MACRO; Rust regex and RE2 read it alike).
+EXTRA_NAME = '(:\\s*")(\\p{Han})\\p{Han}{1,3}(")'
 
 
 def mask_name(name: pl.Expr) -> pl.Expr:
@@ -24,9 +32,15 @@ def mask_name(name: pl.Expr) -> pl.Expr:
     )
 
 
+def mask_extra(extra: pl.Expr) -> pl.Expr:
+    """{"填报人":"王小明"} -> {"填报人":"王**"} (EXTRA_NAME)."""
+    return extra.str.replace_all(EXTRA_NAME, "${1}${2}**${3}")
+
+
 def mask_personal(frame: pl.DataFrame) -> pl.DataFrame:
-    """`frame` with every personal column it has masked."""
+    """`frame` with every personal column it has masked, names in `_extra` included."""
     return frame.with_columns(
+        *([mask_extra(pl.col(EXTRA)).alias(EXTRA)] if EXTRA in frame.columns else []),
         *[mask_name(pl.col(c)).alias(c) for c in PERSONAL_COLUMNS if c in frame.columns],
         *[
             pl.col(c).list.eval(mask_name(pl.element())).alias(c)

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from capscore.core.personal import PERSONAL_COLUMNS, PERSONAL_LIST_COLUMNS
+from capscore.core.personal import EXTRA_NAME, PERSONAL_COLUMNS, PERSONAL_LIST_COLUMNS
 from capscore.landing.columns import EXTRA
 from capscore.sql_library import derived_views, sql_identifier, sql_literal, with_macros
 from capscore.storage.changes import BASE, BOOKKEEPING, FINGERPRINT, HEADER, OP, UPSERT
@@ -84,8 +84,8 @@ MASK_UNKNOWN_KEYS_MACRO = (
 # may name a person (a filer, 填报人), so a value of two to four Han characters alone
 # keeps its first character; the column names stay.
 MASK_EXTRA_MACRO = (
-    "CREATE MACRO mask_extra(j) AS regexp_replace(j, "
-    "'(:\\s*\")(\\p{Han})\\p{Han}{1,3}(\")', '\\1\\2**\\3', 'g')"
+    f"CREATE MACRO mask_extra(j) AS regexp_replace(j, {sql_literal(EXTRA_NAME)}, "
+    "'\\1\\2**\\3', 'g')"
 )
 
 
