@@ -20,6 +20,7 @@ Personal data is masked in every relation the session can reach (publish.py).
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -193,11 +194,30 @@ class AnalystConnection:
         self.close()
 
 
+MEMORY_LIMIT_ENV = "CAPSCORE_ANALYST_MEMORY_LIMIT"
+
+
+def analyst_memory_limit() -> str:
+    """An analyst session's memory: $CAPSCORE_ANALYST_MEMORY_LIMIT (a DuckDB size, e.g.
+    `4GB`), else a quarter of the machine's."""
+    configured = os.environ.get(MEMORY_LIMIT_ENV, "").strip()
+    if configured:
+        return configured
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return f"{max(total // 4 // 2**20, 256)}MB"
+
+
 def analyst_connection(root: DataRoot) -> AnalystConnection:
     con = _published(root)
     allowed = [row[0] for row in con.execute("SELECT file FROM meta.analyst_files").fetchall()]
     listed = ", ".join(sql_literal(p) for p in allowed)
     con.execute(f"SET allowed_paths = [{listed}]")
+    # A large sort or join would spill to `<warehouse>.tmp/`, in the data root, up to
+    # 90% of the free disk, and DuckDB takes 80% of the memory by default: an analyst's
+    # query could fill the disk or starve the nightly run. The session gets a share of
+    # the memory and spills nowhere (past it the query fails, alone).
+    con.execute(f"SET memory_limit = {sql_literal(analyst_memory_limit())}")
+    con.execute("SET temp_directory = ''")
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     return AnalystConnection(con)

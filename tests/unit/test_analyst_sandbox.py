@@ -165,6 +165,29 @@ def test_no_pinned_file_holds_a_name_the_views_mask(root: DataRoot) -> None:
     assert run_query(root, "SELECT count(*) FROM raw.rd_records").item() == 1
 
 
+def test_an_analyst_query_neither_spills_into_the_root_nor_takes_all_memory(
+    root: DataRoot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A read-only session spills a large sort to `<warehouse>.tmp/`, in the data root,
+    # up to 90% of the free disk by default: an analyst could fill the disk the nightly
+    # run writes to. Its memory is capped (CAPSCORE_ANALYST_MEMORY_LIMIT) and it spills
+    # nowhere: past the cap the query fails, alone.
+    monkeypatch.setenv("CAPSCORE_ANALYST_MEMORY_LIMIT", "64MB")
+    with analyst_connection(root) as con:
+        settings = con.execute(
+            "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+        )
+        assert settings == [("61.0 MiB", "")]
+        with pytest.raises(duckdb.OutOfMemoryException):
+            con.execute("SELECT count(*) FROM (SELECT * FROM range(20000000) ORDER BY random())")
+    assert not list(root.root.glob("*.tmp"))
+    monkeypatch.delenv("CAPSCORE_ANALYST_MEMORY_LIMIT")
+    with analyst_connection(root) as con:
+        limit = con.execute("SELECT current_setting('memory_limit')")[0][0]
+        default = duckdb.connect().execute("SELECT current_setting('memory_limit')").fetchone()
+        assert default is not None and limit != default[0]
+
+
 def test_a_sql_error_is_one_line(root: DataRoot, capsys: pytest.CaptureFixture[str]) -> None:
     code = capscore(["query", "--data-root", str(root.root), "SELEC nonsense"])
     err = capsys.readouterr().err
