@@ -112,16 +112,23 @@ RAW_PATENTS = Table(
     personal=True,
 )
 # Its files keep `_extra` as landed, and a filing's unknown columns name people (a
-# filer, 填报人): the warehouse holds a masked copy (as of the quarantine), since the
-# analysts' sandbox can read every file a view pins.
+# filer, 填报人): closed to analysts like the other raw tables (the sandbox can read
+# every file a view pins, and a masked copy of every filing in each published warehouse
+# would grow with the history).
 RAW_RD_RECORDS = Table(
     "raw",
     "rd_records",
     (LANDING_DATE,),
-    "R&D filings as loaded, per landing date.",
+    "R&D filings as loaded, per landing date (unknown columns unmasked: open to the "
+    "pipeline, not to analysts, who read core.rd_filing and er.rd_links).",
     personal=True,
-    materialize=True,
 )
+# Where an analyst reads, masked, what a table closed to analysts holds.
+READ_INSTEAD = {
+    RAW_REGISTRY.relation: "core.enterprise",
+    RAW_PATENTS.relation: "core.patent",
+    RAW_RD_RECORDS.relation: "core.rd_filing and er.rd_links",
+}
 RAW = {"registry": RAW_REGISTRY, "patents": RAW_PATENTS, "rd_records": RAW_RD_RECORDS}
 
 LOAD_AUDIT = Table("quality", "load_audit", (SOURCE, PARTITION_DATE), "One row per landing file.")

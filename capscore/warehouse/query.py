@@ -31,7 +31,7 @@ import polars as pl
 
 from capscore.sql_library import sql_identifier, sql_literal
 from capscore.storage.paths import DataRoot
-from capscore.storage.tables import LAKE_TABLES
+from capscore.storage.tables import LAKE_TABLES, READ_INSTEAD
 
 # Relations whose files hold personal data as landed: their views exist for the
 # pipeline's own use, and the sandbox cannot read their files.
@@ -157,10 +157,10 @@ class AnalystConnection:
             return  # the statement fails on its own, with DuckDB's message
         closed = sorted(CLOSED_TO_ANALYSTS & named)
         if closed:
+            instead = ", ".join(READ_INSTEAD[name] for name in closed)
             raise QueryRefused(
                 f"{', '.join(closed)}: the rows as landed, with personal data unmasked, are "
-                "open to the pipeline only; read core.enterprise and core.patent (the same "
-                "records, masked)"
+                f"open to the pipeline only; read {instead} (the same records, masked)"
             )
 
     def sql(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
