@@ -54,6 +54,7 @@ from datetime import UTC, date, datetime
 
 import dagster as dg
 
+from assets.freshness import stale_dates
 from assets.ingest import FIRST_DAY, record_rejected
 from assets.partitions import daily_partitions, range_tags
 from assets.resources import CapscoreResource
@@ -181,6 +182,31 @@ def plan_landing_run(
         return LandingPlan((), None, None, cursor)
     start, end = run_range(changed, built)
     return LandingPlan(tuple(changed), start, end, cursor)
+
+
+def brought_in_elsewhere(
+    changed: Iterable[str],
+    scan: LandingScan,
+    audited: DateFiles,
+    built: Iterable[str],
+    stale: Iterable[str],
+) -> set[str]:
+    """Changed dates another run already brought in: the load audit has their files with
+    the content they have now, the date is built and no built date from it on is stale.
+
+    A `capscore run` started by hand while the sensor waited (the root was locked)
+    loads and builds what landed meanwhile; the cursor still lacks those files, so
+    without this the next tick would run the same range a second time.
+    """
+    built_days, stale_days = set(built), sorted(stale)
+    return {
+        day
+        for day in changed
+        if day in scan.settled
+        and day in built_days
+        and digests(scan.settled[day]) == digests(audited.get(date.fromisoformat(day), {}))
+        and not any(s >= day for s in stale_days)
+    }
 
 
 def audited_baseline(audited: DateFiles, scan: LandingScan) -> LandingState:
@@ -317,6 +343,21 @@ def build_landing_sensor(
             previous = audited_baseline(audited, scan)
         built = [day.isoformat() for day in built_as_of_dates(root)]
         plan = plan_landing_run(previous, scan, built)
+        if plan.changed:
+            audited = audited or audited_files(root)
+            # Read only when a change may be one a CLI run already handled: the audit is
+            # cheap, the freshness check (every built date's fingerprint) less so.
+            if any(
+                day in scan.settled and date.fromisoformat(day) in audited for day in plan.changed
+            ):
+                stale = [day.isoformat() for day in stale_dates(root)]
+                done = brought_in_elsewhere(plan.changed, scan, audited, built, stale)
+                if done:
+                    context.log.info(
+                        "already loaded and built by another run: " + ", ".join(sorted(done))
+                    )
+                    previous = {**previous, **{day: scan.settled[day] for day in done}}
+                    plan = plan_landing_run(previous, scan, built)
         cursor = encode_cursor(plan.cursor)
         if plan.start is None:
             waiting = (

@@ -14,6 +14,7 @@ from capscore.landing.drops import Seen
 from capscore.storage.lake import read_partition, write_partition
 from capscore.storage.paths import DataRoot
 from capscore.storage.tables import table_named
+from pipelines import sensors
 from pipelines.run_plan import audited_files
 from pipelines.sensors import (
     LandingScan,
@@ -339,3 +340,33 @@ def test_bad_landing_folders_are_recorded_and_never_stop_the_sensor(root):
 def test_the_shipped_sensor_is_on_and_targets_the_daily_job():
     assert landing_sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert landing_sensor.job_name == "capscore_daily"
+
+
+@pytest.mark.parametrize("stale", [False, True])
+def test_a_drop_the_cli_loaded_while_the_sensor_waited_is_not_run_again(root, monkeypatch, stale):
+    # The sensor has seen 07-15; 07-16 lands and a `capscore run` started by hand loads
+    # and builds it while the sensor skips (the root is locked). On the next tick the
+    # drop is new to the cursor, but the load audit has it with this content and the
+    # date is built: running the range again would redo the CLI's work. Only when a
+    # date from it on is stale (the CLI run stopped after loading) does it run.
+    a = drop(root, "patents", "2026-07-15", "a.csv")
+    audit(root, "patents", "2026-07-15", {a: sha("a,b\n1,2\n")}, OLD + 1)
+    built(root, "2026-07-15")
+    sensor = build_landing_sensor(toy_job, settle_seconds=60, clock=lambda: NOW)
+    monkeypatch.setattr(
+        sensors, "stale_dates", lambda _: {date(2026, 7, 16): ["x"]} if stale else {}
+    )
+    with dg.instance_for_test() as instance:
+        first = evaluate(sensor, sensor_context(root, instance, None))
+        assert not first.run_requests
+        b = drop(root, "patents", "2026-07-16", "b.csv")
+        audit(root, "patents", "2026-07-16", {b: sha("a,b\n1,2\n")}, OLD + 2)
+        built(root, "2026-07-16")
+        result = evaluate(sensor, sensor_context(root, instance, first.cursor))
+    if stale:
+        [request] = requests(result)
+        assert request.partition_key == "2026-07-16"
+    else:
+        assert not result.run_requests
+    state = decode_cursor(result.cursor)
+    assert state is not None and set(state) == {"2026-07-15", "2026-07-16"}
