@@ -23,7 +23,7 @@ from assets.partitions import TIMEZONE, range_tags
 from capscore.storage.paths import DataRoot
 from capscore.storage.run_lock import holder
 from pipelines.jobs import daily_job
-from pipelines.run_plan import pending_ingest
+from pipelines.run_plan import built_as_of_dates, pending_ingest
 
 CRON_ENV = "CAPSCORE_NIGHTLY_CRON"
 TIMEZONE_ENV = "CAPSCORE_TIMEZONE"
@@ -40,8 +40,15 @@ def completed_day(tick: datetime) -> date:
 
 def catch_up_start(root: DataRoot, day: date) -> date:
     """The first date the night of `day` must (re)build: the earliest of `day`, a drop
-    not loaded yet and an as-of date built from other inputs or versions (freshness)."""
+    not loaded yet, an as-of date built from other inputs or versions (freshness) and
+    the first day after the latest built one."""
     behind = [*pending_ingest(root, day), *(d for d in stale_dates(root) if d <= day)]
+    # A tick skips while the root is locked (a landing run or a hand-started one at
+    # 02:00): its day, if no drop landed on it, is neither pending nor stale and would
+    # never be built. The next night builds every day since the latest built one.
+    built = built_as_of_dates(root)
+    if built and max(built) < day:
+        behind.append(max(built) + timedelta(days=1))
     return min([day, *behind])
 
 

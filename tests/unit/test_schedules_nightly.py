@@ -5,6 +5,7 @@ import dagster as dg
 import pytest
 
 from assets.partitions import daily_partitions
+from pipelines import schedules
 from pipelines.schedules import (
     CRON_ENV,
     TIMEZONE_ENV,
@@ -110,3 +111,23 @@ def test_a_night_catches_up_a_drop_that_landed_late(monkeypatch, tmp_path):
     assert request.tags["dagster/asset_partition_range_start"] == "2026-07-10"
     assert request.tags["dagster/asset_partition_range_end"] == "2026-07-15"
     assert request.run_key == "nightly:2026-07-10..2026-07-15"
+
+
+def test_a_night_skipped_while_the_root_was_busy_is_built_the_next_night(monkeypatch, tmp_path):
+    # The tick of the 15th found the root locked (a sensor's run, a hand-started
+    # `capscore run`) and skipped; the 14th had no drop, so neither the sensor nor a
+    # freshness check would ever build it. The next night starts there.
+    monkeypatch.setenv("CAPSCORE_DATA_ROOT", str(tmp_path))
+    monkeypatch.setattr(schedules, "stale_dates", lambda _: {})
+    monkeypatch.setattr(
+        schedules, "built_as_of_dates", lambda _: [date(2026, 7, 12), date(2026, 7, 13)]
+    )
+    schedule = build_nightly_schedule(toy_job, cron="0 2 * * *", timezone="Asia/Shanghai")
+    request = request_at(schedule, datetime(2026, 7, 16, 2, 0, tzinfo=SHANGHAI))
+    assert request.tags["dagster/asset_partition_range_start"] == "2026-07-14"
+    assert request.tags["dagster/asset_partition_range_end"] == "2026-07-15"
+    # Built up to the night before: the day alone, as before.
+    monkeypatch.setattr(schedules, "built_as_of_dates", lambda _: [date(2026, 7, 14)])
+    assert request_at(schedule, datetime(2026, 7, 16, 2, 0, tzinfo=SHANGHAI)).partition_key == (
+        "2026-07-15"
+    )
