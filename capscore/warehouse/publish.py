@@ -390,13 +390,16 @@ def pinned_versions(warehouse: Path) -> dict[str, int]:
 
 
 def unpublished_writes(root: DataRoot) -> dict[str, list[str]] | None:
-    """relation -> the partitions written to the lake since the latest published warehouse
-    pinned that table (analysts do not see those writes yet: a run stopped before its
+    """relation -> the partitions written to the lake since the warehouse analysts query
+    pinned that table (they do not see those writes yet: a run stopped before its
     warehouse step); None before any warehouse is published."""
-    latest = latest_snapshot(root)
-    if latest is None:
+    # warehouse.duckdb, not the newest file under published/: a run killed between
+    # writing its snapshot and swapping warehouse.duckdb to it leaves a newer snapshot
+    # that no analyst reads.
+    queried = root.warehouse if root.warehouse.exists() else latest_snapshot(root)
+    if queried is None:
         return None
-    pinned = pinned_versions(latest)
+    pinned = pinned_versions(queried)
     written = builds(root)
     behind: dict[str, list[str]] = {}
     for table in LAKE_TABLES:

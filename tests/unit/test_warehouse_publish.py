@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from capscore.storage import lake
 from capscore.storage.lake import read_partition, write_partition
 from capscore.storage.paths import DataRoot
 from capscore.storage.tables import table_named
+from capscore.warehouse import publish
 from capscore.warehouse.publish import publish_warehouse, unpublished_writes
 from capscore.warehouse.query import WarehouseMissing, format_result, run_query
 from scoring_models.config import load_scoring_model
@@ -195,3 +197,28 @@ def test_status_tells_which_lake_writes_the_published_warehouse_does_not_show(
     assert unpublished_writes(root) == {"core.enterprise": ["2026-11-01", "2026-11-02"]}
     publish_warehouse(root)
     assert unpublished_writes(root) == {}
+
+
+def test_status_reads_what_analysts_query_not_a_snapshot_never_swapped_in(
+    root: DataRoot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A run killed in its warehouse step after writing the new snapshot under published/
+    # and before swapping warehouse.duckdb to it: analysts still query the old one, which
+    # does not show the run's writes, so status must not say it shows every lake write.
+    _enterprise(root, "2026-11-01", ["甲", "乙"])
+    publish_warehouse(root)
+    _enterprise(root, "2026-11-02", ["甲"])
+    real = publish.atomic_write
+    calls: list[Path] = []
+
+    def killed_before_the_swap(path: Path, write: Callable[[Path], object]) -> Path:
+        calls.append(path)
+        if path == root.warehouse:
+            raise KeyboardInterrupt("killed")
+        return real(path, write)
+
+    monkeypatch.setattr(publish, "atomic_write", killed_before_the_swap)
+    with pytest.raises(KeyboardInterrupt):
+        publish_warehouse(root)
+    assert len(calls) == 2  # the snapshot was written, the swap was not
+    assert unpublished_writes(root) == {"core.enterprise": ["2026-11-02"]}
