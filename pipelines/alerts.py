@@ -89,8 +89,16 @@ def _errors(context: dg.RunFailureSensorContext) -> list[str]:
         f"{event.step_key}: {_root_cause(event.step_failure_data.error)}"
         for event in context.get_step_failure_events()
     ]
-    # A run can fail outside any step (e.g. the run worker could not start).
-    return step_errors or [context.failure_event.message or ""]
+    if step_errors:
+        return step_errors
+    # A run can fail outside any step: a resource that could not start (the data root
+    # held by another run) leaves only the run's failure, whose message is generic
+    # ("An exception was thrown during execution"); its error says what happened.
+    data = context.failure_event.event_specific_data
+    error = getattr(data, "error", None)
+    if isinstance(error, SerializableErrorInfo):
+        return [_root_cause(error)]
+    return [context.failure_event.message or ""]
 
 
 def notify_failure(

@@ -6,6 +6,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import dagster as dg
 import pytest
 
+from capscore.storage.run_lock import RootBusy
 from pipelines.alerts import (
     DAGSTER_URL_ENV,
     WEBHOOK_ENV,
@@ -56,20 +57,46 @@ def nightly_like() -> None:
     explode()
 
 
+class BusyRoot(dg.ConfigurableResource):
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        raise RootBusy("data root /srv/capscore is busy: capscore run (pid 7) holds it")
+
+
+@dg.op
+def needs_the_root(busy_root: BusyRoot) -> None:
+    pass
+
+
+@dg.job(resource_defs={"busy_root": BusyRoot()})
+def launched_while_busy() -> None:
+    needs_the_root()
+
+
+def _failure_of(job: dg.JobDefinition, instance: dg.DagsterInstance) -> dg.RunFailureSensorContext:
+    result = job.execute_in_process(
+        instance=instance, raise_on_error=False, tags={"dagster/partition": "2026-07-15"}
+    )
+    assert not result.success
+    return dg.build_run_status_sensor_context(
+        sensor_name="capscore_run_failure_alert",
+        dagster_event=result.get_run_failure_event(),
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+    ).for_run_failure()
+
+
 @pytest.fixture
 def failure_context() -> Iterator[dg.RunFailureSensorContext]:
     with dg.instance_for_test() as instance:
-        result = nightly_like.execute_in_process(
-            instance=instance, raise_on_error=False, tags={"dagster/partition": "2026-07-15"}
-        )
-        assert not result.success
-        context = dg.build_run_status_sensor_context(
-            sensor_name="capscore_run_failure_alert",
-            dagster_event=result.get_run_failure_event(),
-            dagster_instance=instance,
-            dagster_run=result.dagster_run,
-        ).for_run_failure()
-        yield context
+        yield _failure_of(nightly_like, instance)
+
+
+def test_a_run_that_fails_before_any_step_says_why() -> None:
+    # The resource holding the data root could not start (another run held it): no step
+    # failed, and the run's own message says only that an exception was thrown.
+    with dg.instance_for_test() as instance:
+        message = notify_failure(_failure_of(launched_while_busy, instance), {})
+    assert "busy: capscore run (pid 7) holds it" in message["error"]
 
 
 def test_failed_run_is_posted_as_json(failure_context):
