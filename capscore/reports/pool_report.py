@@ -18,7 +18,7 @@ import polars as pl
 from capscore.pool.transitions import CHANGES
 from capscore.reports import svg
 from capscore.validation.report import TOO_FEW_EVENTS, monotone_verdict, too_few_events
-from capscore.validation.stability import NOT_ENOUGH
+from capscore.validation.stability import NOT_ENOUGH_VERDICT
 from scoring_models.policy_config import GRADES, STAGES
 
 GRADE_COLORS = {"A": "#1b7f5a", "B": "#4aa3a2", "C": "#e0a530", "D": "#c8553d"}
@@ -461,9 +461,7 @@ def _validation_section(inputs: PoolReportInputs) -> str:
     stability = rows.filter(pl.col("section") == "stability")
     if stability.height and stability["value"].drop_nulls().is_empty():
         # Every PSI withheld: too few firms to tell a shift from chance (psi_table).
-        parts.append(
-            f"<p>Stability: {NOT_ENOUGH} (too few firms for a PSI to tell a shift from chance).</p>"
-        )
+        parts.append(f"<p>Stability: {NOT_ENOUGH_VERDICT}.</p>")
     elif stability.height:
         worst = stability.sort("value", descending=True, nulls_last=True).row(0, named=True)
         parts.append(

@@ -24,7 +24,13 @@ from capscore.validation.backtest import (
 )
 from capscore.validation.challenger import TARGET, Challenger, fit_challenger
 from capscore.validation.outcomes import State, outcomes
-from capscore.validation.stability import NOT_ENOUGH, migration_matrix, psi_status, psi_table
+from capscore.validation.stability import (
+    NOT_ENOUGH,
+    NOT_ENOUGH_VERDICT,
+    migration_matrix,
+    psi_status,
+    psi_table,
+)
 from capscore.validation.truth import truth_agreement
 from scoring_models.config import ScoringModel
 
@@ -365,9 +371,7 @@ def summary_lines(result: Validation) -> list[str]:
             )
         )
     if result.psi is not None and result.psi.height and result.psi_status == NOT_ENOUGH:
-        lines.append(
-            f"  stability: {NOT_ENOUGH} (too few firms for a PSI to tell a shift from chance)"
-        )
+        lines.append(f"  stability: {NOT_ENOUGH_VERDICT}")
     elif result.psi is not None and result.psi.height:
         worst = result.psi.sort("psi", descending=True, nulls_last=True).row(0, named=True)
         lines.append(

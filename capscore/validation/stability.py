@@ -73,6 +73,9 @@ def psi_table(
 
 
 NOT_ENOUGH = "not enough data"
+# The stability verdict where every PSI was withheld, as `capscore validate` and the pool
+# report both say it.
+NOT_ENOUGH_VERDICT = f"{NOT_ENOUGH} (too few firms for a PSI to tell a shift from chance)"
 
 
 def psi_status(table: pl.DataFrame) -> str:
