@@ -270,7 +270,8 @@ def credit_limits(
 
     `pool` is pool/cultivation_pool, `score` scoring/enterprise_score (composite,
     innovation, evolution), `profile` scoring/enterprise_profile (status, revenue_latest,
-    debt_ratio and, when present, total_assets_latest and total_liabilities_latest) and `ip_values` credit.ip_value.enterprise_ip_values, all as of D.
+    debt_ratio and, when present, total_assets_latest and total_liabilities_latest) and
+    `ip_values` credit.ip_value.enterprise_ip_values, all as of D.
     """
     frame = (
         pool.select(
