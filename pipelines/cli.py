@@ -25,6 +25,17 @@ def _date(value: str) -> date:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {value!r}") from None
 
 
+def _seconds(value: str) -> float:
+    from capscore.warehouse.query import timeout_seconds
+
+    try:
+        return timeout_seconds(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of seconds > 0, got {value!r}"
+        ) from None
+
+
 def _root(args: argparse.Namespace) -> DataRoot:
     return DataRoot.resolve(args.data_root)
 
@@ -242,6 +253,8 @@ def cmd_query(args: argparse.Namespace) -> int:
 
     from capscore.warehouse.query import (
         QueryRefused,
+        QueryTimedOut,
+        SettingInvalid,
         WarehouseMissing,
         WarehouseMoved,
         format_result,
@@ -250,8 +263,15 @@ def cmd_query(args: argparse.Namespace) -> int:
 
     root = _root(args)
     try:
-        frame = run_query(root, args.sql)
-    except (duckdb.Error, QueryRefused, WarehouseMissing, WarehouseMoved) as exc:
+        frame = run_query(root, args.sql, args.timeout)
+    except (
+        duckdb.Error,
+        QueryRefused,
+        QueryTimedOut,
+        SettingInvalid,
+        WarehouseMissing,
+        WarehouseMoved,
+    ) as exc:
         # One line an analyst can act on, not a traceback.
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         sys.stderr.write(f"capscore query: {message}\n")
@@ -413,6 +433,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sql")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p.add_argument("--out", default=None, help="write to this file instead of stdout")
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="stop the query after this many seconds (default $CAPSCORE_ANALYST_TIMEOUT, else 300)",
+    )
     p.set_defaults(func=cmd_query)
 
     p = add(
@@ -481,18 +508,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from capscore.entity_resolution.review import DecisionsError
-    from capscore.warehouse.query import WarehouseMissing, WarehouseMoved
+    from capscore.warehouse.query import (
+        QueryTimedOut,
+        SettingInvalid,
+        WarehouseMissing,
+        WarehouseMoved,
+    )
     from pipelines.cli_errors import NotBuilt
     from scoring_models.versioning import VersionLockError
 
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except (DecisionsError, VersionLockError, WarehouseMissing, WarehouseMoved, NotBuilt) as exc:
+    except (
+        DecisionsError,
+        VersionLockError,
+        WarehouseMissing,
+        WarehouseMoved,
+        NotBuilt,
+        QueryTimedOut,
+        SettingInvalid,
+    ) as exc:
         # Input a person must fix (the decisions file, a model file changed without a new
         # version, a missing or moved warehouse, an as-of date never built, e.g. between
-        # the landing dates of a `--landing-dates-only` backfill): one line that says
-        # what, not a traceback.
+        # the landing dates of a `--landing-dates-only` backfill, an analyst setting, a
+        # `capscore explain` past the analyst time limit): one line that says what, not a
+        # traceback.
         sys.stderr.write(f"capscore {args.command}: {exc}\n")
         return 2
 

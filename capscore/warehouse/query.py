@@ -12,7 +12,10 @@ configuration so that the session
   masked;
 - cannot write any file: only read statements run (SELECT, EXPLAIN, PRAGMA,
   CALL); COPY, EXPORT, ATTACH, INSTALL, CREATE, SET ... are refused;
-- cannot undo any of this (`lock_configuration`).
+- cannot undo any of this (`lock_configuration`);
+- cannot starve the nightly run: a share of the memory and of the cores, no spill to
+  disk, and a time limit per query past which DuckDB is interrupted (`QueryTimedOut`;
+  the session stays usable).
 
 Personal data is masked in every relation the session can reach (publish.py).
 """
@@ -20,11 +23,13 @@ Personal data is masked in every relation the session can reach (publish.py).
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import polars as pl
@@ -54,6 +59,21 @@ class WarehouseMoved(RuntimeError):
 
 class QueryRefused(PermissionError):
     """A statement an analyst may not run."""
+
+
+class QueryTimedOut(TimeoutError):
+    """A query ran past the session's time limit and was interrupted (nothing written)."""
+
+
+class SettingInvalid(ValueError):
+    """An analyst session setting from the environment that cannot be used."""
+
+
+T = TypeVar("T")
+# How often the watch repeats its interrupt once the limit has passed: an interrupt sent
+# while DuckDB is between statements (binding a view, or before the lazy relation of
+# sql() starts) is forgotten when the next one starts.
+_INTERRUPT_AGAIN_S = 0.1
 
 
 # Column types polars cannot take or write (intervals, unions, bytes): returned as the
@@ -137,8 +157,45 @@ def _write_types(con: duckdb.DuckDBPyConnection, statement: Any) -> list[str]:
 class AnalystConnection:
     """A sandboxed read-only session (see the module docstring)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, timeout: float) -> None:
         self._con = con
+        self.timeout = timeout
+
+    def _within_limit(self, run: Callable[[], T]) -> T:
+        """`run()`, interrupted if it takes longer than the time limit. A watch thread
+        waits for the limit, then interrupts DuckDB (again every 0.1 s, until `run`
+        returns); it ends before this returns, so it never touches a later query. A
+        query whose result is in hand when the limit passes keeps it."""
+        done = threading.Event()
+        lock = threading.Lock()
+        fired = threading.Event()
+
+        def watch() -> None:
+            wait = self.timeout
+            while not done.wait(wait):
+                with lock:  # `done` cannot be set between this check and the interrupt
+                    if done.is_set():
+                        return
+                    fired.set()
+                    self._con.interrupt()
+                wait = _INTERRUPT_AGAIN_S
+
+        watcher = threading.Thread(target=watch, name="capscore-analyst-timeout", daemon=True)
+        watcher.start()
+        try:
+            return run()
+        except duckdb.InterruptException:
+            if not fired.is_set():
+                raise
+            raise QueryTimedOut(
+                f"the query ran past the time limit of {self.timeout:g} s and was stopped "
+                f"(nothing was written): raise the limit with `capscore query --timeout "
+                f"SECONDS` or ${TIMEOUT_ENV} (default {DEFAULT_TIMEOUT_S:g} s)"
+            ) from None
+        finally:
+            with lock:
+                done.set()
+            watcher.join()
 
     def check(self, sql: str) -> None:
         try:
@@ -165,6 +222,12 @@ class AnalystConnection:
 
     def sql(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
         self.check(sql)
+        return self._within_limit(lambda: self._frame(sql, params))
+
+    def _frame(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None
+    ) -> pl.DataFrame:
+        # con.sql() runs every statement at once but a final SELECT, which .pl() runs.
         relation = self._con.sql(sql, params=params)
         if relation is None:
             return pl.DataFrame()
@@ -182,7 +245,7 @@ class AnalystConnection:
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         self.check(sql)
-        return self._con.execute(sql, params).fetchall()
+        return self._within_limit(lambda: self._con.execute(sql, params).fetchall())
 
     def close(self) -> None:
         self._con.close()
@@ -195,6 +258,47 @@ class AnalystConnection:
 
 
 MEMORY_LIMIT_ENV = "CAPSCORE_ANALYST_MEMORY_LIMIT"
+THREADS_ENV = "CAPSCORE_ANALYST_THREADS"
+TIMEOUT_ENV = "CAPSCORE_ANALYST_TIMEOUT"
+# Five minutes: a mart view is read in under a second (a 40-firm root of 28 dates) and
+# an analyst waits at a prompt, so a query still running after five minutes is far more
+# likely a mistake (a cross join, a join on the wrong key) than work; it then costs the
+# nightly run minutes of (capped) CPU, not hours. An analyst who means it raises it.
+DEFAULT_TIMEOUT_S = 300.0
+
+
+def timeout_seconds(text: str) -> float:
+    """A time limit in seconds: a finite number > 0 (ValueError otherwise)."""
+    value = float(text)
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError(f"expected a number of seconds > 0, got {text!r}")
+    return value
+
+
+def analyst_timeout() -> float:
+    """An analyst query's time limit in seconds: $CAPSCORE_ANALYST_TIMEOUT, else 300."""
+    configured = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not configured:
+        return DEFAULT_TIMEOUT_S
+    try:
+        return timeout_seconds(configured)
+    except ValueError:
+        raise SettingInvalid(
+            f"${TIMEOUT_ENV} must be a number of seconds > 0, got {configured!r}"
+        ) from None
+
+
+def analyst_threads() -> int:
+    """An analyst session's DuckDB threads: $CAPSCORE_ANALYST_THREADS, else a quarter of
+    the cores this process may use (at least one)."""
+    configured = os.environ.get(THREADS_ENV, "").strip()
+    if configured:
+        if not configured.isdigit() or int(configured) < 1:
+            raise SettingInvalid(
+                f"${THREADS_ENV} must be a whole number of threads >= 1, got {configured!r}"
+            )
+        return int(configured)
+    return max(len(os.sched_getaffinity(0)) // 4, 1)
 
 
 def analyst_memory_limit() -> str:
@@ -207,8 +311,21 @@ def analyst_memory_limit() -> str:
     return f"{max(total // 4 // 2**20, 256)}MB"
 
 
-def analyst_connection(root: DataRoot) -> AnalystConnection:
+def analyst_connection(root: DataRoot, timeout: float | None = None) -> AnalystConnection:
+    """The sandboxed session; `timeout`: each query's limit in seconds (default
+    $CAPSCORE_ANALYST_TIMEOUT, else 300)."""
+    limit = analyst_timeout() if timeout is None else timeout_seconds(str(timeout))
+    threads = analyst_threads()
     con = _published(root)
+    try:
+        _lock_down(con, threads)
+    except BaseException:
+        con.close()
+        raise
+    return AnalystConnection(con, limit)
+
+
+def _lock_down(con: duckdb.DuckDBPyConnection, threads: int) -> None:
     allowed = [row[0] for row in con.execute("SELECT file FROM meta.analyst_files").fetchall()]
     listed = ", ".join(sql_literal(p) for p in allowed)
     con.execute(f"SET allowed_paths = [{listed}]")
@@ -218,13 +335,14 @@ def analyst_connection(root: DataRoot) -> AnalystConnection:
     # the memory and spills nowhere (past it the query fails, alone).
     con.execute(f"SET memory_limit = {sql_literal(analyst_memory_limit())}")
     con.execute("SET temp_directory = ''")
+    # DuckDB runs a query on every core by default: the nightly run shares the machine.
+    con.execute(f"SET threads = {threads}")
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
-    return AnalystConnection(con)
 
 
-def run_query(root: DataRoot, sql: str) -> pl.DataFrame:
-    with analyst_connection(root) as con:
+def run_query(root: DataRoot, sql: str, timeout: float | None = None) -> pl.DataFrame:
+    with analyst_connection(root, timeout) as con:
         return con.sql(sql)
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import threading
+import time
 from datetime import date
 from pathlib import Path
 
@@ -14,7 +17,13 @@ from capscore.storage import tables
 from capscore.storage.lake import snapshot, write_export, write_partition
 from capscore.storage.paths import DataRoot
 from capscore.warehouse.publish import publish_warehouse
-from capscore.warehouse.query import QueryRefused, WarehouseMoved, analyst_connection, run_query
+from capscore.warehouse.query import (
+    QueryRefused,
+    QueryTimedOut,
+    WarehouseMoved,
+    analyst_connection,
+    run_query,
+)
 from pipelines.cli import main as capscore
 
 DAY = date(2026, 11, 20)
@@ -223,3 +232,81 @@ def test_a_copied_root_never_reads_the_original_lake(
     with analyst_connection(copy) as con:
         files = con.sql("SELECT file FROM meta.analyst_files")["file"].to_list()
     assert files and all(f.startswith(str(copy.root)) for f in files)
+
+
+# A cross join of 10^14 pairs that no optimizer can skip: hours of CPU, never a result.
+RUNAWAY = "SELECT count(*) FROM range(100000000) a, range(1000000) b WHERE a.range + b.range < 0"
+
+
+def _watches() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "capscore-analyst-timeout"]
+
+
+def test_a_runaway_query_is_stopped_at_the_time_limit_and_the_session_goes_on(
+    root: DataRoot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An analyst's runaway cross join held the CPU the nightly run needs for hours: each
+    # query gets a time limit (CAPSCORE_ANALYST_TIMEOUT), past which DuckDB is
+    # interrupted; the session stays usable and nothing is written.
+    monkeypatch.setenv("CAPSCORE_ANALYST_TIMEOUT", "0.5")
+    with analyst_connection(root) as con:
+        for run in (con.sql, con.execute):
+            started = time.monotonic()
+            with pytest.raises(QueryTimedOut, match=r"0\.5 s.*--timeout.*CAPSCORE_ANALYST_TIMEOUT"):
+                run(RUNAWAY)
+            # Generous for a loaded machine: without the limit the query runs for hours.
+            assert time.monotonic() - started < 60
+            assert con.execute("SELECT limit_wan FROM credit.credit_limit") == [(9.0,)]
+            assert con.sql("SELECT name FROM core.enterprise").item() == "甲公司"
+        # The watch over each query ends with it: no thread is left to fire later.
+        assert not _watches()
+    monkeypatch.delenv("CAPSCORE_ANALYST_TIMEOUT")
+    with analyst_connection(root, timeout=0.5) as con, pytest.raises(QueryTimedOut):
+        con.sql(RUNAWAY)
+    assert not _watches()
+
+
+def test_a_query_that_ends_at_the_limit_keeps_its_result(root: DataRoot) -> None:
+    # The watch fires while the statement's result is already in hand (here: it sleeps
+    # past the limit after DuckDB finished): the result stands, and the interrupt, sent
+    # to an idle connection, stops nothing later.
+    with analyst_connection(root, timeout=0.2) as con:
+
+        def finished_then_slow() -> list[tuple[object, ...]]:
+            rows = con._con.execute("SELECT 41 + 1").fetchall()
+            time.sleep(1.5)
+            return rows
+
+        assert con._within_limit(finished_then_slow) == [(42,)]
+        for _ in range(50):
+            assert con.execute("SELECT limit_wan FROM credit.credit_limit") == [(9.0,)]
+    assert not _watches()
+
+
+def test_an_analyst_session_leaves_cores_to_the_nightly_run(
+    root: DataRoot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CAPSCORE_ANALYST_THREADS", "3")
+    with analyst_connection(root) as con:
+        assert con.execute("SELECT current_setting('threads')") == [(3,)]
+    monkeypatch.delenv("CAPSCORE_ANALYST_THREADS")
+    with analyst_connection(root) as con:
+        (threads,) = con.execute("SELECT current_setting('threads')")[0]
+    assert 1 <= threads <= max(1, len(os.sched_getaffinity(0)) // 4)
+
+
+def test_a_query_past_the_time_limit_is_one_line_saying_how_to_raise_it(
+    root: DataRoot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    where = ["--data-root", str(root.root)]
+    assert capscore(["query", *where, "--timeout", "0.5", RUNAWAY]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("capscore query: ") and "0.5 s" in err
+    assert "--timeout SECONDS" in err and "CAPSCORE_ANALYST_TIMEOUT" in err
+    assert capscore(["query", *where, "--timeout", "0.5", "SELECT 42 AS x"]) == 0
+    assert "42" in capsys.readouterr().out
+    for bad in ("0", "-1", "nan", "soon"):
+        with pytest.raises(SystemExit):
+            capscore(["query", *where, "--timeout", bad, "SELECT 1"])
+        assert "--timeout" in capsys.readouterr().err
