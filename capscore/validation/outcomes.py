@@ -3,9 +3,10 @@ registry and filings as they were known on each date (never from anything later 
 
 - certification: active at R without a valid HNTE certificate or a 专精特新 level,
   and holding one on D (HNTE valid on D, or SRDI provincial/national);
-- revenue_growth: latest filed revenue on D at least `growth` above the latest on
-  R, the fiscal year having moved on (firms with a filing on both dates) and the
-  base year a full year of business: growth from the year of establishment is
+- revenue_growth: latest filed revenue on D at least `growth` a year above the
+  latest on R (compounded over the fiscal years between them: the latest filing on R
+  may be two years old), the fiscal year having moved on (firms with a filing on both
+  dates) and the base year a full year of business: growth from the year of establishment is
   the founding month, not the firm (a firm founded in October "grows" 300%);
 - deregistration: active at R, 注销 or 吊销 on D (a bad outcome: a good score
   should make it less likely).
@@ -90,7 +91,12 @@ def outcomes(before: State, after: State, active_statuses: tuple[str, ...]) -> p
         .select(
             "credit_code",
             pl.lit("revenue_growth").alias("outcome"),
-            (pl.col("revenue_d") / pl.col("revenue") - 1.0 >= REVENUE_GROWTH).alias("happened"),
+            (
+                (pl.col("revenue_d") / pl.col("revenue"))
+                ** (1.0 / (pl.col("fiscal_year_d") - pl.col("fiscal_year")))
+                - 1.0
+                >= REVENUE_GROWTH
+            ).alias("happened"),
         )
     )
     return pl.concat([certification, revenue, deregistration]).sort("outcome", "credit_code")

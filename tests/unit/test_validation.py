@@ -155,6 +155,29 @@ def test_revenue_growth_is_not_measured_from_the_year_of_establishment() -> None
     assert grew == {"founded_2023": True}  # 2024 was founded_2024's first, partial year
 
 
+def test_revenue_growth_is_a_yearly_rate_however_many_fiscal_years_apart() -> None:
+    # The latest filing on R may be two years older than the latest on D: 30% over two
+    # years is 14% a year, not growth of 20% or more; 50% over two years is 22.5%.
+    codes = ("two_years_30", "two_years_50", "one_year_30")
+    active = [(code, "存续", None, "none") for code in codes]
+    before = _state(D0, active, [(code, 2023 if "two" in code else 2024, 100.0) for code in codes])
+    after = _state(
+        D1,
+        active,
+        [
+            ("two_years_30", 2025, 130.0),
+            ("two_years_50", 2025, 150.0),
+            ("one_year_30", 2025, 130.0),
+        ],
+    )
+    grew = {
+        r["credit_code"]: r["happened"]
+        for r in outcomes(before, after, ACTIVE).iter_rows(named=True)
+        if r["outcome"] == "revenue_growth"
+    }
+    assert grew == {"two_years_30": False, "two_years_50": True, "one_year_30": True}
+
+
 def test_discrimination_negates_the_score_for_a_bad_outcome() -> None:
     scored = pl.DataFrame({"credit_code": list("abcd"), "composite": [10.0, 20.0, 80.0, 90.0]})
     happened = pl.DataFrame(
