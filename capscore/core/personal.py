@@ -15,11 +15,18 @@ from capscore.landing.columns import EXTRA
 PERSONAL_COLUMNS = ("legal_representative",)
 PERSONAL_LIST_COLUMNS = ("inventors",)
 # `_extra` holds the source columns the contract does not know, as JSON: any may name a
-# person (a filer, 填报人), so a value of two to four Han characters alone keeps its
-# first character. Core stores it so (the analysts' sandbox can read core's files, not
-# only its views) and the warehouse masks the raw layer's with the same rule
-# (publish.MASK_EXTRA_MACRO; Rust regex and RE2 read it alike).
-EXTRA_NAME = '(:\\s*")(\\p{Han})\\p{Han}{1,3}(")'
+# person (a filer, 填报人), alone, in a list or in a joined cell (王小明;李四), so every
+# token of two to four Han characters in a value keeps its first character (a city or a
+# role too: the safe side). A token is bounded by a value's quotes or a separator; a key
+# is not a value (its closing quote is followed by `:`). Core stores it so (the
+# analysts' sandbox can read core's files, not only its views) and the warehouse masks
+# the raw layer's with the same rule (publish.MASK_EXTRA_MACRO; Rust regex and RE2
+# read it alike). Applied twice: neighbouring tokens share the separator one match
+# consumes.
+_SEPARATORS = ";；,，、/·()（）\\s"
+EXTRA_NAME = (
+    f'(["\\[{_SEPARATORS}])(\\p{{Han}})\\p{{Han}}{{1,3}}("\\s*[,}}\\]]|[{_SEPARATORS}])'
+)
 
 
 def mask_name(name: pl.Expr) -> pl.Expr:
@@ -33,8 +40,9 @@ def mask_name(name: pl.Expr) -> pl.Expr:
 
 
 def mask_extra(extra: pl.Expr) -> pl.Expr:
-    """{"填报人":"王小明"} -> {"填报人":"王**"} (EXTRA_NAME)."""
-    return extra.str.replace_all(EXTRA_NAME, "${1}${2}**${3}")
+    """{"填报人":"王小明;李四"} -> {"填报人":"王**;李**"} (EXTRA_NAME)."""
+    once = extra.str.replace_all(EXTRA_NAME, "${1}${2}**${3}")
+    return once.str.replace_all(EXTRA_NAME, "${1}${2}**${3}")
 
 
 def mask_personal(frame: pl.DataFrame) -> pl.DataFrame:

@@ -61,13 +61,24 @@ def _contract_columns() -> list[str]:
     return sorted({name for source in SOURCES for name in load_contract(source).names})
 
 
+# _extra holds the source columns the contract does not know, as JSON: every short Han
+# token of its values keeps its first character, as core stores it (personal.EXTRA_NAME,
+# applied twice there too); the column names stay.
+_MASK_EXTRA_ONCE = f"{sql_literal(EXTRA_NAME)}, '\\1\\2**\\3', 'g'"
+MASK_EXTRA_MACRO = (
+    "CREATE MACRO mask_extra(j) AS "
+    f"regexp_replace(regexp_replace(j, {_MASK_EXTRA_ONCE}), {_MASK_EXTRA_ONCE})"
+)
+
 # A quarantined row's raw_record holds the columns the contract does not know too
-# (they are `_extra` once a row loads): a value of two to four Han characters alone
-# keeps its first character there as it does in `_extra` (MASK_EXTRA_MACRO), or a
-# filer's name would show unmasked the day its row is rejected.
+# (they are `_extra` once a row loads): their values are masked there as in `_extra`
+# (mask_extra, on the value as the one member of an object), or a filer's name would
+# show unmasked the day its row is rejected; a contract column's value (a status, 存续)
+# is not a name.
+_ALONE = "'{\"v\":' || value::VARCHAR || '}'"
 _UNKNOWN_NAME = (
-    f"key NOT IN ({', '.join(sql_literal(c) for c in _contract_columns())}) AND type = 'VARCHAR' "
-    "AND regexp_full_match(value ->> '$', '\\p{Han}{2,4}')"
+    f"key NOT IN ({', '.join(sql_literal(c) for c in _contract_columns())}) "
+    f"AND mask_extra({_ALONE}) <> {_ALONE}"
 )
 # Only a record with such a value is written again (the others stay byte for byte).
 _OBJECT = "CASE WHEN json_valid(j) AND json_type(j) = 'OBJECT' THEN j ELSE '{}' END"
@@ -76,16 +87,8 @@ MASK_UNKNOWN_KEYS_MACRO = (
     f"WHEN j IS NULL OR NOT EXISTS (SELECT 1 FROM json_each({_OBJECT}) WHERE {_UNKNOWN_NAME}) "
     "THEN j "
     "ELSE (SELECT '{' || string_agg(to_json(key) || ':' || CASE "
-    f"WHEN {_UNKNOWN_NAME} THEN to_json(left(value ->> '$', 1) || '**') ELSE value END, "
+    f"WHEN {_UNKNOWN_NAME} THEN json_extract(mask_extra({_ALONE}), '$.v') ELSE value END, "
     f"',' ORDER BY id) || '}}' FROM json_each({_OBJECT})) END"
-)
-
-# _extra holds the source columns the contract does not know, as JSON: any of them
-# may name a person (a filer, 填报人), so a value of two to four Han characters alone
-# keeps its first character; the column names stay.
-MASK_EXTRA_MACRO = (
-    f"CREATE MACRO mask_extra(j) AS regexp_replace(j, {sql_literal(EXTRA_NAME)}, "
-    "'\\1\\2**\\3', 'g')"
 )
 
 
@@ -352,9 +355,9 @@ def publish_warehouse(root: DataRoot) -> PublishSummary:
             for schema in SCHEMAS:
                 con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             con.execute(MASK_MACRO)
+            con.execute(MASK_EXTRA_MACRO)
             con.execute(MASK_UNKNOWN_KEYS_MACRO)
             con.execute(MASK_JSON_MACRO)
-            con.execute(MASK_EXTRA_MACRO)
             with_macros(con)
             _create_base_views(con, root, summary)
             _create_derived_views(con, summary)

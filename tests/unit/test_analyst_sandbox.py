@@ -46,6 +46,8 @@ def root(tmp_path: Path) -> DataRoot:
                 '{"legal_representative": "李四光", "inventors": ["王五"]}',
                 # A rejected row keeps the columns the contract does not know (a filer).
                 '{"status": "营业", "填报人": "钱多多", "备注": "嘉兴华泰汽车零部件有限公司"}',
+                # Unknown columns may hold several names (a list, a joined cell).
+                '{"status": "在业", "联系人": "吴小美;郑大福", "股东": ["冯一", "陈二"]}',
                 # A line that could not be split into columns: no field names to go by.
                 '{"_line": "C2,嘉兴华泰汽车零部件有限公司,赵六,\\"孙七;周八\\",存续"}',
             ]
@@ -136,11 +138,23 @@ def test_nothing_outside_the_warehouse_can_be_read(root: DataRoot) -> None:
 def test_personal_data_is_masked_wherever_an_analyst_can_see_it(root: DataRoot) -> None:
     records = run_query(root, "SELECT raw_record FROM quality.quarantine")["raw_record"]
     text = " ".join(records)
-    for name in ("李四光", "王五", "赵六", "孙七", "周八", "钱多多"):
+    for name in (
+        "李四光",
+        "王五",
+        "赵六",
+        "孙七",
+        "周八",
+        "钱多多",
+        "吴小美",
+        "郑大福",
+        "冯一",
+        "陈二",
+    ):
         assert name not in text
     assert "李**" in text and "赵**" in text and "嘉兴华泰汽车零部件有限公司" in text
     # As in `_extra`: an unknown column's short Han value is masked, a contract column's is not.
     assert '{"status":"营业","填报人":"钱**","备注":"嘉兴华泰汽车零部件有限公司"}' in records
+    assert '{"status":"在业","联系人":"吴**;郑**","股东":["冯**","陈**"]}' in records
     # The raw rows keep what landed: an analyst is told where they are masked.
     for sql, where in (
         ("SELECT legal_representative FROM raw.registry", r"raw\.registry: .* core\.enterprise"),
