@@ -349,7 +349,11 @@ def run_query(root: DataRoot, sql: str, timeout: float | None = None) -> pl.Data
 def _as_json_text(column: pl.Series) -> pl.Series:
     return pl.Series(
         column.name,
-        [None if v is None else json.dumps(v, ensure_ascii=False, default=str) for v in column],
+        # to_list(): iterating a list column yields Series, whose str() is a printout.
+        [
+            None if v is None else json.dumps(v, ensure_ascii=False, default=str)
+            for v in column.to_list()
+        ],
         dtype=pl.String,
     )
 

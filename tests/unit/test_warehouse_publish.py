@@ -117,6 +117,16 @@ def test_csv_and_json_formats_handle_lists() -> None:
     assert '"reasons":["x","y"]' in format_result(frame, "json")
 
 
+def test_csv_writes_a_list_of_structs_as_json_text() -> None:
+    """mart.er_review_queue.candidates: not a polars Series' printout."""
+    frame = pl.DataFrame(
+        {"candidates": [[{"credit_code": "X", "p": 0.5}], None], "s": [{"l": [1, 2]}, None]}
+    )
+    lines = format_result(frame, "csv").splitlines()
+    assert lines[1] == '"[{""credit_code"": ""X"", ""p"": 0.5}]","{""l"": [1, 2]}"'
+    assert lines[2] == ","
+
+
 def test_indicator_values_stored_as_columns_are_rows_in_the_warehouse(root: DataRoot) -> None:
     """scoring.indicator_value: dates of two models with other indicators, and a date
     stored in rows before the column layout, each read back row for row."""
