@@ -24,9 +24,7 @@ PERSONAL_LIST_COLUMNS = ("inventors",)
 # read it alike). Applied twice: neighbouring tokens share the separator one match
 # consumes.
 _SEPARATORS = ";；,，、/·()（）\\s"
-EXTRA_NAME = (
-    f'(["\\[{_SEPARATORS}])(\\p{{Han}})\\p{{Han}}{{1,3}}("\\s*[,}}\\]]|[{_SEPARATORS}])'
-)
+EXTRA_NAME = f'(["\\[{_SEPARATORS}])(\\p{{Han}})\\p{{Han}}{{1,3}}("\\s*[,}}\\]]|[{_SEPARATORS}])'
 
 
 def mask_name(name: pl.Expr) -> pl.Expr:
