@@ -18,11 +18,10 @@ English names get the same pieces from lower-case tokens.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
 
-import opencc
 import polars as pl
 
+from capscore.core.applicant_kinds import simplify as simplify
 from capscore.entity_resolution.places import MAX_REGION_LEVELS, leading_regions
 from capscore.entity_resolution.vocabulary import LegalForm, Vocabulary, alternation, vocabulary
 
@@ -46,25 +45,6 @@ PARSED_SCHEMA = pl.Schema(
 MIN_ZIHAO = 2
 _MAX_INDUSTRY_WORDS = 4
 _HAN = r"\p{Han}"
-
-
-@cache
-def _t2s() -> opencc.OpenCC:
-    return opencc.OpenCC("t2s")
-
-
-def simplify(names: pl.Series) -> pl.Series:
-    """NFKC, whitespace runs -> one space, traditional -> simplified; nulls stay null.
-
-    opencc is called once on the newline-joined text: one C++ call instead of
-    one per name (names contain no newline after the whitespace step).
-    """
-    nfkc = names.str.normalize("NFKC").str.replace_all(r"\s+", " ").str.strip_chars()
-    filled = nfkc.fill_null("")
-    if filled.len() == 0:
-        return nfkc
-    converted = _t2s().convert("\n".join(filled.to_list())).split("\n")
-    return pl.Series(names.name, converted, dtype=pl.String).zip_with(nfkc.is_not_null(), nfkc)
 
 
 def _form_lookup(forms: tuple[LegalForm, ...]) -> tuple[dict[str, str], dict[str, bool]]:

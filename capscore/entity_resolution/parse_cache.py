@@ -18,12 +18,17 @@ from pathlib import Path
 
 import polars as pl
 
+from capscore.core import applicant_kinds
 from capscore.entity_resolution.reach_keys import KEYS_SCHEMA
 from capscore.entity_resolution.reference_files import REFERENCE_FILES, reference_digest
 from capscore.storage.kept_files import read_kept, write_kept
 from capscore.storage.paths import DataRoot
 
-CODE_FILES: tuple[Path, ...] = tuple(sorted(Path(__file__).parent.glob("*.py")))
+# ...and core's applicant-kind rule, which entity resolution classifies with (kinds.py).
+CODE_FILES: tuple[Path, ...] = (
+    *sorted(Path(__file__).parent.glob("*.py")),
+    Path(applicant_kinds.__file__ or ""),
+)
 LIBRARIES = ("polars", "opencc")
 REACH_PREFIX = "reach-"
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from capscore.core.applicant_kinds import APPLICANT_KINDS_YAML
 from capscore.entity_resolution.romanized import ROMANIZATION_YAML
 from capscore.entity_resolution.vocabulary import VOCABULARY_YAML
 from capscore.reference_data import GBT2260_CSV, SIMILAR_SHAPE_TXT
@@ -22,6 +23,8 @@ from scoring_models.versioning import content_sha256
 
 REFERENCE_FILES: tuple[Path, ...] = (
     VOCABULARY_YAML,
+    # Core's applicant-kind markers: which applicants are looked up (and which core masks).
+    APPLICANT_KINDS_YAML,
     ROMANIZATION_YAML,
     GBT2260_CSV,
     SIMILAR_SHAPE_TXT,

@@ -1,14 +1,16 @@
-"""Loads vocabulary.yaml: legal forms, industry words and applicant-kind markers."""
+"""Loads vocabulary.yaml: legal forms and industry words (the applicant-kind markers are
+core's: core/applicant_kinds.yaml)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from capscore.core.applicant_kinds import alternation as alternation
 
 VOCABULARY_YAML = Path(__file__).with_name("vocabulary.yaml")
 
@@ -28,8 +30,6 @@ class Vocabulary:
     branch_markers: tuple[str, ...]
     industry_cjk: tuple[str, ...]
     industry_latin: tuple[str, ...]
-    kind_markers: dict[str, tuple[str, ...]]
-    individual_max_chars: int
 
 
 def _forms(rows: list[dict[str, Any]]) -> tuple[LegalForm, ...]:
@@ -47,12 +47,4 @@ def vocabulary(path: Path = VOCABULARY_YAML) -> Vocabulary:
         branch_markers=tuple(raw["branch_markers"]),
         industry_cjk=tuple(raw["industry_cjk"]),
         industry_latin=tuple(raw["industry_latin"]),
-        kind_markers={k: tuple(v) for k, v in raw["kind_markers"].items()},
-        individual_max_chars=int(raw["individual_max_chars"]),
     )
-
-
-def alternation(words: tuple[str, ...] | list[str]) -> str:
-    """Regex alternation of literal words, longest first (the regex engine tries in order)."""
-    ordered = sorted(set(words), key=lambda w: (-len(w), w))
-    return "(?:" + "|".join(re.escape(w) for w in ordered) + ")"

@@ -92,7 +92,7 @@ COLUMN_MEANINGS: dict[str, str] = {
     "valid_to": "first date it no longer was (null = still current)",
     # entity resolution
     "applicant_position": "0-based position of the applicant in the patent's applicant list",
-    "applicant": "applicant name as written on the patent",
+    "applicant": "applicant name as written on the patent; a person's (applicant_kind individual) is personal data: masked, e.g. 张**",
     "applicant_kind": "enterprise, university, institute, individual, foreign or unknown",
     "match_probability": "model probability (0-1) that the mention is the linked enterprise",
     "method": "how the link was made: credit_code, exact_name, former_name, normalized_name, fuzzy or none",
@@ -238,7 +238,10 @@ TABLE_COLUMN_MEANINGS: dict[str, dict[str, str]] = {
     "er.rd_links": {"credit_code": "resolved credit code (null when unmatched)"},
     "er.applicant_links": {"credit_code": "linked enterprise (null when unmatched)"},
     "core.rd_filing": {"credit_code": "resolved credit code of the filing enterprise"},
-    "core.patent": {"forward_citations": "visible patents citing this one as of D"},
+    "core.patent": {
+        "forward_citations": "visible patents citing this one as of D",
+        "applicants": "申请人/专利权人, in order; a person (an individual applicant) is personal data: masked, e.g. 张**",
+    },
     "scoring.patent_cohort": {
         "patents": "visible patents normalized in this cohort (it may hold more: cohort_size)",
         "cohort": "application year and IPC main class (2021-B60), else year and section, "

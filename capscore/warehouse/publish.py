@@ -19,7 +19,12 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from capscore.core.personal import EXTRA_NAME, PERSONAL_COLUMNS, PERSONAL_LIST_COLUMNS
+from capscore.core.personal import (
+    EXTRA_NAME,
+    PERSONAL_COLUMNS,
+    PERSONAL_LIST_COLUMNS,
+    mask_applicants_in_records,
+)
 from capscore.landing.columns import EXTRA
 from capscore.sql_library import derived_views, sql_identifier, sql_literal, with_macros
 from capscore.storage.changes import BASE, BOOKKEEPING, FINGERPRINT, HEADER, OP, UPSERT
@@ -254,6 +259,30 @@ def _joined(source: str, other: str, keys: Sequence[str]) -> str:
     )
 
 
+def _mask_applicants_of_records(con: duckdb.DuckDBPyConnection, relation: str) -> None:
+    """Mask the persons among the applicants of a materialized table's rows as read
+    (`raw_record`) as core masks them (personal.mask_applicants_in_records): which
+    applicant is a person takes the applicant-kind rule, which SQL does not have."""
+    columns = [row[0] for row in con.execute(f"DESCRIBE {relation}").fetchall()]
+    if "raw_record" not in columns:
+        return
+    records = con.sql(
+        f"SELECT DISTINCT raw_record FROM {relation} WHERE raw_record LIKE '%\"applicants\"%'"
+    ).pl()["raw_record"]
+    masked = mask_applicants_in_records(records)
+    changed = pl.DataFrame({"raw_record": records, "masked": masked}).filter(
+        pl.col("raw_record") != pl.col("masked")
+    )
+    if changed.is_empty():
+        return
+    con.register("_masked", changed.to_arrow())
+    con.execute(
+        f"UPDATE {relation} AS t SET raw_record = m.masked FROM _masked AS m "
+        "WHERE t.raw_record = m.raw_record"
+    )
+    con.unregister("_masked")
+
+
 def _create_base_views(
     con: duckdb.DuckDBPyConnection, root: DataRoot, summary: PublishSummary
 ) -> None:
@@ -279,6 +308,7 @@ def _create_base_views(
         if t.materialize:
             # A masked copy inside the warehouse: the analysts' sandbox never needs its files.
             con.execute(f"CREATE TABLE {t.relation} AS {select}")
+            _mask_applicants_of_records(con, t.relation)
             summary.views.append(t.relation)
             continue
         if t.latest_only:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 import polars as pl
 import pytest
@@ -9,6 +11,12 @@ import pytest
 from capscore.storage.lake import scan
 from capscore.storage.paths import DataRoot
 from capscore.storage.tables import LOAD_AUDIT, QUARANTINE
+from capscore.warehouse.query import (
+    CLOSED_TO_ANALYSTS,
+    AnalystConnection,
+    analyst_connection,
+    run_query,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -70,3 +78,55 @@ def test_warehouse_exposes_quality_with_masked_personal_data(dirty_root: DataRoo
         assert reps and all(r[0][1:] == "*" * (len(r[0]) - 1) for r in reps)
     finally:
         con.close()
+
+
+def _individual_applicants(root: DataRoot) -> set[str]:
+    """Every applicant name that landed (loaded or quarantined) and reads as a person."""
+    from capscore.core.applicant_kinds import classify_kinds
+    from capscore.storage.tables import RAW_PATENTS
+
+    loaded = scan(root, RAW_PATENTS).select(pl.col("applicants").explode()).collect()
+    records = scan(root, QUARANTINE).filter(pl.col("source") == "patents").collect()["raw_record"]
+    quarantined = [
+        name
+        for record in records.drop_nulls()
+        if record.startswith("{")
+        for value in [json.loads(record).get("applicants")]
+        if value
+        for name in (value if isinstance(value, list) else str(value).split(";"))
+        if isinstance(name, str)
+    ]
+    names = pl.concat([loaded["applicants"], pl.Series(quarantined, dtype=pl.String)])
+    names = names.drop_nulls().str.strip_chars().unique()
+    return set(names.filter(classify_kinds(names) == "individual").to_list()) - {""}
+
+
+def test_no_individual_applicant_is_readable_by_an_analyst(dirty_root: DataRoot) -> None:
+    # A patent applicant who is a person is personal data like an inventor: masked in
+    # every relation an analyst can query and in every file the sandbox may read.
+    people = _individual_applicants(dirty_root)
+    assert len(people) > 20
+    quoted = [f'"{name}"' for name in people]
+
+    def leaked(con: AnalystConnection, source: str) -> list[str]:
+        rows = con.sql(f"SELECT to_json(t)::VARCHAR AS j FROM {source} AS t")["j"]
+        text = "\n".join(rows.drop_nulls().to_list())
+        return [name for name in quoted if name in text]
+
+    with analyst_connection(dirty_root) as con:
+        relations = con.sql(
+            "SELECT schema_name || '.' || view_name AS r FROM duckdb_views() WHERE NOT internal "
+            "UNION SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE NOT internal"
+        )["r"].to_list()
+        seen = [r for r in relations if r not in CLOSED_TO_ANALYSTS and not r.startswith("meta.")]
+        assert {"er.applicant_links_asof", "core.patent_asof", "quality.quarantine"} <= set(seen)
+        for relation in seen:
+            assert not leaked(con, relation), relation
+        files = con.sql("SELECT file FROM meta.analyst_files")["file"].to_list()
+        assert any("/er/applicant_links" in f for f in files)
+        for file in files:
+            assert not leaked(con, f"read_parquet('{file}')"), file
+    # ...and the masked text says who it is not: 张三丰 -> 张**.
+    links = run_query(dirty_root, "SELECT applicant, applicant_kind FROM er.applicant_links")
+    individuals = links.filter(pl.col("applicant_kind") == "individual")["applicant"]
+    assert individuals.len() > 0 and individuals.str.contains(r"^\S\*+$").all()

@@ -70,3 +70,79 @@ def test_the_warehouse_masks_extra_as_core_does() -> None:
     con.execute(MASK_EXTRA_MACRO)
     for case, want in EXTRA_CASES:
         assert con.execute("SELECT mask_extra(?)", [case]).fetchone() == (want or case,)
+
+
+def test_individual_applicants_are_masked_firms_and_firms_named_like_people_are_not() -> None:
+    from capscore.core.personal import mask_individual_applicants
+
+    frame = pl.DataFrame(
+        {
+            "applicants": [
+                ["张三丰", "嘉兴华泰汽车零部件有限公司"],
+                # A firm called like a person, a university, a foreign firm: all kept.
+                ["张三丰科技有限公司", "John Smith Technology Co., Ltd.", "浙江大学"],
+                ["John Smith", "阿卜杜·热合曼", "Siemens AG"],
+                None,
+            ]
+        }
+    )
+    masked = mask_individual_applicants(frame)
+    assert masked["applicants"].to_list() == [
+        ["张**", "嘉兴华泰汽车零部件有限公司"],
+        ["张三丰科技有限公司", "John Smith Technology Co., Ltd.", "浙江大学"],
+        ["J*********", "阿******", "Siemens AG"],
+        None,
+    ]
+    # Masking twice is masking once (a drop may repeat a patent already masked).
+    assert mask_individual_applicants(masked).equals(masked)
+
+
+def test_entity_resolution_reads_a_masked_person_as_an_individual_and_nothing_else_moves() -> None:
+    from capscore.core.applicant_kinds import classify_kinds as core_kinds
+    from capscore.core.personal import mask_individual_applicants
+    from capscore.entity_resolution.kinds import classify_kinds
+
+    names = [
+        "张三丰",
+        "欧阳娜娜",
+        "阿卜杜·热合曼",
+        "John Smith",
+        "Anna Maria Lopez",
+        "嘉兴华泰汽车零部件有限公司",
+        "张三丰科技有限公司",
+        "John Smith Technology Co., Ltd.",
+        "浙江大学",
+        "中国科学院宁波材料技术与工程研究所",
+        "Siemens AG",
+        "L'Oreal",
+        "华为",
+        "",
+    ]
+    # One rule: ER classifies with core's classifier.
+    assert classify_kinds is core_kinds
+    kinds = classify_kinds(pl.Series(names)).to_list()
+    masked = mask_individual_applicants(pl.DataFrame({"applicants": [names]}))["applicants"]
+    masked_kinds = classify_kinds(pl.Series(masked.to_list()[0])).to_list()
+    assert masked_kinds == kinds
+    for name, kind, shown in zip(names, kinds, masked.to_list()[0], strict=True):
+        assert (shown != name) == (kind == "individual" and len(name) > 1), name
+
+
+def test_a_quarantined_rows_individual_applicants_are_masked_as_in_core() -> None:
+    from capscore.core.personal import mask_applicants_in_records
+
+    records = pl.Series(
+        [
+            '{"applicants":["郑鑫","嘉兴天华汽车零部件有限公司"],"inventors":"***"}',
+            # A CSV cell as read: `;`-joined.
+            '{"applicants":"李新峰;Siemens AG;John Smith","x":1}',
+            '{"_line": "a,b"}',
+            None,
+        ]
+    )
+    assert mask_applicants_in_records(records).to_list() == [
+        '{"applicants":["郑*","嘉兴天华汽车零部件有限公司"],"inventors":"***"}',
+        '{"applicants":"李**;Siemens AG;J*********","x":1}',
+        '{"_line": "a,b"}',
+        None,
+    ]

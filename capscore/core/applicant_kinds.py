@@ -1,0 +1,157 @@
+"""Applicant kind: enterprise, university, institute, individual, foreign, unknown.
+
+One rule for two users, so that they never disagree: core masks the applicants it
+calls individuals (personal data, as inventors: 张三丰 -> 张**, personal.py), and
+entity resolution (entity_resolution/kinds.py) classifies the applicants core stores
+with it, looking up only enterprises and unknowns in the registry. Universities,
+institutes, individuals and foreign firms are never registry enterprises and stay
+unmatched with their kind (a false link would credit a university's patents to a
+firm). Markers live in applicant_kinds.yaml. The first rule that fires wins, in
+this order:
+
+0. A masked name (one character, then only `*`: what core stores for a person)
+   -> individual, so that resolving core's masked applicants gives each the kind
+   its name as written had.
+1. Han script: a Japanese/foreign legal form (株式会社) or a foreign country
+   prefix (美国…公司) -> foreign; a company word (公司, 企业, 厂, 合伙…) ->
+   enterprise, so 浙江大学科技园发展有限公司 is an enterprise; 研究院/研究所/
+   科学院 -> institute; 大学/学院 -> university; 中心/医院… -> institute; 2-4 Han characters, or a
+   name with a middle dot -> individual.
+2. Latin script: university / institute words; a foreign legal form (GmbH, AG,
+   Inc., KK…) -> foreign; a Chinese-style English company name (Co., Ltd.,
+   Technology) -> enterprise; two or three capitalised words -> individual.
+3. Anything else -> unknown (still a registry candidate).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import opencc
+import polars as pl
+import yaml
+
+KINDS = ("enterprise", "university", "institute", "individual", "foreign", "unknown")
+INDIVIDUAL = "individual"
+APPLICANT_KINDS_YAML = Path(__file__).with_name("applicant_kinds.yaml")
+# What personal.mask_name leaves of a name: its first character, then stars.
+MASKED_NAME = r"^\S\*+$"
+
+
+@dataclass(frozen=True)
+class KindMarkers:
+    markers: dict[str, tuple[str, ...]]
+    individual_max_chars: int
+
+
+@cache
+def kind_markers(path: Path = APPLICANT_KINDS_YAML) -> KindMarkers:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return KindMarkers(
+        markers={k: tuple(v) for k, v in raw["kind_markers"].items()},
+        individual_max_chars=int(raw["individual_max_chars"]),
+    )
+
+
+def alternation(words: tuple[str, ...] | list[str]) -> str:
+    """Regex alternation of literal words, longest first (the regex engine tries in order)."""
+    ordered = sorted(set(words), key=lambda w: (-len(w), w))
+    return "(?:" + "|".join(re.escape(w) for w in ordered) + ")"
+
+
+@cache
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def simplify(names: pl.Series) -> pl.Series:
+    """NFKC, whitespace runs -> one space, traditional -> simplified; nulls stay null.
+
+    opencc is called once on the newline-joined text: one C++ call instead of
+    one per name (names contain no newline after the whitespace step).
+    """
+    nfkc = names.str.normalize("NFKC").str.replace_all(r"\s+", " ").str.strip_chars()
+    filled = nfkc.fill_null("")
+    if filled.len() == 0:
+        return nfkc
+    converted = _t2s().convert("\n".join(filled.to_list())).split("\n")
+    return pl.Series(names.name, converted, dtype=pl.String).zip_with(nfkc.is_not_null(), nfkc)
+
+
+def _words(markers: tuple[str, ...]) -> str:
+    """Whole-token alternation for lower-case Latin text whose non-alphanumerics are spaces."""
+    return r"(?:^| )" + alternation(list(markers)) + r"(?: |$)"
+
+
+def classify_kinds(names: pl.Series) -> pl.Series:
+    """The applicant kind of each name (row for row; null names are `unknown`)."""
+    voc = kind_markers()
+    m = voc.markers
+    text = simplify(names.cast(pl.String)).fill_null("")
+    han = text.str.replace_all(r"[^\p{Han}·•・\p{L}\p{N}]", "")
+    latin = text.str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
+    frame = pl.DataFrame(
+        {
+            "han": han,
+            "latin": latin,
+            "is_han": text.str.contains(r"\p{Han}"),
+            "masked": text.str.contains(MASKED_NAME),
+        }
+    )
+    h, lat = pl.col("han"), pl.col("latin")
+    foreign_prefix = "^" + alternation(list(m["foreign_country_prefix"]))
+    han_only = h.str.replace_all(r"[·•・]", "")
+    individual_han = (
+        han_only.str.contains(r"^\p{Han}+$")
+        & han_only.str.len_chars().is_between(2, voc.individual_max_chars)
+    ) | h.str.contains(r"^\p{Han}+[·•・]\p{Han}+")
+    kind_han = (
+        pl.when(h.str.contains(alternation(list(m["foreign_cjk"]))))
+        .then(pl.lit("foreign"))
+        .when(
+            h.str.contains(foreign_prefix) & h.str.contains(alternation(list(m["enterprise_cjk"])))
+        )
+        .then(pl.lit("foreign"))
+        .when(h.str.contains(alternation(list(m["enterprise_cjk"]))))
+        .then(pl.lit("enterprise"))
+        .when(h.str.contains(alternation(list(m["research_cjk"]))))
+        .then(pl.lit("institute"))
+        .when(h.str.contains(alternation(list(m["university_cjk"]))))
+        .then(pl.lit("university"))
+        .when(h.str.contains(alternation(list(m["institute_cjk"]))))
+        .then(pl.lit("institute"))
+        .when(individual_han)
+        .then(pl.lit(INDIVIDUAL))
+        .otherwise(pl.lit("unknown"))
+    )
+    original_words = text.str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
+    capitalised_person = original_words.str.contains(
+        r"^\p{Lu}[\p{Ll}'-]+( \p{Lu}[\p{Ll}'-]+){1,2}$"
+    )
+    frame = frame.with_columns(capitalised_person.alias("person"))
+    kind_latin = (
+        pl.when(lat.str.contains(_words(m["university_latin"])))
+        .then(pl.lit("university"))
+        .when(lat.str.contains(_words(m["institute_latin"])))
+        .then(pl.lit("institute"))
+        .when(lat.str.contains(_words(m["foreign_latin"])))
+        .then(pl.lit("foreign"))
+        .when(lat.str.contains(_words(m["enterprise_latin"])))
+        .then(pl.lit("enterprise"))
+        .when(pl.col("person"))
+        .then(pl.lit(INDIVIDUAL))
+        .otherwise(pl.lit("unknown"))
+    )
+    return frame.select(
+        pl.when(pl.col("masked"))
+        .then(pl.lit(INDIVIDUAL))
+        .when(pl.col("han") == "")
+        .then(pl.lit("unknown"))
+        .when(pl.col("is_han"))
+        .then(kind_han)
+        .otherwise(kind_latin)
+        .alias(names.name or "applicant_kind")
+    ).to_series()
