@@ -9,10 +9,12 @@ import dagster as dg
 import polars as pl
 
 from assets.common import AsOfWriter, as_of_asset, by_day_result, markdown_table
-from assets.partitions import partition_dates
+from assets.partitions import FULL_TAG, partition_dates
 from assets.resources import CapscoreResource
 from capscore.core.enterprise import enterprise_state
 from capscore.core.patent import patent_state
+from capscore.core.person_cache import read_person_names, write_person_names
+from capscore.core.personal import PersonNames
 from capscore.core.rd_filing import rd_filing_state
 from capscore.storage import tables
 from capscore.storage.lake import read_as_of, scan_landed_by
@@ -66,11 +68,17 @@ def enterprise(
     deps=[tables.RAW_PATENTS],
 )
 def patent(context: dg.AssetExecutionContext, capscore: CapscoreResource) -> dg.MaterializeResult:
+    """Applicants the kind rule calls persons are masked; the names it has read are kept
+    for the next run (core/person_cache.py), which classifies only the names it has not
+    met: the same rows. The run tag `capscore/full=true` classifies all."""
     raw, days = _landed(capscore, "patents", context)
     summary = []
     write = AsOfWriter(capscore.root)
+    full = context.run.tags.get(FULL_TAG) == "true"
+    names = PersonNames() if full else read_person_names(capscore.root)
+    met = names.known.height
     for day in days:
-        state = patent_state(raw, day)
+        state = patent_state(raw, day, names)
         write(tables.PATENT, state, day)
         summary.append(
             {
@@ -80,6 +88,8 @@ def patent(context: dg.AssetExecutionContext, capscore: CapscoreResource) -> dg.
                 "forward_citations": int(state["forward_citations"].sum()),
             }
         )
+    if names.known.height > met:
+        write_person_names(capscore.root, names)
     by_type = (
         state.group_by("patent_type", "legal_status").len().sort("patent_type", "legal_status")
     )

@@ -6,7 +6,7 @@ from datetime import date
 
 import polars as pl
 
-from capscore.core.personal import mask_personal
+from capscore.core.personal import PersonNames, mask_personal
 from capscore.core.point_in_time import LANDING_DATE, LINEAGE_ORDER, latest_per_key, visible_as_of
 
 KEY = "application_number"
@@ -63,8 +63,11 @@ def forward_citation_counts(patent: pl.DataFrame) -> pl.Series:
     )
 
 
-def patent_state(raw_patents: pl.DataFrame, as_of: date) -> pl.DataFrame:
-    """core/patent as of `as_of` from all raw/patents rows.
+def patent_state(
+    raw_patents: pl.DataFrame, as_of: date, names: PersonNames | None = None
+) -> pl.DataFrame:
+    """core/patent as of `as_of` from all raw/patents rows (`names`: the applicant names
+    met before, personal.PersonNames).
 
     Citations count only from visible patents (their publication_date <= D),
     as of their latest visible version's cited list. One application is one row
@@ -77,7 +80,8 @@ def patent_state(raw_patents: pl.DataFrame, as_of: date) -> pl.DataFrame:
     )
     # VERSION_ORDER begins with the landing date: a key's first version landed first.
     latest = mask_personal(
-        latest_per_key(versions, [KEY], VERSION_ORDER, {LANDING_DATE: "first_landing_date"})
+        latest_per_key(versions, [KEY], VERSION_ORDER, {LANDING_DATE: "first_landing_date"}),
+        names,
     )
     return latest.with_columns(forward_citation_counts(latest)).select(
         *(c for c in latest.columns if c != "first_landing_date"),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -54,14 +55,39 @@ def mask_extra(extra: pl.Expr) -> pl.Expr:
     return once.str.replace_all(EXTRA_NAME, "${1}${2}**${3}")
 
 
-def mask_individual_applicants(frame: pl.DataFrame) -> pl.DataFrame:
+PERSON_NAMES: dict[str, pl.DataType] = {"name": pl.String(), "person": pl.Boolean()}
+
+
+@dataclass
+class PersonNames:
+    """Applicant names (trimmed) the applicant-kind rule has read, and whether it calls
+    each a person: a later call, or a later night (core/person_cache.py), classifies
+    only the names it has not met (3.3M patents name ~1M applicants, 2.5 s to classify;
+    a night adds some thousands)."""
+
+    known: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PERSON_NAMES))
+
+    def persons(self, names: pl.Series) -> pl.Series:
+        """The names among `names` (distinct) that are persons."""
+        asked = names.to_frame("name")
+        new = asked.join(self.known, on="name", how="anti")
+        if new.height:
+            person = classify_kinds(new["name"]) == INDIVIDUAL
+            self.known = pl.concat([self.known, new.with_columns(person.alias("person"))])
+        return asked.join(self.known.filter("person"), on="name", how="semi")["name"]
+
+
+def mask_individual_applicants(
+    frame: pl.DataFrame, names: PersonNames | None = None
+) -> pl.DataFrame:
     """`frame` with each name in its `applicants` (a list per row) that the applicant-kind
     rule calls a person masked (张三丰 -> 张**, as trimmed: the first character shown is
-    the name's); the others as written. Each distinct name is classified once."""
+    the name's); the others as written. Each distinct name is classified once (`names`:
+    those met before)."""
     if APPLICANTS not in frame.columns:
         return frame
-    names = frame[APPLICANTS].explode().drop_nulls().str.strip_chars().unique()
-    persons = names.filter(classify_kinds(names) == INDIVIDUAL)
+    distinct = frame[APPLICANTS].explode().drop_nulls().str.strip_chars().unique()
+    persons = (names or PersonNames()).persons(distinct)
     if persons.is_empty():
         return frame
     masked = pl.select(mask_name(pl.lit(persons))).to_series()
@@ -111,10 +137,10 @@ def mask_applicants_in_records(records: pl.Series) -> pl.Series:
     return pl.Series(records.name, out, dtype=pl.String)
 
 
-def mask_personal(frame: pl.DataFrame) -> pl.DataFrame:
+def mask_personal(frame: pl.DataFrame, names: PersonNames | None = None) -> pl.DataFrame:
     """`frame` with every personal column it has masked, names in `_extra` and persons
-    among the applicants included."""
-    return mask_individual_applicants(frame).with_columns(
+    among the applicants included (`names`: applicant names met before)."""
+    return mask_individual_applicants(frame, names).with_columns(
         *([mask_extra(pl.col(EXTRA)).alias(EXTRA)] if EXTRA in frame.columns else []),
         *[mask_name(pl.col(c)).alias(c) for c in PERSONAL_COLUMNS if c in frame.columns],
         *[

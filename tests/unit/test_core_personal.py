@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import polars as pl
 from hypothesis import given
 from hypothesis import strategies as st
 
-from capscore.core.personal import mask_name, mask_personal
+from capscore.core.person_cache import read_person_names, write_person_names
+from capscore.core.personal import (
+    PersonNames,
+    mask_individual_applicants,
+    mask_name,
+    mask_personal,
+)
+from capscore.storage.paths import DataRoot
 from capscore.warehouse.publish import MASK_EXTRA_MACRO
 
 
@@ -146,3 +155,23 @@ def test_a_quarantined_rows_individual_applicants_are_masked_as_in_core() -> Non
         '{"_line": "a,b"}',
         None,
     ]
+
+
+def test_applicant_names_met_before_are_not_classified_again(tmp_path: Path) -> None:
+    patents = pl.DataFrame(
+        {"applicants": [["王小明", "嘉兴华泰汽车零部件有限公司"], [" 李四 ", "John Smith"]]}
+    )
+    fresh = mask_individual_applicants(patents)
+    names = PersonNames()
+    assert mask_individual_applicants(patents, names).equals(fresh)
+    assert names.known.height == 4
+    # Kept for the next run, and read as made: a name met is taken as it was read then
+    # (hence the kept file is named by the rule's digest).
+    root = DataRoot.resolve(tmp_path / "root")
+    write_person_names(root, names)
+    kept = read_person_names(root)
+    assert kept.known.sort("name").equals(names.known.sort("name"))
+    told = PersonNames(pl.DataFrame({"name": ["王小明"], "person": [False]}))
+    shown = mask_individual_applicants(patents, told)["applicants"].to_list()
+    assert shown == [["王小明", "嘉兴华泰汽车零部件有限公司"], ["李*", "J*********"]]
+    assert told.known.height == 4  # the other three classified and added
