@@ -36,6 +36,15 @@ def _seconds(value: str) -> float:
         ) from None
 
 
+def _days(value: str) -> int:
+    from capscore.warehouse.retention import whole_days
+
+    try:
+        return whole_days(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{error}, got {value!r}") from None
+
+
 def _root(args: argparse.Namespace) -> DataRoot:
     return DataRoot.resolve(args.data_root)
 
@@ -292,9 +301,10 @@ def cmd_retain(args: argparse.Namespace) -> int:
 
     root = _root(args)
     policy = RetentionPolicy.from_env()
-    if args.daily_days or args.published_days:
+    if args.daily_days is not None or args.published_days is not None:
         policy = RetentionPolicy(
-            args.daily_days or policy.daily_days, args.published_days or policy.published_days
+            policy.daily_days if args.daily_days is None else args.daily_days,
+            policy.published_days if args.published_days is None else args.published_days,
         )
     try:
         with root_lock(root, "capscore retain"):
@@ -448,11 +458,11 @@ def build_parser() -> argparse.ArgumentParser:
         "month-ends), published warehouses older than --published-days, then vacuum.",
     )
     p.add_argument(
-        "--daily-days", type=int, default=None, help="default 90 ($CAPSCORE_RETAIN_DAILY_DAYS)"
+        "--daily-days", type=_days, default=None, help="default 90 ($CAPSCORE_RETAIN_DAILY_DAYS)"
     )
     p.add_argument(
         "--published-days",
-        type=int,
+        type=_days,
         default=None,
         help="default 30 ($CAPSCORE_RETAIN_PUBLISHED_DAYS)",
     )

@@ -31,6 +31,14 @@ DEFAULT_DAILY_DAYS = 90
 DEFAULT_PUBLISHED_DAYS = 30
 
 
+def whole_days(text: str) -> int:
+    """A retention window: a whole number of days >= 1 (ValueError otherwise; 0 would keep
+    no date, a negative number would end the window after the latest date)."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise ValueError("expected a whole number of days >= 1")
+    return int(text)
+
+
 @dataclass(frozen=True)
 class RetentionPolicy:
     daily_days: int = DEFAULT_DAILY_DAYS
@@ -42,9 +50,10 @@ class RetentionPolicy:
             raw = os.environ.get(name, "").strip()
             if not raw:
                 return default
-            if not raw.isdigit() or int(raw) < 1:
-                raise ValueError(f"{name}={raw!r}: expected a whole number of days >= 1")
-            return int(raw)
+            try:
+                return whole_days(raw)
+            except ValueError as error:
+                raise ValueError(f"{name}={raw!r}: {error}") from None
 
         return cls(
             days(DAILY_DAYS_ENV, DEFAULT_DAILY_DAYS),

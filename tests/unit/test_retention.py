@@ -75,3 +75,18 @@ def test_capscore_retain_publishes_without_the_deleted_dates(tmp_path: Path) -> 
         assert con.execute("SELECT count(*) FROM core.enterprise_asof").fetchall() == [(40,)]
     finally:
         con.close()
+
+
+@pytest.mark.parametrize("days", ["0", "-5", "ten"])
+def test_capscore_retain_refuses_a_window_of_no_days(
+    tmp_path: Path, days: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 0 read as "the default", and -5 as a window ending after the latest date (every
+    # date but month-ends deleted): neither is what was asked; nothing may be deleted.
+    root, _ = _forty_published_dates(tmp_path)
+    for option in ("--daily-days", "--published-days"):
+        with pytest.raises(SystemExit) as stopped:
+            capscore(["retain", "--data-root", str(root.root), option, days])
+        assert stopped.value.code == 2
+        assert "whole number of days >= 1" in capsys.readouterr().err
+    assert run_query(root, "SELECT count(*) AS n FROM core.enterprise_asof").item() == 40
