@@ -518,6 +518,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from capscore.entity_resolution.review import DecisionsError
+    from capscore.scoring.score_memo import ExplainError
     from capscore.warehouse.query import (
         QueryTimedOut,
         SettingInvalid,
@@ -536,14 +537,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         WarehouseMissing,
         WarehouseMoved,
         NotBuilt,
+        ExplainError,
         QueryTimedOut,
         SettingInvalid,
     ) as exc:
         # Input a person must fix (the decisions file, a model file changed without a new
         # version, a missing or moved warehouse, an as-of date never built, e.g. between
         # the landing dates of a `--landing-dates-only` backfill, an analyst setting, a
-        # `capscore explain` past the analyst time limit): one line that says what, not a
-        # traceback.
+        # `capscore explain` past the analyst time limit or of a firm without scores):
+        # one line that says what, not a traceback.
         sys.stderr.write(f"capscore {args.command}: {exc}\n")
         return 2
 

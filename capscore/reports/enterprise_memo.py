@@ -32,13 +32,13 @@ def explain_enterprise(root: DataRoot, credit_code: str, as_of: date | None) -> 
             [credit_code, as_of] if as_of else [credit_code],
         )[0]
         if day is None:
-            raise SystemExit(
+            raise ExplainError(
                 f"no scores for {credit_code}"
                 + (f" on or before {as_of}" if as_of else "")
                 + ": check the credit code (core.enterprise) or run `capscore run` for that date"
             )
         if as_of and day != as_of:
-            raise SystemExit(f"no scores for {credit_code} as of {as_of} (latest before: {day})")
+            raise ExplainError(f"no scores for {credit_code} as of {as_of} (latest before: {day})")
         scores = _rows(con, "scoring.enterprise_score", credit_code, day)
         values = _rows(con, "scoring.indicator_value", credit_code, day)
         profile = _rows(con, "scoring.enterprise_profile", credit_code, day)
@@ -51,9 +51,6 @@ def explain_enterprise(root: DataRoot, credit_code: str, as_of: date | None) -> 
         limits = _rows(con, "credit.credit_limit", credit_code, day)
     finally:
         con.close()
-    try:
-        memo = score_memo(credit_code, scores, values, profile, as_of=day)
-    except ExplainError as exc:
-        raise SystemExit(str(exc)) from None
+    memo = score_memo(credit_code, scores, values, profile, as_of=day)
     pool_row = with_composite(pool, scores).row(0, named=True) if pool.height else None
     return "\n\n".join([memo, tier_memo(pool_row, transitions) + "\n" + limit_memo(limits)])

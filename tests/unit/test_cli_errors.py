@@ -11,6 +11,7 @@ import pytest
 from capscore.storage import tables
 from capscore.storage.lake import write_partition
 from capscore.storage.paths import DataRoot
+from capscore.warehouse.publish import publish_warehouse
 from pipelines.cli import main as capscore
 
 DAY = date(2026, 11, 20)
@@ -40,6 +41,19 @@ def test_explain_without_a_warehouse_says_so(
     code = capscore(["explain", "--data-root", str(root.root), "91330402MA2B00001X"])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("capscore explain: ") and err.count("\n") == 1, err
+
+
+def test_explain_of_a_firm_without_scores_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = DataRoot.resolve(tmp_path / "root")
+    scores = pl.DataFrame({"credit_code": ["91330402MA2B00001X"], "composite": [50.0]})
+    write_partition(root, tables.ENTERPRISE_SCORE, scores, DAY)
+    publish_warehouse(root)
+    code = capscore(["explain", "--data-root", str(root.root), "91330402MA2B00002X"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert err.startswith("capscore explain: no scores for 91330402MA2B00002X: check"), err
 
 
 def test_nothing_dated_after_today_is_loaded_or_built(
