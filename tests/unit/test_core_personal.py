@@ -62,8 +62,19 @@ EXTRA_CASES = [
     ('{"联系人":"王小明;李四;赵五"}', '{"联系人":"王**;李**;赵**"}'),
     ('{"联系人": "王小明、李四 赵五"}', '{"联系人": "王**、李**　赵**"}'.replace("　", " ")),
     ('{"负责人":"阿卜杜拉·买买提(经理)"}', '{"负责人":"阿**·买**(经**)"}'),
+    # A name after a role and a colon, a Latin name, a JSON list written into a text cell
+    # (its quotes escaped), a list of Latin names: masked like the others.
+    ('{"联系人":"经办人：乜小兵","备注":"报送人:梁丘据"}', '{"联系人":"经**：乜**","备注":"报**:梁**"}'),
+    (
+        '{"填报人":"Li Quanming","股东":["Ann Quarry","HANS QUELL"]}',
+        '{"填报人":"L** Q**","股东":["A** Q**","H** Q**"]}',
+    ),
+    (
+        '{"联系人":"[\\"拓跋珪珪\\",\\"Mila Listquell\\"]"}',
+        '{"联系人":"[\\"拓**\\",\\"M** L**\\"]"}',
+    ),
     # Keys, firm names and other text stay as they are.
-    ('{"备注":"嘉兴华泰汽车零部件有限公司","编号":"A12"}', None),
+    ('{"备注":"嘉兴华泰汽车零部件有限公司","编号":"A12","批次":"B20261109-01"}', None),
     ('{"填报人":null,"人数":12}', None),
 ]
 
