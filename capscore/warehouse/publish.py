@@ -47,18 +47,29 @@ MASK_MACRO = (
     "ELSE left(s, 1) || repeat('*', greatest(length(s) - 1, 1)) END"
 )
 # raw_record keeps the row as read, minus personal data: the legal representative
-# keeps a first character, inventors (a list or a `;` joined cell) are dropped whole.
+# keeps a first character, inventors (a list or a `;` joined cell) are dropped whole;
+# a value is read to its closing quote, escaped quotes inside it included (a JSON list
+# written into a text cell).
 # A line that could not be split into columns ({"_line": ...}) has no names to go
 # by: every field of two to four Han characters alone (a person's name, 李四光;
-# firm names are longer) keeps its first character. Two passes, because adjacent
-# fields share the delimiter one match consumes.
-_SHORT_HAN_FIELD = "'([^\\p{Han}]|^)(\\p{Han})\\p{Han}{1,3}([^\\p{Han}]|$)', '\\1\\2**\\3', 'g'"
+# firm names are longer) and every Latin word that begins with a capital (JAMES LEE,
+# Li Ming; codes with digits and lower-case words stay) keeps its first character, and
+# a run of escaped characters (\u674e\u56db in a JSON line) its first escape. Two passes,
+# because adjacent fields share the delimiter one match consumes.
+_SHORT_HAN_FIELD = r"'([^\p{Han}]|^)(\p{Han})\p{Han}{1,3}([^\p{Han}]|$)', '\1\2**\3', 'g'"
+_LATIN_WORD = r"'([^\p{L}\p{N}]|^)(\p{Lu})[\p{Latin}''’-]+([^\p{L}\p{N}]|$)', '\1\2**\3', 'g'"
+_ESCAPED_RUN = r"'(\\\\u[0-9a-fA-F]{4})(\\\\u[0-9a-fA-F]{4})+', '\1**', 'g'"
+_LINE_MASKED = f"regexp_replace(j, {_ESCAPED_RUN})"
+for _rule in (_SHORT_HAN_FIELD, _SHORT_HAN_FIELD, _LATIN_WORD, _LATIN_WORD):
+    _LINE_MASKED = f"regexp_replace({_LINE_MASKED}, {_rule})"
+_JSON_STRING = r'"(?:[^"\\]|\\.)*"'
+_JSON_ARRAY = rf'\[(?:[^\]"]|{_JSON_STRING})*\]'
 MASK_JSON_MACRO = (
     "CREATE MACRO mask_json(j) AS CASE WHEN starts_with(j, '{\"_line\"') THEN "
-    f"regexp_replace(regexp_replace(j, {_SHORT_HAN_FIELD}), {_SHORT_HAN_FIELD}) "
+    f"{_LINE_MASKED} "
     "ELSE regexp_replace(regexp_replace(mask_unknown_keys(j), "
-    '\'("legal_representative"\\s*:\\s*")([^"])[^"]*"\', \'\\1\\2**"\', \'g\'), '
-    '\'("inventors"\\s*:\\s*)(\\[[^\\]]*\\]|"[^"]*")\', \'\\1"***"\', \'g\') END'
+    r"""'("legal_representative"\s*:\s*")([^"\\]|\\.)(?:[^"\\]|\\.)*"', '\1\2**"', 'g'), """
+    rf"""'("inventors"\s*:\s*)({_JSON_ARRAY}|{_JSON_STRING})', '\1"***"', 'g') END"""
 )
 
 

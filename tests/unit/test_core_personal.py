@@ -64,7 +64,10 @@ EXTRA_CASES = [
     ('{"负责人":"阿卜杜拉·买买提(经理)"}', '{"负责人":"阿**·买**(经**)"}'),
     # A name after a role and a colon, a Latin name, a JSON list written into a text cell
     # (its quotes escaped), a list of Latin names: masked like the others.
-    ('{"联系人":"经办人：乜小兵","备注":"报送人:梁丘据"}', '{"联系人":"经**：乜**","备注":"报**:梁**"}'),
+    (
+        '{"联系人":"经办人：乜小兵","备注":"报送人:梁丘据"}',
+        '{"联系人":"经**：乜**","备注":"报**:梁**"}',
+    ),
     (
         '{"填报人":"Li Quanming","股东":["Ann Quarry","HANS QUELL"]}',
         '{"填报人":"L** Q**","股东":["A** Q**","H** Q**"]}',
@@ -186,3 +189,37 @@ def test_applicant_names_met_before_are_not_classified_again(tmp_path: Path) -> 
     shown = mask_individual_applicants(patents, told)["applicants"].to_list()
     assert shown == [["王小明", "嘉兴华泰汽车零部件有限公司"], ["李*", "J*********"]]
     assert told.known.height == 4  # the other three classified and added
+
+
+RECORD_CASES = [
+    # A personal value holding an escaped quote (a JSON list written into a text cell):
+    # masked whole, not up to the quote.
+    (
+        r'{"legal_representative":"[\"张三丰\",\"李四光\"]","status":"存续"}',
+        '{"legal_representative":"[**","status":"存续"}',
+    ),
+    (r'{"inventors":"[\"张三丰\"]","title":"x"}', '{"inventors":"***","title":"x"}'),
+    (r'{"inventors":["张三]丰","李四"],"title":"x"}', '{"inventors":"***","title":"x"}'),
+    # A line that could not be split: Latin names and escaped (\uXXXX) names are masked
+    # too; codes, numbers and lower-case words stay.
+    (
+        r'{"_line": "C2,JAMES QUARREG,\\u5b87\\u6587\\u62d3,CN202519900102.4,'
+        r'G06F16/00,B20261109-01,Jean-Pierre Quelmont,invention"}',
+        r'{"_line": "C2,J** Q**,\\u5b87**,CN202519900102.4,'
+        r'G06F16/00,B20261109-01,J** Q**,invention"}',
+    ),
+]
+
+
+def test_the_warehouse_masks_every_name_of_a_quarantined_record() -> None:
+    from capscore.warehouse.publish import (
+        MASK_JSON_MACRO,
+        MASK_MACRO,
+        MASK_UNKNOWN_KEYS_MACRO,
+    )
+
+    con = duckdb.connect()
+    for macro in (MASK_MACRO, MASK_EXTRA_MACRO, MASK_UNKNOWN_KEYS_MACRO, MASK_JSON_MACRO):
+        con.execute(macro)
+    for case, want in RECORD_CASES:
+        assert con.execute("SELECT mask_json(?)", [case]).fetchone() == (want,)
