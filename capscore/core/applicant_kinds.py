@@ -15,11 +15,15 @@ this order:
 1. Han script: a Japanese/foreign legal form (株式会社) or a foreign country
    prefix (美国…公司) -> foreign; a company word (公司, 企业, 厂, 合伙…) ->
    enterprise, so 浙江大学科技园发展有限公司 is an enterprise; 研究院/研究所/
-   科学院 -> institute; 大学/学院 -> university; 中心/医院… -> institute; 2-4 Han characters, or a
-   name with a middle dot -> individual.
+   科学院 -> institute; 大学/学院 -> university; 中心/医院… -> institute; 2-4 Han characters
+   (a title or 个人 after them not counted: 张三 博士, 李四（个人）), or a name with a
+   middle dot -> individual.
 2. Latin script: university / institute words; a foreign legal form (GmbH, AG,
    Inc., KK…) -> foreign; a Chinese-style English company name (Co., Ltd.,
-   Technology) -> enterprise; two or three capitalised words -> individual.
+   Technology) -> enterprise; two or three words, each capitalised or in capitals
+   (JOHN SMITH, LI Ming), titles before them (Prof. Dr.) and particles between them
+   (von, van, de…) not counted -> individual. A firm written in capitals without a
+   company word (BYD AUTO) reads as a person too: masked and unmatched, the safe side.
 3. Anything else -> unknown (still a registry candidate).
 """
 
@@ -103,7 +107,10 @@ def classify_kinds(names: pl.Series) -> pl.Series:
     )
     h, lat = pl.col("han"), pl.col("latin")
     foreign_prefix = "^" + alternation(list(m["foreign_country_prefix"]))
-    han_only = h.str.replace_all(r"[·•・]", "")
+    # A title or 个人 after the name (冼星海 博士, 蔺相如（个人）) is not counted.
+    han_only = h.str.replace_all(r"[·•・]", "").str.replace(
+        alternation(list(m["person_titles_cjk"])) + "+$", ""
+    )
     individual_han = (
         han_only.str.contains(r"^\p{Han}+$")
         & han_only.str.len_chars().is_between(2, voc.individual_max_chars)
@@ -127,10 +134,16 @@ def classify_kinds(names: pl.Series) -> pl.Series:
         .then(pl.lit(INDIVIDUAL))
         .otherwise(pl.lit("unknown"))
     )
-    original_words = text.str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
-    capitalised_person = original_words.str.contains(
-        r"^\p{Lu}[\p{Ll}'-]+( \p{Lu}[\p{Ll}'-]+){1,2}$"
+    # Titles before the name dropped (Prof. Dr.), two or three words each capitalised or
+    # in capitals (JOHN SMITH, LI Ming: patent offices write surnames so), with
+    # particles between them (John von Neumann).
+    titles = "(?i)^(?:" + alternation(list(m["person_titles_latin"])) + " )+"
+    original_words = (
+        text.str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars().str.replace(titles, "")
     )
+    word = r"\p{Lu}(?:[\p{Ll}'-]+|[\p{Lu}'-]+)"
+    particles = "(?:" + alternation(list(m["name_particles_latin"])) + " ){0,2}"
+    capitalised_person = original_words.str.contains(f"^{word}(?: {particles}{word}){{1,2}}$")
     frame = frame.with_columns(capitalised_person.alias("person"))
     kind_latin = (
         pl.when(lat.str.contains(_words(m["university_latin"])))

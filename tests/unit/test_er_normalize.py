@@ -200,6 +200,23 @@ KIND_CASES = [
     ("Massachusetts Institute of Technology", "university"),
     ("John Smith", "individual"),
     ("XYZ", "unknown"),
+    # Persons written as patent offices and filers write them: all capitals, the
+    # surname in capitals, full-width, a particle, titles, a traditional or a (个人) form.
+    ("HEINRICH QUELLBERG", "individual"),
+    ("LI Xiaoming", "individual"),
+    ("ＪＯＨＮ　ＳＭＩＴＨ", "individual"),
+    ("John von Neumann", "individual"),
+    ("Prof. Dr. Hans Müller", "individual"),
+    ("Mr. John Smith", "individual"),
+    ("冼星海 博士", "individual"),
+    ("鲍叔牙先生", "individual"),
+    ("蔺相如（个人）", "individual"),
+    ("鍾國樑", "individual"),
+    # Firms in capitals stay firms.
+    ("HUAWEI TECHNOLOGIES CO., LTD.", "enterprise"),
+    ("ZHEJIANG TONGZHONGLIDA PHOTOVOLTAIC CO., LTD.", "enterprise"),
+    ("SAMSUNG ELECTRONICS CO LTD", "enterprise"),
+    ("王先生餐饮店", "enterprise"),
 ]
 
 
