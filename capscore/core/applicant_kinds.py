@@ -20,10 +20,12 @@ this order:
    middle dot -> individual.
 2. Latin script: university / institute words; a foreign legal form (GmbH, AG,
    Inc., KK…) -> foreign; a Chinese-style English company name (Co., Ltd.,
-   Technology) -> enterprise; two or three words, each capitalised or in capitals
-   (JOHN SMITH, LI Ming), titles before them (Prof. Dr.) and particles between them
-   (von, van, de…) not counted -> individual. A firm written in capitals without a
-   company word (BYD AUTO) reads as a person too: masked and unmatched, the safe side.
+   Technology) -> enterprise; two or three words, each capitalised or in capitals,
+   one at least in lower case after its capital (John Smith, LI Ming), titles before
+   them (Prof. Dr.) and particles between them (von, van, de…) not counted ->
+   individual. A name in capitals alone (JOHN SMITH) stays unknown: Chinese firms'
+   English names are written so (XINHENG PHOTOVOLTAIC FACTORY), and a firm read as a
+   person would never be looked up.
 3. Anything else -> unknown (still a registry candidate).
 """
 
@@ -135,15 +137,18 @@ def classify_kinds(names: pl.Series) -> pl.Series:
         .otherwise(pl.lit("unknown"))
     )
     # Titles before the name dropped (Prof. Dr.), two or three words each capitalised or
-    # in capitals (JOHN SMITH, LI Ming: patent offices write surnames so), with
-    # particles between them (John von Neumann).
+    # in capitals (LI Ming: patent offices write surnames so), one at least in lower
+    # case after its capital (names in capitals alone are Chinese firms' English names
+    # too: XINHENG PHOTOVOLTAIC FACTORY), with particles between them (John von Neumann).
     titles = "(?i)^(?:" + alternation(list(m["person_titles_latin"])) + " )+"
     original_words = (
         text.str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars().str.replace(titles, "")
     )
     word = r"\p{Lu}(?:[\p{Ll}'-]+|[\p{Lu}'-]+)"
     particles = "(?:" + alternation(list(m["name_particles_latin"])) + " ){0,2}"
-    capitalised_person = original_words.str.contains(f"^{word}(?: {particles}{word}){{1,2}}$")
+    capitalised_person = original_words.str.contains(
+        f"^{word}(?: {particles}{word}){{1,2}}$"
+    ) & original_words.str.contains(r"\p{Lu}\p{Ll}")
     frame = frame.with_columns(capitalised_person.alias("person"))
     kind_latin = (
         pl.when(lat.str.contains(_words(m["university_latin"])))

@@ -202,9 +202,7 @@ KIND_CASES = [
     ("XYZ", "unknown"),
     # Persons written as patent offices and filers write them: all capitals, the
     # surname in capitals, full-width, a particle, titles, a traditional or a (个人) form.
-    ("HEINRICH QUELLBERG", "individual"),
     ("LI Xiaoming", "individual"),
-    ("ＪＯＨＮ　ＳＭＩＴＨ", "individual"),
     ("John von Neumann", "individual"),
     ("Prof. Dr. Hans Müller", "individual"),
     ("Mr. John Smith", "individual"),
@@ -217,6 +215,13 @@ KIND_CASES = [
     ("ZHEJIANG TONGZHONGLIDA PHOTOVOLTAIC CO., LTD.", "enterprise"),
     ("SAMSUNG ELECTRONICS CO LTD", "enterprise"),
     ("王先生餐饮店", "enterprise"),
+    # A name in capitals alone is not read as a person's: Chinese firms' English names
+    # are written so without a company word the rule knows (XINHENG PHOTOVOLTAIC
+    # FACTORY, 7 of the 1M sample's 963,002 applicant names), and a firm read as a
+    # person is never looked up in the registry.
+    ("XINHENG PHOTOVOLTAIC FACTORY", "unknown"),
+    ("BYD AUTO", "unknown"),
+    ("HEINRICH QUELLBERG", "unknown"),
 ]
 
 
