@@ -15,9 +15,9 @@ this order:
 1. Han script: a Japanese/foreign legal form (株式会社) or a foreign country
    prefix (美国…公司) -> foreign; a company word (公司, 企业, 厂, 合伙…) ->
    enterprise, so 浙江大学科技园发展有限公司 is an enterprise; 研究院/研究所/
-   科学院 -> institute; 大学/学院 -> university; 中心/医院… -> institute; 2-4 Han characters
-   (a title or 个人 after them not counted: 张三 博士, 李四（个人）), or a name with a
-   middle dot -> individual.
+   科学院 -> institute; 大学/学院 -> university; 中心/医院… -> institute; 2-4 Han characters,
+   5 after a compound surname (欧阳娜娜娜; a title or 个人 after them not counted: 张三
+   博士, 李四（个人）), or a name with a middle dot -> individual.
 2. Latin script: university / institute words; a foreign legal form (GmbH, AG,
    Inc., KK…) -> foreign; a Chinese-style English company name (Co., Ltd.,
    Technology) -> enterprise; two or three words, each capitalised or in capitals,
@@ -113,9 +113,13 @@ def classify_kinds(names: pl.Series) -> pl.Series:
     han_only = h.str.replace_all(r"[·•・]", "").str.replace(
         alternation(list(m["person_titles_cjk"])) + "+$", ""
     )
+    # A compound surname (欧阳, 司马) makes a name one character longer: 欧阳娜娜娜.
+    compound = han_only.str.contains("^" + alternation(list(m["compound_surnames_cjk"])))
+    longest = (
+        pl.when(compound).then(voc.individual_max_chars + 1).otherwise(voc.individual_max_chars)
+    )
     individual_han = (
-        han_only.str.contains(r"^\p{Han}+$")
-        & han_only.str.len_chars().is_between(2, voc.individual_max_chars)
+        han_only.str.contains(r"^\p{Han}+$") & han_only.str.len_chars().is_between(2, longest)
     ) | h.str.contains(r"^\p{Han}+[·•・]\p{Han}+")
     kind_han = (
         pl.when(h.str.contains(alternation(list(m["foreign_cjk"]))))

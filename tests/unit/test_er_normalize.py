@@ -220,6 +220,11 @@ KIND_CASES = [
     # FACTORY, 7 of the 1M sample's 963,002 applicant names), and a firm read as a
     # person is never looked up in the registry.
     ("XINHENG PHOTOVOLTAIC FACTORY", "unknown"),
+    # A compound surname makes a name a character longer; five others are not a name.
+    ("欧阳娜娜娜", "individual"),
+    ("司马相如（个人）", "individual"),
+    ("华泰汽车部", "unknown"),
+    ("欧阳娜娜娜娜", "unknown"),
     ("BYD AUTO", "unknown"),
     ("HEINRICH QUELLBERG", "unknown"),
 ]
