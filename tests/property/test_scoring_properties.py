@@ -15,12 +15,14 @@ from benchmarks.scoring_chain import synthetic_inputs
 from capscore.indicators.enterprise import enterprise_indicators
 from capscore.indicators.patent_quality import patent_quality
 from capscore.scoring.scores import score
-from scoring_models.config import ScoringModel
+from scoring_models.config import ScoringModel, load_scoring_model
 from tests.models_v1 import scoring_v1
 
 BASE = scoring_v1()
+# The model in production (v2: zero counts as no evidence, bands, credibility).
+CURRENT = load_scoring_model()
 # A score() call costs about the same for 1 or 100 enterprises but grows with the
-# number of indicators, so examples score a drawn subset of v1's indicators.
+# number of indicators, so examples score a drawn subset of a model's indicators.
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Few distinct values make ties common; occasional free floats cover the rest.
@@ -33,17 +35,18 @@ VALUE = st.one_of(
 
 @st.composite
 def models(draw: Any) -> ScoringModel:
-    """v1 restricted to one to three of each dimension's indicators (any of them can be
-    drawn, so examples stay cheap without leaving an indicator out), with peer groups of
-    at least 1, 3 or v1's minimum size."""
+    """v1 or the current model (v2) restricted to one to three of each dimension's
+    indicators (any of them can be drawn, so examples stay cheap without leaving an
+    indicator out), with peer groups of at least 1, 3 or the model's minimum size."""
+    base = draw(st.sampled_from([BASE, CURRENT]))
     chosen: set[str] = set()
-    for dimension in BASE.dimensions:
-        names = [s.name for s in BASE.indicators if s.dimension == dimension]
+    for dimension in base.dimensions:
+        names = [s.name for s in base.indicators if s.dimension == dimension]
         chosen |= set(draw(st.lists(st.sampled_from(names), min_size=1, max_size=3, unique=True)))
     return dataclasses.replace(
-        BASE,
-        indicators=tuple(s for s in BASE.indicators if s.name in chosen),
-        peer_min_size=draw(st.sampled_from([1, 3, BASE.peer_min_size])),
+        base,
+        indicators=tuple(s for s in base.indicators if s.name in chosen),
+        peer_min_size=draw(st.sampled_from([1, 3, base.peer_min_size])),
     )
 
 
