@@ -40,7 +40,12 @@ Guarantees:
   that changed meanwhile into the next run;
 - on its very first tick (no cursor) the sensor takes as already seen the
   dates whose files `quality.load_audit` recorded with the same content
-  (loaded by the CLI before the daemon started), so it does not redo them.
+  (loaded by the CLI before the daemon started), so it does not redo them;
+- a run it launched that failed only because another process held the data
+  root (a `capscore run` started by hand: the run did nothing) is requested
+  again, under a key of its own, once no run is in flight, unless its dates
+  were built meanwhile; a run that failed otherwise is not (it would fail
+  again every tick: the failure alert and the nightly run take it from there).
 """
 
 from __future__ import annotations
@@ -56,7 +61,7 @@ import dagster as dg
 
 from assets.freshness import stale_dates
 from assets.ingest import FIRST_DAY, record_rejected
-from assets.partitions import daily_partitions, range_tags
+from assets.partitions import RANGE_END_TAG, RANGE_START_TAG, daily_partitions, range_tags
 from assets.resources import CapscoreResource
 from capscore.landing.drops import (
     Refused,
@@ -79,6 +84,8 @@ from pipelines.run_plan import (
 )
 
 SENSOR_NAME = "capscore_landing_sensor"
+TRIGGER_TAG = "capscore/trigger"
+RETRY_OF_TAG = "capscore/retry_of"
 MINIMUM_INTERVAL_SECONDS = 60
 CURSOR_VERSION = 2
 
@@ -265,7 +272,7 @@ def run_request(plan: LandingPlan) -> dg.RunRequest:
     shown = ",".join(plan.changed[:5]) + (
         f" +{len(plan.changed) - 5}" if len(plan.changed) > 5 else ""
     )
-    tags = {"capscore/trigger": "landing", "capscore/changed_landing_dates": shown}
+    tags = {TRIGGER_TAG: "landing", "capscore/changed_landing_dates": shown}
     if plan.start == plan.end:
         return dg.RunRequest(run_key=plan.run_key, partition_key=plan.start, tags=tags)
     return dg.RunRequest(run_key=plan.run_key, tags={**tags, **range_tags(plan.start, plan.end)})
@@ -285,6 +292,51 @@ def _active_run_id(instance: dg.DagsterInstance, job_name: str) -> str | None:
         limit=1,
     )
     return runs[0].dagster_run.run_id if runs else None
+
+
+def _failed_on_a_busy_root(instance: dg.DagsterInstance, run_id: str) -> bool:
+    """Whether the run failed because another process held the data root (RootBusy:
+    raised when its resource starts, before any step)."""
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.RUN_FAILURE):
+        event = entry.dagster_event
+        error = getattr(event.event_specific_data, "error", None) if event else None
+        while error is not None and error.cause is not None:
+            error = error.cause
+        if error is not None and error.cls_name == RootBusy.__name__:
+            return True
+    return False
+
+
+def busy_retry(instance: dg.DagsterInstance, root: DataRoot) -> dg.RunRequest | None:
+    """The last run this sensor launched, requested again if it failed on a busy data
+    root and a date of its range is still unbuilt or stale (module doc)."""
+    records = instance.get_run_records(
+        filters=dg.RunsFilter(tags={TRIGGER_TAG: "landing"}), limit=1
+    )
+    if not records:
+        return None
+    run = records[0].dagster_run
+    if run.status != dg.DagsterRunStatus.FAILURE or not _failed_on_a_busy_root(
+        instance, run.run_id
+    ):
+        return None
+    start = run.tags.get(RANGE_START_TAG) or run.tags.get("dagster/partition")
+    end = run.tags.get(RANGE_END_TAG) or start
+    if start is None or end is None:
+        return None
+    days = daily_partitions.get_partition_keys_in_range(dg.PartitionKeyRange(start, end))
+    built = {day.isoformat() for day in built_as_of_dates(root)}
+    stale = {day.isoformat() for day in stale_dates(root)}
+    if all(day in built and day not in stale for day in days):
+        return None
+    key = f"{run.tags.get('dagster/run_key', 'landing')}:after-busy:{run.run_id}"
+    tags = {
+        **{k: v for k, v in run.tags.items() if k.startswith("capscore/")},
+        RETRY_OF_TAG: run.run_id,
+    }
+    if start == end:
+        return dg.RunRequest(run_key=key, partition_key=start, tags=tags)
+    return dg.RunRequest(run_key=key, tags={**tags, **range_tags(start, end)})
 
 
 def build_landing_sensor(
@@ -328,6 +380,13 @@ def build_landing_sensor(
     def _evaluate(
         context: dg.SensorEvaluationContext, root: DataRoot, previous: LandingState | None
     ) -> dg.SensorResult:
+        retry = busy_retry(context.instance, root)
+        if retry is not None:
+            # Alone: what landed meanwhile stays out of the cursor for the next tick.
+            context.log.info(
+                f"run {retry.tags[RETRY_OF_TAG]} found the data root busy: requested again"
+            )
+            return dg.SensorResult(run_requests=[retry], cursor=context.cursor)
         now = clock()
         audited = audited_files(root) if previous is None else {}
         known = known_content(audited) if previous is None else _flatten(previous)

@@ -13,6 +13,7 @@ from assets.resources import CapscoreResource
 from capscore.landing.drops import Seen
 from capscore.storage.lake import read_partition, write_partition
 from capscore.storage.paths import DataRoot
+from capscore.storage.run_lock import RootBusy
 from capscore.storage.tables import table_named
 from pipelines import sensors
 from pipelines.run_plan import audited_files
@@ -370,3 +371,79 @@ def test_a_drop_the_cli_loaded_while_the_sensor_waited_is_not_run_again(root, mo
         assert not result.run_requests
     state = decode_cursor(result.cursor)
     assert state is not None and set(state) == {"2026-07-15", "2026-07-16"}
+
+
+class BusyRoot(dg.ConfigurableResource):
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        raise RootBusy(f"data root {context.resource_config} is busy: capscore run holds it")
+
+
+@dg.op
+def needs_the_root(busy_root: BusyRoot) -> None:
+    pass
+
+
+@dg.job(resource_defs={"busy_root": BusyRoot()})
+def launched_while_busy() -> None:
+    needs_the_root()
+
+
+@dg.op
+def fails_on_its_own() -> None:
+    raise ValueError("a bug")
+
+
+@dg.job
+def launched_and_broken() -> None:
+    fails_on_its_own()
+
+
+LANDING_RUN_TAGS = {
+    "capscore/trigger": "landing",
+    "dagster/partition": "2026-07-15",
+    "dagster/run_key": "landing:2026-07-15..2026-07-15:abc",
+}
+
+
+@pytest.mark.parametrize("built_since", [False, True])
+def test_a_landing_run_that_found_the_root_busy_is_requested_again(root, monkeypatch, built_since):
+    # The sensor saw 07-15 and launched its run, which failed before any step: a
+    # `capscore run` started by hand held the data root. The cursor has the drop, so
+    # without a retry it waited for the next night. It is requested again (a key of its
+    # own) once no run is in flight, unless the dates were built meanwhile.
+    drop(root, "patents", "2026-07-15", "a.csv")
+    sensor = build_landing_sensor(toy_job, settle_seconds=60, clock=lambda: NOW)
+    monkeypatch.setattr(sensors, "stale_dates", lambda _: {})
+    with dg.instance_for_test() as instance:
+        first = evaluate(sensor, sensor_context(root, instance, None))
+        [launched] = requests(first)
+        failed = launched_while_busy.execute_in_process(
+            instance=instance, raise_on_error=False, tags=LANDING_RUN_TAGS
+        )
+        assert not failed.success
+        if built_since:
+            built(root, "2026-07-15")
+        result = evaluate(sensor, sensor_context(root, instance, first.cursor))
+    if built_since:
+        assert not result.run_requests
+    else:
+        [retry] = requests(result)
+        assert retry.partition_key == "2026-07-15"
+        assert retry.run_key != launched.run_key
+        assert retry.tags["capscore/retry_of"] == failed.run_id
+    assert result.cursor == first.cursor
+
+
+def test_a_landing_run_that_failed_otherwise_is_not_requested_again(root, monkeypatch):
+    drop(root, "patents", "2026-07-15", "a.csv")
+    sensor = build_landing_sensor(toy_job, settle_seconds=60, clock=lambda: NOW)
+    monkeypatch.setattr(sensors, "stale_dates", lambda _: {})
+    with dg.instance_for_test() as instance:
+        first = evaluate(sensor, sensor_context(root, instance, None))
+        launched_and_broken.execute_in_process(
+            instance=instance, raise_on_error=False, tags=LANDING_RUN_TAGS
+        )
+        result = evaluate(sensor, sensor_context(root, instance, first.cursor))
+    # A failing step fails again: retrying it every tick would loop; the nightly run and
+    # the failure alert take it from here.
+    assert not result.run_requests
