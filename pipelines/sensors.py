@@ -294,7 +294,7 @@ def _active_run_id(instance: dg.DagsterInstance, job_name: str) -> str | None:
     return runs[0].dagster_run.run_id if runs else None
 
 
-def _failed_on_a_busy_root(instance: dg.DagsterInstance, run_id: str) -> bool:
+def failed_on_a_busy_root(instance: dg.DagsterInstance, run_id: str) -> bool:
     """Whether the run failed because another process held the data root (RootBusy:
     raised when its resource starts, before any step)."""
     for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.RUN_FAILURE):
@@ -316,9 +316,7 @@ def busy_retry(instance: dg.DagsterInstance, root: DataRoot) -> dg.RunRequest | 
     if not records:
         return None
     run = records[0].dagster_run
-    if run.status != dg.DagsterRunStatus.FAILURE or not _failed_on_a_busy_root(
-        instance, run.run_id
-    ):
+    if run.status != dg.DagsterRunStatus.FAILURE or not failed_on_a_busy_root(instance, run.run_id):
         return None
     start = run.tags.get(RANGE_START_TAG) or run.tags.get("dagster/partition")
     end = run.tags.get(RANGE_END_TAG) or start

@@ -12,9 +12,11 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from assets.resources import CapscoreResource
 from capscore.storage.paths import DataRoot
 from capscore.storage.run_lock import RootBusy, holder, root_lock, sweep_temporary_files
 from pipelines.runner import fail_abandoned_runs
+from pipelines.sensors import failed_on_a_busy_root
 
 HOLD = """
 import sys, time
@@ -95,3 +97,25 @@ def test_runs_left_started_by_a_dead_process_are_marked_failed() -> None:
         assert fail_abandoned_runs(instance) == ["dead"]
         run = instance.get_run_by_id("dead")
         assert run is not None and run.status == dg.DagsterRunStatus.FAILURE
+
+
+def test_a_dagster_run_on_a_held_root_is_known_to_have_failed_on_it(root: DataRoot) -> None:
+    # What the landing sensor reads to launch such a run again (pipelines/sensors.py).
+    @dg.asset
+    def needs_the_root(capscore: CapscoreResource) -> None:
+        pass
+
+    proc = _hold_in_another_process(root)
+    try:
+        with dg.instance_for_test() as instance:
+            result = dg.materialize(
+                [needs_the_root],
+                resources={"capscore": CapscoreResource(data_root=str(root.root))},
+                instance=instance,
+                raise_on_error=False,
+            )
+            assert not result.success
+            assert failed_on_a_busy_root(instance, result.run_id)
+    finally:
+        proc.kill()
+        proc.wait()
