@@ -116,17 +116,27 @@ def filers(inputs: Inputs) -> list[str]:
     return sorted(set(inputs.data.rd_filings["credit_code"].to_list()))
 
 
+def filing_scaled(
+    firm: tuple[int, int], column: str, factor: float
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """A filer's outcome before and after its latest filing's `column` is scaled."""
+    inputs = base_inputs(firm[0])
+    code = pick(filers(inputs), firm[1])
+    if code is None:
+        return None
+    scaled = scale_latest_filing(inputs, code, column, factor)
+    return outcome(inputs, code), outcome(scaled, code)
+
+
 @SETTINGS
 @given(firm_seeds, st.floats(1.05, 5.0))
 def test_more_rd_expense_never_lowers_a_score_grade_or_limit(
     firm: tuple[int, int], factor: float
 ) -> None:
-    inputs = base_inputs(firm[0])
-    code = pick(filers(inputs), firm[1])
-    if code is None:
+    outcomes = filing_scaled(firm, "rd_expense", factor)
+    if outcomes is None:
         return
-    before = outcome(inputs, code)
-    after = outcome(scale_latest_filing(inputs, code, "rd_expense", factor), code)
+    before, after = outcomes
     assert after["life_stage"] == before["life_stage"]
     assert_not_lower(before, after, COMPARED)
 
@@ -136,12 +146,10 @@ def test_more_rd_expense_never_lowers_a_score_grade_or_limit(
 def test_more_liabilities_never_raise_a_score_grade_or_limit(
     firm: tuple[int, int], factor: float
 ) -> None:
-    inputs = base_inputs(firm[0])
-    code = pick(filers(inputs), firm[1])
-    if code is None:
+    outcomes = filing_scaled(firm, "total_liabilities", factor)
+    if outcomes is None:
         return
-    before = outcome(inputs, code)
-    after = outcome(scale_latest_filing(inputs, code, "total_liabilities", factor), code)
+    before, after = outcomes
     assert_not_lower(after, before, COMPARED)
 
 

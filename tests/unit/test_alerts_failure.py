@@ -6,7 +6,6 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import dagster as dg
 import pytest
 
-from capscore.storage.run_lock import RootBusy
 from pipelines.alerts import (
     DAGSTER_URL_ENV,
     WEBHOOK_ENV,
@@ -15,6 +14,7 @@ from pipelines.alerts import (
     notify_failure,
     run_partition,
 )
+from tests.busy_root import launched_while_busy
 
 
 class Receiver:
@@ -55,21 +55,6 @@ def explode() -> None:
 @dg.job
 def nightly_like() -> None:
     explode()
-
-
-class BusyRoot(dg.ConfigurableResource):
-    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        raise RootBusy("data root /srv/capscore is busy: capscore run (pid 7) holds it")
-
-
-@dg.op
-def needs_the_root(busy_root: BusyRoot) -> None:
-    pass
-
-
-@dg.job(resource_defs={"busy_root": BusyRoot()})
-def launched_while_busy() -> None:
-    needs_the_root()
 
 
 def _failure_of(job: dg.JobDefinition, instance: dg.DagsterInstance) -> dg.RunFailureSensorContext:

@@ -13,7 +13,6 @@ from assets.resources import CapscoreResource
 from capscore.landing.drops import Seen
 from capscore.storage.lake import read_partition, write_partition
 from capscore.storage.paths import DataRoot
-from capscore.storage.run_lock import RootBusy
 from capscore.storage.tables import table_named
 from pipelines import sensors
 from pipelines.run_plan import audited_files
@@ -29,6 +28,7 @@ from pipelines.sensors import (
     run_range,
     scan_landing,
 )
+from tests.busy_root import launched_while_busy
 
 NOW = datetime(2026, 7, 20, 12, 0, tzinfo=UTC).timestamp()
 OLD = NOW - 3600
@@ -371,21 +371,6 @@ def test_a_drop_the_cli_loaded_while_the_sensor_waited_is_not_run_again(root, mo
         assert not result.run_requests
     state = decode_cursor(result.cursor)
     assert state is not None and set(state) == {"2026-07-15", "2026-07-16"}
-
-
-class BusyRoot(dg.ConfigurableResource):
-    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        raise RootBusy(f"data root {context.resource_config} is busy: capscore run holds it")
-
-
-@dg.op
-def needs_the_root(busy_root: BusyRoot) -> None:
-    pass
-
-
-@dg.job(resource_defs={"busy_root": BusyRoot()})
-def launched_while_busy() -> None:
-    needs_the_root()
 
 
 @dg.op
