@@ -45,6 +45,17 @@ def _days(value: str) -> int:
         raise argparse.ArgumentTypeError(f"{error}, got {value!r}") from None
 
 
+def _timeout_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="stop each query after this many seconds (default $CAPSCORE_ANALYST_TIMEOUT, "
+        "else 300)",
+    )
+
+
 def _root(args: argparse.Namespace) -> DataRoot:
     return DataRoot.resolve(args.data_root)
 
@@ -338,7 +349,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from capscore.reports.enterprise_memo import explain_enterprise
 
     code = args.credit_code.strip().upper()  # credit codes are upper case (GB 32100)
-    sys.stdout.write(explain_enterprise(_root(args), code, args.as_of) + "\n")
+    sys.stdout.write(explain_enterprise(_root(args), code, args.as_of, args.timeout) + "\n")
     return 0
 
 
@@ -443,13 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sql")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p.add_argument("--out", default=None, help="write to this file instead of stdout")
-    p.add_argument(
-        "--timeout",
-        type=_seconds,
-        default=None,
-        metavar="SECONDS",
-        help="stop the query after this many seconds (default $CAPSCORE_ANALYST_TIMEOUT, else 300)",
-    )
+    _timeout_flag(p)
     p.set_defaults(func=cmd_query)
 
     p = add(
@@ -478,6 +483,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("explain", "Explain an enterprise's scores, tier and credit limits (memo-ready text).")
     p.add_argument("credit_code")
     p.add_argument("--as-of", type=_date, default=None, help="default: the latest as-of date")
+    _timeout_flag(p)
     p.set_defaults(func=cmd_explain)
 
     p = add(

@@ -23,8 +23,12 @@ def _rows(con: AnalystConnection, relation: str, credit_code: str, day: date) ->
     )
 
 
-def explain_enterprise(root: DataRoot, credit_code: str, as_of: date | None) -> str:
-    con = analyst_connection(root)
+def explain_enterprise(
+    root: DataRoot, credit_code: str, as_of: date | None, timeout: float | None = None
+) -> str:
+    """The memo through the analysts' connection (`timeout`: each query's limit in
+    seconds, default the session's)."""
+    con = analyst_connection(root, timeout)
     try:
         (day,) = con.execute(
             "SELECT max(as_of_date) FROM scoring.enterprise_score WHERE credit_code = ?"

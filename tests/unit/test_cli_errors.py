@@ -50,10 +50,14 @@ def test_explain_of_a_firm_without_scores_says_so(
     scores = pl.DataFrame({"credit_code": ["91330402MA2B00001X"], "composite": [50.0]})
     write_partition(root, tables.ENTERPRISE_SCORE, scores, DAY)
     publish_warehouse(root)
-    code = capscore(["explain", "--data-root", str(root.root), "91330402MA2B00002X"])
+    where = ["explain", "--data-root", str(root.root), "91330402MA2B00002X"]
+    code = capscore([*where, "--timeout", "30"])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1, err
     assert err.startswith("capscore explain: no scores for 91330402MA2B00002X: check"), err
+    with pytest.raises(SystemExit) as refused:
+        capscore([*where, "--timeout", "0"])
+    assert refused.value.code == 2 and "seconds > 0" in capsys.readouterr().err
 
 
 def test_nothing_dated_after_today_is_loaded_or_built(
