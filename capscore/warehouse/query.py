@@ -189,8 +189,9 @@ class AnalystConnection:
                 raise
             raise QueryTimedOut(
                 f"the query ran past the time limit of {self.timeout:g} s and was stopped "
-                f"(nothing was written): raise the limit with `capscore query --timeout "
-                f"SECONDS` or ${TIMEOUT_ENV} (default {DEFAULT_TIMEOUT_S:g} s)"
+                # No command named: `capscore query` and `capscore explain` both take it.
+                f"(nothing was written): raise the limit with --timeout SECONDS or "
+                f"${TIMEOUT_ENV} (default {DEFAULT_TIMEOUT_S:g} s)"
             ) from None
         finally:
             with lock:

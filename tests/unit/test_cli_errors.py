@@ -87,3 +87,32 @@ def test_a_date_never_built_is_named_with_the_built_dates_around_it(
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1, err
     assert err.startswith(f"capscore {command}: 2026-11-18 is not built (after 2026-11-20)"), err
+
+
+def test_explain_past_the_time_limit_names_its_own_flag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `capscore explain --timeout 1` of a slow query said "raise the limit with
+    # `capscore query --timeout SECONDS`": the flag to raise is explain's own.
+    from capscore.reports import enterprise_memo
+    from capscore.warehouse.query import analyst_connection
+
+    root = DataRoot.resolve(tmp_path / "root")
+    scores = pl.DataFrame({"credit_code": ["91330402MA2B00001X"], "composite": [50.0]})
+    write_partition(root, tables.ENTERPRISE_SCORE, scores, DAY)
+    publish_warehouse(root)
+
+    def slow(root: DataRoot, code: str, as_of: date | None, timeout: float | None) -> str:
+        with analyst_connection(root, timeout=timeout) as con:
+            con.sql(
+                "SELECT count(*) FROM range(100000000) a, range(1000000) b WHERE a.range + b.range < 0"
+            )
+        return ""
+
+    monkeypatch.setattr(enterprise_memo, "explain_enterprise", slow)
+    where = ["explain", "--data-root", str(root.root), "91330402MA2B00001X"]
+    code = capscore([*where, "--timeout", "0.3"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert err.startswith("capscore explain: the query ran past the time limit of 0.3 s"), err
+    assert "--timeout SECONDS" in err and "capscore query" not in err, err
