@@ -311,7 +311,11 @@ def cmd_retain(args: argparse.Namespace) -> int:
     from capscore.warehouse.retention import RetentionPolicy, apply_retention
 
     root = _root(args)
-    policy = RetentionPolicy.from_env()
+    try:
+        policy = RetentionPolicy.from_env()
+    except ValueError as exc:  # a window of no days in the environment: as the flags say it
+        sys.stderr.write(f"capscore retain: {exc}\n")
+        return 2
     if args.daily_days is not None or args.published_days is not None:
         policy = RetentionPolicy(
             policy.daily_days if args.daily_days is None else args.daily_days,

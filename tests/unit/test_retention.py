@@ -90,3 +90,22 @@ def test_capscore_retain_refuses_a_window_of_no_days(
         assert stopped.value.code == 2
         assert "whole number of days >= 1" in capsys.readouterr().err
     assert run_query(root, "SELECT count(*) AS n FROM core.enterprise_asof").item() == 40
+
+
+@pytest.mark.parametrize(
+    "variable", ["CAPSCORE_RETAIN_DAILY_DAYS", "CAPSCORE_RETAIN_PUBLISHED_DAYS"]
+)
+def test_capscore_retain_names_a_bad_environment_window_in_one_line(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+) -> None:
+    # CAPSCORE_RETAIN_DAILY_DAYS=0 made `capscore retain` print a ValueError traceback
+    # (exit 1); the flags say the same in one line, exit 2. Nothing may be deleted.
+    root, _ = _forty_published_dates(tmp_path)
+    monkeypatch.setenv(variable, "0")
+    assert capscore(["retain", "--data-root", str(root.root)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"capscore retain: {variable}='0': expected a whole number of days >= 1\n"
+    assert run_query(root, "SELECT count(*) AS n FROM core.enterprise_asof").item() == 40
