@@ -28,17 +28,18 @@ PERSONAL_LIST_COLUMNS = ("inventors",)
 APPLICANTS = "applicants"
 # `_extra` holds the source columns the contract does not know, as JSON: any may name a
 # person (a filer, 填报人), alone, in a list or in a joined cell (王小明;李四), after a
-# role (经办人：王小明), in Latin script (Li Ming, ANN LEE), so every token of two to four
-# Han characters, and every Latin word that begins with a capital, in a value keeps its
-# first character (a city, a role or an English word too: the safe side; JSON's own
-# null/true/false are lower case). A token is bounded by a value's quotes, a separator
+# role (经办人：王小明), in Latin script (Li Ming), so every token of two to four Han
+# characters, and every Latin word that begins with a capital and goes on in lower case,
+# in a value keeps its first character: a city, a role or an English word too, the safe
+# side (JSON's own null/true/false are lower case); a word in capitals alone (CNIPA-BIB,
+# ISO) is a code far more often than a name, as in applicant kinds, and stays. A token is bounded by a value's quotes, a separator
 # or the backslash of an escaped quote (a JSON list written into a text cell); a key is
 # not a value (its closing quote is followed by `:`). Core stores it so (the analysts'
 # sandbox can read core's files, not only its views) and the warehouse masks the raw
 # layer's with the same rule (publish.MASK_EXTRA_MACRO; Rust regex and RE2 read it
 # alike). Applied twice: neighbouring tokens share the separator one match consumes.
 _SEPARATORS = ";；,，、/·()（）:：\\\\\\s"
-_TOKEN = "(\\p{Han}|\\p{Lu})(?:\\p{Han}{1,3}|[\\p{Latin}'’-]+)"
+_TOKEN = "(\\p{Han}|\\p{Lu})(?:\\p{Han}{1,3}|\\p{Ll}[\\p{Latin}'’-]*)"
 EXTRA_NAME = f'(["\\[{_SEPARATORS}]){_TOKEN}("\\s*[,}}\\]]|[{_SEPARATORS}])'
 
 

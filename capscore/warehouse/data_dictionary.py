@@ -58,7 +58,7 @@ COLUMN_MEANINGS: dict[str, str] = {
     "source": "landing source: registry, patents or rd_records",
     "_file": "landing file the row came from, relative to the data root",
     "_row_number": "1-based data row in that file (CSV rows after the header, JSONL lines, Parquet rows)",
-    "_extra": "JSON of the source columns the contract does not know (kept, ignored downstream; every token of two to four Han characters and every Latin word that begins with a capital in its values, alone, in a list, between separators such as `;` or after a colon, may be a person's name and is masked)",
+    "_extra": "JSON of the source columns the contract does not know (kept, ignored downstream; every token of two to four Han characters and every Latin word that begins with a capital and goes on in lower case (Li, not ISO) in its values, alone, in a list, between separators such as `;` or after a colon, may be a person's name and is masked)",
     "model_version": "version of the scoring/pool model YAML that produced the row",
     "policy_version": "version of the credit policy YAML that produced the row",
     # source columns the contracts leave undescribed (meanings from sources.md)

@@ -78,8 +78,8 @@ def _contract_columns() -> list[str]:
 
 
 # _extra holds the source columns the contract does not know, as JSON: every short Han
-# token and capitalised Latin word of its values keeps its first character, as core
-# stores it (personal.EXTRA_NAME, applied twice there too); the column names stay.
+# token and capitalised Latin word (Li, not ISO) of its values keeps its first character,
+# as core stores it (personal.EXTRA_NAME, applied twice there too); the keys stay.
 _MASK_EXTRA_ONCE = f"{sql_literal(EXTRA_NAME)}, '\\1\\2**\\3', 'g'"
 MASK_EXTRA_MACRO = (
     "CREATE MACRO mask_extra(j) AS "

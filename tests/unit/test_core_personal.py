@@ -69,15 +69,18 @@ EXTRA_CASES = [
         '{"联系人":"经**：乜**","备注":"报**:梁**"}',
     ),
     (
-        '{"填报人":"Li Quanming","股东":["Ann Quarry","HANS QUELL"]}',
-        '{"填报人":"L** Q**","股东":["A** Q**","H** Q**"]}',
+        '{"填报人":"Li Quanming","股东":["Ann Quarry","Hans QUELL"]}',
+        '{"填报人":"L** Q**","股东":["A** Q**","H** QUELL"]}',
     ),
     (
         '{"联系人":"[\\"拓跋珪珪\\",\\"Mila Listquell\\"]"}',
         '{"联系人":"[\\"拓**\\",\\"M** L**\\"]"}',
     ),
-    # Keys, firm names and other text stay as they are.
+    # Keys, firm names and other text stay as they are, and so do codes in capitals (a
+    # source system, a standard): a word in capitals alone is not read as a name, as in
+    # applicant kinds (Chinese firms' English names and codes are written so).
     ('{"备注":"嘉兴华泰汽车零部件有限公司","编号":"A12","批次":"B20261109-01"}', None),
+    ('{"source_system":"CNIPA-BIB","标准":"GB/T 7714","认证":"ISO 9001"}', None),
     ('{"填报人":null,"人数":12}', None),
 ]
 
