@@ -8,6 +8,7 @@ moving it would orphan existing partitions and break backfills.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from datetime import date
 
 import dagster as dg
@@ -38,7 +39,9 @@ def partition_dates(context: dg.AssetExecutionContext) -> list[date]:
 # would otherwise keep from an earlier as-of date.
 FULL_TAG = "capscore/full"
 
-# Dagster's run tags for a range of partitions run as one (single-run backfills).
+# Dagster's run tags for one partition, and for a range of partitions run as one
+# (single-run backfills).
+PARTITION_TAG = "dagster/partition"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 
@@ -50,3 +53,13 @@ def range_tags(start: date | str, end: date | str) -> dict[str, str]:
         return day.isoformat() if isinstance(day, date) else day
 
     return {RANGE_START_TAG: text(start), RANGE_END_TAG: text(end)}
+
+
+def tagged_range(tags: Mapping[str, str]) -> tuple[str, str] | None:
+    """The first and last partition a run covers, from its tags (a one-day run's
+    partition, or range_tags'); None for a run of no partition."""
+    if PARTITION_TAG in tags:
+        return tags[PARTITION_TAG], tags[PARTITION_TAG]
+    if RANGE_START_TAG in tags and RANGE_END_TAG in tags:
+        return tags[RANGE_START_TAG], tags[RANGE_END_TAG]
+    return None

@@ -18,7 +18,7 @@ from typing import Any
 import dagster as dg
 from dagster_shared.error import SerializableErrorInfo
 
-from assets.partitions import RANGE_END_TAG, RANGE_START_TAG
+from assets.partitions import tagged_range
 
 WEBHOOK_ENV = "CAPSCORE_ALERT_WEBHOOK"
 DAGSTER_URL_ENV = "CAPSCORE_DAGSTER_URL"
@@ -26,16 +26,14 @@ SENSOR_NAME = "capscore_run_failure_alert"
 TIMEOUT_SECONDS = 10.0
 MAX_ERROR_CHARS = 4000
 
-PARTITION_TAG = "dagster/partition"
-
 
 def run_partition(tags: Mapping[str, str]) -> str | None:
     """`2026-07-15` for a one-day run, `2026-07-01..2026-07-15` for a ranged run, else None."""
-    if PARTITION_TAG in tags:
-        return tags[PARTITION_TAG]
-    if RANGE_START_TAG in tags and RANGE_END_TAG in tags:
-        return f"{tags[RANGE_START_TAG]}..{tags[RANGE_END_TAG]}"
-    return None
+    dates = tagged_range(tags)
+    if dates is None:
+        return None
+    start, end = dates
+    return start if start == end else f"{start}..{end}"
 
 
 def failure_message(
@@ -75,13 +73,16 @@ def post_json(url: str, payload: Mapping[str, Any], timeout: float = TIMEOUT_SEC
         return int(response.status)
 
 
-def _root_cause(error: SerializableErrorInfo | None) -> str:
-    """The innermost error's message: Dagster wraps user errors in its own step error."""
-    if error is None:
-        return "failed"
+def innermost(error: SerializableErrorInfo) -> SerializableErrorInfo:
+    """The error that started it all: Dagster wraps user errors in its own."""
     while error.cause is not None:
         error = error.cause
-    return error.message.strip()
+    return error
+
+
+def _root_cause(error: SerializableErrorInfo | None) -> str:
+    """The innermost error's message."""
+    return "failed" if error is None else innermost(error).message.strip()
 
 
 def _errors(context: dg.RunFailureSensorContext) -> list[str]:

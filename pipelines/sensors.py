@@ -61,7 +61,7 @@ import dagster as dg
 
 from assets.freshness import stale_dates
 from assets.ingest import FIRST_DAY, record_rejected
-from assets.partitions import RANGE_END_TAG, RANGE_START_TAG, daily_partitions, range_tags
+from assets.partitions import daily_partitions, range_tags, tagged_range
 from assets.resources import CapscoreResource
 from capscore.landing.drops import (
     Refused,
@@ -73,6 +73,7 @@ from capscore.landing.drops import (
 from capscore.storage.paths import DataRoot
 from capscore.storage.run_lock import RootBusy, root_lock
 from capscore.storage.tables import SOURCES
+from pipelines.alerts import innermost
 from pipelines.jobs import daily_job
 from pipelines.run_plan import (
     DateFiles,
@@ -273,9 +274,14 @@ def run_request(plan: LandingPlan) -> dg.RunRequest:
         f" +{len(plan.changed) - 5}" if len(plan.changed) > 5 else ""
     )
     tags = {TRIGGER_TAG: "landing", "capscore/changed_landing_dates": shown}
-    if plan.start == plan.end:
-        return dg.RunRequest(run_key=plan.run_key, partition_key=plan.start, tags=tags)
-    return dg.RunRequest(run_key=plan.run_key, tags={**tags, **range_tags(plan.start, plan.end)})
+    return _dated_request(plan.run_key, plan.start, plan.end, tags)
+
+
+def _dated_request(key: str, start: str, end: str, tags: dict[str, str]) -> dg.RunRequest:
+    """A run of `start..end`: a one-day run by its partition, a longer one by range tags."""
+    if start == end:
+        return dg.RunRequest(run_key=key, partition_key=start, tags=tags)
+    return dg.RunRequest(run_key=key, tags={**tags, **range_tags(start, end)})
 
 
 def _active_run_id(instance: dg.DagsterInstance, job_name: str) -> str | None:
@@ -300,9 +306,7 @@ def failed_on_a_busy_root(instance: dg.DagsterInstance, run_id: str) -> bool:
     for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.RUN_FAILURE):
         event = entry.dagster_event
         error = getattr(event.event_specific_data, "error", None) if event else None
-        while error is not None and error.cause is not None:
-            error = error.cause
-        if error is not None and error.cls_name == RootBusy.__name__:
+        if error is not None and innermost(error).cls_name == RootBusy.__name__:
             return True
     return False
 
@@ -318,10 +322,10 @@ def busy_retry(instance: dg.DagsterInstance, root: DataRoot) -> dg.RunRequest | 
     run = records[0].dagster_run
     if run.status != dg.DagsterRunStatus.FAILURE or not failed_on_a_busy_root(instance, run.run_id):
         return None
-    start = run.tags.get(RANGE_START_TAG) or run.tags.get("dagster/partition")
-    end = run.tags.get(RANGE_END_TAG) or start
-    if start is None or end is None:
+    dates = tagged_range(run.tags)
+    if dates is None:
         return None
+    start, end = dates
     days = daily_partitions.get_partition_keys_in_range(dg.PartitionKeyRange(start, end))
     built = {day.isoformat() for day in built_as_of_dates(root)}
     stale = {day.isoformat() for day in stale_dates(root)}
@@ -332,9 +336,7 @@ def busy_retry(instance: dg.DagsterInstance, root: DataRoot) -> dg.RunRequest | 
         **{k: v for k, v in run.tags.items() if k.startswith("capscore/")},
         RETRY_OF_TAG: run.run_id,
     }
-    if start == end:
-        return dg.RunRequest(run_key=key, partition_key=start, tags=tags)
-    return dg.RunRequest(run_key=key, tags={**tags, **range_tags(start, end)})
+    return _dated_request(key, start, end, tags)
 
 
 def build_landing_sensor(
