@@ -9,7 +9,7 @@ import dagster as dg
 import polars as pl
 
 from assets.common import AsOfWriter, as_of_asset, by_day_result, markdown_table
-from assets.partitions import FULL_TAG, partition_dates
+from assets.partitions import full_run, partition_dates
 from assets.resources import CapscoreResource
 from capscore.core.enterprise import enterprise_state
 from capscore.core.patent import patent_state
@@ -74,7 +74,7 @@ def patent(context: dg.AssetExecutionContext, capscore: CapscoreResource) -> dg.
     raw, days = _landed(capscore, "patents", context)
     summary = []
     write = AsOfWriter(capscore.root)
-    full = context.run.tags.get(FULL_TAG) == "true"
+    full = full_run(context)
     names = PersonNames() if full else read_person_names(capscore.root)
     met = names.known.height
     for day in days:

@@ -39,6 +39,13 @@ def partition_dates(context: dg.AssetExecutionContext) -> list[date]:
 # would otherwise keep from an earlier as-of date.
 FULL_TAG = "capscore/full"
 
+
+def full_run(context: dg.AssetExecutionContext) -> bool:
+    """Whether the run recomputes all, keeping nothing an earlier run kept (the run tag
+    `capscore/full=true`: `capscore run|backfill --full`)."""
+    return context.run.tags.get(FULL_TAG) == "true"
+
+
 # Dagster's run tags for one partition, and for a range of partitions run as one
 # (single-run backfills).
 PARTITION_TAG = "dagster/partition"

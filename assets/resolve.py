@@ -32,7 +32,7 @@ from assets.er_inputs import (
     review_stakes,
 )
 from assets.freshness import as_of_fingerprint, built_fingerprints
-from assets.partitions import FULL_TAG, partition_dates
+from assets.partitions import full_run, partition_dates
 from assets.resources import CapscoreResource
 from capscore.entity_resolution import resolve
 from capscore.entity_resolution.carried_cache import carried_folder, read_carried, write_carried
@@ -261,7 +261,7 @@ def er_links(
     days = partition_dates(context)
     wanted = context.selected_asset_keys
     raw_rd = raw_rd_landed_by(root, max(days)) if RD_LINKS in wanted else None
-    full = context.run.tags.get(FULL_TAG) == "true"
+    full = full_run(context)
     since: Since | None = None
     summaries: dict[dg.AssetKey, list[dict[str, Any]]] = {key: [] for key in wanted}
     write = AsOfWriter(root)

@@ -20,7 +20,7 @@ from assets.common import (
     markdown_table,
     read_input,
 )
-from assets.partitions import FULL_TAG, partition_dates
+from assets.partitions import full_run, partition_dates
 from assets.resources import CapscoreResource
 from capscore.indicators import enterprise as enterprise_indicators
 from capscore.indicators import patent_quality as oecd
@@ -135,7 +135,7 @@ def patent_quality_and_indicators(
     root, model = capscore.root, _model(context)
     wanted = context.selected_asset_keys
     write = AsOfWriter(root)
-    full = context.run.tags.get(FULL_TAG) == "true"
+    full = full_run(context)
     kept = None if full or PATENT_QUALITY_KEY not in wanted else read_kept_citations(root, model)
     quality_days, indicator_days = [], []
     for day in partition_dates(context):
