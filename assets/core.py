@@ -9,15 +9,17 @@ import dagster as dg
 import polars as pl
 
 from assets.common import AsOfWriter, as_of_asset, by_day_result, markdown_table
+from assets.freshness import reusable_date
 from assets.partitions import full_run, partition_dates
 from assets.resources import CapscoreResource
-from capscore.core.enterprise import enterprise_state
-from capscore.core.patent import patent_state
+from capscore.core.enterprise import enterprise_state, enterprise_state_since
+from capscore.core.patent import patent_state, patent_state_since
 from capscore.core.person_cache import read_person_names, write_person_names
 from capscore.core.personal import PersonNames
 from capscore.core.rd_filing import rd_filing_state
 from capscore.storage import tables
 from capscore.storage.lake import read_as_of, scan_landed_by
+from capscore.storage.paths import DataRoot
 from data_contracts.schemas import landed_schema
 
 GROUP = "core"
@@ -32,6 +34,14 @@ def _landed(
     return raw, days
 
 
+def _earlier_date(
+    context: dg.AssetExecutionContext, root: DataRoot, first: date, built: list[tables.Table]
+) -> date | None:
+    """The as-of date before `first` whose `built` tables a run updates instead of making
+    them again from every raw row (None: a full run, or no such date)."""
+    return None if full_run(context) else reusable_date(root, first, built)
+
+
 @as_of_asset(
     tables.ENTERPRISE,
     GROUP,
@@ -42,21 +52,36 @@ def _landed(
 def enterprise(
     context: dg.AssetExecutionContext, capscore: CapscoreResource
 ) -> dg.MaterializeResult:
+    """A date is the date before's with the enterprises whose snapshots changed made
+    again (enterprise_state_since): the same rows as making every one again, which the
+    run tag `capscore/full=true` does."""
+    root = capscore.root
     raw, days = _landed(capscore, "registry", context)
     summary = []
-    write = AsOfWriter(capscore.root)
+    write = AsOfWriter(root)
+    earlier = _earlier_date(context, root, days[0], [tables.ENTERPRISE, tables.ENTERPRISE_HISTORY])
+    since = None
+    if earlier is not None:
+        state = read_as_of(root, tables.ENTERPRISE, earlier)
+        since = (earlier, (state, read_as_of(root, tables.ENTERPRISE_HISTORY, earlier)))
     for day in days:
-        current, history = enterprise_state(raw, day)
+        current, history = (
+            enterprise_state(raw, day)
+            if since is None
+            else enterprise_state_since(raw, day, *since)
+        )
         write(tables.ENTERPRISE, current, day)
         write(tables.ENTERPRISE_HISTORY, history, day)
         summary.append(
             {
                 "as_of_date": day,
+                "updated_from": since[0] if since else None,
                 "enterprises": current.height,
                 "with_former_names": current.filter(pl.col("former_names").list.len() > 0).height,
                 "history_versions": history.height,
             }
         )
+        since = (day, (current, history))
     statuses = current.group_by("status").len("enterprises").sort("status")
     return by_day_result(summary, "enterprises", by_status=markdown_table(statuses))
 
@@ -70,24 +95,36 @@ def enterprise(
 def patent(context: dg.AssetExecutionContext, capscore: CapscoreResource) -> dg.MaterializeResult:
     """Applicants the kind rule calls persons are masked; the names it has read are kept
     for the next run (core/person_cache.py), which classifies only the names it has not
-    met: the same rows. The run tag `capscore/full=true` classifies all."""
+    met. A date is the date before's with the applications that have a new version made
+    again (patent_state_since). Both give the same rows as making every application
+    again from every name, which the run tag `capscore/full=true` does."""
     raw, days = _landed(capscore, "patents", context)
     summary = []
     write = AsOfWriter(capscore.root)
     full = full_run(context)
     names = PersonNames() if full else read_person_names(capscore.root)
     met = names.known.height
+    earlier = _earlier_date(context, capscore.root, days[0], [tables.PATENT])
+    since = (
+        None if earlier is None else (earlier, read_as_of(capscore.root, tables.PATENT, earlier))
+    )
     for day in days:
-        state = patent_state(raw, day, names)
+        state = (
+            patent_state(raw, day, names)
+            if since is None
+            else patent_state_since(raw, day, *since, names)
+        )
         write(tables.PATENT, state, day)
         summary.append(
             {
                 "as_of_date": day,
+                "updated_from": since[0] if since else None,
                 "patents": state.height,
                 "granted": state.filter(pl.col("legal_status") == "granted").height,
                 "forward_citations": int(state["forward_citations"].sum()),
             }
         )
+        since = (day, state)
     if names.known.height > met:
         write_person_names(capscore.root, names)
     by_type = (

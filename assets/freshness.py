@@ -182,6 +182,18 @@ def built_fingerprints(
     }
 
 
+def reusable_date(root: DataRoot, before: date, needed: Sequence[tables.Table]) -> date | None:
+    """The latest as-of date before `before` at which every table of `needed` is built,
+    and built from the inputs that date has now: a state a later date may start from."""
+    built = built_fingerprints(root, needed).values()
+    days = sorted(set.intersection(*(set(prints) for prints in built)), reverse=True)
+    earlier = next((d for d in days if d < before), None)
+    if earlier is None:
+        return None
+    now = as_of_fingerprint(root, earlier)
+    return earlier if all(prints[earlier] == now for prints in built) else None
+
+
 def stale_dates(root: DataRoot) -> dict[date, list[str]]:
     """Every built as-of date that is not up to date, with one line per cause (naming the
     first table, in build order, it affects)."""

@@ -31,7 +31,7 @@ from assets.er_inputs import (
     review_links,
     review_stakes,
 )
-from assets.freshness import as_of_fingerprint, built_fingerprints
+from assets.freshness import as_of_fingerprint, reusable_date
 from assets.partitions import full_run, partition_dates
 from assets.resources import CapscoreResource
 from capscore.entity_resolution import resolve
@@ -132,20 +132,11 @@ def _rd_metadata(root: DataRoot, links: pl.DataFrame) -> dict[str, Any]:
 _ER_INPUTS = (tables.ENTERPRISE, tables.ENTERPRISE_HISTORY, tables.PATENT)
 
 
-def reusable_date(root: DataRoot, before: date, wanted: set[dg.AssetKey]) -> date | None:
+def reusable_links_date(root: DataRoot, before: date, wanted: set[dg.AssetKey]) -> date | None:
     """The latest as-of date before `before` whose link tables (and the core tables they
     were made from) are built from the inputs that date has now."""
-    needed = [
-        *_ER_INPUTS,
-        *(t for t in (tables.APPLICANT_LINKS, tables.RD_LINKS) if asset_key(t) in wanted),
-    ]
-    built = built_fingerprints(root, needed).values()
-    days = sorted(set.intersection(*(set(prints) for prints in built)), reverse=True)
-    earlier = next((d for d in days if d < before), None)
-    if earlier is None:
-        return None
-    now = as_of_fingerprint(root, earlier)
-    return earlier if all(prints[earlier] == now for prints in built) else None
+    links = [t for t in (tables.APPLICANT_LINKS, tables.RD_LINKS) if asset_key(t) in wanted]
+    return reusable_date(root, before, [*_ER_INPUTS, *links])
 
 
 # The frames a night keeps for the next (carried_cache): the registry snapshot's, and
@@ -203,7 +194,7 @@ def earlier_resolution(
     root: DataRoot, before: date, wanted: set[dg.AssetKey], raw_rd: pl.DataFrame | None
 ) -> Since | None:
     """What the latest reusable as-of date before `before` resolved (None: resolve all)."""
-    day = reusable_date(root, before, wanted)
+    day = reusable_links_date(root, before, wanted)
     if day is None:
         return None
     links = {}

@@ -12,7 +12,13 @@ from datetime import date
 import polars as pl
 
 from capscore.core.personal import mask_personal
-from capscore.core.point_in_time import LANDING_DATE, LINEAGE_ORDER, visible_as_of
+from capscore.core.point_in_time import (
+    LANDING_DATE,
+    LINEAGE_ORDER,
+    became_visible,
+    visible_as_of,
+    with_keys_replaced,
+)
 from capscore.row_lists import row_list
 
 KEY = "credit_code"
@@ -138,3 +144,23 @@ def enterprise_state(raw_registry: pl.DataFrame, as_of: date) -> tuple[pl.DataFr
         .sort(KEY)
     )
     return mask_personal(enterprise), _history(snapshots)
+
+
+def enterprise_state_since(
+    raw_registry: pl.DataFrame,
+    as_of: date,
+    earlier: date,
+    state: tuple[pl.DataFrame, pl.DataFrame],
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """enterprise_state as of `as_of` from `state`, the one as of `earlier` (< `as_of`):
+    an enterprise's rows in both tables are made from its own snapshots alone, so only
+    the enterprises with a snapshot that became visible since are made again (none on a
+    night without a registry drop)."""
+    touched = became_visible(raw_registry, earlier, as_of, "snapshot_date").select(KEY).unique()
+    if touched.is_empty():
+        return state
+    current, history = enterprise_state(raw_registry.join(touched, on=KEY, how="semi"), as_of)
+    return (
+        with_keys_replaced(state[0], current, touched, [KEY]),
+        with_keys_replaced(state[1], history, touched, [KEY, "valid_from"]),
+    )

@@ -7,7 +7,14 @@ from datetime import date
 import polars as pl
 
 from capscore.core.personal import PersonNames, mask_personal
-from capscore.core.point_in_time import LANDING_DATE, LINEAGE_ORDER, latest_per_key, visible_as_of
+from capscore.core.point_in_time import (
+    LANDING_DATE,
+    LINEAGE_ORDER,
+    became_visible,
+    latest_per_key,
+    visible_as_of,
+    with_keys_replaced,
+)
 
 KEY = "application_number"
 # A later drop repeats an application with new status/grant/citations: the
@@ -63,6 +70,29 @@ def forward_citation_counts(patent: pl.DataFrame) -> pl.Series:
     )
 
 
+def _latest(raw_patents: pl.DataFrame, as_of: date, names: PersonNames | None) -> pl.DataFrame:
+    """The latest visible version of each application of `raw_patents` (its number
+    canonical), personal data masked, with the landing date of its first version."""
+    versions = visible_as_of(
+        raw_patents.with_columns(canonical_number(pl.col(KEY)).alias(KEY)),
+        as_of,
+        "publication_date",
+    )
+    # VERSION_ORDER begins with the landing date: a key's first version landed first.
+    return mask_personal(
+        latest_per_key(versions, [KEY], VERSION_ORDER, {LANDING_DATE: "first_landing_date"}),
+        names,
+    )
+
+
+def _with_forward_citations(latest: pl.DataFrame) -> pl.DataFrame:
+    return latest.with_columns(forward_citation_counts(latest)).select(
+        *(c for c in latest.columns if c not in ("first_landing_date", "forward_citations")),
+        "forward_citations",
+        "first_landing_date",
+    )
+
+
 def patent_state(
     raw_patents: pl.DataFrame, as_of: date, names: PersonNames | None = None
 ) -> pl.DataFrame:
@@ -73,18 +103,28 @@ def patent_state(
     as of their latest visible version's cited list. One application is one row
     whether a drop writes its number with the `CN` prefix or without.
     """
-    versions = visible_as_of(
-        raw_patents.with_columns(canonical_number(pl.col(KEY)).alias(KEY)),
-        as_of,
-        "publication_date",
+    return _with_forward_citations(_latest(raw_patents, as_of, names))
+
+
+def patent_state_since(
+    raw_patents: pl.DataFrame,
+    as_of: date,
+    earlier: date,
+    state: pl.DataFrame,
+    names: PersonNames | None = None,
+) -> pl.DataFrame:
+    """patent_state as of `as_of` from `state`, the one as of `earlier` (< `as_of`): an
+    application's row is made from its own versions alone, so only the applications
+    with a version that became visible since are made again (a night's drop, not the
+    millions of the lake); forward citations, which a new citing list moves anywhere,
+    are counted again over all."""
+    numbered = raw_patents.with_columns(canonical_number(pl.col(KEY)).alias("_key"))
+    touched = (
+        became_visible(numbered, earlier, as_of, "publication_date")
+        .select(pl.col("_key").alias(KEY))
+        .unique()
     )
-    # VERSION_ORDER begins with the landing date: a key's first version landed first.
-    latest = mask_personal(
-        latest_per_key(versions, [KEY], VERSION_ORDER, {LANDING_DATE: "first_landing_date"}),
-        names,
+    fresh = _latest(
+        raw_patents.filter(numbered["_key"].is_in(touched[KEY].implode())), as_of, names
     )
-    return latest.with_columns(forward_citation_counts(latest)).select(
-        *(c for c in latest.columns if c != "first_landing_date"),
-        "forward_citations",
-        "first_landing_date",
-    )
+    return _with_forward_citations(with_keys_replaced(state, fresh, touched, [KEY]))

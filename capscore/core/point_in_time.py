@@ -23,6 +23,24 @@ def visible_as_of(raw: pl.DataFrame, as_of: date, own_date: str) -> pl.DataFrame
     return raw.filter((pl.col(LANDING_DATE) <= pl.lit(as_of)) & (pl.col(own_date) <= pl.lit(as_of)))
 
 
+def became_visible(raw: pl.DataFrame, earlier: date, as_of: date, own_date: str) -> pl.DataFrame:
+    """Rows of a raw lake frame knowable on `as_of` that were not on `earlier` (< `as_of`):
+    what a state as of `earlier` lacks of the state as of `as_of`."""
+    seen = (pl.col(LANDING_DATE) <= pl.lit(earlier)) & (pl.col(own_date) <= pl.lit(earlier))
+    return visible_as_of(raw, as_of, own_date).filter(~seen)
+
+
+def with_keys_replaced(
+    earlier: pl.DataFrame, fresh: pl.DataFrame, keys: pl.DataFrame, order: list[str]
+) -> pl.DataFrame:
+    """`earlier` (a state) with the rows of `keys` (the key columns of the keys whose
+    records changed) replaced by `fresh` (every row of those keys now), sorted by
+    `order`: for a state whose rows of a key depend on that key's records alone, the
+    state recomputed from all records."""
+    kept = earlier.select(fresh.columns).cast(fresh.schema).join(keys, on=keys.columns, how="anti")
+    return pl.concat([kept, fresh]).sort(order)
+
+
 def latest_per_key(
     frame: pl.DataFrame,
     key: list[str],

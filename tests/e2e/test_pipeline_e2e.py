@@ -14,7 +14,7 @@ import pytest
 from assets.common import asset_keys, read_input
 from assets.er_inputs import raw_rd_landed_by, registry_as_of
 from assets.freshness import as_of_fingerprint
-from assets.resolve import earlier_resolution, reusable_date
+from assets.resolve import earlier_resolution, reusable_links_date
 from capscore.entity_resolution.carried_cache import carried_folder, read_carried
 from capscore.entity_resolution.incremental import Since
 from capscore.entity_resolution.registry import prepare_registry
@@ -251,7 +251,7 @@ def test_nightly_runs_equal_a_backfill_and_later_drops_change_nothing(
     # Each night keeps the links of the night before that its drop cannot change.
     for day in days:
         assert run_cli(["run", "--data-root", str(nightly.root), "--as-of", day.isoformat()]) == 0
-    assert reusable_date(nightly, days[-1], set(ER_KEYS)) == days[-2]
+    assert reusable_links_date(nightly, days[-1], set(ER_KEYS)) == days[-2]
     # ...and the registry the last night prepared (names parsed, index), for the next.
     registry_rows = registry_as_of(nightly, days[-1])
     prepared = read_prepared(registry_folder(nightly), registry_digest(*registry_rows))
@@ -325,4 +325,4 @@ def test_nightly_runs_equal_a_backfill_and_later_drops_change_nothing(
     late.write_text(next((clean_sample.landing / "patents").glob("*/*.csv")).read_text("utf-8"))
     prepare_environment(nightly)
     execute(nightly, "capscore_ingest", days[0], days[0], lambda _: None)
-    assert reusable_date(nightly, quiet + timedelta(days=1), set(ER_KEYS)) is None
+    assert reusable_links_date(nightly, quiet + timedelta(days=1), set(ER_KEYS)) is None
