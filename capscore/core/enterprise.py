@@ -156,11 +156,13 @@ def enterprise_state_since(
     an enterprise's rows in both tables are made from its own snapshots alone, so only
     the enterprises with a snapshot that became visible since are made again (none on a
     night without a registry drop)."""
-    touched = became_visible(raw_registry, earlier, as_of, "snapshot_date").select(KEY).unique()
+    touched = became_visible(raw_registry, earlier, as_of, "snapshot_date")[KEY].unique()
     if touched.is_empty():
         return state
-    current, history = enterprise_state(raw_registry.join(touched, on=KEY, how="semi"), as_of)
+    current, history = enterprise_state(
+        raw_registry.filter(pl.col(KEY).is_in(touched.implode())), as_of
+    )
     return (
-        with_keys_replaced(state[0], current, touched, [KEY]),
-        with_keys_replaced(state[1], history, touched, [KEY, "valid_from"]),
+        with_keys_replaced(state[0], current, KEY, touched, [KEY]),
+        with_keys_replaced(state[1], history, KEY, touched, [KEY, "valid_from"]),
     )

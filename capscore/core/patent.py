@@ -119,12 +119,6 @@ def patent_state_since(
     millions of the lake); forward citations, which a new citing list moves anywhere,
     are counted again over all."""
     numbered = raw_patents.with_columns(canonical_number(pl.col(KEY)).alias("_key"))
-    touched = (
-        became_visible(numbered, earlier, as_of, "publication_date")
-        .select(pl.col("_key").alias(KEY))
-        .unique()
-    )
-    fresh = _latest(
-        raw_patents.filter(numbered["_key"].is_in(touched[KEY].implode())), as_of, names
-    )
-    return _with_forward_citations(with_keys_replaced(state, fresh, touched, [KEY]))
+    touched = became_visible(numbered, earlier, as_of, "publication_date")["_key"].unique()
+    fresh = _latest(raw_patents.filter(numbered["_key"].is_in(touched.implode())), as_of, names)
+    return _with_forward_citations(with_keys_replaced(state, fresh, KEY, touched, [KEY]))

@@ -31,14 +31,15 @@ def became_visible(raw: pl.DataFrame, earlier: date, as_of: date, own_date: str)
 
 
 def with_keys_replaced(
-    earlier: pl.DataFrame, fresh: pl.DataFrame, keys: pl.DataFrame, order: list[str]
+    earlier: pl.DataFrame, fresh: pl.DataFrame, key: str, keys: pl.Series, order: list[str]
 ) -> pl.DataFrame:
-    """`earlier` (a state) with the rows of `keys` (the key columns of the keys whose
+    """`earlier` (a state) with the rows of `keys` (the values of its `key` column whose
     records changed) replaced by `fresh` (every row of those keys now), sorted by
     `order`: for a state whose rows of a key depend on that key's records alone, the
     state recomputed from all records."""
-    kept = earlier.select(fresh.columns).cast(fresh.schema).join(keys, on=keys.columns, how="anti")
-    return pl.concat([kept, fresh]).sort(order)
+    # A filter, not an anti-join: a join gathers the wide rows (3M patents) one by one.
+    kept = earlier.select(fresh.columns).filter(~pl.col(key).is_in(keys.implode()))
+    return pl.concat([kept.cast(fresh.schema), fresh]).sort(order)
 
 
 def latest_per_key(
