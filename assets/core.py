@@ -3,6 +3,7 @@
 # No `from __future__ import annotations`: Dagster inspects the context annotation at
 # definition time.
 
+from collections.abc import Callable
 from datetime import date
 
 import dagster as dg
@@ -12,13 +13,17 @@ from assets.common import AsOfWriter, as_of_asset, by_day_result, markdown_table
 from assets.freshness import reusable_date
 from assets.partitions import full_run, partition_dates
 from assets.resources import CapscoreResource
-from capscore.core.enterprise import enterprise_state, enterprise_state_since
-from capscore.core.patent import patent_state, patent_state_since
+from capscore.core.enterprise import (
+    enterprise_state,
+    enterprise_state_since,
+    registry_changed_since,
+)
+from capscore.core.patent import patent_state, patent_state_since, patents_changed_since
 from capscore.core.person_cache import read_person_names, write_person_names
 from capscore.core.personal import PersonNames
 from capscore.core.rd_filing import rd_filing_state
 from capscore.storage import tables
-from capscore.storage.lake import read_as_of, scan_landed_by
+from capscore.storage.lake import read_as_of, scan_as_of, scan_landed_by
 from capscore.storage.paths import DataRoot
 from data_contracts.schemas import landed_schema
 
@@ -26,12 +31,19 @@ GROUP = "core"
 
 
 def _landed(
-    capscore: CapscoreResource, source: str, context: dg.AssetExecutionContext
-) -> tuple[pl.DataFrame, list[date]]:
-    """Every raw row of `source` that landed by the last day of the run, and the days."""
-    days = partition_dates(context)
-    raw = scan_landed_by(capscore.root, source, max(days), landed_schema(source)).collect()
-    return raw, days
+    capscore: CapscoreResource,
+    source: str,
+    days: list[date],
+    changed: tuple[date, Callable[[pl.LazyFrame, date, date], pl.LazyFrame]] | None = None,
+) -> pl.DataFrame:
+    """Every raw row of `source` that landed by the last of `days`; with `changed` (an
+    earlier date and which rows an update of its state reads), only those, streamed: a
+    night's records, not the lake's millions."""
+    scan = scan_landed_by(capscore.root, source, max(days), landed_schema(source))
+    if changed is None:
+        return scan.collect()
+    earlier, changed_since = changed
+    return changed_since(scan, earlier, max(days)).collect(engine="streaming")
 
 
 def _earlier_date(
@@ -56,14 +68,18 @@ def enterprise(
     again (enterprise_state_since): the same rows as making every one again, which the
     run tag `capscore/full=true` does."""
     root = capscore.root
-    raw, days = _landed(capscore, "registry", context)
+    days = partition_dates(context)
+    built = [tables.ENTERPRISE, tables.ENTERPRISE_HISTORY]
+    earlier = _earlier_date(context, root, days[0], built)
     summary = []
     write = AsOfWriter(root)
-    earlier = _earlier_date(context, root, days[0], [tables.ENTERPRISE, tables.ENTERPRISE_HISTORY])
     since = None
     if earlier is not None:
-        state = read_as_of(root, tables.ENTERPRISE, earlier)
-        since = (earlier, (state, read_as_of(root, tables.ENTERPRISE_HISTORY, earlier)))
+        state = scan_as_of(root, tables.ENTERPRISE, earlier)
+        since = (earlier, (state, scan_as_of(root, tables.ENTERPRISE_HISTORY, earlier)))
+    raw = _landed(
+        capscore, "registry", days, None if earlier is None else (earlier, registry_changed_since)
+    )
     for day in days:
         current, history = (
             enterprise_state(raw, day)
@@ -81,7 +97,7 @@ def enterprise(
                 "history_versions": history.height,
             }
         )
-        since = (day, (current, history))
+        since = (day, (current.lazy(), history.lazy()))
     statuses = current.group_by("status").len("enterprises").sort("status")
     return by_day_result(summary, "enterprises", by_status=markdown_table(statuses))
 
@@ -98,15 +114,17 @@ def patent(context: dg.AssetExecutionContext, capscore: CapscoreResource) -> dg.
     met. A date is the date before's with the applications that have a new version made
     again (patent_state_since). Both give the same rows as making every application
     again from every name, which the run tag `capscore/full=true` does."""
-    raw, days = _landed(capscore, "patents", context)
+    root = capscore.root
+    days = partition_dates(context)
     summary = []
-    write = AsOfWriter(capscore.root)
+    write = AsOfWriter(root)
     full = full_run(context)
-    names = PersonNames() if full else read_person_names(capscore.root)
+    names = PersonNames() if full else read_person_names(root)
     met = names.known.height
-    earlier = _earlier_date(context, capscore.root, days[0], [tables.PATENT])
-    since = (
-        None if earlier is None else (earlier, read_as_of(capscore.root, tables.PATENT, earlier))
+    earlier = _earlier_date(context, root, days[0], [tables.PATENT])
+    since = None if earlier is None else (earlier, scan_as_of(root, tables.PATENT, earlier))
+    raw = _landed(
+        capscore, "patents", days, None if earlier is None else (earlier, patents_changed_since)
     )
     for day in days:
         state = (
@@ -124,9 +142,9 @@ def patent(context: dg.AssetExecutionContext, capscore: CapscoreResource) -> dg.
                 "forward_citations": int(state["forward_citations"].sum()),
             }
         )
-        since = (day, state)
+        since = (day, state.lazy())
     if names.known.height > met:
-        write_person_names(capscore.root, names)
+        write_person_names(root, names)
     by_type = (
         state.group_by("patent_type", "legal_status").len().sort("patent_type", "legal_status")
     )
@@ -143,7 +161,8 @@ def patent(context: dg.AssetExecutionContext, capscore: CapscoreResource) -> dg.
 def rd_filing(
     context: dg.AssetExecutionContext, capscore: CapscoreResource
 ) -> dg.MaterializeResult:
-    raw, days = _landed(capscore, "rd_records", context)
+    days = partition_dates(context)
+    raw = _landed(capscore, "rd_records", days)
     summary = []
     write = AsOfWriter(capscore.root)
     for day in days:

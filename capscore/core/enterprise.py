@@ -15,7 +15,9 @@ from capscore.core.personal import mask_personal
 from capscore.core.point_in_time import (
     LANDING_DATE,
     LINEAGE_ORDER,
+    among,
     became_visible,
+    records_of_keys,
     visible_as_of,
     with_keys_replaced,
 )
@@ -146,22 +148,27 @@ def enterprise_state(raw_registry: pl.DataFrame, as_of: date) -> tuple[pl.DataFr
     return mask_personal(enterprise), _history(snapshots)
 
 
+def registry_changed_since(raw_registry: pl.LazyFrame, earlier: date, last: date) -> pl.LazyFrame:
+    """Every snapshot of the enterprises with a snapshot that became visible after
+    `earlier`, by `last`: what enterprise_state_since reads for any date up to `last`."""
+    return records_of_keys(
+        raw_registry, pl.col(KEY), became_visible(earlier, last, "snapshot_date")
+    )
+
+
 def enterprise_state_since(
     raw_registry: pl.DataFrame,
     as_of: date,
     earlier: date,
-    state: tuple[pl.DataFrame, pl.DataFrame],
+    state: tuple[pl.LazyFrame, pl.LazyFrame],
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """enterprise_state as of `as_of` from `state`, the one as of `earlier` (< `as_of`):
     an enterprise's rows in both tables are made from its own snapshots alone, so only
     the enterprises with a snapshot that became visible since are made again (none on a
-    night without a registry drop)."""
-    touched = became_visible(raw_registry, earlier, as_of, "snapshot_date")[KEY].unique()
-    if touched.is_empty():
-        return state
-    current, history = enterprise_state(
-        raw_registry.filter(pl.col(KEY).is_in(touched.implode())), as_of
-    )
+    night without a registry drop). `raw_registry`: every snapshot of those enterprises
+    at least (registry_changed_since)."""
+    touched = raw_registry.filter(became_visible(earlier, as_of, "snapshot_date"))[KEY].unique()
+    current, history = enterprise_state(raw_registry.filter(among(pl.col(KEY), touched)), as_of)
     return (
         with_keys_replaced(state[0], current, KEY, touched, [KEY]),
         with_keys_replaced(state[1], history, KEY, touched, [KEY, "valid_from"]),

@@ -10,8 +10,10 @@ from capscore.core.personal import PersonNames, mask_personal
 from capscore.core.point_in_time import (
     LANDING_DATE,
     LINEAGE_ORDER,
+    among,
     became_visible,
     latest_per_key,
+    records_of_keys,
     visible_as_of,
     with_keys_replaced,
 )
@@ -106,19 +108,35 @@ def patent_state(
     return _with_forward_citations(_latest(raw_patents, as_of, names))
 
 
+def patents_changed_since(raw_patents: pl.LazyFrame, earlier: date, last: date) -> pl.LazyFrame:
+    """Every version of the applications with a version that became visible after
+    `earlier`, by `last`: what patent_state_since reads for any date up to `last`."""
+    return records_of_keys(
+        raw_patents,
+        canonical_number(pl.col(KEY)),
+        became_visible(earlier, last, "publication_date"),
+    )
+
+
 def patent_state_since(
     raw_patents: pl.DataFrame,
     as_of: date,
     earlier: date,
-    state: pl.DataFrame,
+    state: pl.LazyFrame,
     names: PersonNames | None = None,
 ) -> pl.DataFrame:
     """patent_state as of `as_of` from `state`, the one as of `earlier` (< `as_of`): an
     application's row is made from its own versions alone, so only the applications
     with a version that became visible since are made again (a night's drop, not the
     millions of the lake); forward citations, which a new citing list moves anywhere,
-    are counted again over all."""
-    numbered = raw_patents.with_columns(canonical_number(pl.col(KEY)).alias("_key"))
-    touched = became_visible(numbered, earlier, as_of, "publication_date")["_key"].unique()
-    fresh = _latest(raw_patents.filter(numbered["_key"].is_in(touched.implode())), as_of, names)
+    are counted again over all. `raw_patents`: every version of those applications at
+    least (patents_changed_since)."""
+    number = canonical_number(pl.col(KEY))
+    touched = (
+        raw_patents.filter(became_visible(earlier, as_of, "publication_date"))
+        .select(number)
+        .to_series()
+        .unique()
+    )
+    fresh = _latest(raw_patents.filter(among(number, touched)), as_of, names)
     return _with_forward_citations(with_keys_replaced(state, fresh, KEY, touched, [KEY]))

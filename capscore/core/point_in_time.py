@@ -18,28 +18,43 @@ from capscore.storage.tables import LANDING_DATE
 LINEAGE_ORDER = ("_file", "_row_number")
 
 
+def _visible(as_of: date, own_date: str) -> pl.Expr:
+    return (pl.col(LANDING_DATE) <= pl.lit(as_of)) & (pl.col(own_date) <= pl.lit(as_of))
+
+
 def visible_as_of(raw: pl.DataFrame, as_of: date, own_date: str) -> pl.DataFrame:
     """Rows of a raw lake frame (with its hive `landing_date`) knowable on `as_of`."""
-    return raw.filter((pl.col(LANDING_DATE) <= pl.lit(as_of)) & (pl.col(own_date) <= pl.lit(as_of)))
+    return raw.filter(_visible(as_of, own_date))
 
 
-def became_visible(raw: pl.DataFrame, earlier: date, as_of: date, own_date: str) -> pl.DataFrame:
-    """Rows of a raw lake frame knowable on `as_of` that were not on `earlier` (< `as_of`):
-    what a state as of `earlier` lacks of the state as of `as_of`."""
-    seen = (pl.col(LANDING_DATE) <= pl.lit(earlier)) & (pl.col(own_date) <= pl.lit(earlier))
-    return visible_as_of(raw, as_of, own_date).filter(~seen)
+def became_visible(earlier: date, as_of: date, own_date: str) -> pl.Expr:
+    """Whether a raw row is knowable on `as_of` and was not on `earlier` (< `as_of`): what a
+    state as of `earlier` lacks of the state as of `as_of`."""
+    return _visible(as_of, own_date) & ~_visible(earlier, own_date)
+
+
+def among(key: pl.Expr, keys: pl.Series) -> pl.Expr:
+    """Whether a row's `key` is one of `keys` (a null key is, when a null is one)."""
+    return key.is_in(keys.implode(), nulls_equal=True)
+
+
+def records_of_keys(raw: pl.LazyFrame, key: pl.Expr, changed: pl.Expr) -> pl.LazyFrame:
+    """Every row of `raw` whose `key` is that of a row where `changed` holds."""
+    keys = raw.filter(changed).select(key.alias("_key")).unique()
+    return raw.filter(among(key, keys.collect()["_key"]))
 
 
 def with_keys_replaced(
-    earlier: pl.DataFrame, fresh: pl.DataFrame, key: str, keys: pl.Series, order: list[str]
+    earlier: pl.LazyFrame, fresh: pl.DataFrame, key: str, keys: pl.Series, order: list[str]
 ) -> pl.DataFrame:
     """`earlier` (a state) with the rows of `keys` (the values of its `key` column whose
     records changed) replaced by `fresh` (every row of those keys now), sorted by
     `order`: for a state whose rows of a key depend on that key's records alone, the
-    state recomputed from all records."""
+    state recomputed from all records. Lazy, so that a state read from the lake is not
+    held beside the one made from it."""
     # A filter, not an anti-join: a join gathers the wide rows (3M patents) one by one.
-    kept = earlier.select(fresh.columns).filter(~pl.col(key).is_in(keys.implode()))
-    return pl.concat([kept.cast(fresh.schema), fresh]).sort(order)
+    kept = earlier.select(fresh.columns).filter(~among(pl.col(key), keys))
+    return pl.concat([kept.cast(fresh.schema), fresh.lazy()]).sort(order).collect()
 
 
 def latest_per_key(

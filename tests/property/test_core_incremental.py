@@ -5,7 +5,9 @@ after they land, some never visible), repeat a record across drops and within on
 (the same snapshot date or publication re-sent), write a number with and without
 `CN`, cite each other and numbers that appear later, and name persons among the
 applicants. A chain of as-of dates is updated night after night
-(enterprise_state_since, patent_state_since) and compared, date by date, with the
+(enterprise_state_since, patent_state_since), reading only the records a change
+since the first date touched (registry_changed_since, patents_changed_since) as a
+backfill does, and compared, date by date, with the
 state made from scratch.
 """
 
@@ -19,8 +21,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from capscore.core.enterprise import enterprise_state, enterprise_state_since
-from capscore.core.patent import patent_state, patent_state_since
+from capscore.core.enterprise import (
+    enterprise_state,
+    enterprise_state_since,
+    registry_changed_since,
+)
+from capscore.core.patent import patent_state, patent_state_since, patents_changed_since
 from capscore.core.personal import PersonNames
 from data_contracts.schemas import landed_schema
 
@@ -78,7 +84,9 @@ def patent_version(draw: Any, row: int) -> dict[str, Any]:
         inventors=draw(st.lists(st.sampled_from(["王小明", "赵六"]), max_size=2)),
         cited_applications=[
             _number(i, prefixed)
-            for i, prefixed in draw(st.lists(st.tuples(st.integers(0, 9), st.booleans()), max_size=3))
+            for i, prefixed in draw(
+                st.lists(st.tuples(st.integers(0, 9), st.booleans()), max_size=3)
+            )
         ],
         legal_status=draw(st.sampled_from(["pending", "granted"])),
         landing_date=landing,
@@ -105,8 +113,10 @@ def test_enterprise_updated_night_after_night_equals_made_from_scratch(data: Any
     raw = _raw(data.draw, snapshot, "registry")
     nights = _nights(data.draw)
     state = enterprise_state(raw, nights[0])
+    changed = registry_changed_since(raw.lazy(), nights[0], nights[-1]).collect()
     for earlier, as_of in zip(nights, nights[1:], strict=False):
-        state = enterprise_state_since(raw, as_of, earlier, state)
+        lazy = (state[0].lazy(), state[1].lazy())
+        state = enterprise_state_since(changed, as_of, earlier, lazy)
         for updated, made in zip(state, enterprise_state(raw, as_of), strict=True):
             assert_frame_equal(updated, made)
 
@@ -118,6 +128,7 @@ def test_patents_updated_night_after_night_equal_made_from_scratch(data: Any) ->
     nights = _nights(data.draw)
     names = PersonNames()
     state = patent_state(raw, nights[0], names)
+    changed = patents_changed_since(raw.lazy(), nights[0], nights[-1]).collect()
     for earlier, as_of in zip(nights, nights[1:], strict=False):
-        state = patent_state_since(raw, as_of, earlier, state, names)
+        state = patent_state_since(changed, as_of, earlier, state.lazy(), names)
         assert_frame_equal(state, patent_state(raw, as_of, PersonNames()))

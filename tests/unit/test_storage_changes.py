@@ -184,7 +184,7 @@ def test_scan_gives_the_state_of_every_date(root: DataRoot) -> None:
 
 _rows = st.lists(
     st.tuples(
-        st.sampled_from(["a", "b", "c", "d", "e"]),
+        st.sampled_from(["a", "b", "c", "d", "e", None]),
         st.integers(2020, 2022),
         st.one_of(st.none(), st.floats(allow_nan=True), st.just(-0.0)),
         st.one_of(st.none(), st.lists(st.sampled_from(["x", "y"]), max_size=2)),
@@ -197,29 +197,41 @@ def _frame(rows: list[tuple[object, ...]]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=SCHEMA, orient="row")
 
 
+# One key column is read back by a filter, several by an anti-join: both, null keys too.
+@pytest.mark.parametrize("keys", [("code", "year"), ("code",)])
 @settings(max_examples=200, deadline=None)
 @given(_rows, _rows)
 def test_applying_the_changes_to_the_base_gives_the_state(
-    base_rows: list[tuple[object, ...]], state_rows: list[tuple[object, ...]]
+    keys: tuple[str, ...], base_rows: list[tuple[object, ...]], state_rows: list[tuple[object, ...]]
 ) -> None:
     base, state = _frame(base_rows), _frame(state_rows)
-    delta = changes.changes(base.lazy(), state, KEYED.keys)
+    delta = changes.changes(base.lazy(), state, keys)
     if delta is None:  # repeated keys: such a state is stored as a base of its own
-        assert base.select(pl.struct("code", "year").is_duplicated().any()).item() or (
-            state.select(pl.struct("code", "year").is_duplicated().any()).item()
+        assert base.select(pl.struct(keys).is_duplicated().any()).item() or (
+            state.select(pl.struct(keys).is_duplicated().any()).item()
         )
         return
     # A base that stores its rows' fingerprints gives the same changes.
-    stored_prints = changes.changes(changes.with_fingerprint(base).lazy(), state, KEYED.keys)
+    stored_prints = changes.changes(changes.with_fingerprint(base).lazy(), state, keys)
     assert stored_prints is not None
     assert_frame_equal(stored_prints, delta, check_exact=True)
-    rebuilt = changes.scan_applied(base.lazy(), changes.stored(delta, "b"), KEYED.keys).collect()
+    rebuilt = changes.scan_applied(base.lazy(), changes.stored(delta, "b"), keys).collect()
     # equal as sets of rows, exact to the bit (NaN, -0.0 and nulls included)
     assert_frame_equal(
         rebuilt.sort(pl.all(), nulls_last=True),
         state.sort(pl.all(), nulls_last=True),
         check_exact=True,
     )
+
+
+@pytest.mark.parametrize("null_changes", [False, True])
+def test_a_null_key_reads_back_whether_or_not_it_changed(null_changes: bool) -> None:
+    base = _frame([(None, 2020, 1.0, None), ("a", 2020, 2.0, None), ("b", 2021, 3.0, None)])
+    state = _frame([(None, 2020, 9.0 if null_changes else 1.0, None), ("a", 2020, 5.0, None)])
+    delta = changes.changes(base.lazy(), state, ("code",))
+    assert delta is not None
+    rebuilt = changes.scan_applied(base.lazy(), changes.stored(delta, "b"), ("code",)).collect()
+    assert_frame_equal(rebuilt.sort("code"), state.sort("code"))
 
 
 def test_a_base_s_stored_fingerprints_are_what_its_rows_are_compared_by() -> None:
