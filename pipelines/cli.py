@@ -277,13 +277,15 @@ def cmd_query(args: argparse.Namespace) -> int:
         SettingInvalid,
         WarehouseMissing,
         WarehouseMoved,
-        format_result,
-        run_query,
+        answer_query,
     )
 
     root = _root(args)
+    out = Path(args.out) if args.out else None
     try:
-        frame = run_query(root, args.sql, args.timeout)
+        # The time limit covers the whole answer: the rows fetched, formatted and written
+        # (--out: atomically, no file past the limit); stdout gets it only once it is whole.
+        rows, text = answer_query(root, args.sql, args.format, out, args.timeout)
     except (
         duckdb.Error,
         QueryRefused,
@@ -296,10 +298,8 @@ def cmd_query(args: argparse.Namespace) -> int:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         sys.stderr.write(f"capscore query: {message}\n")
         return 2
-    text = format_result(frame, args.format)
-    if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
-        say(f"{frame.height} rows written to {args.out}")
+    if out:
+        say(f"{rows} rows written to {args.out}")
     else:
         sys.stdout.write(text)
     return 0

@@ -13,9 +13,11 @@ configuration so that the session
 - cannot write any file: only read statements run (SELECT, EXPLAIN, PRAGMA,
   CALL); COPY, EXPORT, ATTACH, INSTALL, CREATE, SET ... are refused;
 - cannot undo any of this (`lock_configuration`);
-- cannot starve the nightly run: a share of the memory and of the cores, no spill to
-  disk, and a time limit per query past which DuckDB is interrupted (`QueryTimedOut`;
-  the session stays usable).
+- cannot starve the nightly run: a share of the memory and of the cores (at most the
+  machine's), no spill to disk, and a time limit per call (`sql()`, `execute()`,
+  `answer()`: running the query, fetching its rows and, for `answer`, formatting and
+  writing them) past which DuckDB is interrupted and the call fails (`QueryTimedOut`;
+  nothing written, the session stays usable).
 
 Personal data is masked in every relation the session can reach (publish.py).
 """
@@ -27,7 +29,8 @@ import math
 import os
 import re
 import threading
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,6 +38,7 @@ import duckdb
 import polars as pl
 
 from capscore.sql_library import sql_identifier, sql_literal
+from capscore.storage.files import atomic_write
 from capscore.storage.paths import DataRoot
 from capscore.storage.tables import LAKE_TABLES, READ_INSTEAD
 
@@ -74,6 +78,10 @@ T = TypeVar("T")
 # while DuckDB is between statements (binding a view, or before the lazy relation of
 # sql() starts) is forgotten when the next one starts.
 _INTERRUPT_AGAIN_S = 0.1
+# Rows `answer` formats at a time: the time limit is checked between slices (polars and
+# Python, unlike DuckDB, cannot be interrupted), so a call stops at most one slice past
+# it (50,000 rows of a nested column as CSV: about 0.2 s).
+_ROWS_PER_PIECE = 50_000
 
 
 # Column types polars cannot take or write (intervals, unions, bytes): returned as the
@@ -160,12 +168,31 @@ class AnalystConnection:
     def __init__(self, con: duckdb.DuckDBPyConnection, timeout: float) -> None:
         self._con = con
         self.timeout = timeout
+        # When the call in progress must have returned (time.monotonic()), None between calls.
+        self._ends: float | None = None
+
+    def _timed_out(self) -> QueryTimedOut:
+        return QueryTimedOut(
+            f"the query ran past the time limit of {self.timeout:g} s and was stopped "
+            # No command named: `capscore query` and `capscore explain` both take it.
+            f"(nothing was written): raise the limit with --timeout SECONDS or "
+            f"${TIMEOUT_ENV} (default {DEFAULT_TIMEOUT_S:g} s)"
+        )
+
+    def _in_time(self) -> None:
+        """QueryTimedOut once the call in progress is past its limit: for the work between
+        the pieces of an answer, which the interrupt cannot stop."""
+        if self._ends is not None and time.monotonic() > self._ends:
+            raise self._timed_out()
 
     def _within_limit(self, run: Callable[[], T]) -> T:
-        """`run()`, interrupted if it takes longer than the time limit. A watch thread
-        waits for the limit, then interrupts DuckDB (again every 0.1 s, until `run`
-        returns); it ends before this returns, so it never touches a later query. A
-        query whose result is in hand when the limit passes keeps it."""
+        """`run()`, stopped if the whole of it (the query, the fetch of its rows, what is
+        done with them) takes longer than the time limit. A watch thread waits for the
+        limit, then interrupts DuckDB (again every 0.1 s, until `run` returns); it ends
+        before this returns, so it never touches a later query. Work DuckDB does not do
+        (polars, formatting) checks `_in_time` between pieces; and a `run` that returns
+        past the limit (its rows fetched in time, then converted too slowly) fails the
+        same way: its result is dropped."""
         done = threading.Event()
         lock = threading.Lock()
         fired = threading.Event()
@@ -180,23 +207,24 @@ class AnalystConnection:
                     self._con.interrupt()
                 wait = _INTERRUPT_AGAIN_S
 
+        ends = time.monotonic() + self.timeout
         watcher = threading.Thread(target=watch, name="capscore-analyst-timeout", daemon=True)
+        self._ends = ends
         watcher.start()
         try:
-            return run()
+            result = run()
         except duckdb.InterruptException:
             if not fired.is_set():
                 raise
-            raise QueryTimedOut(
-                f"the query ran past the time limit of {self.timeout:g} s and was stopped "
-                # No command named: `capscore query` and `capscore explain` both take it.
-                f"(nothing was written): raise the limit with --timeout SECONDS or "
-                f"${TIMEOUT_ENV} (default {DEFAULT_TIMEOUT_S:g} s)"
-            ) from None
+            raise self._timed_out() from None
         finally:
             with lock:
                 done.set()
             watcher.join()
+            self._ends = None
+        if time.monotonic() > ends:
+            raise self._timed_out()
+        return result
 
     def check(self, sql: str) -> None:
         try:
@@ -248,6 +276,32 @@ class AnalystConnection:
         self.check(sql)
         return self._within_limit(lambda: self._con.execute(sql, params).fetchall())
 
+    def answer(self, sql: str, fmt: str, out: Path | None = None) -> tuple[int, str]:
+        """`sql`'s rows as text in `fmt` (`format_result`), and how many there are, all
+        within one time limit: running, fetching, formatting and, with `out`, writing.
+        With `out` the text goes to that file, written atomically: whole, or past the
+        limit not at all (a file already there is left as it was); "" is returned."""
+        self.check(sql)
+        if out is None:
+            text: list[str] = []
+            rows = self._within_limit(lambda: self._answer(sql, fmt, text.append))
+            return rows, "".join(text)
+        written: list[int] = []
+
+        def write(tmp: Path) -> None:
+            with tmp.open("w", encoding="utf-8") as file:
+                written.append(self._within_limit(lambda: self._answer(sql, fmt, file.write)))
+
+        atomic_write(out, write)  # renamed into place only once written within the limit
+        return written[0], ""
+
+    def _answer(self, sql: str, fmt: str, write: Callable[[str], object]) -> int:
+        frame = self._frame(sql)
+        for piece in _pieces(frame, fmt):
+            self._in_time()
+            write(piece)
+        return frame.height
+
     def close(self) -> None:
         self._con.close()
 
@@ -290,13 +344,16 @@ def analyst_timeout() -> float:
 
 
 def analyst_threads() -> int:
-    """An analyst session's DuckDB threads: $CAPSCORE_ANALYST_THREADS, else a quarter of
-    the cores this process may use (at least one)."""
+    """An analyst session's DuckDB threads: $CAPSCORE_ANALYST_THREADS (1 to the machine's
+    cores), else a quarter of the cores this process may use (at least one)."""
     configured = os.environ.get(THREADS_ENV, "").strip()
     if configured:
-        if not configured.isdigit() or int(configured) < 1:
+        # More threads than cores only fight the nightly run for them.
+        cores = os.cpu_count() or len(os.sched_getaffinity(0))
+        if not configured.isdecimal() or not 1 <= int(configured) <= cores:
             raise SettingInvalid(
-                f"${THREADS_ENV} must be a whole number of threads >= 1, got {configured!r}"
+                f"${THREADS_ENV} must be a whole number of threads from 1 to {cores} "
+                f"(this machine's cores), got {configured!r}"
             )
         return int(configured)
     return max(len(os.sched_getaffinity(0)) // 4, 1)
@@ -347,6 +404,14 @@ def run_query(root: DataRoot, sql: str, timeout: float | None = None) -> pl.Data
         return con.sql(sql)
 
 
+def answer_query(
+    root: DataRoot, sql: str, fmt: str, out: Path | None = None, timeout: float | None = None
+) -> tuple[int, str]:
+    """`capscore query`: AnalystConnection.answer in a session of its own."""
+    with analyst_connection(root, timeout) as con:
+        return con.answer(sql, fmt, out)
+
+
 def _as_json_text(column: pl.Series) -> pl.Series:
     return pl.Series(
         column.name,
@@ -364,30 +429,55 @@ def _flat_list(dtype: pl.DataType) -> bool:
 
 
 def format_result(frame: pl.DataFrame, fmt: str) -> str:
+    """`frame` as `capscore query` prints it: `table` (at most 200 rows shown), `csv`
+    or `json`."""
+    return "".join(_pieces(frame, fmt))
+
+
+def _pieces(frame: pl.DataFrame, fmt: str, rows: int = _ROWS_PER_PIECE) -> Iterator[str]:
+    """`format_result(frame, fmt)` in pieces of `rows` rows each (the table at once: it
+    shows at most 200 rows), so that the time limit can stop it between two."""
     if fmt == "csv":
-        # CSV has no lists: a list of values is joined the way the landing contract
-        # does; anything else nested (structs, maps, lists of them) is JSON text.
-        flat = frame.with_columns(
-            pl.col(name).cast(pl.List(pl.Utf8)).list.join("; ")
-            for name, dtype in frame.schema.items()
-            if _flat_list(dtype)
-        )
-        flat = flat.with_columns(
-            _as_json_text(flat[name]) for name, dtype in flat.schema.items() if dtype.is_nested()
-        )
-        return flat.write_csv()
+        for start in range(0, max(frame.height, 1), rows):
+            yield _csv(frame.slice(start, rows), header=start == 0)
+        return
     if fmt == "json":
-        # Whole-number decimals (DuckDB's HUGEINT sums) as JSON numbers, not strings.
-        whole = [
-            name
-            for name, dtype in frame.schema.items()
-            if isinstance(dtype, pl.Decimal) and dtype.scale == 0
-        ]
-        fits = [
-            n
-            for n in whole
-            if frame[n].cast(pl.Int64, strict=False).null_count() == frame[n].null_count()
-        ]
-        return frame.with_columns(pl.col(fits).cast(pl.Int64)).write_json() + "\n"
+        frame = _json_numbers(frame)  # on the whole: every slice gets the same types
+        yield "["
+        for start in range(0, frame.height, rows):
+            # write_json() is one array, `[{...},{...}]`: its rows, joined with a comma.
+            yield ("," if start else "") + frame.slice(start, rows).write_json()[1:-1]
+        yield "]\n"
+        return
     with pl.Config(tbl_rows=200, tbl_cols=-1, fmt_str_lengths=80, tbl_width_chars=200):
-        return f"{frame}\n"
+        table = f"{frame}\n"
+    yield table  # outside the Config: the caller's code runs while this waits
+
+
+def _csv(frame: pl.DataFrame, header: bool) -> str:
+    # CSV has no lists: a list of values is joined the way the landing contract does;
+    # anything else nested (structs, maps, lists of them) is JSON text.
+    flat = frame.with_columns(
+        pl.col(name).cast(pl.List(pl.Utf8)).list.join("; ")
+        for name, dtype in frame.schema.items()
+        if _flat_list(dtype)
+    )
+    flat = flat.with_columns(
+        _as_json_text(flat[name]) for name, dtype in flat.schema.items() if dtype.is_nested()
+    )
+    return flat.write_csv(include_header=header)
+
+
+def _json_numbers(frame: pl.DataFrame) -> pl.DataFrame:
+    # Whole-number decimals (DuckDB's HUGEINT sums) as JSON numbers, not strings.
+    whole = [
+        name
+        for name, dtype in frame.schema.items()
+        if isinstance(dtype, pl.Decimal) and dtype.scale == 0
+    ]
+    fits = [
+        n
+        for n in whole
+        if frame[n].cast(pl.Int64, strict=False).null_count() == frame[n].null_count()
+    ]
+    return frame.with_columns(pl.col(fits).cast(pl.Int64))

@@ -20,8 +20,10 @@ from capscore.warehouse.publish import publish_warehouse
 from capscore.warehouse.query import (
     QueryRefused,
     QueryTimedOut,
+    SettingInvalid,
     WarehouseMoved,
     analyst_connection,
+    format_result,
     run_query,
 )
 from pipelines.cli import main as capscore
@@ -280,18 +282,23 @@ def test_a_runaway_query_is_stopped_at_the_time_limit_and_the_session_goes_on(
     assert not _watches()
 
 
-def test_a_query_that_ends_at_the_limit_keeps_its_result(root: DataRoot) -> None:
-    # The watch fires while the statement's result is already in hand (here: it sleeps
-    # past the limit after DuckDB finished): the result stands, and the interrupt, sent
-    # to an idle connection, stops nothing later.
+def test_a_call_that_returns_past_the_limit_is_stopped_and_the_interrupt_stops_nothing_later(
+    root: DataRoot,
+) -> None:
+    # The limit covers the whole call, fetching the rows too: DuckDB finished in time, but
+    # the call returns after the limit (here: it sleeps after fetching, as a slow
+    # conversion of the rows would, where DuckDB cannot be interrupted), so it fails like
+    # a query DuckDB was interrupted in. The interrupt the watch sent meanwhile, to an
+    # idle connection, stops nothing later.
     with analyst_connection(root, timeout=0.2) as con:
 
-        def finished_then_slow() -> list[tuple[object, ...]]:
+        def fetched_then_slow() -> list[tuple[object, ...]]:
             rows = con._con.execute("SELECT 41 + 1").fetchall()
             time.sleep(1.5)
             return rows
 
-        assert con._within_limit(finished_then_slow) == [(42,)]
+        with pytest.raises(QueryTimedOut, match=r"0\.2 s"):
+            con._within_limit(fetched_then_slow)
         for _ in range(50):
             assert con.execute("SELECT limit_wan FROM credit.credit_limit") == [(9.0,)]
     assert not _watches()
@@ -300,9 +307,11 @@ def test_a_query_that_ends_at_the_limit_keeps_its_result(root: DataRoot) -> None
 def test_an_analyst_session_leaves_cores_to_the_nightly_run(
     root: DataRoot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("CAPSCORE_ANALYST_THREADS", "3")
+    cores = os.cpu_count()
+    assert cores is not None
+    monkeypatch.setenv("CAPSCORE_ANALYST_THREADS", str(cores))  # the most it may ask for
     with analyst_connection(root) as con:
-        assert con.execute("SELECT current_setting('threads')") == [(3,)]
+        assert con.execute("SELECT current_setting('threads')") == [(cores,)]
     monkeypatch.delenv("CAPSCORE_ANALYST_THREADS")
     with analyst_connection(root) as con:
         (threads,) = con.execute("SELECT current_setting('threads')")[0]
@@ -324,3 +333,98 @@ def test_a_query_past_the_time_limit_is_one_line_saying_how_to_raise_it(
         with pytest.raises(SystemExit):
             capscore(["query", *where, "--timeout", bad, "SELECT 1"])
         assert "--timeout" in capsys.readouterr().err
+
+
+def test_more_analyst_threads_than_the_machine_has_cores_are_refused(
+    root: DataRoot, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # $CAPSCORE_ANALYST_THREADS above the cores was handed to DuckDB as asked: threads
+    # fighting over the cores the nightly run needs, which is what the setting exists
+    # to prevent. Refused like a number below one, saying the most it may be.
+    cores = os.cpu_count()
+    assert cores is not None
+    where = ["query", "--data-root", str(root.root), "SELECT 42 AS x"]
+    for bad in (str(cores + 1), str(cores * 8), "0", "-1", "two"):
+        monkeypatch.setenv("CAPSCORE_ANALYST_THREADS", bad)
+        with pytest.raises(
+            SettingInvalid,
+            match=rf"CAPSCORE_ANALYST_THREADS must be a whole number of threads from 1 to "
+            rf"{cores} \(this machine's cores\), got '{bad}'",
+        ):
+            analyst_connection(root)
+        assert capscore(where) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("capscore query: $CAPSCORE_ANALYST")
+        assert f"to {cores} " in err
+    monkeypatch.setenv("CAPSCORE_ANALYST_THREADS", str(cores))
+    assert capscore(where) == 0 and "42" in capsys.readouterr().out
+
+
+# Two million rows, each a list of structs: DuckDB runs the query and hands the rows over
+# in a fraction of a second, but CSV has no nested values, so each one is written as JSON
+# text, seconds of work on any machine.
+SLOW_TO_WRITE = "SELECT range AS i, [{'a': range}] AS ls FROM range(2000000)"
+
+
+def test_the_time_limit_covers_fetching_and_writing_the_answer(
+    root: DataRoot, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The limit interrupted DuckDB while the query ran, but not what `capscore query`
+    # does with the rows after: turned into CSV and written to --out, they took many
+    # times the limit, and the file was written anyway. Now the whole answer is inside
+    # the limit: past it the command fails as a runaway query does, writes nothing and
+    # prints nothing.
+    limit = 2.0
+    with analyst_connection(root, timeout=limit) as con:
+        # The premise: running the query and fetching its rows fits the limit.
+        assert con.sql(SLOW_TO_WRITE).height == 2_000_000
+    where = ["query", "--data-root", str(root.root), "--timeout", str(limit), "--format", "csv"]
+    folder = tmp_path / "answers"
+    folder.mkdir()
+    out = folder / "rows.csv"
+    started = time.monotonic()
+    code = capscore([*where, "--out", str(out), SLOW_TO_WRITE])
+    took = time.monotonic() - started
+    captured = capsys.readouterr()
+    assert code == 2, captured
+    assert captured.err.startswith("capscore query: the query ran past the time limit of 2 s")
+    assert captured.err.count("\n") == 1 and captured.out == ""
+    assert list(folder.iterdir()) == []  # no file, no temporary file left behind
+    # Stopped near the limit, not after writing every row (a generous margin for a
+    # loaded machine: what is left over is at most one slice of rows).
+    assert took < limit + 4, took
+    # To stdout: nothing printed, not the rows written before the limit.
+    assert capscore([*where, SLOW_TO_WRITE]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "time limit of 2 s" in captured.err
+    # An answer in time is written whole, in one rename, with nothing else left.
+    assert capscore([*where, "--out", str(out), "SELECT 1 AS x UNION ALL SELECT 2"]) == 0
+    assert out.read_text(encoding="utf-8").splitlines() == ["x", "1", "2"]
+    assert [p.name for p in folder.iterdir()] == ["rows.csv"]
+    # Past the limit, a file already there is left as it was.
+    assert capscore([*where, "--out", str(out), SLOW_TO_WRITE]) == 2
+    assert "time limit of 2 s" in capsys.readouterr().err
+    assert out.read_text(encoding="utf-8").splitlines() == ["x", "1", "2"]
+    assert [p.name for p in folder.iterdir()] == ["rows.csv"]
+
+
+def test_an_answer_written_in_slices_reads_as_one_written_whole() -> None:
+    # The answer is formatted a slice of rows at a time (so that the limit can stop it
+    # between slices): a header once, one JSON array, every type as before.
+    from capscore.warehouse.query import _pieces
+
+    frame = pl.DataFrame(
+        {
+            "i": list(range(7)),
+            "l": [["甲", "乙"], None, [], ["a"], ["b", "c"], None, ["d"]],
+            "ls": [[{"a": i}] for i in range(7)],
+            "s": [None, "x", "y,z", 'q"', "", "5", "6"],
+            "h": pl.Series([1, 2, None, 4, 5, 6, 7], dtype=pl.Decimal(38, 0)),
+        }
+    )
+    for fmt in ("table", "csv", "json"):
+        whole = format_result(frame, fmt)
+        for rows in (1, 3, 7, 100):
+            assert "".join(_pieces(frame, fmt, rows)) == whole, (fmt, rows)
+        empty = frame.head(0)
+        assert "".join(_pieces(empty, fmt, 3)) == format_result(empty, fmt)
