@@ -13,7 +13,7 @@ import pytest
 
 from assets.common import asset_keys, read_input
 from assets.er_inputs import raw_rd_landed_by, registry_as_of
-from assets.freshness import as_of_fingerprint
+from assets.freshness import as_of_fingerprint, reusable_date
 from assets.resolve import earlier_resolution, reusable_links_date
 from capscore.entity_resolution.carried_cache import carried_folder, read_carried
 from capscore.entity_resolution.incremental import Since
@@ -153,6 +153,7 @@ ER_KEYS = asset_keys([tables.APPLICANT_LINKS, tables.RD_LINKS])
 # The as-of outputs a backfill must reproduce exactly.
 AS_OF_TABLES = [
     ("core", "enterprise"),
+    ("core", "enterprise_history"),
     ("core", "patent"),
     ("core", "rd_filing"),
     ("er", "applicant_links"),
@@ -252,6 +253,9 @@ def test_nightly_runs_equal_a_backfill_and_later_drops_change_nothing(
     for day in days:
         assert run_cli(["run", "--data-root", str(nightly.root), "--as-of", day.isoformat()]) == 0
     assert reusable_links_date(nightly, days[-1], set(ER_KEYS)) == days[-2]
+    # ...and core updates the state of the night before (compared with a backfill below).
+    core_tables = [tables.ENTERPRISE, tables.ENTERPRISE_HISTORY, tables.PATENT]
+    assert reusable_date(nightly, days[-1], core_tables) == days[-2]
     # ...and the registry the last night prepared (names parsed, index), for the next.
     registry_rows = registry_as_of(nightly, days[-1])
     prepared = read_prepared(registry_folder(nightly), registry_digest(*registry_rows))
