@@ -161,13 +161,16 @@ def patent(context: dg.AssetExecutionContext, capscore: CapscoreResource) -> dg.
 def rd_filing(
     context: dg.AssetExecutionContext, capscore: CapscoreResource
 ) -> dg.MaterializeResult:
+    """A filer's name the applicant-kind rule calls a person's is stored masked (the
+    days of a run share the names the rule has read)."""
     days = partition_dates(context)
     raw = _landed(capscore, "rd_records", days)
     summary = []
     write = AsOfWriter(capscore.root)
+    names = PersonNames()
     for day in days:
         links = read_as_of(capscore.root, tables.RD_LINKS, day)
-        filing = rd_filing_state(raw, links, day)
+        filing = rd_filing_state(raw, links, day, names)
         write(tables.RD_FILING, filing, day)
         summary.append(
             {

@@ -64,6 +64,31 @@ def rd_as_of(raw_rd: pl.DataFrame, day: date) -> pl.DataFrame:
     return visible_as_of(raw_rd, day, "reported_date")
 
 
+def filed_names(root: DataRoot, links: pl.DataFrame, day: date) -> pl.DataFrame:
+    """`links` (er/rd_links rows as of `day`) with each filing's enterprise_name as filed,
+    read from raw/rd_records: the links hold a person's name masked, and what the review
+    queue counts as the same text is the name as filed."""
+    if links.height == 0:
+        return links
+    keys = ["file", "row_number"]
+    filed = (
+        scan_landed_by(root, "rd_records", day, landed_schema("rd_records"))
+        .select(
+            pl.col("_file").alias("file"),
+            pl.col("_row_number").cast(pl.Int64).alias("row_number"),
+            pl.col("enterprise_name").alias("_filed"),
+        )
+        .join(links.lazy().select("file", pl.col("row_number").cast(pl.Int64)), on=keys, how="semi")
+        .collect()
+    )
+    return (
+        links.with_columns(pl.col("row_number").cast(pl.Int64).alias("_row"))
+        .join(filed.rename({"row_number": "_row"}), on=["file", "_row"], how="left")
+        .with_columns(pl.coalesce("_filed", "enterprise_name").alias("enterprise_name"))
+        .select(links.columns)
+    )
+
+
 def core_from_raw(root: DataRoot, day: date) -> ResolveInputs:
     """The er inputs as of `day` computed from raw/ with core's own functions: for
     training and benchmarks on an ingested data root without the as-of pipeline."""

@@ -22,6 +22,7 @@ from assets.common import (
     markdown_table,
 )
 from assets.er_inputs import (
+    filed_names,
     patents_as_of,
     raw_rd_landed_by,
     rd_as_of,
@@ -34,6 +35,7 @@ from assets.er_inputs import (
 from assets.freshness import as_of_fingerprint, reusable_date
 from assets.partitions import full_run, partition_dates
 from assets.resources import CapscoreResource
+from capscore.core.personal import PersonNames
 from capscore.entity_resolution import resolve
 from capscore.entity_resolution.carried_cache import carried_folder, read_carried, write_carried
 from capscore.entity_resolution.evaluation import evaluate_links, summary_rows
@@ -279,6 +281,9 @@ def er_links(
     # name the next night's reach test may ask for: the first registry change after it
     # would derive them all (400,000 names at a million firms).
     cover_mentions = full or not cache_file(parse_cache).exists()
+    # The R&D filers' names the applicant-kind rule has read (a person's is stored
+    # masked): a backfill's days share most.
+    filers = PersonNames()
     for day in days:
         last = day == days[-1]
         enterprises, history = registry_as_of(root, day)
@@ -311,7 +316,12 @@ def er_links(
         # the last day, without what a later day would reuse).
         if raw_rd is not None:
             links, rd = link_rd(
-                rd_as_of(raw_rd, day), registry, applying, model, reuse.pop(RD_LINKS, None)
+                rd_as_of(raw_rd, day),
+                registry,
+                applying,
+                model,
+                reuse.pop(RD_LINKS, None),
+                names=filers,
             )
             record(RD_LINKS, links, rd.kept, day, kept_from)
             del links
@@ -373,7 +383,13 @@ def er_links(
     "patents); answer in <data root>/review/decisions.csv (mention_key, credit_code or "
     "'no match').",
     # scoring/indicator_value's step writes the profiles (no asset of their own).
-    deps=[tables.APPLICANT_LINKS, tables.RD_LINKS, tables.INDICATOR_VALUE, tables.CREDIT_LIMIT],
+    deps=[
+        tables.APPLICANT_LINKS,
+        tables.RD_LINKS,
+        tables.RAW_RD_RECORDS,
+        tables.INDICATOR_VALUE,
+        tables.CREDIT_LIMIT,
+    ],
 )
 def review_queue(
     context: dg.AssetExecutionContext, capscore: CapscoreResource
@@ -384,7 +400,10 @@ def review_queue(
     for day in partition_dates(context):
         applicants, mentions = review_links(root, tables.APPLICANT_LINKS, day)
         rd, _ = review_links(root, tables.RD_LINKS, day)
-        queue = resolve.review_queue(applicants, rd, review_stakes(root, day))
+        # Counted by the names as filed, shown masked as the links hold them.
+        queue = resolve.review_queue(
+            applicants, filed_names(root, rd, day), review_stakes(root, day)
+        )
         write(tables.REVIEW_QUEUE, queue, day)
         counts = dict(queue.group_by("mention_type").len().iter_rows())
         summary.append(

@@ -4,18 +4,21 @@
 -- and patents (what a decision could move), then mentions whose text recurs
 -- most (one decision settles them all), then the likeliest matches (the order
 -- is the review_priority macro's, the one the pipeline's preview shows).
--- An applicant who is a person is masked (personal data). Reviewer decisions
--- go to <root>/review/.
+-- An applicant who is a person is masked (personal data), and so is an R&D
+-- filer's name that reads as a person's (er.review_queue holds it masked).
+-- Reviewer decisions go to <root>/review/.
 --
 -- columns:
 --   priority: 1 = review first
 --   as_of_date: the as-of date of the queue
 --   mention_type: applicant (a patent applicant) or rd (an R&D filing)
 --   mention_key: <application_number>#<applicant_position> or <file>#<row_number>
---   mention: the name as written (masked when the applicant is an individual)
+--   mention: the name as written (masked when the applicant is an individual or
+--     an R&D filer's name reads as a person's, as the applicant-kind rule says)
 --   exposure_wan: the best candidate's credit limits as of the same date, 万元
 --   patents: the best candidate's patents on that date
---   same_mention_count: mentions in the queue with the same text
+--   same_mention_count: mentions in the queue with the same text (as filed:
+--     two persons masked alike are two texts)
 --   best_credit_code: credit code of the most probable candidate
 --   best_name: registered name of the most probable candidate
 --   best_probability: its match probability, 0-1

@@ -9,6 +9,12 @@ An applicant is a person when the applicant-kind rule (applicant_kinds.py) says
 `individual`; entity resolution classifies with the same rule, which calls the
 masked name an individual too: a firm's name, even one called like a person
 (张三丰科技有限公司), is never masked, and resolution reads it as written.
+
+An R&D filing names an enterprise (`enterprise_name`), but a filer may write a
+person's name there (the legal representative's, 王小明): entity resolution links
+the filing by the name as filed (raw/rd_records), and what is stored after it
+(er.rd_links, core.rd_filing, the review queue, a quarantined filing as the
+warehouse shows it) holds the name masked when the same rule calls it a person.
 """
 
 from __future__ import annotations
@@ -81,6 +87,22 @@ class PersonNames:
         return asked.join(self.known.filter("person"), on="name", how="semi")["name"]
 
 
+def _persons_masked(values: pl.Series, names: PersonNames | None) -> tuple[pl.Series, pl.Series]:
+    """The distinct values (trimmed) the applicant-kind rule calls persons, and each masked."""
+    persons = (names or PersonNames()).persons(values.drop_nulls().str.strip_chars().unique())
+    return persons, pl.select(mask_name(pl.lit(persons))).to_series()
+
+
+def _shown(value: pl.Expr, persons: pl.Series, masked: pl.Series) -> pl.Expr:
+    """`value` masked as trimmed when it is one of `persons`, else as written."""
+    trimmed = value.str.strip_chars()
+    return (
+        pl.when(trimmed.is_in(persons.implode()))
+        .then(trimmed.replace_strict(persons, masked, default=None))
+        .otherwise(value)
+    )
+
+
 def mask_individual_applicants(
     frame: pl.DataFrame, names: PersonNames | None = None
 ) -> pl.DataFrame:
@@ -90,19 +112,30 @@ def mask_individual_applicants(
     those met before)."""
     if APPLICANTS not in frame.columns:
         return frame
-    distinct = frame[APPLICANTS].explode().drop_nulls().str.strip_chars().unique()
-    persons = (names or PersonNames()).persons(distinct)
+    persons, masked = _persons_masked(frame[APPLICANTS].explode(), names)
     if persons.is_empty():
         return frame
-    masked = pl.select(mask_name(pl.lit(persons))).to_series()
-    trimmed = pl.element().str.strip_chars()
-    return frame.with_columns(
-        pl.col(APPLICANTS).list.eval(
-            pl.when(trimmed.is_in(persons.implode()))
-            .then(trimmed.replace_strict(persons, masked, default=None))
-            .otherwise(pl.element())
-        )
-    )
+    return frame.with_columns(pl.col(APPLICANTS).list.eval(_shown(pl.element(), persons, masked)))
+
+
+# The column of an R&D filing (rd_records) that names the filer: an enterprise by the
+# contract, a person when the filer wrote one there.
+FILED_NAME = "enterprise_name"
+
+
+def mask_individual_names(
+    frame: pl.DataFrame, column: str = FILED_NAME, names: PersonNames | None = None
+) -> pl.DataFrame:
+    """`frame` with each value of `column` that the applicant-kind rule calls a person
+    masked as an individual applicant is (王小明 -> 王**, as trimmed); the others, a
+    firm's name called like a person's (王小明科技有限公司) included, as written.
+    Masking twice is masking once (the rule calls 王** a person)."""
+    if column not in frame.columns or frame.height == 0:
+        return frame
+    persons, masked = _persons_masked(frame[column], names)
+    if persons.is_empty():
+        return frame
+    return frame.with_columns(_shown(pl.col(column), persons, masked).alias(column))
 
 
 # A row as read (quality/quarantine's raw_record, JSON) names its applicants as a list
@@ -139,6 +172,49 @@ def mask_applicants_in_records(records: pl.Series) -> pl.Series:
         record = match.string
         out[row] = record[: match.start(2)] + text + record[match.end(2) :]
     return pl.Series(records.name, out, dtype=pl.String)
+
+
+# A quarantined filing as read (JSON text) names its filer as a string.
+_FILED_NAME_VALUE = re.compile(rf'("{FILED_NAME}"\s*:\s*)("(?:[^"\\]|\\.)*")')
+# What a duplicate filing's reason quotes of its key (data_contracts/quarantine.py).
+_IN_REASON = f"{FILED_NAME}={{}}"
+
+
+def mask_filed_names_in_records(rows: pl.DataFrame) -> pl.DataFrame:
+    """Quarantined rows (`raw_record`, JSON text as read, and `reason`) with a filing's
+    `enterprise_name` that the applicant-kind rule calls a person masked as core and
+    entity resolution store it, in the record and where the reason quotes it (a
+    duplicate key: `enterprise_name=王小明`); every other row unchanged."""
+    found: list[tuple[int, re.Match[str], str]] = []
+    for row, record in enumerate(rows["raw_record"].to_list()):
+        match = None if record is None else _FILED_NAME_VALUE.search(record)
+        if match is None:
+            continue
+        try:
+            value = json.loads(match.group(2))
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, str):
+            found.append((row, match, value))
+    if not found:
+        return rows
+    filed = pl.DataFrame(
+        {FILED_NAME: [value for _, _, value in found]}, schema={FILED_NAME: pl.String}
+    )
+    shown = mask_individual_names(filed)[FILED_NAME].to_list()
+    records, reasons = rows["raw_record"].to_list(), rows["reason"].to_list()
+    for (row, match, value), masked in zip(found, shown, strict=True):
+        if masked == value:
+            continue
+        text = json.dumps(masked, ensure_ascii=False)
+        record = match.string
+        records[row] = record[: match.start(2)] + text + record[match.end(2) :]
+        if reasons[row] is not None:
+            reasons[row] = reasons[row].replace(_IN_REASON.format(value), _IN_REASON.format(masked))
+    return rows.with_columns(
+        pl.Series("raw_record", records, dtype=pl.String),
+        pl.Series("reason", reasons, dtype=pl.String),
+    )
 
 
 def mask_personal(frame: pl.DataFrame, names: PersonNames | None = None) -> pl.DataFrame:

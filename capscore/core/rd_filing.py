@@ -6,6 +6,7 @@ from datetime import date
 
 import polars as pl
 
+from capscore.core.personal import FILED_NAME, PersonNames, mask_individual_names
 from capscore.core.point_in_time import LANDING_DATE, LINEAGE_ORDER, latest_per_key, visible_as_of
 
 KEY = ["credit_code", "fiscal_year"]
@@ -41,12 +42,20 @@ COLUMNS = [
 ]
 
 
-def rd_filing_state(raw_rd: pl.DataFrame, rd_links: pl.DataFrame, as_of: date) -> pl.DataFrame:
+def rd_filing_state(
+    raw_rd: pl.DataFrame,
+    rd_links: pl.DataFrame,
+    as_of: date,
+    names: PersonNames | None = None,
+) -> pl.DataFrame:
     """core/rd_filing as of `as_of`.
 
     `rd_links` is er/rd_links as of the same day (file, row_number, credit_code,
     method, match_probability, decision); only `matched` links resolve a row,
-    review and unmatched rows stay out of scoring until a reviewer decides.
+    review and unmatched rows stay out of scoring until a reviewer decides. An
+    `enterprise_name` the applicant-kind rule calls a person's (a filer wrote the
+    legal representative's name) is stored masked (personal.py; `names`: names the
+    rule has read before).
     """
     links = rd_links.select(list(LINK_SCHEMA)).cast(pl.Schema(LINK_SCHEMA))
     links = links.filter(pl.col("decision") == "matched").select(
@@ -62,4 +71,5 @@ def rd_filing_state(raw_rd: pl.DataFrame, rd_links: pl.DataFrame, as_of: date) -
         .join(links, on=["_file", "_row_number"], how="inner")
         .rename({"_resolved": "credit_code"})
     )
-    return latest_per_key(rows, KEY, FILING_ORDER).select(COLUMNS).sort(KEY)
+    latest = latest_per_key(rows, KEY, FILING_ORDER).select(COLUMNS).sort(KEY)
+    return mask_individual_names(latest, FILED_NAME, names)

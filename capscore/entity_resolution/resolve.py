@@ -26,6 +26,7 @@ from itertools import pairwise
 
 import polars as pl
 
+from capscore.core.personal import FILED_NAME, PersonNames, mask_individual_names
 from capscore.entity_resolution.candidates import generate_candidates
 from capscore.entity_resolution.decide import (
     CANDIDATE_STRUCT,
@@ -658,9 +659,17 @@ def link_rd(
     model: MatchModel,
     reuse: Reuse | None = None,
     chunk_names: int = CHUNK_NAMES,
+    names: PersonNames | None = None,
 ) -> tuple[pl.DataFrame, Carried]:
     """resolve_rd's rows, keeping the links of `reuse`'s earlier date that cannot have
-    changed, and what a later date may reuse of this one."""
+    changed, and what a later date may reuse of this one.
+
+    A filing is linked by its name as filed; the rows hold it masked when the
+    applicant-kind rule calls it a person's (core/personal.py: a filer may write the
+    legal representative's name where the firm's goes), as every table after the raw
+    layer does. What a later date compares (the mentions, `Carried`) is the name as
+    filed, read again from the raw filings, never the stored one. `names`: names the
+    rule has read before (a backfill's days share most)."""
     rows, direct, by_name, mentions = _rd_split(rd, registry)
     direct_links = direct.select(
         "mention_key",
@@ -718,7 +727,7 @@ def link_rd(
         .select(RD_LINK_COLUMNS)
     )
     carried = Carried.of(mentions, result.select(list(RESULT_COLUMNS)).lazy(), lift, kept.height)
-    return result, carried
+    return mask_individual_names(result, FILED_NAME, names), carried
 
 
 def _one_off_note() -> pl.Expr:
@@ -756,7 +765,10 @@ def review_queue(
 
     `stakes` (STAKES_SCHEMA) says what the best candidate has at stake: its credit
     exposure (万元, the latest limits known) and its patents; `same_mention_count`
-    how many mentions in the queue have its text.
+    how many mentions in the queue have its text: the text as filed when `rd_links`
+    give it (er_inputs.filed_names; the stored links hold a person's name masked, and
+    王** would count every three-character name of 王 as one). An R&D filer's name
+    the applicant-kind rule calls a person is shown masked, as in er.rd_links.
     """
     applicants = applicant_links.filter(pl.col("decision") == "review").select(
         pl.lit("applicant").alias("mention_type"),
@@ -783,7 +795,7 @@ def review_queue(
         if stakes is None
         else stakes.select([pl.col(c).cast(t) for c, t in STAKES_SCHEMA.items()])
     )
-    return (
+    queue = (
         pl.concat([applicants, rd])
         .join(at_stake, on="credit_code", how="left")
         .with_columns(
@@ -793,6 +805,8 @@ def review_queue(
         )
         .sort("mention_type", "mention_key")
     )
+    is_rd = pl.col("mention_type") == "rd"
+    return pl.concat([queue.filter(~is_rd), mask_individual_names(queue.filter(is_rd), "mention")])
 
 
 def review_order(queue: pl.DataFrame) -> pl.DataFrame:

@@ -98,13 +98,13 @@ COLUMN_MEANINGS: dict[str, str] = {
     "method": "how the link was made: credit_code, exact_name, former_name, normalized_name, fuzzy or none",
     "decision": "matched, review (a person decides) or unmatched",
     "explanation": "short text a reviewer understands: why this decision",
-    "enterprise_name": "enterprise name as written on the R&D filing",
+    "enterprise_name": "enterprise name as written on the R&D filing; a person's name written there (the applicant-kind rule reads it as an individual's, 王小明) is personal data: masked, e.g. 王**",
     "credit_code_as_filed": "credit code as written on the filing (may be missing or invalid)",
     "credit_code_valid": "the filed credit code has a valid format and check digit",
     "link_method": "how the filing was linked to the enterprise (er.rd_links method)",
     "mention_type": "applicant (a patent applicant) or rd (an R&D filing)",
     "mention_key": "<application_number>#<applicant_position> or <file>#<row_number>",
-    "mention": "the name as written",
+    "mention": "the name as written (a person's masked, e.g. 王**)",
     "top_candidates": "best candidate enterprises: credit_code, name, probability",
     # scoring
     "indicator": "indicator id (scoring_models/scoring_v1.yaml)",
@@ -213,7 +213,7 @@ COLUMN_MEANINGS: dict[str, str] = {
     "priority": "1 = review first (most at stake, then recurring, then likeliest)",
     "exposure_wan": "the best candidate's credit limits as of the same date, 万元",
     "patents": "the best candidate's patents on that date",
-    "same_mention_count": "mentions in the queue with the same text (one decision settles them)",
+    "same_mention_count": "mentions in the queue with the same text as filed (one decision settles them; two persons masked alike are two texts)",
     # scoring v2
     "stage_basis": "which facts chose the life stage: revenue, age_and_size, age_only (or revenue_unknown_as_zero in v1)",
     "innovation_evidence": "innovation score from the present indicators alone, before credibility shrinkage",
@@ -233,7 +233,8 @@ COLUMN_MEANINGS: dict[str, str] = {
 TABLE_COLUMN_MEANINGS: dict[str, dict[str, str]] = {
     "quality.load_audit": {"status": "loaded or rejected (the whole file)"},
     "raw.rd_records": {
-        "credit_code": "credit code as filed: may be missing or invalid (then resolved by name)"
+        "credit_code": "credit code as filed: may be missing or invalid (then resolved by name)",
+        "enterprise_name": "enterprise name as written on the R&D filing (a person's too: closed to analysts)",
     },
     "er.rd_links": {"credit_code": "resolved credit code (null when unmatched)"},
     "er.applicant_links": {"credit_code": "linked enterprise (null when unmatched)"},
@@ -508,7 +509,8 @@ def render(relations: Sequence[Relation]) -> str:
         "from the published warehouse (types) and the code (meanings: source contracts, "
         "`sql/` headers, `warehouse/data_dictionary.py`); do not edit by hand.",
         "",
-        "Personal data (`legal_representative`, `inventors`, individual applicants) is masked "
+        "Personal data (`legal_representative`, `inventors`, individual applicants, a "
+        "person's name written as an R&D filing's `enterprise_name`) is masked "
         "in every view, e.g. 张**.",
         "",
     ]

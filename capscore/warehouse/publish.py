@@ -21,9 +21,11 @@ import polars as pl
 
 from capscore.core.personal import (
     EXTRA_NAME,
+    FILED_NAME,
     PERSONAL_COLUMNS,
     PERSONAL_LIST_COLUMNS,
     mask_applicants_in_records,
+    mask_filed_names_in_records,
 )
 from capscore.landing.columns import EXTRA
 from capscore.sql_library import derived_views, sql_identifier, sql_literal, with_macros
@@ -294,6 +296,41 @@ def _mask_applicants_of_records(con: duckdb.DuckDBPyConnection, relation: str) -
     con.unregister("_masked")
 
 
+def _mask_filed_names_of_records(con: duckdb.DuckDBPyConnection, relation: str) -> None:
+    """Mask an R&D filing's `enterprise_name` in a materialized table's rows as read
+    (`raw_record`) and in their `reason` (a duplicate key quotes it) when the
+    applicant-kind rule calls it a person, as core and entity resolution store it
+    (personal.mask_filed_names_in_records)."""
+    columns = [row[0] for row in con.execute(f"DESCRIBE {relation}").fetchall()]
+    if "raw_record" not in columns or "reason" not in columns:
+        return
+    rows = con.sql(
+        f"SELECT DISTINCT raw_record, reason FROM {relation} "
+        f"WHERE raw_record LIKE '%\"{FILED_NAME}\"%'"
+    ).pl()
+    masked = mask_filed_names_in_records(rows)
+    changed = pl.DataFrame(
+        {
+            "raw_record": rows["raw_record"],
+            "reason": rows["reason"],
+            "masked_record": masked["raw_record"],
+            "masked_reason": masked["reason"],
+        }
+    ).filter(
+        (pl.col("raw_record") != pl.col("masked_record"))
+        | pl.col("reason").ne_missing(pl.col("masked_reason"))
+    )
+    if changed.is_empty():
+        return
+    con.register("_masked", changed.to_arrow())
+    con.execute(
+        f"UPDATE {relation} AS t SET raw_record = m.masked_record, reason = m.masked_reason "
+        "FROM _masked AS m WHERE t.raw_record = m.raw_record "
+        "AND t.reason IS NOT DISTINCT FROM m.reason"
+    )
+    con.unregister("_masked")
+
+
 def _create_base_views(
     con: duckdb.DuckDBPyConnection, root: DataRoot, summary: PublishSummary
 ) -> None:
@@ -320,6 +357,7 @@ def _create_base_views(
             # A masked copy inside the warehouse: the analysts' sandbox never needs its files.
             con.execute(f"CREATE TABLE {t.relation} AS {select}")
             _mask_applicants_of_records(con, t.relation)
+            _mask_filed_names_of_records(con, t.relation)
             summary.views.append(t.relation)
             continue
         if t.latest_only:

@@ -17,6 +17,12 @@ from capscore.warehouse.query import (
     analyst_connection,
     run_query,
 )
+from tests.e2e.conftest import (
+    FIRM_CALLED_LIKE_A_PERSON,
+    PERSON_FILERS,
+    PLANTED_FILINGS,
+    PLANTED_YEAR,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -80,33 +86,51 @@ def test_warehouse_exposes_quality_with_masked_personal_data(dirty_root: DataRoo
         con.close()
 
 
-def _individual_applicants(root: DataRoot) -> set[str]:
-    """Every applicant name that landed (loaded or quarantined) and reads as a person."""
-    from capscore.core.applicant_kinds import classify_kinds
-    from capscore.storage.tables import RAW_PATENTS
-
-    loaded = scan(root, RAW_PATENTS).select(pl.col("applicants").explode()).collect()
-    records = scan(root, QUARANTINE).filter(pl.col("source") == "patents").collect()["raw_record"]
-    quarantined = [
+def _quarantined(root: DataRoot, source: str, column: str) -> list[str]:
+    """Every name in `column` of the quarantined rows of `source` as read (a list, a
+    `;`-joined cell or one name)."""
+    records = scan(root, QUARANTINE).filter(pl.col("source") == source).collect()["raw_record"]
+    return [
         name
         for record in records.drop_nulls()
         if record.startswith("{")
-        for value in [json.loads(record).get("applicants")]
+        for value in [json.loads(record).get(column)]
         if value
         for name in (value if isinstance(value, list) else str(value).split(";"))
         if isinstance(name, str)
     ]
-    names = pl.concat([loaded["applicants"], pl.Series(quarantined, dtype=pl.String)])
+
+
+def _persons(root: DataRoot) -> set[str]:
+    """Every patent applicant and every R&D filer's name that landed (loaded or
+    quarantined) and reads as a person."""
+    from capscore.core.applicant_kinds import classify_kinds
+    from capscore.storage.tables import RAW_PATENTS, RAW_RD_RECORDS
+
+    loaded = scan(root, RAW_PATENTS).select(pl.col("applicants").explode()).collect()
+    filers = scan(root, RAW_RD_RECORDS).select("enterprise_name").collect()
+    names = pl.concat(
+        [
+            loaded["applicants"],
+            pl.Series(_quarantined(root, "patents", "applicants"), dtype=pl.String),
+            filers["enterprise_name"],
+            pl.Series(_quarantined(root, "rd_records", "enterprise_name"), dtype=pl.String),
+        ]
+    )
     names = names.drop_nulls().str.strip_chars().unique()
     return set(names.filter(classify_kinds(names) == "individual").to_list()) - {""}
 
 
-def test_no_individual_applicant_is_readable_by_an_analyst(dirty_root: DataRoot) -> None:
-    # A patent applicant who is a person is personal data like an inventor: masked in
-    # every relation an analyst can query and in every file the sandbox may read.
-    people = _individual_applicants(dirty_root)
-    assert len(people) > 20
-    quoted = [f'"{name}"' for name in people]
+def test_no_individual_applicant_or_filer_is_readable_by_an_analyst(dirty_root: DataRoot) -> None:
+    # A patent applicant who is a person is personal data like an inventor, and so is a
+    # person's name written where an R&D filing's firm goes: masked in every relation
+    # an analyst can query and in every file the sandbox may read.
+    people = _persons(dirty_root)
+    assert len(people) > 20 and set(PERSON_FILERS) <= people
+    # A name as a JSON value, also inside a JSON text (a quarantined row as read); the
+    # planted filers' anywhere (a reason quotes a duplicate key unquoted).
+    quoted = [f'"{name}"' for name in people] + [f'\\"{name}\\"' for name in people]
+    quoted += list(PERSON_FILERS)
 
     def leaked(con: AnalystConnection, source: str) -> list[str]:
         rows = con.sql(f"SELECT to_json(t)::VARCHAR AS j FROM {source} AS t")["j"]
@@ -119,14 +143,67 @@ def test_no_individual_applicant_is_readable_by_an_analyst(dirty_root: DataRoot)
             "UNION SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE NOT internal"
         )["r"].to_list()
         seen = [r for r in relations if r not in CLOSED_TO_ANALYSTS and not r.startswith("meta.")]
-        assert {"er.applicant_links_asof", "core.patent_asof", "quality.quarantine"} <= set(seen)
+        assert {
+            "er.applicant_links_asof",
+            "core.patent_asof",
+            "quality.quarantine",
+            "er.rd_links_asof",
+            "core.rd_filing_asof",
+            "er.review_queue_asof",
+            "mart.er_review_queue",
+        } <= set(seen)
         for relation in seen:
             assert not leaked(con, relation), relation
         files = con.sql("SELECT file FROM meta.analyst_files")["file"].to_list()
         assert any("/er/applicant_links" in f for f in files)
+        assert any("/er/rd_links" in f for f in files)
+        assert any("/core/rd_filing" in f for f in files)
         for file in files:
             assert not leaked(con, f"read_parquet('{file}')"), file
     # ...and the masked text says who it is not: 张三丰 -> 张**.
     links = run_query(dirty_root, "SELECT applicant, applicant_kind FROM er.applicant_links")
     individuals = links.filter(pl.col("applicant_kind") == "individual")["applicant"]
     assert individuals.len() > 0 and individuals.str.contains(r"^\S\*+$").all()
+
+
+def test_a_filing_under_a_person_s_name_is_shown_masked_with_its_link(
+    dirty_root: DataRoot,
+) -> None:
+    planted = f"%/{PLANTED_FILINGS}"
+    links = run_query(
+        dirty_root,
+        "SELECT row_number, enterprise_name, credit_code_as_filed, credit_code, method, "
+        f"decision FROM er.rd_links WHERE file LIKE '{planted}' ORDER BY row_number",
+    )
+    rows = links.rows_by_key("row_number", named=True, unique=True)
+    # Row 2 is the quarantined copy of row 1.
+    assert sorted(rows) == [1, 3, 4, 5]
+    # Linked by its registered code whatever name it was filed under, masked.
+    code = rows[1]["credit_code_as_filed"]
+    assert (rows[1]["enterprise_name"], rows[1]["decision"], rows[1]["credit_code"]) == (
+        "王**",
+        "matched",
+        code,
+    )
+    # By a person's name alone, no firm: shown masked with that decision.
+    assert (rows[3]["enterprise_name"], rows[4]["enterprise_name"]) == ("王**", "L******")
+    assert rows[3]["decision"] in ("unmatched", "review")
+    assert rows[4]["decision"] in ("unmatched", "review")
+    # A firm called like a person is shown as written.
+    assert rows[5]["enterprise_name"] == FIRM_CALLED_LIKE_A_PERSON
+    # The linked filing is the firm's filing of that year, masked in core too.
+    filing = run_query(
+        dirty_root,
+        "SELECT enterprise_name, revenue FROM core.rd_filing "
+        f"WHERE credit_code = '{code}' AND fiscal_year = {PLANTED_YEAR}",
+    )
+    assert filing.rows() == [("王**", 100.0)]
+    # Its copy, quarantined, is masked in the row as read and in the reason.
+    copy = run_query(
+        dirty_root,
+        "SELECT rule, reason, raw_record FROM quality.quarantine "
+        f"WHERE file LIKE '{planted}' AND row_number = 2",
+    )
+    assert copy["rule"].to_list() == ["duplicate_key"]
+    assert "enterprise_name=王**," in copy["reason"].item()
+    assert '"enterprise_name":"王**"' in copy["raw_record"].item()

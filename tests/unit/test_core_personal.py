@@ -226,3 +226,75 @@ def test_the_warehouse_masks_every_name_of_a_quarantined_record() -> None:
         con.execute(macro)
     for case, want in RECORD_CASES:
         assert con.execute("SELECT mask_json(?)", [case]).fetchone() == (want,)
+
+
+def test_an_r_and_d_filer_s_name_read_as_a_person_is_masked_a_firm_s_is_not() -> None:
+    from capscore.core.personal import mask_individual_names
+
+    filings = pl.DataFrame(
+        {
+            "enterprise_name": [
+                # A filer who wrote a person's name (the legal representative's) where
+                # the firm's goes: masked as an individual applicant is, as trimmed.
+                "王小明",
+                " 李四 ",
+                "John Smith",
+                # A firm called like a person, a firm: as written.
+                "王小明科技有限公司",
+                "嘉兴华泰汽车零部件有限公司",
+                None,
+            ],
+            "fiscal_year": [2023, 2023, 2024, 2023, 2023, 2023],
+        }
+    )
+    names = PersonNames()
+    masked = mask_individual_names(filings, "enterprise_name", names)
+    assert masked["enterprise_name"].to_list() == [
+        "王**",
+        "李*",
+        "J*********",
+        "王小明科技有限公司",
+        "嘉兴华泰汽车零部件有限公司",
+        None,
+    ]
+    assert masked["fiscal_year"].equals(filings["fiscal_year"])
+    # Each distinct name is read once; masking twice is masking once.
+    assert names.known.height == 5
+    assert mask_individual_names(masked, "enterprise_name", names).equals(masked)
+    # The same rule as the applicants': every name shown alike in both.
+    as_applicants = mask_individual_applicants(
+        pl.DataFrame({"applicants": [filings["enterprise_name"].to_list()]})
+    )
+    assert as_applicants["applicants"].to_list() == [masked["enterprise_name"].to_list()]
+
+
+def test_a_quarantined_filing_s_person_name_is_masked_in_its_record_and_its_reason() -> None:
+    from capscore.core.personal import mask_filed_names_in_records
+
+    rows = pl.DataFrame(
+        {
+            "raw_record": [
+                '{"credit_code":null,"enterprise_name":"王小明","fiscal_year":2016}',
+                '{"enterprise_name":"王小明科技有限公司","fiscal_year":2016}',
+                '{"_line": "a,b"}',
+                None,
+            ],
+            "reason": [
+                "duplicate key credit_code=null, enterprise_name=王小明, fiscal_year=2016, "
+                "reported_date=2026-11-03: first loaded from landing/x.csv row 1",
+                "revenue '约1200' is not a number",
+                "row cannot be parsed",
+                "empty file",
+            ],
+        }
+    )
+    masked = mask_filed_names_in_records(rows)
+    assert masked["raw_record"].to_list() == [
+        '{"credit_code":null,"enterprise_name":"王**","fiscal_year":2016}',
+        *rows["raw_record"].to_list()[1:],
+    ]
+    assert masked["reason"].to_list() == [
+        "duplicate key credit_code=null, enterprise_name=王**, fiscal_year=2016, "
+        "reported_date=2026-11-03: first loaded from landing/x.csv row 1",
+        *rows["reason"].to_list()[1:],
+    ]

@@ -88,3 +88,19 @@ def test_filings_of_different_years_and_enterprises_are_kept_apart() -> None:
         (A, 2022, 10.0),
         (A, 2023, 20.0),
     ]
+
+
+def test_a_filer_s_name_read_as_a_person_is_stored_masked() -> None:
+    # A filer wrote the legal representative's name where the firm's goes: the filing
+    # is resolved (here by its code) and kept, its name masked as an individual
+    # applicant's; a firm called like a person keeps its name.
+    person = {**filing(1, 2023, 100.0, "2024-04-01", "2024-04-02"), "enterprise_name": "王小明"}
+    firm = {
+        **filing(2, 2023, 50.0, "2024-04-01", "2024-04-02", B),
+        "enterprise_name": "王小明科技有限公司",
+    }
+    filings = pl.DataFrame([person, firm], schema=RAW_SCHEMA)
+    links = pl.DataFrame([link(person, A), link(firm, B)], schema=LINK_SCHEMA)
+    state = rd_filing_state(filings, links, D("2024-05-01"))
+    assert state["enterprise_name"].to_list() == ["王小明科技有限公司", "王**"]
+    assert state["revenue"].to_list() == [50.0, 100.0]

@@ -307,6 +307,42 @@ def test_what_a_date_carries_is_what_its_inputs_give(model: MatchModel) -> None:
     assert rd_again.links.collect().equals(rd_carried.links.collect())
 
 
+def test_a_filer_s_name_stored_masked_changes_nothing_a_later_date_keeps(
+    model: MatchModel,
+) -> None:
+    # Filings under a person's name (the legal representative's, or a 字号 alone, which
+    # the applicant-kind rule reads as a person's): one with the code of the firm renamed
+    # later, one without a code, one that reaches the arriving 华泰 firms.
+    codes = ENTERPRISES["credit_code"]
+    persons = pl.DataFrame(
+        {
+            "_file": ["landing/rd_records/2024-03-01/p.csv"] * 3,
+            "_row_number": [1, 2, 3],
+            "enterprise_name": ["王小明", "王小明", "华泰"],
+            "credit_code": [codes[RENAMED_LATER], None, None],
+            "credit_code_valid": [True, False, False],
+        }
+    ).with_columns(
+        pl.lit(2023).alias("fiscal_year"), pl.lit(date(2024, 3, 1)).alias("reported_date")
+    )
+    rd = pl.concat([RD, persons.select(RD.columns)])
+    after_ent, after_hist = _later_registry(recoded=False)
+    earlier = prepare_registry(ENTERPRISES, HISTORY)
+    later = prepare_registry(after_ent, after_hist)
+    first, carried = link_rd(rd, earlier, None, model)
+    stored = first.filter(pl.col("file").str.ends_with("p.csv"))["enterprise_name"]
+    assert stored.to_list() == ["王**", "王**", "华*"]
+    # The earlier date as a later one reads it back from the lake (its names masked):
+    # what it compares is the mentions as filed, the same as the run that made it kept.
+    read_back = carried_rd(rd, first.lazy(), registry_snapshot(ENTERPRISES, HISTORY))
+    assert read_back.mention_rows.equals(carried.mention_rows)
+    change = registry_change(earlier.snapshot, later)
+    for reused in (carried, read_back):
+        kept, carried_later = link_rd(rd, later, None, model, Reuse(reused, change))
+        assert kept.equals(resolve_rd(rd, after_ent, after_hist, None, model))
+        assert 0 < carried_later.kept < kept.height
+
+
 def test_a_mention_is_the_same_only_with_every_attribute_the_same() -> None:
     mentions = pl.DataFrame(
         {

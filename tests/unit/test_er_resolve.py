@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 import pytest
 
+from capscore.entity_resolution.decide import CANDIDATE_STRUCT
 from capscore.entity_resolution.evaluation import evaluate_links, pairwise, threshold_tradeoff
 from capscore.entity_resolution.model import MatchModel, Thresholds, comparisons
 from capscore.entity_resolution.resolve import (
@@ -312,3 +314,93 @@ def test_threshold_tradeoff_demotes_model_matches_below_the_threshold() -> None:
     assert rows[0.95]["hard_negative_false_match_rate"] == 1.0
     assert rows[0.98]["hard_negative_false_match_rate"] == 0.0
     assert rows[0.98]["review_share"] == 0.5
+
+
+PERSON_FILED = pl.DataFrame(
+    {
+        "_file": ["landing/rd_records/2024-04-01/b.csv"] * 4,
+        "_row_number": [1, 2, 3, 4],
+        # A filer who wrote a person's name (the legal representative's) where the
+        # firm's goes, once with the firm's code and once without one; a firm called
+        # like a person; a firm.
+        "enterprise_name": ["王小明", "王小明", "王小明科技有限公司", "海宁恒信光电科技有限公司"],
+        "fiscal_year": [2023] * 4,
+        "credit_code": ["91330402MA2B00001X", None, None, None],
+        "credit_code_valid": [True, False, False, False],
+        "reported_date": [date(2024, 3, 1)] * 4,
+    }
+)
+
+
+def test_a_filing_under_a_person_s_name_is_linked_as_filed_and_stored_masked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from capscore.entity_resolution import resolve
+
+    links = resolve_rd(PERSON_FILED, ENTERPRISES, HISTORY, None, _model())
+    assert links["enterprise_name"].to_list() == [
+        "王**",
+        "王**",
+        "王小明科技有限公司",
+        "海宁恒信光电科技有限公司",
+    ]
+    # The name is masked once linked, never before: every other column is what linking
+    # the name as filed gives.
+    monkeypatch.setattr(resolve, "mask_individual_names", lambda frame, *_: frame)
+    as_filed = resolve_rd(PERSON_FILED, ENTERPRISES, HISTORY, None, _model())
+    assert as_filed["enterprise_name"].equals(PERSON_FILED["enterprise_name"])
+    assert links.drop("enterprise_name").equals(as_filed.drop("enterprise_name"))
+    rows = links.rows_by_key("row_number", named=True, unique=True)
+    # By its registered code, the filing links whatever name it was filed under...
+    assert (rows[1]["decision"], rows[1]["method"]) == ("matched", "credit_code")
+    # ...and by a person's name alone it reaches no firm.
+    assert rows[2]["decision"] == "unmatched" and rows[2]["credit_code"] is None
+    assert rows[4]["decision"] == "matched"
+
+
+def test_the_review_queue_counts_filers_names_as_filed_and_shows_a_person_s_masked() -> None:
+    def review(key: str, name: str) -> dict[str, object]:
+        return {
+            "mention_key": key,
+            "enterprise_name": name,
+            "credit_code": "91330402MA2B00001X",
+            "match_probability": 0.5,
+            "decision": "review",
+            "explanation": "needs review",
+            "model_version": "test-1",
+            "top_candidates": None,
+        }
+
+    # Two persons masked alike (王**) are two texts; one firm filed twice is one.
+    filed = pl.DataFrame(
+        [
+            review("b.csv#1", "王小明"),
+            review("b.csv#2", "王大明"),
+            review("b.csv#3", "王小明工作室"),
+            review("b.csv#4", "王小明工作室"),
+        ],
+        schema_overrides={"top_candidates": pl.List(CANDIDATE_STRUCT)},
+    )
+    applicants = resolve_applicants(PATENTS, ENTERPRISES, HISTORY, None, _model())
+    queue = review_queue(applicants, filed).filter(pl.col("mention_type") == "rd")
+    assert queue["mention"].to_list() == ["王**", "王**", "王小明工作室", "王小明工作室"]
+    assert queue["same_mention_count"].to_list() == [1, 1, 2, 2]
+
+
+def test_the_review_queue_reads_the_filers_names_as_filed(tmp_path: Path) -> None:
+    from assets.er_inputs import filed_names
+    from capscore.storage import tables
+    from capscore.storage.lake import write_partition
+    from capscore.storage.paths import DataRoot
+
+    root = DataRoot.resolve(tmp_path)
+    raw = PERSON_FILED.with_columns(pl.col("_row_number").cast(pl.Int32))
+    write_partition(root, tables.RAW_RD_RECORDS, raw, date(2024, 4, 1))
+    links = resolve_rd(PERSON_FILED, ENTERPRISES, HISTORY, None, _model())
+    # The links hold the person's name masked; the rows as filed hold it as written.
+    filed = filed_names(root, links, date(2024, 4, 1))
+    assert filed["enterprise_name"].equals(PERSON_FILED["enterprise_name"])
+    assert filed.drop("enterprise_name").equals(links.drop("enterprise_name"))
+    # Rows landed after the date are not read (a link of that date has none).
+    assert filed_names(root, links, date(2024, 3, 31)).equals(links)
+    assert filed_names(root, links.clear(), date(2024, 4, 1)).height == 0

@@ -89,6 +89,37 @@ def test_personal_data_is_masked(root: DataRoot) -> None:
     assert "李四光" not in record and '"legal_representative": "李**"' in record
 
 
+def test_a_quarantined_filing_under_a_person_s_name_is_masked(root: DataRoot) -> None:
+    # A filer wrote a person's name where the firm's goes, and sent the filing twice: the
+    # copy is quarantined, its reason quoting the key. Both masked; a firm's name stays.
+    reason = (
+        "duplicate key credit_code=null, enterprise_name={}, fiscal_year=2016, "
+        "reported_date=2026-11-03: first loaded from landing/rd_records/2026-11-03/a.csv row 1"
+    )
+    quarantine = pl.DataFrame(
+        {
+            "row_number": [2, 4],
+            "reason": [reason.format("王小明"), reason.format("王小明科技有限公司")],
+            "raw_record": [
+                '{"credit_code":null,"enterprise_name":"王小明","fiscal_year":2016}',
+                '{"credit_code":null,"enterprise_name":"王小明科技有限公司","fiscal_year":2016}',
+            ],
+        }
+    )
+    write_partition(root, table_named("quality.quarantine"), quarantine, "rd_records", "2026-11-03")
+    publish_warehouse(root)
+    rows = run_query(
+        root, "SELECT reason, raw_record FROM quality.quarantine ORDER BY row_number"
+    ).rows()
+    assert rows == [
+        (
+            reason.format("王**"),
+            '{"credit_code":null,"enterprise_name":"王**","fiscal_year":2016}',
+        ),
+        (reason.format("王小明科技有限公司"), quarantine["raw_record"][1]),
+    ]
+
+
 def test_an_open_reader_keeps_its_view_and_a_new_one_sees_the_new_data(root: DataRoot) -> None:
     _enterprise(root, "2026-11-01", ["甲"])
     publish_warehouse(root)
