@@ -20,7 +20,6 @@ from capscore.core.enterprise import (
 )
 from capscore.core.patent import patent_state, patent_state_since, patents_changed_since
 from capscore.core.person_cache import read_person_names, write_person_names
-from capscore.core.personal import PersonNames
 from capscore.core.rd_filing import rd_filing_state
 from capscore.storage import tables
 from capscore.storage.lake import read_as_of, scan_as_of, scan_landed_by
@@ -118,9 +117,7 @@ def patent(context: dg.AssetExecutionContext, capscore: CapscoreResource) -> dg.
     days = partition_dates(context)
     summary = []
     write = AsOfWriter(root)
-    full = full_run(context)
-    names = PersonNames() if full else read_person_names(root)
-    met = names.known.height
+    names = read_person_names(root, full_run(context))
     earlier = _earlier_date(context, root, days[0], [tables.PATENT])
     since = None if earlier is None else (earlier, scan_as_of(root, tables.PATENT, earlier))
     raw = _landed(
@@ -143,8 +140,7 @@ def patent(context: dg.AssetExecutionContext, capscore: CapscoreResource) -> dg.
             }
         )
         since = (day, state.lazy())
-    if names.known.height > met:
-        write_person_names(root, names)
+    write_person_names(root, names)
     by_type = (
         state.group_by("patent_type", "legal_status").len().sort("patent_type", "legal_status")
     )
@@ -167,7 +163,7 @@ def rd_filing(
     raw = _landed(capscore, "rd_records", days)
     summary = []
     write = AsOfWriter(capscore.root)
-    names = PersonNames()
+    names = read_person_names(capscore.root, full_run(context))
     for day in days:
         links = read_as_of(capscore.root, tables.RD_LINKS, day)
         filing = rd_filing_state(raw, links, day, names)
@@ -179,6 +175,7 @@ def rd_filing(
                 "enterprises": filing["credit_code"].n_unique(),
             }
         )
+    write_person_names(capscore.root, names)
     return by_day_result(summary, "filings")
 
 

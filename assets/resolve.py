@@ -35,7 +35,7 @@ from assets.er_inputs import (
 from assets.freshness import as_of_fingerprint, reusable_date
 from assets.partitions import full_run, partition_dates
 from assets.resources import CapscoreResource
-from capscore.core.personal import PersonNames
+from capscore.core.person_cache import read_person_names, write_person_names
 from capscore.entity_resolution import resolve
 from capscore.entity_resolution.carried_cache import carried_folder, read_carried, write_carried
 from capscore.entity_resolution.evaluation import evaluate_links, summary_rows
@@ -282,8 +282,8 @@ def er_links(
     # would derive them all (400,000 names at a million firms).
     cover_mentions = full or not cache_file(parse_cache).exists()
     # The R&D filers' names the applicant-kind rule has read (a person's is stored
-    # masked): a backfill's days share most.
-    filers = PersonNames()
+    # masked), as kept by the last run: a night and a backfill's days share most.
+    filers = read_person_names(root, full)
     for day in days:
         last = day == days[-1]
         enterprises, history = registry_as_of(root, day)
@@ -363,6 +363,7 @@ def er_links(
             del links
         if since is not None:
             since = _links_read_back(root, since)
+    write_person_names(root, filers)
     for key in (APPLICANT_LINKS, RD_LINKS):
         if key in wanted:
             yield dg.MaterializeResult(

@@ -1,4 +1,5 @@
-"""The applicant names core has classified (personal.PersonNames), kept for the next run.
+"""The names core and entity resolution have classified (personal.PersonNames: patent
+applicants, R&D filers), kept for the next run.
 
 Named by a digest of the applicant-kind rule (its code and markers) and the libraries
 it reads names with (polars, OpenCC): after a change to any of them the next run
@@ -32,10 +33,14 @@ def kept_person_names_path(root: DataRoot) -> Path:
     return root.cache / "applicant_kinds" / f"{_PREFIX}{digest.hexdigest()[:16]}.parquet"
 
 
-def read_person_names(root: DataRoot) -> PersonNames:
-    kept = read_kept(kept_person_names_path(root), PERSON_NAMES)
+def read_person_names(root: DataRoot, full: bool = False) -> PersonNames:
+    """The names kept by the last run (none for a `full` run, which classifies all)."""
+    kept = None if full else read_kept(kept_person_names_path(root), PERSON_NAMES)
     return PersonNames() if kept is None else PersonNames(kept)
 
 
-def write_person_names(root: DataRoot, names: PersonNames) -> Path:
+def write_person_names(root: DataRoot, names: PersonNames) -> Path | None:
+    """Keep `names` for the next run, when it has met names it was not read with."""
+    if names.known.height == names.read:
+        return None
     return write_kept(kept_person_names_path(root), names.known, f"{_PREFIX}*.parquet")

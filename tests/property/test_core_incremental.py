@@ -14,6 +14,7 @@ state made from scratch.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from itertools import pairwise
 from typing import Any
 
 import polars as pl
@@ -114,7 +115,7 @@ def test_enterprise_updated_night_after_night_equals_made_from_scratch(data: Any
     nights = _nights(data.draw)
     state = enterprise_state(raw, nights[0])
     changed = registry_changed_since(raw.lazy(), nights[0], nights[-1]).collect()
-    for earlier, as_of in zip(nights, nights[1:], strict=False):
+    for earlier, as_of in pairwise(nights):
         lazy = (state[0].lazy(), state[1].lazy())
         state = enterprise_state_since(changed, as_of, earlier, lazy)
         for updated, made in zip(state, enterprise_state(raw, as_of), strict=True):
@@ -129,6 +130,6 @@ def test_patents_updated_night_after_night_equal_made_from_scratch(data: Any) ->
     names = PersonNames()
     state = patent_state(raw, nights[0], names)
     changed = patents_changed_since(raw.lazy(), nights[0], nights[-1]).collect()
-    for earlier, as_of in zip(nights, nights[1:], strict=False):
+    for earlier, as_of in pairwise(nights):
         state = patent_state_since(changed, as_of, earlier, state.lazy(), names)
         assert_frame_equal(state, patent_state(raw, as_of, PersonNames()))

@@ -188,6 +188,9 @@ def test_applicant_names_met_before_are_not_classified_again(tmp_path: Path) -> 
     write_person_names(root, names)
     kept = read_person_names(root)
     assert kept.known.sort("name").equals(names.known.sort("name"))
+    # A run that met no new name keeps nothing again; a full run starts from none.
+    assert write_person_names(root, kept) is None
+    assert read_person_names(root, full=True).known.is_empty()
     told = PersonNames(pl.DataFrame({"name": ["王小明"], "person": [False]}))
     shown = mask_individual_applicants(patents, told)["applicants"].to_list()
     assert shown == [["王小明", "嘉兴华泰汽车零部件有限公司"], ["李*", "J*********"]]
