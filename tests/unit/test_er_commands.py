@@ -162,10 +162,12 @@ def test_assets_are_wired_as_the_architecture_says() -> None:
 
     assert deps("er/applicant_links") == {"core/patent", "core/enterprise"}
     assert deps("er/rd_links") == {"raw/rd_records", "core/enterprise"}
-    # Ranked by what is at stake as of the same date: built after its credit limits.
+    # Ranked by what is at stake as of the same date: built after its credit limits;
+    # counts the R&D filers' names as filed (the links hold a person's masked).
     assert deps("er/review_queue") == {
         "er/applicant_links",
         "er/rd_links",
+        "raw/rd_records",
         "scoring/indicator_value",
         "credit/credit_limit",
     }
