@@ -20,6 +20,7 @@ from capscore.core.enterprise import (
 )
 from capscore.core.patent import patent_state, patent_state_since, patents_changed_since
 from capscore.core.person_cache import read_person_names, write_person_names
+from capscore.core.personal import FILED_NAME
 from capscore.core.rd_filing import rd_filing_state
 from capscore.storage import tables
 from capscore.storage.lake import read_as_of, scan_as_of, scan_landed_by
@@ -163,7 +164,7 @@ def rd_filing(
     raw = _landed(capscore, "rd_records", days)
     summary = []
     write = AsOfWriter(capscore.root)
-    names = read_person_names(capscore.root, full_run(context))
+    names = read_person_names(capscore.root, full_run(context), raw.get_column(FILED_NAME))
     for day in days:
         links = read_as_of(capscore.root, tables.RD_LINKS, day)
         filing = rd_filing_state(raw, links, day, names)

@@ -36,6 +36,7 @@ from assets.freshness import as_of_fingerprint, reusable_date
 from assets.partitions import full_run, partition_dates
 from assets.resources import CapscoreResource
 from capscore.core.person_cache import read_person_names, write_person_names
+from capscore.core.personal import FILED_NAME
 from capscore.entity_resolution import resolve
 from capscore.entity_resolution.carried_cache import carried_folder, read_carried, write_carried
 from capscore.entity_resolution.evaluation import evaluate_links, summary_rows
@@ -283,7 +284,9 @@ def er_links(
     cover_mentions = full or not cache_file(parse_cache).exists()
     # The R&D filers' names the applicant-kind rule has read (a person's is stored
     # masked), as kept by the last run: a night and a backfill's days share most.
-    filers = read_person_names(root, full)
+    filers = read_person_names(
+        root, full, None if raw_rd is None else raw_rd.get_column(FILED_NAME)
+    )
     for day in days:
         last = day == days[-1]
         enterprises, history = registry_as_of(root, day)

@@ -33,14 +33,25 @@ def kept_person_names_path(root: DataRoot) -> Path:
     return root.cache / "applicant_kinds" / f"{_PREFIX}{digest.hexdigest()[:16]}.parquet"
 
 
-def read_person_names(root: DataRoot, full: bool = False) -> PersonNames:
-    """The names kept by the last run (none for a `full` run, which classifies all)."""
+def read_person_names(
+    root: DataRoot, full: bool = False, among: pl.Series | None = None
+) -> PersonNames:
+    """The names kept by the last run (none for a `full` run, which classifies all);
+    only those `among` (names as written) when given: a step that reads R&D filers
+    need not hold the million patent applicants."""
     kept = None if full else read_kept(kept_person_names_path(root), PERSON_NAMES)
+    if kept is not None and among is not None:
+        wanted = among.drop_nulls().str.strip_chars().unique().to_frame("name")
+        kept = kept.join(wanted, on="name", how="semi")
     return PersonNames() if kept is None else PersonNames(kept)
 
 
 def write_person_names(root: DataRoot, names: PersonNames) -> Path | None:
-    """Keep `names` for the next run, when it has met names it was not read with."""
-    if names.known.height == names.read:
+    """Add the names `names` met since it was read to the kept ones, if any."""
+    met = names.known.slice(names.read)
+    if met.is_empty():
         return None
-    return write_kept(kept_person_names_path(root), names.known, f"{_PREFIX}*.parquet")
+    path = kept_person_names_path(root)
+    kept = read_kept(path, PERSON_NAMES)
+    every = met if kept is None else pl.concat([kept, met]).unique("name", keep="last")
+    return write_kept(path, every, f"{_PREFIX}*.parquet")

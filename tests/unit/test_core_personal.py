@@ -191,6 +191,12 @@ def test_applicant_names_met_before_are_not_classified_again(tmp_path: Path) -> 
     # A run that met no new name keeps nothing again; a full run starts from none.
     assert write_person_names(root, kept) is None
     assert read_person_names(root, full=True).known.is_empty()
+    # A step that reads only some names adds what it meets to all the kept ones.
+    some = read_person_names(root, among=pl.Series([" 李四 ", "赵六"]))
+    assert some.known["name"].to_list() == ["李四"]
+    some.persons(pl.Series(["赵六"]))
+    write_person_names(root, some)
+    assert read_person_names(root).known.height == 5
     told = PersonNames(pl.DataFrame({"name": ["王小明"], "person": [False]}))
     shown = mask_individual_applicants(patents, told)["applicants"].to_list()
     assert shown == [["王小明", "嘉兴华泰汽车零部件有限公司"], ["李*", "J*********"]]
