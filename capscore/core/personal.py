@@ -148,18 +148,29 @@ def mask_individual_names(
 _APPLICANTS_VALUE = re.compile(r'("applicants"\s*:\s*)(\[[^\]]*\]|"(?:[^"\\]|\\.)*")')
 
 
+_Found = tuple[int, re.Match[str], object]
+
+
+def _json_values(records: list[str | None], value: re.Pattern[str]) -> list[_Found]:
+    """Per record (JSON text as read) that `value` finds in and whose second group reads
+    as JSON: its row, the match and the value read."""
+    found = []
+    for row, record in enumerate(records):
+        match = None if record is None else value.search(record)
+        if match is None:
+            continue
+        try:
+            found.append((row, match, json.loads(match.group(2))))
+        except json.JSONDecodeError:
+            continue
+    return found
+
+
 def mask_applicants_in_records(records: pl.Series) -> pl.Series:
     """Rows as read (JSON text) with the persons among their `applicants` masked as core
     masks them; a record without applicants, or whose value cannot be read, unchanged."""
     found: list[tuple[int, re.Match[str], list[str], bool]] = []
-    for row, record in enumerate(records.to_list()):
-        match = None if record is None else _APPLICANTS_VALUE.search(record)
-        if match is None:
-            continue
-        try:
-            value = json.loads(match.group(2))
-        except json.JSONDecodeError:
-            continue
+    for row, match, value in _json_values(records.to_list(), _APPLICANTS_VALUE):
         if isinstance(value, str):
             found.append((row, match, value.split(";"), True))
         elif isinstance(value, list) and all(isinstance(v, str) for v in value):
@@ -190,17 +201,11 @@ def mask_filed_names_in_records(rows: pl.DataFrame) -> pl.DataFrame:
     `enterprise_name` that the applicant-kind rule calls a person masked as core and
     entity resolution store it, in the record and where the reason quotes it (a
     duplicate key: `enterprise_name=王小明`); every other row unchanged."""
-    found: list[tuple[int, re.Match[str], str]] = []
-    for row, record in enumerate(rows["raw_record"].to_list()):
-        match = None if record is None else _FILED_NAME_VALUE.search(record)
-        if match is None:
-            continue
-        try:
-            value = json.loads(match.group(2))
-        except json.JSONDecodeError:
-            continue
-        if isinstance(value, str):
-            found.append((row, match, value))
+    found = [
+        (row, match, value)
+        for row, match, value in _json_values(rows["raw_record"].to_list(), _FILED_NAME_VALUE)
+        if isinstance(value, str)
+    ]
     if not found:
         return rows
     filed = pl.DataFrame(
