@@ -17,6 +17,7 @@ from capscore.core.point_in_time import (
     LINEAGE_ORDER,
     among,
     became_visible,
+    keys_where,
     records_of_keys,
     visible_as_of,
     with_keys_replaced,
@@ -167,8 +168,9 @@ def enterprise_state_since(
     the enterprises with a snapshot that became visible since are made again (none on a
     night without a registry drop). `raw_registry`: every snapshot of those enterprises
     at least (registry_changed_since)."""
-    touched = raw_registry.filter(became_visible(earlier, as_of, "snapshot_date"))[KEY].unique()
-    current, history = enterprise_state(raw_registry.filter(among(pl.col(KEY), touched)), as_of)
+    key = pl.col(KEY)
+    touched = keys_where(raw_registry.lazy(), key, became_visible(earlier, as_of, "snapshot_date"))
+    current, history = enterprise_state(raw_registry.filter(among(key, touched)), as_of)
     return (
         with_keys_replaced(state[0], current, KEY, touched, [KEY]),
         with_keys_replaced(state[1], history, KEY, touched, [KEY, "valid_from"]),

@@ -12,6 +12,7 @@ from capscore.core.point_in_time import (
     LINEAGE_ORDER,
     among,
     became_visible,
+    keys_where,
     latest_per_key,
     records_of_keys,
     visible_as_of,
@@ -132,11 +133,8 @@ def patent_state_since(
     are counted again over all. `raw_patents`: every version of those applications at
     least (patents_changed_since)."""
     number = canonical_number(pl.col(KEY))
-    touched = (
-        raw_patents.filter(became_visible(earlier, as_of, "publication_date"))
-        .select(number)
-        .to_series()
-        .unique()
+    touched = keys_where(
+        raw_patents.lazy(), number, became_visible(earlier, as_of, "publication_date")
     )
     fresh = _latest(raw_patents.filter(among(number, touched)), as_of, names)
     return _with_forward_citations(with_keys_replaced(state, fresh, KEY, touched, [KEY]))

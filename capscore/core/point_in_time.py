@@ -38,10 +38,14 @@ def among(key: pl.Expr, keys: pl.Series) -> pl.Expr:
     return key.is_in(keys.implode(), nulls_equal=True)
 
 
+def keys_where(raw: pl.LazyFrame, key: pl.Expr, changed: pl.Expr) -> pl.Series:
+    """The distinct `key` values of the rows of `raw` where `changed` holds."""
+    return raw.filter(changed).select(key.alias("_key")).unique().collect()["_key"]
+
+
 def records_of_keys(raw: pl.LazyFrame, key: pl.Expr, changed: pl.Expr) -> pl.LazyFrame:
     """Every row of `raw` whose `key` is that of a row where `changed` holds."""
-    keys = raw.filter(changed).select(key.alias("_key")).unique()
-    return raw.filter(among(key, keys.collect()["_key"]))
+    return raw.filter(among(key, keys_where(raw, key, changed)))
 
 
 def with_keys_replaced(
