@@ -27,6 +27,12 @@ OUTCOMES = (*GOOD_OUTCOMES, *BAD_OUTCOMES)
 DEREGISTERED = ("注销", "吊销")
 CERTIFIED_SRDI = ("provincial", "national")
 REVENUE_GROWTH = 0.20
+# What each outcome counts, as `capscore validate` says it.
+MEANING = {
+    "certification": "gained a valid HNTE certificate or a provincial/national SRDI level",
+    "revenue_growth": f"filed revenue up at least {REVENUE_GROWTH:.0%} a year",
+    "deregistration": "active, then 注销 or 吊销 (a bad outcome)",
+}
 
 
 @dataclass(frozen=True)

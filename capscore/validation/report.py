@@ -23,7 +23,7 @@ from capscore.validation.backtest import (
     official_points,
 )
 from capscore.validation.challenger import TARGET, Challenger, fit_challenger
-from capscore.validation.outcomes import State, outcomes
+from capscore.validation.outcomes import MEANING, State, outcomes
 from capscore.validation.stability import (
     NOT_ENOUGH,
     NOT_ENOUGH_VERDICT,
@@ -339,6 +339,8 @@ def summary_lines(result: Validation) -> list[str]:
         lines.append(
             f"  out of time: scores as of {result.reference_date}, outcomes to {result.as_of}"
         )
+        outcomes = result.discrimination["outcome"].unique(maintain_order=True).to_list()
+        lines.extend(f"    {o}: {MEANING[o]}" for o in outcomes if o in MEANING)
         for row in result.discrimination.iter_rows(named=True):
             auc = "n/a" if row["auc"] is None else f"{row['auc']:.3f}"
             few = f" - {TOO_FEW_EVENTS}" if too_few_events(row["events"]) else ""

@@ -401,6 +401,8 @@ def test_the_summary_tells_crossing_rates_within_noise_from_significant_inversio
     assert lines["outcome rate by grade, deregistration"].startswith("NOT monotone: 2 adjacent")
     # No event, no verdict; an AUC on a few events says it proves little.
     assert lines["outcome rate by grade, relocation"] == "no events: not assessed"
+    # Each outcome is said once, with what it counts.
+    assert "    revenue_growth: filed revenue up at least 20% a year" in summary_lines(result)
     auc_lines = [line for line in summary_lines(result) if "AUC" in line]
     assert auc_lines[0].endswith("(5 of 100) - too few events to conclude")
     assert not auc_lines[1].endswith("conclude")
