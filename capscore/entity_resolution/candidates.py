@@ -79,13 +79,12 @@ def deletion_keys(frame: pl.DataFrame) -> pl.DataFrame:
         frame.filter(length >= MIN_DELETION_CORE)
         .with_columns(pl.int_ranges(-1, length).alias("_pos"))
         .explode("_pos")
+        # The key itself first, as the deletion past its end: every row is spliced (polars
+        # evaluates both branches of a `when`, and a slice refuses a negative length).
         .with_columns(
-            pl.when(pl.col("_pos") < 0)
-            .then(pl.col("_key"))
-            .otherwise(spliced(pl.lit("")))
-            .pipe(hashed)
-            .alias("_key")
+            pl.when(pl.col("_pos") < 0).then(length).otherwise(pl.col("_pos")).alias("_pos")
         )
+        .with_columns(spliced(pl.lit("")).pipe(hashed).alias("_key"))
         .drop("_pos")
     )
 
