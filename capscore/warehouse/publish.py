@@ -11,7 +11,7 @@ view; the next connect sees the new one.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -272,28 +272,47 @@ def _joined(source: str, other: str, keys: Sequence[str]) -> str:
     )
 
 
-def _mask_applicants_of_records(con: duckdb.DuckDBPyConnection, relation: str) -> None:
-    """Mask the persons among the applicants of a materialized table's rows as read
-    (`raw_record`) as core masks them (personal.mask_applicants_in_records): which
-    applicant is a person takes the applicant-kind rule, which SQL does not have."""
-    columns = [row[0] for row in con.execute(f"DESCRIBE {relation}").fetchall()]
-    if "raw_record" not in columns:
+def _update_masked(
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    columns: tuple[str, ...],
+    key: str,
+    mask: Callable[[pl.DataFrame], pl.DataFrame],
+) -> None:
+    """Rewrite `columns` of a materialized table's rows whose `raw_record` (the row as
+    read, JSON) names `key` as `mask` (a frame of those columns to the same frame,
+    masked) gives them: which name is a person's takes the applicant-kind rule, which SQL
+    does not have. A table without those columns is left as it is."""
+    present = {row[0] for row in con.execute(f"DESCRIBE {relation}").fetchall()}
+    if not {"raw_record", *columns} <= present:
         return
-    records = con.sql(
-        f"SELECT DISTINCT raw_record FROM {relation} WHERE raw_record LIKE '%\"applicants\"%'"
-    ).pl()["raw_record"]
-    masked = mask_applicants_in_records(records)
-    changed = pl.DataFrame({"raw_record": records, "masked": masked}).filter(
-        pl.col("raw_record") != pl.col("masked")
+    rows = con.sql(
+        f"SELECT DISTINCT {', '.join(columns)} FROM {relation} WHERE raw_record LIKE '%\"{key}\"%'"
+    ).pl()
+    masked = mask(rows).select(pl.col(c).alias(f"_masked_{c}") for c in columns)
+    both = pl.concat([rows, masked], how="horizontal")
+    changed = both.filter(
+        pl.any_horizontal(pl.col(c).ne_missing(pl.col(f"_masked_{c}")) for c in columns)
     )
     if changed.is_empty():
         return
     con.register("_masked", changed.to_arrow())
-    con.execute(
-        f"UPDATE {relation} AS t SET raw_record = m.masked FROM _masked AS m "
-        "WHERE t.raw_record = m.raw_record"
-    )
+    assigned = ", ".join(f"{c} = m._masked_{c}" for c in columns)
+    matched = " AND ".join(f"t.{c} IS NOT DISTINCT FROM m.{c}" for c in columns)
+    con.execute(f"UPDATE {relation} AS t SET {assigned} FROM _masked AS m WHERE {matched}")
     con.unregister("_masked")
+
+
+def _mask_applicants_of_records(con: duckdb.DuckDBPyConnection, relation: str) -> None:
+    """Mask the persons among the applicants of a materialized table's rows as read
+    (`raw_record`) as core masks them (personal.mask_applicants_in_records)."""
+    _update_masked(
+        con,
+        relation,
+        ("raw_record",),
+        "applicants",
+        lambda rows: rows.with_columns(mask_applicants_in_records(rows["raw_record"])),
+    )
 
 
 def _mask_filed_names_of_records(con: duckdb.DuckDBPyConnection, relation: str) -> None:
@@ -301,34 +320,7 @@ def _mask_filed_names_of_records(con: duckdb.DuckDBPyConnection, relation: str) 
     (`raw_record`) and in their `reason` (a duplicate key quotes it) when the
     applicant-kind rule calls it a person, as core and entity resolution store it
     (personal.mask_filed_names_in_records)."""
-    columns = [row[0] for row in con.execute(f"DESCRIBE {relation}").fetchall()]
-    if "raw_record" not in columns or "reason" not in columns:
-        return
-    rows = con.sql(
-        f"SELECT DISTINCT raw_record, reason FROM {relation} "
-        f"WHERE raw_record LIKE '%\"{FILED_NAME}\"%'"
-    ).pl()
-    masked = mask_filed_names_in_records(rows)
-    changed = pl.DataFrame(
-        {
-            "raw_record": rows["raw_record"],
-            "reason": rows["reason"],
-            "masked_record": masked["raw_record"],
-            "masked_reason": masked["reason"],
-        }
-    ).filter(
-        (pl.col("raw_record") != pl.col("masked_record"))
-        | pl.col("reason").ne_missing(pl.col("masked_reason"))
-    )
-    if changed.is_empty():
-        return
-    con.register("_masked", changed.to_arrow())
-    con.execute(
-        f"UPDATE {relation} AS t SET raw_record = m.masked_record, reason = m.masked_reason "
-        "FROM _masked AS m WHERE t.raw_record = m.raw_record "
-        "AND t.reason IS NOT DISTINCT FROM m.reason"
-    )
-    con.unregister("_masked")
+    _update_masked(con, relation, ("raw_record", "reason"), FILED_NAME, mask_filed_names_in_records)
 
 
 def _create_base_views(
