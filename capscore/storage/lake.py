@@ -181,7 +181,7 @@ def write_partition(
     # The order is the file's compression, not the rows' meaning: by what it has of it.
     order = [c for c in table.sort_by if c in data.columns]
     if order:
-        data = data.sort(order)
+        data = data.sort(order, maintain_order=True)
     if table.keys:
         data = _as_changes(root, table, data, values)
     _commit(root, table, data, values)

@@ -55,6 +55,9 @@ class Table:
     # The order a whole-state partition's rows are written in: rows alike side by side
     # compress to a fraction (measured at 1M, 2026-12-06: enterprise scores by peer group
     # and composite 30 -> 24 MB, credit limits by pool tier and IP value 25 -> 21 MB).
+    # Ties keep the order the rows come in: their producers give them in key order, and
+    # a stable sort by these columns alone spares comparing text keys (credit limits at
+    # 1M: 0.7 s against 1.6 s with credit code and product among the sort columns).
     sort_by: tuple[str, ...] = ()
 
     @property
@@ -193,7 +196,7 @@ ENTERPRISE_SCORE = Table(
     (AS_OF_DATE,),
     "Dimension and composite scores.",
     joined=(SCORE_REASONS,),
-    sort_by=("peer_group", "composite", "credit_code"),
+    sort_by=("peer_group", "composite"),
 )
 VALIDATION = _as_of(
     "scoring", "validation", "Model validation: out-of-time backtest, truth, stability."
@@ -211,7 +214,7 @@ CREDIT_LIMIT = Table(
     (AS_OF_DATE,),
     "Credit limits per product.",
     folder_name="credit_limit_versions",
-    sort_by=("in_pool", "tier", "ip_value_wan", "credit_code", "product"),
+    sort_by=("in_pool", "tier", "ip_value_wan"),
 )
 # ...and the plain-Parquet export the credit system reads (outputs.md): one file
 # and a manifest per as-of date under lake/credit/credit_limit/.
