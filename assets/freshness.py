@@ -2,12 +2,17 @@
 
 Every as-of partition is written with the fingerprint of its inputs as of D
 (the lake's build register keeps it): the landing files loaded up to D with
-their content hashes, the model and policy versions, and the reviewer
-decisions that apply on D. A date is stale when any of its tables was built
-from other inputs than D has now (a late drop, a new model version, a new
-decision), or when a run stopped before building all of them. `capscore run`,
-the sensor and the schedule rebuild stale dates wherever the last run stopped;
-`capscore status` lists them with the reason.
+their content hashes, the model and policy versions, the reviewer decisions
+that apply on D, and a digest of the code that builds it. A date is stale when
+any of its tables was built from other inputs than D has now (a late drop, a
+new model version, a new decision), or when a run stopped before building all
+of them. `capscore run`, the sensor and the schedule rebuild stale dates
+wherever the last run stopped; `capscore status` lists them with the reason.
+
+Other code is not a cause of staleness (a deploy would rebuild all history: dates
+stay as published until `capscore backfill --full` rebuilds them), but a later date
+updates an earlier one's state only when the same code built it (reusable_date):
+else a fix to core or entity resolution would reach only the rows a night touches.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
 
 import polars as pl
 
@@ -65,6 +72,16 @@ VERSION_NAMES = {
 }
 # Landing folders named in one stale date's reason at most.
 NAMED_DROPS = 3
+_PROJECT = Path(__file__).resolve().parent.parent
+# The code that builds as-of outputs: the pipeline's packages, its SQL and the loaders
+# of the model and policy files (the files themselves are versioned: versions()).
+CODE_GLOBS = (
+    "capscore/**/*.py",
+    "capscore/**/*.yaml",
+    "assets/*.py",
+    "sql/*.sql",
+    "scoring_models/*.py",
+)
 
 
 def _digest(value: object) -> str:
@@ -82,6 +99,18 @@ def versions() -> dict[str, str]:
         "er_model": cached_file_sha256(MODEL_JSON)[:16],
         "er_reference": reference_digest(),
     }
+
+
+@lru_cache(maxsize=1)
+def code_digest() -> str:
+    """A digest of the files CODE_GLOBS names, by path and content (a process runs one
+    code: read once)."""
+    digest = hashlib.sha256()
+    files = sorted({path for pattern in CODE_GLOBS for path in _PROJECT.glob(pattern)})
+    for path in files:
+        digest.update(path.relative_to(_PROJECT).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 def loaded_files(root: DataRoot) -> pl.DataFrame:
@@ -108,9 +137,11 @@ def fingerprint(
     audit: pl.DataFrame,
     model_versions: Mapping[str, str],
     decisions: pl.DataFrame | None,
+    code: str = "",
 ) -> str:
-    """The inputs of D as JSON: one digest per component (so a change can be named), and
-    the versions themselves (so a version change can say from what to what)."""
+    """The inputs of D as JSON: one digest per component (so a change can be named), the
+    versions themselves (so a version change can say from what to what) and `code`,
+    the code_digest (what `changed` does not read)."""
     files = audit.filter(pl.col("partition_date") <= day).sort("file")
     applying = decisions_as_of(decisions, day)
     return json.dumps(
@@ -119,13 +150,14 @@ def fingerprint(
             "versions": _digest(dict(model_versions)),
             "decisions": _digest([] if applying is None else applying.rows()),
             "named_versions": dict(model_versions),
+            "code": code,
         },
         sort_keys=True,
     )
 
 
 def as_of_fingerprint(root: DataRoot, day: date) -> str:
-    return fingerprint(day, loaded_files(root), versions(), read_decisions(root))
+    return fingerprint(day, loaded_files(root), versions(), read_decisions(root), code_digest())
 
 
 def changed(built: str | None, now: str) -> list[str]:
@@ -184,7 +216,8 @@ def built_fingerprints(
 
 def reusable_date(root: DataRoot, before: date, needed: Sequence[tables.Table]) -> date | None:
     """The latest as-of date before `before` at which every table of `needed` is built,
-    and built from the inputs that date has now: a state a later date may start from."""
+    and built from the inputs that date has now by this code: a state a later date may
+    start from."""
     built = built_fingerprints(root, needed).values()
     days = sorted(set.intersection(*(set(prints) for prints in built)), reverse=True)
     earlier = next((d for d in days if d < before), None)

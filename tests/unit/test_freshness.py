@@ -10,7 +10,14 @@ import polars as pl
 import pytest
 
 from assets import freshness
-from assets.freshness import AS_OF_TABLES, as_of_fingerprint, changed, fingerprint, stale_dates
+from assets.freshness import (
+    AS_OF_TABLES,
+    as_of_fingerprint,
+    changed,
+    fingerprint,
+    reusable_date,
+    stale_dates,
+)
 from capscore.entity_resolution import reference_files
 from capscore.storage import tables
 from capscore.storage.lake import write_partition
@@ -167,3 +174,35 @@ def test_a_refit_er_model_under_the_same_version_makes_built_dates_stale(
     assert reason.startswith(
         "a model or policy version (or the ER dictionaries) changed: ER model file (sha256) "
     )
+
+
+def test_a_date_built_by_other_code_is_kept_but_not_updated(
+    root: DataRoot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _audit(root, D1, {"landing/patents/2026-11-19/a.csv": "1"})
+    _build(root, D1)
+    assert reusable_date(root, D2, AS_OF_TABLES) == D1
+    # A deploy: the dates built stay as published (not stale), but the next date is
+    # made from scratch, not from a state the earlier code made.
+    monkeypatch.setattr(freshness, "code_digest", lambda: "other code")
+    assert stale_dates(root) == {}
+    assert reusable_date(root, D2, AS_OF_TABLES) is None
+    _build(root, D1)
+    assert reusable_date(root, D2, AS_OF_TABLES) == D1
+
+
+def test_the_code_digest_moves_with_a_source_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "assets").mkdir()
+    source = tmp_path / "assets" / "stage.py"
+    source.write_text("x = 1\n")
+    monkeypatch.setattr(freshness, "_PROJECT", tmp_path)
+    freshness.code_digest.cache_clear()
+    try:
+        before = freshness.code_digest()
+        source.write_text("x = 2\n")
+        freshness.code_digest.cache_clear()
+        assert freshness.code_digest() != before
+    finally:
+        freshness.code_digest.cache_clear()
