@@ -432,6 +432,15 @@ def _validation_section(inputs: PoolReportInputs) -> str:
                 set(range(1, len(models) + 2)),
             )
         )
+    # The grade order rests on the pool members' events (validations written before
+    # they were kept fall back to the backtest's count).
+    grade_order_events = events | {
+        r["outcome"]: int(r["value"])
+        for r in rows.filter(
+            (pl.col("section") == "grade_rates") & (pl.col("metric") == "events")
+        ).iter_rows(named=True)
+        if r["value"] is not None
+    }
     monotone = rows.filter(pl.col("metric") == "monotone")
     if monotone.height:
         inversions = {
@@ -444,7 +453,7 @@ def _validation_section(inputs: PoolReportInputs) -> str:
                 bool(r["value"]),
                 inversions.get(r["outcome"], 0),
                 # An outcome the backtest did not count is taken as assessed.
-                events.get(r["outcome"], -1),
+                grade_order_events.get(r["outcome"], -1),
             )
             for r in monotone.iter_rows(named=True)
         )

@@ -82,21 +82,26 @@ def discrimination_table(
 def grade_rates(
     pool: pl.DataFrame, outcomes: pl.DataFrame, grades: tuple[str, ...]
 ) -> tuple[pl.DataFrame, dict[str, bool], dict[str, int]]:
-    """Outcome rate by grade among pool members at R; per outcome, whether its rate
-    moves one way from the best grade to the worst, and how many adjacent grades go
-    the wrong way by more than sampling noise."""
+    """Outcome rate by grade among pool members at R (with `events`, the members who
+    had the outcome: what the order rests on); per outcome, whether its rate moves one
+    way from the best grade to the worst, and how many adjacent grades go the wrong
+    way by more than sampling noise."""
     members = pool.filter(pl.col("in_pool")).select("credit_code", "grade")
     rates = (
         members.join(outcomes, on="credit_code", how="inner")
         .group_by("outcome", "grade")
-        .agg(pl.len().alias("firms"), pl.col("happened").mean().alias("rate"))
+        .agg(
+            pl.len().alias("firms"),
+            pl.col("happened").mean().alias("rate"),
+            pl.col("happened").sum().cast(pl.Int64).alias("events"),
+        )
     )
     grid = pl.DataFrame({"outcome": list(OUTCOMES)}).join(
         pl.DataFrame({"grade": list(grades)}), how="cross"
     )
     table = (
         grid.join(rates, on=["outcome", "grade"], how="left")
-        .with_columns(pl.col("firms").fill_null(0))
+        .with_columns(pl.col("firms").fill_null(0), pl.col("events").fill_null(0))
         .with_columns(
             pl.col("grade").replace_strict({g: i for i, g in enumerate(grades)}).alias("_order")
         )

@@ -120,6 +120,27 @@ class Validation:
                     }
                 )
             )
+            # The members' events per outcome: the grade order's verdict rests on them
+            # (the pool report reads them back).
+            members_events = grade_events(self.grade_rates)
+            parts.append(
+                pl.DataFrame(
+                    {
+                        "section": "grade_rates",
+                        "outcome": list(members_events),
+                        "subject": "all_grades",
+                        "metric": "events",
+                        "value": [float(v) for v in members_events.values()],
+                    },
+                    schema={
+                        "section": pl.String,
+                        "outcome": pl.String,
+                        "subject": pl.String,
+                        "metric": pl.String,
+                        "value": pl.Float64,
+                    },
+                )
+            )
             parts.append(
                 pl.DataFrame(
                     {
@@ -310,6 +331,15 @@ def too_few_events(events: int | None) -> bool:
     return events is not None and 0 < events < MIN_EVENTS
 
 
+def grade_events(grade_rates: pl.DataFrame) -> dict[str, int]:
+    """Per outcome, the pool members (at the reference date) who had it: fewer than the
+    backtest counts, which are over every firm at risk, in the pool or not."""
+    if "events" not in grade_rates.columns:
+        return {}
+    totals = grade_rates.group_by("outcome", maintain_order=True).agg(pl.col("events").sum())
+    return {o: int(n) for o, n in totals.iter_rows()}
+
+
 def _rounded(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
@@ -319,6 +349,10 @@ def monotone_verdict(ok: bool, inversions: int, events: int) -> str:
     report both use (the report reads them back from scoring.validation)."""
     if events == 0:
         return "no events: not assessed"
+    # A grade order on a handful of events is as inconclusive as an AUC on them: with
+    # 2 events among 65 members any order is "monotone" (measured on a 300-firm root).
+    if too_few_events(events):
+        return f"{TOO_FEW_EVENTS} ({events} events)"
     if ok:
         return "monotone"
     if inversions == 0:
@@ -349,6 +383,9 @@ def summary_lines(result: Validation) -> list[str]:
                 f"({row['events']:,} of {row['firms']:,}){few}"
             )
         events = {r["outcome"]: r["events"] for r in result.discrimination.iter_rows(named=True)}
+        # The grade order is measured on the pool members only: their events decide.
+        if result.grade_rates is not None:
+            events |= grade_events(result.grade_rates)
         for outcome, ok in result.monotone.items():
             said = monotone_verdict(
                 ok, result.significant_inversions.get(outcome, 0), events.get(outcome, 0)

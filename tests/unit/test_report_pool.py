@@ -217,11 +217,14 @@ def test_validation_section_gives_the_verdicts_capscore_validate_gives():
         ("backtest", "revenue_growth", "composite", "auc", None),
         ("backtest", "revenue_growth", "composite", "events", 0.0),
         ("grade_rates", "certification", "all_grades", "monotone", 0.0),
-        ("grade_rates", "certification", "all_grades", "significant_inversions", 0.0),
+        ("grade_rates", "certification", "all_grades", "significant_inversions", 1.0),
+        ("grade_rates", "certification", "all_grades", "events", 30.0),
         ("grade_rates", "deregistration", "all_grades", "monotone", 0.0),
-        ("grade_rates", "deregistration", "all_grades", "significant_inversions", 1.0),
+        ("grade_rates", "deregistration", "all_grades", "significant_inversions", 0.0),
+        ("grade_rates", "deregistration", "all_grades", "events", 6.0),
         ("grade_rates", "revenue_growth", "all_grades", "monotone", 0.0),
         ("grade_rates", "revenue_growth", "all_grades", "significant_inversions", 0.0),
+        ("grade_rates", "revenue_growth", "all_grades", "events", 0.0),
         ("stability", "previous_date", "composite", "psi", None),
         ("stability", "model_reference", "composite (pool members)", "psi", None),
     ]
@@ -233,9 +236,18 @@ def test_validation_section_gives_the_verdicts_capscore_validate_gives():
     # PSIs withheld on too few firms: the report said "not monotone (0 inversion(s)
     # beyond sampling noise)", gave the AUC without a caveat and "largest PSI –".
     assert re.search(r"deregistration\s+0\.670\s+8\s+too few events to conclude", text)
-    assert "certification: monotone within sampling noise" in text
-    assert "deregistration: NOT monotone: 1 adjacent grade pair(s)" in text
+    assert "certification: NOT monotone: 1 adjacent grade pair(s)" in text
+    # The grade order on 6 events among the pool members is no more conclusive than
+    # the AUC on 8 (it said "monotone within sampling noise").
+    assert "deregistration: too few events to conclude (6 events)" in text
     assert "revenue_growth: no events: not assessed" in text
+    # A validation written before the members' events were kept: the backtest's count.
+    older = _validation_text(
+        frame.filter(pl.col("metric") != "events").vstack(
+            frame.filter((pl.col("metric") == "events") & (pl.col("section") == "backtest"))
+        )
+    )
+    assert "deregistration: too few events to conclude (8 events)" in older
     assert "Stability: not enough data" in text and "largest PSI" not in text
     # A PSI withheld beside one measured: the largest measured is named.
     measured = frame.with_columns(

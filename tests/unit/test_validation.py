@@ -394,7 +394,8 @@ def test_the_summary_tells_crossing_rates_within_noise_from_significant_inversio
         for line in summary_lines(result)
         if "by grade" in line
     }
-    assert lines["outcome rate by grade, certification"] == "monotone"
+    # 5 events: as inconclusive for the grade order as for the AUC (it said "monotone").
+    assert lines["outcome rate by grade, certification"] == "too few events to conclude (5 events)"
     assert lines["outcome rate by grade, revenue_growth"].startswith(
         "monotone within sampling noise"
     )
@@ -406,6 +407,80 @@ def test_the_summary_tells_crossing_rates_within_noise_from_significant_inversio
     auc_lines = [line for line in summary_lines(result) if "AUC" in line]
     assert auc_lines[0].endswith("(5 of 100) - too few events to conclude")
     assert not auc_lines[1].endswith("conclude")
+
+
+def test_the_grade_order_rests_on_the_pool_members_events() -> None:
+    # QA on data shaped unlike the generator's (300 firms): the AUC of deregistration
+    # on 7 events said "too few events to conclude" while the grade order of the same
+    # outcome, 2 events among the pool members, said "monotone"; an outcome no pool
+    # member had was "monotone" too (all rates 0) when firms outside the pool had it.
+    pool = pl.DataFrame(
+        {
+            "credit_code": [f"f{i}" for i in range(60)],
+            "in_pool": [i < 40 for i in range(60)],
+            "grade": [GRADES[i % 4] for i in range(60)],
+        }
+    )
+    happened = pl.concat(
+        [
+            pl.DataFrame(
+                {
+                    "credit_code": [f"f{i}" for i in range(60)],
+                    "outcome": outcome,
+                    "happened": [rule(i) for i in range(60)],
+                }
+            )
+            for outcome, rule in (
+                # 2 of the 40 members (both grade D), 5 more outside the pool
+                ("deregistration", lambda i: i in (3, 7) or i >= 55),
+                # 12 firms, none in the pool
+                ("revenue_growth", lambda i: i >= 48),
+                # 20 members: every A and B member
+                ("certification", lambda i: i < 40 and i % 4 in (0, 1)),
+            )
+        ]
+    )
+    table, monotone, inversions = grade_rates(pool, happened, GRADES)
+    events = table.group_by("outcome").agg(pl.col("events").sum())
+    assert dict(events.iter_rows()) == {
+        "deregistration": 2,
+        "revenue_growth": 0,
+        "certification": 20,
+    }
+    result = Validation(date(2026, 11, 20), "v2")
+    result.reference_date = date(2025, 11, 20)
+    result.discrimination = pl.DataFrame(
+        {
+            "outcome": ["deregistration", "revenue_growth", "certification"],
+            "model": ["composite"] * 3,
+            "auc": [0.6, 0.7, 0.9],
+            "events": [7, 12, 20],
+        }
+    ).with_columns(firms=pl.lit(60), gini=pl.lit(None, pl.Float64), ks=pl.lit(None, pl.Float64))
+    result.grade_rates, result.monotone, result.significant_inversions = (
+        table,
+        monotone,
+        inversions,
+    )
+    lines = {
+        line.split(": ", 1)[0].strip(): line.split(": ", 1)[1]
+        for line in summary_lines(result)
+        if "by grade" in line
+    }
+    assert lines["outcome rate by grade, deregistration"] == (
+        "too few events to conclude (2 events)"
+    )
+    assert lines["outcome rate by grade, revenue_growth"] == "no events: not assessed"
+    assert lines["outcome rate by grade, certification"] == "monotone"
+    # The lake table keeps what the verdict rests on (the pool report reads it back).
+    metrics = result.metrics().filter(
+        (pl.col("section") == "grade_rates") & (pl.col("metric") == "events")
+    )
+    assert dict(zip(metrics["outcome"], metrics["value"], strict=True)) == {
+        "deregistration": 2.0,
+        "revenue_growth": 0.0,
+        "certification": 20.0,
+    }
 
 
 def test_cut_offs_fitted_on_another_scoring_model_are_named() -> None:
