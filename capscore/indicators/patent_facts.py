@@ -19,6 +19,31 @@ from scoring_models.config import PatentRules
 KEY = "application_number"
 _TEXT_LIST = pl.List(pl.String())
 
+# The statutory term of a patent right from its filing date (专利法 §42, as amended in
+# force 2021-06-01): invention 20 years, utility model 10, design 15, or 10 for a
+# design filed before 2021-06-01. A right past its term is not valid whatever the
+# provider's legal_status says: a source whose status lags ("granted" decades after
+# filing) made an ended invention count as valid for the pool's `valid_invention`
+# rule and full Ⅰ类 points while the credit valuation, which reads the term, valued
+# it at nothing. Law, not an analyst's setting, hence not in the model YAML. Years of
+# 365.25 days, as the credit valuation counts them (capscore/credit/ip_value.py).
+TERM_YEARS: dict[str, int] = {"invention": 20, "utility_model": 10, "design": 15}
+DESIGN_15Y_FROM = date(2021, 6, 1)
+DESIGN_TERM_BEFORE_2021 = 10
+DAYS_PER_YEAR = 365.25
+
+
+def within_term(as_of: date) -> pl.Expr:
+    """Whether the patent's statutory term still runs on `as_of` (true for an unknown type)."""
+    kind = pl.col("patent_type")
+    term = (
+        pl.when((kind == "design") & (pl.col("application_date") < DESIGN_15Y_FROM))
+        .then(pl.lit(DESIGN_TERM_BEFORE_2021))
+        .otherwise(kind.replace_strict(TERM_YEARS, default=None, return_dtype=pl.Int64))
+    )
+    age = (pl.lit(as_of) - pl.col("application_date")).dt.total_days() / DAYS_PER_YEAR
+    return (age < term).fill_null(True)
+
 
 def months_before(day: date, months: int) -> date:
     """The same day `months` months earlier, clipped to the month's end (31 May - 3 -> 28/29 Feb)."""
@@ -81,7 +106,9 @@ def visible_patents(patents: pl.DataFrame, as_of: date, rules: PatentRules) -> p
             "pct",
             pl.col("cited_applications").fill_null(pl.lit([], dtype=_TEXT_LIST)),
             granted.fill_null(False).alias("granted"),
-            (granted & ~status.is_in(list(rules.invalid_statuses))).fill_null(False).alias("valid"),
+            (granted & ~status.is_in(list(rules.invalid_statuses)) & within_term(as_of))
+            .fill_null(False)
+            .alias("valid"),
             (granted | status.is_in(list(rules.refused_statuses)))
             .fill_null(False)
             .alias("decided"),

@@ -17,7 +17,7 @@ from capscore.indicators.patent_facts import (
     visible_patents,
 )
 from capscore.indicators.patent_quality import capped_share, patent_quality, quality_and_cohorts
-from scoring_models.config import ScoringModel
+from scoring_models.config import SCORING_V2, ScoringModel, load_scoring_model
 from tests.models_v1 import scoring_v1
 
 D = date(2024, 12, 31)
@@ -355,6 +355,57 @@ def test_grant_after_d_is_not_known(model: ScoringModel) -> None:
         False,
         True,
     )
+
+
+def test_a_granted_patent_past_its_statutory_term_is_not_valid() -> None:
+    # QA on data of another generator, whose status of old patents stays "granted": 16
+    # firms whose only patent was an invention filed 1999-2004 entered the pool by
+    # `valid_invention` with full Ⅰ类 IP points, while the credit valuation counted the
+    # same patents as expired (ip_value: no statutory term left). Term (专利法 §42):
+    # invention 20 years, utility model 10, design 10 (15 if filed from 2021-06-01).
+    day = date(2031, 12, 1)
+
+    def granted(number: str, kind: str, applied: date) -> dict[str, object]:
+        return dict(
+            application_number=number,
+            patent_type=kind,
+            application_date=applied,
+            publication_date=applied,
+            grant_date=applied,
+            legal_status="granted",
+        )
+
+    patents = from_records(
+        [
+            granted("E1", "invention", date(2000, 3, 1)),  # term ended 2020
+            granted("E2", "invention", date(2012, 3, 1)),
+            granted("U1", "utility_model", date(2022, 1, 1)),
+            granted("U2", "utility_model", date(2021, 6, 1)),  # ended 2031-06
+            granted("G1", "design", date(2021, 5, 31)),  # 10 years: ended 2031-05
+            granted("G2", "design", date(2021, 6, 1)),  # 15 years
+        ],
+        PATENT,
+    )
+    for model in (scoring_v1(), load_scoring_model(SCORING_V2)):
+        facts = visible_patents(patents, day, model.patents)
+        valid = dict(zip(facts["application_number"], facts["valid"], strict=True))
+        assert valid == {
+            "E1": False,
+            "E2": True,
+            "U1": True,
+            "U2": False,
+            "G1": False,
+            "G2": True,
+        }
+        # Still granted (and decided): only the right has ended.
+        assert facts["granted"].all() and facts["decided"].all()
+    # Valid on the last day of the term as the credit valuation counts it (365.25-day years).
+    last = visible_patents(
+        from_records([granted("E3", "invention", date(2006, 12, 1))], PATENT),
+        date(2026, 11, 30),
+        load_scoring_model(SCORING_V2).patents,
+    )
+    assert last["valid"].to_list() == [True]
 
 
 def test_visible_patents_are_one_row_per_application_in_key_order(model: ScoringModel) -> None:
