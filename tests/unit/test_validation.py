@@ -32,6 +32,7 @@ from capscore.validation.report import (
     validate,
 )
 from capscore.validation.stability import migration_matrix, psi_status, psi_table
+from capscore.validation.truth import oracle_predictions
 from scoring_models.config import load_scoring_model
 from scoring_models.policy_config import (
     CREDIT_POLICY_V2,
@@ -494,3 +495,28 @@ def test_cut_offs_fitted_on_another_scoring_model_are_named() -> None:
         f"the grade cut-offs and the stability reference were fitted on scoring_v0.9, the "
         f"scores are {model.version}: refit them"
     )
+
+
+def test_the_oracle_fits_when_an_indicator_has_no_value_at_all() -> None:
+    # QA on data of another generator with a single fiscal year filed: revenue and R&D
+    # growth were missing for every firm, sklearn's binning failed on the all-missing
+    # column ("window shape cannot be larger than input array shape") and the nightly
+    # run stopped at scoring/validation, so the warehouse was not published.
+    rng = np.random.default_rng(3)
+    n = 120
+    capability = rng.standard_normal(n)
+    informative = capability + rng.normal(0, 0.3, n)
+    all_missing = np.full(n, np.nan)
+    one_value = np.full(n, np.nan)  # missing in every training fold but one
+    one_value[5] = 1.0
+    features = np.column_stack([informative, all_missing, one_value])
+    predictions = oracle_predictions(features, capability)
+    assert np.isfinite(predictions).all()
+    agreement = spearman(predictions, capability)
+    assert agreement is not None and agreement > 0.5
+    # An unknown category everywhere (no industry section) as well.
+    with_section = np.column_stack([features, np.full(n, np.nan)])
+    predictions = oracle_predictions(with_section, capability, [False, False, False, True])
+    assert np.isfinite(predictions).all()
+    # Nothing to learn from: no ranking (Spearman n/a), not a failure.
+    assert np.ptp(oracle_predictions(np.column_stack([all_missing]), capability)) == 0
