@@ -127,7 +127,7 @@ COLUMN_MEANINGS: dict[str, str] = {
     "revenue_latest": "营业收入 of the latest visible fiscal year, 万元",
     "rd_intensity": "Σ rd_expense / Σ revenue over the last three fiscal years",
     "debt_ratio": "total_liabilities / total_assets, latest fiscal year",
-    "valid_invention_count": "granted, not lapsed or expired invention patents (Ⅰ类)",
+    "valid_invention_count": "granted invention patents (Ⅰ类), not lapsed or expired (by status or statutory term)",
     "valid_type2_count": "valid utility model and design patents (Ⅱ类)",
     "hnte_valid": "High and New Technology Enterprise certificate valid on D",
     # patent quality (OECD)
@@ -154,7 +154,7 @@ COLUMN_MEANINGS: dict[str, str] = {
     "total_assets_latest": "资产总额 of the latest visible fiscal year, 万元",
     "total_liabilities_latest": "负债总额 of the latest visible fiscal year, 万元",
     "patent_count": "visible patent applications linked to the enterprise",
-    "valid_patent_count": "granted patents not lapsed or expired, all types",
+    "valid_patent_count": "granted patents not lapsed or expired (by status or statutory term), all types",
     "cohort_size": "patents in the cohort used for normalization",
     "cap_forward_citations_5y": "the cohort's normalization quantile of forward_citations_5y "
     "(quality index component = min(value, cap) / cap)",
@@ -164,7 +164,7 @@ COLUMN_MEANINGS: dict[str, str] = {
     "cap_scope": "the cohort's normalization quantile of scope",
     "breakthrough_cut": "the cohort's breakthrough quantile of forward_citations_5y",
     "granted": "granted as of D (grant_date <= D, or a status implying an earlier grant)",
-    "valid": "granted and not lapsed, expired, rejected or withdrawn as of D",
+    "valid": "granted and not lapsed, expired, rejected or withdrawn as of D, statutory term (专利法 §42) not over",
     "applicant_credit_codes": "resolved (matched) enterprises among the applicants, sorted",
     "decided_by": "model, or reviewer when a reviewer decision in <root>/review/ overrides it",
     # pool

@@ -150,7 +150,7 @@ def _source(
     con: duckdb.DuckDBPyConnection, table: Table, files: list[str], empty: pl.Schema
 ) -> str:
     """The relation a base view reads: exactly the files of the table's version, or an
-    empty table of its schema when the version has none."""
+    empty relation of its schema when the version has none."""
     if files:
         listed = ", ".join(sql_literal(f) for f in files)
         # A base id begins with a date: read it as the text it is.
@@ -158,11 +158,16 @@ def _source(
             f", hive_types = {{'{BASE_ID}': VARCHAR}}" if BASE_ID in table.partition_keys else ""
         )
         return f"read_parquet([{listed}], hive_partitioning = true, union_by_name = true{typed})"
-    holder = f"{table.schema}._empty_{table.name}"
+    # An inline typed relation without rows, not a table: a holder table such as
+    # `quality._empty_quarantine` (clean data never quarantines a row) showed the
+    # analysts an undocumented relation beside the view.
     con.register("_empty", pl.DataFrame(schema=empty).to_arrow())
-    con.execute(f"CREATE TABLE {holder} AS SELECT * FROM _empty")
+    described = con.execute("DESCRIBE SELECT * FROM _empty").fetchall()
     con.unregister("_empty")
-    return holder
+    nulls = ", ".join(
+        f"CAST(NULL AS {kind}) AS {sql_identifier(name)}" for name, kind, *_ in described
+    )
+    return f"(SELECT {nulls} LIMIT 0)"
 
 
 def _keyed_source(stored: str, bases: str, table: Table, fingerprinted: bool) -> str:

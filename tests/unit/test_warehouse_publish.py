@@ -77,6 +77,27 @@ def test_a_keyed_table_s_views_show_each_date_s_state_changes_and_bases_alike(
     assert run_query(root, "SELECT count(*) FROM core.enterprise").item() == 0
 
 
+def test_a_table_without_rows_leaves_no_holder_table_for_the_analysts(root: DataRoot) -> None:
+    # QA on clean data of another generator (no row ever quarantined): the warehouse
+    # showed the analysts an undocumented table `quality._empty_quarantine`, the empty
+    # stand-in the view read, and the data dictionary found it without a meaning.
+    empty = pl.DataFrame(schema={"raw_record": pl.String, "row_number": pl.Int64})
+    write_partition(root, table_named("quality.quarantine"), empty, "registry", "2026-11-20")
+    publish_warehouse(root)
+    tables = run_query(
+        root,
+        "SELECT table_schema || '.' || table_name AS t FROM information_schema.tables "
+        "WHERE table_schema = 'quality'",
+    )["t"].to_list()
+    assert "quality.quarantine" in tables
+    assert not [t for t in tables if "_empty" in t], tables
+    # The view is there, typed, and empty.
+    assert run_query(root, "SELECT count(*) FROM quality.quarantine").item() == 0
+    columns = run_query(root, "DESCRIBE quality.quarantine")
+    types = dict(zip(columns["column_name"], columns["column_type"], strict=True))
+    assert types["raw_record"] == "VARCHAR" and types["row_number"] == "BIGINT"
+
+
 def test_personal_data_is_masked(root: DataRoot) -> None:
     _enterprise(root, "2026-11-01", ["甲"])
     quarantine = pl.DataFrame(
