@@ -227,6 +227,29 @@ def reusable_date(root: DataRoot, before: date, needed: Sequence[tables.Table]) 
     return earlier if all(prints[earlier] == now for prints in built) else None
 
 
+# The states a night updates instead of making them again (core, entity resolution).
+UPDATED_STATES = (
+    tables.ENTERPRISE,
+    tables.ENTERPRISE_HISTORY,
+    tables.PATENT,
+    tables.APPLICANT_LINKS,
+    tables.RD_LINKS,
+)
+
+
+def built_by_other_code(root: DataRoot) -> date | None:
+    """The latest built as-of date when other code built its updated states (the next
+    night makes its own from scratch); None when this code did, or nothing is built."""
+    built = built_fingerprints(root, UPDATED_STATES)
+    days = set.intersection(*(set(prints) for prints in built.values()))
+    if not days:
+        return None
+    latest = max(days)
+    code = code_digest()
+    made_by = {json.loads(p[latest] or "{}").get("code") for p in built.values()}
+    return None if made_by == {code} else latest
+
+
 def stale_dates(root: DataRoot) -> dict[date, list[str]]:
     """Every built as-of date that is not up to date, with one line per cause (naming the
     first table, in build order, it affects)."""

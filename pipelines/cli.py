@@ -201,7 +201,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from assets.freshness import stale_dates
+    from assets.freshness import built_by_other_code, stale_dates
     from capscore.storage.run_lock import holder
     from pipelines.run_plan import built_as_of_dates, pending_ingest
 
@@ -219,6 +219,11 @@ def cmd_status(args: argparse.Namespace) -> int:
         say("  stale as-of dates: none")
     for day, reasons in stale.items():
         say(f"  stale {day}: {'; '.join(reasons)}")
+    if (other := built_by_other_code(root)) is not None:
+        say(
+            f"  code: {other} was built by other code (an upgrade): the next date makes its "
+            "core and entity-resolution state from scratch (slower once), later ones update it"
+        )
     unpublished = _warehouse_status(root, built)
     return 1 if stale or waiting or unpublished else 0
 

@@ -206,3 +206,14 @@ def test_the_code_digest_moves_with_a_source_file(
         assert freshness.code_digest() != before
     finally:
         freshness.code_digest.cache_clear()
+
+
+def test_status_names_a_date_other_code_built(
+    root: DataRoot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _audit(root, D1, {"landing/patents/2026-11-19/a.csv": "1"})
+    assert freshness.built_by_other_code(root) is None
+    _build(root, D1)
+    assert freshness.built_by_other_code(root) is None
+    monkeypatch.setattr(freshness, "code_digest", lambda: "other code")
+    assert freshness.built_by_other_code(root) == D1
