@@ -17,7 +17,12 @@ import polars as pl
 
 from capscore.pool.transitions import CHANGES
 from capscore.reports import svg
-from capscore.validation.report import TOO_FEW_EVENTS, monotone_verdict, too_few_events
+from capscore.validation.report import (
+    TOO_FEW_EVENTS,
+    monotone_verdict,
+    no_backtest_note,
+    too_few_events,
+)
 from capscore.validation.stability import NOT_ENOUGH_VERDICT
 from scoring_models.policy_config import GRADES, STAGES
 
@@ -432,6 +437,8 @@ def _validation_section(inputs: PoolReportInputs) -> str:
                 set(range(1, len(models) + 2)),
             )
         )
+    else:
+        parts.append(f"<p class='sub'>{_esc(no_backtest_note(inputs.as_of))}.</p>")
     # The grade order rests on the pool members' events (validations written before
     # they were kept fall back to the backtest's count).
     grade_order_events = events | {

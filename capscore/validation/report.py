@@ -267,10 +267,7 @@ def validate(
         )
         return result
     if reference is None:
-        result.notes.append(
-            f"out-of-time backtest: no scores built about a year before {now.as_of} "
-            "(land history, e.g. `capscore generate --history-years 2`, and backfill)"
-        )
+        result.notes.append(no_backtest_note(now.as_of))
     else:
         result.reference_date = reference.as_of
         happened = outcomes(reference.state, now.state, active_statuses)
@@ -324,6 +321,14 @@ def validate(
 # confidence interval spans most of 0..1.
 MIN_EVENTS = 10
 TOO_FEW_EVENTS = "too few events to conclude"
+
+
+def no_backtest_note(as_of: date) -> str:
+    """Why a date has no out-of-time backtest (`capscore validate` and the pool report)."""
+    return (
+        f"out-of-time backtest: no scores built about a year before {as_of} "
+        "(land history, e.g. `capscore generate --history-years 2`, and backfill)"
+    )
 
 
 def too_few_events(events: int | None) -> bool:

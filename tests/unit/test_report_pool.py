@@ -257,3 +257,15 @@ def test_validation_section_gives_the_verdicts_capscore_validate_gives():
         .alias("value")
     ).filter(pl.col("section") == "stability")
     assert "largest PSI 0.020 (composite against the previous date)" in _validation_text(measured)
+
+
+def test_validation_without_a_backtest_says_why_as_capscore_validate_does():
+    # Stability figures only (no date about a year before): the page said nothing of
+    # the backtest, where `capscore validate` prints why there is none.
+    stability = pl.DataFrame(
+        [("stability", "previous_date", "composite", "psi", 0.01)],
+        schema=["section", "outcome", "subject", "metric", "value"],
+        orient="row",
+    ).with_columns(pl.lit(None, pl.Date).alias("reference_date"))
+    text = _validation_text(stability)
+    assert f"out-of-time backtest: no scores built about a year before {D}" in text
