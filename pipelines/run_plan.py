@@ -104,10 +104,20 @@ def digests(files: Mapping[str, Seen]) -> dict[str, str | None]:
 
 
 def dates_to_ingest(landed: DateFiles, audited: DateFiles) -> list[date]:
-    """Landing dates whose files (names or content) differ from what the audit recorded."""
+    """Landing dates whose files (names or content) differ from what the audit recorded,
+    a loaded date whose folders were all removed since included: it is an empty drop now
+    (sources.md), whose rows must go as a clean load would never have had them (the
+    landing sensor takes a removed folder as a change too)."""
     return sorted(
-        day for day, files in landed.items() if digests(files) != digests(audited.get(day, {}))
+        day
+        for day in landed.keys() | audited.keys()
+        if digests(landed.get(day, {})) != digests(audited.get(day, {}))
     )
+
+
+def loaded_dates(audited: DateFiles, end: date) -> set[date]:
+    """Landing dates up to `end` the audit recorded files for."""
+    return {day for day, files in audited.items() if files and day <= end}
 
 
 def built_as_of_dates(root: DataRoot) -> list[date]:
@@ -131,7 +141,8 @@ def pending_ingest(root: DataRoot, end: date, landing: Landing | None = None) ->
     audited = audited_files(root)
     drops = [drop for drop in landing.drops if drop.day <= end]
     content = fingerprints(root, drops, known_content(audited), time.time_ns())
-    return dates_to_ingest(landed_content(drops, content), audited)
+    loaded = {day: audited[day] for day in loaded_dates(audited, end)}
+    return dates_to_ingest(landed_content(drops, content), loaded)
 
 
 def plan_run(
@@ -154,7 +165,11 @@ def plan_run(
     for entry in record_rejected(root, landing.rejected, SOURCES, datetime.now(UTC)):
         LOG.warning("not loaded: %s", entry.reason)
     landed = sorted({drop.day for drop in landing.drops if drop.day <= end})
-    ingest = landed if full else pending_ingest(root, end, landing)
+    if full:
+        # A date loaded before whose folders are gone is loaded again too, empty.
+        ingest = sorted({*landed, *loaded_dates(audited_files(root), end)})
+    else:
+        ingest = pending_ingest(root, end, landing)
     requested = {start + timedelta(days=i) for i in range((end - start).days + 1)}
     out_of_date = stale_dates(root)
     if landing_dates_only:

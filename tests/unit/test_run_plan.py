@@ -119,6 +119,28 @@ def test_reloading_a_drop_rebuilds_the_dates_it_can_change(tmp_path: Path) -> No
     assert plan.as_of_ranges == [(D("2026-11-02"), D("2026-11-03"))]
 
 
+def test_a_landing_date_whose_folders_were_removed_is_loaded_again_as_empty(
+    tmp_path: Path,
+) -> None:
+    # A drop put in the wrong date folder, loaded, then moved away: the date is an empty
+    # drop now (sources.md), as the landing sensor takes it; its rows must not stay.
+    root = DataRoot.resolve(tmp_path)
+    path = _land(root, "patents", "2026-11-02", "misplaced.csv")
+    _audit(root, "patents", "2026-11-02", [root.relative(path)])
+    for day in ("2026-11-01", "2026-11-02", "2026-11-03"):
+        _built(root, day)
+    _land(root, "patents", "2026-11-03", "a.csv")
+    _audit(root, "patents", "2026-11-03", ["landing/patents/2026-11-03/a.csv"])
+    _built(root, "2026-11-03")
+    path.unlink()
+    path.parent.rmdir()
+    plan = plan_run(root, D("2026-11-03"), D("2026-11-03"))
+    assert plan.ingest_dates == [D("2026-11-02")]
+    assert plan.as_of_ranges == [(D("2026-11-02"), D("2026-11-03"))]
+    full = plan_run(root, D("2026-11-03"), D("2026-11-03"), full=True)
+    assert full.ingest_dates == [D("2026-11-02"), D("2026-11-03")]
+
+
 def test_a_file_rewritten_in_place_is_loaded_again(tmp_path: Path) -> None:
     root = DataRoot.resolve(tmp_path)
     path = _land(root, "patents", "2026-11-01", "a.jsonl", '{"a": 1}\n')
