@@ -214,6 +214,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     waiting = pending_ingest(root, _landing_dates(root)[-1])
     pending = ", ".join(d.isoformat() for d in waiting) or "none"
     say(f"  landing dates to load: {pending}")
+    # No fingerprint moves until the drop is loaded, yet every built date from its
+    # landing date on is out of date already (the run rebuilds them after loading it).
+    changes = [day for day in built if waiting and day >= waiting[0]]
+    if changes:
+        say(f"  as-of dates the load rebuilds: {changes[0]} .. {changes[-1]}")
     stale = stale_dates(root)
     if not stale:
         say("  stale as-of dates: none")

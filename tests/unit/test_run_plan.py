@@ -8,11 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from assets.freshness import AS_OF_TABLES, as_of_fingerprint
 from capscore.storage.lake import read_partition, write_partition
 from capscore.storage.paths import DataRoot
 from capscore.storage.tables import table_named
+from pipelines.cli import main as capscore
 from pipelines.run_plan import contiguous_ranges, landing_files, plan_run
 
 D = date.fromisoformat
@@ -139,6 +141,23 @@ def test_a_landing_date_whose_folders_were_removed_is_loaded_again_as_empty(
     assert plan.as_of_ranges == [(D("2026-11-02"), D("2026-11-03"))]
     full = plan_run(root, D("2026-11-03"), D("2026-11-03"), full=True)
     assert full.ingest_dates == [D("2026-11-02"), D("2026-11-03")]
+
+
+def test_status_names_the_built_dates_a_drop_waiting_to_load_changes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A correction re-sent for an old landing date: until it is loaded, no fingerprint
+    # has moved, yet every built date from that landing date on is out of date.
+    root = DataRoot.resolve(tmp_path)
+    for day in ("2026-11-01", "2026-11-02", "2026-11-03"):
+        _land(root, "patents", day, "a.csv")
+        _audit(root, "patents", day, [f"landing/patents/{day}/a.csv"])
+        _built(root, day)
+    _land(root, "patents", "2026-11-02", "correction.csv")
+    assert capscore(["status", "--data-root", str(root.root)]) == 1
+    out = capsys.readouterr().out
+    assert "landing dates to load: 2026-11-02" in out
+    assert "as-of dates the load rebuilds: 2026-11-02 .. 2026-11-03" in out
 
 
 def test_a_file_rewritten_in_place_is_loaded_again(tmp_path: Path) -> None:
