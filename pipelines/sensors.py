@@ -218,8 +218,15 @@ def brought_in_elsewhere(
 
 
 def audited_baseline(audited: DateFiles, scan: LandingScan) -> LandingState:
-    """Dates whose files the load audit recorded with the content they have now."""
-    return {
+    """Dates whose files the load audit recorded with the content they have now, and the
+    loaded dates whose folders are all gone, as the audit recorded them: a removed folder
+    is a change (an empty drop now), on the first tick as on any other."""
+    gone = {
+        day.isoformat(): dict(files)
+        for day, files in audited.items()
+        if files and day.isoformat() not in scan.settled and day.isoformat() not in scan.unsettled
+    }
+    return gone | {
         day: dict(files)
         for day, files in scan.settled.items()
         if digests(files) == digests(audited.get(date.fromisoformat(day), {}))

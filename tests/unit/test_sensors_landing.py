@@ -304,6 +304,20 @@ def test_first_tick_skips_drops_the_cli_already_loaded(root):
     }
 
 
+def test_first_tick_reloads_a_date_the_cli_loaded_whose_folder_is_gone(root):
+    # Loaded by the CLI, then moved away before the daemon's first tick: an empty drop
+    # now, whose rows must go as they do when the folder goes under a running sensor.
+    a = drop(root, "patents", "2026-07-15", "a.csv")
+    audit(root, "patents", "2026-07-15", {a: sha("a,b\n1,2\n")}, OLD + 1)
+    a.unlink()
+    a.parent.rmdir()
+    sensor = build_landing_sensor(toy_job, settle_seconds=60, clock=lambda: NOW)
+    with dg.instance_for_test() as instance:
+        result = evaluate(sensor, sensor_context(root, instance, None))
+    [request] = requests(result)
+    assert request.partition_key == "2026-07-15"
+
+
 def test_first_tick_reloads_a_file_rewritten_in_place_since_the_cli_loaded_it(root):
     a = drop(root, "patents", "2026-07-15", "a.csv", text="a,b\n9,9\n")
     audit(root, "patents", "2026-07-15", {a: sha("a,b\n1,2\n")}, OLD + 1)
