@@ -40,7 +40,8 @@ Guarantees:
   that changed meanwhile into the next run;
 - on its very first tick (no cursor) the sensor takes as already seen the
   dates whose files `quality.load_audit` recorded with the same content
-  (loaded by the CLI before the daemon started), so it does not redo them;
+  (loaded by the CLI before the daemon started), so it does not redo them,
+  and a loaded date whose folders are gone as a removed folder;
 - a run it launched that failed only because another process held the data
   root (a `capscore run` started by hand: the run did nothing) is requested
   again, under a key of its own, once no run is in flight, unless its dates
