@@ -160,6 +160,24 @@ def test_status_names_the_built_dates_a_drop_waiting_to_load_changes(
     assert "as-of dates the load rebuilds: 2026-11-02 .. 2026-11-03" in out
 
 
+def test_status_sees_the_latest_landing_date_removed_after_it_was_loaded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The last landing folder withdrawn: the dates the CLI plans up to are those loaded
+    # too, or the withdrawn rows would stay in the latest built date unnoticed.
+    root = DataRoot.resolve(tmp_path)
+    for day in ("2026-11-01", "2026-11-02"):
+        _land(root, "patents", day, "a.csv")
+        _audit(root, "patents", day, [f"landing/patents/{day}/a.csv"])
+        _built(root, day)
+    folder = root.landing_partition("patents", "2026-11-02")
+    (folder / "a.csv").unlink()
+    folder.rmdir()
+    assert capscore(["status", "--data-root", str(root.root)]) == 1
+    out = capsys.readouterr().out
+    assert "landing dates to load: 2026-11-02" in out
+
+
 def test_a_file_rewritten_in_place_is_loaded_again(tmp_path: Path) -> None:
     root = DataRoot.resolve(tmp_path)
     path = _land(root, "patents", "2026-11-01", "a.jsonl", '{"a": 1}\n')
