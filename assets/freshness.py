@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -214,12 +214,17 @@ def built_fingerprints(
     }
 
 
+def _built_in_all(built: Iterable[Mapping[date, str | None]]) -> set[date]:
+    """The dates every table's fingerprints (built_fingerprints' values) hold."""
+    return set.intersection(*(set(prints) for prints in built))
+
+
 def reusable_date(root: DataRoot, before: date, needed: Sequence[tables.Table]) -> date | None:
     """The latest as-of date before `before` at which every table of `needed` is built,
     and built from the inputs that date has now by this code: a state a later date may
     start from."""
     built = built_fingerprints(root, needed).values()
-    days = sorted(set.intersection(*(set(prints) for prints in built)), reverse=True)
+    days = sorted(_built_in_all(built), reverse=True)
     earlier = next((d for d in days if d < before), None)
     if earlier is None:
         return None
@@ -241,7 +246,7 @@ def built_by_other_code(root: DataRoot) -> date | None:
     """The latest built as-of date when other code built its updated states (the next
     night makes its own from scratch); None when this code did, or nothing is built."""
     built = built_fingerprints(root, UPDATED_STATES)
-    days = set.intersection(*(set(prints) for prints in built.values()))
+    days = _built_in_all(built.values())
     if not days:
         return None
     latest = max(days)
