@@ -12,7 +12,12 @@ import polars as pl
 from assets.freshness import as_of_fingerprint
 from assets.partitions import daily_partitions, single_run_backfill
 from capscore.indicators.inputs import conform
-from capscore.storage.lake import column_names, read_as_of, write_partition
+from capscore.storage.lake import (
+    column_names,
+    read_as_of,
+    write_partition,
+    write_partition_update,
+)
 from capscore.storage.paths import DataRoot
 from capscore.storage.tables import Table
 
@@ -143,7 +148,19 @@ class AsOfWriter:
         self.root = root
         self._fingerprints: dict[date, str] = {}
 
-    def __call__(self, table: Table, frame: pl.DataFrame, day: date) -> int:
+    def _fingerprint(self, day: date) -> str:
         if day not in self._fingerprints:
             self._fingerprints[day] = as_of_fingerprint(self.root, day)
-        return write_partition(self.root, table, frame, day, fingerprint=self._fingerprints[day])
+        return self._fingerprints[day]
+
+    def __call__(self, table: Table, frame: pl.DataFrame, day: date) -> int:
+        return write_partition(self.root, table, frame, day, fingerprint=self._fingerprint(day))
+
+    def update(
+        self, table: Table, since: date, keep: pl.DataFrame, made: pl.DataFrame, day: date
+    ) -> int:
+        """The partition of `day` as `since`'s rows of the keys `keep` plus `made`
+        (lake.write_partition_update)."""
+        return write_partition_update(
+            self.root, table, since, keep, made, day, fingerprint=self._fingerprint(day)
+        )

@@ -57,6 +57,7 @@ from capscore.entity_resolution.registry_cache import prepared_registry, registr
 from capscore.entity_resolution.resolve import (
     PATENT_CONTEXT,
     RESULT_COLUMNS,
+    LinkRows,
     carried_applicants,
     carried_rd,
     link_applicants,
@@ -72,24 +73,30 @@ GROUP = "er"
 REVIEW_GROUP = "review"
 
 
-def _decision_counts(links: pl.DataFrame, day: date) -> dict[str, Any]:
-    counts = dict(links.group_by("decision").len().iter_rows())
+def _decision_counts(links: pl.LazyFrame, day: date) -> dict[str, Any]:
+    counts = dict(links.group_by("decision").len().collect().iter_rows())
     return {
         "as_of_date": day,
-        "mentions": links.height,
+        "mentions": sum(counts.values()),
         "matched": counts.get("matched", 0),
         "review": counts.get("review", 0),
         "unmatched": counts.get("unmatched", 0),
-        "by_reviewer": links.filter(pl.col("decided_by") == "reviewer").height,
+        "by_reviewer": links.filter(pl.col("decided_by") == "reviewer")
+        .select(pl.len())
+        .collect()
+        .item(),
     }
 
 
-def _quality_metadata(root: DataRoot, name: str, links: pl.DataFrame) -> dict[str, Any]:
+def _quality_metadata(root: DataRoot, name: str, links: pl.LazyFrame) -> dict[str, Any]:
     """Precision/recall against truth/ when the data root has ground truth (generated data)."""
     truth = read_truth_of(root, name)
+    if truth is None:
+        return {}
+    rows = links.collect()
     report = evaluate_links(
-        links if name == "applicant" else None,
-        links if name == "rd" else None,
+        rows if name == "applicant" else None,
+        rows if name == "rd" else None,
         truth if name == "applicant" else None,
         truth if name == "rd" else None,
     )
@@ -112,21 +119,25 @@ APPLICANT_LINKS = asset_key(tables.APPLICANT_LINKS)
 RD_LINKS = asset_key(tables.RD_LINKS)
 
 
-def _applicant_metadata(root: DataRoot, links: pl.DataFrame) -> dict[str, Any]:
-    by_kind = links.group_by("applicant_kind", "decision").len().sort("applicant_kind", "decision")
-    by_method = links.group_by("method", "decision").len().sort("method", "decision")
+def _counts(links: pl.LazyFrame, *by: str) -> pl.DataFrame:
+    return links.group_by(*by).len().sort(*by).collect()
+
+
+def _applicant_metadata(root: DataRoot, links: pl.LazyFrame) -> dict[str, Any]:
+    by_kind = _counts(links, "applicant_kind", "decision")
+    by_method = _counts(links, "method", "decision")
     return {
-        "dagster/row_count": links.height,
+        "dagster/row_count": int(by_kind["len"].sum()),
         "by_kind": markdown_table(by_kind),
         "by_method": markdown_table(by_method),
         **_quality_metadata(root, "applicant", links),
     }
 
 
-def _rd_metadata(root: DataRoot, links: pl.DataFrame) -> dict[str, Any]:
-    by_method = links.group_by("method", "decision").len().sort("method", "decision")
+def _rd_metadata(root: DataRoot, links: pl.LazyFrame) -> dict[str, Any]:
+    by_method = _counts(links, "method", "decision")
     return {
-        "dagster/row_count": links.height,
+        "dagster/row_count": int(by_method["len"].sum()),
         "by_method": markdown_table(by_method),
         **_quality_metadata(root, "rd", links),
     }
@@ -261,11 +272,17 @@ def er_links(
     write = AsOfWriter(root)
     metadata: dict[dg.AssetKey, dict[str, Any]] = {}
 
-    # The detailed figures (and the evaluation against truth/) are for the last day.
+    # The detailed figures (and the evaluation against truth/) are for the last day, read
+    # from what was written: a date that kept links holds only the rows it made.
     def record(
-        key: dg.AssetKey, links: pl.DataFrame, kept: int, day: date, earlier: date | None
+        key: dg.AssetKey, made: LinkRows, kept: int, day: date, earlier: date | None
     ) -> None:
-        write(tables.APPLICANT_LINKS if key == APPLICANT_LINKS else tables.RD_LINKS, links, day)
+        table = tables.APPLICANT_LINKS if key == APPLICANT_LINKS else tables.RD_LINKS
+        if made.keep is None or earlier is None:
+            write(table, made.made, day)
+        else:
+            write.update(table, earlier, made.keep, made.made, day)
+        links = scan_as_of(root, table, day)
         counts = _decision_counts(links, day)
         summaries[key].append({**counts, "kept": kept, "kept_from": earlier})
         if day == days[-1]:

@@ -396,25 +396,24 @@ def moved_ipc_classes(before: pl.DataFrame, after: pl.DataFrame) -> pl.Series:
     return both.filter(moved)["ipc_subclass"].unique()
 
 
-def kept_links(
+def kept_mentions(
     since: Carried,
     mentions: pl.DataFrame,
+    hashed: pl.DataFrame,
     lift: pl.DataFrame,
     change: RegistryChange,
     decided: pl.Series | None,
     keys: NameKeys,
 ) -> pl.DataFrame:
-    """The rows of `since.links` whose mention (same key, same attributes: the columns
-    of `mentions`, compared by mention_rows) cannot link differently now (module doc).
-    `decided`: mention keys a reviewer decision applies to now; `keys`: the reach
-    test's (reach_keys.NameKeys)."""
-    unchanged = mention_rows(mentions).join(
-        since.mention_rows, on=["mention_key", MENTION_ROW], how="semi"
-    )
-    model_made = since.links.filter(pl.col("decided_by") == "model")
-    unchanged = unchanged.join(
-        model_made.select("mention_key").collect(), on="mention_key", how="semi"
-    )
+    """The mention_key of every mention whose link in `since.links` stands as it is (same
+    key, same attributes: the columns of `mentions`, `hashed` by mention_rows; and it
+    cannot link differently now: module doc), in the order of `mentions`. The links
+    themselves are not read: a date stores the earlier rows it keeps by their keys.
+    `decided`: mention keys a reviewer decision applies to now; `keys`: the reach test's
+    (reach_keys.NameKeys)."""
+    unchanged = hashed.join(since.mention_rows, on=["mention_key", MENTION_ROW], how="semi")
+    model_made = since.links.filter(pl.col("decided_by") == "model").select("mention_key")
+    unchanged = unchanged.join(model_made.collect(), on="mention_key", how="semi")
     same = mentions.join(unchanged.select("mention_key"), on="mention_key", how="semi")
     if decided is not None:
         same = same.filter(~pl.col("mention_key").is_in(decided.implode()))
@@ -425,6 +424,4 @@ def kept_links(
             ~pl.col("mention_name").is_in(reaching(same["mention_name"], change, keys).implode())
             & ~pl.col("filed_code").is_in(change.codes.implode()).fill_null(False)
         )
-    # Streamed: a date read back from the lake is scanned in batches, not loaded whole.
-    kept = model_made.join(same.select("mention_key").lazy(), on="mention_key", how="semi")
-    return kept.collect(engine="streaming")
+    return same.select("mention_key")

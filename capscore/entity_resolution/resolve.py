@@ -22,6 +22,7 @@ import dataclasses
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from itertools import pairwise
 
 import polars as pl
@@ -40,7 +41,7 @@ from capscore.entity_resolution.features import (
     ipc_industry_lift,
     name_features,
 )
-from capscore.entity_resolution.incremental import Carried, Reuse, kept_links
+from capscore.entity_resolution.incremental import Carried, Reuse, kept_mentions
 from capscore.entity_resolution.kinds import CANDIDATE_KINDS, classify_kinds
 from capscore.entity_resolution.model import MatchModel, comparisons, with_levels
 from capscore.entity_resolution.normalize import parse_names_once
@@ -131,6 +132,28 @@ RD_LINK_COLUMNS = [
     "mention_key",
     "top_candidates",
 ]
+
+
+@dataclass(frozen=True)
+class LinkRows:
+    """A date's link rows: all of them (`keep` None), or, when it kept links of an earlier
+    date, the rows it made (`made`) and the table keys of the earlier rows that stand as
+    they are (`keep`): what the lake stores a date by (lake.write_partition_update)."""
+
+    made: pl.DataFrame
+    keep: pl.DataFrame | None = None
+
+    @property
+    def height(self) -> int:
+        return self.made.height + (0 if self.keep is None else self.keep.height)
+
+    def on(self, earlier: pl.DataFrame) -> pl.DataFrame:
+        """The whole state, given the earlier date's rows (sorted by the table keys)."""
+        if self.keep is None:
+            return self.made
+        keys = self.keep.columns
+        stand = earlier.join(self.keep, on=keys, how="semi", nulls_equal=True)
+        return pl.concat([stand, self.made]).sort(keys, maintain_order=True)
 
 
 def lift_anchors(
@@ -453,7 +476,7 @@ def resolve_applicants(
     """er.applicant_links rows for core/patent as of D (APPLICANT_LINK_COLUMNS), sorted by
     application_number, applicant_position."""
     registry = registry or prepare_registry(enterprises, history)
-    return link_applicants(patents, registry, decisions, model, None, chunk_names)[0]
+    return link_applicants(patents, registry, decisions, model, None, chunk_names)[0].made
 
 
 def _applicant_lookup(
@@ -485,15 +508,43 @@ def _applicant_lookup(
 def _kept(
     reuse: Reuse | None,
     mentions: pl.DataFrame,
+    hashed: pl.DataFrame,
     lift: pl.DataFrame,
     decisions: pl.DataFrame | None,
 ) -> pl.DataFrame:
-    """RESULT_COLUMNS rows an earlier date's links give `mentions` unchanged (incremental.py)."""
+    """The mention_key of `mentions` (`hashed`: their mention_rows) whose earlier link
+    stands (incremental.py)."""
     if reuse is None:
-        return pl.DataFrame(schema=RESULT_COLUMNS)  # type: ignore[arg-type]
+        return pl.DataFrame(schema={"mention_key": pl.String})
     decided = None if decisions is None else decisions["mention_key"]
-    kept = kept_links(reuse.carried, mentions, lift, reuse.change, decided, reuse.keys)
-    return kept.select(list(RESULT_COLUMNS))
+    return kept_mentions(reuse.carried, mentions, hashed, lift, reuse.change, decided, reuse.keys)
+
+
+def _made_and_kept(
+    rows: pl.DataFrame,
+    links: pl.DataFrame,
+    kept: pl.DataFrame,
+    earlier: pl.LazyFrame | None,
+    keys: list[str],
+    model: MatchModel,
+    columns: list[str],
+) -> tuple[LinkRows, pl.LazyFrame]:
+    """The date's LinkRows: `rows` (every mention in key order, with `keys`) joined to the
+    `links` made for those not `kept`; and its links (RESULT_COLUMNS) lazily, the links
+    kept read from the `earlier` date's only if a later date asks (None: no links kept)."""
+    made = rows if earlier is None else rows.join(kept, on="mention_key", how="anti")
+    # `rows` is in key order and the join keeps it: no sort of the wide result.
+    made = (
+        made.join(links, on="mention_key", how="left", maintain_order="left")
+        .with_columns(pl.lit(model.version).alias("model_version"))
+        .select(columns)
+    )
+    own = made.select(list(RESULT_COLUMNS)).lazy()
+    if earlier is None:
+        return LinkRows(made), own
+    keep = rows.join(kept, on="mention_key", how="semi").select(keys)
+    stand = earlier.join(kept.lazy(), on="mention_key", how="semi").select(list(RESULT_COLUMNS))
+    return LinkRows(made, keep), pl.concat([stand, own])
 
 
 def link_applicants(
@@ -503,16 +554,18 @@ def link_applicants(
     model: MatchModel,
     reuse: Reuse | None = None,
     chunk_names: int = CHUNK_NAMES,
-) -> tuple[pl.DataFrame, Carried]:
+) -> tuple[LinkRows, Carried]:
     """resolve_applicants' rows, keeping the links of `reuse`'s earlier date that cannot
-    have changed, and what a later date may reuse of this one."""
+    have changed (then by their keys only: LinkRows), and what a later date may reuse of
+    this one."""
     mentions, looked_up, kinds = _applicant_lookup(
         patents, None if reuse is None else reuse.carried.kinds
     )
     # Only the mentions are needed from here on; a caller that passed the frame inline
     # gets its memory back for the matching.
     del patents
-    lookup = mentions.filter(looked_up).select(list(MENTION_SCHEMA))
+    # The applicant as written is compared too: the link row shows it.
+    lookup = mentions.filter(looked_up).select(*MENTION_SCHEMA, "applicant")
     rows = mentions.select(
         "mention_key", "application_number", "applicant_position", "applicant", "applicant_kind"
     )
@@ -520,14 +573,13 @@ def link_applicants(
     del mentions
     # The lift is learnt from every mention, also those whose link is kept.
     lift = ipc_industry_lift(lift_anchors(lookup, registry))
-    kept = _kept(reuse, lookup, lift, decisions)
-    # The earlier date's frames are not needed any more (a caller that passed `reuse`
-    # inline gets their memory back).
-    del reuse
-    to_link = lookup.join(kept.select("mention_key"), on="mention_key", how="anti")
-    # What a later date reuses of the mentions, taken now: they are not held while the
-    # links are made and assembled (the links are this date's, set below).
+    # What a later date reuses of the mentions (the links are this date's, set below).
     for_later = Carried.of(lookup, pl.LazyFrame(), lift, kinds=kinds)
+    kept = _kept(reuse, lookup, for_later.mention_rows, lift, decisions)
+    # Of the earlier date only its links are held, lazily (a scan of the lake, in a run).
+    earlier = None if reuse is None else reuse.carried.links
+    del reuse
+    to_link = lookup.join(kept, on="mention_key", how="anti")
     del lookup
     linked = link_mentions(to_link, registry, model, decisions, chunk_names, lift)
     del to_link
@@ -535,15 +587,10 @@ def link_applicants(
         outside, pl.col("applicant_kind") + ": not a registry enterprise, not looked up"
     )
     outside = apply_decisions(not_looked_up, None, registry.enterprises, decisions)
-    links = pl.concat([linked, kept, outside])
-    # `rows` is in key order and the join keeps it: no sort of the wide result.
-    result = (
-        rows.join(links, on="mention_key", how="left", maintain_order="left")
-        .with_columns(pl.lit(model.version).alias("model_version"))
-        .select(APPLICANT_LINK_COLUMNS)
-    )
-    own_links = result.select(list(RESULT_COLUMNS)).lazy()
-    return result, dataclasses.replace(for_later, links=own_links, kept=kept.height)
+    links = pl.concat([linked, outside])
+    keys = ["application_number", "applicant_position"]
+    made, own = _made_and_kept(rows, links, kept, earlier, keys, model, APPLICANT_LINK_COLUMNS)
+    return made, dataclasses.replace(for_later, links=own, kept=kept.height)
 
 
 def _rd_mentions(rd: pl.DataFrame) -> pl.DataFrame:
@@ -596,11 +643,14 @@ def _rd_split(
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """(every filing in key order, those linked by a registered code, the others, the
     others as mentions: MENTION_SCHEMA plus credit_code_valid, which their explanation
-    reads)."""
+    reads, and the name and year as filed)."""
     rows = _rd_mentions(rd)
     direct = _direct_links(rows, registry)
     by_name = rows.join(direct, on="mention_key", how="anti")
-    mentions = _as_name_mentions(by_name).with_columns(by_name["credit_code_valid"])
+    # The name as filed and the fiscal year are compared too: the link row shows them.
+    mentions = _as_name_mentions(by_name).with_columns(
+        by_name.select("credit_code_valid", "enterprise_name", "fiscal_year")
+    )
     return rows, direct, by_name, mentions
 
 
@@ -627,7 +677,7 @@ def carried_applicants(
     )
     lookup = looked_up.join(
         patents.select(PATENT_CONTEXT), on="application_number", how="left"
-    ).select("mention_key", *_applicant_mention_columns())
+    ).select("mention_key", *_applicant_mention_columns(), "applicant")
     lift = ipc_industry_lift(lift_anchors(lookup, registry))
     return Carried.of(lookup, links.select(list(RESULT_COLUMNS)), lift)
 
@@ -649,7 +699,7 @@ def resolve_rd(
     filed feeding the `credit_code` comparison (a one-character slip).
     """
     registry = registry or prepare_registry(enterprises, history)
-    return link_rd(rd, registry, decisions, model, None, chunk_names)[0]
+    return link_rd(rd, registry, decisions, model, None, chunk_names)[0].made
 
 
 def link_rd(
@@ -660,7 +710,7 @@ def link_rd(
     reuse: Reuse | None = None,
     chunk_names: int = CHUNK_NAMES,
     names: PersonNames | None = None,
-) -> tuple[pl.DataFrame, Carried]:
+) -> tuple[LinkRows, Carried]:
     """resolve_rd's rows, keeping the links of `reuse`'s earlier date that cannot have
     changed, and what a later date may reuse of this one.
 
@@ -688,9 +738,11 @@ def link_rd(
         pl.lit("model").alias("decided_by"),
     ).cast(RESULT_COLUMNS)  # type: ignore[arg-type]
     lift = ipc_industry_lift(lift_anchors(mentions, registry))
-    kept = _kept(reuse, mentions, lift, decisions)
-    del reuse
-    to_link = by_name.join(kept.select("mention_key"), on="mention_key", how="anti")
+    for_later = Carried.of(mentions, pl.LazyFrame(), lift)
+    kept = _kept(reuse, mentions, for_later.mention_rows, lift, decisions)
+    earlier = None if reuse is None else reuse.carried.links
+    del reuse, mentions
+    to_link = by_name.join(kept, on="mention_key", how="anti")
     code_note = (
         pl.when(pl.col("credit_code_as_filed").is_null())
         .then(pl.lit("no credit code filed; "))
@@ -717,17 +769,12 @@ def link_rd(
         .select(list(RESULT_COLUMNS))
         .collect()
     )
-    links = pl.concat(
-        [apply_decisions(direct_links, None, registry.enterprises, decisions), named, kept]
+    links = pl.concat([apply_decisions(direct_links, None, registry.enterprises, decisions), named])
+    made, own = _made_and_kept(
+        rows, links, kept, earlier, ["file", "row_number"], model, RD_LINK_COLUMNS
     )
-    # `rows` is in key order and the join keeps it.
-    result = (
-        rows.join(links, on="mention_key", how="left", maintain_order="left")
-        .with_columns(pl.lit(model.version).alias("model_version"))
-        .select(RD_LINK_COLUMNS)
-    )
-    carried = Carried.of(mentions, result.select(list(RESULT_COLUMNS)).lazy(), lift, kept.height)
-    return mask_individual_names(result, FILED_NAME, names), carried
+    masked = LinkRows(mask_individual_names(made.made, FILED_NAME, names), made.keep)
+    return masked, dataclasses.replace(for_later, links=own, kept=kept.height)
 
 
 def _one_off_note() -> pl.Expr:

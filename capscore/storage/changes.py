@@ -110,9 +110,75 @@ def changes(base: pl.LazyFrame, state: pl.DataFrame, keys: Sequence[str]) -> pl.
     ).with_columns(pl.lit(None, pl.String).alias(BASE))
 
 
-def worth_keeping(delta: pl.DataFrame, state: pl.DataFrame, days_from_base: int) -> bool:
-    return delta.height <= MAX_CHANGE_SHARE * state.height and (
-        delta.height * max(days_from_base, 1) <= REBASE_AT_CHANGES_TIMES_DAYS * state.height
+def changes_since(
+    base: pl.LazyFrame,
+    since: pl.DataFrame,
+    kept: pl.DataFrame,
+    rows: pl.DataFrame,
+    keys: Sequence[str],
+    order: Sequence[str] = (),
+) -> tuple[pl.DataFrame, int] | None:
+    """What `changes` gives for the state "the rows of an earlier state whose keys are in
+    `kept`, plus `rows`" and that state's height, without that state: `since` is the
+    earlier state as stored against `base` (its changes, as `stored` made them; its base
+    row may be left in). The earlier rows kept are never read: a row the earlier state
+    holds as the base does is no change now either, and one it changed is in `since`.
+    None when the state cannot be stored so (`changes`' reasons, or `rows` repeating a
+    kept key or keys `kept` names and the earlier state lacks). The upserts come in the
+    order `changes` gives a state sorted by `order` then `keys`."""
+    keys = list(keys)
+    if without_fingerprint(base).collect_schema() != rows.schema or not set(keys) <= set(
+        rows.columns
+    ):
+        return None
+    old = _fingerprints(base, keys).with_row_index(_BASE_ROW).collect(engine="streaming")
+    earlier_upserts = since.filter(pl.col(OP) == UPSERT).select(rows.columns)
+    earlier_touched = since.filter(pl.col(OP) != HEADER).select(keys)
+    earlier_keys = pl.concat(
+        [
+            old.select(keys).join(earlier_touched, on=keys, how="anti", nulls_equal=True),
+            earlier_upserts.select(keys),
+        ]
+    )
+    kept = kept.select(keys)
+    known = kept.join(earlier_keys, on=keys, how="semi", nulls_equal=True).height
+    new = _fingerprints(rows.lazy(), keys).with_row_index(_ROW).collect()
+    if (
+        known != kept.height
+        or not (_unique(kept, keys) and _unique(new.select(keys), keys))
+        or not new.join(kept, on=keys, how="semi", nulls_equal=True).is_empty()
+    ):
+        return None
+    changed = (
+        new.join(old, on=keys, how="left", nulls_equal=True, suffix=_OLD)
+        .filter(pl.col(FINGERPRINT).ne_missing(pl.col(FINGERPRINT + _OLD)))[_ROW]
+        .sort()
+    )
+    upserts = pl.concat(
+        [
+            earlier_upserts.join(kept, on=keys, how="semi", nulls_equal=True),
+            rows.select(pl.all().gather(changed)),
+        ]
+    ).sort([*order, *keys], maintain_order=True, nulls_last=False)
+    state_keys = pl.concat([kept, new.select(keys)])
+    deletes = (
+        old.join(state_keys, on=keys, how="anti", nulls_equal=True).sort(_BASE_ROW).select(keys)
+    )
+    delta = pl.concat(
+        [
+            upserts.with_columns(pl.lit(UPSERT).alias(OP)),
+            deletes.with_columns(pl.lit(DELETE).alias(OP)),
+        ],
+        how="diagonal_relaxed",
+    ).with_columns(pl.lit(None, pl.String).alias(BASE))
+    return delta, state_keys.height
+
+
+def worth_keeping(changed: int, state: int, days_from_base: int) -> bool:
+    """Whether `changed` rows kept against a base `days_from_base` old are a better
+    record of a state of `state` rows than the state itself."""
+    return changed <= MAX_CHANGE_SHARE * state and (
+        changed * max(days_from_base, 1) <= REBASE_AT_CHANGES_TIMES_DAYS * state
     )
 
 

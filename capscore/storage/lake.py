@@ -174,19 +174,77 @@ def write_partition(
     `df` is replaced). New columns are merged into the table's schema.
     """
     partition_of(table, values)
-    # Delta stores text as text: categoricals (an in-memory saving) are written as strings.
-    text = [c for c, d in df.schema.items() if isinstance(d, pl.Categorical | pl.Enum)]
-    data = df.with_columns(pl.col(text).cast(pl.String)) if text else df
-    data = data.drop([k for k in table.partition_keys if k in data.columns])
+    data = _rows_of(table, df)
     # The order is the file's compression, not the rows' meaning: by what it has of it.
     order = [c for c in table.sort_by if c in data.columns]
     if order:
         data = data.sort(order, maintain_order=True)
     if table.keys:
         data = _as_changes(root, table, data, values)
+    return _committed(root, table, data, values, df.height, fingerprint)
+
+
+def write_partition_update(
+    root: DataRoot,
+    table: Table,
+    since: PartitionValue,
+    kept: pl.DataFrame,
+    rows: pl.DataFrame,
+    *values: PartitionValue,
+    fingerprint: str | None = None,
+) -> int:
+    """write_partition of the state "the rows of the `since` partition whose keys are in
+    `kept` (a frame of a keyed table's keys), plus `rows`", without reading or holding
+    the rows kept: when `since` is the built date nearest to `values` and stored against
+    a base, its changes and the base's fingerprints give the new date's changes (the
+    same ones write_partition stores; a night that keeps most of a large state writes in
+    proportion to what it did not keep). Otherwise the state is made and written whole."""
+    partition_of(table, values)
+    data = _rows_of(table, rows)
+    day, earlier = date.fromisoformat(str(values[0])), date.fromisoformat(str(since))
+    stored = _read_stored(root, table, [since])
+    # As write_partition would: against the base of the built date nearest to the new one.
+    if _nearest_date(root, table, day) == earlier and stored is not None and not _whole(stored):
+        base_id = changes.base_of(stored)
+        base = _scan_base(root, table, base_id, fingerprint=True)
+        order = [c for c in table.sort_by if c in data.columns]
+        found = changes.changes_since(base, stored, kept, data, table.keys, order)
+        days = abs((day - changes.base_date(base_id)).days) if base_id else 1
+        if found is not None and changes.worth_keeping(found[0].height, found[1], days):
+            delta, height = found
+            return _committed(
+                root, table, changes.stored(delta, base_id), values, height, fingerprint
+            )
+    state = _scan_keyed(root, table, [since])
+    if state is None:
+        raise MissingPartition(f"{table} as of {since} is missing: it cannot be updated")
+    whole = pl.concat(
+        [state.join(kept.lazy(), on=list(table.keys), how="semi", nulls_equal=True), data.lazy()]
+    )
+    return write_partition(root, table, whole.collect(), *values, fingerprint=fingerprint)
+
+
+def _rows_of(table: Table, df: pl.DataFrame) -> pl.DataFrame:
+    """`df` as a partition's file holds it: no partition columns, text as text."""
+    # Delta stores text as text: categoricals (an in-memory saving) are written as strings.
+    text = [c for c, d in df.schema.items() if isinstance(d, pl.Categorical | pl.Enum)]
+    data = df.with_columns(pl.col(text).cast(pl.String)) if text else df
+    return data.drop([k for k in table.partition_keys if k in data.columns])
+
+
+def _committed(
+    root: DataRoot,
+    table: Table,
+    data: pl.DataFrame,
+    values: Sequence[PartitionValue],
+    rows: int,
+    fingerprint: str | None,
+) -> int:
+    """Commit a partition's file content, register its build (`rows`: the state's); the
+    table's new version."""
     _commit(root, table, data, values)
     version = _delta(table_dir(root, table)).version()
-    _register(root, table, partition_name(table, values), df.height, version, fingerprint, False)
+    _register(root, table, partition_name(table, values), rows, version, fingerprint, False)
     return version
 
 
@@ -229,7 +287,7 @@ def _as_changes(
         base = _scan_base(root, table, base_id, fingerprint=True)
         delta = changes.changes(base, state, table.keys)
         days = abs((day - changes.base_date(base_id)).days) if base_id else 1
-        if delta is not None and changes.worth_keeping(delta, state, days):
+        if delta is not None and changes.worth_keeping(delta.height, state.height, days):
             return changes.stored(delta, base_id)
     new_id = None
     if state.height:
@@ -239,14 +297,19 @@ def _as_changes(
     return changes.stored(state.head(0), new_id)
 
 
-def _nearest_built(root: DataRoot, table: Table, target: date) -> pl.DataFrame | None:
-    """The base row of the built date nearest to `target` (itself if built; the
-    earlier on a tie); None before any, or when that date holds a whole state."""
+def _nearest_date(root: DataRoot, table: Table, target: date) -> date | None:
+    """The built date nearest to `target` (itself if built; the earlier on a tie)."""
     built = [date.fromisoformat(p) for p in _stored_partitions(root, table)]
     if not built:
         return None
-    nearest = min(built, key=lambda d: (abs((d - target).days), d > target))
-    return _base_row(root, table, nearest)
+    return min(built, key=lambda d: (abs((d - target).days), d > target))
+
+
+def _nearest_built(root: DataRoot, table: Table, target: date) -> pl.DataFrame | None:
+    """The base row of the built date nearest to `target`; None before any, or when that
+    date holds a whole state."""
+    nearest = _nearest_date(root, table, target)
+    return None if nearest is None else _base_row(root, table, nearest)
 
 
 def _base_row(root: DataRoot, table: Table, value: PartitionValue) -> pl.DataFrame | None:

@@ -6,6 +6,7 @@ from datetime import date
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from capscore.entity_resolution import incremental
 from capscore.entity_resolution.candidates import (
@@ -28,6 +29,7 @@ from capscore.entity_resolution.normalize import parse_names_once
 from capscore.entity_resolution.reach_keys import KEYS_SCHEMA, NameKeys, _swapped_into, found
 from capscore.entity_resolution.registry import prepare_registry, registry_snapshot
 from capscore.entity_resolution.resolve import (
+    RESULT_COLUMNS,
     carried_applicants,
     carried_rd,
     link_applicants,
@@ -141,14 +143,15 @@ def test_kept_links_equal_a_full_re_resolution(model: MatchModel, recoded: bool)
         },
         schema_overrides={"credit_code": pl.String},
     )
-    first, carried = link_applicants(patents, earlier, None, model)
+    made, carried = link_applicants(patents, earlier, None, model)
+    first = made.made
     change = registry_change(earlier.snapshot, later)
     assert change.codes.len() == len(ARRIVING) + 2 + recoded
     kept, carried_later = link_applicants(
         _later_patents(), later, decisions, model, Reuse(carried, change)
     )
     full = resolve_applicants(_later_patents(), after_ent, after_hist, decisions, model)
-    assert kept.equals(full)
+    assert kept.on(first).equals(full)
     # The changes matter: links of mentions present on both dates moved.
     moved = first.join(full, on=["application_number", "applicant_position"]).filter(
         pl.col("credit_code").ne_missing(pl.col("credit_code_right"))
@@ -163,22 +166,51 @@ def test_kept_links_equal_a_full_re_resolution(model: MatchModel, recoded: bool)
 
     rd_first, rd_carried = link_rd(RD, earlier, None, model)
     rd_kept, _ = link_rd(RD, later, None, model, Reuse(rd_carried, change))
-    assert rd_kept.equals(resolve_rd(RD, after_ent, after_hist, None, model))
-    assert not rd_first.equals(rd_kept)
+    rd_now = rd_kept.on(rd_first.made)
+    assert rd_now.equals(resolve_rd(RD, after_ent, after_hist, None, model))
+    assert not rd_first.made.equals(rd_now)
 
 
 def test_a_date_without_a_registry_change_keeps_what_its_patents_allow(model: MatchModel) -> None:
     # No registry drop between the dates: no firm changed, and only the changed
     # mentions are resolved again.
     registry = prepare_registry(ENTERPRISES, HISTORY)
-    _, carried = link_applicants(PATENTS.head(PATENTS.height - 5), registry, None, model)
+    first, carried = link_applicants(PATENTS.head(PATENTS.height - 5), registry, None, model)
     change = registry_change(registry.snapshot, registry)
     assert change.codes.len() == 0
     kept, carried_later = link_applicants(
         _later_patents(), registry, None, model, Reuse(carried, change)
     )
-    assert kept.equals(resolve_applicants(_later_patents(), ENTERPRISES, HISTORY, None, model))
+    full = resolve_applicants(_later_patents(), ENTERPRISES, HISTORY, None, model)
+    assert kept.on(first.made).equals(full)
     assert 0 < carried_later.kept < kept.height
+    # The links kept are named by their keys alone; the rows made are the others.
+    assert kept.keep is not None and kept.keep.height == carried_later.kept
+    assert kept.made.height == full.height - carried_later.kept
+    # What a later date reads of this one's links is all of them.
+    assert_frame_equal(
+        carried_later.links.collect().sort("mention_key"),
+        full.select(list(RESULT_COLUMNS)).sort("mention_key"),
+    )
+
+
+def test_a_link_row_is_kept_only_when_what_it_shows_is_the_same(model: MatchModel) -> None:
+    # The same names written with spaces around them: the same mention (the name is
+    # stripped), but the link row shows the applicant as written, and so does a filing
+    # re-filed with another fiscal year under the same file and row.
+    registry = prepare_registry(ENTERPRISES, HISTORY)
+    first, carried = link_applicants(PATENTS, registry, None, model)
+    spaced = PATENTS.with_columns(
+        pl.col("applicants").list.eval(pl.lit(" ") + pl.element() + pl.lit(" "))
+    )
+    change = registry_change(registry.snapshot, registry)
+    kept, _ = link_applicants(spaced, registry, None, model, Reuse(carried, change))
+    full = resolve_applicants(spaced, ENTERPRISES, HISTORY, None, model)
+    assert kept.on(first.made).equals(full)
+    rd_first, rd_carried = link_rd(RD, registry, None, model)
+    refiled = RD.with_columns(pl.col("fiscal_year") - 1)
+    rd_kept, _ = link_rd(refiled, registry, None, model, Reuse(rd_carried, change))
+    assert rd_kept.on(rd_first.made).equals(resolve_rd(refiled, ENTERPRISES, HISTORY, None, model))
 
 
 def test_a_name_an_unchanged_firm_bears_reaches_a_new_firm_only_by_its_own_keys() -> None:
@@ -289,7 +321,8 @@ def test_the_earlier_registry_indexed_around_the_changes_reaches_as_the_whole(
 def test_what_a_date_carries_is_what_its_inputs_give(model: MatchModel) -> None:
     """Carried state rebuilt from a stored date's inputs equals what resolving it returned."""
     registry = prepare_registry(ENTERPRISES, HISTORY)
-    links, carried = link_applicants(PATENTS, registry, None, model)
+    made, carried = link_applicants(PATENTS, registry, None, model)
+    links = made.made
     again = carried_applicants(PATENTS, links.lazy(), registry_snapshot(ENTERPRISES, HISTORY))
     assert again.mention_rows.sort("mention_key").equals(carried.mention_rows.sort("mention_key"))
     assert again.links.collect().equals(carried.links.collect())
@@ -301,8 +334,8 @@ def test_what_a_date_carries_is_what_its_inputs_give(model: MatchModel) -> None:
     )
     assert carried.kinds is not None
     assert carried.kinds.sort("mention_name").equals(kinds.unique().sort("mention_name"))
-    rd_links, rd_carried = link_rd(RD, registry, None, model)
-    rd_again = carried_rd(RD, rd_links.lazy(), registry_snapshot(ENTERPRISES, HISTORY))
+    rd_made, rd_carried = link_rd(RD, registry, None, model)
+    rd_again = carried_rd(RD, rd_made.made.lazy(), registry_snapshot(ENTERPRISES, HISTORY))
     assert rd_again.mention_rows.equals(rd_carried.mention_rows)
     assert rd_again.links.collect().equals(rd_carried.links.collect())
 
@@ -329,7 +362,8 @@ def test_a_filer_s_name_stored_masked_changes_nothing_a_later_date_keeps(
     after_ent, after_hist = _later_registry(recoded=False)
     earlier = prepare_registry(ENTERPRISES, HISTORY)
     later = prepare_registry(after_ent, after_hist)
-    first, carried = link_rd(rd, earlier, None, model)
+    made, carried = link_rd(rd, earlier, None, model)
+    first = made.made
     stored = first.filter(pl.col("file").str.ends_with("p.csv"))["enterprise_name"]
     assert stored.to_list() == ["王**", "王**", "华*"]
     # The earlier date as a later one reads it back from the lake (its names masked):
@@ -339,7 +373,7 @@ def test_a_filer_s_name_stored_masked_changes_nothing_a_later_date_keeps(
     change = registry_change(earlier.snapshot, later)
     for reused in (carried, read_back):
         kept, carried_later = link_rd(rd, later, None, model, Reuse(reused, change))
-        assert kept.equals(resolve_rd(rd, after_ent, after_hist, None, model))
+        assert kept.on(first).equals(resolve_rd(rd, after_ent, after_hist, None, model))
         assert 0 < carried_later.kept < kept.height
 
 

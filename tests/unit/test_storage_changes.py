@@ -173,6 +173,48 @@ def test_a_date_stored_whole_by_an_earlier_capscore_reads_as_it_was(root: DataRo
         _same_rows(again, expected)
 
 
+@pytest.mark.parametrize("rebuilt", [False, True])
+def test_a_date_given_as_the_rows_it_keeps_of_the_date_before_stores_what_its_state_would(
+    tmp_path: Path, rebuilt: bool
+) -> None:
+    # Two roots with the same two dates; the third written whole in one, as the keys it
+    # keeps of the second plus its other rows in the other (`rebuilt`: the third was
+    # built before, so it is the nearest date and the state is written whole).
+    second = pl.concat([_state(200, bump=5).filter(pl.col("code") != "c9"), _state(201).tail(1)])
+    kept = second.filter(pl.col("code").is_in(["c1", "c50", "c60"]).not_()).select(KEYED.keys)
+    # c1 changes again, c50 is written as it was, c202 is new, c60 goes.
+    rows = _state(203, bump=7, bumped=2).filter(pl.col("code").is_in(["c1", "c50", "c202"]))
+    third = pl.concat([second.join(kept, on=list(KEYED.keys), how="semi"), rows])
+    stores = []
+    for name in ("whole", "update"):
+        root = DataRoot.resolve(tmp_path / name)
+        write_partition(root, KEYED, _state(200), DAY)
+        write_partition(root, KEYED, second, DAY + timedelta(days=1))
+        if rebuilt:
+            write_partition(root, KEYED, _state(10), DAY + timedelta(days=2))
+        if name == "whole":
+            write_partition(root, KEYED, third.sort(KEYED.keys), DAY + timedelta(days=2))
+        else:
+            lake.write_partition_update(
+                root, KEYED, DAY + timedelta(days=1), kept, rows, DAY + timedelta(days=2)
+            )
+        again = read_partition(root, KEYED, DAY + timedelta(days=2))
+        assert again is not None
+        _same_rows(again, third)
+        stores.append(_stored(root, DAY + timedelta(days=2)))
+        assert lake.builds(root, KEYED)["rows"].to_list()[-1] == third.height
+    whole, update = stores
+    if not rebuilt:
+        # On the first date's base: c0, c2 and c200 as the second date changed them, c1
+        # and c202; c9 and c60 deleted.
+        assert update[changes.OP].value_counts(sort=True).rows() == [
+            ("upsert", 5),
+            ("delete", 2),
+            ("base", 1),
+        ]
+    assert_frame_equal(whole.drop(changes.BASE), update.drop(changes.BASE))
+
+
 def test_scan_gives_the_state_of_every_date(root: DataRoot) -> None:
     write_partition(root, KEYED, _state(200), DAY)
     write_partition(root, KEYED, _state(200, bump=4), DAY + timedelta(days=1))
@@ -222,6 +264,51 @@ def test_applying_the_changes_to_the_base_gives_the_state(
         state.sort(pl.all(), nulls_last=True),
         check_exact=True,
     )
+
+
+def _unique_keys(frame: pl.DataFrame, keys: tuple[str, ...]) -> pl.DataFrame:
+    return frame.unique(list(keys), keep="first", maintain_order=True)
+
+
+@pytest.mark.parametrize("keys", [("code", "year"), ("code",)])
+@settings(max_examples=200, deadline=None)
+@given(_rows, _rows, _rows, st.lists(st.booleans(), min_size=15, max_size=15))
+def test_changes_since_an_earlier_state_are_the_changes_of_the_state_they_make(
+    keys: tuple[str, ...],
+    base_rows: list[tuple[object, ...]],
+    earlier_rows: list[tuple[object, ...]],
+    new_rows: list[tuple[object, ...]],
+    keep: list[bool],
+) -> None:
+    base = changes.with_fingerprint(_unique_keys(_frame(base_rows), keys))
+    earlier = _unique_keys(_frame(earlier_rows), keys)
+    stored = changes.changes(base.lazy(), earlier, keys)
+    assert stored is not None
+    # The earlier rows a later date keeps, and its other rows (of keys it does not keep).
+    kept = earlier.filter(pl.Series(keep[: earlier.height], dtype=pl.Boolean)).select(keys)
+    rows = _unique_keys(_frame(new_rows), keys).join(kept, on=keys, how="anti", nulls_equal=True)
+    found = changes.changes_since(base.lazy(), changes.stored(stored, "b"), kept, rows, keys)
+    assert found is not None
+    state = pl.concat([earlier.join(kept, on=keys, how="semi", nulls_equal=True), rows]).sort(
+        list(keys), maintain_order=True
+    )
+    expected = changes.changes(base.lazy(), state, keys)
+    assert expected is not None
+    assert_frame_equal(found[0], expected, check_exact=True)
+    assert found[1] == state.height
+
+
+def test_changes_since_refuse_what_the_earlier_state_cannot_give() -> None:
+    state = _frame([("a", 2020, 1.0, None), ("b", 2020, 2.0, None)])
+    base = changes.with_fingerprint(state)
+    keys = ("code", "year")
+    unchanged = changes.changes(base.lazy(), state, keys)
+    assert unchanged is not None
+    earlier = changes.stored(unchanged, "b")
+    unknown = _frame([("z", 2020, 0.0, None)]).select(keys)
+    again = _frame([("a", 2020, 5.0, None)])
+    assert changes.changes_since(base.lazy(), earlier, unknown, again.clear(), keys) is None
+    assert changes.changes_since(base.lazy(), earlier, again.select(keys), again, keys) is None
 
 
 @pytest.mark.parametrize("null_changes", [False, True])
