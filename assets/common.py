@@ -12,6 +12,7 @@ import polars as pl
 from assets.freshness import as_of_fingerprint
 from assets.partitions import daily_partitions, single_run_backfill
 from capscore.indicators.inputs import conform
+from capscore.storage.changes import Update
 from capscore.storage.lake import (
     column_names,
     read_as_of,
@@ -156,11 +157,19 @@ class AsOfWriter:
     def __call__(self, table: Table, frame: pl.DataFrame, day: date) -> int:
         return write_partition(self.root, table, frame, day, fingerprint=self._fingerprint(day))
 
-    def update(
-        self, table: Table, since: date, keep: pl.DataFrame, made: pl.DataFrame, day: date
-    ) -> int:
-        """The partition of `day` as `since`'s rows of the keys `keep` plus `made`
-        (lake.write_partition_update)."""
+    def update(self, table: Table, update: Update, day: date, since: date | None) -> int:
+        """The partition of `day` from `update`: its rows, or `since`'s rows it keeps plus
+        those it made (lake.write_partition_update)."""
+        if update.keep is None:
+            return self(table, update.made, day)
+        if since is None:
+            raise ValueError(f"{table} as of {day}: rows kept of no earlier date")
         return write_partition_update(
-            self.root, table, since, keep, made, day, fingerprint=self._fingerprint(day)
+            self.root,
+            table,
+            since,
+            update.keep,
+            update.made,
+            day,
+            fingerprint=self._fingerprint(day),
         )

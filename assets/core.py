@@ -23,6 +23,7 @@ from capscore.core.person_cache import read_person_names, write_person_names
 from capscore.core.personal import FILED_NAME
 from capscore.core.rd_filing import rd_filing_state
 from capscore.storage import tables
+from capscore.storage.changes import Update
 from capscore.storage.lake import read_as_of, scan_as_of, scan_landed_by
 from capscore.storage.paths import DataRoot
 from data_contracts.schemas import landed_schema
@@ -125,25 +126,34 @@ def patent(context: dg.AssetExecutionContext, capscore: CapscoreResource) -> dg.
         capscore, "patents", days, None if earlier is None else (earlier, patents_changed_since)
     )
     for day in days:
-        state = (
-            patent_state(raw, day, names)
+        update = (
+            Update(patent_state(raw, day, names))
             if since is None
             else patent_state_since(raw, day, *since, names)
         )
-        write(tables.PATENT, state, day)
+        write.update(tables.PATENT, update, day, since[0] if since else None)
+        del update
+        # Read back from what was written: an update holds only the rows it made.
+        state = scan_as_of(root, tables.PATENT, day)
+        counts = state.select(
+            pl.len().alias("patents"),
+            (pl.col("legal_status") == "granted").sum().alias("granted"),
+            pl.col("forward_citations").sum().alias("forward_citations"),
+        ).collect()
         summary.append(
             {
                 "as_of_date": day,
                 "updated_from": since[0] if since else None,
-                "patents": state.height,
-                "granted": state.filter(pl.col("legal_status") == "granted").height,
-                "forward_citations": int(state["forward_citations"].sum()),
+                **counts.row(0, named=True),
             }
         )
-        since = (day, state.lazy())
+        since = (day, state)
     write_person_names(root, names)
     by_type = (
-        state.group_by("patent_type", "legal_status").len().sort("patent_type", "legal_status")
+        state.group_by("patent_type", "legal_status")
+        .len()
+        .sort("patent_type", "legal_status")
+        .collect()
     )
     return by_day_result(summary, "patents", by_type_and_status=markdown_table(by_type))
 

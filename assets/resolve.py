@@ -57,7 +57,6 @@ from capscore.entity_resolution.registry_cache import prepared_registry, registr
 from capscore.entity_resolution.resolve import (
     PATENT_CONTEXT,
     RESULT_COLUMNS,
-    LinkRows,
     carried_applicants,
     carried_rd,
     link_applicants,
@@ -65,6 +64,7 @@ from capscore.entity_resolution.resolve import (
 )
 from capscore.entity_resolution.review import decisions_as_of
 from capscore.storage import tables
+from capscore.storage.changes import Update
 from capscore.storage.lake import scan_as_of
 from capscore.storage.paths import DataRoot
 
@@ -274,14 +274,9 @@ def er_links(
 
     # The detailed figures (and the evaluation against truth/) are for the last day, read
     # from what was written: a date that kept links holds only the rows it made.
-    def record(
-        key: dg.AssetKey, made: LinkRows, kept: int, day: date, earlier: date | None
-    ) -> None:
+    def record(key: dg.AssetKey, made: Update, kept: int, day: date, earlier: date | None) -> None:
         table = tables.APPLICANT_LINKS if key == APPLICANT_LINKS else tables.RD_LINKS
-        if made.keep is None or earlier is None:
-            write(table, made.made, day)
-        else:
-            write.update(table, earlier, made.keep, made.made, day)
+        write.update(table, made, day, earlier)
         links = scan_as_of(root, table, day)
         counts = _decision_counts(links, day)
         summaries[key].append({**counts, "kept": kept, "kept_from": earlier})

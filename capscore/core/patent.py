@@ -16,8 +16,8 @@ from capscore.core.point_in_time import (
     latest_per_key,
     records_of_keys,
     visible_as_of,
-    with_keys_replaced,
 )
+from capscore.storage.changes import Update
 
 KEY = "application_number"
 # A later drop repeats an application with new status/grant/citations: the
@@ -88,8 +88,9 @@ def _latest(raw_patents: pl.DataFrame, as_of: date, names: PersonNames | None) -
     )
 
 
-def _with_forward_citations(latest: pl.DataFrame) -> pl.DataFrame:
-    return latest.with_columns(forward_citation_counts(latest)).select(
+def _in_stored_order(latest: pl.DataFrame) -> pl.DataFrame:
+    """`latest` with its forward citations in core/patent's column order."""
+    return latest.select(
         *(c for c in latest.columns if c not in ("first_landing_date", "forward_citations")),
         "forward_citations",
         "first_landing_date",
@@ -106,7 +107,8 @@ def patent_state(
     as of their latest visible version's cited list. One application is one row
     whether a drop writes its number with the `CN` prefix or without.
     """
-    return _with_forward_citations(_latest(raw_patents, as_of, names))
+    latest = _latest(raw_patents, as_of, names)
+    return _in_stored_order(latest.with_columns(forward_citation_counts(latest)))
 
 
 def patents_changed_since(raw_patents: pl.LazyFrame, earlier: date, last: date) -> pl.LazyFrame:
@@ -125,16 +127,40 @@ def patent_state_since(
     earlier: date,
     state: pl.LazyFrame,
     names: PersonNames | None = None,
-) -> pl.DataFrame:
-    """patent_state as of `as_of` from `state`, the one as of `earlier` (< `as_of`): an
-    application's row is made from its own versions alone, so only the applications
-    with a version that became visible since are made again (a night's drop, not the
-    millions of the lake); forward citations, which a new citing list moves anywhere,
-    are counted again over all. `raw_patents`: every version of those applications at
-    least (patents_changed_since)."""
+) -> Update:
+    """patent_state as of `as_of` from `state`, the one as of `earlier` (< `as_of`), as
+    the rows that differ from it and the keys of those that stand: an application's row
+    is made from its own versions alone, so only the applications with a version that
+    became visible since are made again (a night's drop, not the millions of the lake);
+    forward citations, which a new citing list moves anywhere, are counted again over
+    all (from the keys and cited lists alone), and a row whose count moved is made from
+    its earlier one. `raw_patents`: every version of those applications at least
+    (patents_changed_since)."""
     number = canonical_number(pl.col(KEY))
     touched = keys_where(
         raw_patents.lazy(), number, became_visible(earlier, as_of, "publication_date")
     )
     fresh = _latest(raw_patents.filter(among(number, touched)), as_of, names)
-    return _with_forward_citations(with_keys_replaced(state, fresh, KEY, touched, [KEY]))
+    others = (
+        state.select(KEY, "cited_applications", "forward_citations")
+        .filter(~among(pl.col(KEY), touched))
+        .collect()
+    )
+    counts = forward_citation_counts(
+        pl.concat(
+            [others.select(KEY, "cited_applications"), fresh.select(KEY, "cited_applications")]
+        )
+    )
+    now = others.select(KEY, counts.head(others.height))
+    moved = now.filter(pl.col("forward_citations").ne_missing(others["forward_citations"]))
+    made = _in_stored_order(fresh.with_columns(counts.tail(fresh.height)))
+    recounted = (
+        state.filter(among(pl.col(KEY), moved[KEY]))
+        .drop("forward_citations")
+        .collect()
+        .join(moved, on=KEY)
+        .select(made.columns)
+        .cast(made.schema)
+    )
+    keep = now.join(moved, on=KEY, how="anti").select(KEY)
+    return Update(pl.concat([made, recounted]).sort(KEY), keep)

@@ -22,7 +22,6 @@ import dataclasses
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from itertools import pairwise
 
 import polars as pl
@@ -58,6 +57,7 @@ from capscore.entity_resolution.romanized import (
 )
 from capscore.entity_resolution.streets import street_key
 from capscore.sql_library import query_frames
+from capscore.storage.changes import Update
 
 # Distinct mention names resolved per chunk (see module doc): a few hundred MB of
 # working memory per chunk whatever the size of the run; smaller chunks cost time
@@ -132,28 +132,6 @@ RD_LINK_COLUMNS = [
     "mention_key",
     "top_candidates",
 ]
-
-
-@dataclass(frozen=True)
-class LinkRows:
-    """A date's link rows: all of them (`keep` None), or, when it kept links of an earlier
-    date, the rows it made (`made`) and the table keys of the earlier rows that stand as
-    they are (`keep`): what the lake stores a date by (lake.write_partition_update)."""
-
-    made: pl.DataFrame
-    keep: pl.DataFrame | None = None
-
-    @property
-    def height(self) -> int:
-        return self.made.height + (0 if self.keep is None else self.keep.height)
-
-    def on(self, earlier: pl.DataFrame) -> pl.DataFrame:
-        """The whole state, given the earlier date's rows (sorted by the table keys)."""
-        if self.keep is None:
-            return self.made
-        keys = self.keep.columns
-        stand = earlier.join(self.keep, on=keys, how="semi", nulls_equal=True)
-        return pl.concat([stand, self.made]).sort(keys, maintain_order=True)
 
 
 def lift_anchors(
@@ -528,8 +506,8 @@ def _made_and_kept(
     keys: list[str],
     model: MatchModel,
     columns: list[str],
-) -> tuple[LinkRows, pl.LazyFrame]:
-    """The date's LinkRows: `rows` (every mention in key order, with `keys`) joined to the
+) -> tuple[Update, pl.LazyFrame]:
+    """The date's Update: `rows` (every mention in key order, with `keys`) joined to the
     `links` made for those not `kept`; and its links (RESULT_COLUMNS) lazily, the links
     kept read from the `earlier` date's only if a later date asks (None: no links kept)."""
     made = rows if earlier is None else rows.join(kept, on="mention_key", how="anti")
@@ -541,10 +519,10 @@ def _made_and_kept(
     )
     own = made.select(list(RESULT_COLUMNS)).lazy()
     if earlier is None:
-        return LinkRows(made), own
+        return Update(made), own
     keep = rows.join(kept, on="mention_key", how="semi").select(keys)
     stand = earlier.join(kept.lazy(), on="mention_key", how="semi").select(list(RESULT_COLUMNS))
-    return LinkRows(made, keep), pl.concat([stand, own])
+    return Update(made, keep), pl.concat([stand, own])
 
 
 def link_applicants(
@@ -554,9 +532,9 @@ def link_applicants(
     model: MatchModel,
     reuse: Reuse | None = None,
     chunk_names: int = CHUNK_NAMES,
-) -> tuple[LinkRows, Carried]:
+) -> tuple[Update, Carried]:
     """resolve_applicants' rows, keeping the links of `reuse`'s earlier date that cannot
-    have changed (then by their keys only: LinkRows), and what a later date may reuse of
+    have changed (then by their keys only: Update), and what a later date may reuse of
     this one."""
     mentions, looked_up, kinds = _applicant_lookup(
         patents, None if reuse is None else reuse.carried.kinds
@@ -710,7 +688,7 @@ def link_rd(
     reuse: Reuse | None = None,
     chunk_names: int = CHUNK_NAMES,
     names: PersonNames | None = None,
-) -> tuple[LinkRows, Carried]:
+) -> tuple[Update, Carried]:
     """resolve_rd's rows, keeping the links of `reuse`'s earlier date that cannot have
     changed, and what a later date may reuse of this one.
 
@@ -773,7 +751,7 @@ def link_rd(
     made, own = _made_and_kept(
         rows, links, kept, earlier, ["file", "row_number"], model, RD_LINK_COLUMNS
     )
-    masked = LinkRows(mask_individual_names(made.made, FILED_NAME, names), made.keep)
+    masked = Update(mask_individual_names(made.made, FILED_NAME, names), made.keep)
     return masked, dataclasses.replace(for_later, links=own, kept=kept.height)
 
 

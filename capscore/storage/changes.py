@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
@@ -108,6 +109,29 @@ def changes(base: pl.LazyFrame, state: pl.DataFrame, keys: Sequence[str]) -> pl.
         ],
         how="diagonal_relaxed",
     ).with_columns(pl.lit(None, pl.String).alias(BASE))
+
+
+@dataclass(frozen=True)
+class Update:
+    """A date's rows as a stage made them: all of them (`keep` None), or, when it kept
+    rows of an earlier date, the rows it made (`made`) and the keys of the earlier rows
+    that stand as they are (`keep`), which it never read: what lake.write_partition_update
+    stores a date by."""
+
+    made: pl.DataFrame
+    keep: pl.DataFrame | None = None
+
+    @property
+    def height(self) -> int:
+        return self.made.height + (0 if self.keep is None else self.keep.height)
+
+    def on(self, earlier: pl.DataFrame) -> pl.DataFrame:
+        """The whole state, given the earlier date's rows (sorted by the keys)."""
+        if self.keep is None:
+            return self.made
+        keys = self.keep.columns
+        stand = earlier.join(self.keep, on=keys, how="semi", nulls_equal=True)
+        return pl.concat([stand, self.made]).sort(keys, maintain_order=True)
 
 
 def changes_since(

@@ -131,5 +131,6 @@ def test_patents_updated_night_after_night_equal_made_from_scratch(data: Any) ->
     state = patent_state(raw, nights[0], names)
     changed = patents_changed_since(raw.lazy(), nights[0], nights[-1]).collect()
     for earlier, as_of in pairwise(nights):
-        state = patent_state_since(changed, as_of, earlier, state.lazy(), names)
+        update = patent_state_since(changed, as_of, earlier, state.lazy(), names)
+        state = update.on(state)
         assert_frame_equal(state, patent_state(raw, as_of, PersonNames()))
