@@ -138,7 +138,8 @@ def patent_quality_and_indicators(
     full = full_run(context)
     kept = None if full or PATENT_QUALITY_KEY not in wanted else read_kept_citations(root, model)
     quality_days, indicator_days = [], []
-    for day in partition_dates(context):
+    days = partition_dates(context)
+    for day in days:
         patents = read_input(root, tables.PATENT, day, PATENT)
         links = read_input(root, tables.APPLICANT_LINKS, day, APPLICANT_LINK)
         view = patent_view(patents, links, day, model.patents)
@@ -150,6 +151,11 @@ def patent_quality_and_indicators(
             quality_days.append(_quality_summary(day, result))
             quality, kept = result.quality, result.kept
             del result
+            # Kept for the next run once the last day has them, not held through the
+            # indicators (the citation measures of every patent).
+            if day == days[-1]:
+                write_kept_citations(root, model, kept)
+                kept = None
         else:
             quality = read_input(root, tables.PATENT_QUALITY, day, PATENT_QUALITY)
         if INDICATOR_VALUE_KEY in wanted:
@@ -162,14 +168,14 @@ def patent_quality_and_indicators(
                 day,
                 model,
             )
+            # The patents are not needed for the scores and writes below.
+            del view, links, quality
             stored = indicator_columns(wide, profile, model)
             write(tables.INDICATOR_VALUE, stored, day)
             write(tables.ENTERPRISE_PROFILE, profile, day)
             indicator_days.append(_indicator_summary(day, stored, profile))
-        del view, links, quality
-    if kept is not None:
-        write_kept_citations(root, model, kept)
-        del kept
+        else:
+            del view, links, quality
     if PATENT_QUALITY_KEY in wanted:
         yield by_day_result(
             quality_days, "patents", asset_key=PATENT_QUALITY_KEY, model_version=model.version
