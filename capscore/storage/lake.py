@@ -218,8 +218,11 @@ def write_partition_update(
     state = _scan_keyed(root, table, [since])
     if state is None:
         raise MissingPartition(f"{table} as of {since} is missing: it cannot be updated")
-    whole = pl.concat(
-        [state.join(kept.lazy(), on=list(table.keys), how="semi", nulls_equal=True), data.lazy()]
+    keys = list(table.keys)
+    stand = state.join(kept.lazy(), on=keys, how="semi", nulls_equal=True)
+    # In key order, as the stages hand their whole states to write_partition.
+    whole = pl.concat([stand.select(data.columns).cast(data.schema), data.lazy()]).sort(
+        keys, maintain_order=True
     )
     return write_partition(root, table, whole.collect(), *values, fingerprint=fingerprint)
 

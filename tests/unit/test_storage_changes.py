@@ -185,7 +185,7 @@ def test_a_date_given_as_the_rows_it_keeps_of_the_date_before_stores_what_its_st
     # c1 changes again, c50 is written as it was, c202 is new, c60 goes.
     rows = _state(203, bump=7, bumped=2).filter(pl.col("code").is_in(["c1", "c50", "c202"]))
     third = pl.concat([second.join(kept, on=list(KEYED.keys), how="semi"), rows])
-    stores = []
+    stores, states = [], []
     for name in ("whole", "update"):
         root = DataRoot.resolve(tmp_path / name)
         write_partition(root, KEYED, _state(200), DAY)
@@ -202,7 +202,10 @@ def test_a_date_given_as_the_rows_it_keeps_of_the_date_before_stores_what_its_st
         assert again is not None
         _same_rows(again, third)
         stores.append(_stored(root, DAY + timedelta(days=2)))
+        states.append(again)
         assert lake.builds(root, KEYED)["rows"].to_list()[-1] == third.height
+    # Read back in the same order too (a new base made of the state is in key order).
+    assert_frame_equal(*states)
     whole, update = stores
     if not rebuilt:
         # On the first date's base: c0, c2 and c200 as the second date changed them, c1
