@@ -314,6 +314,39 @@ def test_changes_since_refuse_what_the_earlier_state_cannot_give() -> None:
     assert changes.changes_since(base.lazy(), earlier, again.select(keys), again, keys) is None
 
 
+@pytest.mark.parametrize("collides", ["keys", "base"])
+def test_changes_since_give_way_when_key_hashes_collide(
+    collides: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Keys are looked up in the base by a 64-bit hash: a hash shared by two keys (the
+    # looked-up one and another, or two of the base's) must not pass for a match.
+    state = _frame([("a", 2020, 1.0, None), ("b", 2020, 2.0, None), ("c", 2021, 3.0, None)])
+    base = changes.with_fingerprint(state)
+    keys = ("code", "year")
+    unchanged = changes.changes(base.lazy(), state, keys)
+    assert unchanged is not None
+    earlier = changes.stored(unchanged, "b")
+    kept = state.filter(pl.col("code") != "c").select(keys)
+    rows = _frame([("c", 2021, 9.0, None)])
+    assert changes.changes_since(base.lazy(), earlier, kept, rows, keys) is not None
+    shared = pl.col("code") == ("z" if collides == "keys" else "c")
+    monkeypatch.setattr(
+        changes,
+        "_key_hash",
+        lambda _: (
+            pl.when(shared | (pl.col("code") == "a"))
+            .then(0)
+            .otherwise(pl.col("year"))
+            .cast(pl.UInt64)
+            .alias(changes._KEY_HASH)
+        ),
+    )
+    if collides == "keys":  # "a" goes, "z" comes and hashes as "a" in the base does
+        kept = state.filter(pl.col("code") != "a").select(keys)
+        rows = _frame([("z", 2021, 9.0, None)])
+    assert changes.changes_since(base.lazy(), earlier, kept, rows, keys) is None
+
+
 @pytest.mark.parametrize("null_changes", [False, True])
 def test_a_null_key_reads_back_whether_or_not_it_changed(null_changes: bool) -> None:
     base = _frame([(None, 2020, 1.0, None), ("a", 2020, 2.0, None), ("b", 2021, 3.0, None)])
