@@ -57,6 +57,7 @@ from capscore.entity_resolution.romanized import (
 )
 from capscore.entity_resolution.streets import street_key
 from capscore.sql_library import query_frames
+from capscore.storage import tables
 from capscore.storage.changes import Update
 
 # Distinct mention names resolved per chunk (see module doc): a few hundred MB of
@@ -566,7 +567,7 @@ def link_applicants(
     )
     outside = apply_decisions(not_looked_up, None, registry.enterprises, decisions)
     links = pl.concat([linked, outside])
-    keys = ["application_number", "applicant_position"]
+    keys = list(tables.APPLICANT_LINKS.keys)
     made, own = _made_and_kept(rows, links, kept, earlier, keys, model, APPLICANT_LINK_COLUMNS)
     return made, dataclasses.replace(for_later, links=own, kept=kept.height)
 
@@ -749,7 +750,7 @@ def link_rd(
     )
     links = pl.concat([apply_decisions(direct_links, None, registry.enterprises, decisions), named])
     made, own = _made_and_kept(
-        rows, links, kept, earlier, ["file", "row_number"], model, RD_LINK_COLUMNS
+        rows, links, kept, earlier, list(tables.RD_LINKS.keys), model, RD_LINK_COLUMNS
     )
     masked = Update(mask_individual_names(made.made, FILED_NAME, names), made.keep)
     return masked, dataclasses.replace(for_later, links=own, kept=kept.height)
