@@ -80,35 +80,22 @@ def changes(base: pl.LazyFrame, state: pl.DataFrame, keys: Sequence[str]) -> pl.
     """The upsert and delete rows that turn `base` into `state`; None when the two
     cannot be related by `keys` (different columns, keys it lacks or keys that repeat).
     `base` may hold its rows' FINGERPRINT (as written by with_fingerprint)."""
+    keys = list(keys)
     if without_fingerprint(base).collect_schema() != state.schema or not set(keys) <= set(
         state.columns
     ):
         return None
-    new = _fingerprints(state.lazy(), keys).with_row_index(_ROW).collect()
-    old = _fingerprints(base, keys).with_row_index(_BASE_ROW).collect(engine="streaming")
-    both = new.join(old, on=list(keys), how="full", coalesce=True, nulls_equal=True, suffix=_OLD)
-    # Each side's rows are in `both` once each unless a key joins several rows of it.
-    if both.select(pl.col(_ROW).count(), pl.col(_BASE_ROW).count()).row(0) != (
-        new.height,
-        old.height,
-    ):
+    old = _base_keys(base, keys)
+    made = _located(_fingerprints(state.lazy(), keys).with_row_index(_ROW).collect(), old, keys)
+    if made is None:
         return None
-    changed = both.filter(
-        pl.col(_ROW).is_not_null() & pl.col(FINGERPRINT).ne_missing(pl.col(FINGERPRINT + _OLD))
-    )[_ROW].sort()
-    upserts = state.select(pl.all().gather(changed))
-    deletes = both.filter(pl.col(_ROW).is_null()).sort(_BASE_ROW).select(keys)
-    # A key repeated on one side and absent from the other joined nothing: its rows are
-    # all upserts or all deletes (on a night, few).
-    if not (_unique(upserts, keys) and _unique(deletes, keys)):
+    held = _held(made[_BASE_ROW], old)
+    deletes = _deleted(old, held, keys)
+    # A key repeated on one side and absent from the other: its rows are all upserts or
+    # all deletes (on a night, few).
+    if held is None or not (_unique(_new_keys(made, keys), keys) and _unique(deletes, keys)):
         return None
-    return pl.concat(
-        [
-            upserts.with_columns(pl.lit(UPSERT).alias(OP)),
-            deletes.with_columns(pl.lit(DELETE).alias(OP)),
-        ],
-        how="diagonal_relaxed",
-    ).with_columns(pl.lit(None, pl.String).alias(BASE))
+    return _as_delta(state.select(pl.all().gather(_changed(made))), deletes)
 
 
 @dataclass(frozen=True)
@@ -156,6 +143,54 @@ def _located(frame: pl.DataFrame, old: pl.DataFrame, keys: list[str]) -> pl.Data
     return found.drop(_KEY_HASH, *(_OLD_KEY + k for k in keys))
 
 
+def _base_keys(base: pl.LazyFrame, keys: list[str]) -> pl.DataFrame:
+    """Each base row's key hash, _BASE_ROW, FINGERPRINT and keys (as _OLD_KEY + key)."""
+    return (
+        _fingerprints(base, keys)
+        .with_row_index(_BASE_ROW)
+        .select(
+            _key_hash(keys),
+            _BASE_ROW,
+            FINGERPRINT,
+            *(pl.col(k).alias(_OLD_KEY + k) for k in keys),
+        )
+        .collect(engine="streaming")
+    )
+
+
+def _held(rows: pl.Series, old: pl.DataFrame) -> pl.Series | None:
+    """A mark (1) on each base row some of `rows` (base row numbers, null: none) holds;
+    None when one is held twice."""
+    held = rows.drop_nulls()
+    marked = pl.zeros(old.height, pl.UInt8, eager=True).scatter(held, 1)
+    return marked if marked.sum() == held.len() else None
+
+
+def _deleted(old: pl.DataFrame, held: pl.Series | None, keys: list[str]) -> pl.DataFrame:
+    """The keys of the base rows not held, in base order."""
+    gone = old if held is None else old.filter(held == 0)
+    return gone.select(pl.col(_OLD_KEY + k).alias(k) for k in keys)
+
+
+def _new_keys(located: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    return located.filter(pl.col(_BASE_ROW).is_null()).select(keys)
+
+
+def _changed(made: pl.DataFrame) -> pl.Series:
+    """The row numbers of `made` (located, with FINGERPRINT) its base holds otherwise."""
+    return made.filter(pl.col(FINGERPRINT).ne_missing(pl.col(FINGERPRINT + _OLD)))[_ROW].sort()
+
+
+def _as_delta(upserts: pl.DataFrame, deletes: pl.DataFrame) -> pl.DataFrame:
+    return pl.concat(
+        [
+            upserts.with_columns(pl.lit(UPSERT).alias(OP)),
+            deletes.with_columns(pl.lit(DELETE).alias(OP)),
+        ],
+        how="diagonal_relaxed",
+    ).with_columns(pl.lit(None, pl.String).alias(BASE))
+
+
 def changes_since(
     base: pl.LazyFrame,
     since: pl.DataFrame,
@@ -177,17 +212,7 @@ def changes_since(
         rows.columns
     ):
         return None
-    old = (
-        _fingerprints(base, keys)
-        .with_row_index(_BASE_ROW)
-        .select(
-            _key_hash(keys),
-            _BASE_ROW,
-            FINGERPRINT,
-            *(pl.col(k).alias(_OLD_KEY + k) for k in keys),
-        )
-        .collect(engine="streaming")
-    )
+    old = _base_keys(base, keys)
     earlier_upserts = since.filter(pl.col(OP) == UPSERT).select(rows.columns)
     earlier_deletes = since.filter(pl.col(OP) == DELETE).select(keys)
     stand = _located(kept.select(keys), old, keys)
@@ -198,15 +223,12 @@ def changes_since(
         return None
     in_base = pl.col(_BASE_ROW).is_not_null()
     # Base rows the state holds (kept as they are or made again): each at most once.
-    held = pl.concat([stand[_BASE_ROW], made[_BASE_ROW]]).drop_nulls()
+    held = _held(pl.concat([stand[_BASE_ROW], made[_BASE_ROW]]), old)
     # Keys the base lacks: new since the base (the earlier state's upserts) or now.
-    stand_new = stand.filter(~in_base).select(keys)
-    made_new = made.filter(~in_base).select(keys)
-    # Marked once each: fewer marks than rows when one is held twice.
-    marked = pl.zeros(old.height, pl.UInt8, eager=True).scatter(held, 1)
+    stand_new = _new_keys(stand, keys)
     if (
-        marked.sum() != held.len()
-        or not _unique(pl.concat([stand_new, made_new]), keys)
+        held is None
+        or not _unique(pl.concat([stand_new, _new_keys(made, keys)]), keys)
         # A kept key the earlier state holds: in its base and not deleted, or upserted.
         or stand.filter(in_base)[_BASE_ROW].is_in(deleted[_BASE_ROW].drop_nulls().implode()).any()
         or stand_new.join(upserted.select(keys), on=keys, how="anti", nulls_equal=True).height
@@ -220,22 +242,13 @@ def changes_since(
             & pl.struct(keys).is_in(stand_new.select(pl.struct(keys)).to_series().implode())
         )
     )[_ROW]
-    changed = made.filter(pl.col(FINGERPRINT).ne_missing(pl.col(FINGERPRINT + _OLD)))[_ROW].sort()
     upserts = pl.concat(
         [
             earlier_upserts.select(pl.all().gather(standing.sort())),
-            rows.select(pl.all().gather(changed)),
+            rows.select(pl.all().gather(_changed(made))),
         ]
     ).sort([*order, *keys], maintain_order=True, nulls_last=False)
-    deletes = old.filter(marked == 0).select(pl.col(_OLD_KEY + k).alias(k) for k in keys)
-    delta = pl.concat(
-        [
-            upserts.with_columns(pl.lit(UPSERT).alias(OP)),
-            deletes.with_columns(pl.lit(DELETE).alias(OP)),
-        ],
-        how="diagonal_relaxed",
-    ).with_columns(pl.lit(None, pl.String).alias(BASE))
-    return delta, stand.height + made.height
+    return _as_delta(upserts, _deleted(old, held, keys)), stand.height + made.height
 
 
 def worth_keeping(changed: int, state: int, days_from_base: int) -> bool:
