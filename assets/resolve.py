@@ -73,18 +73,15 @@ GROUP = "er"
 REVIEW_GROUP = "review"
 
 
-def _decision_counts(links: pl.LazyFrame, day: date) -> dict[str, Any]:
-    counts = dict(links.group_by("decision").len().collect().iter_rows())
+def _decision_counts(links: pl.DataFrame, day: date) -> dict[str, Any]:
+    counts = dict(links.group_by("decision").len().iter_rows())
     return {
         "as_of_date": day,
-        "mentions": sum(counts.values()),
+        "mentions": links.height,
         "matched": counts.get("matched", 0),
         "review": counts.get("review", 0),
         "unmatched": counts.get("unmatched", 0),
-        "by_reviewer": links.filter(pl.col("decided_by") == "reviewer")
-        .select(pl.len())
-        .collect()
-        .item(),
+        "by_reviewer": links.filter(pl.col("decided_by") == "reviewer").height,
     }
 
 
@@ -119,25 +116,29 @@ APPLICANT_LINKS = asset_key(tables.APPLICANT_LINKS)
 RD_LINKS = asset_key(tables.RD_LINKS)
 
 
-def _counts(links: pl.LazyFrame, *by: str) -> pl.DataFrame:
-    return links.group_by(*by).len().sort(*by).collect()
+# The columns of a link table its counts read (the applicants' also applicant_kind).
+_COUNTED = ("decision", "decided_by", "method")
 
 
-def _applicant_metadata(root: DataRoot, links: pl.LazyFrame) -> dict[str, Any]:
-    by_kind = _counts(links, "applicant_kind", "decision")
-    by_method = _counts(links, "method", "decision")
+def _applicant_metadata(
+    root: DataRoot, counted: pl.DataFrame, links: pl.LazyFrame
+) -> dict[str, Any]:
+    by_kind = (
+        counted.group_by("applicant_kind", "decision").len().sort("applicant_kind", "decision")
+    )
+    by_method = counted.group_by("method", "decision").len().sort("method", "decision")
     return {
-        "dagster/row_count": int(by_kind["len"].sum()),
+        "dagster/row_count": counted.height,
         "by_kind": markdown_table(by_kind),
         "by_method": markdown_table(by_method),
         **_quality_metadata(root, "applicant", links),
     }
 
 
-def _rd_metadata(root: DataRoot, links: pl.LazyFrame) -> dict[str, Any]:
-    by_method = _counts(links, "method", "decision")
+def _rd_metadata(root: DataRoot, counted: pl.DataFrame, links: pl.LazyFrame) -> dict[str, Any]:
+    by_method = counted.group_by("method", "decision").len().sort("method", "decision")
     return {
-        "dagster/row_count": int(by_method["len"].sum()),
+        "dagster/row_count": counted.height,
         "by_method": markdown_table(by_method),
         **_quality_metadata(root, "rd", links),
     }
@@ -278,11 +279,15 @@ def er_links(
         table = tables.APPLICANT_LINKS if key == APPLICANT_LINKS else tables.RD_LINKS
         write.update(table, made, day, earlier)
         links = scan_as_of(root, table, day)
-        counts = _decision_counts(links, day)
-        summaries[key].append({**counts, "kept": kept, "kept_from": earlier})
+        # One read of the written state for every count.
+        kind = ["applicant_kind"] if key == APPLICANT_LINKS else []
+        counted = links.select(*_COUNTED, *kind).collect()
+        summaries[key].append(
+            {**_decision_counts(counted, day), "kept": kept, "kept_from": earlier}
+        )
         if day == days[-1]:
             describe = _applicant_metadata if key == APPLICANT_LINKS else _rd_metadata
-            metadata[key] = {**describe(root, links), KEPT_ROWS: kept}
+            metadata[key] = {**describe(root, counted, links), KEPT_ROWS: kept}
 
     # A backfill's days, and a night and the one before, share most registry names: each
     # day's registry is made from the one kept for the day before (a full run's first

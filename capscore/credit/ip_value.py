@@ -6,9 +6,9 @@ from datetime import date
 
 import polars as pl
 
+from capscore.indicators.patent_facts import DAYS_PER_YEAR
 from scoring_models.policy_config import CreditPolicy
 
-DAYS_PER_YEAR = 365.25
 PATENT_VALUE_COLUMNS = [
     "credit_code",
     "application_number",

@@ -26,7 +26,7 @@ _TEXT_LIST = pl.List(pl.String())
 # filing) made an ended invention count as valid for the pool's `valid_invention`
 # rule and full Ⅰ类 points while the credit valuation, which reads the term, valued
 # it at nothing. Law, not an analyst's setting, hence not in the model YAML. Years of
-# 365.25 days, as the credit valuation counts them (capscore/credit/ip_value.py).
+# 365.25 days, the credit valuation's too (capscore/credit/ip_value.py).
 TERM_YEARS: dict[str, int] = {"invention": 20, "utility_model": 10, "design": 15}
 DESIGN_15Y_FROM = date(2021, 6, 1)
 DESIGN_TERM_BEFORE_2021 = 10

@@ -90,10 +90,12 @@ def changes(base: pl.LazyFrame, state: pl.DataFrame, keys: Sequence[str]) -> pl.
     if made is None:
         return None
     held = _held(made[_BASE_ROW], old)
+    if held is None:
+        return None
     deletes = _deleted(old, held, keys)
     # A key repeated on one side and absent from the other: its rows are all upserts or
     # all deletes (on a night, few).
-    if held is None or not (_unique(_new_keys(made, keys), keys) and _unique(deletes, keys)):
+    if not (_unique(_new_keys(made, keys), keys) and _unique(deletes, keys)):
         return None
     return _as_delta(state.select(pl.all().gather(_changed(made))), deletes)
 
@@ -166,10 +168,9 @@ def _held(rows: pl.Series, old: pl.DataFrame) -> pl.Series | None:
     return marked if marked.sum() == held.len() else None
 
 
-def _deleted(old: pl.DataFrame, held: pl.Series | None, keys: list[str]) -> pl.DataFrame:
-    """The keys of the base rows not held, in base order."""
-    gone = old if held is None else old.filter(held == 0)
-    return gone.select(pl.col(_OLD_KEY + k).alias(k) for k in keys)
+def _deleted(old: pl.DataFrame, held: pl.Series, keys: list[str]) -> pl.DataFrame:
+    """The keys of the base rows not held (`_held`'s marks), in base order."""
+    return old.filter(held == 0).select(pl.col(_OLD_KEY + k).alias(k) for k in keys)
 
 
 def _new_keys(located: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
