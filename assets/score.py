@@ -66,12 +66,13 @@ PATENT_QUALITY_KEY = asset_key(tables.PATENT_QUALITY)
 INDICATOR_VALUE_KEY = asset_key(tables.INDICATOR_VALUE)
 
 
-def _quality_summary(day: date, result: oecd.QualityAndCohorts) -> dict[str, Any]:
-    quality, cohorts = result.quality, result.cohorts
+def _quality_summary(
+    day: date, quality: pl.DataFrame, cohorts: pl.DataFrame, remeasured: int
+) -> dict[str, Any]:
     return {
         "as_of_date": day,
         "patents": quality.height,
-        "citations_remeasured": result.remeasured,
+        "citations_remeasured": remeasured,
         "breakthrough": int(quality["breakthrough"].sum()),
         "mean_quality_index": mean_of(quality["quality_index"], 4),
         "cohorts": cohorts.height,
@@ -136,7 +137,8 @@ def patent_quality_and_indicators(
     wanted = context.selected_asset_keys
     write = AsOfWriter(root)
     full = full_run(context)
-    kept = None if full or PATENT_QUALITY_KEY not in wanted else read_kept_citations(root, model)
+    # Read on the first day once its patents are released, not held beside them.
+    kept = None
     quality_days, indicator_days = [], []
     days = partition_dates(context)
     for day in days:
@@ -145,17 +147,19 @@ def patent_quality_and_indicators(
         view = patent_view(patents, links, day, model.patents)
         del patents
         if PATENT_QUALITY_KEY in wanted:
-            result = oecd.quality_of(view, model, kept)
-            write(tables.PATENT_QUALITY, result.quality, day)
-            write(tables.PATENT_COHORT, result.cohorts, day)
-            quality_days.append(_quality_summary(day, result))
-            quality, kept = result.quality, result.kept
-            del result
-            # Kept for the next run once the last day has them, not held through the
-            # indicators (the citation measures of every patent).
+            if day == days[0] and not full:
+                kept = read_kept_citations(root, model)
+            quality, cohorts, kept, remeasured = oecd.quality_of(view, model, kept)
+            # Kept for the next run once the last day has them, and not held while the
+            # day's rows are written or through the indicators (the citation measures of
+            # every patent).
             if day == days[-1]:
                 write_kept_citations(root, model, kept)
                 kept = None
+            write(tables.PATENT_QUALITY, quality, day)
+            write(tables.PATENT_COHORT, cohorts, day)
+            quality_days.append(_quality_summary(day, quality, cohorts, remeasured))
+            del cohorts
         else:
             quality = read_input(root, tables.PATENT_QUALITY, day, PATENT_QUALITY)
         if INDICATOR_VALUE_KEY in wanted:

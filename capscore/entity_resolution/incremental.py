@@ -411,10 +411,22 @@ def kept_mentions(
     themselves are not read: a date stores the earlier rows it keeps by their keys.
     `decided`: mention keys a reviewer decision applies to now; `keys`: the reach test's
     (reach_keys.NameKeys)."""
-    unchanged = hashed.join(since.mention_rows, on=["mention_key", MENTION_ROW], how="semi")
-    model_made = since.links.filter(pl.col("decided_by") == "model").select("mention_key")
-    unchanged = unchanged.join(model_made.collect(), on="mention_key", how="semi")
-    same = mentions.join(unchanged.select("mention_key"), on="mention_key", how="semi")
+
+    # One 64-bit hash of key and row per mention, compared within this run: a hash set
+    # of the earlier mentions rather than of their string keys (a collision keeps a
+    # changed link: 2**-64 per pair, as mention_rows already accepts).
+    def pair(rows: pl.DataFrame) -> pl.Series:
+        return rows.select(row_hash(["mention_key", MENTION_ROW])).to_series()
+
+    unchanged = pair(hashed).is_in(pair(since.mention_rows).implode())
+    # The few links a person decided are read, not the millions the model made.
+    decided_then = since.links.filter(pl.col("decided_by").ne_missing("model"))
+    decided_then_keys = decided_then.select("mention_key").collect().to_series().implode()
+    # Only the columns the tests below read: `mentions` is wide (and row-aligned with
+    # `hashed`).
+    same = mentions.select("mention_key", "mention_name", "ipc_subclass", "filed_code").filter(
+        unchanged & ~pl.col("mention_key").is_in(decided_then_keys)
+    )
     if decided is not None:
         same = same.filter(~pl.col("mention_key").is_in(decided.implode()))
     moved = moved_ipc_classes(since.lift, lift)

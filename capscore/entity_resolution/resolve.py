@@ -139,11 +139,11 @@ def lift_anchors(
     mentions: pl.DataFrame, registry: PreparedRegistry | RegistrySnapshot
 ) -> pl.DataFrame:
     """industry_code, ipc_subclass of mentions whose name is one firm's current name."""
+    current = registry.names.lazy().filter(pl.col("name_type") == "current")
     sole_owner = (
-        registry.names.filter(pl.col("name_type") == "current")
-        .group_by("registry_name")
-        .agg(pl.col("credit_code").min(), pl.len().alias("_owners"))
-        .filter(pl.col("_owners") == 1)
+        current.select("registry_name", "credit_code")
+        .filter(pl.col("registry_name").is_unique())
+        .collect()
     )
     return (
         mentions.select("mention_name", "ipc_subclass")

@@ -145,3 +145,26 @@ def test_dates_beyond_nanoseconds_neither_fail_the_suite_nor_hide_a_breach() -> 
     # A grant on 9999-12-31 is after the drop: still a future date.
     assert {o.rule for o in summary.failed} == {"future_date"}
     assert summary.unexpected_total == 1
+
+
+def test_one_validation_and_one_per_column_set_give_the_same_outcomes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A small drop runs the suite as one validation, a large one per set of columns read.
+    rows = patents()
+    broken = pl.concat(
+        [rows, rows.tail(1).with_columns(pl.lit(-1, pl.Int64).alias("claims_count"))]
+    )
+    contract = load_contract("patents")
+
+    def outcomes() -> list[tuple[object, ...]]:
+        summary = run_suite(broken, contract)
+        return sorted(
+            (o.expectation, o.target, o.rule or "", o.success, o.unexpected_count or 0)
+            for o in summary.outcomes
+        )
+
+    whole = outcomes()
+    monkeypatch.setattr("data_contracts.gx_suite.ONE_VALIDATION_ROWS", 0)
+    assert outcomes() == whole
+    assert any(not success for *_, success, _ in whole)
