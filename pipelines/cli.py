@@ -93,9 +93,9 @@ def _landing_dates(root: DataRoot) -> list[date]:
     """The landing dates up to today: a folder dated ahead waits for its day, as the
     sensor makes it wait. A date loaded before whose folders are gone is one too: it
     loads again as an empty drop (run_plan.dates_to_ingest), the latest one included."""
-    from pipelines.run_plan import audited_files, landing_files, loaded_dates
+    from pipelines.run_plan import landed_or_loaded, landing_files
 
-    landed = {*landing_files(root), *loaded_dates(audited_files(root), date.max)}
+    landed = landed_or_loaded(root, landing_files(root), date.max)
     if not landed:
         raise SystemExit(
             f"no landing data under {root.landing}: expected "

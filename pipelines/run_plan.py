@@ -120,6 +120,12 @@ def loaded_dates(audited: DateFiles, end: date) -> set[date]:
     return {day for day, files in audited.items() if files and day <= end}
 
 
+def landed_or_loaded(root: DataRoot, landed: Iterable[date], end: date) -> list[date]:
+    """The landing dates up to `end`: those of `landed` and those loaded before whose
+    folders are gone (each loads again as an empty drop)."""
+    return sorted({*(d for d in landed if d <= end), *loaded_dates(audited_files(root), end)})
+
+
 def built_as_of_dates(root: DataRoot) -> list[date]:
     return [date.fromisoformat(v) for v in partitions(root, BUILT_MARKER)]
 
@@ -165,11 +171,7 @@ def plan_run(
     for entry in record_rejected(root, landing.rejected, SOURCES, datetime.now(UTC)):
         LOG.warning("not loaded: %s", entry.reason)
     landed = sorted({drop.day for drop in landing.drops if drop.day <= end})
-    if full:
-        # A date loaded before whose folders are gone is loaded again too, empty.
-        ingest = sorted({*landed, *loaded_dates(audited_files(root), end)})
-    else:
-        ingest = pending_ingest(root, end, landing)
+    ingest = landed_or_loaded(root, landed, end) if full else pending_ingest(root, end, landing)
     requested = {start + timedelta(days=i) for i in range((end - start).days + 1)}
     out_of_date = stale_dates(root)
     if landing_dates_only:

@@ -544,7 +544,8 @@ def link_applicants(
     # gets its memory back for the matching.
     del patents
     # The applicant as written is compared too: the link row shows it.
-    lookup = mentions.filter(looked_up).select(*MENTION_SCHEMA, "applicant")
+    # Lazy: the filter copies only the columns selected of the wide mention rows.
+    lookup = mentions.lazy().filter(looked_up).select(*MENTION_SCHEMA, "applicant").collect()
     rows = mentions.select(
         "mention_key", "application_number", "applicant_position", "applicant", "applicant_kind"
     )

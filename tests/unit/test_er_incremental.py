@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from capscore.entity_resolution import incremental
+from capscore.entity_resolution import incremental, reach_keys
 from capscore.entity_resolution.candidates import (
     confusable_keys,
     generate_candidates,
@@ -432,7 +432,12 @@ def _near_misses(names: list[str]) -> list[str]:
     return out
 
 
-def test_the_kept_keys_of_names_reach_what_the_candidate_generator_does() -> None:
+@pytest.mark.parametrize("chunk", [reach_keys.FOUND_CHUNK, 7])
+def test_the_kept_keys_of_names_reach_what_the_candidate_generator_does(
+    chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Names are tested a chunk at a time: the answer does not depend on the chunk.
+    monkeypatch.setattr(reach_keys, "FOUND_CHUNK", chunk)
     later = prepare_registry(*_later_registry(True))
     change = registry_change(prepare_registry(ENTERPRISES, HISTORY).snapshot, later)
     changed = later.enterprises.filter(pl.col("credit_code").is_in(change.codes.implode()))
