@@ -110,10 +110,6 @@ class Update:
     made: pl.DataFrame
     keep: pl.DataFrame | None = None
 
-    @property
-    def height(self) -> int:
-        return self.made.height + (0 if self.keep is None else self.keep.height)
-
     def on(self, earlier: pl.DataFrame) -> pl.DataFrame:
         """The whole state, given the earlier date's rows (sorted by the keys)."""
         if self.keep is None:
