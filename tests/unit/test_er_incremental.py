@@ -378,6 +378,33 @@ def test_a_filer_s_name_stored_masked_changes_nothing_a_later_date_keeps(
         assert 0 < carried_later.kept < full.height
 
 
+def test_a_link_a_person_decided_is_made_again_once_the_decision_is_withdrawn(
+    model: MatchModel,
+) -> None:
+    # Nothing else changed: the mention, the registry and the lift are the same, so only
+    # the earlier link's decided_by tells it must not stand.
+    registry = prepare_registry(ENTERPRISES, HISTORY)
+    key = f"{PATENTS['application_number'][2]}#0"
+    decisions = pl.DataFrame(
+        {
+            "mention_key": [key],
+            "credit_code": [None],
+            "decided_at": [date(2024, 7, 1)],
+            "reviewer": ["r1"],
+        },
+        schema_overrides={"credit_code": pl.String},
+    )
+    first, carried = link_applicants(PATENTS, registry, decisions, model)
+    assert first.made.filter(pl.col("mention_key") == key)["decided_by"].to_list() == ["reviewer"]
+    change = registry_change(registry.snapshot, registry)
+    later, carried_later = link_applicants(PATENTS, registry, None, model, Reuse(carried, change))
+    full = resolve_applicants(PATENTS, ENTERPRISES, HISTORY, None, model)
+    assert later.on(first.made).equals(full)
+    assert full.filter(pl.col("mention_key") == key)["decided_by"].to_list() == ["model"]
+    assert key in later.made["mention_key"].to_list()
+    assert 0 < carried_later.kept < full.height
+
+
 def test_a_mention_is_the_same_only_with_every_attribute_the_same() -> None:
     mentions = pl.DataFrame(
         {
