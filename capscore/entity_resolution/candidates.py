@@ -146,6 +146,14 @@ class Blocks:
         nearby = placed.unique().join(self.local, on=[key, "_place"])
         return pl.concat([everywhere.select("mid", "rid"), nearby.select("mid", "rid")])
 
+    def holding(self, mentions: pl.DataFrame, key: str) -> pl.DataFrame:
+        """mid of `mentions` (mid, key, _place) sharing a block: those `join` pairs, without
+        making the pairs (a common block pairs a mention with thousands of firms)."""
+        everywhere = mentions.join(self.all.select(key), on=key, how="semi")
+        placed = mentions.filter(pl.col("_place").is_not_null())
+        nearby = placed.join(self.local.select(key, "_place"), on=[key, "_place"], how="semi")
+        return pl.concat([everywhere.select("mid"), nearby.select("mid")])
+
 
 @dataclass(frozen=True)
 class RegistryIndex:

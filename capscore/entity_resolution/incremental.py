@@ -262,21 +262,29 @@ def _holding(names: pl.DataFrame, touched: RegistryIndex) -> pl.Series:
     near = keys.filter(
         (pl.col("script") == "cjk")
         & pl.any_horizontal(pair.is_in(touched_pairs) for pair in _front_pairs(pl.col("_key")))
-    )
-    deletions = deletion_keys(near.select("credit_code", "_key"))
+    ).select("credit_code", "_key")
 
     def holders(frame: pl.DataFrame, table: str) -> pl.Series:
         key = _BLOCKS[table]
         held = getattr(touched, table).all.select(key).unique()
         return frame.join(held, on=key, how="semi")["credit_code"]
 
+    # Cut _CUT_AT_A_TIME keys at a time: every 1-deletion key of the near keys at once
+    # is the largest frame of a registry night.
+    cut = [
+        holders(deletion_keys(near.slice(start, _CUT_AT_A_TIME)), "deletions")
+        for start in range(0, near.height, _CUT_AT_A_TIME)
+    ]
     return pl.concat(
         [
             holders(keys, "garbled"),
-            holders(deletions, "deletions"),
+            *cut,
             holders(names.select("credit_code", "zihao"), "zihao"),
         ]
     ).unique()
+
+
+_CUT_AT_A_TIME = 100_000
 
 
 @dataclass(frozen=True)
@@ -404,13 +412,14 @@ def kept_mentions(
     change: RegistryChange,
     decided: pl.Series | None,
     keys: NameKeys,
-) -> pl.DataFrame:
-    """The mention_key of every mention whose link in `since.links` stands as it is (same
-    key, same attributes: the columns of `mentions`, `hashed` by mention_rows; and it
-    cannot link differently now: module doc), in the order of `mentions`. The links
+) -> pl.Series:
+    """Per mention of `mentions`, in their order: whether its link in `since.links`
+    stands as it is (same key, same attributes: the columns of `mentions`, `hashed` by
+    mention_rows row for row; and it cannot link differently now: module doc). The links
     themselves are not read: a date stores the earlier rows it keeps by their keys.
     `decided`: mention keys a reviewer decision applies to now; `keys`: the reach test's
-    (reach_keys.NameKeys)."""
+    (reach_keys.NameKeys). A mask, not keys: callers split their rows by it without a
+    join on millions of string keys."""
 
     # One 64-bit hash of key and row per mention, compared within this run: a hash set
     # of the earlier mentions rather than of their string keys (a collision keeps a
@@ -422,10 +431,11 @@ def kept_mentions(
     # The few links a person decided are read, not the millions the model made.
     decided_then = since.links.filter(pl.col("decided_by").ne_missing("model"))
     decided_then_keys = decided_then.select("mention_key").collect().to_series().implode()
-    # Only the columns the tests below read: `mentions` is wide (and row-aligned with
-    # `hashed`).
-    same = mentions.select("mention_key", "mention_name", "ipc_subclass", "filed_code").filter(
-        unchanged & ~pl.col("mention_key").is_in(decided_then_keys)
+    # Only the columns the tests below read: `mentions` is wide.
+    same = (
+        mentions.select("mention_key", "mention_name", "ipc_subclass", "filed_code")
+        .with_row_index(_AT)
+        .filter(unchanged & ~pl.col("mention_key").is_in(decided_then_keys))
     )
     if decided is not None:
         same = same.filter(~pl.col("mention_key").is_in(decided.implode()))
@@ -436,4 +446,13 @@ def kept_mentions(
             ~pl.col("mention_name").is_in(reaching(same["mention_name"], change, keys).implode())
             & ~pl.col("filed_code").is_in(change.codes.implode()).fill_null(False)
         )
-    return same.select("mention_key")
+    return rows_at(same[_AT], mentions.height)
+
+
+# A row's position in the frame it was taken from.
+_AT = "_at"
+
+
+def rows_at(positions: pl.Series, height: int) -> pl.Series:
+    """A mask of `height` rows, true at `positions`."""
+    return pl.repeat(False, height, eager=True).scatter(positions, True).alias("kept")

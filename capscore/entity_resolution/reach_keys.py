@@ -177,11 +177,11 @@ def _found(keys: pl.DataFrame, index: RegistryIndex) -> pl.Series:
         exploded(men, "keys")
         .select("mid", hashed(pl.col("_key")))
         .join(index.keys, on="_key", how="semi"),
-        index.deletions.join(exploded(han, "deletions"), "_key"),
+        index.deletions.holding(exploded(han, "deletions"), "_key"),
         Blocks(
             *(b.with_columns(hashed(pl.col("_key"))) for b in (garbled.all, garbled.local))
-        ).join(exploded(han, "garbled"), "_key"),
-        index.zihao.join(men.select("mid", "zihao", "_place"), "zihao"),
+        ).holding(exploded(han, "garbled"), "_key"),
+        index.zihao.holding(men.select("mid", "zihao", "_place"), "zihao"),
         han_keys.filter(hashed(pl.col("_key")).is_in(_swapped_into(index, chars).implode())),
     ]
     reached = pl.concat([hit.select(pl.col("mid").cast(pl.UInt32)) for hit in hits]).unique()

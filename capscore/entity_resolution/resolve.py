@@ -40,7 +40,7 @@ from capscore.entity_resolution.features import (
     ipc_industry_lift,
     name_features,
 )
-from capscore.entity_resolution.incremental import Carried, Reuse, kept_mentions
+from capscore.entity_resolution.incremental import Carried, Reuse, kept_mentions, rows_at
 from capscore.entity_resolution.kinds import CANDIDATE_KINDS, classify_kinds
 from capscore.entity_resolution.model import MatchModel, comparisons, with_levels
 from capscore.entity_resolution.normalize import parse_names_once
@@ -490,11 +490,11 @@ def _kept(
     hashed: pl.DataFrame,
     lift: pl.DataFrame,
     decisions: pl.DataFrame | None,
-) -> pl.DataFrame:
-    """The mention_key of `mentions` (`hashed`: their mention_rows) whose earlier link
-    stands (incremental.py)."""
+) -> pl.Series:
+    """Per mention of `mentions` (`hashed`: their mention_rows): whether its earlier
+    link stands (incremental.py)."""
     if reuse is None:
-        return pl.DataFrame(schema={"mention_key": pl.String})
+        return rows_at(pl.Series([], dtype=pl.UInt32), mentions.height)
     decided = None if decisions is None else decisions["mention_key"]
     return kept_mentions(reuse.carried, mentions, hashed, lift, reuse.change, decided, reuse.keys)
 
@@ -502,16 +502,17 @@ def _kept(
 def _made_and_kept(
     rows: pl.DataFrame,
     links: pl.DataFrame,
-    kept: pl.DataFrame,
+    kept: pl.Series,
     earlier: pl.LazyFrame | None,
     keys: list[str],
     model: MatchModel,
     columns: list[str],
 ) -> tuple[Update, pl.LazyFrame]:
     """The date's Update: `rows` (every mention in key order, with `keys`) joined to the
-    `links` made for those not `kept`; and its links (RESULT_COLUMNS) lazily, the links
-    kept read from the `earlier` date's only if a later date asks (None: no links kept)."""
-    made = rows if earlier is None else rows.join(kept, on="mention_key", how="anti")
+    `links` made for those not `kept` (a mask of `rows`); and its links (RESULT_COLUMNS)
+    lazily, the links kept read from the `earlier` date's only if a later date asks
+    (None: no links kept)."""
+    made = rows if earlier is None else rows.filter(~kept)
     # `rows` is in key order and the join keeps it: no sort of the wide result.
     made = (
         made.join(links, on="mention_key", how="left", maintain_order="left")
@@ -521,8 +522,11 @@ def _made_and_kept(
     own = made.select(list(RESULT_COLUMNS)).lazy()
     if earlier is None:
         return Update(made), own
-    keep = rows.join(kept, on="mention_key", how="semi").select(keys)
-    stand = earlier.join(kept.lazy(), on="mention_key", how="semi").select(list(RESULT_COLUMNS))
+    standing = rows.filter(kept)
+    keep = standing.select(keys)
+    stand = earlier.join(
+        standing.select("mention_key").lazy(), on="mention_key", how="semi"
+    ).select(list(RESULT_COLUMNS))
     return Update(made, keep), pl.concat([stand, own])
 
 
@@ -550,6 +554,8 @@ def link_applicants(
         "mention_key", "application_number", "applicant_position", "applicant", "applicant_kind"
     )
     outside = rows.filter(~looked_up)
+    # Where the looked-up mentions sit among all: the kept mask is moved onto `rows`.
+    looked_up_at = mentions.select(pl.arg_where(looked_up)).to_series()
     del mentions
     # The lift is learnt from every mention, also those whose link is kept.
     lift = ipc_industry_lift(lift_anchors(lookup, registry))
@@ -559,7 +565,7 @@ def link_applicants(
     # Of the earlier date only its links are held, lazily (a scan of the lake, in a run).
     earlier = None if reuse is None else reuse.carried.links
     del reuse
-    to_link = lookup.join(kept, on="mention_key", how="anti")
+    to_link = lookup.filter(~kept)
     del lookup
     linked = link_mentions(to_link, registry, model, decisions, chunk_names, lift)
     del to_link
@@ -569,8 +575,9 @@ def link_applicants(
     outside = apply_decisions(not_looked_up, None, registry.enterprises, decisions)
     links = pl.concat([linked, outside])
     keys = list(tables.APPLICANT_LINKS.keys)
-    made, own = _made_and_kept(rows, links, kept, earlier, keys, model, APPLICANT_LINK_COLUMNS)
-    return made, dataclasses.replace(for_later, links=own, kept=kept.height)
+    kept_rows = rows_at(looked_up_at.filter(kept), rows.height)
+    made, own = _made_and_kept(rows, links, kept_rows, earlier, keys, model, APPLICANT_LINK_COLUMNS)
+    return made, dataclasses.replace(for_later, links=own, kept=int(kept.sum()))
 
 
 def _rd_mentions(rd: pl.DataFrame) -> pl.DataFrame:
@@ -591,16 +598,6 @@ def _rd_mentions(rd: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _direct_links(
-    rows: pl.DataFrame, registry: PreparedRegistry | RegistrySnapshot
-) -> pl.DataFrame:
-    """Filings whose code is valid and registered, with the registered name as `_registered`."""
-    known = registry.enterprises.select("credit_code", pl.col("name").alias("_registered"))
-    return rows.filter(pl.col("credit_code_valid")).join(
-        known, left_on="credit_code_as_filed", right_on="credit_code", how="inner"
-    )
-
-
 def _as_name_mentions(rows: pl.DataFrame) -> pl.DataFrame:
     return rows.select(
         "mention_key",
@@ -618,6 +615,10 @@ def rd_name_mentions(rd: pl.DataFrame, registry: PreparedRegistry) -> pl.DataFra
     return _rd_split(rd, registry)[3].select(list(MENTION_SCHEMA))
 
 
+# A filing's position among all (_rd_split).
+_ROW_AT = "_row_at"
+
+
 def _rd_split(
     rd: pl.DataFrame, registry: PreparedRegistry | RegistrySnapshot
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
@@ -625,8 +626,16 @@ def _rd_split(
     others as mentions: MENTION_SCHEMA plus credit_code_valid, which their explanation
     reads, and the name and year as filed)."""
     rows = _rd_mentions(rd)
-    direct = _direct_links(rows, registry)
-    by_name = rows.join(direct, on="mention_key", how="anti")
+    known = registry.enterprises.select("credit_code", pl.col("name").alias("_registered"))
+    # Filings whose code is valid and registered link directly, with the registered name.
+    direct_code = pl.col("credit_code_valid") & pl.col("credit_code_as_filed").is_in(
+        known["credit_code"].implode()
+    ).fill_null(False)
+    direct = rows.filter(direct_code).join(
+        known, left_on="credit_code_as_filed", right_on="credit_code", how="inner"
+    )
+    # The others, with their position among all (the kept mask is moved onto `rows`).
+    by_name = rows.with_row_index(_ROW_AT).filter(~direct_code)
     # The name as filed and the fiscal year are compared too: the link row shows them.
     mentions = _as_name_mentions(by_name).with_columns(
         by_name.select("credit_code_valid", "enterprise_name", "fiscal_year")
@@ -722,7 +731,7 @@ def link_rd(
     kept = _kept(reuse, mentions, for_later.mention_rows, lift, decisions)
     earlier = None if reuse is None else reuse.carried.links
     del reuse, mentions
-    to_link = by_name.join(kept, on="mention_key", how="anti")
+    to_link = by_name.filter(~kept)
     code_note = (
         pl.when(pl.col("credit_code_as_filed").is_null())
         .then(pl.lit("no credit code filed; "))
@@ -750,11 +759,12 @@ def link_rd(
         .collect()
     )
     links = pl.concat([apply_decisions(direct_links, None, registry.enterprises, decisions), named])
+    kept_rows = rows_at(by_name[_ROW_AT].filter(kept), rows.height)
     made, own = _made_and_kept(
-        rows, links, kept, earlier, list(tables.RD_LINKS.keys), model, RD_LINK_COLUMNS
+        rows, links, kept_rows, earlier, list(tables.RD_LINKS.keys), model, RD_LINK_COLUMNS
     )
     masked = Update(mask_individual_names(made.made, FILED_NAME, names), made.keep)
-    return masked, dataclasses.replace(for_later, links=own, kept=kept.height)
+    return masked, dataclasses.replace(for_later, links=own, kept=int(kept.sum()))
 
 
 def _one_off_note() -> pl.Expr:

@@ -460,6 +460,22 @@ def _near_misses(names: list[str]) -> list[str]:
     return out
 
 
+def test_the_firms_near_a_change_do_not_depend_on_how_many_keys_are_cut_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    later = prepare_registry(*_later_registry(True))
+    change = registry_change(prepare_registry(ENTERPRISES, HISTORY).snapshot, later)
+    touched = index_registry(
+        change.names,
+        change.enterprises.unique("credit_code", keep="last"),
+        max_block=incremental.UNLIMITED,
+    )
+    whole = incremental._holding(later.names, touched).sort()
+    monkeypatch.setattr(incremental, "_CUT_AT_A_TIME", 2)
+    assert incremental._holding(later.names, touched).sort().equals(whole)
+    assert 0 < whole.len() < later.names["credit_code"].n_unique()
+
+
 @pytest.mark.parametrize("chunk", [reach_keys.FOUND_CHUNK, 7])
 def test_the_kept_keys_of_names_reach_what_the_candidate_generator_does(
     chunk: int, monkeypatch: pytest.MonkeyPatch
