@@ -547,16 +547,17 @@ def link_applicants(
     # Only the mentions are needed from here on; a caller that passed the frame inline
     # gets its memory back for the matching.
     del patents
-    # The applicant as written is compared too: the link row shows it.
-    # Lazy: the filter copies only the columns selected of the wide mention rows.
-    lookup = mentions.lazy().filter(looked_up).select(*MENTION_SCHEMA, "applicant").collect()
+    looked = mentions.select(looked_up).to_series()
+    # The applicant as written is compared too: the link row shows it. Selected first,
+    # the filter copies only those columns of the wide mention rows.
+    lookup = mentions.select(*MENTION_SCHEMA, "applicant").filter(looked)
     rows = mentions.select(
         "mention_key", "application_number", "applicant_position", "applicant", "applicant_kind"
     )
-    outside = rows.filter(~looked_up)
+    outside = rows.filter(~looked)
     # Where the looked-up mentions sit among all: the kept mask is moved onto `rows`.
-    looked_up_at = mentions.select(pl.arg_where(looked_up)).to_series()
-    del mentions
+    looked_up_at = looked.arg_true()
+    del mentions, looked
     # The lift is learnt from every mention, also those whose link is kept.
     lift = ipc_industry_lift(lift_anchors(lookup, registry))
     # What a later date reuses of the mentions (the links are this date's, set below).
